@@ -1,0 +1,58 @@
+"""Domain errors shared by every app.
+
+Services raise these; one place per interface turns them into responses:
+``config.api_errors`` for the API (409/403/400 with the reasons as JSON) and
+``config.middleware.DomainErrorMiddleware`` for HTML (an inline message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DomainError(Exception):
+    status_code = 409
+
+    def __init__(self, message: str, reasons: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reasons = list(reasons)
+
+    def as_dict(self) -> dict:
+        data: dict = {"detail": self.message}
+        if self.reasons:
+            data["reasons"] = self.reasons
+        return data
+
+    def __str__(self) -> str:
+        if not self.reasons:
+            return self.message
+        return f"{self.message} " + "; ".join(self.reasons)
+
+
+class TransitionRefused(DomainError):
+    """The action is valid in shape but the current state does not allow it."""
+
+    status_code = 409
+
+
+class PermissionRefused(DomainError):
+    """The caller may see the object but may not do this to it."""
+
+    status_code = 403
+
+
+class InvalidInput(DomainError):
+    """The input itself is wrong, whatever the state."""
+
+    status_code = 400
+
+    def __init__(self, message: str, reasons: Iterable[str] = (), field: str | None = None):
+        super().__init__(message, reasons)
+        self.field = field
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        if self.field:
+            data[self.field] = [self.message]
+        return data

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from usecases.api import ObtainTokenView
+
+api_v1 = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("", include("usecases.api_urls")),
+    path("", include("gates.api_urls")),
+    path("", include("readiness.api_urls")),
+    path("", include("reporting.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("usecases.urls")),
+    path("", include("gates.urls")),
+    path("", include("readiness.urls")),
+    path("", include("reporting.urls")),
+]
+
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
+handler403 = "config.errors.permission_denied"

@@ -1,0 +1,418 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from usecases.models import Stage
+
+
+class ApproverRoleKind(models.TextChoices):
+    PROGRAM_LEAD = "program_lead", "AI program lead"
+    SPONSOR = "sponsor", "Business unit sponsor"
+    TECHNICAL_LEAD = "technical_lead", "Technical lead"
+    BUSINESS_UNIT_HEAD = "business_unit_head", "Business unit head"
+    CIO_CTO = "cio_cto", "CIO or CTO"
+    RISK_COMPLIANCE = "risk_compliance", "Risk or compliance"
+
+
+class ApproverCondition(models.TextChoices):
+    ALWAYS = "always", "Always"
+    IF_APPLICABLE = "if_applicable", "If applicable (high risk or regulated)"
+
+
+class GateTemplate(models.Model):
+    """One gate of the framework. Editing it bumps ``version``; a review keeps a
+    snapshot of the criteria, artifact types and approvers it was opened with."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
+    purpose = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"Gate {self.number}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+
+class GateCriterion(models.Model):
+    template = models.ForeignKey(GateTemplate, on_delete=models.CASCADE, related_name="criteria")
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    requirement = models.TextField()
+    must_meet = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["template__number", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArtifactType(models.Model):
+    template = models.ForeignKey(
+        GateTemplate, on_delete=models.PROTECT, related_name="artifact_types"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=160)
+    required = models.BooleanField(default=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Retired types stay on old artifacts but are no longer asked for."
+    )
+
+    class Meta:
+        ordering = ["template__number", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GateApproverRole(models.Model):
+    template = models.ForeignKey(
+        GateTemplate, on_delete=models.CASCADE, related_name="approver_roles"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(max_length=30, choices=ApproverRoleKind.choices)
+    condition = models.CharField(
+        max_length=20, choices=ApproverCondition.choices, default=ApproverCondition.ALWAYS
+    )
+
+    class Meta:
+        ordering = ["template__number", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "role"], name="gate_approver_role_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_role_display()
+
+
+def artifact_upload_to(instance: Artifact, filename: str) -> str:
+    # Never the uploader's file name: a generated one, grouped by use case.
+    return f"artifacts/{instance.use_case_id}/{uuid.uuid4().hex}"
+
+
+class Artifact(models.Model):
+    use_case = models.ForeignKey(
+        "usecases.UseCase", on_delete=models.PROTECT, related_name="artifacts"
+    )
+    artifact_type = models.ForeignKey(
+        ArtifactType, on_delete=models.PROTECT, related_name="artifacts"
+    )
+    version = models.PositiveIntegerField()
+    file = models.FileField(upload_to=artifact_upload_to, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(max_length=1000, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["artifact_type__template__number", "artifact_type__order", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "artifact_type", "version"], name="artifact_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artifact_type} v{self.version}: {self.original_name}"
+
+    def get_download_url(self) -> str:
+        return reverse("artifact-download", args=[self.pk])
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open: preparing evidence"
+    SUBMITTED = "submitted", "Submitted: awaiting approvals and decision"
+    DECIDED = "decided", "Decided"
+
+
+OPEN_REVIEW_STATUSES = (ReviewStatus.OPEN, ReviewStatus.SUBMITTED)
+
+
+class Decision(models.TextChoices):
+    GO = "go", "Go"
+    CONDITIONAL_GO = "conditional_go", "Conditional Go"
+    HOLD = "hold", "Hold"
+    RECYCLE = "recycle", "Recycle"
+    KILL = "kill", "Kill"
+
+
+class GateReview(models.Model):
+    use_case = models.ForeignKey(
+        "usecases.UseCase", on_delete=models.PROTECT, related_name="reviews"
+    )
+    template = models.ForeignKey(GateTemplate, on_delete=models.PROTECT, related_name="reviews")
+    template_version = models.PositiveIntegerField()
+    gate_number = models.PositiveSmallIntegerField()
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chaired_reviews"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pinned_artifacts = models.ManyToManyField(Artifact, blank=True, related_name="pinned_by")
+    # Bumped by every change to the review, so a pack knows it has gone stale.
+    revision = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case"],
+                condition=models.Q(status__in=["open", "submitted"]),
+                name="one_open_review_per_use_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="decided", decision__gt="")
+                | (~models.Q(status="decided") & models.Q(decision="")),
+                name="review_decided_iff_decision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gate {self.gate_number} review of {self.use_case}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("review-detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REVIEW_STATUSES
+
+
+class AssessmentStatus(models.TextChoices):
+    PENDING = "pending", "Not assessed"
+    MET = "met", "Met"
+    PARTIALLY_MET = "partially_met", "Partially met"
+    NOT_MET = "not_met", "Not met"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ReviewCriterion(models.Model):
+    """A criterion as it stood in the template when the review opened, with
+    the team's assessment of it."""
+
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="criteria")
+    source = models.ForeignKey(
+        GateCriterion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    requirement = models.TextField()
+    must_meet = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.PENDING
+    )
+    evidence = models.TextField(blank=True, max_length=10000)
+    artifacts = models.ManyToManyField(Artifact, blank=True, related_name="criteria")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assessed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewArtifactRequirement(models.Model):
+    review = models.ForeignKey(
+        GateReview, on_delete=models.CASCADE, related_name="artifact_requirements"
+    )
+    artifact_type = models.ForeignKey(ArtifactType, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "artifact_type"], name="review_artifact_requirement_unique"
+            )
+        ]
+
+
+class ApprovalDecision(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVE = "approve", "Approved"
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approved with conditions"
+    REJECT = "reject", "Rejected"
+
+
+APPROVED_DECISIONS = (ApprovalDecision.APPROVE, ApprovalDecision.APPROVE_WITH_CONDITIONS)
+
+
+class ReviewApprover(models.Model):
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="approvers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_approvals"
+    )
+    roles = models.JSONField(default=list, help_text="ApproverRoleKind codes this person holds.")
+    decision = models.CharField(
+        max_length=30, choices=ApprovalDecision.choices, default=ApprovalDecision.PENDING
+    )
+    comment = models.TextField(blank=True, max_length=5000)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "user"], name="review_approver_unique")
+        ]
+        indexes = [models.Index(fields=["user", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.review}"
+
+    def role_labels(self) -> list[str]:
+        labels = dict(ApproverRoleKind.choices)
+        return [labels.get(code, code) for code in self.roles]
+
+    @property
+    def has_approved(self) -> bool:
+        return self.decision in APPROVED_DECISIONS
+
+
+class ConditionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class GateCondition(models.Model):
+    review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions")
+    description = models.TextField(max_length=2000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_conditions"
+    )
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=ConditionStatus.choices, default=ConditionStatus.OPEN
+    )
+    closed_note = models.TextField(blank=True, max_length=2000)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class StageTransition(models.Model):
+    use_case = models.ForeignKey(
+        "usecases.UseCase", on_delete=models.PROTECT, related_name="transitions"
+    )
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    review = models.OneToOneField(
+        GateReview, on_delete=models.PROTECT, related_name="transition"
+    )
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.use_case}: {self.from_stage} → {self.to_stage}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit trail is append-only")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    seq = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(max_length=60)
+    use_case = models.ForeignKey(
+        "usecases.UseCase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    summary = models.CharField(max_length=500)
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["use_case", "-seq"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only")

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Stage(models.TextChoices):
+    DISCOVERY = "discovery", "Discovery"
+    POC = "poc", "POC"
+    PILOT = "pilot", "Pilot"
+    PRODUCTION = "production", "Production"
+    SCALE = "scale", "Scale"
+
+    @classmethod
+    def ordered(cls) -> list[Stage]:
+        return [cls.DISCOVERY, cls.POC, cls.PILOT, cls.PRODUCTION, cls.SCALE]
+
+    @property
+    def number(self) -> int:
+        return Stage.ordered().index(self) + 1
+
+    @property
+    def next(self) -> Stage | None:
+        stages = Stage.ordered()
+        index = stages.index(self)
+        return stages[index + 1] if index + 1 < len(stages) else None
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ON_HOLD = "on_hold", "On hold"
+    KILLED = "killed", "Killed"
+
+
+class RiskTier(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class RegulatoryConstraint(models.TextChoices):
+    EU_AI_ACT = "eu_ai_act", "EU AI Act"
+    HIPAA = "hipaa", "HIPAA"
+    SOX = "sox", "SOX"
+    FCRA = "fcra", "FCRA"
+    GDPR = "gdpr", "GDPR"
+    OTHER = "other", "Other"
+
+
+class OrgRole(models.TextChoices):
+    """Organisation roles, each an auth group of the same name."""
+
+    PROGRAM_LEAD = "Program lead", "Program lead"
+    EXECUTIVE = "Executive", "Executive"
+    RISK_COMPLIANCE = "Risk and compliance", "Risk and compliance"
+    CIO_CTO = "CIO/CTO", "CIO/CTO"
+
+
+class MemberRole(models.TextChoices):
+    SPONSOR = "sponsor", "Business unit sponsor"
+    TECHNICAL_LEAD = "technical_lead", "Technical lead"
+    CONTRIBUTOR = "contributor", "Contributor"
+
+
+class BusinessUnit(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    code = models.SlugField(max_length=20, unique=True)
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="headed_business_units",
+        help_text="The business unit head: sees every use case of the unit and approves "
+        "where the framework names the business unit head.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UseCase(models.Model):
+    title = models.CharField(max_length=200)
+    summary = models.TextField(max_length=2000)
+    business_problem = models.TextField(max_length=5000, blank=True)
+    value_hypothesis = models.TextField(max_length=5000, blank=True)
+    quantified_outcome = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The outcome in numbers, for example “cut claim handling time by 30%”.",
+    )
+    assumptions = models.TextField(max_length=5000, blank=True)
+    success_metrics = models.TextField(max_length=5000, blank=True)
+    data_sources = models.TextField(max_length=5000, blank=True)
+    regulatory_constraints = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Codes from RegulatoryConstraint.",
+    )
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, default=RiskTier.MEDIUM)
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.PROTECT, related_name="use_cases"
+    )
+    # Stage and status change only through the gate engine's services, which
+    # write them with a queryset update; no form, serializer or admin edits them.
+    stage = models.CharField(
+        max_length=20, choices=Stage.choices, default=Stage.DISCOVERY, editable=False
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.ACTIVE, editable=False
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_activity_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["stage", "status"]),
+            models.Index(fields=["business_unit", "stage"]),
+            models.Index(fields=["-updated_at", "-id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stage__in=Stage.values), name="usecase_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="usecase_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("usecase-detail", args=[self.pk])
+
+    @property
+    def stage_enum(self) -> Stage:
+        return Stage(self.stage)
+
+    @property
+    def is_killed(self) -> bool:
+        return self.status == Status.KILLED
+
+    @property
+    def is_regulated(self) -> bool:
+        return bool(self.regulatory_constraints)
+
+    def regulatory_constraint_labels(self) -> list[str]:
+        labels = dict(RegulatoryConstraint.choices)
+        return [labels.get(code, code) for code in self.regulatory_constraints]
+
+
+class UseCaseMember(models.Model):
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="use_case_roles"
+    )
+    role = models.CharField(max_length=20, choices=MemberRole.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "user", "role"], name="usecase_member_unique_role"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "use_case"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.get_role_display()} on {self.use_case}"

@@ -1,0 +1,210 @@
+"""Every change to the portfolio: one function per action, atomic, checked, audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from gates.audit import audit_record
+from usecases import access
+from usecases.models import (
+    BusinessUnit,
+    MemberRole,
+    RegulatoryConstraint,
+    Status,
+    UseCase,
+    UseCaseMember,
+)
+
+User = get_user_model()
+
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "business_problem",
+    "value_hypothesis",
+    "quantified_outcome",
+    "assumptions",
+    "success_metrics",
+    "data_sources",
+    "regulatory_constraints",
+    "risk_tier",
+    "business_unit",
+)
+
+
+def _clean_constraints(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple):
+        raise InvalidInput("Regulatory constraints must be a list.", field="regulatory_constraints")
+    allowed = set(RegulatoryConstraint.values)
+    unknown = [str(v) for v in values if v not in allowed]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown regulatory constraint: {', '.join(unknown)}. "
+            f"Choose from {', '.join(sorted(allowed))}.",
+            field="regulatory_constraints",
+        )
+    # Keep the framework's order, drop duplicates.
+    return [code for code in RegulatoryConstraint.values if code in values]
+
+
+def _ensure_writable(use_case: UseCase) -> None:
+    if use_case.status == Status.KILLED:
+        raise TransitionRefused(
+            "This use case was killed at a gate; it is read-only.",
+            ["Killed use cases are terminal."],
+        )
+
+
+def _audit_fields(use_case: UseCase, fields: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(use_case, name)
+        result[name] = value.pk if isinstance(value, BusinessUnit) else value
+    return result
+
+
+@transaction.atomic
+def usecase_create(
+    *,
+    by: Any,
+    title: str,
+    summary: str,
+    business_unit: BusinessUnit,
+    sponsor: Any | None = None,
+    **fields: Any,
+) -> UseCase:
+    """Create a use case in Discovery. The creator is its sponsor unless a
+    program lead names another one."""
+    if not access.can_create_use_case(by):
+        raise PermissionRefused("You may not propose use cases.")
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if sponsor is not None and sponsor != by and not access.is_program_lead(by):
+        raise PermissionRefused("Only a program lead may name someone else as sponsor.")
+    fields["regulatory_constraints"] = _clean_constraints(fields.get("regulatory_constraints"))
+    now = timezone.now()
+    use_case = UseCase(
+        title=title,
+        summary=summary,
+        business_unit=business_unit,
+        created_by=by,
+        stage_entered_at=now,
+        last_activity_at=now,
+        **fields,
+    )
+    use_case.full_clean()
+    use_case.save()
+    sponsor = sponsor or by
+    UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    audit_record(
+        actor=by,
+        action="usecase.created",
+        summary=f"Created “{use_case.title}” in Discovery",
+        use_case=use_case,
+        obj=use_case,
+        payload={"sponsor": sponsor.get_username(), **_audit_fields(use_case, ["business_unit"])},
+    )
+    return use_case
+
+
+@transaction.atomic
+def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    _ensure_writable(use_case)
+    if not access.can_edit_use_case(by, use_case):
+        raise PermissionRefused("Only program leads and the use case's sponsor may edit it.")
+    forbidden = set(changes) - set(EDITABLE_FIELDS)
+    if forbidden:
+        if forbidden & {"stage", "status", "stage_entered_at"}:
+            raise InvalidInput(
+                "The stage and status change only through a gate decision.",
+                field=sorted(forbidden)[0],
+            )
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(forbidden))}.")
+    if "regulatory_constraints" in changes:
+        changes["regulatory_constraints"] = _clean_constraints(changes["regulatory_constraints"])
+    before = _audit_fields(use_case, list(changes))
+    for name, value in changes.items():
+        setattr(use_case, name, value)
+    use_case.full_clean()
+    after = _audit_fields(use_case, list(changes))
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return use_case
+    use_case.last_activity_at = timezone.now()
+    use_case.save(update_fields=[*changed, "last_activity_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action="usecase.updated",
+        summary=f"Edited {', '.join(name.replace('_', ' ') for name in changed)}",
+        use_case=use_case,
+        obj=use_case,
+        payload={"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}},
+    )
+    return use_case
+
+
+@transaction.atomic
+def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMember:
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    _ensure_writable(use_case)
+    if not access.can_edit_use_case(by, use_case):
+        raise PermissionRefused("Only program leads and the use case's sponsor may change the team.")
+    if role not in MemberRole.values:
+        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+    if not user.is_active:
+        raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
+    member, created = UseCaseMember.objects.get_or_create(use_case=use_case, user=user, role=role)
+    if not created:
+        raise TransitionRefused(
+            f"{user.get_username()} is already {member.get_role_display().lower()} on this use case."
+        )
+    audit_record(
+        actor=by,
+        action="usecase.member_added",
+        summary=f"Added {user.get_username()} as {member.get_role_display()}",
+        use_case=use_case,
+        obj=member,
+        payload={"user": user.get_username(), "role": role},
+    )
+    return member
+
+
+@transaction.atomic
+def member_remove(*, member: UseCaseMember, by: Any) -> None:
+    use_case = UseCase.objects.select_for_update().get(pk=member.use_case_id)
+    _ensure_writable(use_case)
+    if not access.can_edit_use_case(by, use_case):
+        raise PermissionRefused("Only program leads and the use case's sponsor may change the team.")
+    if (
+        member.role == MemberRole.SPONSOR
+        and not UseCaseMember.objects.filter(use_case=use_case, role=MemberRole.SPONSOR)
+        .exclude(pk=member.pk)
+        .exists()
+    ):
+        raise TransitionRefused(
+            "A use case needs a sponsor who owns its outcome.",
+            ["Add another sponsor before removing this one."],
+        )
+    audit_record(
+        actor=by,
+        action="usecase.member_removed",
+        summary=f"Removed {member.user.get_username()} as {member.get_role_display()}",
+        use_case=use_case,
+        obj=member,
+        payload={"user": member.user.get_username(), "role": member.role},
+    )
+    member.delete()
+
+
+def usecase_touch(*, use_case: UseCase) -> None:
+    """Record activity (for stalled detection) without loading the row."""
+    UseCase.objects.filter(pk=use_case.pk).update(last_activity_at=timezone.now())
