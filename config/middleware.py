@@ -25,9 +25,7 @@ class DomainErrorMiddleware:
         if getattr(request, "htmx", False):
             # htmx swaps only 2xx answers; the refusal goes to the page's
             # message area whatever element asked.
-            html = render_to_string(
-                "partials/refusal.html", {"error": exception}, request=request
-            )
+            html = render_to_string("partials/refusal.html", {"error": exception}, request=request)
             response = HttpResponse(html, status=200)
             response["HX-Retarget"] = "#flash"
             response["HX-Reswap"] = "innerHTML"

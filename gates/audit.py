@@ -96,7 +96,9 @@ def audit_verify(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
     expected_seq = 1
     for event in _iter_events(batch_size):
         if event.seq != expected_seq:
-            return checked, ChainBreak(event.seq, event.pk, f"sequence gap: expected {expected_seq}")
+            return checked, ChainBreak(
+                event.seq, event.pk, f"sequence gap: expected {expected_seq}"
+            )
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(
                 event.seq, event.pk, "previous-hash link does not match the event before it"

@@ -39,7 +39,9 @@ class GateTemplate(models.Model):
         ordering = ["number"]
 
     def __str__(self) -> str:
-        return f"Gate {self.number}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+        return (
+            f"Gate {self.number}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+        )
 
 
 class GateCriterion(models.Model):
@@ -272,6 +274,9 @@ class ReviewArtifactRequirement(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.artifact_type} for {self.review}"
+
 
 class ApprovalDecision(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -353,11 +358,11 @@ class StageTransition(models.Model):
     )
     from_stage = models.CharField(max_length=20, choices=Stage.choices)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
-    review = models.OneToOneField(
-        GateReview, on_delete=models.PROTECT, related_name="transition"
-    )
+    review = models.OneToOneField(GateReview, on_delete=models.PROTECT, related_name="transition")
     decision = models.CharField(max_length=20, choices=Decision.choices)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     occurred_at = models.DateTimeField()
 
     class Meta:

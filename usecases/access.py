@@ -23,9 +23,7 @@ def org_roles(user: AnyUser) -> frozenset[str]:
 
 
 def is_program_lead(user: AnyUser) -> bool:
-    return user.is_authenticated and (
-        user.is_superuser or OrgRole.PROGRAM_LEAD in org_roles(user)
-    )
+    return user.is_authenticated and (user.is_superuser or OrgRole.PROGRAM_LEAD in org_roles(user))
 
 
 def is_executive(user: AnyUser) -> bool:

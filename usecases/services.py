@@ -147,7 +147,10 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
         summary=f"Edited {', '.join(name.replace('_', ' ') for name in changed)}",
         use_case=use_case,
         obj=use_case,
-        payload={"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}},
+        payload={
+            "before": {n: before[n] for n in changed},
+            "after": {n: after[n] for n in changed},
+        },
     )
     return use_case
 
@@ -157,7 +160,9 @@ def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMe
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
     _ensure_writable(use_case)
     if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused("Only program leads and the use case's sponsor may change the team.")
+        raise PermissionRefused(
+            "Only program leads and the use case's sponsor may change the team."
+        )
     if role not in MemberRole.values:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
     if not user.is_active:
@@ -165,7 +170,8 @@ def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMe
     member, created = UseCaseMember.objects.get_or_create(use_case=use_case, user=user, role=role)
     if not created:
         raise TransitionRefused(
-            f"{user.get_username()} is already {member.get_role_display().lower()} on this use case."
+            f"{user.get_username()} is already "
+            f"{member.get_role_display().lower()} on this use case."
         )
     audit_record(
         actor=by,
@@ -183,7 +189,9 @@ def member_remove(*, member: UseCaseMember, by: Any) -> None:
     use_case = UseCase.objects.select_for_update().get(pk=member.use_case_id)
     _ensure_writable(use_case)
     if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused("Only program leads and the use case's sponsor may change the team.")
+        raise PermissionRefused(
+            "Only program leads and the use case's sponsor may change the team."
+        )
     if (
         member.role == MemberRole.SPONSOR
         and not UseCaseMember.objects.filter(use_case=use_case, role=MemberRole.SPONSOR)
