@@ -191,13 +191,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# E-mail (Django 6.1 mailers): console in the embedded default, SMTP when
-# EMAIL_HOST is set.
+# E-mail (Django 6.1 mailers): console in the embedded default (DEBUG on and
+# no EMAIL_HOST), SMTP otherwise.
 EMAIL_HOST = env_str("EMAIL_HOST")
 _email_backend = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
+    if EMAIL_HOST or not DEBUG
     else "django.core.mail.backends.console.EmailBackend",
 )
 _email_options: dict = {}
