@@ -11,6 +11,13 @@ from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
 from usecases.models import OrgRole
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Hashing with the production hasher costs seconds per user; tests only
+    # need passwords that check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def lead(db):
     return UserFactory(username="lead", first_name="Lena", last_name="Lead",

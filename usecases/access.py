@@ -61,6 +61,12 @@ def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:
     return cache[use_case.pk]
 
 
+def forget_member_roles(user: AnyUser) -> None:
+    """Drop the cached roles after a change to a team within the same request."""
+    if user.is_authenticated:
+        user._member_roles_cache = {}
+
+
 def is_sponsor(user: AnyUser, use_case: UseCase) -> bool:
     return MemberRole.SPONSOR in member_roles(user, use_case)
 

@@ -1,13 +1,32 @@
+"""The portfolio's REST API: thin views over the selectors and services."""
+
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from usecases import access, selectors, services
+from usecases.filters import UseCaseFilterSet
+from usecases.models import BusinessUnit, RegulatoryConstraint, UseCase, UseCaseMember
+
+User = get_user_model()
+
+# Fields a client may read but never write: the gate engine moves them.
+GATE_OWNED_FIELDS = {
+    "stage": "The stage changes only through a gate decision.",
+    "status": "The status changes only through a gate decision.",
+    "stage_entered_at": "The time a stage was entered is set by gate decisions.",
+}
 
 
 class ObtainTokenView(APIView):
@@ -26,3 +45,206 @@ class ObtainTokenView(APIView):
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+def _display_name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(source="get_username")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj: Any) -> str:
+        return _display_name(obj)
+
+
+class BusinessUnitSerializer(serializers.ModelSerializer):
+    head = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = BusinessUnit
+        fields = ["id", "name", "code", "head"]
+
+
+class BusinessUnitRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BusinessUnit
+        fields = ["id", "name"]
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    name = serializers.SerializerMethodField()
+    role_display = serializers.CharField(source="get_role_display")
+
+    class Meta:
+        model = UseCaseMember
+        fields = ["user", "username", "name", "role", "role_display"]
+
+    def get_name(self, obj: UseCaseMember) -> str:
+        return _display_name(obj.user)
+
+
+class OpenReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    gate_number = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class UseCaseSerializer(serializers.ModelSerializer):
+    """A use case as clients read it. Expects the rows of
+    ``selectors.usecases_for_api`` (team and open review prefetched)."""
+
+    business_unit = BusinessUnitRefSerializer()
+    stage_display = serializers.CharField(source="get_stage_display")
+    status_display = serializers.CharField(source="get_status_display")
+    days_in_stage = serializers.SerializerMethodField()
+    regulatory_constraints = serializers.ListField(
+        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices)
+    )
+    team = serializers.SerializerMethodField()
+    open_review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UseCase
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "business_problem",
+            "value_hypothesis",
+            "quantified_outcome",
+            "assumptions",
+            "success_metrics",
+            "data_sources",
+            "regulatory_constraints",
+            "risk_tier",
+            "business_unit",
+            "stage",
+            "stage_display",
+            "status",
+            "status_display",
+            "stage_entered_at",
+            "days_in_stage",
+            "team",
+            "open_review",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_days_in_stage(self, obj: UseCase) -> int:
+        return selectors.days_in_stage(obj)
+
+    @extend_schema_field(TeamMemberSerializer(many=True))
+    def get_team(self, obj: UseCase) -> list[dict]:
+        return TeamMemberSerializer(selectors.usecase_team(obj), many=True).data
+
+    @extend_schema_field(OpenReviewSerializer(allow_null=True))
+    def get_open_review(self, obj: UseCase) -> dict | None:
+        reviews = getattr(obj, "open_reviews", None)
+        if reviews is None:
+            raise RuntimeError("Read use cases through selectors.usecases_for_api.")
+        return OpenReviewSerializer(reviews[0]).data if reviews else None
+
+
+class UseCaseWriteSerializer(serializers.ModelSerializer):
+    """The fields a client may write; validation only, the services save."""
+
+    regulatory_constraints = serializers.ListField(
+        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices),
+        required=False,
+        allow_empty=True,
+    )
+
+    class Meta:
+        model = UseCase
+        fields = list(services.EDITABLE_FIELDS)
+
+
+class UseCaseCreateSerializer(UseCaseWriteSerializer):
+    sponsor = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="User id of the sponsor; program leads only. Defaults to the caller.",
+    )
+
+    class Meta(UseCaseWriteSerializer.Meta):
+        fields = [*UseCaseWriteSerializer.Meta.fields, "sponsor"]
+
+
+def _refuse_gate_owned_fields(data: Any) -> None:
+    if not hasattr(data, "keys"):
+        return  # the serializer reports a body that is not an object
+    sent = [name for name in GATE_OWNED_FIELDS if name in data]
+    if sent:
+        raise serializers.ValidationError({name: [GATE_OWNED_FIELDS[name]] for name in sent})
+
+
+def _read(use_case_id: int) -> dict:
+    use_case = selectors.usecases_for_api(UseCase.objects.all()).get(pk=use_case_id)
+    return UseCaseSerializer(use_case).data
+
+
+class UseCaseListView(generics.ListCreateAPIView):
+    """Use cases visible to the caller; propose a new one (it starts in Discovery)."""
+
+    serializer_class = UseCaseSerializer
+    filterset_class = UseCaseFilterSet
+
+    def get_queryset(self):
+        return selectors.usecases_for_api(access.use_cases_visible_to(self.request.user))
+
+    @extend_schema(
+        request=UseCaseCreateSerializer,
+        responses={201: UseCaseSerializer},
+        description="Create a use case in Discovery. The caller becomes its sponsor; a "
+        "program lead may name another sponsor. `stage` and `status` are refused.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.usecase_ensure_creatable(by=request.user)
+        _refuse_gate_owned_fields(request.data)
+        serializer = UseCaseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        use_case = services.usecase_create(by=request.user, **serializer.validated_data)
+        return Response(
+            _read(use_case.pk),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": use_case.get_absolute_url()},
+        )
+
+
+class UseCaseDetailView(generics.RetrieveAPIView):
+    """One use case; PATCH edits its facts (program leads and its sponsor)."""
+
+    serializer_class = UseCaseSerializer
+
+    def get_queryset(self):
+        return selectors.usecases_for_api(access.use_cases_visible_to(self.request.user))
+
+    @extend_schema(
+        request=UseCaseWriteSerializer,
+        responses={200: UseCaseSerializer},
+        description="Edit the facts of a use case. `stage`, `status` and "
+        "`stage_entered_at` are refused with 400: only gate decisions move them.",
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        use_case = get_object_or_404(access.use_cases_visible_to(request.user), pk=kwargs["pk"])
+        services.usecase_ensure_editable(use_case=use_case, by=request.user)
+        _refuse_gate_owned_fields(request.data)
+        serializer = UseCaseWriteSerializer(use_case, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.usecase_update(use_case=use_case, by=request.user, **serializer.validated_data)
+        return Response(_read(use_case.pk))
+
+
+class BusinessUnitListView(generics.ListAPIView):
+    """Every business unit, for forms and clients; a short list, not paginated."""
+
+    serializer_class = BusinessUnitSerializer
+    pagination_class = None
+    filter_backends: list = []
+    queryset = BusinessUnit.objects.select_related("head").order_by("name")

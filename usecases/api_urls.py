@@ -1,3 +1,11 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from usecases import api
+
+urlpatterns = [
+    path("use-cases/", api.UseCaseListView.as_view(), name="api-usecase-list"),
+    path("use-cases/<int:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
+    path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
+]

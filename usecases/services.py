@@ -62,6 +62,25 @@ def _ensure_writable(use_case: UseCase) -> None:
         )
 
 
+EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
+TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
+
+
+def usecase_ensure_creatable(*, by: Any) -> None:
+    """Refuse early, before any input is read, when this person may not propose
+    use cases; ``usecase_create`` checks the same."""
+    if not access.can_create_use_case(by):
+        raise PermissionRefused("You may not propose use cases.")
+
+
+def usecase_ensure_editable(*, use_case: UseCase, by: Any, refusal: str = EDIT_REFUSAL) -> None:
+    """Refuse early, before any input is read: killed (409) before not yours (403),
+    so a sponsor learns why their own use case no longer takes changes."""
+    _ensure_writable(use_case)
+    if not access.can_edit_use_case(by, use_case):
+        raise PermissionRefused(refusal)
+
+
 def _audit_fields(use_case: UseCase, fields: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name in fields:
@@ -82,8 +101,7 @@ def usecase_create(
 ) -> UseCase:
     """Create a use case in Discovery. The creator is its sponsor unless a
     program lead names another one."""
-    if not access.can_create_use_case(by):
-        raise PermissionRefused("You may not propose use cases.")
+    usecase_ensure_creatable(by=by)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -118,9 +136,7 @@ def usecase_create(
 @transaction.atomic
 def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
-    _ensure_writable(use_case)
-    if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused("Only program leads and the use case's sponsor may edit it.")
+    usecase_ensure_editable(use_case=use_case, by=by)
     forbidden = set(changes) - set(EDITABLE_FIELDS)
     if forbidden:
         if forbidden & {"stage", "status", "stage_entered_at"}:
@@ -158,11 +174,7 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
 @transaction.atomic
 def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMember:
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
-    _ensure_writable(use_case)
-    if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused(
-            "Only program leads and the use case's sponsor may change the team."
-        )
+    usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
     if role not in MemberRole.values:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
     if not user.is_active:
@@ -187,11 +199,7 @@ def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMe
 @transaction.atomic
 def member_remove(*, member: UseCaseMember, by: Any) -> None:
     use_case = UseCase.objects.select_for_update().get(pk=member.use_case_id)
-    _ensure_writable(use_case)
-    if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused(
-            "Only program leads and the use case's sponsor may change the team."
-        )
+    usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
     if (
         member.role == MemberRole.SPONSOR
         and not UseCaseMember.objects.filter(use_case=use_case, role=MemberRole.SPONSOR)

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UseCaseFactory
+from usecases.models import Stage, Status, UseCase
+
+URL = reverse("portfolio")
+
+
+def titles(response) -> list[str]:
+    return re.findall(r'<td><a href="/use-cases/\d+/">([^<]+)</a>', response.content.decode())
+
+
+def stage_count(response, stage: str) -> int:
+    for listed, count in response.context["result"].counts:
+        if listed == stage:
+            return count
+    raise AssertionError(stage)
+
+
+@pytest.fixture
+def spread(db, business_unit, sponsor):
+    """Four use cases: two in Discovery (one on hold), one in Pilot, one in another unit."""
+    made = {
+        "claims": UseCaseFactory(
+            title="Claims triage", business_unit=business_unit, sponsor=sponsor
+        ),
+        "held": UseCaseFactory(title="Held chatbot", business_unit=business_unit, sponsor=sponsor),
+        "pilot": UseCaseFactory(
+            title="Pilot pricing", summary="Dynamic claims pricing.", business_unit=business_unit
+        ),
+        "fraud": UseCaseFactory(title="Fraud scoring"),
+    }
+    UseCase.objects.filter(pk=made["held"].pk).update(status=Status.ON_HOLD)
+    UseCase.objects.filter(pk=made["pilot"].pk).update(stage=Stage.PILOT)
+    return made
+
+
+def test_it_filters_by_stage_status_unit_and_text(spread, client_as, lead, business_unit):
+    client = client_as(lead)
+    assert sorted(titles(client.get(URL, {"stage": "pilot"}))) == ["Pilot pricing"]
+    assert titles(client.get(URL, {"status": "on_hold"})) == ["Held chatbot"]
+    assert "Fraud scoring" not in titles(client.get(URL, {"business_unit": business_unit.pk}))
+    # The text matches title or summary, whatever the case.
+    assert sorted(titles(client.get(URL, {"q": "CLAIMS"}))) == ["Claims triage", "Pilot pricing"]
+
+
+def test_it_counts_per_stage_under_the_other_filters_but_not_the_stage(spread, client_as, lead):
+    response = client_as(lead).get(URL, {"stage": "pilot", "q": "claims"})
+    assert stage_count(response, "pilot") == 1
+    assert stage_count(response, "discovery") == 1  # "Claims triage" still counts
+    assert stage_count(response, "scale") == 0
+    assert response.context["result"].total == 1
+
+
+def test_it_counts_only_what_the_person_may_see(spread, client_as, sponsor):
+    response = client_as(sponsor).get(URL)
+    assert stage_count(response, "discovery") == 2
+    assert stage_count(response, "pilot") == 0
+
+
+def test_it_links_each_stage_count_to_that_filter_keeping_the_others(spread, client_as, lead):
+    page = client_as(lead).get(URL, {"q": "claims", "page": "1"}).content.decode()
+    assert 'href="?q=claims&amp;stage=pilot"' in page
+    assert 'hx-get="?q=claims&amp;stage=pilot"' in page
+
+
+def test_it_ignores_filter_values_it_does_not_know(spread, client_as, lead):
+    response = client_as(lead).get(URL, {"stage": "launched", "business_unit": "x\x00"})
+    assert response.status_code == 200
+    assert len(titles(response)) == 4
+
+
+def test_it_sorts_by_title_and_by_time_in_stage(spread, client_as, lead):
+    client = client_as(lead)
+    by_title = titles(client.get(URL, {"sort": "title"}))
+    assert by_title == sorted(by_title)
+    UseCase.objects.filter(pk=spread["fraud"].pk).update(stage_entered_at="2020-01-01T00:00Z")
+    assert titles(client.get(URL, {"sort": "stage_entered"}))[0] == "Fraud scoring"
+
+
+def test_it_paginates(make_portfolio, client_as, lead, settings):
+    settings.PORTFOLIO_PAGE_SIZE = 4
+    make_portfolio(10)
+    client = client_as(lead)
+    first = client.get(URL)
+    assert len(titles(first)) == 4
+    assert 'href="?page=2"' in first.content.decode()
+    last = client.get(URL, {"page": "3"})
+    assert len(titles(last)) == 2
+    assert "page 3 of 3" in last.content.decode()
+    seen = titles(first) + titles(client.get(URL, {"page": "2"})) + titles(last)
+    assert len(set(seen)) == 10
+    # A page beyond the end shows the last one instead of an error.
+    assert titles(client.get(URL, {"page": "99"})) == titles(last)
+
+
+def test_it_answers_htmx_with_the_results_or_the_filters_and_results(spread, client_as, lead):
+    client = client_as(lead)
+    results = client.get(
+        URL, {"stage": "pilot"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    body = results.content.decode()
+    assert body.lstrip().startswith('<div id="results">')
+    assert "<html" not in body and "<form" not in body
+    assert titles(results) == ["Pilot pricing"]
+    whole = client.get(
+        URL, {"stage": "pilot"}, headers={"HX-Request": "true", "HX-Target": "portfolio"}
+    )
+    assert whole.content.decode().lstrip().startswith('<div id="portfolio">')
+    assert 'value="pilot" selected' in whole.content.decode()
+    restore = client.get(URL, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.content.decode()
+
+
+def test_it_keeps_a_real_form_and_links_for_browsers_without_javascript(spread, client_as, lead):
+    page = client_as(lead).get(URL).content.decode()
+    assert f'method="get" action="{URL}"' in page
+    assert '<button type="submit">Apply</button>' in page
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_it_reads_the_portfolio_in_a_fixed_number_of_queries(
+    size, make_portfolio, client_as, lead, sponsor, business_unit, django_assert_max_num_queries
+):
+    make_portfolio(size, member=sponsor)
+    for person in (lead, sponsor):
+        client = client_as(person)
+        with django_assert_max_num_queries(12):
+            response = client.get(URL, {"q": "Use case", "business_unit": business_unit.pk})
+        assert response.status_code == 200
+        with django_assert_max_num_queries(12):
+            response = client.get(URL, {"page": "2", "sort": "title"})
+        assert response.status_code == 200

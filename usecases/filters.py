@@ -1,0 +1,56 @@
+"""The portfolio's filters, shared by the page and the API so both read the
+same query parameters the same way: ``stage``, ``status``, ``business_unit``
+(id), ``q`` (text in title or summary) and ``sort``."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from usecases.models import BusinessUnit, Stage, Status, UseCase
+
+# Every ordering ends on the primary key so pages never overlap or skip rows.
+SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "updated": ("Recently updated", ("-updated_at", "-id")),
+    "title": ("Title A–Z", ("title", "id")),
+    "stage_entered": ("Longest in stage", ("stage_entered_at", "id")),
+}
+DEFAULT_SORT = "updated"
+
+
+class UseCaseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any stage")
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    business_unit = django_filters.ModelChoiceFilter(
+        queryset=BusinessUnit.objects.all(), empty_label="Any business unit"
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        method="filter_sort",
+        empty_label=None,
+        label="Sort",
+    )
+
+    class Meta:
+        model = UseCase
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+
+    def filter_sort(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
+        return queryset.order_by(*SORTS.get(value or DEFAULT_SORT, SORTS[DEFAULT_SORT])[1])
+
+    def filter_queryset_except(self, queryset: QuerySet[UseCase], *names: str) -> QuerySet:
+        """Apply every valid filter but the named ones: the per-stage counts
+        respect the other filters but not the stage one, or they would all be
+        zero but one."""
+        self.errors  # noqa: B018 -- validates the form, which fills cleaned_data
+        for name, value in self.form.cleaned_data.items():
+            if name not in names:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset

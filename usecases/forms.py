@@ -1,0 +1,72 @@
+"""Forms of the portfolio pages. They validate input only; the views hand the
+cleaned data to the services, which make and audit the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from usecases.models import MemberRole, RegulatoryConstraint, UseCase
+from usecases.services import EDITABLE_FIELDS
+
+User = get_user_model()
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.get_username()})" if name else obj.get_username()
+
+
+def active_users():
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+class UseCaseForm(forms.ModelForm):
+    """The facts of a use case. Stage and status are not fields: they move only
+    through gate decisions."""
+
+    regulatory_constraints = forms.MultipleChoiceField(
+        choices=RegulatoryConstraint.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Every regime the use case falls under; gates ask for evidence on each.",
+    )
+
+    class Meta:
+        model = UseCase
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "business_problem": forms.Textarea(attrs={"rows": 3}),
+            "value_hypothesis": forms.Textarea(attrs={"rows": 3}),
+            "assumptions": forms.Textarea(attrs={"rows": 3}),
+            "success_metrics": forms.Textarea(attrs={"rows": 3}),
+            "data_sources": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The editable fields with their cleaned values, for ``usecase_update``."""
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+class UseCaseCreateForm(UseCaseForm):
+    """A new use case. Program leads may name its sponsor; everyone else becomes
+    the sponsor of what they propose."""
+
+    def __init__(self, *args: Any, can_pick_sponsor: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if can_pick_sponsor:
+            self.fields["sponsor"] = UserChoiceField(
+                queryset=active_users(),
+                required=False,
+                empty_label="Me",
+                help_text="The business unit sponsor who owns the outcome.",
+            )
+
+
+class MemberAddForm(forms.Form):
+    user = UserChoiceField(queryset=active_users(), label="Person")
+    role = forms.ChoiceField(choices=MemberRole.choices)
