@@ -4,11 +4,78 @@ and an outsider who holds no role anywhere."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
 from usecases.models import OrgRole
+
+
+def _run_order(item: pytest.Item) -> int:
+    fixtures = getattr(item, "fixturenames", ())
+    if "live_server" in fixtures or item.get_closest_marker("browser"):
+        return 2
+    if _is_transactional(item):
+        return 1
+    return 0
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    if "transactional_db" in getattr(item, "fixturenames", ()):
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that flush the database last, as Django's own runner does,
+    and the browser journeys after them.
+
+    A test that reaches the database only through ``request.getfixturevalue``
+    looks database-free to pytest-django; run before a flush it still finds
+    the rows the data migrations wrote. Browser journeys come last because,
+    from the first one on, Playwright's event loop lives in the test thread.
+    """
+    items.sort(key=_run_order)  # stable: keeps the order within each group
+
+
+# Data migrations that load reference data: (a model they fill, the migration
+# module, its loader). A flush by a transactional test removes these rows.
+DATA_MIGRATIONS = [
+    ("gates.GateTemplate", "gates.migrations.0002_framework_templates", "load_framework"),
+    ("readiness.ScorecardItem", "readiness.migrations.0002_default_definitions", "load"),
+]
+
+
+def ensure_reference_data() -> None:
+    """Re-create what the data migrations load when a flush removed it: the
+    organisation-role groups, the gate framework, the readiness definitions."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from usecases.models import OrgRole
+
+    for name in OrgRole.values:
+        Group.objects.get_or_create(name=name)
+    for model_label, module_name, loader in DATA_MIGRATIONS:
+        if not apps.get_model(model_label).objects.exists():
+            getattr(importlib.import_module(module_name), loader)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request) -> None:
+    if _is_transactional(request.node) or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    # Uploaded artifacts and generated packs never land in var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
@@ -20,26 +87,30 @@ def fast_password_hashing(settings):
 
 @pytest.fixture
 def lead(db):
-    return UserFactory(username="lead", first_name="Lena", last_name="Lead",
-                       org_roles=[OrgRole.PROGRAM_LEAD])
+    return UserFactory(
+        username="lead", first_name="Lena", last_name="Lead", org_roles=[OrgRole.PROGRAM_LEAD]
+    )
 
 
 @pytest.fixture
 def executive(db):
-    return UserFactory(username="exec", first_name="Eve", last_name="Exec",
-                       org_roles=[OrgRole.EXECUTIVE])
+    return UserFactory(
+        username="exec", first_name="Eve", last_name="Exec", org_roles=[OrgRole.EXECUTIVE]
+    )
 
 
 @pytest.fixture
 def cio(db):
-    return UserFactory(username="cio", first_name="Carl", last_name="Cio",
-                       org_roles=[OrgRole.CIO_CTO])
+    return UserFactory(
+        username="cio", first_name="Carl", last_name="Cio", org_roles=[OrgRole.CIO_CTO]
+    )
 
 
 @pytest.fixture
 def risk(db):
-    return UserFactory(username="risk", first_name="Rita", last_name="Risk",
-                       org_roles=[OrgRole.RISK_COMPLIANCE])
+    return UserFactory(
+        username="risk", first_name="Rita", last_name="Risk", org_roles=[OrgRole.RISK_COMPLIANCE]
+    )
 
 
 @pytest.fixture

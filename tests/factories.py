@@ -78,9 +78,7 @@ class UseCaseFactory(factory.django.DjangoModelFactory):
     def contributors(self, create, extracted, **kwargs):
         if create and extracted:
             for user in extracted:
-                UseCaseMember.objects.create(
-                    use_case=self, user=user, role=MemberRole.CONTRIBUTOR
-                )
+                UseCaseMember.objects.create(use_case=self, user=user, role=MemberRole.CONTRIBUTOR)
 
 
 __all__ = ["PASSWORD", "BusinessUnitFactory", "OrgRole", "UseCaseFactory", "UserFactory"]

@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# The web, worker and beat image. Build: docker compose build
+
+# psycopg2 compiles against libpq: build every wheel here, install them below.
+FROM python:3.13-slim AS wheels
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.lock /tmp/requirements.lock
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.lock
+
+FROM python:3.13-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VAR_DIR=/app/var \
+    MEDIA_ROOT=/data/media
+
+# WeasyPrint needs Pango and a font (no font is ever fetched at run time);
+# psycopg2 needs libpq.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libpq5 \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY requirements.lock /tmp/requirements.lock
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install --no-index --find-links /wheels -r /tmp/requirements.lock
+
+RUN useradd --create-home --uid 1000 stagegate \
+    && mkdir -p /app/var /data/media \
+    && chown -R stagegate:stagegate /app /data
+WORKDIR /app
+COPY --chown=stagegate:stagegate . .
+USER stagegate
+
+# Collected at build time so every container (the worker renders PDF packs
+# with the same static files) has them; SECRET_KEY here is for this step only.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0
+
+VOLUME ["/data/media"]
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
