@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "gates",
     "readiness",
     "reporting",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -269,7 +270,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "usecases.models.Stage",
-        "DecisionEnum": "gates.models.Decision",
+        "GateDecisionEnum": "gates.models.Decision",
+        "ApprovalDecisionEnum": "gates.models.ApprovalDecision",
     },
 }
 
@@ -283,3 +285,14 @@ LOGGING = {
 
 # Portfolio page size.
 PORTFOLIO_PAGE_SIZE = env_int("PORTFOLIO_PAGE_SIZE", 25)
+
+# Readiness: prioritization weights (they need not sum to 1; the score is the
+# weighted mean on the 1-5 scale), stalled detection, and the Gate 3 checklist.
+PRIORITIZATION_WEIGHTS = {
+    "business_impact": 0.25,
+    "data_readiness": 0.25,
+    "technical_feasibility": 0.25,
+    "organisational_readiness": 0.25,
+}
+STALLED_AFTER_DAYS = env_int("STALLED_AFTER_DAYS", 21)
+READINESS_GATE3_CHECKLIST_REQUIRED = env_bool("READINESS_GATE3_CHECKLIST_REQUIRED", True)

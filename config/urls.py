@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("gates.api_urls")),
     path("", include("readiness.api_urls")),
     path("", include("reporting.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("gates.urls")),
     path("", include("readiness.urls")),
     path("", include("reporting.urls")),
+    path("", include("notifications.urls")),
 ]
 
 handler404 = "config.errors.page_not_found"

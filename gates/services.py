@@ -20,10 +20,12 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from config.events import emit_on_commit
 from gates import rules
 from gates.audit import audit_record
 from gates.models import (
     APPROVED_DECISIONS,
+    OPEN_REVIEW_STATUSES,
     ApprovalDecision,
     ApproverCondition,
     ApproverRoleKind,
@@ -57,25 +59,6 @@ GO_CHECKS: list[GoCheck] = []
 def register_go_check(check: GoCheck) -> GoCheck:
     GO_CHECKS.append(check)
     return check
-
-
-# Side effects run after commit (notifications, packs). Other apps register
-# listeners here; a failing listener is logged and never breaks the action.
-EventListener = Callable[[str, dict[str, Any]], None]
-EVENT_LISTENERS: list[EventListener] = []
-
-
-def _emit_on_commit(event: str, **data: Any) -> None:
-    def send() -> None:
-        import logging
-
-        for listener in EVENT_LISTENERS:
-            try:
-                listener(event, data)
-            except Exception:  # a side effect must never undo or break the action
-                logging.getLogger(__name__).exception("listener failed for %s", event)
-
-    transaction.on_commit(send)
 
 
 def _name(user: Any) -> str:
@@ -125,7 +108,16 @@ def artifact_upload(
     """Store a new version of an artifact type for a use case. Nothing is
     stored when any check fails."""
     name = file_name if file_name is not None else getattr(file, "name", None)
-    if not artifact_type.is_active:
+    # A retired type is still taken while an open review snapshotted it as
+    # required; otherwise that review could never be submitted.
+    if (
+        not artifact_type.is_active
+        and not ReviewArtifactRequirement.objects.filter(
+            review__use_case_id=use_case.pk,
+            review__status__in=OPEN_REVIEW_STATUSES,
+            artifact_type=artifact_type,
+        ).exists()
+    ):
         raise InvalidInput(
             f"“{artifact_type.name}” is no longer an artifact type of the framework.",
             field="artifact_type",
@@ -339,7 +331,7 @@ def review_open(
             "approvers": {a.user.get_username(): a.roles for a in resolved},
         },
     )
-    _emit_on_commit("review.opened", review_id=review.pk)
+    emit_on_commit("review.opened", review_id=review.pk)
     return review
 
 
@@ -463,7 +455,7 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
             }
         },
     )
-    _emit_on_commit("review.submitted", review_id=review.pk)
+    emit_on_commit("review.submitted", review_id=review.pk)
     return review
 
 
@@ -513,7 +505,7 @@ def approval_record(
         obj=row,
         payload={"review": review.pk, "decision": decision, "comment": comment, "was": previous},
     )
-    _emit_on_commit("approval.recorded", review_id=review.pk, approver_id=row.pk)
+    emit_on_commit("approval.recorded", review_id=review.pk, approver_id=row.pk)
     return row
 
 
@@ -672,7 +664,7 @@ def gate_decide(
             ],
         },
     )
-    _emit_on_commit(
+    emit_on_commit(
         "gate.decided", review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
     )
     return review

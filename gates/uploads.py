@@ -51,6 +51,14 @@ class CheckedFile:
     sha256: str
 
 
+def _human_size(size: int) -> str:
+    # "25 MB" for the default; a limit below 1 MB must not read "0 MB".
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{round(size / factor, 1):g} {unit}"
+    return f"{size} bytes"
+
+
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput(message, field="file")
 
@@ -135,7 +143,7 @@ def check_upload(stream: IO[bytes], name: str | None, size: int | None = None) -
     while chunk := stream.read(_CHUNK):
         total += len(chunk)
         if total > limit:
-            raise _refuse(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+            raise _refuse(f"The file is larger than the {_human_size(limit)} limit.")
         digest.update(chunk)
     if total == 0:
         raise _refuse("The file is empty.")

@@ -1,3 +1,23 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from gates import views
+
+urlpatterns = [
+    path("use-cases/<int:pk>/artifacts/", views.usecase_artifacts, name="usecase-artifacts"),
+    path("use-cases/<int:pk>/audit/", views.usecase_audit, name="usecase-audit"),
+    path("use-cases/<int:pk>/open-review/", views.review_open, name="review-open"),
+    path("use-cases/<int:pk>/resume/", views.usecase_resume, name="usecase-resume"),
+    path("artifacts/<int:pk>/download/", views.artifact_download, name="artifact-download"),
+    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
+    path(
+        "reviews/<int:pk>/criteria/<int:criterion_id>/",
+        views.criterion_assess,
+        name="criterion-assess",
+    ),
+    path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
+    path("reviews/<int:pk>/approval/", views.approval_record, name="review-approval"),
+    path("reviews/<int:pk>/decision/", views.gate_decide, name="review-decision"),
+    path("conditions/<int:pk>/close/", views.condition_close, name="condition-close"),
+]

@@ -52,8 +52,107 @@ def ready_for_decision(use_case, lead, sponsor, approvers=None) -> GateReview:
 
 def pass_gate(use_case, lead, sponsor, approvers=None) -> GateReview:
     review = ready_for_decision(use_case, lead, sponsor, approvers)
-    return services.gate_decide(review=review, by=lead, decision=Decision.GO, rationale="Evidence holds.")
+    if review.gate_number == 3:
+        complete_readiness_checklist(use_case, lead)
+    return services.gate_decide(
+        review=review, by=lead, decision=Decision.GO, rationale="Evidence holds."
+    )
 
 
 def artifact_type(gate: int, position: int = 1) -> ArtifactType:
     return ArtifactType.objects.filter(template__number=gate).order_by("order")[position - 1]
+
+
+# --- Appended for the service-level tests of the gate engine -----------------
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def ooxml_bytes(part: str = "word/document.xml") -> bytes:
+    """A minimal Office Open XML package: [Content_Types].xml plus one part
+    (word/document.xml for DOCX, xl/workbook.xml for XLSX, ppt/presentation.xml
+    for PPTX)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        archive.writestr(part, '<?xml version="1.0" encoding="UTF-8"?><root/>')
+    return buffer.getvalue()
+
+
+def named_file(name: str, content: bytes) -> io.BytesIO:
+    stream = io.BytesIO(content)
+    stream.name = name
+    return stream
+
+
+def files_under(root) -> list:
+    """Every file stored below a directory (MEDIA_ROOT), as sorted paths."""
+    from pathlib import Path
+
+    root = Path(root)
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def open_review(use_case, lead, approvers=None) -> GateReview:
+    return services.review_open(use_case=use_case, by=lead, approvers=approvers)
+
+
+def submitted_review(use_case, lead, sponsor, approvers=None) -> GateReview:
+    """Open the next gate's review, upload every required artifact, assess every
+    criterion as met and submit it: ready for approvals."""
+    review = services.review_open(use_case=use_case, by=lead, approvers=approvers)
+    upload_required(review, sponsor)
+    assess_all(review, sponsor)
+    services.review_submit(review=review, by=sponsor)
+    review.refresh_from_db()
+    return review
+
+
+def advance(use_case, lead, sponsor, gates: int) -> None:
+    """Take the use case through ``gates`` real Go decisions."""
+    for _ in range(gates):
+        pass_gate(use_case, lead, sponsor)
+    use_case.refresh_from_db()
+
+
+def audit_actions(use_case=None) -> list[str]:
+    from gates.models import AuditEvent
+
+    events = AuditEvent.objects.order_by("seq")
+    if use_case is not None:
+        events = events.filter(use_case=use_case)
+    return list(events.values_list("action", flat=True))
+
+
+def isolate(settings, tmp_path):
+    """Per test: artifacts go to a fresh MEDIA_ROOT under tmp_path, and the
+    named users' passwords hash fast (PBKDF2 would cost ~0.3 s per user).
+    The readiness app's Gate 3 checklist condition is switched off: these tests
+    are about the gate engine; test_gate_decide checks the hook once with it on."""
+    settings.READINESS_GATE3_CHECKLIST_REQUIRED = False
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def complete_readiness_checklist(use_case, by) -> None:
+    """Mark every active production readiness item done (the Gate 3 Go check
+    the readiness app registers), as a program lead would."""
+    from readiness import services as readiness_services
+    from readiness.models import ChecklistItemDefinition, ChecklistStatus
+
+    for definition in ChecklistItemDefinition.objects.filter(is_active=True):
+        readiness_services.checklist_item_update(
+            use_case=use_case,
+            item=definition,
+            by=by,
+            status=ChecklistStatus.DONE,
+            evidence="Reviewed in the readiness workshop.",
+        )

@@ -1,0 +1,296 @@
+"""The gate engine's REST API: thin views that parse input, check visibility
+(invisible is 404), call one service and serialize the result.
+
+Refusals from the services are DomainErrors, turned into 409/403/400 JSON
+with their reasons by ``config.api_errors``; nothing here catches them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.domain import PermissionRefused, TransitionRefused
+from gates import rules, selectors, serializers, services
+from gates.models import Artifact, GateReview
+from gates.views import artifact_file_response
+from usecases.models import Status
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: a message per field."),
+    403: OpenApiResponse(description="Visible, but you may not do this."),
+    404: OpenApiResponse(description="Unknown, or not visible to you."),
+    409: OpenApiResponse(
+        description="Refused in the current state: `detail` and the `reasons` (what is "
+        "missing, who has not approved)."
+    ),
+}
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+def _review_response(request: Request, review_id: int, code: int = 200) -> Response:
+    page = selectors.review_page(review_id, request.user)
+    return Response(serializers.ReviewSerializer(page).data, status=code)
+
+
+class GateTemplateListView(APIView):
+    """The four gates of the framework with their criteria, artifact types and
+    approver roles, at their current version."""
+
+    @extend_schema(responses=serializers.GateTemplateSerializer(many=True), tags=["gates"])
+    def get(self, request: Request) -> Response:
+        templates = selectors.gate_templates()
+        return Response(serializers.GateTemplateSerializer(templates, many=True).data)
+
+
+class UseCaseArtifactsView(GenericAPIView):
+    """All artifact versions of a use case; upload a new version."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    serializer_class = serializers.ArtifactSerializer
+    queryset = Artifact.objects.none()  # for the schema; rows come from the selector
+
+    @extend_schema(
+        responses={200: serializers.ArtifactSerializer(many=True), **_errors(404)},
+        tags=["artifacts"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        use_case = selectors.visible_use_case(request.user, pk)
+        page = self.paginate_queryset(selectors.artifacts_of(use_case))
+        return self.get_paginated_response(serializers.ArtifactSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": serializers.ArtifactUploadInput},
+        responses={201: serializers.ArtifactSerializer, **_errors(400, 403, 404, 409)},
+        tags=["artifacts"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        use_case = selectors.visible_use_case(request.user, pk)
+        # Refuse before reading the file: a person who may not upload learns
+        # that first, whatever they sent.
+        if use_case.status == Status.KILLED:
+            raise TransitionRefused(
+                "This use case was killed at a gate; it is read-only.",
+                ["Killed use cases are terminal."],
+            )
+        if not rules.can_upload(request.user, use_case):
+            raise PermissionRefused(
+                "Only the use case's sponsor, technical lead, contributors and program leads "
+                "may upload artifacts."
+            )
+        data = serializers.ArtifactUploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        artifact = services.artifact_upload(
+            use_case=use_case,
+            by=request.user,
+            artifact_type=data.validated_data["artifact_type"],
+            file=upload,
+            file_name=upload.name,
+            note=data.validated_data["note"],
+        )
+        return Response(serializers.ArtifactSerializer(artifact).data, status=201)
+
+
+class PassthroughNegotiation(BaseContentNegotiation):
+    """A download answers with the file's own type whatever Accept says."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: Any = None):
+        return renderers[0], renderers[0].media_type
+
+
+class ArtifactDownloadView(APIView):
+    """The stored file, as an attachment, when its use case is visible to you."""
+
+    content_negotiation_class = PassthroughNegotiation
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **_errors(404),
+        },
+        tags=["artifacts"],
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        return artifact_file_response(selectors.visible_artifact(request.user, pk))
+
+
+class UseCaseReviewsView(APIView):
+    """The use case's gate reviews; open the next gate's review."""
+
+    @extend_schema(
+        responses={200: serializers.ReviewSummarySerializer(many=True), **_errors(404)},
+        tags=["reviews"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        use_case = selectors.visible_use_case(request.user, pk)
+        reviews = (
+            GateReview.objects.filter(use_case=use_case)
+            .select_related("chair")
+            .order_by("-opened_at", "-id")
+        )
+        return Response(serializers.ReviewSummarySerializer(reviews, many=True).data)
+
+    @extend_schema(
+        request=serializers.ReviewOpenInput,
+        responses={201: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        use_case = selectors.visible_use_case(request.user, pk)
+        data = serializers.ReviewOpenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_open(
+            use_case=use_case, by=request.user, approvers=data.validated_data.get("approvers")
+        )
+        return _review_response(request, review.pk, status.HTTP_201_CREATED)
+
+
+class ReviewDetailView(APIView):
+    """A review with its criteria, required artifacts, approvals, decision,
+    conditions, and what still blocks submission and Go."""
+
+    @extend_schema(responses={200: serializers.ReviewSerializer, **_errors(404)}, tags=["reviews"])
+    def get(self, request: Request, pk: int) -> Response:
+        return _review_response(request, pk)
+
+
+class CriterionAssessView(APIView):
+    """Record the team's assessment of one criterion while the review is open.
+    Omitted fields keep their current value."""
+
+    @extend_schema(
+        request=serializers.CriterionAssessInput,
+        responses={200: serializers.ReviewCriterionSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def patch(self, request: Request, pk: int, criterion_id: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        criterion = selectors.criterion_of(review, criterion_id)
+        data = serializers.CriterionAssessInput(data=request.data, use_case_id=review.use_case_id)
+        data.is_valid(raise_exception=True)
+        services.criterion_assess(
+            review=review,
+            criterion=criterion,
+            by=request.user,
+            # A pending status is refused by the service with the allowed values.
+            status=data.validated_data.get("status", criterion.status),
+            evidence=data.validated_data.get("evidence", criterion.evidence),
+            artifacts=data.validated_data.get("artifacts"),
+        )
+        fresh = selectors.criterion_of(review, criterion.pk)
+        return Response(serializers.ReviewCriterionSerializer(fresh).data)
+
+
+class ReviewSubmitView(APIView):
+    """Submit the review for approval; refused with what is missing."""
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.ReviewSerializer, **_errors(403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        services.review_submit(review=review, by=request.user)
+        return _review_response(request, review.pk)
+
+
+class ApprovalRecordView(APIView):
+    """The caller's own decision as a named approver. Nobody records a
+    decision for someone else: there is no approver field."""
+
+    @extend_schema(
+        request=serializers.ApprovalInput,
+        responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        data = serializers.ApprovalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.approval_record(
+            review=review,
+            approver=request.user,
+            decision=data.validated_data["decision"],
+            comment=data.validated_data["comment"],
+        )
+        return _review_response(request, review.pk)
+
+
+class GateDecideView(APIView):
+    """The chair's gate decision. Go and Conditional Go are refused with the
+    reasons until every approver has approved and every must-meet criterion
+    is met; Hold, Recycle and Kill need a rationale."""
+
+    @extend_schema(
+        request=serializers.DecisionInput,
+        responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        data = serializers.DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.gate_decide(
+            review=review,
+            by=request.user,
+            decision=data.validated_data["decision"],
+            rationale=data.validated_data["rationale"],
+            conditions=[dict(c) for c in data.validated_data["conditions"]],
+        )
+        return _review_response(request, review.pk)
+
+
+class ConditionCloseView(APIView):
+    """Close a gate condition: its owner or a program lead, with a note."""
+
+    @extend_schema(
+        request=serializers.ConditionCloseInput,
+        responses={200: serializers.ConditionSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        condition = selectors.visible_condition(request.user, pk)
+        data = serializers.ConditionCloseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        closed = services.condition_close(
+            condition=condition, by=request.user, note=data.validated_data["note"]
+        )
+        return Response(serializers.ConditionSerializer(closed).data)
+
+
+class UseCaseResumeView(APIView):
+    """Resume a use case on hold (program leads)."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        request=serializers.ResumeInput,
+        responses={200: serializers.UseCaseStateSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        use_case = selectors.visible_use_case(request.user, pk)
+        data = serializers.ResumeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        resumed = services.usecase_resume(
+            use_case=use_case, by=request.user, note=data.validated_data["note"]
+        )
+        return Response(serializers.UseCaseStateSerializer(resumed).data)

@@ -1,0 +1,231 @@
+"""Forms of the gate engine's pages. They parse and shape input only; every
+rule about state (what is missing, who may act, comments required for a
+rejection) lives in the services, whose refusals the views show in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from config.domain import InvalidInput
+from gates.models import (
+    ApprovalDecision,
+    Artifact,
+    ArtifactType,
+    AssessmentStatus,
+    Decision,
+    GateApproverRole,
+)
+
+User = get_user_model()
+
+MAX_FILES_PER_UPLOAD = 20
+
+
+def person_label(user: Any) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return person_label(obj)
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return person_label(obj)
+
+
+class ArtifactTypeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ArtifactType) -> str:
+        return f"Gate {obj.template.number}: {obj.name}"
+
+
+class ArtifactChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Artifact) -> str:
+        return f"{obj.artifact_type.name} v{obj.version} ({obj.original_name})"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.Field):
+    """One or several files. Each file is checked by the upload service on its
+    own, so one bad file is reported next to its name and the others are
+    still stored; the form only insists there is at least one."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(**kwargs)
+
+    def to_python(self, data: Any) -> list:
+        if not data:
+            return []
+        return list(data) if isinstance(data, list | tuple) else [data]
+
+    def validate(self, value: list) -> None:
+        if not value:
+            raise ValidationError("Choose one or more files.", code="required")
+        if len(value) > MAX_FILES_PER_UPLOAD:
+            raise ValidationError(
+                f"Upload at most {MAX_FILES_PER_UPLOAD} files at a time.", code="too_many"
+            )
+
+
+class ArtifactUploadForm(forms.Form):
+    artifact_type = ArtifactTypeChoiceField(
+        queryset=ArtifactType.objects.none(), empty_label="Choose the artifact type…"
+    )
+    files = MultipleFileField(label="Files")
+    note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What changed in this version, or where the evidence comes from.",
+    )
+
+    def __init__(self, *args: Any, artifact_types: QuerySet[ArtifactType], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["artifact_type"].queryset = artifact_types
+
+
+class OpenReviewForm(forms.Form):
+    """One optional people field per approver role of the next gate; an empty
+    field means "resolve from the roles people hold"."""
+
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[GateApproverRole],
+        candidates: QuerySet,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for role in roles:
+            self.fields[f"role_{role.role}"] = PeopleChoiceField(
+                queryset=candidates,
+                required=False,
+                label=role.get_role_display(),
+                help_text="Leave empty to name whoever holds this role.",
+                widget=forms.SelectMultiple(attrs={"size": 4}),
+            )
+
+    def approvers(self) -> dict[str, list]:
+        named: dict[str, list] = {}
+        for name, value in self.cleaned_data.items():
+            if name.startswith("role_") and value:
+                named[name.removeprefix("role_")] = list(value)
+        return named
+
+
+class ResumeForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False, label="Why it resumes")
+
+
+class CriterionAssessForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[c for c in AssessmentStatus.choices if c[0] != AssessmentStatus.PENDING]
+    )
+    evidence = forms.CharField(
+        max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    artifacts = ArtifactChoiceField(
+        queryset=Artifact.objects.none(),
+        required=False,
+        label="Linked artifacts",
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+
+    def __init__(self, *args: Any, artifacts: QuerySet[Artifact], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["artifacts"].queryset = artifacts
+
+
+class ApprovalForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[c for c in ApprovalDecision.choices if c[0] != ApprovalDecision.PENDING],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you approve with conditions or reject.",
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required for Hold, Recycle and Kill.",
+    )
+
+
+class ConditionForm(forms.Form):
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.TextInput(attrs={"placeholder": "What"})
+    )
+    owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Owner…")
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, owners: QuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not (data.get("description") or data.get("owner") or data.get("due_date"))
+
+
+class BaseConditionFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every row offers the same owners: read them once, not once per row
+        # (a ModelChoiceField queries each time it renders).
+        if self.forms:
+            owners = list(iter(self.forms[0].fields["owner"].choices))
+            for form in self.forms:
+                form.fields["owner"].choices = owners
+
+    def conditions(self) -> list[dict[str, Any]]:
+        """The filled-in rows; incomplete ones are left for the service to
+        refuse with the row's number."""
+        return [
+            {
+                "description": form.cleaned_data.get("description", ""),
+                "owner": form.cleaned_data.get("owner"),
+                "due_date": form.cleaned_data.get("due_date"),
+            }
+            for form in self.forms
+            if form.cleaned_data and not form.is_blank()
+        ]
+
+
+ConditionFormSet = forms.formset_factory(
+    ConditionForm, formset=BaseConditionFormSet, extra=3, max_num=20, absolute_max=20
+)
+
+
+class ConditionCloseForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000,
+        label="How it was met",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def add_service_error(form: forms.Form, error: InvalidInput) -> None:
+    """Show a service's input refusal next to the field it names."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)

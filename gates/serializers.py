@@ -1,0 +1,358 @@
+"""Serializers of the gate API: input ones parse and type-check a request
+(400 with field messages), output ones shape what a selector read. Neither
+changes state; the views hand parsed input to one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from gates.models import (
+    ApprovalDecision,
+    Artifact,
+    ArtifactType,
+    AssessmentStatus,
+    Decision,
+    GateApproverRole,
+    GateCondition,
+    GateCriterion,
+    GateReview,
+    GateTemplate,
+    ReviewApprover,
+    ReviewCriterion,
+)
+from gates.selectors import RequiredArtifact, ReviewPage
+from usecases.models import Stage
+
+User = get_user_model()
+
+
+def stage_field(**kwargs: Any) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=Stage.choices, **kwargs)
+
+
+# --- Output ---------------------------------------------------------------------
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    username = serializers.CharField(source="get_username")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class GateCriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GateCriterion
+        fields = ["id", "order", "name", "requirement", "must_meet"]
+
+
+class ArtifactTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ArtifactType
+        fields = ["id", "code", "name", "order", "required", "is_active"]
+
+
+class GateApproverRoleSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_role_display")
+
+    class Meta:
+        model = GateApproverRole
+        fields = ["role", "label", "condition"]
+
+
+class GateTemplateSerializer(serializers.ModelSerializer):
+    from_stage = stage_field()
+    to_stage = stage_field()
+    criteria = GateCriterionSerializer(many=True)
+    artifact_types = ArtifactTypeSerializer(many=True)
+    approver_roles = GateApproverRoleSerializer(many=True)
+
+    class Meta:
+        model = GateTemplate
+        fields = [
+            "id",
+            "number",
+            "name",
+            "from_stage",
+            "to_stage",
+            "purpose",
+            "version",
+            "criteria",
+            "artifact_types",
+            "approver_roles",
+        ]
+
+
+class ArtifactTypeRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ArtifactSerializer(serializers.ModelSerializer):
+    artifact_type = ArtifactTypeRefSerializer()
+    uploaded_by = UserRefSerializer()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artifact
+        fields = [
+            "id",
+            "use_case",
+            "artifact_type",
+            "version",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "note",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, artifact: Artifact) -> str:
+        return reverse("api-artifact-download", args=[artifact.pk])
+
+
+class ReviewCriterionSerializer(serializers.ModelSerializer):
+    artifacts = serializers.SerializerMethodField()
+    assessed_by = UserRefSerializer(allow_null=True)
+
+    class Meta:
+        model = ReviewCriterion
+        fields = [
+            "id",
+            "order",
+            "name",
+            "requirement",
+            "must_meet",
+            "status",
+            "evidence",
+            "artifacts",
+            "assessed_by",
+            "assessed_at",
+        ]
+
+    def get_artifacts(self, criterion: ReviewCriterion) -> list[int]:
+        # From the prefetch: .all() keeps the query count fixed.
+        return [a.pk for a in criterion.artifacts.all()]
+
+
+class ArtifactVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    version = serializers.IntegerField()
+    original_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+
+
+class RequiredArtifactSerializer(serializers.Serializer):
+    artifact_type = ArtifactTypeRefSerializer()
+    present = serializers.SerializerMethodField()
+    latest = ArtifactVersionSerializer(allow_null=True)
+    pinned = ArtifactVersionSerializer(allow_null=True)
+
+    def get_present(self, required: RequiredArtifact) -> bool:
+        return required.latest is not None
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer()
+
+    class Meta:
+        model = ReviewApprover
+        fields = ["id", "user", "roles", "decision", "comment", "decided_at"]
+
+
+class ConditionSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer()
+    closed_by = UserRefSerializer(allow_null=True)
+
+    class Meta:
+        model = GateCondition
+        fields = [
+            "id",
+            "review",
+            "description",
+            "owner",
+            "due_date",
+            "status",
+            "closed_note",
+            "closed_at",
+            "closed_by",
+        ]
+
+
+class ReviewSummarySerializer(serializers.ModelSerializer):
+    chair = UserRefSerializer()
+    from_stage = stage_field()
+    to_stage = stage_field()
+    decision = serializers.ChoiceField(choices=[("", "Not decided"), *Decision.choices])
+
+    class Meta:
+        model = GateReview
+        fields = [
+            "id",
+            "use_case",
+            "gate_number",
+            "from_stage",
+            "to_stage",
+            "status",
+            "chair",
+            "template_version",
+            "opened_at",
+            "submitted_at",
+            "decision",
+            "decided_at",
+        ]
+
+
+class ReviewSerializer(serializers.Serializer):
+    """A review as ``selectors.review_page`` reads it."""
+
+    id = serializers.IntegerField(source="review.pk")
+    use_case = serializers.SerializerMethodField()
+    gate_number = serializers.IntegerField(source="review.gate_number")
+    from_stage = stage_field(source="review.from_stage")
+    to_stage = stage_field(source="review.to_stage")
+    status = serializers.CharField(source="review.status")
+    chair = UserRefSerializer(source="review.chair")
+    template_version = serializers.IntegerField(source="review.template_version")
+    opened_at = serializers.DateTimeField(source="review.opened_at")
+    submitted_at = serializers.DateTimeField(source="review.submitted_at", allow_null=True)
+    submitted_by = UserRefSerializer(source="review.submitted_by", allow_null=True)
+    decision = serializers.ChoiceField(
+        choices=[("", "Not decided"), *Decision.choices], source="review.decision"
+    )
+    rationale = serializers.CharField(source="review.rationale")
+    decided_at = serializers.DateTimeField(source="review.decided_at", allow_null=True)
+    decided_by = UserRefSerializer(source="review.decided_by", allow_null=True)
+    criteria = ReviewCriterionSerializer(many=True)
+    required_artifacts = RequiredArtifactSerializer(source="required", many=True)
+    approvals = ApprovalSerializer(source="approvers", many=True)
+    conditions = ConditionSerializer(many=True)
+    submission_blockers = serializers.ListField(child=serializers.CharField())
+    go_blockers = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "stage": {"type": "string"},
+                "status": {"type": "string"},
+            },
+        }
+    )
+    def get_use_case(self, page: ReviewPage) -> dict[str, Any]:
+        use_case = page.use_case
+        return {
+            "id": use_case.pk,
+            "title": use_case.title,
+            "stage": use_case.stage,
+            "status": use_case.status,
+        }
+
+
+# --- Input ------------------------------------------------------------------------
+
+
+def active_users() -> QuerySet:
+    return User.objects.filter(is_active=True)
+
+
+class ArtifactUploadInput(serializers.Serializer):
+    artifact_type = serializers.CharField(
+        max_length=80, help_text="The artifact type's id or code."
+    )
+    file = serializers.FileField(max_length=None, use_url=False)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    def validate_artifact_type(self, value: str) -> ArtifactType:
+        lookup = {"pk": int(value)} if value.isascii() and value.isdigit() else {"code": value}
+        try:
+            return ArtifactType.objects.select_related("template").get(**lookup)
+        except (ArtifactType.DoesNotExist, OverflowError):
+            raise serializers.ValidationError(f"Unknown artifact type “{value}”.") from None
+
+
+class ReviewOpenInput(serializers.Serializer):
+    approvers = serializers.DictField(
+        child=serializers.ListField(
+            child=serializers.PrimaryKeyRelatedField(queryset=active_users()), allow_empty=False
+        ),
+        required=False,
+        help_text="Optional: approver role code → user ids, overriding who holds the role.",
+    )
+
+
+class CriterionAssessInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[c for c in AssessmentStatus.choices if c[0] != AssessmentStatus.PENDING],
+        required=False,
+        help_text="Omitted: keeps the current assessment.",
+    )
+    evidence = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    artifacts = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Artifact.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, use_case_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this use case's artifacts can be linked; others are "invalid pk".
+        self.fields["artifacts"].child_relation.queryset = Artifact.objects.filter(
+            use_case_id=use_case_id
+        )
+
+
+class ApprovalInput(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[c for c in ApprovalDecision.choices if c[0] != ApprovalDecision.PENDING]
+    )
+    comment = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when approving with conditions or rejecting.",
+    )
+
+
+class ConditionInput(serializers.Serializer):
+    description = serializers.CharField(max_length=2000)
+    owner = serializers.PrimaryKeyRelatedField(queryset=active_users())
+    due_date = serializers.DateField()
+
+
+class DecisionInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    rationale = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default=""
+    )
+    conditions = ConditionInput(many=True, required=False, default=list)
+
+
+class ConditionCloseInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ResumeInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class UseCaseStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    stage = serializers.CharField()
+    status = serializers.CharField()

@@ -1,0 +1,119 @@
+"""The review page and the review endpoint read in a fixed number of queries,
+whatever the number of criteria, artifacts and approvers."""
+
+from __future__ import annotations
+
+import pytest
+
+from gates import services
+from gates.models import Artifact, ReviewCriterion
+from tests.factories import UserFactory
+from tests.gates.helpers import PDF_BYTES, isolate, named_file, upload_required
+from usecases.models import MemberRole, UseCaseMember
+
+# The same bound at every size: if a row adds a query, 50 rows blow it.
+# Measured: page 19 (chair, open review), 13 (approver, submitted); API 13.
+REVIEW_PAGE_MAX_QUERIES = 20
+REVIEW_API_MAX_QUERIES = 14
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    isolate(settings, tmp_path)
+
+
+def grow(review, sponsor, size: int) -> None:
+    """``size`` criteria (each linked to two artifacts), ``size`` artifacts
+    (several versions of the required types), ``size // 5`` extra approvers."""
+    existing = review.criteria.count()
+    ReviewCriterion.objects.bulk_create(
+        ReviewCriterion(
+            review=review,
+            order=existing + i,
+            name=f"Extra criterion {i}",
+            requirement="A requirement the team must evidence.",
+            must_meet=i % 2 == 0,
+            status="met" if i % 3 else "pending",
+            evidence="Evidence text." if i % 3 else "",
+            assessed_by=sponsor if i % 3 else None,
+        )
+        for i in range(size - existing)
+    )
+    types = [r.artifact_type for r in review.artifact_requirements.select_related("artifact_type")]
+    for i in range(size - Artifact.objects.filter(use_case=review.use_case).count()):
+        services.artifact_upload(
+            use_case=review.use_case,
+            by=sponsor,
+            artifact_type=types[i % len(types)],
+            file=named_file(f"evidence-{i}.pdf", PDF_BYTES),
+        )
+    artifacts = list(Artifact.objects.filter(use_case=review.use_case)[:2])
+    Link = ReviewCriterion.artifacts.through
+    Link.objects.bulk_create(
+        Link(reviewcriterion_id=c.pk, artifact_id=a.pk)
+        for c in review.criteria.all()
+        for a in artifacts
+    )
+    for i in range(size // 5):
+        user = UserFactory(username=f"approver{size}-{i}")
+        UseCaseMember.objects.create(
+            use_case=review.use_case, user=user, role=MemberRole.CONTRIBUTOR
+        )
+        review.approvers.create(user=user, roles=["sponsor"])
+
+
+@pytest.fixture
+def review(use_case, lead, sponsor):
+    review = services.review_open(use_case=use_case, by=lead)
+    upload_required(review, sponsor)
+    return review
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_the_review_page_in_fixed_queries(
+    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+):
+    grow(review, sponsor, size)
+    client = client_as(lead)
+    with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
+        response = client.get(f"/reviews/{review.pk}/")
+    assert response.status_code == 200
+    assert response.content.decode().count('id="criterion-') == size
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_the_submitted_review_page_in_fixed_queries(
+    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+):
+    grow(review, sponsor, size)
+    for criterion in review.criteria.filter(status="pending"):
+        services.criterion_assess(review=review, criterion=criterion, by=sponsor, status="met")
+    services.review_submit(review=review, by=sponsor)
+    client = client_as(sponsor)
+    with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
+        response = client.get(f"/reviews/{review.pk}/")
+    assert response.status_code == 200
+    assert "Record my decision" in response.content.decode()
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_the_review_endpoint_in_fixed_queries(
+    api_as, lead, sponsor, review, size, django_assert_max_num_queries
+):
+    grow(review, sponsor, size)
+    client = api_as(lead)
+    with django_assert_max_num_queries(REVIEW_API_MAX_QUERIES):
+        response = client.get(f"/api/v1/reviews/{review.pk}/")
+    assert response.status_code == 200
+    assert len(response.json()["criteria"]) == size
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_the_artifacts_page_in_fixed_queries(
+    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+):
+    grow(review, sponsor, size)
+    client = client_as(lead)
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/use-cases/{review.use_case_id}/artifacts/")
+    assert response.status_code == 200
