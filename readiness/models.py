@@ -1,0 +1,362 @@
+"""Assessments that feed the gates: the Discovery prioritization, the PoC
+evaluation scorecard, the production readiness checklist, KPIs with their
+measurements and the rules that bind them to gate criteria, and the expected
+duration of each stage.
+
+Definitions (scorecard items, checklist items, stage norms) are default data
+from a data migration; an administrator edits them in the admin.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from usecases.models import Stage
+
+# --- Prioritization at Discovery ------------------------------------------
+
+
+class PriorityDimension(models.TextChoices):
+    """The selection criteria of the ML PoC-to-production roadmap."""
+
+    BUSINESS_IMPACT = "business_impact", "Business impact"
+    DATA_READINESS = "data_readiness", "Data readiness"
+    TECHNICAL_FEASIBILITY = "technical_feasibility", "Technical feasibility"
+    ORGANISATIONAL_READINESS = "organisational_readiness", "Organisational readiness"
+
+
+PRIORITY_QUESTIONS = {
+    PriorityDimension.BUSINESS_IMPACT: "Will solving this problem meaningfully affect revenue, "
+    "cost, customer experience, or risk? Can you estimate the financial value of a successful "
+    "solution?",
+    PriorityDimension.DATA_READINESS: "Does the necessary data exist? Is it accessible? Is it "
+    "of sufficient quality and volume?",
+    PriorityDimension.TECHNICAL_FEASIBILITY: "Is this problem well-suited to machine learning?",
+    PriorityDimension.ORGANISATIONAL_READINESS: "Are the stakeholders who would use the "
+    "model's output willing to change their workflows? Do they understand and trust the "
+    "approach?",
+}
+
+
+def _score_check(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__gte": 1, f"{field}__lte": 5}), name=name
+    )
+
+
+class Prioritization(models.Model):
+    """The use case's score against the selection criteria, 1-5 each, with
+    the reasoning behind every score. One per use case; changes are audited."""
+
+    use_case = models.OneToOneField(
+        "usecases.UseCase", on_delete=models.CASCADE, related_name="prioritization"
+    )
+    business_impact = models.PositiveSmallIntegerField()
+    business_impact_rationale = models.TextField(max_length=2000)
+    data_readiness = models.PositiveSmallIntegerField()
+    data_readiness_rationale = models.TextField(max_length=2000)
+    technical_feasibility = models.PositiveSmallIntegerField()
+    technical_feasibility_rationale = models.TextField(max_length=2000)
+    organisational_readiness = models.PositiveSmallIntegerField()
+    organisational_readiness_rationale = models.TextField(max_length=2000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            _score_check(dimension.value, f"prioritization_{dimension.value}_1_5")
+            for dimension in PriorityDimension
+        ]
+
+    def __str__(self) -> str:
+        return f"Prioritization of {self.use_case}"
+
+    def scores(self) -> dict[str, int]:
+        return {d.value: getattr(self, d.value) for d in PriorityDimension}
+
+
+# --- PoC evaluation scorecard ----------------------------------------------
+
+
+class ScorecardItem(models.Model):
+    """An item of the PoC evaluation scorecard with what a 5, a 3 and a 1 mean."""
+
+    order = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    excellent = models.CharField("5 (Excellent)", max_length=300)
+    acceptable = models.CharField("3 (Acceptable)", max_length=300)
+    insufficient = models.CharField("1 (Insufficient)", max_length=300)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScorecardBand(models.TextChoices):
+    RECOMMENDED = "recommended", "Recommended for production"
+    CONDITIONAL = "conditional", "Conditional production possible (improve low-scoring items first)"
+    MORE_POC = "more_poc", "Additional PoC period or strategy revision needed"
+
+
+class PocScorecard(models.Model):
+    """One scoring of the PoC. Every save is a new version; the latest is the
+    use case's scorecard and the earlier ones stay as history."""
+
+    use_case = models.ForeignKey(
+        "usecases.UseCase", on_delete=models.CASCADE, related_name="poc_scorecards"
+    )
+    version = models.PositiveIntegerField()
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20, choices=ScorecardBand.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scored_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "version"], name="poc_scorecard_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(band__in=ScorecardBand.values), name="poc_scorecard_band_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PoC scorecard v{self.version} of {self.use_case}"
+
+
+class PocScore(models.Model):
+    scorecard = models.ForeignKey(PocScorecard, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(ScorecardItem, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField()
+    comment = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["item__order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "item"], name="poc_score_item_unique"),
+            _score_check("score", "poc_score_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.score}/5"
+
+
+# --- Production readiness checklist ----------------------------------------
+
+
+class ChecklistGroup(models.TextChoices):
+    TECHNICAL = "technical", "Technical"
+    OPERATIONS = "operations", "Operations"
+    ORGANISATIONAL = "organisational", "Organisational"
+
+
+class ChecklistItemDefinition(models.Model):
+    number = models.PositiveSmallIntegerField(unique=True)
+    group = models.CharField(max_length=20, choices=ChecklistGroup.choices)
+    text = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text}"
+
+
+class ChecklistStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ChecklistItem(models.Model):
+    """A use case's answer to one checklist item. The rows of all active
+    definitions are created together when the checklist is started."""
+
+    use_case = models.ForeignKey(
+        "usecases.UseCase", on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    definition = models.ForeignKey(
+        ChecklistItemDefinition, on_delete=models.PROTECT, related_name="answers"
+    )
+    status = models.CharField(
+        max_length=20, choices=ChecklistStatus.choices, default=ChecklistStatus.OPEN
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checklist_items",
+    )
+    evidence = models.TextField(max_length=5000, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["definition__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "definition"], name="checklist_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ChecklistStatus.values),
+                name="checklist_item_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} ({self.get_status_display()})"
+
+
+# --- KPIs ------------------------------------------------------------------
+
+
+class KpiKind(models.TextChoices):
+    LEADING = "leading", "Leading"
+    LAGGING = "lagging", "Lagging"
+
+
+class KpiDirection(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
+
+
+class Kpi(models.Model):
+    use_case = models.ForeignKey("usecases.UseCase", on_delete=models.CASCADE, related_name="kpis")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=KpiKind.choices)
+    unit = models.CharField(max_length=30, blank=True)
+    baseline = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
+    target = models.DecimalField(**VALUE_DIGITS)
+    direction = models.CharField(max_length=10, choices=KpiDirection.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["use_case", "name"], name="kpi_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=KpiKind.values), name="kpi_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(direction__in=KpiDirection.values), name="kpi_direction_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def meets_target(self, value) -> bool:
+        if self.direction == KpiDirection.HIGHER:
+            return value >= self.target
+        return value <= self.target
+
+
+class KpiMeasurement(models.Model):
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="measurements")
+    value = models.DecimalField(**VALUE_DIGITS)
+    measured_at = models.DateField()
+    note = models.CharField(max_length=1000, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["measured_at", "id"]
+        indexes = [models.Index(fields=["kpi", "-measured_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.value} on {self.measured_at}"
+
+
+class KpiOperator(models.TextChoices):
+    AT_LEAST = ">=", "≥ (at or above)"
+    AT_MOST = "<=", "≤ (at or below)"
+
+
+class KpiRule(models.Model):
+    """Binds a criterion of a gate review to a KPI: the criterion is assessed
+    from the KPI's latest measurement while the review is open."""
+
+    review_criterion = models.OneToOneField(
+        "gates.ReviewCriterion", on_delete=models.CASCADE, related_name="kpi_rule"
+    )
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="rules")
+    operator = models.CharField(max_length=2, choices=KpiOperator.choices)
+    threshold = models.DecimalField(**VALUE_DIGITS)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(operator__in=KpiOperator.values), name="kpi_rule_operator_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.operator} {self.threshold}"
+
+    def holds_for(self, value) -> bool:
+        if self.operator == KpiOperator.AT_LEAST:
+            return value >= self.threshold
+        return value <= self.threshold
+
+
+# --- Stage-duration norms --------------------------------------------------
+
+
+class StageNorm(models.Model):
+    """How long a stage is expected to take. Scale has no norm: it is where a
+    use case stays."""
+
+    stage = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.label) for s in Stage if s != Stage.SCALE],
+        unique=True,
+    )
+    min_days = models.PositiveIntegerField()
+    max_days = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["min_days", "stage"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_days__gte=models.F("min_days")),
+                name="stage_norm_max_at_least_min",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(stage=Stage.SCALE), name="stage_norm_not_scale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.describe()}"
+
+    def describe(self) -> str:
+        if self.min_days % 7 == 0 and self.max_days % 7 == 0:
+            return f"{self.min_days // 7}–{self.max_days // 7} weeks"
+        return f"{self.min_days}–{self.max_days} days"

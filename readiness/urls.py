@@ -1,3 +1,35 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from readiness import views
+
+urlpatterns = [
+    path("use-cases/<int:pk>/readiness/", views.usecase_readiness, name="usecase-readiness"),
+    path(
+        "use-cases/<int:pk>/readiness/prioritization/",
+        views.prioritization_save,
+        name="usecase-readiness-prioritization",
+    ),
+    path(
+        "use-cases/<int:pk>/readiness/scorecard/",
+        views.scorecard_save,
+        name="usecase-readiness-scorecard",
+    ),
+    path(
+        "use-cases/<int:pk>/readiness/checklist/<int:number>/",
+        views.checklist_item_save,
+        name="usecase-readiness-checklist-item",
+    ),
+    path("use-cases/<int:pk>/readiness/kpis/", views.kpi_create, name="usecase-readiness-kpi"),
+    path(
+        "use-cases/<int:pk>/readiness/kpis/<int:kpi_id>/measurements/",
+        views.measurement_record,
+        name="usecase-readiness-measurement",
+    ),
+    path(
+        "use-cases/<int:pk>/readiness/kpis/import/",
+        views.kpi_import,
+        name="usecase-readiness-kpi-import",
+    ),
+]

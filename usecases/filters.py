@@ -1,11 +1,15 @@
 """The portfolio's filters, shared by the page and the API so both read the
 same query parameters the same way: ``stage``, ``status``, ``business_unit``
-(id), ``q`` (text in title or summary) and ``sort``."""
+(id), ``q`` (text in title or summary), ``timing`` (overdue or stalled) and
+``sort``.
+
+The queryset must carry the readiness annotations (``portfolio_queryset``):
+``priority_score``, ``is_overdue`` and ``is_stalled``."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from usecases.models import BusinessUnit, Stage, Status, UseCase
 
@@ -14,7 +18,9 @@ SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "updated": ("Recently updated", ("-updated_at", "-id")),
     "title": ("Title A–Z", ("title", "id")),
     "stage_entered": ("Longest in stage", ("stage_entered_at", "id")),
+    "priority": ("Priority score", (F("priority_score").desc(nulls_last=True), "-id")),
 }
+TIMING_CHOICES = [("overdue", "Overdue in stage"), ("stalled", "Stalled (no activity)")]
 DEFAULT_SORT = "updated"
 
 
@@ -24,6 +30,9 @@ class UseCaseFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
     business_unit = django_filters.ModelChoiceFilter(
         queryset=BusinessUnit.objects.all(), empty_label="Any business unit"
+    )
+    timing = django_filters.ChoiceFilter(
+        choices=TIMING_CHOICES, method="filter_timing", empty_label="Any timing", label="Timing"
     )
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in SORTS.items()],
@@ -41,6 +50,13 @@ class UseCaseFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+
+    def filter_timing(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
+        if value == "overdue":
+            return queryset.filter(is_overdue=True)
+        if value == "stalled":
+            return queryset.filter(is_stalled=True)
+        return queryset
 
     def filter_sort(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
         return queryset.order_by(*SORTS.get(value or DEFAULT_SORT, SORTS[DEFAULT_SORT])[1])

@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from gates.models import OPEN_REVIEW_STATUSES, GateReview, StageTransition
+from readiness.selectors import annotate_overdue_stalled, annotate_priority_score
 from usecases import access
 from usecases.filters import UseCaseFilterSet
 from usecases.models import MemberRole, Stage, UseCase, UseCaseMember
@@ -70,13 +71,19 @@ class PortfolioPage:
         return self.filterset.form.cleaned_data.get("stage") or ""
 
 
+def portfolio_queryset(user: Any) -> QuerySet[UseCase]:
+    """The use cases visible to ``user`` with what the portfolio filters and
+    sorts on: ``priority_score``, ``is_overdue`` and ``is_stalled``."""
+    return annotate_overdue_stalled(annotate_priority_score(access.use_cases_visible_to(user)))
+
+
 def portfolio_page(
     *, user: Any, params: QueryDict, page_number: Any, page_size: int
 ) -> PortfolioPage:
     """The portfolio page: visible use cases filtered by ``params``, counts per
     stage under the same filters except the stage, and one page of rows with
     their business unit and sponsors."""
-    visible = access.use_cases_visible_to(user)
+    visible = portfolio_queryset(user)
     filterset = UseCaseFilterSet(params, queryset=visible)
     unstaged = filterset.filter_queryset_except(visible, "stage", "sort")
     counts = stage_counts(unstaged)

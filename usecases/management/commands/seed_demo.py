@@ -7,6 +7,7 @@ the named people. Running the command twice changes nothing.
 
 from __future__ import annotations
 
+import datetime
 import io
 from dataclasses import dataclass, field
 
@@ -14,9 +15,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from gates import services as gate_services
 from gates.models import AssessmentStatus, Decision, GateReview
+from readiness import services as readiness_services
+from readiness.models import (
+    ChecklistItemDefinition,
+    ChecklistStatus,
+    KpiDirection,
+    KpiKind,
+    PriorityDimension,
+    ScorecardItem,
+)
 from usecases import services as usecase_services
 from usecases.models import BusinessUnit, MemberRole, OrgRole, RiskTier, UseCase
 
@@ -415,15 +426,20 @@ class Command(BaseCommand):
             usecase_services.member_add(
                 use_case=use_case, by=lead, user=users[name], role=MemberRole.CONTRIBUTOR
             )
+        self._readiness_for_stage(use_case, case, users)
         for _ in range(case.gates_passed):
             review = self._prepare(use_case, users, submit=True)
             self._approve(review, users, everyone=True)
+            if review.gate_number == 3:
+                self._checklist(use_case, case, users, leave_open=0)
             gate_services.gate_decide(
                 review=review,
                 by=lead,
                 decision=Decision.GO,
                 rationale="The evidence meets every criterion; the approvers agree.",
             )
+            use_case.refresh_from_db()
+            self._readiness_for_stage(use_case, case, users)
         if case.then is None:
             return
         if case.then == "open":
@@ -431,6 +447,11 @@ class Command(BaseCommand):
             self._upload(review, users[case.sponsor], case, limit=2)
             return
         review = self._prepare(use_case, users, submit=True)
+        if review.gate_number == 3:
+            # Waiting reviews keep two items open: the chair's panel shows
+            # why Go must wait.
+            waiting = case.then in ("submitted", "half_approved")
+            self._checklist(use_case, case, users, leave_open=2 if waiting else 0)
         if case.then == "submitted":
             return
         if case.then == "half_approved":
@@ -463,6 +484,79 @@ class Command(BaseCommand):
             "recycle": "Criteria evidence is thin; rework the data assessment and come back.",
         }[case.then]
         gate_services.gate_decide(review=review, by=lead, decision=case.then, rationale=rationale)
+
+    def _readiness_for_stage(self, use_case: UseCase, case: DemoCase, users: dict) -> None:
+        """The assessments a program office records in each stage."""
+        lead = users["lead"]
+        seed = sum(map(ord, case.title))
+        if use_case.stage == "discovery":
+            readiness_services.prioritization_save(
+                use_case=use_case,
+                by=lead,
+                scores={d.value: 2 + (seed >> i) % 4 for i, d in enumerate(PriorityDimension)},
+                rationales={
+                    PriorityDimension.BUSINESS_IMPACT: case.outcome,
+                    PriorityDimension.DATA_READINESS: "Core data sits in one system of record.",
+                    PriorityDimension.TECHNICAL_FEASIBILITY: "A proven pattern for this task.",
+                    PriorityDimension.ORGANISATIONAL_READINESS: "The team asked for this tool.",
+                },
+            )
+        elif use_case.stage == "poc":
+            # Use cases heading for Gate 2 score well; the others are mid-way.
+            strong = case.gates_passed >= 2
+            readiness_services.scorecard_save(
+                use_case=use_case,
+                by=lead,
+                scores={
+                    item.pk: (5 if strong else 2 + (seed + index) % 3) - (index == 4 and strong)
+                    for index, item in enumerate(ScorecardItem.objects.order_by("order", "id"))
+                },
+                note="Scored with the sponsor after the PoC demo.",
+            )
+        elif use_case.stage == "pilot":
+            adoption = readiness_services.kpi_create(
+                use_case=use_case,
+                by=lead,
+                name="Pilot adoption",
+                kind=KpiKind.LEADING,
+                unit="%",
+                baseline=0,
+                target=60,
+                direction=KpiDirection.HIGHER,
+            )
+            handling = readiness_services.kpi_create(
+                use_case=use_case,
+                by=lead,
+                name="Handling time",
+                kind=KpiKind.LAGGING,
+                unit="min",
+                baseline=42,
+                target=30,
+                direction=KpiDirection.LOWER,
+            )
+            today = _days_from_today(0)
+            for week in range(6):
+                when = today - datetime.timedelta(weeks=5 - week)
+                readiness_services.kpi_measurement_record(
+                    kpi=adoption, by=lead, value=18 + week * 9 + seed % 5, measured_at=when
+                )
+                readiness_services.kpi_measurement_record(
+                    kpi=handling, by=lead, value=41 - week * 2, measured_at=when
+                )
+
+    def _checklist(self, use_case: UseCase, case: DemoCase, users: dict, *, leave_open: int):
+        definitions = list(
+            ChecklistItemDefinition.objects.filter(is_active=True).order_by("number")
+        )
+        for definition in definitions[: len(definitions) - leave_open]:
+            readiness_services.checklist_item_update(
+                use_case=use_case,
+                item=definition,
+                by=users["lead"],
+                status=ChecklistStatus.DONE,
+                owner=users[case.techlead] if definition.number <= 10 else users[case.sponsor],
+                evidence="Verified in the pilot readiness review.",
+            )
 
     def _prepare(self, use_case: UseCase, users: dict, *, submit: bool) -> GateReview:
         lead = users["lead"]
@@ -514,9 +608,5 @@ class Command(BaseCommand):
             )
 
 
-def _days_from_today(days: int):
-    import datetime
-
-    from django.utils import timezone
-
+def _days_from_today(days: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=days)

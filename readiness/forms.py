@@ -1,0 +1,97 @@
+"""Forms of the readiness page. They validate shape only; the services check
+ranges, permissions and state, and their refusals land back on the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from readiness.models import (
+    ChecklistStatus,
+    KpiDirection,
+    KpiKind,
+    PriorityDimension,
+    ScorecardItem,
+)
+
+User = get_user_model()
+
+SCORE_CHOICES = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
+
+
+class PrioritizationForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for dimension in PriorityDimension:
+            self.fields[dimension.value] = forms.TypedChoiceField(
+                label=dimension.label, choices=SCORE_CHOICES, coerce=int
+            )
+            self.fields[f"{dimension.value}_rationale"] = forms.CharField(
+                label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    def dimension_fields(self) -> list[tuple[Any, Any]]:
+        return [(self[d.value], self[f"{d.value}_rationale"]) for d in PriorityDimension]
+
+
+class ScorecardForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, items: list[ScorecardItem], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[f"item_{item.pk}"] = forms.TypedChoiceField(
+                label=item.name, choices=SCORE_CHOICES, coerce=int
+            )
+            self.fields[f"comment_{item.pk}"] = forms.CharField(
+                label="Comment", max_length=1000, required=False
+            )
+
+    def rows(self) -> list[tuple[ScorecardItem, Any, Any]]:
+        return [(i, self[f"item_{i.pk}"], self[f"comment_{i.pk}"]) for i in self.items]
+
+
+class ChecklistItemForm(forms.Form):
+    """One item's status, owner and evidence. The page renders fifteen of
+    these, so the owner choices are read once and passed in."""
+
+    status = forms.ChoiceField(choices=ChecklistStatus.choices)
+    owner = forms.ChoiceField(required=False)
+    evidence = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, users: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.users = {str(u.pk): u for u in users}
+        self.fields["owner"].choices = [("", "— nobody yet —")] + [
+            (str(u.pk), u.get_full_name() or u.get_username()) for u in users
+        ]
+
+    def clean_owner(self) -> Any:
+        value = self.cleaned_data.get("owner")
+        return self.users.get(value) if value else None
+
+
+class KpiForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=KpiKind.choices)
+    unit = forms.CharField(max_length=30, required=False)
+    baseline = forms.DecimalField(max_digits=18, decimal_places=4, required=False)
+    target = forms.DecimalField(max_digits=18, decimal_places=4)
+    direction = forms.ChoiceField(choices=KpiDirection.choices)
+
+
+class MeasurementForm(forms.Form):
+    value = forms.DecimalField(max_digits=18, decimal_places=4)
+    measured_at = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(max_length=1000, required=False)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV, UTF-8, at most 1 MB: kpi,measured_at,value,note")

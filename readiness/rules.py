@@ -1,0 +1,36 @@
+"""Who may change a use case's readiness assessments: program leads and the
+use case's team (sponsor, technical lead, contributors). Everyone who sees the
+use case may read them; executives read only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.domain import PermissionRefused, TransitionRefused
+from usecases import access
+from usecases.models import MemberRole, Status, UseCase
+
+WRITER_ROLES = frozenset({MemberRole.SPONSOR, MemberRole.TECHNICAL_LEAD, MemberRole.CONTRIBUTOR})
+
+
+def may_write(user: Any, use_case: UseCase) -> bool:
+    """Whether the person holds a role that edits readiness (killed or not)."""
+    return access.is_program_lead(user) or bool(access.member_roles(user, use_case) & WRITER_ROLES)
+
+
+def can_write(user: Any, use_case: UseCase) -> bool:
+    return use_case.status != Status.KILLED and may_write(user, use_case)
+
+
+def ensure_can_write(user: Any, use_case: UseCase) -> None:
+    """403 before 409: a person without the role learns nothing more."""
+    if not may_write(user, use_case):
+        raise PermissionRefused(
+            "Only program leads and the use case's sponsor, technical lead and contributors "
+            "change its readiness assessments."
+        )
+    if use_case.status == Status.KILLED:
+        raise TransitionRefused(
+            "This use case was killed at a gate; it is read-only.",
+            ["Killed use cases are terminal."],
+        )

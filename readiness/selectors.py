@@ -1,0 +1,541 @@
+"""Reads of a use case's readiness, shaped for pages, the API and the PDF pack.
+
+``readiness_summary`` is the one read of "how ready is this use case for its
+next gate": the use-case page, the review page, the API and the gate pack all
+use it, and its query count does not grow with criteria, KPIs or measurements.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, RowNumber
+from django.utils import timezone
+
+from gates.models import (
+    OPEN_REVIEW_STATUSES,
+    ApprovalDecision,
+    Artifact,
+    AssessmentStatus,
+    GateReview,
+    GateTemplate,
+)
+from readiness.models import (
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistItemDefinition,
+    ChecklistStatus,
+    Kpi,
+    KpiMeasurement,
+    PocScore,
+    PocScorecard,
+    Prioritization,
+    PriorityDimension,
+    ScorecardBand,
+    ScorecardItem,
+    StageNorm,
+)
+from readiness.services import (
+    OPERATOR_SYMBOLS,
+    format_value,
+    items_to_improve,
+    prioritization_weights,
+    priority_score,
+)
+from readiness.svg import kpi_sparkline_svg
+from usecases.models import Status, UseCase
+
+DEFAULT_STALLED_AFTER_DAYS = 21
+SPARKLINE_POINTS = 24
+
+
+def stalled_after_days() -> int:
+    return int(getattr(settings, "STALLED_AFTER_DAYS", DEFAULT_STALLED_AFTER_DAYS))
+
+
+# --- Portfolio annotations -------------------------------------------------
+
+
+def annotate_priority_score(qs: QuerySet[UseCase]) -> QuerySet[UseCase]:
+    """Annotate ``priority_score``: the weighted prioritization score on the
+    1-5 scale, NULL where the use case has not been scored. Sort with
+    ``F("priority_score").desc(nulls_last=True)``."""
+    weights = prioritization_weights()
+    total = sum(weights.values())
+    expression: Any = None
+    for dimension, weight in weights.items():
+        term = Cast(F(f"prioritization__{dimension}"), FloatField()) * Value(weight / total)
+        expression = term if expression is None else expression + term
+    return qs.annotate(priority_score=ExpressionWrapper(expression, output_field=FloatField()))
+
+
+def annotate_overdue_stalled(
+    qs: QuerySet[UseCase], now: datetime.datetime | None = None
+) -> QuerySet[UseCase]:
+    """Annotate ``is_overdue`` (longer in its stage than the norm's upper
+    bound) and ``is_stalled`` (no activity for STALLED_AFTER_DAYS days). Only
+    active use cases are either: on hold is a decision, killed is the end."""
+    now = now or timezone.now()
+    overdue: Q | None = None
+    for stage, max_days in StageNorm.objects.values_list("stage", "max_days"):
+        condition = Q(stage=stage, stage_entered_at__lt=now - datetime.timedelta(days=max_days))
+        overdue = condition if overdue is None else overdue | condition
+    stalled = Q(
+        status=Status.ACTIVE,
+        last_activity_at__lt=now - datetime.timedelta(days=stalled_after_days()),
+    )
+    overdue_expression: Any = (
+        ExpressionWrapper(Q(status=Status.ACTIVE) & overdue, output_field=BooleanField())
+        if overdue is not None
+        else Value(False, output_field=BooleanField())
+    )
+    return qs.annotate(
+        is_overdue=overdue_expression,
+        is_stalled=ExpressionWrapper(stalled, output_field=BooleanField()),
+    )
+
+
+# --- The summary -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    days_in_stage: int
+    norm: StageNorm | None
+    overdue: bool
+    stalled: bool
+    days_since_activity: int
+    stalled_after_days: int
+
+    @property
+    def norm_text(self) -> str:
+        return self.norm.describe() if self.norm else "no norm"
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    id: int
+    name: str
+    must_meet: bool
+    status: str
+    status_display: str
+    evidence: str
+    kpi_rule: str  # "Pilot adoption ≥ 60%", or "" when assessed by hand
+
+
+@dataclass(frozen=True)
+class CriteriaSummary:
+    total: int
+    met: int
+    lines: list[CriterionLine]
+    must_meet_open: list[str]
+
+
+@dataclass(frozen=True)
+class ArtifactSummary:
+    required: int
+    present: list[str]
+    missing: list[str]
+
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    total: int
+    approved: int
+    pending: list[str]
+    rejected: list[str]
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    item: ScorecardItem
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class ScorecardSummary:
+    version: int
+    total: int
+    band: str
+    band_display: str
+    scored_at: datetime.datetime
+    scored_by: str
+    lines: list[ScoreLine]
+    improve_first: list[str]
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    definition: ChecklistItemDefinition
+    item: ChecklistItem | None
+
+    @property
+    def status(self) -> str:
+        return self.item.status if self.item else ChecklistStatus.OPEN
+
+    @property
+    def status_display(self) -> str:
+        return ChecklistStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class ChecklistGroupLines:
+    group: str
+    label: str
+    lines: list[ChecklistLine]
+
+
+@dataclass(frozen=True)
+class ChecklistSummary:
+    started: bool
+    total: int
+    done: int
+    not_applicable: int
+    open_items: list[str]
+    groups: list[ChecklistGroupLines]
+
+    @property
+    def complete(self) -> bool:
+        return self.started and not self.open_items
+
+    @property
+    def closed(self) -> int:
+        return self.done + self.not_applicable
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    kpi: Kpi
+    latest: KpiMeasurement | None
+    on_target: bool | None
+    points: list[tuple[datetime.date, Decimal]]
+    sparkline: str
+
+    @property
+    def latest_text(self) -> str:
+        if self.latest is None:
+            return "no measurement yet"
+        return format_value(self.latest.value, self.kpi.unit)
+
+    @property
+    def target_text(self) -> str:
+        return format_value(self.kpi.target, self.kpi.unit)
+
+    @property
+    def baseline_text(self) -> str:
+        return "—" if self.kpi.baseline is None else format_value(self.kpi.baseline, self.kpi.unit)
+
+
+@dataclass(frozen=True)
+class KpiSummary:
+    lines: list[KpiLine]
+
+    @property
+    def measured(self) -> int:
+        return sum(1 for line in self.lines if line.latest is not None)
+
+    @property
+    def on_target(self) -> int:
+        return sum(1 for line in self.lines if line.on_target)
+
+
+@dataclass(frozen=True)
+class PrioritizationSummary:
+    prioritization: Prioritization
+    score: Decimal
+    lines: list[tuple[str, str, int, str]] = field(default_factory=list)  # code, label, score, why
+
+
+@dataclass(frozen=True)
+class ReadinessSummary:
+    use_case: UseCase
+    gate_number: int | None  # the gate ahead; None at Scale
+    review: GateReview | None  # the open review of that gate, if any
+    criteria: CriteriaSummary | None
+    artifacts: ArtifactSummary | None
+    approvals: ApprovalSummary | None
+    scorecard: ScorecardSummary | None
+    checklist: ChecklistSummary
+    kpis: KpiSummary
+    prioritization: PrioritizationSummary | None
+    timing: StageTiming
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def stage_timing(
+    use_case: UseCase, norm: StageNorm | None, now: datetime.datetime | None = None
+) -> StageTiming:
+    now = now or timezone.now()
+    days = max((now - use_case.stage_entered_at).days, 0)
+    idle = max((now - use_case.last_activity_at).days, 0)
+    active = use_case.status == Status.ACTIVE
+    after = stalled_after_days()
+    return StageTiming(
+        days_in_stage=days,
+        norm=norm,
+        overdue=active
+        and norm is not None
+        and now - use_case.stage_entered_at > datetime.timedelta(days=norm.max_days),
+        stalled=active and now - use_case.last_activity_at > datetime.timedelta(days=after),
+        days_since_activity=idle,
+        stalled_after_days=after,
+    )
+
+
+def _criteria(review: GateReview | None, template: GateTemplate | None) -> CriteriaSummary | None:
+    if review is not None:
+        rows = list(review.criteria.select_related("kpi_rule__kpi").order_by("order", "id"))
+        lines = []
+        for row in rows:
+            rule = getattr(row, "kpi_rule", None)
+            lines.append(
+                CriterionLine(
+                    id=row.pk,
+                    name=row.name,
+                    must_meet=row.must_meet,
+                    status=row.status,
+                    status_display=row.get_status_display(),
+                    evidence=row.evidence,
+                    kpi_rule=(
+                        f"{rule.kpi.name} {OPERATOR_SYMBOLS[rule.operator]} "
+                        f"{format_value(rule.threshold, rule.kpi.unit)}"
+                        if rule
+                        else ""
+                    ),
+                )
+            )
+    elif template is not None:
+        lines = [
+            CriterionLine(
+                id=0,
+                name=c.name,
+                must_meet=c.must_meet,
+                status=AssessmentStatus.PENDING,
+                status_display=AssessmentStatus.PENDING.label,
+                evidence="",
+                kpi_rule="",
+            )
+            for c in template.criteria.all()
+        ]
+    else:
+        return None
+    return CriteriaSummary(
+        total=len(lines),
+        met=sum(1 for line in lines if line.status == AssessmentStatus.MET),
+        lines=lines,
+        must_meet_open=[
+            line.name for line in lines if line.must_meet and line.status != AssessmentStatus.MET
+        ],
+    )
+
+
+def _artifacts(
+    use_case: UseCase, review: GateReview | None, template: GateTemplate | None
+) -> ArtifactSummary | None:
+    if review is not None:
+        types = [
+            r.artifact_type
+            for r in review.artifact_requirements.select_related("artifact_type").order_by(
+                "order", "id"
+            )
+        ]
+    elif template is not None:
+        types = [t for t in template.artifact_types.all() if t.is_active and t.required]
+    else:
+        return None
+    present_ids = set(
+        Artifact.objects.filter(use_case=use_case, artifact_type__in=types)
+        .values_list("artifact_type_id", flat=True)
+        .distinct()
+    )
+    return ArtifactSummary(
+        required=len(types),
+        present=[t.name for t in types if t.pk in present_ids],
+        missing=[t.name for t in types if t.pk not in present_ids],
+    )
+
+
+def _approvals(review: GateReview | None) -> ApprovalSummary | None:
+    if review is None:
+        return None
+    rows = list(review.approvers.select_related("user").order_by("id"))
+    return ApprovalSummary(
+        total=len(rows),
+        approved=sum(1 for r in rows if r.has_approved),
+        pending=[_name(r.user) for r in rows if r.decision == ApprovalDecision.PENDING],
+        rejected=[_name(r.user) for r in rows if r.decision == ApprovalDecision.REJECT],
+    )
+
+
+def _scorecard(use_case: UseCase) -> ScorecardSummary | None:
+    scorecard = (
+        PocScorecard.objects.filter(use_case=use_case)
+        .select_related("scored_by")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                queryset=PocScore.objects.select_related("item").order_by("item__order", "id"),
+            )
+        )
+        .order_by("-version")
+        .first()
+    )
+    if scorecard is None:
+        return None
+    lines = [ScoreLine(s.item, s.score, s.comment) for s in scorecard.scores.all()]
+    improve = (
+        [item.name for item in items_to_improve([(line.item, line.score) for line in lines])]
+        if scorecard.band == ScorecardBand.CONDITIONAL
+        else []
+    )
+    return ScorecardSummary(
+        version=scorecard.version,
+        total=scorecard.total,
+        band=scorecard.band,
+        band_display=scorecard.get_band_display(),
+        scored_at=scorecard.scored_at,
+        scored_by=_name(scorecard.scored_by),
+        lines=lines,
+        improve_first=improve,
+    )
+
+
+def _checklist(use_case: UseCase) -> ChecklistSummary:
+    definitions = list(ChecklistItemDefinition.objects.filter(is_active=True).order_by("number"))
+    items = {
+        item.definition_id: item
+        for item in ChecklistItem.objects.filter(use_case=use_case).select_related(
+            "owner", "updated_by"
+        )
+    }
+    lines = [ChecklistLine(d, items.get(d.pk)) for d in definitions]
+    groups = [
+        ChecklistGroupLines(
+            group.value, group.label, [line for line in lines if line.definition.group == group]
+        )
+        for group in ChecklistGroup
+    ]
+    return ChecklistSummary(
+        started=bool(items),
+        total=len(lines),
+        done=sum(1 for line in lines if line.status == ChecklistStatus.DONE),
+        not_applicable=sum(1 for line in lines if line.status == ChecklistStatus.NOT_APPLICABLE),
+        open_items=[line.definition.text for line in lines if line.status == ChecklistStatus.OPEN],
+        groups=groups,
+    )
+
+
+def _kpis(use_case: UseCase) -> KpiSummary:
+    kpis = list(Kpi.objects.filter(use_case=use_case).order_by("name", "id"))
+    # The most recent points of every KPI in one query, however long the history.
+    recent = (
+        KpiMeasurement.objects.filter(kpi__use_case=use_case)
+        .annotate(
+            recency=Window(
+                RowNumber(),
+                partition_by=[F("kpi_id")],
+                order_by=[F("measured_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(recency__lte=SPARKLINE_POINTS)
+        .order_by("kpi_id", "measured_at", "id")
+    )
+    by_kpi: dict[int, list[KpiMeasurement]] = {}
+    for measurement in recent:
+        by_kpi.setdefault(measurement.kpi_id, []).append(measurement)
+    lines = []
+    for kpi in kpis:
+        history = by_kpi.get(kpi.pk, [])
+        latest = history[-1] if history else None
+        points = [(m.measured_at, m.value) for m in history]
+        lines.append(
+            KpiLine(
+                kpi=kpi,
+                latest=latest,
+                on_target=None if latest is None else kpi.meets_target(latest.value),
+                points=points,
+                sparkline=kpi_sparkline_svg(points, kpi.target),
+            )
+        )
+    return KpiSummary(lines=lines)
+
+
+def _prioritization(use_case: UseCase) -> PrioritizationSummary | None:
+    prioritization = Prioritization.objects.filter(use_case=use_case).first()
+    if prioritization is None:
+        return None
+    return PrioritizationSummary(
+        prioritization=prioritization,
+        score=priority_score(prioritization.scores()),
+        lines=[
+            (
+                d.value,
+                d.label,
+                getattr(prioritization, d.value),
+                getattr(prioritization, f"{d.value}_rationale"),
+            )
+            for d in PriorityDimension
+        ],
+    )
+
+
+def readiness_summary(
+    *, use_case: UseCase, now: datetime.datetime | None = None
+) -> ReadinessSummary:
+    """How ready the use case is for the gate ahead of it: criteria met,
+    artifacts present, approvals recorded (from the open review, or the gate
+    template before one is opened), the PoC scorecard's band, the checklist's
+    completion, the KPIs against their targets, the prioritization and the
+    time in stage against its norm."""
+    review = (
+        GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES)
+        .select_related("template")
+        .first()
+    )
+    template = None
+    if review is None:
+        template = (
+            GateTemplate.objects.filter(from_stage=use_case.stage)
+            .prefetch_related("criteria", "artifact_types")
+            .first()
+        )
+    gate_number = review.gate_number if review else (template.number if template else None)
+    norm = StageNorm.objects.filter(stage=use_case.stage).first()
+    return ReadinessSummary(
+        use_case=use_case,
+        gate_number=gate_number,
+        review=review,
+        criteria=_criteria(review, template),
+        artifacts=_artifacts(use_case, review, template),
+        approvals=_approvals(review),
+        scorecard=_scorecard(use_case),
+        checklist=_checklist(use_case),
+        kpis=_kpis(use_case),
+        prioritization=_prioritization(use_case),
+        timing=stage_timing(use_case, norm, now),
+    )
+
+
+def scorecard_items() -> list[ScorecardItem]:
+    return list(ScorecardItem.objects.filter(is_active=True).order_by("order", "id"))
