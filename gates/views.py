@@ -22,6 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from config.domain import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from gates import forms, rules, selectors, services
 from gates.models import Artifact, GateReview, GateTemplate
+from readiness.selectors import readiness_summary
 from usecases.models import Status
 
 logger = logging.getLogger(__name__)
@@ -239,6 +240,10 @@ def _review_context(request: HttpRequest, page: selectors.ReviewPage, **extra) -
             prefix="conditions",
             form_kwargs={"owners": selectors.condition_owner_candidates(review)},
         )
+    if review.is_open:
+        # The readiness the approvers and the chair weigh: the scorecard band
+        # at Gate 2, the checklist at Gate 3, KPIs against their targets.
+        context["summary"] = readiness_summary(use_case=page.use_case)
     context.update(extra)
     return context
 

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from config.domain import InvalidInput, PermissionRefused, TransitionRefused
 from gates import selectors as gate_selectors
+from readiness.selectors import readiness_summary
 from usecases import access, selectors, services
 from usecases.forms import MemberAddForm, UseCaseCreateForm, UseCaseForm
 from usecases.models import UseCase, UseCaseMember
@@ -164,6 +165,7 @@ def _detail_context(
         "member_form": member_form or (MemberAddForm() if can_edit else None),
     }
     context.update(gate_selectors.usecase_gate_panel(use_case=use_case, user=request.user))
+    context["summary"] = readiness_summary(use_case=use_case)
     return context
 
 
