@@ -1,5 +1,9 @@
 """Who sees and edits what. Every queryset of use cases a person reads goes
-through ``use_cases_visible_to``, so an invisible use case is a 404 everywhere."""
+through ``use_cases_visible_to``, so an invisible use case is a 404 everywhere.
+
+Program leads and executives see the whole portfolio; everyone else sees the
+use cases where they hold a role, whose business unit they head, or where
+they are a named approver of a gate review."""
 
 from __future__ import annotations
 
@@ -40,8 +44,15 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
         return queryset.none()
     if sees_whole_portfolio(user):
         return queryset
+    # A named approver of any of its gate reviews (the CIO, risk and
+    # compliance) must read what they are asked to approve.
+    from gates.models import ReviewApprover
+
     holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
-    return queryset.filter(Q(Exists(holds_role)) | Q(business_unit__head=user))
+    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk"), user=user)
+    return queryset.filter(
+        Q(Exists(holds_role)) | Q(business_unit__head=user) | Q(Exists(approves))
+    )
 
 
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:

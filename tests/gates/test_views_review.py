@@ -513,3 +513,20 @@ def _empty_conditions() -> dict[str, str]:
         "conditions-MIN_NUM_FORMS": "0",
         "conditions-MAX_NUM_FORMS": "20",
     }
+
+
+def test_it_shows_the_review_to_a_named_approver_with_no_role_on_the_use_case(
+    client_as, lead, sponsor, cio, risk, buhead, use_case
+):
+    from tests.gates.helpers import pass_gate, upload_required
+
+    pass_gate(use_case, lead, sponsor)
+    pass_gate(use_case, lead, sponsor)
+    review = services.review_open(use_case=use_case, by=lead)
+    upload_required(review, sponsor)
+
+    response = client_as(cio).get(review.get_absolute_url())
+    assert response.status_code == 200
+    assert client_as(cio).get(use_case.get_absolute_url()).status_code == 200
+    # Risk and compliance approve Gate 3 only for high-risk or regulated use cases.
+    assert client_as(risk).get(review.get_absolute_url()).status_code == 404
