@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -75,6 +78,8 @@ class DemoCase:
     # What happens after the passed gates: None (idle), "open", "submitted",
     # "half_approved", "hold", "kill", "recycle", "conditional"
     then: str | None = None
+    # Days in the current stage; None picks a figure inside the stage's norm.
+    in_stage_days: int | None = None
 
 
 CASES = [
@@ -233,6 +238,7 @@ CASES = [
         ["sox"],
         sponsor="omar",
         gates_passed=1,
+        in_stage_days=71,
     ),
     DemoCase(
         "Expense anomaly detection",
@@ -274,6 +280,7 @@ CASES = [
         "Stock-outs and overstock at the same time across depots.",
         "Cut stock-outs by 25% with 10% less inventory",
         sponsor="sponsor",
+        in_stage_days=41,
     ),
     DemoCase(
         "Supplier risk monitoring",
@@ -304,6 +311,7 @@ CASES = [
         RiskTier.LOW,
         sponsor="sponsor",
         gates_passed=2,
+        in_stage_days=121,
     ),
     DemoCase(
         "Document intake for customs",
@@ -352,6 +360,21 @@ def _document(title: str, artifact_name: str, case: DemoCase) -> io.BytesIO:
     return stream
 
 
+# Days a demo use case spent in each stage before its gate, inside the norms
+# (Discovery 2-4 weeks, POC 4-8, Pilot 8-16, Production 4-8).
+STAGE_DAYS = {"discovery": (16, 27), "poc": (30, 52), "pilot": (60, 105), "production": (30, 50)}
+CURRENT_DAYS = {"discovery": 11, "poc": 24, "pilot": 47, "production": 22, "scale": 60}
+STAGES = ["discovery", "poc", "pilot", "production", "scale"]
+
+
+@dataclass(order=True)
+class Step:
+    when: datetime.datetime
+    order: int
+    title: str = field(compare=False)
+    run: Callable[[], None] = field(compare=False)
+
+
 class Command(BaseCommand):
     help = "Create the demo accounts and a realistic demo portfolio (idempotent)."
 
@@ -361,9 +384,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo portfolio already present; nothing to do.")
         else:
             units = self._business_units(users)
+            steps: list[Step] = []
             for case in CASES:
-                with transaction.atomic():
-                    self._build(case, users, units)
+                steps.extend(CaseHistory(case, users, units).steps())
+            # Every action runs at its moment in the portfolio's history, all
+            # use cases interleaved, so the audit trail reads in time order.
+            for step in sorted(steps):
+                with time_machine.travel(step.when, tick=False), transaction.atomic():
+                    step.run()
             self.stdout.write(
                 self.style.SUCCESS(f"Created {len(CASES)} demo use cases in {len(units)} units.")
             )
@@ -372,8 +400,8 @@ class Command(BaseCommand):
             + ", ".join(username for username, *_ in ACCOUNTS[:8])
         )
 
-    def _accounts(self) -> dict[str, object]:
-        users: dict[str, object] = {}
+    def _accounts(self) -> dict[str, Any]:
+        users: dict[str, Any] = {}
         for username, first, last, roles, staff in ACCOUNTS:
             user, created = User.objects.get_or_create(
                 username=username,
@@ -393,7 +421,7 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def _business_units(self, users: dict[str, object]) -> dict[str, BusinessUnit]:
+    def _business_units(self, users: dict[str, Any]) -> dict[str, BusinessUnit]:
         units = {}
         for name, code, head in BUSINESS_UNITS:
             unit, _ = BusinessUnit.objects.get_or_create(
@@ -402,13 +430,91 @@ class Command(BaseCommand):
             units[code] = unit
         return units
 
-    def _build(self, case: DemoCase, users: dict, units: dict) -> None:
-        lead = users["lead"]
-        use_case = usecase_services.usecase_create(
-            by=lead,
+
+class CaseHistory:
+    """The dated steps of one demo use case, from its proposal to today."""
+
+    def __init__(self, case: DemoCase, users: dict[str, Any], units: dict) -> None:
+        self.case = case
+        self.users = users
+        self.units = units
+        self.lead = users["lead"]
+        self.seed = sum(map(ord, case.title))
+        self.use_case: UseCase | None = None
+        self.review: GateReview | None = None
+        self.artifacts: list = []
+        self._steps: list[Step] = []
+
+    def at(self, when: datetime.datetime, title: str, run: Callable[[], None]) -> None:
+        self._steps.append(Step(when, len(self._steps), f"{self.case.title}: {title}", run))
+
+    def steps(self) -> list[Step]:
+        case = self.case
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        durations = []
+        for index in range(case.gates_passed):
+            low, high = STAGE_DAYS[STAGES[index]]
+            durations.append(low + (self.seed * (index + 3)) % (high - low + 1))
+        current_stage = STAGES[case.gates_passed]
+        current = case.in_stage_days or CURRENT_DAYS[current_stage] + self.seed % 7
+        start = now - datetime.timedelta(days=sum(durations) + current)
+        day = datetime.timedelta(days=1)
+
+        self.at(start, "proposed", self.create)
+        self.at(start + day, "prioritized", self.prioritize)
+        stage_start = start
+        for index, length in enumerate(durations):
+            stage_end = stage_start + datetime.timedelta(days=length)
+            self.readiness_steps(STAGES[index], stage_start, stage_end)
+            self.gate_steps(stage_end, decide=Decision.GO)
+            stage_start = stage_end
+        self.readiness_steps(current_stage, stage_start, now)
+        if case.then:
+            # The pending work sits in the last days, where reminders find it.
+            self.gate_steps(now - datetime.timedelta(hours=20), decide=case.then)
+        return self._steps
+
+    def readiness_steps(self, stage: str, begin: datetime.datetime, end: datetime.datetime):
+        if stage == "poc":
+            self.at(begin + datetime.timedelta(days=9), "scorecard", self.score_poc)
+        elif stage == "pilot":
+            self.at(begin + datetime.timedelta(days=3), "KPIs defined", self.define_kpis)
+            week, measured = datetime.timedelta(days=7), begin + datetime.timedelta(days=7)
+            number = 0
+            while measured < end - datetime.timedelta(days=1):
+                self.at(measured, "KPIs measured", self._measure(number))
+                measured += week
+                number += 1
+
+    def gate_steps(self, decided_at: datetime.datetime, *, decide: str) -> None:
+        """Open, evidence, submission, approvals and decision before ``decided_at``."""
+        hours = datetime.timedelta(hours=1)
+        open_at = decided_at - 200 * hours
+        self.at(open_at, "review opened", self.open_review)
+        if decide == "open":
+            self.at(open_at + 26 * hours, "first evidence", lambda: self.upload(limit=2))
+            return
+        self.at(open_at + 26 * hours, "evidence uploaded", self.upload)
+        self.at(open_at + 74 * hours, "criteria assessed", self.assess)
+        self.at(open_at + 98 * hours, "checklist", self.checklist)
+        self.at(open_at + 120 * hours, "submitted", self.submit)
+        if decide == "submitted":
+            return
+        if decide in (Decision.GO, "conditional", "half_approved"):
+            self.at(open_at + 150 * hours, "approvals", self.approve)
+        if decide == "half_approved":
+            return
+        self.at(decided_at, f"decision: {decide}", lambda: self.decide(decide))
+
+    # --- the actions, each through the services ------------------------------
+
+    def create(self) -> None:
+        case, users = self.case, self.users
+        self.use_case = usecase_services.usecase_create(
+            by=self.lead,
             title=case.title,
             summary=case.summary,
-            business_unit=units[case.bu],
+            business_unit=self.units[case.bu],
             sponsor=users[case.sponsor],
             business_problem=case.problem,
             value_hypothesis=f"If we deliver this, then: {case.outcome.lower()}.",
@@ -420,193 +526,186 @@ class Command(BaseCommand):
             risk_tier=case.risk,
         )
         usecase_services.member_add(
-            use_case=use_case, by=lead, user=users[case.techlead], role=MemberRole.TECHNICAL_LEAD
+            use_case=self.use_case,
+            by=self.lead,
+            user=users[case.techlead],
+            role=MemberRole.TECHNICAL_LEAD,
         )
         for name in case.contributors:
             usecase_services.member_add(
-                use_case=use_case, by=lead, user=users[name], role=MemberRole.CONTRIBUTOR
+                use_case=self.use_case, by=self.lead, user=users[name], role=MemberRole.CONTRIBUTOR
             )
-        self._readiness_for_stage(use_case, case, users)
-        for _ in range(case.gates_passed):
-            review = self._prepare(use_case, users, submit=True)
-            self._approve(review, users, everyone=True)
-            if review.gate_number == 3:
-                self._checklist(use_case, case, users, leave_open=0)
-            gate_services.gate_decide(
-                review=review,
-                by=lead,
-                decision=Decision.GO,
-                rationale="The evidence meets every criterion; the approvers agree.",
-            )
-            use_case.refresh_from_db()
-            self._readiness_for_stage(use_case, case, users)
-        if case.then is None:
-            return
-        if case.then == "open":
-            review = gate_services.review_open(use_case=use_case, by=lead)
-            self._upload(review, users[case.sponsor], case, limit=2)
-            return
-        review = self._prepare(use_case, users, submit=True)
-        if review.gate_number == 3:
-            # Waiting reviews keep two items open: the chair's panel shows
-            # why Go must wait.
-            waiting = case.then in ("submitted", "half_approved")
-            self._checklist(use_case, case, users, leave_open=2 if waiting else 0)
-        if case.then == "submitted":
-            return
-        if case.then == "half_approved":
-            self._approve(review, users, everyone=False)
-            return
-        if case.then == "conditional":
-            self._approve(review, users, everyone=True)
-            gate_services.gate_decide(
-                review=review,
-                by=lead,
-                decision=Decision.CONDITIONAL_GO,
-                rationale="Go, provided the monitoring gaps close before wider rollout.",
-                conditions=[
-                    {
-                        "description": "Alerting on model drift in place and tested",
-                        "owner": users[case.techlead],
-                        "due_date": _days_from_today(21),
-                    },
-                    {
-                        "description": "Pilot user training completed for all sites",
-                        "owner": users[case.sponsor],
-                        "due_date": _days_from_today(35),
-                    },
-                ],
-            )
-            return
-        rationale = {
-            "hold": "Paused until the data-sharing agreement is signed.",
-            "kill": "The value case did not hold up against the evidence; stop here.",
-            "recycle": "Criteria evidence is thin; rework the data assessment and come back.",
-        }[case.then]
-        gate_services.gate_decide(review=review, by=lead, decision=case.then, rationale=rationale)
 
-    def _readiness_for_stage(self, use_case: UseCase, case: DemoCase, users: dict) -> None:
-        """The assessments a program office records in each stage."""
-        lead = users["lead"]
-        seed = sum(map(ord, case.title))
-        if use_case.stage == "discovery":
-            readiness_services.prioritization_save(
-                use_case=use_case,
-                by=lead,
-                scores={d.value: 2 + (seed >> i) % 4 for i, d in enumerate(PriorityDimension)},
-                rationales={
-                    PriorityDimension.BUSINESS_IMPACT: case.outcome,
-                    PriorityDimension.DATA_READINESS: "Core data sits in one system of record.",
-                    PriorityDimension.TECHNICAL_FEASIBILITY: "A proven pattern for this task.",
-                    PriorityDimension.ORGANISATIONAL_READINESS: "The team asked for this tool.",
-                },
-            )
-        elif use_case.stage == "poc":
-            # Use cases heading for Gate 2 score well; the others are mid-way.
-            strong = case.gates_passed >= 2
-            readiness_services.scorecard_save(
-                use_case=use_case,
-                by=lead,
-                scores={
-                    item.pk: (5 if strong else 2 + (seed + index) % 3) - (index == 4 and strong)
-                    for index, item in enumerate(ScorecardItem.objects.order_by("order", "id"))
-                },
-                note="Scored with the sponsor after the PoC demo.",
-            )
-        elif use_case.stage == "pilot":
-            adoption = readiness_services.kpi_create(
-                use_case=use_case,
-                by=lead,
+    def prioritize(self) -> None:
+        case = self.case
+        readiness_services.prioritization_save(
+            use_case=self.use_case,
+            by=self.lead,
+            scores={d.value: 2 + (self.seed >> i) % 4 for i, d in enumerate(PriorityDimension)},
+            rationales={
+                PriorityDimension.BUSINESS_IMPACT: case.outcome,
+                PriorityDimension.DATA_READINESS: "Core data sits in one system of record.",
+                PriorityDimension.TECHNICAL_FEASIBILITY: "A proven pattern for this task.",
+                PriorityDimension.ORGANISATIONAL_READINESS: "The team asked for this tool.",
+            },
+        )
+
+    def score_poc(self) -> None:
+        # Use cases heading through Gate 2 score well; the others are mid-way.
+        strong = self.case.gates_passed >= 2
+        items = ScorecardItem.objects.filter(is_active=True).order_by("order", "id")
+        readiness_services.scorecard_save(
+            use_case=self.use_case,
+            by=self.lead,
+            scores={
+                item.pk: (5 - (index == 4)) if strong else 2 + (self.seed + index) % 3
+                for index, item in enumerate(items)
+            },
+            note="Scored with the sponsor after the PoC demo.",
+        )
+
+    def define_kpis(self) -> None:
+        self.kpis = [
+            readiness_services.kpi_create(
+                use_case=self.use_case,
+                by=self.lead,
                 name="Pilot adoption",
                 kind=KpiKind.LEADING,
                 unit="%",
                 baseline=0,
                 target=60,
                 direction=KpiDirection.HIGHER,
-            )
-            handling = readiness_services.kpi_create(
-                use_case=use_case,
-                by=lead,
+            ),
+            readiness_services.kpi_create(
+                use_case=self.use_case,
+                by=self.lead,
                 name="Handling time",
                 kind=KpiKind.LAGGING,
                 unit="min",
                 baseline=42,
                 target=30,
                 direction=KpiDirection.LOWER,
-            )
-            today = _days_from_today(0)
-            for week in range(6):
-                when = today - datetime.timedelta(weeks=5 - week)
+            ),
+        ]
+
+    def _measure(self, week: int) -> Callable[[], None]:
+        def measure() -> None:
+            adoption, handling = self.kpis
+            today = timezone.localdate()
+            values = (min(18 + week * 8 + self.seed % 5, 92), max(41 - week * 1.5, 24))
+            for kpi, value in zip((adoption, handling), values, strict=True):
                 readiness_services.kpi_measurement_record(
-                    kpi=adoption, by=lead, value=18 + week * 9 + seed % 5, measured_at=when
-                )
-                readiness_services.kpi_measurement_record(
-                    kpi=handling, by=lead, value=41 - week * 2, measured_at=when
+                    kpi=kpi, by=self.users[self.case.techlead], value=value, measured_at=today
                 )
 
-    def _checklist(self, use_case: UseCase, case: DemoCase, users: dict, *, leave_open: int):
+        return measure
+
+    def open_review(self) -> None:
+        self.review = gate_services.review_open(use_case=self.use_case, by=self.lead)
+
+    def _sponsor(self) -> Any:
+        return self.users[self.case.sponsor]
+
+    def upload(self, limit: int | None = None) -> None:
+        self.artifacts = []
+        requirements = list(self.review.artifact_requirements.select_related("artifact_type"))
+        for requirement in requirements[:limit]:
+            artifact_type = requirement.artifact_type
+            self.artifacts.append(
+                gate_services.artifact_upload(
+                    use_case=self.use_case,
+                    by=self._sponsor(),
+                    artifact_type=artifact_type,
+                    file=_document(self.case.title, artifact_type.name, self.case),
+                    note="Prepared for the gate review.",
+                )
+            )
+
+    def assess(self) -> None:
+        for criterion in self.review.criteria.all():
+            gate_services.criterion_assess(
+                review=self.review,
+                criterion=criterion,
+                by=self._sponsor(),
+                status=AssessmentStatus.MET,
+                evidence=f"{criterion.requirement}: confirmed in the review documents.",
+                artifacts=self.artifacts[:1],
+            )
+
+    def checklist(self) -> None:
+        if self.review.gate_number != 3:
+            return
+        # Reviews still waiting keep two items open: the chair's panel shows
+        # why Go must wait.
+        leave_open = 2 if self.case.then in ("submitted", "half_approved") else 0
+        if self.use_case.stage != "pilot" or self.case.gates_passed > 2:
+            leave_open = 0
         definitions = list(
             ChecklistItemDefinition.objects.filter(is_active=True).order_by("number")
         )
         for definition in definitions[: len(definitions) - leave_open]:
             readiness_services.checklist_item_update(
-                use_case=use_case,
+                use_case=self.use_case,
                 item=definition,
-                by=users["lead"],
+                by=self.lead,
                 status=ChecklistStatus.DONE,
-                owner=users[case.techlead] if definition.number <= 10 else users[case.sponsor],
+                owner=self.users[
+                    self.case.techlead if definition.number <= 10 else self.case.sponsor
+                ],
                 evidence="Verified in the pilot readiness review.",
             )
 
-    def _prepare(self, use_case: UseCase, users: dict, *, submit: bool) -> GateReview:
-        lead = users["lead"]
-        review = gate_services.review_open(use_case=use_case, by=lead)
-        sponsor = next(
-            m.user for m in use_case.members.filter(role=MemberRole.SPONSOR).select_related("user")
+    def submit(self) -> None:
+        gate_services.review_submit(review=self.review, by=self._sponsor())
+
+    def approve(self) -> None:
+        rows = list(self.review.approvers.select_related("user").order_by("id"))
+        half = (
+            self.case.then == "half_approved"
+            and self.review.gate_number == self.case.gates_passed + 1
         )
-        case = next(c for c in CASES if c.title == use_case.title)
-        artifacts = self._upload(review, sponsor, case)
-        for criterion in review.criteria.all():
-            gate_services.criterion_assess(
-                review=review,
-                criterion=criterion,
-                by=sponsor,
-                status=AssessmentStatus.MET,
-                evidence=f"{criterion.requirement}: confirmed in the review documents.",
-                artifacts=artifacts[:1],
-            )
-        if submit:
-            gate_services.review_submit(review=review, by=sponsor)
-        return review
-
-    def _upload(self, review: GateReview, by, case: DemoCase, limit: int | None = None) -> list:
-        artifacts = []
-        requirements = list(review.artifact_requirements.select_related("artifact_type"))
-        for requirement in requirements[:limit]:
-            artifact_type = requirement.artifact_type
-            stream = _document(case.title, artifact_type.name, case)
-            artifacts.append(
-                gate_services.artifact_upload(
-                    use_case=review.use_case,
-                    by=by,
-                    artifact_type=artifact_type,
-                    file=stream,
-                    note="Prepared for the gate review.",
-                )
-            )
-        return artifacts
-
-    def _approve(self, review: GateReview, users: dict, *, everyone: bool) -> None:
-        rows = list(review.approvers.select_related("user").order_by("id"))
         for row in rows:
             # Half approved: only the chair has approved, so the other
             # approvers' home pages have something to act on.
-            if not everyone and row.user_id != review.chair_id:
+            if half and row.user_id != self.review.chair_id:
                 continue
-            gate_services.approval_record(
-                review=review, approver=row.user, decision="approve", comment=""
+            gate_services.approval_record(review=self.review, approver=row.user, decision="approve")
+
+    def decide(self, decision: str) -> None:
+        if decision == Decision.GO:
+            gate_services.gate_decide(
+                review=self.review,
+                by=self.lead,
+                decision=Decision.GO,
+                rationale="The evidence meets every criterion; the approvers agree.",
             )
-
-
-def _days_from_today(days: int) -> datetime.date:
-    return timezone.localdate() + datetime.timedelta(days=days)
+        elif decision == "conditional":
+            today = timezone.localdate()
+            gate_services.gate_decide(
+                review=self.review,
+                by=self.lead,
+                decision=Decision.CONDITIONAL_GO,
+                rationale="Go, provided the monitoring gaps close before wider rollout.",
+                conditions=[
+                    {
+                        "description": "Alerting on model drift in place and tested",
+                        "owner": self.users[self.case.techlead],
+                        "due_date": today + datetime.timedelta(days=5),
+                    },
+                    {
+                        "description": "Pilot user training completed for all sites",
+                        "owner": self._sponsor(),
+                        "due_date": today + datetime.timedelta(days=30),
+                    },
+                ],
+            )
+        else:
+            rationale = {
+                "hold": "Paused until the data-sharing agreement is signed.",
+                "kill": "The value case did not hold up against the evidence; stop here.",
+                "recycle": "Criteria evidence is thin; rework the data assessment and come back.",
+            }[decision]
+            gate_services.gate_decide(
+                review=self.review, by=self.lead, decision=decision, rationale=rationale
+            )
+        self.use_case.refresh_from_db()

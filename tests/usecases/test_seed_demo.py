@@ -1,0 +1,35 @@
+"""The demo portfolio: believable, complete, built through the services."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from gates.audit import audit_verify
+from gates.models import GateReview, StageTransition
+from usecases.models import BusinessUnit, Stage, Status, UseCase
+
+
+def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
+    db, settings, tmp_path
+):
+    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
+
+    assert BusinessUnit.objects.count() >= 3
+    assert UseCase.objects.count() >= 24
+    assert set(UseCase.objects.values_list("stage", flat=True)) == set(Stage.values)
+    assert set(UseCase.objects.values_list("status", flat=True)) == set(Status.values)
+    for username in ("lead", "sponsor", "techlead", "buhead", "cio", "risk", "exec", "admin"):
+        assert authenticate(username=username, password="demo") is not None
+    # Every stage beyond Discovery was reached through a recorded gate decision.
+    for use_case in UseCase.objects.exclude(stage=Stage.DISCOVERY):
+        passed = Stage.ordered().index(use_case.stage_enum)
+        assert StageTransition.objects.filter(use_case=use_case).count() == passed
+    assert GateReview.objects.filter(status="submitted").exists()
+    checked, broken = audit_verify()
+    assert broken is None and checked > 500
+
+    counts = (UseCase.objects.count(), GateReview.objects.count())
+    call_command("seed_demo", stdout=open(tmp_path / "again.txt", "w"))
+    assert (UseCase.objects.count(), GateReview.objects.count()) == counts
+    assert "already present" in (tmp_path / "again.txt").read_text()
