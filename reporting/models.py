@@ -1,0 +1,128 @@
+"""Gate packs: the PDF an executive reads before a gate meeting.
+
+A pack is generated from a review as it stood when the pack was requested
+(``review_revision``); once the review changes, the pack is *stale*. Stale is
+computed (``GateReview.revision != review_revision``), never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.urls import reverse
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Generating"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+# The allowed status changes, written once: queued → running (the task's
+# claim), running → ready or failed, running → queued (released for a retry
+# after a transient error, or by the requeue job when a worker died mid-render),
+# queued → failed (the requeue job gives up after too many attempts).
+PACK_TRANSITIONS: dict[str, frozenset[str]] = {
+    PackStatus.QUEUED: frozenset({PackStatus.RUNNING, PackStatus.FAILED}),
+    PackStatus.RUNNING: frozenset({PackStatus.READY, PackStatus.FAILED, PackStatus.QUEUED}),
+    PackStatus.READY: frozenset(),
+    PackStatus.FAILED: frozenset(),
+}
+
+IN_PROGRESS_STATUSES = (PackStatus.QUEUED, PackStatus.RUNNING)
+
+
+def pack_upload_to(instance: GatePack, filename: str) -> str:
+    # A generated name: nothing of the use case's title or the user's input.
+    return f"packs/{instance.review_id}/{uuid.uuid4().hex}.pdf"
+
+
+class GatePackQuerySet(models.QuerySet):
+    def with_stale(self) -> GatePackQuerySet:
+        """Annotate ``stale``: the review has changed since the pack was requested."""
+        return self.annotate(
+            stale=ExpressionWrapper(
+                ~Q(review__revision=F("review_revision")), output_field=BooleanField()
+            )
+        )
+
+
+class GatePack(models.Model):
+    review = models.ForeignKey(
+        "gates.GateReview", on_delete=models.PROTECT, related_name="packs"
+    )
+    review_revision = models.PositiveIntegerField(
+        help_text="The review's revision when the pack was requested."
+    )
+    status = models.CharField(
+        max_length=10, choices=PackStatus.choices, default=PackStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    # When the task was last handed to the broker; NULL while it never was.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(upload_to=pack_upload_to, max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the PDF file as stored."
+    )
+    content_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the canonical JSON of the data the pack renders; printed in "
+        "the pack's footer.",
+    )
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True, max_length=2000)
+
+    objects = GatePackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["review", "-requested_at"]),
+            models.Index(fields=["status", "enqueued_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PackStatus.values), name="gate_pack_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PackStatus.READY) | (~Q(sha256="") & ~Q(file="")),
+                name="gate_pack_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gate pack #{self.pk} of review #{self.review_id} ({self.status})"
+
+    @property
+    def is_stale(self) -> bool:
+        annotated = self.__dict__.get("stale")
+        if annotated is not None:
+            return bool(annotated)
+        return self.review.revision != self.review_revision
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == PackStatus.READY
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS_STATUSES
+
+    @property
+    def download_name(self) -> str:
+        return f"gate-{self.review.gate_number}-pack-{self.review.use_case_id}-{self.pk}.pdf"
+
+    def get_download_url(self) -> str:
+        return reverse("pack-download", args=[self.pk])

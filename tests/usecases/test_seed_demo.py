@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
@@ -11,9 +13,9 @@ from usecases.models import BusinessUnit, Stage, Status, UseCase
 
 
 def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
-    db, settings, tmp_path
+    db,
 ):
-    call_command("seed_demo", stdout=open(tmp_path / "out.txt", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
 
     assert BusinessUnit.objects.count() >= 3
     assert UseCase.objects.count() >= 24
@@ -30,6 +32,7 @@ def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
     assert broken is None and checked > 500
 
     counts = (UseCase.objects.count(), GateReview.objects.count())
-    call_command("seed_demo", stdout=open(tmp_path / "again.txt", "w"))
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
     assert (UseCase.objects.count(), GateReview.objects.count()) == counts
-    assert "already present" in (tmp_path / "again.txt").read_text()
+    assert "already present" in again.getvalue()
