@@ -63,7 +63,9 @@ class ChecklistItemForm(forms.Form):
     status = forms.ChoiceField(choices=ChecklistStatus.choices)
     owner = forms.ChoiceField(required=False)
     evidence = forms.CharField(
-        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1, "placeholder": "Evidence: what shows it is done"}),
     )
 
     def __init__(self, *args: Any, users: list[Any], **kwargs: Any) -> None:
