@@ -243,7 +243,7 @@ def _review_context(request: HttpRequest, page: selectors.ReviewPage, **extra) -
     if review.is_open:
         # The readiness the approvers and the chair weigh: the scorecard band
         # at Gate 2, the checklist at Gate 3, KPIs against their targets.
-        context["summary"] = readiness_summary(use_case=page.use_case)
+        context["summary"] = readiness_summary(use_case=page.use_case, review=review)
     context.update(extra)
     return context
 

@@ -501,13 +501,35 @@ def _prioritization(use_case: UseCase) -> PrioritizationSummary | None:
 
 
 def readiness_summary(
-    *, use_case: UseCase, now: datetime.datetime | None = None
+    *,
+    use_case: UseCase,
+    now: datetime.datetime | None = None,
+    review: GateReview | None = None,
 ) -> ReadinessSummary:
     """How ready the use case is for the gate ahead of it: criteria met,
     artifacts present, approvals recorded (from the open review, or the gate
     template before one is opened), the PoC scorecard's band, the checklist's
     completion, the KPIs against their targets, the prioritization and the
-    time in stage against its norm."""
+    time in stage against its norm.
+
+    Given the open ``review``, the review page that already shows its
+    criteria, artifacts and approvals in full, the summary leaves those three
+    out and reads only what the page lacks."""
+    if review is not None:
+        norm = StageNorm.objects.filter(stage=use_case.stage).first()
+        return ReadinessSummary(
+            use_case=use_case,
+            gate_number=review.gate_number,
+            review=review,
+            criteria=None,
+            artifacts=None,
+            approvals=None,
+            scorecard=_scorecard(use_case),
+            checklist=_checklist(use_case),
+            kpis=_kpis(use_case),
+            prioritization=_prioritization(use_case),
+            timing=stage_timing(use_case, norm, now),
+        )
     review = (
         GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES)
         .select_related("template")
