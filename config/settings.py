@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "usecases.context_processors.roles",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -296,3 +297,36 @@ PRIORITIZATION_WEIGHTS = {
 }
 STALLED_AFTER_DAYS = env_int("STALLED_AFTER_DAYS", 21)
 READINESS_GATE3_CHECKLIST_REQUIRED = env_bool("READINESS_GATE3_CHECKLIST_REQUIRED", True)
+
+# Notifications (defaults and meaning: notifications/README.md)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+NOTIFICATIONS_REMINDER_AFTER_DAYS = env_int("NOTIFICATIONS_REMINDER_AFTER_DAYS", 2)
+NOTIFICATIONS_REMINDER_EVERY_DAYS = env_int("NOTIFICATIONS_REMINDER_EVERY_DAYS", 2)
+NOTIFICATIONS_ESCALATE_AFTER_DAYS = env_int("NOTIFICATIONS_ESCALATE_AFTER_DAYS", 5)
+NOTIFICATIONS_CONDITION_DUE_SOON_DAYS = env_int("NOTIFICATIONS_CONDITION_DUE_SOON_DAYS", 7)
+NOTIFICATIONS_CONDITION_OVERDUE_EVERY_DAYS = env_int(
+    "NOTIFICATIONS_CONDITION_OVERDUE_EVERY_DAYS", 7
+)
+NOTIFICATIONS_DIGEST_HOUR = env_int("NOTIFICATIONS_DIGEST_HOUR", 7)
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", 8)
+NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS", 60)
+NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS", 3600)
+NOTIFICATIONS_EMAIL_SENDING_TIMEOUT_MINUTES = env_int(
+    "NOTIFICATIONS_EMAIL_SENDING_TIMEOUT_MINUTES", 15
+)
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 1000)
+NOTIFICATIONS_INBOX_PAGE_SIZE = env_int("NOTIFICATIONS_INBOX_PAGE_SIZE", 25)
+
+# The periodic tasks; run exactly one beat (the tasks are idempotent anyway).
+from notifications.schedule import beat_schedule  # noqa: E402 - no Django imports in it
+
+CELERY_BEAT_SCHEDULE["reporting-requeue-stale-packs"] = {
+    "task": "reporting.requeue_stale_packs",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE.update(
+    beat_schedule(
+        sweep_minutes=env_int("NOTIFICATIONS_SWEEP_MINUTES", 15),
+        deliver_seconds=env_int("NOTIFICATIONS_DELIVER_SECONDS", 60),
+    )
+)

@@ -1,5 +1,12 @@
+import logging
+
 from django.apps import AppConfig
 
 
 class ReportingConfig(AppConfig):
     name = "reporting"
+
+    def ready(self) -> None:
+        # WeasyPrint logs every parsing and layout step of every page at INFO:
+        # noise in a worker's log. Its warnings and errors still come through.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

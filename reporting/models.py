@@ -52,15 +52,11 @@ class GatePackQuerySet(models.QuerySet):
 
 
 class GatePack(models.Model):
-    review = models.ForeignKey(
-        "gates.GateReview", on_delete=models.PROTECT, related_name="packs"
-    )
+    review = models.ForeignKey("gates.GateReview", on_delete=models.PROTECT, related_name="packs")
     review_revision = models.PositiveIntegerField(
         help_text="The review's revision when the pack was requested."
     )
-    status = models.CharField(
-        max_length=10, choices=PackStatus.choices, default=PackStatus.QUEUED
-    )
+    status = models.CharField(max_length=10, choices=PackStatus.choices, default=PackStatus.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

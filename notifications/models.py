@@ -1,0 +1,142 @@
+"""The inbox and its e-mail delivery state.
+
+A notification is one row per (kind, object, recipient, period): the UNIQUE
+constraint ``notification_delivery_key_unique`` is what makes a rerun sweep,
+a duplicated beat or two workers sweeping at once harmless. E-mail delivery is
+a state on that row, claimed by a conditional UPDATE, so the row (the in-app
+notification) exists whatever happens to the SMTP server.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Kind(models.TextChoices):
+    APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+    APPROVAL_RECORDED = "approval_recorded", "Approval recorded"
+    GATE_DECIDED = "gate_decided", "Gate decided"
+    CONDITION_ASSIGNED = "condition_assigned", "Condition assigned to you"
+    PACK_READY = "pack_ready", "Gate pack ready"
+    PACK_FAILED = "pack_failed", "Gate pack failed"
+    APPROVAL_REMINDER = "approval_reminder", "Approval reminder"
+    APPROVAL_ESCALATION = "approval_escalation", "Approvals overdue (escalation)"
+    CONDITION_DUE_SOON = "condition_due_soon", "Condition due soon"
+    CONDITION_OVERDUE = "condition_overdue", "Condition overdue"
+    USECASE_OVERDUE = "usecase_overdue", "Use case overdue in its stage"
+    USECASE_STALLED = "usecase_stalled", "Use case stalled"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    DIGEST = "digest", "Waiting for the daily digest"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+    SKIPPED = "skipped", "Not e-mailed"
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately, one e-mail per notification"
+    DIGEST = "digest", "One daily digest"
+    OFF = "off", "Never (inbox only)"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    # The delivery key, with recipient and kind: what the notification is
+    # about ("review", 12) and which occurrence of it (a reminder's number, a
+    # stage stint); "" for one-off events.
+    object_type = models.CharField(max_length=30)
+    object_id = models.BigIntegerField()
+    period = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    email_status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    # Set when the row waits for (or was claimed by) a digest, so a row
+    # recovered from a crashed sender goes back where it came from.
+    email_in_digest = models.BooleanField(default=False)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_last_error = models.CharField(max_length=500, blank=True)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    email_claim = models.UUIDField(null=True, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_type", "object_id", "recipient", "period"],
+                name="notification_delivery_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=Kind.values), name="notification_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email_status__in=EmailStatus.values),
+                name="notification_email_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+            models.Index(
+                fields=["email_status", "email_next_attempt_at"],
+                condition=models.Q(email_status__in=["pending", "digest", "sending"]),
+                name="notification_email_queue_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient}: {self.subject}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """A person's e-mail choices. No row means the defaults: immediate e-mail
+    for every kind. The in-app inbox always gets everything."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_mode = models.CharField(
+        max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    email_kinds_off = models.JSONField(
+        default=list, blank=True, help_text="Kinds (Kind codes) never e-mailed to this person."
+    )
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email_mode__in=EmailMode.values),
+                name="notification_preference_mode_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"E-mail preferences of {self.user}"
+
+    def emails(self, kind: str) -> bool:
+        return self.email_mode != EmailMode.OFF and kind not in self.email_kinds_off

@@ -1,0 +1,508 @@
+"""Who hears about what: the event handlers and the scheduled sweeps.
+
+Each function builds ``Draft`` rows and hands them to
+``services.notifications_create``. The sweeps read their candidates with one
+query per rule (joins and annotations, no query per row) and derive each
+delivery key's *period* from the clock so that a rerun within the same period
+maps to the same key:
+
+- approval reminder: ``reminder-<n>``, n = 1 + (days pending - AFTER) // EVERY
+  (AFTER=2, EVERY=2: day 2 → 1, day 4 → 2, day 6 → 3 ...);
+- approval escalation (to the chair): once per review, from ESCALATE_AFTER days;
+- condition due soon: once; condition overdue: ``overdue-<n>``,
+  n = 1 + (days overdue - 1) // OVERDUE_EVERY (re-announced weekly by default);
+- use case overdue in its stage: once per stage stint (the stage and when it
+  was entered); stalled: once per idle spell (the last activity's time).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from gates.models import (
+    ApprovalDecision,
+    ConditionStatus,
+    Decision,
+    GateCondition,
+    GateReview,
+    ReviewApprover,
+    ReviewStatus,
+)
+from notifications import conf, texts
+from notifications.models import Kind
+from notifications.services import Draft, notifications_create
+from readiness.models import StageNorm
+from readiness.selectors import annotate_overdue_stalled
+from usecases.models import MemberRole, OrgRole, Stage, Status, UseCase, UseCaseMember
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+def _name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _full_name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+class _Links:
+    """reverse() once per URL name, not once per row of a sweep."""
+
+    def __init__(self) -> None:
+        self._patterns: dict[str, str] = {}
+
+    def __call__(self, name: str, pk: int) -> str:
+        pattern = self._patterns.get(name)
+        if pattern is None:
+            pattern = reverse(name, args=[987654321]).replace("987654321", "{}")
+            self._patterns[name] = pattern
+        return pattern.format(pk)
+
+
+# --- Events ---------------------------------------------------------------------
+
+
+def _review(review_id: int) -> GateReview | None:
+    return (
+        GateReview.objects.select_related("use_case", "chair", "submitted_by", "decided_by")
+        .filter(pk=review_id)
+        .first()
+    )
+
+
+def on_review_submitted(*, review_id: int, **_: Any) -> int:
+    review = _review(review_id)
+    if review is None:
+        return 0
+    gate = texts.gate_label(review.gate_number, review.to_stage)
+    submitted_by = _name(review.submitted_by) if review.submitted_by else "The team"
+    subject, body = texts.approval_requested(
+        use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
+    )
+    approvers = ReviewApprover.objects.filter(
+        review=review, decision=ApprovalDecision.PENDING
+    ).values_list("user_id", flat=True)
+    return notifications_create(
+        [
+            Draft(
+                user_id,
+                Kind.APPROVAL_REQUESTED,
+                "review",
+                review.pk,
+                "",
+                subject,
+                body,
+                review.get_absolute_url(),
+            )
+            for user_id in approvers
+        ]
+    )
+
+
+def on_approval_recorded(*, review_id: int, approver_id: int, **_: Any) -> int:
+    row = (
+        ReviewApprover.objects.select_related("user", "review__use_case")
+        .filter(pk=approver_id, review_id=review_id)
+        .first()
+    )
+    if row is None or row.decision == ApprovalDecision.PENDING:
+        return 0
+    review = row.review
+    if row.user_id == review.chair_id:  # nobody is told of their own decision
+        return 0
+    remaining = ReviewApprover.objects.filter(
+        review=review, decision=ApprovalDecision.PENDING
+    ).count()
+    subject, body = texts.approval_recorded(
+        use_case=review.use_case.title,
+        gate=texts.gate_label(review.gate_number, review.to_stage),
+        approver=_name(row.user),
+        decision=row.get_decision_display(),
+        comment=row.comment,
+        remaining=remaining,
+    )
+    # A changed decision is news again: the period is when it was recorded.
+    period = row.decided_at.isoformat() if row.decided_at else ""
+    return notifications_create(
+        [
+            Draft(
+                review.chair_id,
+                Kind.APPROVAL_RECORDED,
+                "approver",
+                row.pk,
+                period,
+                subject,
+                body,
+                review.get_absolute_url(),
+            )
+        ]
+    )
+
+
+def on_gate_decided(*, review_id: int, condition_ids: list[int] | None = None, **_: Any) -> int:
+    review = _review(review_id)
+    if review is None or not review.decision:
+        return 0
+    use_case = review.use_case
+    gate = texts.gate_label(review.gate_number, review.to_stage)
+    moved = review.decision in (Decision.GO, Decision.CONDITIONAL_GO)
+    subject, body = texts.gate_decided(
+        use_case=use_case.title,
+        gate=gate,
+        decision=review.get_decision_display(),
+        rationale=review.rationale,
+        stage=Stage(review.to_stage).label if moved else None,
+    )
+    team = set(UseCaseMember.objects.filter(use_case=use_case).values_list("user_id", flat=True))
+    approvers = set(ReviewApprover.objects.filter(review=review).values_list("user_id", flat=True))
+    recipients = (team | approvers) - {review.decided_by_id}
+    link = review.get_absolute_url()
+    drafts = [
+        Draft(user_id, Kind.GATE_DECIDED, "review", review.pk, "", subject, body, link)
+        for user_id in sorted(recipients)
+    ]
+    conditions = GateCondition.objects.filter(pk__in=condition_ids or [], review=review)
+    for condition in conditions:
+        if condition.owner_id == review.decided_by_id:
+            continue
+        c_subject, c_body = texts.condition_assigned(
+            use_case=use_case.title,
+            gate=gate,
+            description=condition.description,
+            due=condition.due_date,
+        )
+        drafts.append(
+            Draft(
+                condition.owner_id,
+                Kind.CONDITION_ASSIGNED,
+                "condition",
+                condition.pk,
+                "",
+                c_subject,
+                c_body,
+                link,
+            )
+        )
+    return notifications_create(drafts)
+
+
+def load_pack(pack_id: int) -> Any | None:
+    """The reporting app's pack with its review, or None when the app, the
+    model or the row is not there (yet)."""
+    try:
+        model = apps.get_model("reporting", "GatePack")
+    except LookupError:
+        logger.warning("notifications: reporting.GatePack does not exist; pack %s ignored", pack_id)
+        return None
+    return model.objects.select_related("review__use_case").filter(pk=pack_id).first()
+
+
+def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
+    def handler(*, pack_id: int, requested_by_id: int | None = None, **_: Any) -> int:
+        pack = load_pack(pack_id)
+        if pack is None:
+            return 0
+        recipient = requested_by_id or getattr(pack, "requested_by_id", None)
+        review = getattr(pack, "review", None)
+        if recipient is None or review is None:
+            return 0
+        subject, body = compose(
+            use_case=review.use_case.title,
+            gate=texts.gate_label(review.gate_number, review.to_stage),
+        )
+        return notifications_create(
+            [Draft(recipient, kind, "pack", pack_id, "", subject, body, review.get_absolute_url())]
+        )
+
+    return handler
+
+
+EVENT_HANDLERS: dict[str, Callable[..., int]] = {
+    "review.submitted": on_review_submitted,
+    "approval.recorded": on_approval_recorded,
+    "gate.decided": on_gate_decided,
+    "pack.ready": _on_pack(Kind.PACK_READY, texts.pack_ready),
+    "pack.failed": _on_pack(Kind.PACK_FAILED, texts.pack_failed),
+}
+
+
+# --- Sweeps -----------------------------------------------------------------------
+
+
+def _days(now: datetime.datetime, then: datetime.datetime) -> int:
+    return (now - then).days
+
+
+def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
+    after, every = conf.reminder_after_days(), conf.reminder_every_days()
+    rows = (
+        ReviewApprover.objects.filter(
+            decision=ApprovalDecision.PENDING,
+            review__status=ReviewStatus.SUBMITTED,
+            review__submitted_at__lte=now - datetime.timedelta(days=after),
+            user__is_active=True,
+        )
+        .order_by()
+        .values_list(
+            "user_id",
+            "review_id",
+            "review__submitted_at",
+            "review__gate_number",
+            "review__to_stage",
+            "review__use_case__title",
+        )
+    )
+    drafts = []
+    texts_by_key: dict[tuple[int, int], tuple[str, str]] = {}
+    for user_id, review_id, submitted_at, gate_number, to_stage, title in rows.iterator(
+        chunk_size=5000
+    ):
+        days = _days(now, submitted_at)
+        number = 1 + (days - after) // every
+        key = (review_id, days)
+        if key not in texts_by_key:
+            texts_by_key[key] = texts.approval_reminder(
+                use_case=title,
+                gate=texts.gate_label(gate_number, to_stage),
+                days=days,
+                number=number,
+            )
+        subject, body = texts_by_key[key]
+        drafts.append(
+            Draft(
+                user_id,
+                Kind.APPROVAL_REMINDER,
+                "review",
+                review_id,
+                f"reminder-{number}",
+                subject,
+                body,
+                links("review-detail", review_id),
+            )
+        )
+    return drafts
+
+
+def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
+    """To the chair, once per review, naming everyone still pending after
+    ESCALATE_AFTER days. The chair's own pending approval is not escalated to
+    the chair."""
+    rows = (
+        ReviewApprover.objects.filter(
+            decision=ApprovalDecision.PENDING,
+            review__status=ReviewStatus.SUBMITTED,
+            review__submitted_at__lte=now - datetime.timedelta(days=conf.escalate_after_days()),
+        )
+        .exclude(user_id=F("review__chair_id"))
+        .order_by("review_id", "id")
+        .values_list(
+            "review_id",
+            "review__chair_id",
+            "review__submitted_at",
+            "review__gate_number",
+            "review__to_stage",
+            "review__use_case__title",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+        )
+    )
+    by_review: dict[int, list] = defaultdict(list)
+    info: dict[int, tuple] = {}
+    for (
+        review_id,
+        chair_id,
+        submitted_at,
+        gate,
+        to_stage,
+        title,
+        first,
+        last,
+        username,
+    ) in rows.iterator(chunk_size=5000):
+        by_review[review_id].append(_full_name(first, last, username))
+        info[review_id] = (chair_id, submitted_at, gate, to_stage, title)
+    drafts = []
+    for review_id, pending in by_review.items():
+        chair_id, submitted_at, gate, to_stage, title = info[review_id]
+        subject, body = texts.approval_escalation(
+            use_case=title,
+            gate=texts.gate_label(gate, to_stage),
+            days=_days(now, submitted_at),
+            pending=pending,
+        )
+        drafts.append(
+            Draft(
+                chair_id,
+                Kind.APPROVAL_ESCALATION,
+                "review",
+                review_id,
+                "escalation",
+                subject,
+                body,
+                links("review-detail", review_id),
+            )
+        )
+    return drafts
+
+
+def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
+    today = timezone.localdate(now)
+    soon, every = conf.condition_due_soon_days(), conf.condition_overdue_every_days()
+    rows = (
+        GateCondition.objects.filter(
+            status=ConditionStatus.OPEN,
+            due_date__lte=today + datetime.timedelta(days=soon),
+            owner__is_active=True,
+        )
+        .exclude(review__use_case__status=Status.KILLED)
+        .order_by()
+        .values_list(
+            "pk",
+            "owner_id",
+            "due_date",
+            "description",
+            "review_id",
+            "review__gate_number",
+            "review__to_stage",
+            "review__use_case__title",
+        )
+    )
+    drafts = []
+    for pk, owner_id, due, description, review_id, gate, to_stage, title in rows.iterator(
+        chunk_size=5000
+    ):
+        days = (due - today).days
+        label = texts.gate_label(gate, to_stage)
+        if days >= 0:
+            kind, period = Kind.CONDITION_DUE_SOON, "due-soon"
+            subject, body = texts.condition_due_soon(
+                use_case=title, gate=label, description=description, due=due, days=days
+            )
+        else:
+            kind, period = Kind.CONDITION_OVERDUE, f"overdue-{(-days - 1) // every + 1}"
+            subject, body = texts.condition_overdue(
+                use_case=title, gate=label, description=description, due=due, days=-days
+            )
+        drafts.append(
+            Draft(
+                owner_id,
+                kind,
+                "condition",
+                pk,
+                period,
+                subject,
+                body,
+                links("review-detail", review_id),
+            )
+        )
+    return drafts
+
+
+def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
+    """Use cases overdue in their stage or stalled → their sponsors and the
+    program lead: the chair of the use case's latest review or, when it never
+    had one, every active program lead."""
+    latest_chair = Subquery(
+        GateReview.objects.filter(use_case=OuterRef("pk"))
+        .order_by("-opened_at", "-id")
+        .values("chair_id")[:1]
+    )
+    candidates = (
+        annotate_overdue_stalled(UseCase.objects.filter(status=Status.ACTIVE), now)
+        .filter(Q(is_overdue=True) | Q(is_stalled=True))
+        .annotate(latest_chair_id=latest_chair)
+    )
+    rows = list(
+        candidates.order_by().values_list(
+            "pk",
+            "title",
+            "stage",
+            "stage_entered_at",
+            "last_activity_at",
+            "is_overdue",
+            "is_stalled",
+            "latest_chair_id",
+        )
+    )
+    if not rows:
+        return []
+    sponsors: dict[int, list[int]] = defaultdict(list)
+    for use_case_id, user_id in UseCaseMember.objects.filter(
+        role=MemberRole.SPONSOR,
+        user__is_active=True,
+        use_case__in=candidates.order_by().values("pk"),
+    ).values_list("use_case_id", "user_id"):
+        sponsors[use_case_id].append(user_id)
+    program_leads = list(
+        User.objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    norms = dict(StageNorm.objects.values_list("stage", "max_days"))
+    drafts = []
+    for pk, title, stage, entered, last_activity, overdue, stalled, chair_id in rows:
+        recipients = set(sponsors.get(pk, ()))
+        recipients.update([chair_id] if chair_id else program_leads)
+        stage_label = Stage(stage).label
+        link = links("usecase-detail", pk)
+        items = []
+        if overdue:
+            items.append(
+                (
+                    Kind.USECASE_OVERDUE,
+                    f"{stage}-{entered:%Y%m%dT%H%M%S}",
+                    texts.usecase_overdue(
+                        use_case=title,
+                        stage=stage_label,
+                        days=_days(now, entered),
+                        max_days=norms.get(stage),
+                    ),
+                )
+            )
+        if stalled:
+            items.append(
+                (
+                    Kind.USECASE_STALLED,
+                    f"idle-{last_activity:%Y%m%dT%H%M%S}",
+                    texts.usecase_stalled(
+                        use_case=title, stage=stage_label, idle_days=_days(now, last_activity)
+                    ),
+                )
+            )
+        for kind, period, (subject, body) in items:
+            drafts.extend(
+                Draft(user_id, kind, "usecase", pk, period, subject, body, link)
+                for user_id in sorted(recipients)
+            )
+    return drafts
+
+
+SWEEP_RULES: dict[str, Callable[[datetime.datetime, _Links], list[Draft]]] = {
+    "approval_reminders": approval_reminders,
+    "approval_escalations": approval_escalations,
+    "condition_deadlines": condition_deadlines,
+    "usecase_timeliness": usecase_timeliness,
+}
+
+
+def sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Run every scheduled rule once. Idempotent: rerunning it in the same
+    periods inserts nothing. Returns the rows offered per rule."""
+    now = now or timezone.now()
+    links = _Links()
+    return {
+        name: notifications_create(rule(now, links), now=now) for name, rule in SWEEP_RULES.items()
+    }

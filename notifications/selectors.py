@@ -1,0 +1,28 @@
+"""Reads for the inbox page, the bell and the API. Everything is filtered by
+recipient first: somebody else's notification does not exist for you (404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from notifications.models import Notification
+
+INBOX_FIELDS = ("id", "recipient_id", "kind", "subject", "body", "link", "created_at", "read_at")
+
+
+def inbox(user, *, unread_only: bool = False) -> QuerySet[Notification]:
+    queryset = Notification.objects.filter(recipient=user).only(*INBOX_FIELDS)
+    if unread_only:
+        queryset = queryset.filter(read_at__isnull=True)
+    return queryset.order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_of(user, pk: int) -> Notification:
+    return get_object_or_404(Notification.objects.only(*INBOX_FIELDS), pk=pk, recipient=user)

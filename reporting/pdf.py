@@ -1,0 +1,75 @@
+"""Rendering a gate pack: the template to HTML, the HTML to PDF with WeasyPrint.
+
+Nothing is fetched from the network while rendering. The pack's HTML is
+self-contained (its CSS is inline, KPI charts are inline SVG, fonts come from
+the machine through fontconfig: DejaVu), and the URL fetcher refuses every
+URL except ``data:`` URLs and files under this app's own static folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+STATIC_DIR = (Path(__file__).resolve().parent / "static" / "reporting").resolve()
+PACK_TEMPLATE = "reporting/pack.html"
+
+
+class PackRenderError(Exception):
+    """The pack cannot be rendered from this data: retrying will not help."""
+
+
+class LocalOnlyURLFetcher(URLFetcher):
+    """Refuses anything that is not a ``data:`` URL or one of our static files."""
+
+    def fetch(self, url: str, headers: Any = None):
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith("file:"):
+            path = Path(url.split("?")[0].removeprefix("file://")).resolve()
+            if path.is_relative_to(STATIC_DIR) and path.is_file():
+                return super().fetch(url, headers)
+        raise ValueError(f"Refused to fetch {url!r}: gate packs use local resources only")
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of the data a pack renders.
+
+    The PDF's own SHA-256 cannot be printed inside the PDF, so the footer
+    carries this instead: the same facts always give the same hash, whenever
+    and however often the pack is generated."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def render_pack_html(context: dict[str, Any]) -> str:
+    return render_to_string(PACK_TEMPLATE, context)
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    content: bytes
+    page_count: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def html_to_pdf(html: str) -> RenderedPdf:
+    """Lay out and write the PDF. Rendering once gives the page count for free."""
+    document = HTML(
+        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher()
+    ).render(font_config=FontConfiguration())
+    buffer = io.BytesIO()
+    document.write_pdf(buffer)
+    return RenderedPdf(content=buffer.getvalue(), page_count=len(document.pages))

@@ -1,0 +1,659 @@
+"""Reads of the reporting app: the data a gate pack renders, the pack panel of
+the review page, the executive dashboard and the portfolio export.
+
+Query counts stay fixed whatever the number of criteria, artifacts, approvers,
+audit events, use cases or packs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Extract
+from django.http import Http404
+from django.utils import timezone
+
+from gates.models import (
+    OPEN_REVIEW_STATUSES,
+    Artifact,
+    AuditEvent,
+    Decision,
+    GateCondition,
+    GateReview,
+    ReviewApprover,
+    ReviewCriterion,
+    ReviewStatus,
+    StageTransition,
+)
+from readiness.models import StageNorm
+from readiness.selectors import (
+    annotate_overdue_stalled,
+    annotate_priority_score,
+    readiness_summary,
+)
+from reporting import rules
+from reporting.models import IN_PROGRESS_STATUSES, GatePack
+from usecases import access
+from usecases.models import MemberRole, RiskTier, Stage, Status, UseCase, UseCaseMember
+
+AUDIT_EXCERPT_EVENTS = 200
+PANEL_PACKS = 10
+UPCOMING_REVIEWS = 20
+ATTENTION_USE_CASES = 15
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _when(value: datetime.datetime | None) -> str:
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M %Z")
+
+
+def _day(value: datetime.date | datetime.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    return value.strftime("%d %b %Y")
+
+
+# --- Visibility -----------------------------------------------------------------
+
+
+def _visible(user: Any, use_case_field: str) -> Exists:
+    return Exists(access.use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
+
+
+def visible_pack(user: Any, pack_id: int) -> GatePack:
+    """The pack if its use case is visible to ``user``; 404 otherwise."""
+    try:
+        return (
+            GatePack.objects.filter(_visible(user, "review__use_case_id"))
+            .with_stale()
+            .select_related("review", "review__use_case", "requested_by")
+            .get(pk=pack_id)
+        )
+    except GatePack.DoesNotExist:
+        raise Http404("No such pack.") from None
+
+
+def packs_of_review(review: GateReview, limit: int | None = PANEL_PACKS) -> list[GatePack]:
+    packs = (
+        GatePack.objects.filter(review=review)
+        .with_stale()
+        .select_related("requested_by")
+        .order_by("-requested_at", "-id")
+    )
+    packs = list(packs[:limit] if limit else packs)
+    for pack in packs:
+        pack.review = review  # for download_name and is_stale without a query
+    return packs
+
+
+def pack_panel(*, review: GateReview, user: Any) -> dict[str, Any]:
+    """The context of ``reporting/partials/pack_panel.html``: the review's
+    latest packs, whether the viewer may request one, and whether the panel
+    should keep polling (only while a pack is queued or being generated).
+    The caller has checked that ``user`` sees the review."""
+    packs = packs_of_review(review)
+    return {
+        "pack_review": review,
+        "packs": packs,
+        "pack_total": len(packs)
+        if len(packs) < PANEL_PACKS
+        else GatePack.objects.filter(review=review).count(),
+        "pack_can_request": rules.can_request_pack(user, review),
+        "pack_polling": any(p.status in IN_PROGRESS_STATUSES for p in packs),
+    }
+
+
+# --- The pack's data -----------------------------------------------------------------
+
+
+def pack_data(review: GateReview) -> dict[str, Any]:
+    """Everything a gate pack shows, as plain JSON-ready data.
+
+    The pack's content hash is computed from exactly this, so it holds no
+    generation time and no pack id: the same review state gives the same hash."""
+    review = GateReview.objects.select_related(
+        "use_case", "use_case__business_unit", "template", "chair", "decided_by", "submitted_by"
+    ).get(pk=review.pk)
+    use_case = review.use_case
+    members = list(
+        UseCaseMember.objects.filter(use_case=use_case)
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__username")
+    )
+    transitions = list(
+        StageTransition.objects.filter(use_case=use_case).order_by("occurred_at", "id")
+    )
+    criteria = list(
+        ReviewCriterion.objects.filter(review=review)
+        .select_related("assessed_by")
+        .prefetch_related(
+            Prefetch(
+                "artifacts",
+                queryset=Artifact.objects.select_related("artifact_type").order_by(
+                    "artifact_type__order", "-version"
+                ),
+            )
+        )
+        .order_by("order", "id")
+    )
+    pinned_ids = set(review.pinned_artifacts.values_list("pk", flat=True))
+    artifacts = list(
+        Artifact.objects.filter(use_case=use_case)
+        .select_related("artifact_type", "artifact_type__template", "uploaded_by")
+        .order_by("artifact_type__template__number", "artifact_type__order", "-version", "id")
+    )
+    approvers = list(
+        ReviewApprover.objects.filter(review=review).select_related("user").order_by("id")
+    )
+    conditions = list(
+        GateCondition.objects.filter(review=review)
+        .select_related("owner", "closed_by")
+        .order_by("due_date", "id")
+    )
+    audit = list(
+        # Pack requests and results are left out: they say nothing about the
+        # gate, and would change the content hash of every later pack.
+        AuditEvent.objects.filter(use_case=use_case)
+        .exclude(action__startswith="pack.")
+        .select_related("actor")
+        .order_by("-seq")[:AUDIT_EXCERPT_EVENTS]
+    )
+    readiness = readiness_summary(use_case=use_case)
+
+    entered: dict[str, datetime.datetime] = {}
+    for transition in transitions:
+        entered[transition.to_stage] = transition.occurred_at
+    current = Stage(use_case.stage)
+    stage_track = []
+    for stage in Stage.ordered():
+        if stage.number < current.number:
+            state = "done"
+        elif stage == current:
+            state = "current"
+        else:
+            state = "ahead"
+        when = entered.get(stage.value)
+        if stage == Stage.DISCOVERY:
+            when = use_case.created_at
+        stage_track.append({"label": stage.label, "state": state, "entered": _day(when)})
+
+    met = sum(1 for c in criteria if c.status == "met")
+    must_open = [c.name for c in criteria if c.must_meet and c.status != "met"]
+    scorecard = readiness.scorecard
+    checklist = readiness.checklist
+    return {
+        "use_case": {
+            "id": use_case.pk,
+            "title": use_case.title,
+            "summary": use_case.summary,
+            "business_problem": use_case.business_problem,
+            "value_hypothesis": use_case.value_hypothesis,
+            "quantified_outcome": use_case.quantified_outcome,
+            "success_metrics": use_case.success_metrics,
+            "business_unit": use_case.business_unit.name,
+            "sponsors": [_name(m.user) for m in members if m.role == MemberRole.SPONSOR],
+            "technical_leads": [
+                _name(m.user) for m in members if m.role == MemberRole.TECHNICAL_LEAD
+            ],
+            "risk_tier": RiskTier(use_case.risk_tier).label,
+            "regulatory_constraints": use_case.regulatory_constraint_labels(),
+            "stage": current.label,
+            "status": Status(use_case.status).label,
+        },
+        "review": {
+            "id": review.pk,
+            "revision": review.revision,
+            "gate_number": review.gate_number,
+            "gate_name": review.template.name,
+            "template_version": review.template_version,
+            "from_stage": Stage(review.from_stage).label,
+            "to_stage": Stage(review.to_stage).label,
+            "status": review.status,
+            "status_display": ReviewStatus(review.status).label,
+            "chair": _name(review.chair),
+            "opened_at": _when(review.opened_at),
+            "submitted_at": _when(review.submitted_at),
+            "submitted_by": _name(review.submitted_by),
+            "decision": review.decision,
+            "decision_display": Decision(review.decision).label if review.decision else "",
+            "rationale": review.rationale,
+            "decided_at": _when(review.decided_at),
+            "decided_by": _name(review.decided_by),
+        },
+        "stage_track": stage_track,
+        "criteria_summary": {
+            "total": len(criteria),
+            "met": met,
+            "must_meet_open": must_open,
+        },
+        "criteria": [
+            {
+                "number": index,
+                "name": c.name,
+                "requirement": c.requirement,
+                "must_meet": c.must_meet,
+                "status": c.status,
+                "status_display": c.get_status_display(),
+                "evidence": c.evidence,
+                "assessed_by": _name(c.assessed_by),
+                "assessed_at": _when(c.assessed_at),
+                "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()],
+            }
+            for index, c in enumerate(criteria, start=1)
+        ],
+        "artifacts": [
+            {
+                "gate": a.artifact_type.template.number,
+                "type": a.artifact_type.name,
+                "version": a.version,
+                "file_name": a.original_name,
+                "uploaded_by": _name(a.uploaded_by),
+                "uploaded_at": _when(a.uploaded_at),
+                "size": a.size,
+                "sha256": a.sha256,
+                "pinned": a.pk in pinned_ids,
+            }
+            for a in artifacts
+        ],
+        "readiness": {
+            "scorecard": None
+            if scorecard is None
+            else {
+                "version": scorecard.version,
+                "total": scorecard.total,
+                "band": scorecard.band,
+                "band_display": scorecard.band_display,
+                "scored_at": _when(scorecard.scored_at),
+                "scored_by": scorecard.scored_by,
+                "lines": [
+                    {"item": line.item.name, "score": line.score, "comment": line.comment}
+                    for line in scorecard.lines
+                ],
+                "improve_first": scorecard.improve_first,
+            },
+            "checklist": {
+                "started": checklist.started,
+                "total": checklist.total,
+                "done": checklist.done,
+                "not_applicable": checklist.not_applicable,
+                "groups": [
+                    {
+                        "label": group.label,
+                        "lines": [
+                            {
+                                "number": line.definition.number,
+                                "text": line.definition.text,
+                                "status": line.status,
+                                "status_display": line.status_display,
+                                "evidence": line.item.evidence if line.item else "",
+                            }
+                            for line in group.lines
+                        ],
+                    }
+                    for group in checklist.groups
+                    if group.lines
+                ],
+            },
+            "kpis": [
+                {
+                    "name": line.kpi.name,
+                    "kind": line.kpi.get_kind_display(),
+                    "direction": line.kpi.get_direction_display(),
+                    "baseline": line.baseline_text,
+                    "target": line.target_text,
+                    "latest": line.latest_text,
+                    "latest_on": _day(line.latest.measured_at) if line.latest else "",
+                    "on_target": line.on_target,
+                    "points": [[d.isoformat(), str(v)] for d, v in line.points],
+                    "target_value": str(line.kpi.target),
+                }
+                for line in readiness.kpis.lines
+            ],
+            "timing": {
+                "days_in_stage": readiness.timing.days_in_stage,
+                "norm": readiness.timing.norm_text,
+                "overdue": readiness.timing.overdue,
+                "stalled": readiness.timing.stalled,
+            },
+        },
+        "approvals": [
+            {
+                "name": _name(a.user),
+                "roles": a.role_labels(),
+                "decision": a.decision,
+                "decision_display": a.get_decision_display(),
+                "comment": a.comment,
+                "decided_at": _when(a.decided_at),
+            }
+            for a in approvers
+        ],
+        "conditions": [
+            {
+                "description": c.description,
+                "owner": _name(c.owner),
+                "due_date": _day(c.due_date),
+                "status": c.status,
+                "status_display": c.get_status_display(),
+                "closed_note": c.closed_note,
+                "closed_at": _when(c.closed_at),
+            }
+            for c in conditions
+        ],
+        "audit": [
+            {
+                "seq": e.seq,
+                "occurred_at": _when(e.occurred_at),
+                "actor": _name(e.actor) or "system",
+                "action": e.action,
+                "summary": e.summary,
+            }
+            for e in audit
+        ],
+    }
+
+
+# --- Dashboard ---------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """PostgreSQL's ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def quarter_bounds(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    local = timezone.localtime(now)
+    first_month = 3 * ((local.month - 1) // 3) + 1
+    start = local.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if first_month == 10
+        else start.replace(month=first_month + 3)
+    )
+    return start, end
+
+
+def quarter_label(now: datetime.datetime) -> str:
+    local = timezone.localtime(now)
+    return f"Q{(local.month - 1) // 3 + 1} {local.year}"
+
+
+@dataclass
+class StageRow:
+    stage: Stage
+    active: int = 0
+    on_hold: int = 0
+    killed: int = 0
+    overdue: int = 0
+    stalled: int = 0
+    median_days: float | None = None
+    norm: StageNorm | None = None
+
+    @property
+    def in_stage(self) -> int:
+        """Use cases still alive in this stage (active or on hold)."""
+        return self.active + self.on_hold
+
+    @property
+    def median_over_norm(self) -> bool:
+        return (
+            self.median_days is not None
+            and self.norm is not None
+            and self.median_days > self.norm.max_days
+        )
+
+
+@dataclass
+class GateConversion:
+    number: int
+    from_stage: Stage
+    to_stage: Stage
+    reached: int
+    passed: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.reached if self.reached else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else round(self.rate * 100)
+
+
+@dataclass
+class UpcomingReview:
+    review: GateReview
+    latest_pack: GatePack | None
+
+
+@dataclass
+class Dashboard:
+    now: datetime.datetime
+    quarter: str
+    stages: list[StageRow]
+    total: int
+    killed: int
+    conversions: list[GateConversion]
+    decisions: list[tuple[str, str, int]]  # code, label, count
+    attention: list[UseCase]
+    overdue: int
+    stalled: int
+    upcoming: list[UpcomingReview]
+    upcoming_total: int
+    stalled_after_days: int = 21
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def decisions_total(self) -> int:
+        return sum(count for _, _, count in self.decisions)
+
+
+def _median_days(use_cases: QuerySet[UseCase], now: datetime.datetime) -> dict[str, float | None]:
+    """Median days in stage of the active use cases, per stage."""
+    active = use_cases.filter(status=Status.ACTIVE)
+    if connection.vendor == "postgresql":
+        rows = active.values("stage").annotate(
+            median_entered=Median(Extract("stage_entered_at", "epoch"))
+        )
+        now_epoch = now.timestamp()
+        return {
+            row["stage"]: (now_epoch - row["median_entered"]) / 86400
+            for row in rows
+            if row["median_entered"] is not None
+        }
+    # Other databases have no percentile_cont: the median in Python.
+    by_stage: dict[str, list[float]] = {}
+    for stage, entered in active.values_list("stage", "stage_entered_at"):
+        by_stage.setdefault(stage, []).append((now - entered).total_seconds() / 86400)
+    return {stage: statistics.median(values) for stage, values in by_stage.items()}
+
+
+def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
+    """The executive dashboard, in a fixed number of queries whatever the
+    size of the portfolio. The caller has checked the user may see it."""
+    from readiness.selectors import stalled_after_days
+
+    now = now or timezone.now()
+    visible = access.use_cases_visible_to(user)
+    norms = {n.stage: n for n in StageNorm.objects.all()}
+    flagged = annotate_overdue_stalled(visible, now=now)
+    per_stage = flagged.values("stage").annotate(
+        active=Count("pk", filter=Q(status=Status.ACTIVE)),
+        on_hold=Count("pk", filter=Q(status=Status.ON_HOLD)),
+        killed=Count("pk", filter=Q(status=Status.KILLED)),
+        overdue=Count("pk", filter=Q(is_overdue=True)),
+        stalled=Count("pk", filter=Q(is_stalled=True)),
+    )
+    rows = {stage: StageRow(stage=stage, norm=norms.get(stage.value)) for stage in Stage.ordered()}
+    for entry in per_stage.order_by():
+        row = rows[Stage(entry["stage"])]
+        row.active = entry["active"]
+        row.on_hold = entry["on_hold"]
+        row.killed = entry["killed"]
+        row.overdue = entry["overdue"]
+        row.stalled = entry["stalled"]
+    for stage, days in _median_days(visible, now).items():
+        rows[Stage(stage)].median_days = days
+    total = sum(r.active + r.on_hold + r.killed for r in rows.values())
+
+    # Conversion: of the use cases that reached stage N, the share that passed
+    # gate N (a Go or Conditional Go out of stage N). Every use case starts in
+    # Discovery; the later stages are reached only through a transition.
+    transitions = StageTransition.objects.filter(_visible(user, "use_case_id"))
+    reached_by_stage = dict(
+        transitions.order_by()
+        .values("to_stage")
+        .annotate(n=Count("use_case", distinct=True))
+        .values_list("to_stage", "n")
+    )
+    passed_by_stage = dict(
+        transitions.order_by()
+        .values("from_stage")
+        .annotate(n=Count("use_case", distinct=True))
+        .values_list("from_stage", "n")
+    )
+    conversions = []
+    for number, stage in enumerate(Stage.ordered()[:-1], start=1):
+        conversions.append(
+            GateConversion(
+                number=number,
+                from_stage=stage,
+                to_stage=stage.next,
+                reached=total if stage == Stage.DISCOVERY else reached_by_stage.get(stage, 0),
+                passed=passed_by_stage.get(stage, 0),
+            )
+        )
+
+    start, end = quarter_bounds(now)
+    decided = dict(
+        GateReview.objects.filter(
+            _visible(user, "use_case_id"),
+            status=ReviewStatus.DECIDED,
+            decided_at__gte=start,
+            decided_at__lt=end,
+        )
+        .order_by()
+        .values("decision")
+        .annotate(n=Count("pk"))
+        .values_list("decision", "n")
+    )
+    decisions = [(d.value, d.label, decided.get(d.value, 0)) for d in Decision]
+
+    attention = list(
+        flagged.filter(Q(is_overdue=True) | Q(is_stalled=True))
+        .select_related("business_unit")
+        .order_by("stage_entered_at", "id")[:ATTENTION_USE_CASES]
+    )
+    for use_case in attention:
+        use_case.days_in_stage = max((now - use_case.stage_entered_at).days, 0)
+        use_case.days_idle = max((now - use_case.last_activity_at).days, 0)
+        use_case.norm = norms.get(use_case.stage)
+
+    open_reviews = GateReview.objects.filter(
+        _visible(user, "use_case_id"), status__in=OPEN_REVIEW_STATUSES
+    )
+    latest_pack = GatePack.objects.filter(review=OuterRef("pk")).order_by("-requested_at", "-id")
+    upcoming_reviews = list(
+        open_reviews.select_related("use_case", "use_case__business_unit", "chair")
+        .annotate(latest_pack_id=Subquery(latest_pack.values("pk")[:1]))
+        .order_by(F("submitted_at").asc(nulls_last=True), "opened_at", "id")[:UPCOMING_REVIEWS]
+    )
+    pack_ids = [r.latest_pack_id for r in upcoming_reviews if r.latest_pack_id]
+    packs = {p.pk: p for p in GatePack.objects.filter(pk__in=pack_ids)} if pack_ids else {}
+    upcoming = []
+    for review in upcoming_reviews:
+        pack = packs.get(review.latest_pack_id)
+        if pack is not None:
+            pack.review = review
+        upcoming.append(UpcomingReview(review=review, latest_pack=pack))
+    upcoming_total = (
+        len(upcoming_reviews) if len(upcoming_reviews) < UPCOMING_REVIEWS else open_reviews.count()
+    )
+
+    stage_rows = [rows[s] for s in Stage.ordered()]
+    return Dashboard(
+        now=now,
+        quarter=quarter_label(now),
+        stages=stage_rows,
+        total=total,
+        killed=sum(r.killed for r in stage_rows),
+        conversions=conversions,
+        decisions=decisions,
+        attention=attention,
+        overdue=sum(r.overdue for r in stage_rows),
+        stalled=sum(r.stalled for r in stage_rows),
+        upcoming=upcoming,
+        upcoming_total=upcoming_total,
+        stalled_after_days=stalled_after_days(),
+    )
+
+
+# --- Portfolio export ----------------------------------------------------------------
+
+
+def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
+    """The visible use cases for the CSV export, streamed in chunks: each
+    chunk brings its sponsors in one more query."""
+    now = now or timezone.now()
+    queryset = annotate_priority_score(
+        annotate_overdue_stalled(access.use_cases_visible_to(user), now=now)
+    )
+    sponsors = Prefetch(
+        "members",
+        queryset=UseCaseMember.objects.filter(role=MemberRole.SPONSOR)
+        .select_related("user")
+        .order_by("user__last_name", "user__username"),
+        to_attr="sponsor_members",
+    )
+    stage_labels = dict(Stage.choices)
+    status_labels = dict(Status.choices)
+    risk_labels = dict(RiskTier.choices)
+    for use_case in (
+        queryset.select_related("business_unit")
+        .prefetch_related(sponsors)
+        .order_by("id")
+        .iterator(chunk_size=2000)
+    ):
+        score = use_case.priority_score
+        yield [
+            use_case.pk,
+            use_case.title,
+            use_case.business_unit.name,
+            stage_labels.get(use_case.stage, use_case.stage),
+            status_labels.get(use_case.status, use_case.status),
+            risk_labels.get(use_case.risk_tier, use_case.risk_tier),
+            "; ".join(use_case.regulatory_constraint_labels()),
+            "; ".join(_name(m.user) for m in use_case.sponsor_members),
+            timezone.localtime(use_case.stage_entered_at).date().isoformat(),
+            max((now - use_case.stage_entered_at).days, 0),
+            "yes" if use_case.is_overdue else "no",
+            "yes" if use_case.is_stalled else "no",
+            "" if score is None else f"{score:.2f}",
+        ]

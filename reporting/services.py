@@ -1,0 +1,342 @@
+"""Every state change of a gate pack: one function per action.
+
+A pack row is the durable record of a request: it is written (``queued``)
+in the requester's transaction and handed to Celery only after commit. If the
+broker is down, the row stays queued and ``pack_requeue_stale`` (a periodic
+task) hands it over again later; nothing is lost and the request never fails.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from config.domain import PermissionRefused
+from config.events import emit_on_commit
+from gates.audit import audit_record
+from gates.models import GateReview
+from reporting import pdf, rules
+from reporting.models import GatePack, PackStatus
+from usecases.models import UseCase
+
+logger = logging.getLogger(__name__)
+
+QUEUED_MESSAGE = "queued; the pack is being generated"
+BROKER_DOWN_MESSAGE = "queued; it will be generated when the task queue is back"
+FAILURE_REASON_MAX = 2000
+
+
+def requeue_after() -> datetime.timedelta:
+    return datetime.timedelta(minutes=getattr(settings, "REPORTING_REQUEUE_AFTER_MINUTES", 10))
+
+
+def running_timeout() -> datetime.timedelta:
+    return datetime.timedelta(minutes=getattr(settings, "REPORTING_RUNNING_TIMEOUT_MINUTES", 30))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "REPORTING_PACK_MAX_ATTEMPTS", 5))
+
+
+@dataclass
+class PackRequest:
+    pack: GatePack
+    # None until the transaction commits (inside an outer atomic block the
+    # hand-over waits for that block); then whether the broker took the task.
+    published: bool | None = None
+
+    @property
+    def message(self) -> str:
+        if self.published is False:
+            return BROKER_DOWN_MESSAGE
+        return QUEUED_MESSAGE
+
+
+# --- Enqueuing -------------------------------------------------------------------
+
+
+def pack_enqueue(pack_id: int) -> bool:
+    """Hand the pack's task to the broker. Never raises: with the broker down
+    the pack stays queued and the periodic requeue tries again."""
+    from kombu.exceptions import KombuError, OperationalError
+
+    from reporting.tasks import generate_gate_pack
+
+    GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(enqueued_at=timezone.now())
+    try:
+        generate_gate_pack.apply_async(args=[pack_id], retry=True)
+    except (OperationalError, KombuError, ConnectionError, OSError, TimeoutError) as exc:
+        logger.warning("pack %s: could not reach the task queue (%s); left queued", pack_id, exc)
+        _unmark_enqueued(pack_id)
+        return False
+    except Exception:
+        # Whatever else the publishing path raises (a redis-py error a kombu
+        # version does not wrap), the request must not fail: log and keep it.
+        logger.exception("pack %s: publishing the task failed; left queued", pack_id)
+        _unmark_enqueued(pack_id)
+        return False
+    return True
+
+
+def _unmark_enqueued(pack_id: int) -> None:
+    try:
+        GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(enqueued_at=None)
+    except Exception:  # the database may be what failed; the requeue job copes
+        logger.exception("pack %s: could not record the failed hand-over", pack_id)
+
+
+# --- Requesting ------------------------------------------------------------------
+
+
+def pack_request(*, review: GateReview, by: Any) -> PackRequest:
+    """Request a gate pack of the review as it stands now. The caller has
+    checked that ``by`` sees the review's use case."""
+    with transaction.atomic():
+        # The use case row first, as the gate engine locks: the revision read
+        # here cannot move until this transaction ends.
+        use_case = UseCase.objects.select_for_update().get(pk=review.use_case_id)
+        review = GateReview.objects.select_for_update().get(pk=review.pk)
+        review.use_case = use_case
+        if not rules.can_request_pack(by, review):
+            raise PermissionRefused(rules.REQUEST_REFUSAL)
+        pack = GatePack.objects.create(
+            review=review, review_revision=review.revision, requested_by=by
+        )
+        pack.review = review
+        audit_record(
+            actor=by,
+            action="pack.requested",
+            summary=f"Requested a Gate {review.gate_number} pack",
+            use_case=use_case,
+            obj=pack,
+            payload={"review": review.pk, "review_revision": review.revision},
+        )
+        result = PackRequest(pack=pack)
+
+        def hand_over() -> None:
+            result.published = pack_enqueue(pack.pk)
+
+        transaction.on_commit(hand_over)
+    pack.refresh_from_db()
+    return result
+
+
+# --- Generating (the task's work) ---------------------------------------------------
+
+
+def pack_claim(pack_id: int) -> bool:
+    """queued → running, as one conditional UPDATE: of two deliveries of the
+    same task (acks_late, redelivery after a lost worker, the requeue job) only
+    the first finds the row queued; the others change nothing and stop."""
+    claimed = GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+        status=PackStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    return claimed == 1
+
+
+def pack_render(pack: GatePack) -> tuple[pdf.RenderedPdf, str, str]:
+    """Gather the data, render the HTML and the PDF. Returns the PDF, the
+    final HTML and the content hash. Raises ``pdf.PackRenderError`` for what
+    a retry cannot fix."""
+    data = selectors_pack_data(pack.review)
+    digest = pdf.content_hash(data)
+    try:
+        html = pdf.render_pack_html(pack_context(data, digest=digest, pack=pack))
+        rendered = pdf.html_to_pdf(html)
+    except (OSError, MemoryError):
+        raise
+    except Exception as exc:
+        raise pdf.PackRenderError(f"{type(exc).__name__}: {exc}") from exc
+    return rendered, html, digest
+
+
+def selectors_pack_data(review: GateReview) -> dict[str, Any]:
+    from reporting.selectors import pack_data
+
+    return pack_data(review)
+
+
+def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[str, Any]:
+    """The template context: the hashed data plus what is not part of the
+    content (the generation time, the charts drawn from the KPI points)."""
+    from readiness.svg import kpi_sparkline_svg
+
+    charts = [
+        kpi_sparkline_svg(
+            [(datetime.date.fromisoformat(d), float(v)) for d, v in kpi["points"]],
+            float(kpi["target_value"]),
+        )
+        for kpi in data["readiness"]["kpis"]
+    ]
+    kpis = [
+        {**kpi, "chart": chart}
+        for kpi, chart in zip(data["readiness"]["kpis"], charts, strict=True)
+    ]
+    return {
+        **data,
+        "kpis": kpis,
+        "content_hash": digest,
+        "pack_id": pack.pk,
+        "generated_at": timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z"),
+        "requested_by": pack.requested_by.get_full_name() or pack.requested_by.get_username(),
+    }
+
+
+def pack_generate(*, pack_id: int) -> GatePack | None:
+    """Claim, render, store and mark the pack ready. Returns None when another
+    delivery has the pack (already running, ready or failed): idempotent.
+
+    Transient errors (database, storage) propagate after the pack is released
+    back to queued, so the task can retry; a render that cannot succeed marks
+    the pack failed with the reason."""
+    if not pack_claim(pack_id):
+        logger.info("pack %s: not queued any more; this delivery does nothing", pack_id)
+        return None
+    pack = GatePack.objects.select_related("review", "requested_by").get(pk=pack_id)
+    try:
+        rendered, _html, digest = pack_render(pack)
+    except pdf.PackRenderError as exc:
+        pack_fail(pack_id=pack_id, reason=f"The pack could not be rendered: {exc}")
+        return None
+    except Exception:
+        pack_release(pack_id=pack_id)
+        raise
+    return pack_store(pack=pack, rendered=rendered, digest=digest)
+
+
+def pack_store(*, pack: GatePack, rendered: pdf.RenderedPdf, digest: str) -> GatePack | None:
+    storage_file = GatePack._meta.get_field("file")
+    name = storage_file.generate_filename(pack, "pack.pdf")
+    stored_name = storage_file.storage.save(name, ContentFile(rendered.content))
+    try:
+        with transaction.atomic():
+            pack = GatePack.objects.select_for_update().select_related("review").get(pk=pack.pk)
+            if pack.status != PackStatus.RUNNING:
+                # Released or failed meanwhile (the requeue job judged this run
+                # dead): keep the record as it is and drop our file.
+                storage_file.storage.delete(stored_name)
+                return None
+            now = timezone.now()
+            pack.status = PackStatus.READY
+            pack.file.name = stored_name
+            pack.size = len(rendered.content)
+            pack.sha256 = rendered.sha256
+            pack.content_hash = digest
+            pack.page_count = rendered.page_count
+            pack.generated_at = now
+            pack.failure_reason = ""
+            pack.save(
+                update_fields=[
+                    "status",
+                    "file",
+                    "size",
+                    "sha256",
+                    "content_hash",
+                    "page_count",
+                    "generated_at",
+                    "failure_reason",
+                ]
+            )
+            audit_record(
+                actor=None,
+                action="pack.ready",
+                summary=f"Gate {pack.review.gate_number} pack #{pack.pk} generated "
+                f"({rendered.page_count} pages)",
+                use_case=UseCase(pk=pack.review.use_case_id),
+                obj=pack,
+                payload={
+                    "review": pack.review_id,
+                    "review_revision": pack.review_revision,
+                    "sha256": rendered.sha256,
+                    "content_hash": digest,
+                    "page_count": rendered.page_count,
+                },
+            )
+            emit_on_commit("pack.ready", pack_id=pack.pk, requested_by_id=pack.requested_by_id)
+    except Exception:
+        storage_file.storage.delete(stored_name)
+        raise
+    return pack
+
+
+def pack_release(*, pack_id: int) -> None:
+    """running → queued, for a retry after a transient error."""
+    GatePack.objects.filter(pk=pack_id, status=PackStatus.RUNNING).update(
+        status=PackStatus.QUEUED, enqueued_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def pack_fail(*, pack_id: int, reason: str) -> GatePack | None:
+    """Mark the pack failed with the reason, from queued or running."""
+    pack = (
+        GatePack.objects.select_for_update()
+        .select_related("review")
+        .filter(pk=pack_id, status__in=[PackStatus.QUEUED, PackStatus.RUNNING])
+        .first()
+    )
+    if pack is None:
+        return None
+    reason = (reason or "Unknown error.")[:FAILURE_REASON_MAX]
+    pack.status = PackStatus.FAILED
+    pack.failure_reason = reason
+    pack.save(update_fields=["status", "failure_reason"])
+    audit_record(
+        actor=None,
+        action="pack.failed",
+        summary=f"Gate {pack.review.gate_number} pack #{pack.pk} failed: {reason}",
+        use_case=UseCase(pk=pack.review.use_case_id),
+        obj=pack,
+        payload={"review": pack.review_id, "reason": reason},
+    )
+    emit_on_commit(
+        "pack.failed", pack_id=pack.pk, requested_by_id=pack.requested_by_id, reason=reason
+    )
+    return pack
+
+
+# --- The periodic requeue ------------------------------------------------------------
+
+
+def pack_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
+    """Hand over again the packs that never reached a worker: queued for
+    longer than REPORTING_REQUEUE_AFTER_MINUTES since their last hand-over
+    (or their request, when no hand-over succeeded). Packs left running by a
+    worker that died longer than REPORTING_RUNNING_TIMEOUT_MINUTES ago go back
+    to queued first. A pack past its attempts is marked failed.
+
+    Safe to run twice at once (two beats by mistake): a pack handed over twice
+    is claimed once and the other delivery does nothing."""
+    now = now or timezone.now()
+    dead_runs = GatePack.objects.filter(
+        status=PackStatus.RUNNING, started_at__lt=now - running_timeout()
+    )
+    for pack_id in list(dead_runs.values_list("pk", flat=True)):
+        released = GatePack.objects.filter(
+            pk=pack_id, status=PackStatus.RUNNING, started_at__lt=now - running_timeout()
+        ).update(status=PackStatus.QUEUED, enqueued_at=None)
+        if released:
+            logger.warning("pack %s: its run never finished; queued again", pack_id)
+    cutoff = now - requeue_after()
+    stale = GatePack.objects.filter(status=PackStatus.QUEUED).filter(
+        Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, requested_at__lt=cutoff)
+    )
+    requeued = []
+    for pack_id, attempts in list(stale.order_by("requested_at").values_list("pk", "attempts")):
+        if attempts >= max_attempts():
+            pack_fail(
+                pack_id=pack_id,
+                reason=f"Gave up after {attempts} attempts: the pack never finished generating.",
+            )
+            continue
+        if pack_enqueue(pack_id):
+            requeued.append(pack_id)
+    return requeued

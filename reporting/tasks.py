@@ -1,0 +1,74 @@
+"""Celery tasks of the reporting app: thin wrappers over the services.
+
+``generate_gate_pack`` acknowledges late (a worker lost mid-render gets the
+task again) and is idempotent (the claim in ``services.pack_claim``). Retry
+countdowns stay far below the Redis visibility timeout (3,600 s), or Redis
+would redeliver a task that is only waiting for its retry.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.schedules import crontab
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from reporting import services
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+RETRY_BASE_SECONDS = 10
+RETRY_MAX_SECONDS = 300  # well below the visibility timeout of 3,600 s
+
+# Errors a later attempt can get past: the database or the storage briefly away.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, DatabaseError, OSError, TimeoutError)
+
+
+def retry_countdown(retries: int) -> int:
+    """10 s, 20 s, 40 s, 80 s, 160 s: exponential, capped at RETRY_MAX_SECONDS."""
+    return min(RETRY_BASE_SECONDS * 2**retries, RETRY_MAX_SECONDS)
+
+
+@shared_task(
+    bind=True,
+    name="reporting.generate_gate_pack",
+    acks_late=True,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def generate_gate_pack(self, pack_id: int) -> None:
+    try:
+        services.pack_generate(pack_id=pack_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            logger.error("pack %s: giving up after %s retries: %s", pack_id, self.max_retries, exc)
+            services.pack_fail(
+                pack_id=pack_id,
+                reason=f"Gave up after {self.max_retries} retries: {type(exc).__name__}: {exc}",
+            )
+            return
+        countdown = retry_countdown(self.request.retries)
+        logger.warning("pack %s: transient error (%s); retrying in %s s", pack_id, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except Exception as exc:
+        # Anything else is a bug or bad data: record why and stop, instead of
+        # leaving the pack running forever.
+        logger.exception("pack %s: generation failed", pack_id)
+        services.pack_fail(pack_id=pack_id, reason=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(name="reporting.requeue_stale_packs", ignore_result=True)
+def requeue_stale_packs() -> int:
+    return len(services.pack_requeue_stale())
+
+
+# Merged into settings.CELERY_BEAT_SCHEDULE by the integrator. Run exactly one
+# beat; the task is safe anyway if two run (the claim makes re-delivery a no-op).
+BEAT_SCHEDULE = {
+    "reporting-requeue-stale-packs": {
+        "task": "reporting.requeue_stale_packs",
+        "schedule": crontab(minute="*/5"),
+    },
+}

@@ -1,0 +1,160 @@
+"""The reporting app in the browser: the pack panel of the review page, pack
+downloads, the executive dashboard and the portfolio export. Thin views over
+the selectors and services."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Iterator
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from config.domain import TransitionRefused
+from gates.selectors import visible_review
+from reporting import rules, selectors, services
+from reporting.models import GatePack
+
+logger = logging.getLogger(__name__)
+
+PANEL_TEMPLATE = "reporting/partials/pack_panel.html"
+
+EXPORT_HEADER = [
+    "id",
+    "title",
+    "business_unit",
+    "stage",
+    "status",
+    "risk_tier",
+    "regulatory_constraints",
+    "sponsors",
+    "stage_entered",
+    "days_in_stage",
+    "overdue",
+    "stalled",
+    "priority_score",
+]
+
+
+# --- Packs -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def pack_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The panel alone: what htmx polls while a pack is being generated."""
+    review = visible_review(request.user, pk)
+    return render(request, PANEL_TEMPLATE, selectors.pack_panel(review=review, user=request.user))
+
+
+@login_required
+@require_POST
+def pack_request(request: HttpRequest, pk: int) -> HttpResponse:
+    review = visible_review(request.user, pk)
+    result = services.pack_request(review=review, by=request.user)
+    if request.htmx:
+        context = selectors.pack_panel(review=review, user=request.user)
+        context["pack_message"] = (
+            "Pack ready." if result.pack.is_ready else result.message.capitalize() + "."
+        )
+        context["pack_broker_down"] = result.published is False
+        return render(request, PANEL_TEMPLATE, context)
+    return redirect(f"{review.get_absolute_url()}#gate-packs")
+
+
+def pack_file_response(pack: GatePack) -> FileResponse:
+    """The stored PDF as an attachment. Also used by the API."""
+    if not pack.is_ready:
+        raise TransitionRefused(
+            "The pack is not ready yet.", [f"Its status is {pack.get_status_display().lower()}."]
+        )
+    try:
+        handle = pack.file.open("rb")
+    except FileNotFoundError:
+        logger.error("pack %s: stored file %s is missing", pack.pk, pack.file.name)
+        raise Http404("The stored file is missing.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=pack.download_name, content_type="application/pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def pack_download(request: HttpRequest, pk: int) -> FileResponse:
+    return pack_file_response(selectors.visible_pack(request.user, pk))
+
+
+# --- Dashboard ---------------------------------------------------------------------
+
+
+def _dashboard_user(request: HttpRequest) -> None:
+    if not rules.can_see_dashboard(request.user):
+        raise PermissionDenied(rules.DASHBOARD_REFUSAL)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _dashboard_user(request)
+    from reporting import charts
+
+    data = selectors.dashboard(user=request.user)
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {
+            "dash": data,
+            "funnel_svg": charts.funnel_svg(data.stages),
+            "conversion_svg": charts.conversion_svg(data.conversions),
+            "decisions_svg": charts.decisions_svg(data.decisions),
+            "timing_svg": charts.time_in_stage_svg(data.stages),
+        },
+    )
+
+
+# --- Portfolio export ----------------------------------------------------------------
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """Defuse spreadsheet formula injection: a text cell that starts with
+    = + - @ (or a tab or carriage return) gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterable[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+    yield writer.writerow(EXPORT_HEADER)
+    for row in rows:
+        yield writer.writerow([csv_safe(cell) for cell in row])
+
+
+@login_required
+@require_GET
+def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
+    _dashboard_user(request)
+    rows = selectors.portfolio_export_rows(user=request.user)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="portfolio-{stamp}.csv"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

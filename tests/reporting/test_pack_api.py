@@ -1,0 +1,102 @@
+"""The pack endpoints walk the permission ladder: invisible is 404, visible but
+not allowed is 403, not ready is 409."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from reporting.models import GatePack, PackStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_answers_202_queued_and_generates_the_pack(
+    api_as, review, sponsor, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(sponsor).post(f"/api/v1/reviews/{review.pk}/packs/")
+    assert response.status_code == 202
+    body = response.json()
+    assert set(body) == {"id", "status", "message"}
+    assert body["status"] == "queued"
+    pack = GatePack.objects.get(pk=body["id"])
+    assert pack.requested_by == sponsor
+    assert pack.review_revision == review.revision
+    assert pack.status == PackStatus.READY
+
+
+def test_it_shows_the_status_with_the_download_url(api_as, ready_pack, lead):
+    response = api_as(lead).get(f"/api/v1/packs/{ready_pack.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["stale"] is False
+    assert body["sha256"] == ready_pack.sha256
+    assert body["page_count"] == ready_pack.page_count
+    assert body["failure_reason"] == ""
+    assert body["download_url"].endswith(f"/api/v1/packs/{ready_pack.pk}/download/")
+
+
+def test_it_downloads_the_pdf_as_an_attachment(api_as, ready_pack, lead):
+    response = api_as(lead).get(f"/api/v1/packs/{ready_pack.pk}/download/")
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"%PDF")
+    assert hashlib.sha256(content).hexdigest() == ready_pack.sha256
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_download_before_ready_is_409(api_as, queued_pack, lead):
+    response = api_as(lead).get(f"/api/v1/packs/{queued_pack.pk}/download/")
+    assert response.status_code == 409
+    assert "not ready" in response.json()["detail"]
+    detail = api_as(lead).get(f"/api/v1/packs/{queued_pack.pk}/").json()
+    assert detail["status"] == "queued"
+    assert detail["download_url"] is None
+
+
+def test_an_executive_downloads_any_pack(api_as, ready_pack, executive):
+    assert api_as(executive).get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["outsider", "other_sponsor"])
+def test_an_invisible_pack_is_404_everywhere(request, api_as, ready_pack, review, who):
+    client = api_as(request.getfixturevalue(who))
+    assert client.get(f"/api/v1/packs/{ready_pack.pk}/").status_code == 404
+    assert client.get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 404
+    assert client.post(f"/api/v1/reviews/{review.pk}/packs/").status_code == 404
+    assert client.get(f"/api/v1/reviews/{review.pk}/packs/").status_code == 404
+
+
+def test_a_reader_who_may_not_request_gets_403(api_as, review, buhead, ready_pack):
+    # The business unit head sees the use case but is no approver of Gate 2 here.
+    client = api_as(buhead)
+    assert client.get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 200
+    response = client.post(f"/api/v1/reviews/{review.pk}/packs/")
+    assert response.status_code == 403
+    assert "request gate packs" in response.json()["detail"]
+
+
+def test_anonymous_is_refused(api, ready_pack):
+    assert api.get(f"/api/v1/packs/{ready_pack.pk}/").status_code in (401, 403)
+
+
+def test_the_review_lists_its_packs_with_staleness(api_as, ready_pack, review, lead):
+    from gates.models import GateReview
+
+    GateReview.objects.filter(pk=review.pk).update(revision=review.revision + 1)
+    body = api_as(lead).get(f"/api/v1/reviews/{review.pk}/packs/").json()
+    assert [p["id"] for p in body] == [ready_pack.pk]
+    assert body[0]["stale"] is True
+
+
+def test_the_schema_documents_the_pack_endpoints(api_as, lead):
+    response = api_as(lead).get("/api/schema/", HTTP_ACCEPT="application/json")
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "/api/v1/reviews/{id}/packs/" in text
+    assert "/api/v1/packs/{id}/download/" in text
