@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 from django.core import mail
 
+import reporting.tasks  # noqa: E402,F401 - registers the task the settings schedule
 from config.celery import app
 from notifications import tasks
 from notifications.models import Kind, Notification
