@@ -399,5 +399,5 @@ def applicable_approver_roles(template: GateTemplate, use_case: UseCase) -> list
     return [
         role
         for role in template.approver_roles.order_by("order", "id")
-        if services._role_applies(role, use_case)
+        if services.role_applies(role, use_case)
     ]

@@ -182,7 +182,7 @@ class ResolvedApprover:
     roles: list[str]
 
 
-def _role_applies(role: GateApproverRole, use_case: UseCase) -> bool:
+def role_applies(role: GateApproverRole, use_case: UseCase) -> bool:
     if role.condition == ApproverCondition.ALWAYS:
         return True
     return use_case.risk_tier == RiskTier.HIGH or bool(use_case.regulatory_constraints)
@@ -218,7 +218,7 @@ def resolve_approvers(
     """Resolve the gate's approver roles to named people. ``named`` overrides
     the holders of a role. Raises with one reason per role nobody holds."""
     named = {role: list(users) for role, users in (named or {}).items()}
-    roles = [r for r in template.approver_roles.all() if _role_applies(r, use_case)]
+    roles = [r for r in template.approver_roles.all() if role_applies(r, use_case)]
     applicable = {r.role for r in roles}
     unknown = set(named) - applicable
     if unknown:
