@@ -273,6 +273,12 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "usecases.models.Stage",
         "GateDecisionEnum": "gates.models.Decision",
         "ApprovalDecisionEnum": "gates.models.ApprovalDecision",
+        "UseCaseStatusEnum": "usecases.models.Status",
+        "ReviewStatusEnum": "gates.models.ReviewStatus",
+        "AssessmentStatusEnum": "gates.models.AssessmentStatus",
+        "ConditionStatusEnum": "gates.models.ConditionStatus",
+        "ChecklistStatusEnum": "readiness.models.ChecklistStatus",
+        "PackStatusEnum": "reporting.models.PackStatus",
     },
 }
 

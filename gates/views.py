@@ -23,13 +23,11 @@ from config.domain import DomainError, InvalidInput, PermissionRefused, Transiti
 from gates import forms, rules, selectors, services
 from gates.models import Artifact, GateReview, GateTemplate
 from readiness.selectors import readiness_summary
+from reporting.selectors import pack_panel
 from usecases.models import Status
 
 logger = logging.getLogger(__name__)
 
-# Panels of the review page that show state other actions change; they
-# re-fetch themselves when an htmx response sends this event.
-REVIEW_CHANGED = "gate-review-changed"
 # The approval and decision forms both have a "decision" field and can be on
 # one page (the chair is often an approver): keep their element ids apart.
 APPROVAL_IDS = "approval-%s"
@@ -244,8 +242,19 @@ def _review_context(request: HttpRequest, page: selectors.ReviewPage, **extra) -
         # The readiness the approvers and the chair weigh: the scorecard band
         # at Gate 2, the checklist at Gate 3, KPIs against their targets.
         context["summary"] = readiness_summary(use_case=page.use_case, review=review)
+    if not request.htmx:
+        # The full page only: htmx refreshes select one panel out of it.
+        context.update(
+            pack_panel(review=review, user=request.user, is_approver=page.my_approval is not None)
+        )
     context.update(extra)
     return context
+
+
+def _render_review_changed(request: HttpRequest, changed: str, context: dict) -> HttpResponse:
+    """The changed part of the page, with the submit and decision panels as
+    they stand after the change: one answer, so no panel can be left behind."""
+    return render(request, "gates/partials/review_changed.html", {**context, "changed": changed})
 
 
 @login_required
@@ -296,17 +305,14 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
             else:
                 if not request.htmx:
                     return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
-                response = render(
+                page = selectors.review_page(review.pk, request.user)
+                return _render_review_changed(
                     request,
                     "gates/review_detail.html#criterion-row",
-                    {
-                        "review": review,
-                        "criterion": selectors.criterion_of(review, criterion.pk),
-                        "can_assess": True,
-                    },
+                    _review_context(
+                        request, page, criterion=selectors.criterion_of(review, criterion.pk)
+                    ),
                 )
-                response["HX-Trigger"] = REVIEW_CHANGED
-                return response
     else:
         if not can_assess:
             # Nothing to edit: show the page as it is.
@@ -362,11 +368,9 @@ def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
             if not request.htmx:
                 return redirect(f"{review.get_absolute_url()}#approvals")
             page = selectors.review_page(review.pk, request.user)
-            response = render(
+            return _render_review_changed(
                 request, "gates/review_detail.html#approvals", _review_context(request, page)
             )
-            response["HX-Trigger"] = REVIEW_CHANGED
-            return response
     page = selectors.review_page(review.pk, request.user)
     if not page.can_approve:
         raise _approval_refusal(page)

@@ -24,6 +24,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.db.models.functions import Extract
 from django.http import Http404
@@ -105,25 +106,27 @@ def packs_of_review(review: GateReview, limit: int | None = PANEL_PACKS) -> list
         .select_related("requested_by")
         .order_by("-requested_at", "-id")
     )
-    packs = list(packs[:limit] if limit else packs)
+    if limit:
+        # The total comes with the rows: a window runs before the LIMIT.
+        packs = packs.annotate(total=Window(Count("id")))[:limit]
+    packs = list(packs)
     for pack in packs:
         pack.review = review  # for download_name and is_stale without a query
     return packs
 
 
-def pack_panel(*, review: GateReview, user: Any) -> dict[str, Any]:
+def pack_panel(*, review: GateReview, user: Any, is_approver: bool | None = None) -> dict[str, Any]:
     """The context of ``reporting/partials/pack_panel.html``: the review's
     latest packs, whether the viewer may request one, and whether the panel
     should keep polling (only while a pack is queued or being generated).
-    The caller has checked that ``user`` sees the review."""
+    The caller has checked that ``user`` sees the review; a caller that has
+    the review's approvers at hand passes ``is_approver`` and saves a query."""
     packs = packs_of_review(review)
     return {
         "pack_review": review,
         "packs": packs,
-        "pack_total": len(packs)
-        if len(packs) < PANEL_PACKS
-        else GatePack.objects.filter(review=review).count(),
-        "pack_can_request": rules.can_request_pack(user, review),
+        "pack_total": packs[0].total if packs else 0,
+        "pack_can_request": rules.can_request_pack(user, review, is_approver=is_approver),
         "pack_polling": any(p.status in IN_PROGRESS_STATUSES for p in packs),
     }
 

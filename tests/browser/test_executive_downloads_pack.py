@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reporting import services
-from reporting.models import PackStatus
+from reporting.models import GatePack, PackStatus
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, BusinessUnitFactory, UseCaseFactory, UserFactory
 from tests.gates.helpers import open_review
@@ -51,3 +51,37 @@ def test_it_lets_an_executive_download_the_latest_pack(page: Page, live_server, 
     content = target.read_bytes()
     assert content.startswith(b"%PDF")
     assert len(content) == pack.size
+
+
+def test_it_generates_a_pack_from_the_review_page_and_polls_until_it_is_ready(
+    page: Page, live_server, tmp_path
+) -> None:
+    lead = UserFactory(
+        username="lead", first_name="Lena", last_name="Lead", org_roles=[OrgRole.PROGRAM_LEAD]
+    )
+    use_case = UseCaseFactory(
+        title="Claims triage assistant",
+        business_unit=BusinessUnitFactory(name="Claims Operations", code="claims"),
+        sponsor=UserFactory(username="sponsor"),
+    )
+    review = open_review(use_case, lead)
+
+    login(page, live_server, "lead", PASSWORD)
+    page.goto(f"{live_server.url}/reviews/{review.pk}/")
+    panel = page.locator("#gate-packs")
+    expect(panel).to_contain_text("No pack generated for this review yet.")
+    panel.get_by_role("button", name="Generate gate pack").click()
+
+    # The panel answers at once and keeps polling until the download appears.
+    link = page.locator("#gate-packs").get_by_role("link", name="Download PDF")
+    expect(link).to_be_visible()
+    expect(page.locator("#gate-packs")).to_contain_text("Ready")
+    pack = GatePack.objects.get(review=review)
+    assert pack.status == PackStatus.READY
+    assert pack.requested_by == lead
+
+    with page.expect_download() as info:
+        link.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF")

@@ -7,14 +7,16 @@ import pytest
 
 from gates import services
 from gates.models import Artifact, ReviewCriterion
+from reporting.models import GatePack, PackStatus
 from tests.factories import UserFactory
 from tests.gates.helpers import PDF_BYTES, isolate, named_file, upload_required
 from usecases.models import MemberRole, UseCaseMember
 
 # The same bound at every size: if a row adds a query, 50 rows blow it.
-# Measured: page 24 (chair, open review, with the readiness summary of the
-# open review), 21 (approver, submitted); API 13.
-REVIEW_PAGE_MAX_QUERIES = 25
+# Measured: page 26 (chair, open review, with the readiness summary of the
+# open review, the gate packs panel and the unread count of the bell), 23
+# (approver, submitted); API 13.
+REVIEW_PAGE_MAX_QUERIES = 26
 REVIEW_API_MAX_QUERIES = 14
 
 
@@ -61,6 +63,18 @@ def grow(review, sponsor, size: int) -> None:
             use_case=review.use_case, user=user, role=MemberRole.CONTRIBUTOR
         )
         review.approvers.create(user=user, roles=["sponsor"])
+    # Gate packs in the panel at the foot of the page: past the panel's limit
+    # of ten at the larger size, so the "latest 10 of N" count is read too.
+    GatePack.objects.bulk_create(
+        GatePack(
+            review=review,
+            review_revision=review.revision,
+            requested_by=sponsor,
+            status=PackStatus.FAILED,
+            failure_reason="The renderer ran out of memory.",
+        )
+        for _ in range(size // 4)
+    )
 
 
 @pytest.fixture
@@ -79,7 +93,9 @@ def test_it_reads_the_review_page_in_fixed_queries(
     with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
         response = client.get(f"/reviews/{review.pk}/")
     assert response.status_code == 200
-    assert response.content.decode().count('id="criterion-') == size
+    html = response.content.decode()
+    assert html.count('id="criterion-') == size
+    assert html.count('id="pack-') == min(size // 4, 10)
 
 
 @pytest.mark.parametrize("size", [5, 50])

@@ -124,8 +124,11 @@ def test_it_records_an_assessment_and_answers_with_the_row(client_as, sponsor, r
         headers=HTMX,
     )
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "gate-review-changed"
     body = response.content.decode()
+    # The submit panel comes along, recomputed: one criterion is assessed now.
+    assert '<section class="card" id="submit-panel" hx-swap-oob="true">' in body
+    assert f"Criterion not assessed: {criterion.name}" not in body
+    assert "Criterion not assessed:" in body
     assert 'class="badge badge-met"' in body
     assert "Signed off by the CFO." in body
     assert f"/artifacts/{artifact.pk}/download/" in body
@@ -243,9 +246,11 @@ def test_it_records_the_callers_own_approval_in_place(client_as, sponsor, submit
         url(submitted, "approval/"), {"decision": "approve", "comment": ""}, headers=HTMX
     )
     assert response.status_code == 200
-    assert response["HX-Trigger"] == "gate-review-changed"
     body = response.content.decode()
     assert body.lstrip().startswith('<section class="card" id="approvals">')
+    # The decision panel comes along: the sponsor's approval is no longer awaited.
+    assert '<section class="card" id="decision-panel" hx-swap-oob="true">' in body
+    assert "Sam Sponsor has not approved yet." not in body
     assert 'class="badge badge-approve">Approved' in body
     row = submitted.approvers.get(user=sponsor)
     assert row.decision == ApprovalDecision.APPROVE
