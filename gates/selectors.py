@@ -262,7 +262,8 @@ class ReviewPage:
 def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
     return (
         ReviewCriterion.objects.filter(review=review)
-        .select_related("assessed_by")
+        # The KPI rule a criterion is assessed from, if any (readiness.KpiRule).
+        .select_related("assessed_by", "kpi_rule__kpi")
         .prefetch_related(
             Prefetch(
                 "artifacts",

@@ -16,6 +16,11 @@ urlpatterns = [
         views.criterion_assess,
         name="criterion-assess",
     ),
+    path(
+        "reviews/<int:pk>/criteria/<int:criterion_id>/kpi-rule/",
+        views.criterion_kpi_rule,
+        name="criterion-kpi-rule",
+    ),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
     path("reviews/<int:pk>/approval/", views.approval_record, name="review-approval"),
     path("reviews/<int:pk>/decision/", views.gate_decide, name="review-decision"),

@@ -22,6 +22,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from config.domain import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from gates import forms, rules, selectors, services
 from gates.models import Artifact, GateReview, GateTemplate
+from readiness import rules as readiness_rules
+from readiness import services as readiness_services
+from readiness.forms import KpiRuleForm
+from readiness.models import Kpi
 from readiness.selectors import readiness_summary
 from reporting.selectors import pack_panel
 from usecases.models import Status
@@ -274,9 +278,6 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
     can_assess = rules.can_assess(request.user, review) and review.use_case.status != (
         Status.KILLED
     )
-    linkable = selectors.artifacts_of(review.use_case)
-    # Several rows can be open for editing at once: keep their ids apart.
-    auto_id = f"criterion-{criterion.pk}-%s"
     if request.method == "GET" and request.GET.get("display"):
         # "Cancel": the row as it is.
         if not request.htmx:
@@ -289,7 +290,7 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
     if request.method == "POST" and not can_assess:
         raise _assess_refusal(review)
     if request.method == "POST":
-        form = forms.CriterionAssessForm(request.POST, artifacts=linkable, auto_id=auto_id)
+        form = _assess_form(review, criterion, request.POST)
         if form.is_valid():
             try:
                 services.criterion_assess(
@@ -317,27 +318,98 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
         if not can_assess:
             # Nothing to edit: show the page as it is.
             return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
-        form = forms.CriterionAssessForm(
-            initial={
-                "status": criterion.status if criterion.status != "pending" else "met",
-                "evidence": criterion.evidence,
-                "artifacts": [a.pk for a in criterion.artifacts.all()],
-            },
-            artifacts=linkable,
-            auto_id=auto_id,
+        form = _assess_form(review, criterion)
+    return _render_edit_row(request, review, criterion, criterion_form=form)
+
+
+def _render_edit_row(
+    request: HttpRequest,
+    review: GateReview,
+    criterion,
+    *,
+    criterion_form=None,
+    kpi_form=None,
+) -> HttpResponse:
+    """The criterion's row open for editing: the assessment by hand and, when
+    the use case has KPIs, the rule that assesses it from measurements."""
+    kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
+    rule = getattr(criterion, "kpi_rule", None)
+    if criterion_form is None:
+        criterion_form = _assess_form(review, criterion)
+    if kpi_form is None:
+        initial = {}
+        if rule is not None:
+            initial = {"kpi": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
+        kpi_form = KpiRuleForm(
+            initial=initial, kpis=kpis, auto_id=f"criterion-{criterion.pk}-kpi-%s"
         )
+    extra = {"criterion_form": criterion_form, "kpi_form": kpi_form, "has_kpis": kpis.exists()}
+    failed = bool(criterion_form.errors or kpi_form.errors)
     if request.htmx:
         return render(
             request,
             "gates/review_detail.html#criterion-edit-row",
-            {"review": review, "criterion": criterion, "criterion_form": form},
+            {"review": review, "use_case": review.use_case, "criterion": criterion, **extra},
         )
     page = selectors.review_page(review.pk, request.user)
     return render(
         request,
         "gates/review_detail.html",
-        _review_context(request, page, editing_criterion_id=criterion.pk, criterion_form=form),
-        status=400 if form.errors else 200,
+        _review_context(request, page, editing_criterion_id=criterion.pk, **extra),
+        status=400 if failed else 200,
+    )
+
+
+def _assess_form(review: GateReview, criterion, data=None) -> forms.CriterionAssessForm:
+    # Several rows can be open for editing at once: keep their ids apart.
+    auto_id = f"criterion-{criterion.pk}-%s"
+    linkable = selectors.artifacts_of(review.use_case)
+    if data is not None:
+        return forms.CriterionAssessForm(data, artifacts=linkable, auto_id=auto_id)
+    return forms.CriterionAssessForm(
+        initial={
+            "status": criterion.status if criterion.status != "pending" else "met",
+            "evidence": criterion.evidence,
+            "artifacts": [a.pk for a in criterion.linked],
+        },
+        artifacts=linkable,
+        auto_id=auto_id,
+    )
+
+
+@login_required
+@require_POST
+def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> HttpResponse:
+    """Bind the criterion to a KPI rule (assessed at once from the latest
+    measurement), or with ``unbind`` go back to assessing it by hand."""
+    review = selectors.visible_review(request.user, pk)
+    criterion = selectors.criterion_of(review, criterion_id)
+    readiness_rules.ensure_can_write(request.user, review.use_case)
+    if request.POST.get("unbind"):
+        readiness_services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
+    else:
+        kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
+        form = KpiRuleForm(request.POST, kpis=kpis, auto_id=f"criterion-{criterion.pk}-kpi-%s")
+        if form.is_valid():
+            try:
+                readiness_services.kpi_rule_bind(
+                    review_criterion=criterion,
+                    kpi=form.cleaned_data["kpi"],
+                    by=request.user,
+                    operator=form.cleaned_data["operator"],
+                    threshold=form.cleaned_data["threshold"],
+                )
+            except InvalidInput as error:
+                forms.add_service_error(form, error)
+        if form.errors:
+            return _render_edit_row(request, review, criterion, kpi_form=form)
+    if not request.htmx:
+        return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
+    page = selectors.review_page(review.pk, request.user)
+    return _render_review_changed(
+        request,
+        "gates/review_detail.html#criterion-row",
+        _review_context(request, page, criterion=selectors.criterion_of(review, criterion.pk)),
     )
 
 

@@ -423,17 +423,27 @@ class KpiImportView(APIView):
 
 
 class KpiRuleView(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
-    def put(self, request: Request, review_id: int, criterion_id: int) -> Response:
-        """Bind a criterion of an open review to a KPI: ``{"kpi": id,
-        "operator": ">=" or "<=", "threshold": number}``."""
-        criterion = get_object_or_404(
+    def _criterion(self, request: Request, review_id: int, criterion_id: int) -> ReviewCriterion:
+        return get_object_or_404(
             ReviewCriterion.objects.select_related("review__use_case").filter(
                 review__use_case__in=access.use_cases_visible_to(request.user)
             ),
             pk=criterion_id,
             review_id=review_id,
         )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, review_id: int, criterion_id: int) -> Response:
+        """Unbind the criterion from its KPI; it keeps its last assessment."""
+        criterion = self._criterion(request, review_id, criterion_id)
+        services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
+        return Response(status=204)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request: Request, review_id: int, criterion_id: int) -> Response:
+        """Bind a criterion of an open review to a KPI: ``{"kpi": id,
+        "operator": ">=" or "<=", "threshold": number}``."""
+        criterion = self._criterion(request, review_id, criterion_id)
         use_case = criterion.review.use_case
         rules.ensure_can_write(request.user, use_case)
         data = _data(request)

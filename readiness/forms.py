@@ -12,6 +12,7 @@ from readiness.models import (
     ChecklistStatus,
     KpiDirection,
     KpiKind,
+    KpiOperator,
     PriorityDimension,
     ScorecardItem,
 )
@@ -97,3 +98,18 @@ class MeasurementForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="CSV, UTF-8, at most 1 MB: kpi,measured_at,value,note")
+
+
+class KpiRuleForm(forms.Form):
+    """Bind a gate criterion to a KPI rule: assessed from the latest measurement."""
+
+    kpi = forms.ModelChoiceField(queryset=None, label="KPI", empty_label=None)
+    operator = forms.ChoiceField(label="Met when the latest value is", choices=KpiOperator.choices)
+    threshold = forms.DecimalField(label="Threshold", max_digits=18, decimal_places=4)
+
+    def __init__(self, *args: Any, kpis: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = kpis
+        self.fields["kpi"].label_from_instance = lambda kpi: (
+            f"{kpi.name} ({kpi.unit})" if kpi.unit else kpi.name
+        )

@@ -9,6 +9,8 @@ from a data migration; an administrator edits them in the admin.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -295,6 +297,19 @@ class KpiOperator(models.TextChoices):
     AT_MOST = "<=", "≤ (at or below)"
 
 
+OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
+
+
+def format_value(value: Decimal, unit: str = "") -> str:
+    """A KPI value as people write it: ``62%``, ``1.5 days``, ``1200``."""
+    text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
 class KpiRule(models.Model):
     """Binds a criterion of a gate review to a KPI: the criterion is assessed
     from the KPI's latest measurement while the review is open."""
@@ -319,6 +334,14 @@ class KpiRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.operator} {self.threshold}"
+
+    @property
+    def label(self) -> str:
+        """``Pilot adoption ≥ 60%``."""
+        return (
+            f"{self.kpi.name} {OPERATOR_SYMBOLS[self.operator]} "
+            f"{format_value(self.threshold, self.kpi.unit)}"
+        )
 
     def holds_for(self, value) -> bool:
         if self.operator == KpiOperator.AT_LEAST:

@@ -49,10 +49,9 @@ from readiness.models import (
     ScorecardBand,
     ScorecardItem,
     StageNorm,
+    format_value,
 )
 from readiness.services import (
-    OPERATOR_SYMBOLS,
-    format_value,
     items_to_improve,
     prioritization_weights,
     priority_score,
@@ -317,12 +316,7 @@ def _criteria(review: GateReview | None, template: GateTemplate | None) -> Crite
                     status=row.status,
                     status_display=row.get_status_display(),
                     evidence=row.evidence,
-                    kpi_rule=(
-                        f"{rule.kpi.name} {OPERATOR_SYMBOLS[rule.operator]} "
-                        f"{format_value(rule.threshold, rule.kpi.unit)}"
-                        if rule
-                        else ""
-                    ),
+                    kpi_rule=rule.label if rule else "",
                 )
             )
     elif template is not None:

@@ -27,6 +27,7 @@ from gates.audit import audit_record
 from gates.models import AssessmentStatus, ReviewCriterion, ReviewStatus
 from readiness import rules
 from readiness.models import (
+    OPERATOR_SYMBOLS,
     ChecklistItem,
     ChecklistItemDefinition,
     ChecklistStatus,
@@ -42,6 +43,7 @@ from readiness.models import (
     PriorityDimension,
     ScorecardBand,
     ScorecardItem,
+    format_value,
 )
 from usecases.models import Stage, UseCase
 
@@ -379,15 +381,6 @@ def clean_value(raw: Any, label: str = "value") -> Decimal:
     return value.quantize(Decimal("0.0001"))
 
 
-def format_value(value: Decimal, unit: str = "") -> str:
-    text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
 def _choice(raw: Any, choices: type, field: str) -> str:
     if raw not in choices.values:
         raise InvalidInput(f"Must be one of: {', '.join(choices.values)}.", field=field)
@@ -648,8 +641,6 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
 
 # --- KPI rules on gate criteria --------------------------------------------
 
-OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
-
 
 def kpi_rule_evidence(rule: KpiRule, measurement: KpiMeasurement) -> str:
     kpi = rule.kpi
@@ -735,6 +726,43 @@ def kpi_rule_bind(
     return rule
 
 
+@transaction.atomic
+def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
+    """Unbind a criterion of an open review from its KPI rule. The criterion
+    keeps its last assessment; from now on it is assessed by hand."""
+    review = review_criterion.review
+    use_case = _lock(review.use_case, by)
+    review.refresh_from_db(fields=["status"])
+    if review.status != ReviewStatus.OPEN:
+        raise TransitionRefused(
+            "A criterion is unbound from a KPI only while its review is open.",
+            [f"The review is {review.get_status_display().lower()}."],
+        )
+    rule = KpiRule.objects.select_related("kpi").filter(review_criterion=review_criterion).first()
+    if rule is None:
+        raise TransitionRefused(
+            "This criterion is not bound to a KPI.",
+            [f"“{review_criterion.name}” is assessed by hand."],
+        )
+    label = rule.label
+    before = {"kpi_id": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
+    rule.delete()
+    _touch(use_case)
+    audit_record(
+        actor=by,
+        action="kpi_rule.unbound",
+        summary=f"Criterion “{review_criterion.name}” no longer assessed from {label}",
+        use_case=use_case,
+        obj=review_criterion,
+        payload={
+            "review": review.pk,
+            "criterion": review_criterion.pk,
+            "before": before,
+            "after": None,
+        },
+    )
+
+
 __all__ = [
     "checklist_item_update",
     "checklist_open_items",
@@ -744,6 +772,7 @@ __all__ = [
     "kpi_measurements_import",
     "kpi_rule_bind",
     "kpi_rule_evaluate",
+    "kpi_rule_unbind",
     "prioritization_save",
     "priority_score",
     "scorecard_band",
