@@ -144,9 +144,17 @@ class CriterionAssessForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
 
-    def __init__(self, *args: Any, artifacts: QuerySet[Artifact], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, artifacts: QuerySet[Artifact], scorecard: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["artifacts"].queryset = artifacts
+        self.scorecard = scorecard
+        if scorecard is not None:
+            # The use case's latest PoC scorecard (readiness), citable as evidence.
+            self.fields["cite_scorecard"] = forms.BooleanField(
+                required=False, label=f"Cite the {scorecard.label}"
+            )
 
 
 class ApprovalForm(forms.Form):

@@ -34,6 +34,7 @@ from gates.models import (
     ReviewStatus,
     StageTransition,
 )
+from readiness.models import PocScorecard
 from usecases import access
 from usecases.models import Status, UseCase, UseCaseMember
 
@@ -270,7 +271,11 @@ def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
                 queryset=Artifact.objects.select_related("artifact_type").order_by(
                     "artifact_type__order", "-version"
                 ),
-            )
+            ),
+            # The PoC scorecard versions it cites (readiness.PocScorecard).
+            Prefetch(
+                "scorecards", queryset=PocScorecard.objects.order_by("-version"), to_attr="cited"
+            ),
         )
         .order_by("order", "id")
     )
@@ -349,10 +354,22 @@ def review_page(review_id: int, user: Any) -> ReviewPage:
         approvers=approvers,
         conditions=conditions,
         use_case_artifacts=use_case_artifacts,
+        # From what was read above: no second read of the same rows.
         submission_blockers=(
-            services.submission_blockers(review) if review.status == ReviewStatus.OPEN else []
+            services.submission_blockers(
+                review,
+                required=requirements,
+                present={a.artifact_type_id for a in use_case_artifacts},
+                criteria=criteria,
+            )
+            if review.status == ReviewStatus.OPEN
+            else []
         ),
-        go_blockers=services.go_blockers(review) if review.is_open else [],
+        go_blockers=(
+            services.go_blockers(review, approvers=approvers, criteria=criteria)
+            if review.is_open
+            else []
+        ),
         my_approval=my_approval,
         can_assess=not read_only and rules.can_assess(user, review),
         can_submit=not read_only and rules.can_submit(user, review),

@@ -123,9 +123,22 @@ class ArtifactSerializer(serializers.ModelSerializer):
         return reverse("api-artifact-download", args=[artifact.pk])
 
 
+class CitedScorecardSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    version = serializers.IntegerField()
+    total = serializers.IntegerField()
+    band = serializers.CharField()
+
+
 class ReviewCriterionSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     assessed_by = UserRefSerializer(allow_null=True)
+    kpi_rule = serializers.SerializerMethodField(
+        help_text="The KPI rule the criterion is assessed from, e.g. “Pilot adoption ≥ 60%”."
+    )
+    scorecards = CitedScorecardSerializer(
+        source="cited", many=True, help_text="PoC scorecard versions cited as evidence."
+    )
 
     class Meta:
         model = ReviewCriterion
@@ -138,6 +151,8 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
             "status",
             "evidence",
             "artifacts",
+            "scorecards",
+            "kpi_rule",
             "assessed_by",
             "assessed_at",
         ]
@@ -145,6 +160,10 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
     def get_artifacts(self, criterion: ReviewCriterion) -> list[int]:
         # From the prefetch: .all() keeps the query count fixed.
         return [a.pk for a in criterion.artifacts.all()]
+
+    def get_kpi_rule(self, criterion: ReviewCriterion) -> str | None:
+        rule = getattr(criterion, "kpi_rule", None)  # joined by selectors.review_criteria
+        return rule.label if rule is not None else None
 
 
 class ArtifactVersionSerializer(serializers.Serializer):

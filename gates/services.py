@@ -9,7 +9,7 @@ in the same transaction.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -393,23 +393,37 @@ def criterion_assess(
     return criterion
 
 
-def submission_blockers(review: GateReview) -> list[str]:
-    """What stops this review being submitted, in words a sponsor acts on."""
+def submission_blockers(
+    review: GateReview,
+    *,
+    required: Sequence[ReviewArtifactRequirement] | None = None,
+    present: set[int] | None = None,
+    criteria: Sequence[ReviewCriterion] | None = None,
+) -> list[str]:
+    """What stops this review being submitted, in words a sponsor acts on.
+
+    A page that has already read the requirements (with their types), the
+    artifact type ids present and the criteria (in order) passes them in."""
     reasons: list[str] = []
-    required = list(
-        review.artifact_requirements.select_related("artifact_type").order_by("order", "id")
-    )
-    present = set(
-        Artifact.objects.filter(
-            use_case_id=review.use_case_id,
-            artifact_type_id__in=[r.artifact_type_id for r in required],
-        ).values_list("artifact_type_id", flat=True)
-    )
+    if required is None:
+        required = list(
+            review.artifact_requirements.select_related("artifact_type").order_by("order", "id")
+        )
+    if present is None:
+        present = set(
+            Artifact.objects.filter(
+                use_case_id=review.use_case_id,
+                artifact_type_id__in=[r.artifact_type_id for r in required],
+            ).values_list("artifact_type_id", flat=True)
+        )
+    if criteria is None:
+        criteria = list(review.criteria.order_by("order", "id"))
     for requirement in required:
         if requirement.artifact_type_id not in present:
             reasons.append(f"Missing artifact: {requirement.artifact_type.name}")
-    for criterion in review.criteria.filter(status=AssessmentStatus.PENDING).order_by("order"):
-        reasons.append(f"Criterion not assessed: {criterion.name}")
+    for criterion in criteria:
+        if criterion.status == AssessmentStatus.PENDING:
+            reasons.append(f"Criterion not assessed: {criterion.name}")
     return reasons
 
 
@@ -505,24 +519,40 @@ def approval_record(
         obj=row,
         payload={"review": review.pk, "decision": decision, "comment": comment, "was": previous},
     )
-    emit_on_commit("approval.recorded", review_id=review.pk, approver_id=row.pk)
+    # How many are still awaited as of this decision (the review is locked):
+    # read after commit, a later approval could already be counted.
+    pending = ReviewApprover.objects.filter(
+        review=review, decision=ApprovalDecision.PENDING
+    ).count()
+    emit_on_commit("approval.recorded", review_id=review.pk, approver_id=row.pk, pending=pending)
     return row
 
 
-def go_blockers(review: GateReview) -> list[str]:
-    """Why Go / Conditional Go cannot be recorded now; empty when it can."""
+def go_blockers(
+    review: GateReview,
+    *,
+    approvers: Sequence[ReviewApprover] | None = None,
+    criteria: Sequence[ReviewCriterion] | None = None,
+) -> list[str]:
+    """Why Go / Conditional Go cannot be recorded now; empty when it can.
+    A page that has read the approvers (with users, by id) and the criteria
+    (in order) passes them in."""
     reasons: list[str] = []
     if review.status == ReviewStatus.OPEN:
         reasons.append("The review has not been submitted.")
     elif review.status == ReviewStatus.DECIDED:
         return ["The gate has already been decided."]
-    for row in review.approvers.select_related("user").order_by("id"):
+    if approvers is None:
+        approvers = list(review.approvers.select_related("user").order_by("id"))
+    if criteria is None:
+        criteria = list(review.criteria.order_by("order", "id"))
+    for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
             reasons.append(f"{_name(row.user)} has not approved yet.")
         elif row.decision == ApprovalDecision.REJECT:
             reasons.append(f"{_name(row.user)} rejected: {row.comment}")
-    for criterion in review.criteria.filter(must_meet=True).order_by("order", "id"):
-        if criterion.status != AssessmentStatus.MET:
+    for criterion in criteria:
+        if criterion.must_meet and criterion.status != AssessmentStatus.MET:
             reasons.append(
                 f"Must-meet criterion “{criterion.name}” is "
                 f"{criterion.get_status_display().lower()}."

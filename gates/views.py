@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from gates.models import Artifact, GateReview, GateTemplate
 from readiness import rules as readiness_rules
 from readiness import services as readiness_services
 from readiness.forms import KpiRuleForm
-from readiness.models import Kpi
+from readiness.models import Kpi, PocScorecard
 from readiness.selectors import readiness_summary
 from reporting.selectors import pack_panel
 from usecases.models import Status
@@ -261,6 +262,19 @@ def _render_review_changed(request: HttpRequest, changed: str, context: dict) ->
     return render(request, "gates/partials/review_changed.html", {**context, "changed": changed})
 
 
+def _criterion_changed(request: HttpRequest, review: GateReview, criterion) -> HttpResponse:
+    """After a criterion's assessment or KPI rule changed: its row (htmx) or
+    the review page at that row."""
+    if not request.htmx:
+        return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
+    page = selectors.review_page(review.pk, request.user)
+    return _render_review_changed(
+        request,
+        "gates/review_detail.html#criterion-row",
+        _review_context(request, page, criterion=selectors.criterion_of(review, criterion.pk)),
+    )
+
+
 @login_required
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -293,27 +307,26 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
         form = _assess_form(review, criterion, request.POST)
         if form.is_valid():
             try:
-                services.criterion_assess(
-                    review=review,
-                    criterion=criterion,
-                    by=request.user,
-                    status=form.cleaned_data["status"],
-                    evidence=form.cleaned_data["evidence"],
-                    artifacts=form.cleaned_data["artifacts"],
-                )
+                with transaction.atomic():
+                    services.criterion_assess(
+                        review=review,
+                        criterion=criterion,
+                        by=request.user,
+                        status=form.cleaned_data["status"],
+                        evidence=form.cleaned_data["evidence"],
+                        artifacts=form.cleaned_data["artifacts"],
+                    )
+                    if form.scorecard is not None:
+                        cite = form.cleaned_data["cite_scorecard"]
+                        readiness_services.criterion_scorecard_cite(
+                            review_criterion=criterion,
+                            by=request.user,
+                            scorecard=form.scorecard if cite else None,
+                        )
             except InvalidInput as error:
                 forms.add_service_error(form, error)
             else:
-                if not request.htmx:
-                    return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
-                page = selectors.review_page(review.pk, request.user)
-                return _render_review_changed(
-                    request,
-                    "gates/review_detail.html#criterion-row",
-                    _review_context(
-                        request, page, criterion=selectors.criterion_of(review, criterion.pk)
-                    ),
-                )
+                return _criterion_changed(request, review, criterion)
     else:
         if not can_assess:
             # Nothing to edit: show the page as it is.
@@ -364,16 +377,18 @@ def _assess_form(review: GateReview, criterion, data=None) -> forms.CriterionAss
     # Several rows can be open for editing at once: keep their ids apart.
     auto_id = f"criterion-{criterion.pk}-%s"
     linkable = selectors.artifacts_of(review.use_case)
+    scorecard = PocScorecard.objects.filter(use_case=review.use_case).order_by("-version").first()
+    kwargs = {"artifacts": linkable, "scorecard": scorecard, "auto_id": auto_id}
     if data is not None:
-        return forms.CriterionAssessForm(data, artifacts=linkable, auto_id=auto_id)
+        return forms.CriterionAssessForm(data, **kwargs)
     return forms.CriterionAssessForm(
         initial={
             "status": criterion.status if criterion.status != "pending" else "met",
             "evidence": criterion.evidence,
             "artifacts": [a.pk for a in criterion.linked],
+            "cite_scorecard": any(s.pk == getattr(scorecard, "pk", None) for s in criterion.cited),
         },
-        artifacts=linkable,
-        auto_id=auto_id,
+        **kwargs,
     )
 
 
@@ -403,14 +418,7 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
                 forms.add_service_error(form, error)
         if form.errors:
             return _render_edit_row(request, review, criterion, kpi_form=form)
-    if not request.htmx:
-        return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
-    page = selectors.review_page(review.pk, request.user)
-    return _render_review_changed(
-        request,
-        "gates/review_detail.html#criterion-row",
-        _review_context(request, page, criterion=selectors.criterion_of(review, criterion.pk)),
-    )
+    return _criterion_changed(request, review, criterion)
 
 
 @login_required

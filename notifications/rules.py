@@ -111,7 +111,9 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
     )
 
 
-def on_approval_recorded(*, review_id: int, approver_id: int, **_: Any) -> int:
+def on_approval_recorded(
+    *, review_id: int, approver_id: int, pending: int | None = None, **_: Any
+) -> int:
     row = (
         ReviewApprover.objects.select_related("user", "review__use_case")
         .filter(pk=approver_id, review_id=review_id)
@@ -122,9 +124,11 @@ def on_approval_recorded(*, review_id: int, approver_id: int, **_: Any) -> int:
     review = row.review
     if row.user_id == review.chair_id:  # nobody is told of their own decision
         return 0
-    remaining = ReviewApprover.objects.filter(
-        review=review, decision=ApprovalDecision.PENDING
-    ).count()
+    remaining = pending
+    if remaining is None:
+        remaining = ReviewApprover.objects.filter(
+            review=review, decision=ApprovalDecision.PENDING
+        ).count()
     subject, body = texts.approval_recorded(
         use_case=review.use_case.title,
         gate=texts.gate_label(review.gate_number, review.to_stage),

@@ -18,10 +18,18 @@ def inbox(user, *, unread_only: bool = False) -> QuerySet[Notification]:
     return queryset.order_by("-created_at", "-id")
 
 
-def unread_count(user) -> int:
+# The bell shows "99+" past this: counting further costs a scan for nothing.
+BELL_CAP = 99
+
+
+def unread_count(user, *, cap: int | None = None) -> int:
+    """Unread notifications; with ``cap``, counted no further than ``cap + 1``."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if cap is not None:
+        return unread.values("pk")[: cap + 1].count()
+    return unread.count()
 
 
 def notification_of(user, pk: int) -> Notification:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("inbox/read-all/", views.mark_all_read, name="inbox-read-all"),
     path("inbox/preferences/", views.preferences, name="notification-preferences"),
     path("inbox/<int:pk>/read/", views.mark_read, name="inbox-read"),
+    path("inbox/<int:pk>/open/", views.open_notification, name="inbox-open"),
 ]

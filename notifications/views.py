@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import conf, selectors, services
@@ -74,6 +75,19 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
     )
     return HttpResponse(item + _bell_oob(request, selectors.unread_count(request.user)))
+
+
+@login_required
+@require_GET
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link from the inbox: it counts as read. Only
+    the recipient's own, and only to a path on this site."""
+    notification = selectors.notification_of(request.user, pk)
+    services.notification_mark_read(notification=notification)
+    link = notification.link or ""
+    if not url_has_allowed_host_and_scheme(link, allowed_hosts=None) or not link.startswith("/"):
+        return redirect("inbox")
+    return redirect(link)
 
 
 @login_required

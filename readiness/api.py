@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from config.domain import InvalidInput
 from gates.models import ReviewCriterion
 from readiness import rules, selectors, services
-from readiness.models import Kpi, PriorityDimension
+from readiness.models import Kpi, PocScorecard, PriorityDimension
 from readiness.selectors import ReadinessSummary
 from usecases import access
 from usecases.models import UseCase
@@ -422,15 +422,51 @@ class KpiImportView(APIView):
         return Response({"imported": len(created)}, status=201)
 
 
+def _criterion(request: Request, review_id: int, criterion_id: int) -> ReviewCriterion:
+    return get_object_or_404(
+        ReviewCriterion.objects.select_related("review__use_case").filter(
+            review__use_case__in=access.use_cases_visible_to(request.user)
+        ),
+        pk=criterion_id,
+        review_id=review_id,
+    )
+
+
+class CriterionScorecardView(APIView):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request: Request, review_id: int, criterion_id: int) -> Response:
+        """Cite a version of the use case's PoC scorecard as the criterion's
+        evidence: ``{"scorecard": id}``, or ``{"scorecard": null}`` to cite none."""
+        criterion = _criterion(request, review_id, criterion_id)
+        use_case = criterion.review.use_case
+        rules.ensure_can_write(request.user, use_case)
+        raw = _data(request).get("scorecard")
+        scorecard = None
+        if raw is not None:
+            try:
+                scorecard = PocScorecard.objects.get(pk=int(raw), use_case=use_case)
+            except (PocScorecard.DoesNotExist, TypeError, ValueError):
+                raise InvalidInput(
+                    "Name a PoC scorecard of this use case, or null.", field="scorecard"
+                ) from None
+        services.criterion_scorecard_cite(
+            review_criterion=criterion, by=request.user, scorecard=scorecard
+        )
+        cited = criterion.scorecards.order_by("-version")
+        return Response(
+            {
+                "criterion": criterion.pk,
+                "scorecards": [
+                    {"id": s.pk, "version": s.version, "total": s.total, "band": s.band}
+                    for s in cited
+                ],
+            }
+        )
+
+
 class KpiRuleView(APIView):
     def _criterion(self, request: Request, review_id: int, criterion_id: int) -> ReviewCriterion:
-        return get_object_or_404(
-            ReviewCriterion.objects.select_related("review__use_case").filter(
-                review__use_case__in=access.use_cases_visible_to(request.user)
-            ),
-            pk=criterion_id,
-            review_id=review_id,
-        )
+        return _criterion(request, review_id, criterion_id)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, review_id: int, criterion_id: int) -> Response:

@@ -40,4 +40,9 @@ urlpatterns = [
         api.KpiRuleView.as_view(),
         name="api-criterion-kpi-rule",
     ),
+    path(
+        "reviews/<int:review_id>/criteria/<int:criterion_id>/scorecard/",
+        api.CriterionScorecardView.as_view(),
+        name="api-criterion-scorecard",
+    ),
 ]

@@ -121,6 +121,12 @@ class PocScorecard(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     scored_at = models.DateTimeField(auto_now_add=True)
+    cited_by = models.ManyToManyField(
+        "gates.ReviewCriterion",
+        related_name="scorecards",
+        blank=True,
+        help_text="Gate criteria that cite this version of the scorecard as evidence.",
+    )
 
     class Meta:
         ordering = ["-version"]
@@ -135,6 +141,11 @@ class PocScorecard(models.Model):
 
     def __str__(self) -> str:
         return f"PoC scorecard v{self.version} of {self.use_case}"
+
+    @property
+    def label(self) -> str:
+        """``PoC scorecard v3: 26/30, Recommended for production``."""
+        return f"PoC scorecard v{self.version}: {self.total}/30, {self.get_band_display()}"
 
 
 class PocScore(models.Model):

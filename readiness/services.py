@@ -18,13 +18,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from config.domain import InvalidInput, TransitionRefused
 from gates import services as gate_services
 from gates.audit import audit_record
-from gates.models import AssessmentStatus, ReviewCriterion, ReviewStatus
+from gates.models import AssessmentStatus, GateReview, ReviewCriterion, ReviewStatus
 from readiness import rules
 from readiness.models import (
     OPERATOR_SYMBOLS,
@@ -642,6 +642,16 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
 # --- KPI rules on gate criteria --------------------------------------------
 
 
+def _ensure_review_open(review: Any, what: str) -> None:
+    """Read under the use case's lock: the review may have been submitted since."""
+    review.refresh_from_db(fields=["status"])
+    if review.status != ReviewStatus.OPEN:
+        raise TransitionRefused(
+            f"{what} only while its review is open.",
+            [f"The review is {review.get_status_display().lower()}."],
+        )
+
+
 def kpi_rule_evidence(rule: KpiRule, measurement: KpiMeasurement) -> str:
     kpi = rule.kpi
     return (
@@ -692,12 +702,7 @@ def kpi_rule_bind(
         raise InvalidInput("The KPI must belong to the review's use case.", field="kpi")
     operator = _choice(operator, KpiOperator, "operator")
     value = _decimal_field(threshold, "threshold", "threshold")
-    review.refresh_from_db(fields=["status"])
-    if review.status != ReviewStatus.OPEN:
-        raise TransitionRefused(
-            "A criterion is bound to a KPI only while its review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
-        )
+    _ensure_review_open(review, "A criterion is bound to a KPI")
     before = (
         KpiRule.objects.filter(review_criterion=review_criterion)
         .values("kpi_id", "operator", "threshold")
@@ -732,12 +737,7 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
     keeps its last assessment; from now on it is assessed by hand."""
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
-    review.refresh_from_db(fields=["status"])
-    if review.status != ReviewStatus.OPEN:
-        raise TransitionRefused(
-            "A criterion is unbound from a KPI only while its review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
-        )
+    _ensure_review_open(review, "A criterion is unbound from a KPI")
     rule = KpiRule.objects.select_related("kpi").filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(
@@ -763,7 +763,46 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
     )
 
 
+@transaction.atomic
+def criterion_scorecard_cite(
+    *, review_criterion: ReviewCriterion, by: Any, scorecard: PocScorecard | None
+) -> None:
+    """Cite a version of the use case's PoC scorecard as evidence for a
+    criterion of an open review, or with ``None`` cite none."""
+    review = review_criterion.review
+    use_case = _lock(review.use_case, by)
+    _ensure_review_open(review, "A criterion cites the PoC scorecard")
+    if scorecard is not None and scorecard.use_case_id != use_case.pk:
+        raise InvalidInput("Cite a scorecard of this use case.", field="scorecard")
+    before = sorted(review_criterion.scorecards.values_list("version", flat=True))
+    after = [scorecard.version] if scorecard is not None else []
+    if before == after:
+        return
+    review_criterion.scorecards.set([scorecard] if scorecard is not None else [])
+    _touch(use_case)
+    # The review's evidence changed: packs made before are stale.
+    GateReview.objects.filter(pk=review.pk).update(revision=F("revision") + 1)
+    audit_record(
+        actor=by,
+        action="criterion.scorecard_cited",
+        summary=(
+            f"Criterion “{review_criterion.name}” cites {scorecard.label}"
+            if scorecard is not None
+            else f"Criterion “{review_criterion.name}” no longer cites the PoC scorecard"
+        ),
+        use_case=use_case,
+        obj=review_criterion,
+        payload={
+            "review": review.pk,
+            "criterion": review_criterion.pk,
+            "before": before,
+            "after": after,
+        },
+    )
+
+
 __all__ = [
+    "criterion_scorecard_cite",
     "checklist_item_update",
     "checklist_open_items",
     "checklist_start",

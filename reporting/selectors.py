@@ -38,10 +38,10 @@ from gates.models import (
     GateCondition,
     GateReview,
     ReviewApprover,
-    ReviewCriterion,
     ReviewStatus,
     StageTransition,
 )
+from gates.selectors import review_criteria
 from readiness.models import StageNorm
 from readiness.selectors import (
     annotate_overdue_stalled,
@@ -151,19 +151,9 @@ def pack_data(review: GateReview) -> dict[str, Any]:
     transitions = list(
         StageTransition.objects.filter(use_case=use_case).order_by("occurred_at", "id")
     )
-    criteria = list(
-        ReviewCriterion.objects.filter(review=review)
-        .select_related("assessed_by")
-        .prefetch_related(
-            Prefetch(
-                "artifacts",
-                queryset=Artifact.objects.select_related("artifact_type").order_by(
-                    "artifact_type__order", "-version"
-                ),
-            )
-        )
-        .order_by("order", "id")
-    )
+    # As the review page reads them: with linked artifacts, the KPI rule and
+    # the scorecard versions each cites.
+    criteria = list(review_criteria(review))
     pinned_ids = set(review.pinned_artifacts.values_list("pk", flat=True))
     artifacts = list(
         Artifact.objects.filter(use_case=use_case)
@@ -265,7 +255,9 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "evidence": c.evidence,
                 "assessed_by": _name(c.assessed_by),
                 "assessed_at": _when(c.assessed_at),
-                "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()],
+                "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()]
+                + [scorecard.label for scorecard in c.cited],
+                "kpi_rule": c.kpi_rule.label if getattr(c, "kpi_rule", None) else "",
             }
             for index, c in enumerate(criteria, start=1)
         ],

@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     # The benchmark never touches the development or test databases.
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # The sweeps notify thousands of bench people: their e-mails are discarded,
+    # not printed (delivery is still attempted and recorded).
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
     ensure_database(url, fresh=args.fresh)
 
     import django

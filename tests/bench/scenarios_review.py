@@ -95,7 +95,7 @@ def _bench_review(ctx: BenchContext) -> Any:
     return review
 
 
-@scenario("GET /reviews/<id>/ (40 criteria, 60 artifacts, 8 approvers)", max_queries=25, p95_ms=80)
+@scenario("GET /reviews/<id>/ (40 criteria, 60 artifacts, 8 approvers)", max_queries=23, p95_ms=80)
 def review_page(ctx: BenchContext) -> Request:
     review = _bench_review(ctx)
     client = ctx.client_for(ctx.dataset.lead)

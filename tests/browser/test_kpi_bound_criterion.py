@@ -12,7 +12,7 @@ from readiness import services
 from readiness.models import KpiRule
 from tests.browser.conftest import login
 from tests.factories import PASSWORD
-from tests.readiness.helpers import to_pilot
+from tests.readiness.helpers import pilot_adoption, to_pilot
 
 pytestmark = pytest.mark.browser
 
@@ -22,16 +22,7 @@ def test_it_binds_a_criterion_to_a_kpi_in_the_browser(
 ) -> None:
     to_pilot(use_case, lead, sponsor)
     review = gate_services.review_open(use_case=use_case, by=lead)
-    kpi = services.kpi_create(
-        use_case=use_case,
-        by=sponsor,
-        name="Pilot adoption",
-        kind="leading",
-        unit="%",
-        baseline="0",
-        target="60",
-        direction="higher",
-    )
+    kpi = pilot_adoption(use_case, sponsor)
     services.kpi_measurement_record(kpi=kpi, by=sponsor, value="64", measured_at="2026-10-20")
     criterion = review.criteria.get(name="Adoption")
 

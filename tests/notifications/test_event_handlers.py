@@ -72,6 +72,19 @@ def test_it_tells_the_chair_of_each_approval_but_not_of_their_own(
     assert Notification.objects.filter(kind=Kind.APPROVAL_RECORDED).count() == 1
 
 
+def test_the_count_still_pending_is_as_of_the_approval_not_of_delivery(
+    gate1_review, lead, sponsor, django_capture_on_commit_callbacks
+):
+    # Both approvals commit before any handler runs (one import, one batch):
+    # the chair still reads what was pending when the sponsor approved.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_record(review=gate1_review, approver=sponsor, decision="approve")
+        services.approval_record(review=gate1_review, approver=lead, decision="approve")
+    row = Notification.objects.get(kind=Kind.APPROVAL_RECORDED)
+    assert "1 approval still pending" in row.body
+    assert "Every named approver has now decided" not in row.body
+
+
 def test_a_changed_decision_is_news_again(
     gate1_review, clock, sponsor, django_capture_on_commit_callbacks
 ):

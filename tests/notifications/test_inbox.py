@@ -101,6 +101,25 @@ def test_somebody_elses_notification_is_not_found(client_as, sponsor, outsider):
     assert rows[0].read_at is None
 
 
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client_as, sponsor):
+    rows = make(sponsor, 1)
+    client = client_as(sponsor)
+    inbox = client.get(reverse("inbox")).content.decode()
+    assert f'href="/inbox/{rows[0].pk}/open/">Open</a>' in inbox
+    response = client.get(reverse("inbox-open", args=[rows[0].pk]))
+    assert response.status_code == 302 and response["Location"] == rows[0].link
+    rows[0].refresh_from_db()
+    assert rows[0].read_at is not None
+
+
+def test_opening_never_leaves_the_site_nor_opens_somebody_elses(client_as, sponsor, outsider):
+    rows = make(sponsor, 1)
+    Notification.objects.filter(pk=rows[0].pk).update(link="https://evil.example.com/")
+    assert client_as(outsider).get(reverse("inbox-open", args=[rows[0].pk])).status_code == 404
+    response = client_as(sponsor).get(reverse("inbox-open", args=[rows[0].pk]))
+    assert response.status_code == 302 and response["Location"] == "/inbox/"
+
+
 def test_mark_all_read(client_as, sponsor, outsider):
     make(sponsor, 3)
     make(outsider, 2, start=10)
@@ -204,3 +223,12 @@ def test_the_context_processor_counts_lazily_and_only_for_people_signed_in(
         context = unread(request)
     with django_assert_num_queries(1):
         assert str(context["notifications_unread"]) == "2"
+
+
+def test_the_bell_says_99_plus_past_99_and_the_inbox_keeps_the_exact_count(client_as, sponsor):
+    make(sponsor, 120)
+    html = client_as(sponsor).get(reverse("inbox")).content.decode()
+    assert "120 unread" in html
+    home = client_as(sponsor).get("/").content.decode()
+    assert 'aria-label="Inbox, more than 99 unread"' in home
+    assert ">99+</span>" in home

@@ -32,3 +32,17 @@ def complete_checklist(use_case, by, owner, *, except_numbers=()):
             owner=owner,
             evidence=f"Evidence for item {definition.number}.",
         )
+
+
+def pilot_adoption(use_case, by):
+    """The seed's example KPI: pilot adoption in %, from 0 towards 60."""
+    return services.kpi_create(
+        use_case=use_case,
+        by=by,
+        name="Pilot adoption",
+        kind="leading",
+        unit="%",
+        baseline="0",
+        target="60",
+        direction="higher",
+    )

@@ -14,7 +14,7 @@ from readiness import services
 from readiness.models import KpiRule
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import upload_required
-from tests.readiness.helpers import to_pilot
+from tests.readiness.helpers import pilot_adoption, to_pilot
 
 pytestmark = pytest.mark.django_db
 
@@ -27,16 +27,7 @@ def adoption(use_case, lead, sponsor, cio):
     with time_machine.travel(NOW - datetime.timedelta(days=30), tick=False):
         to_pilot(use_case, lead, sponsor)
         review = gate_services.review_open(use_case=use_case, by=lead)
-        kpi = services.kpi_create(
-            use_case=use_case,
-            by=sponsor,
-            name="Pilot adoption",
-            kind="leading",
-            unit="%",
-            baseline="0",
-            target="60",
-            direction="higher",
-        )
+        kpi = pilot_adoption(use_case, sponsor)
     services.kpi_measurement_record(kpi=kpi, by=sponsor, value="64", measured_at="2026-10-20")
     criterion = review.criteria.get(name="Adoption")
     return review, criterion, kpi

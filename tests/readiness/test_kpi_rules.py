@@ -8,7 +8,7 @@ import time_machine
 from gates import services as gate_services
 from gates.models import AssessmentStatus, AuditEvent
 from readiness import services
-from tests.readiness.helpers import to_pilot
+from tests.readiness.helpers import pilot_adoption, to_pilot
 
 NOW = datetime.datetime(2026, 11, 3, 10, 0, tzinfo=datetime.UTC)
 
@@ -18,16 +18,7 @@ def adoption(use_case, lead, sponsor, cio):
     with time_machine.travel(NOW - datetime.timedelta(days=30), tick=False):
         to_pilot(use_case, lead, sponsor)
         review = gate_services.review_open(use_case=use_case, by=lead)
-        kpi = services.kpi_create(
-            use_case=use_case,
-            by=sponsor,
-            name="Pilot adoption",
-            kind="leading",
-            unit="%",
-            baseline="0",
-            target="60",
-            direction="higher",
-        )
+        kpi = pilot_adoption(use_case, sponsor)
     criterion = review.criteria.get(name="Adoption")
     return review, criterion, kpi
 
