@@ -206,6 +206,14 @@ class GateReview(models.Model):
                 name="review_decided_iff_decision",
             ),
         ]
+        indexes = [
+            # The dashboard's upcoming reviews: open ones, submitted first.
+            models.Index(
+                fields=["submitted_at", "opened_at", "id"],
+                condition=models.Q(status__in=["open", "submitted"]),
+                name="review_upcoming_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Gate {self.gate_number} review of {self.use_case}"

@@ -8,9 +8,12 @@ URL except ``data:`` URLs and files under this app's own static folder.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +68,29 @@ class RenderedPdf:
         return hashlib.sha256(self.content).hexdigest()
 
 
+# WeasyPrint allocates millions of short-lived objects while it lays out a
+# pack; at Python's default threshold (2,000) the cycle collector runs
+# thousands of times per pack. Measured on the benchmark pack (22 pages):
+# 1.30 s → 1.10 s per render, peak memory 150 → 210 MB.
+RENDER_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    old = gc.get_threshold()
+    gc.set_threshold(max(RENDER_GC_THRESHOLD, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def html_to_pdf(html: str) -> RenderedPdf:
     """Lay out and write the PDF. Rendering once gives the page count for free."""
-    document = HTML(
-        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher()
-    ).render(font_config=FontConfiguration())
-    buffer = io.BytesIO()
-    document.write_pdf(buffer)
+    with fewer_collections():
+        document = HTML(
+            string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher()
+        ).render(font_config=FontConfiguration())
+        buffer = io.BytesIO()
+        document.write_pdf(buffer)
     return RenderedPdf(content=buffer.getvalue(), page_count=len(document.pages))
