@@ -153,7 +153,7 @@ class CriterionAssessForm(forms.Form):
         if scorecard is not None:
             # The use case's latest PoC scorecard (readiness), citable as evidence.
             self.fields["cite_scorecard"] = forms.BooleanField(
-                required=False, label=f"Cite the {scorecard.label}"
+                required=False, label=f"Cite the {scorecard.label}", label_suffix=""
             )
 
 
