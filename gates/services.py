@@ -85,7 +85,9 @@ def _ensure_not_killed(use_case: UseCase) -> None:
         )
 
 
-def _touch(use_case: UseCase, review: GateReview | None = None) -> None:
+def touch(use_case: UseCase, review: GateReview | None = None) -> None:
+    """Record activity on the use case (stalled detection) and, given the
+    review, a new revision of it (packs made before are stale)."""
     now = timezone.now()
     UseCase.objects.filter(pk=use_case.pk).update(last_activity_at=now)
     if review is not None:
@@ -153,7 +155,7 @@ def artifact_upload(
     # it so a refused upload leaves nothing behind.
     try:
         artifact.save(force_insert=True)
-        _touch(use_case)
+        touch(use_case)
         audit_record(
             actor=by,
             action="artifact.uploaded",
@@ -318,7 +320,7 @@ def review_open(
     ReviewApprover.objects.bulk_create(
         ReviewApprover(review=review, user=a.user, roles=a.roles) for a in resolved
     )
-    _touch(use_case)
+    touch(use_case)
     audit_record(
         actor=by,
         action="review.opened",
@@ -376,7 +378,7 @@ def criterion_assess(
     criterion.save(update_fields=["status", "evidence", "assessed_by", "assessed_at"])
     if artifacts is not None:
         criterion.artifacts.set(artifact_list)
-    _touch(use_case, review)
+    touch(use_case, review)
     audit_record(
         actor=by,
         action="criterion.assessed",
@@ -456,7 +458,7 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
     review.submitted_at = timezone.now()
     review.submitted_by = by
     review.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
-    _touch(use_case, review)
+    touch(use_case, review)
     audit_record(
         actor=by,
         action="review.submitted",
@@ -509,7 +511,7 @@ def approval_record(
     row.comment = comment
     row.decided_at = timezone.now()
     row.save(update_fields=["decision", "comment", "decided_at"])
-    _touch(use_case, review)
+    touch(use_case, review)
     audit_record(
         actor=approver,
         action="approval.recorded",
@@ -666,7 +668,7 @@ def gate_decide(
         changes["status"] = Status.KILLED
     # The only writer of stage and status besides usecase_resume.
     UseCase.objects.filter(pk=use_case.pk).update(**changes)
-    _touch(use_case, review)
+    touch(use_case, review)
     summary = f"Gate {review.gate_number}: {Decision(decision).label}"
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
         summary += f"; moved to {Stage(review.to_stage).label}"
@@ -743,7 +745,7 @@ def condition_close(*, condition: GateCondition, by: Any, note: str) -> GateCond
     condition.closed_at = timezone.now()
     condition.closed_by = by
     condition.save(update_fields=["status", "closed_note", "closed_at", "closed_by"])
-    _touch(use_case)
+    touch(use_case)
     audit_record(
         actor=by,
         action="condition.closed",

@@ -243,12 +243,12 @@ def _review_context(request: HttpRequest, page: selectors.ReviewPage, **extra) -
             prefix="conditions",
             form_kwargs={"owners": selectors.condition_owner_candidates(review)},
         )
-    if review.is_open:
-        # The readiness the approvers and the chair weigh: the scorecard band
-        # at Gate 2, the checklist at Gate 3, KPIs against their targets.
-        context["summary"] = readiness_summary(use_case=page.use_case, review=review)
     if not request.htmx:
-        # The full page only: htmx refreshes select one panel out of it.
+        # The full page only: htmx answers are single rows and panels.
+        if review.is_open:
+            # The readiness the approvers and the chair weigh: the scorecard
+            # band at Gate 2, the checklist at Gate 3, KPIs against targets.
+            context["summary"] = readiness_summary(use_case=page.use_case, review=review)
         context.update(
             pack_panel(review=review, user=request.user, is_approver=page.my_approval is not None)
         )
@@ -268,10 +268,11 @@ def _criterion_changed(request: HttpRequest, review: GateReview, criterion) -> H
     if not request.htmx:
         return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
     page = selectors.review_page(review.pk, request.user)
+    fresh = next(c for c in page.criteria if c.pk == criterion.pk)
     return _render_review_changed(
         request,
         "gates/review_detail.html#criterion-row",
-        _review_context(request, page, criterion=selectors.criterion_of(review, criterion.pk)),
+        _review_context(request, page, criterion=fresh),
     )
 
 
@@ -345,18 +346,12 @@ def _render_edit_row(
 ) -> HttpResponse:
     """The criterion's row open for editing: the assessment by hand and, when
     the use case has KPIs, the rule that assesses it from measurements."""
-    kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
-    rule = getattr(criterion, "kpi_rule", None)
     if criterion_form is None:
         criterion_form = _assess_form(review, criterion)
     if kpi_form is None:
-        initial = {}
-        if rule is not None:
-            initial = {"kpi": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
-        kpi_form = KpiRuleForm(
-            initial=initial, kpis=kpis, auto_id=f"criterion-{criterion.pk}-kpi-%s"
-        )
-    extra = {"criterion_form": criterion_form, "kpi_form": kpi_form, "has_kpis": kpis.exists()}
+        kpi_form = _kpi_rule_form(review, criterion)
+    has_kpis = kpi_form.fields["kpi"].queryset.exists()
+    extra = {"criterion_form": criterion_form, "kpi_form": kpi_form, "has_kpis": has_kpis}
     failed = bool(criterion_form.errors or kpi_form.errors)
     if request.htmx:
         return render(
@@ -392,6 +387,20 @@ def _assess_form(review: GateReview, criterion, data=None) -> forms.CriterionAss
     )
 
 
+def _kpi_rule_form(review: GateReview, criterion, data=None) -> KpiRuleForm:
+    """The KPI rule part of the edit row, over the use case's KPIs; filled
+    from the criterion's rule when it has one."""
+    kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
+    auto_id = f"criterion-{criterion.pk}-kpi-%s"
+    if data is not None:
+        return KpiRuleForm(data, kpis=kpis, auto_id=auto_id)
+    rule = getattr(criterion, "kpi_rule", None)
+    initial = {}
+    if rule is not None:
+        initial = {"kpi": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
+    return KpiRuleForm(initial=initial, kpis=kpis, auto_id=auto_id)
+
+
 @login_required
 @require_POST
 def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> HttpResponse:
@@ -403,8 +412,7 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
     if request.POST.get("unbind"):
         readiness_services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
     else:
-        kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
-        form = KpiRuleForm(request.POST, kpis=kpis, auto_id=f"criterion-{criterion.pk}-kpi-%s")
+        form = _kpi_rule_form(review, criterion, request.POST)
         if form.is_valid():
             try:
                 readiness_services.kpi_rule_bind(

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from config.domain import InvalidInput
 from gates.models import ReviewCriterion
+from gates.serializers import CitedScorecardSerializer
 from readiness import rules, selectors, services
 from readiness.models import Kpi, PocScorecard, PriorityDimension
 from readiness.selectors import ReadinessSummary
@@ -456,22 +457,16 @@ class CriterionScorecardView(APIView):
         return Response(
             {
                 "criterion": criterion.pk,
-                "scorecards": [
-                    {"id": s.pk, "version": s.version, "total": s.total, "band": s.band}
-                    for s in cited
-                ],
+                "scorecards": CitedScorecardSerializer(cited, many=True).data,
             }
         )
 
 
 class KpiRuleView(APIView):
-    def _criterion(self, request: Request, review_id: int, criterion_id: int) -> ReviewCriterion:
-        return _criterion(request, review_id, criterion_id)
-
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, review_id: int, criterion_id: int) -> Response:
         """Unbind the criterion from its KPI; it keeps its last assessment."""
-        criterion = self._criterion(request, review_id, criterion_id)
+        criterion = _criterion(request, review_id, criterion_id)
         services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
         return Response(status=204)
 
@@ -479,7 +474,7 @@ class KpiRuleView(APIView):
     def put(self, request: Request, review_id: int, criterion_id: int) -> Response:
         """Bind a criterion of an open review to a KPI: ``{"kpi": id,
         "operator": ">=" or "<=", "threshold": number}``."""
-        criterion = self._criterion(request, review_id, criterion_id)
+        criterion = _criterion(request, review_id, criterion_id)
         use_case = criterion.review.use_case
         rules.ensure_can_write(request.user, use_case)
         data = _data(request)

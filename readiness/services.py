@@ -18,13 +18,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from config.domain import InvalidInput, TransitionRefused
 from gates import services as gate_services
 from gates.audit import audit_record
-from gates.models import AssessmentStatus, GateReview, ReviewCriterion, ReviewStatus
+from gates.models import AssessmentStatus, ReviewCriterion, ReviewStatus
 from readiness import rules
 from readiness.models import (
     OPERATOR_SYMBOLS,
@@ -60,10 +60,6 @@ def _lock(use_case: UseCase, by: Any) -> UseCase:
     locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
     rules.ensure_can_write(by, locked)
     return locked
-
-
-def _touch(use_case: UseCase) -> None:
-    UseCase.objects.filter(pk=use_case.pk).update(last_activity_at=timezone.now())
 
 
 def _score(raw: Any, field: str, label: str) -> int:
@@ -132,7 +128,7 @@ def prioritization_save(
         existing.save()
         prioritization = existing
     score = priority_score(prioritization.scores())
-    _touch(use_case)
+    gate_services.touch(use_case)
     audit_record(
         actor=by,
         action="prioritization.saved",
@@ -228,7 +224,7 @@ def scorecard_save(
         for item, score in cleaned
     )
     improve = items_to_improve(cleaned) if band == ScorecardBand.CONDITIONAL else []
-    _touch(use_case)
+    gate_services.touch(use_case)
     audit_record(
         actor=by,
         action="scorecard.saved",
@@ -274,7 +270,7 @@ def checklist_start(*, use_case: UseCase, by: Any) -> list[ChecklistItem]:
     """Create the use case's checklist from the active items (idempotent)."""
     use_case = _lock(use_case, by)
     if _start_checklist(use_case, by):
-        _touch(use_case)
+        gate_services.touch(use_case)
     return list(
         ChecklistItem.objects.filter(use_case=use_case).select_related("definition", "owner")
     )
@@ -329,7 +325,7 @@ def checklist_item_update(
     row.evidence = evidence
     row.updated_by = by
     row.save()
-    _touch(use_case)
+    gate_services.touch(use_case)
     audit_record(
         actor=by,
         action="checklist.item_updated",
@@ -434,7 +430,7 @@ def kpi_create(
         direction=direction,
         created_by=by,
     )
-    _touch(use_case)
+    gate_services.touch(use_case)
     audit_record(
         actor=by,
         action="kpi.created",
@@ -497,7 +493,7 @@ def kpi_measurement_record(
     measurement = KpiMeasurement.objects.create(
         kpi=kpi, value=clean, measured_at=date, note=note, recorded_by=by
     )
-    _touch(use_case)
+    gate_services.touch(use_case)
     audit_record(
         actor=by,
         action="kpi.measured",
@@ -624,7 +620,7 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
         )
         for row in rows
     )
-    _touch(use_case)
+    gate_services.touch(use_case)
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.kpi.name] = counts.get(row.kpi.name, 0) + 1
@@ -712,7 +708,7 @@ def kpi_rule_bind(
         review_criterion=review_criterion,
         defaults={"kpi": kpi, "operator": operator, "threshold": value, "created_by": by},
     )
-    _touch(use_case)
+    gate_services.touch(use_case, review)  # packs name the rule: earlier ones are stale
     audit_record(
         actor=by,
         action="kpi_rule.bound",
@@ -747,7 +743,7 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
     label = rule.label
     before = {"kpi_id": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
     rule.delete()
-    _touch(use_case)
+    gate_services.touch(use_case, review)  # packs name the rule: earlier ones are stale
     audit_record(
         actor=by,
         action="kpi_rule.unbound",
@@ -779,9 +775,7 @@ def criterion_scorecard_cite(
     if before == after:
         return
     review_criterion.scorecards.set([scorecard] if scorecard is not None else [])
-    _touch(use_case)
-    # The review's evidence changed: packs made before are stale.
-    GateReview.objects.filter(pk=review.pk).update(revision=F("revision") + 1)
+    gate_services.touch(use_case, review)  # the evidence changed: earlier packs are stale
     audit_record(
         actor=by,
         action="criterion.scorecard_cited",
