@@ -15,10 +15,10 @@ from django.contrib import admin
 from django.db.models import F
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from gates.models import (
     Artifact,
     ArtifactType,
-    AuditEvent,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -82,31 +82,6 @@ class GateTemplateAdmin(admin.ModelAdmin):
             form.instance.refresh_from_db(fields=["version"])
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class ReviewCriterionInline(ReadOnlyInline):
     model = ReviewCriterion
     fields = ["order", "name", "must_meet", "status", "assessed_by", "assessed_at"]
@@ -160,14 +135,6 @@ class ArtifactAdmin(ReadOnlyAdmin):
     list_select_related = ["use_case", "artifact_type", "uploaded_by"]
     # No file field: the file leaves only through the permission-checked view.
     exclude = ["file"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "occurred_at", "actor", "action", "use_case", "summary"]
-    list_filter = ["action"]
-    search_fields = ["summary", "action", "use_case__title"]
-    list_select_related = ["actor", "use_case"]
 
 
 @admin.register(StageTransition)

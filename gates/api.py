@@ -2,7 +2,7 @@
 (invisible is 404), call one service and serialize the result.
 
 Refusals from the services are DomainErrors, turned into 409/403/400 JSON
-with their reasons by ``config.api_errors``; nothing here catches them.
+with their reasons by ``core.api_errors``; nothing here catches them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.domain import PermissionRefused, TransitionRefused
+from core.errors import PermissionRefused, TransitionRefused
 from gates import rules, selectors, serializers, services
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 from gates.models import (
     ApprovalDecision,
     Artifact,

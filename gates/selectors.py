@@ -17,12 +17,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.models import AuditEvent
 from gates import rules, services
 from gates.models import (
     ApprovalDecision,
     Artifact,
     ArtifactType,
-    AuditEvent,
     ConditionStatus,
     GateCondition,
     GateCriterion,

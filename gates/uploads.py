@@ -15,7 +15,7 @@ from typing import IO
 
 from django.conf import settings
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 
 MAX_NAME_LENGTH = 150
 _CHUNK = 64 * 1024

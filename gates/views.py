@@ -2,7 +2,7 @@
 
 Every page answers a plain request with the whole page and an htmx request
 with the fragment it swaps. Refused transitions (TransitionRefused,
-PermissionRefused) go to ``config.middleware``, which shows them in the page's
+PermissionRefused) go to ``core.middleware``, which shows them in the page's
 message area; input refusals (InvalidInput) are shown next to the form field
 here, because only the view knows which form it came from.
 """
@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from config.domain import DomainError, InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from gates import forms, rules, selectors, services
 from gates.models import Artifact, GateReview, GateTemplate
 from readiness import rules as readiness_rules

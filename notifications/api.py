@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 from notifications import selectors, services
 from notifications.serializers import MarkedSerializer, NotificationSerializer
 

@@ -8,7 +8,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from config.events import subscribe
+        from core.events import subscribe
         from notifications.handlers import on_event
 
         # subscribe() ignores a listener it already has: ready() may run twice.

@@ -1,6 +1,6 @@
 """The domain-event listener, subscribed in ``NotificationsConfig.ready``.
 
-``config.events`` calls it after the emitting transaction commits. It writes
+``core.events`` calls it after the emitting transaction commits. It writes
 the inbox rows at once (durable, whatever the broker does) and asks a worker
 to send the e-mails; if the broker is down, the periodic
 ``notifications.deliver_pending_emails`` sends them later.

@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 from notifications import conf
 from notifications.models import (
     EmailMode,

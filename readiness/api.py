@@ -1,7 +1,7 @@
 """The readiness REST API: thin views over ``readiness.selectors`` and
 ``readiness.services``. Invisible use cases are 404; writes by people without
 a role are 403 (the services decide); refusals 409 and bad input 400 come from
-the domain errors through ``config.api_errors``."""
+the domain errors through ``core.api_errors``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 from gates.models import ReviewCriterion
 from gates.serializers import CitedScorecardSerializer
 from readiness import rules, selectors, services

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.domain import PermissionRefused, TransitionRefused
+from core.errors import PermissionRefused, TransitionRefused
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
 

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from config.domain import DomainError, InvalidInput, PermissionRefused
+from core.errors import DomainError, InvalidInput, PermissionRefused
 from readiness import rules, selectors, services
 from readiness.forms import (
     ChecklistItemForm,

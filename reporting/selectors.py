@@ -30,10 +30,10 @@ from django.db.models.functions import Extract
 from django.http import Http404
 from django.utils import timezone
 
+from core.models import AuditEvent
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     Artifact,
-    AuditEvent,
     Decision,
     GateCondition,
     GateReview,

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.domain import PermissionRefused
-from config.events import emit_on_commit
-from gates.audit import audit_record
+from core.audit import audit_record
+from core.errors import PermissionRefused
+from core.events import emit_on_commit
 from gates.models import GateReview
 from reporting import pdf, rules
 from reporting.models import GatePack, PackStatus

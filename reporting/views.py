@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.domain import TransitionRefused
+from core.errors import TransitionRefused
 from gates.selectors import visible_review
 from reporting import rules, selectors, services
 from reporting.models import GatePack

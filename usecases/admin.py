@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from config.domain import DomainError
+from core.errors import DomainError
 from usecases import access, services
 from usecases.forms import UseCaseForm
 from usecases.models import BusinessUnit, UseCase, UseCaseMember

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
-from gates.audit import audit_record
+from core.audit import audit_record
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from usecases import access
 from usecases.models import (
     BusinessUnit,

@@ -56,8 +56,9 @@ def _pack_review(ctx: BenchContext) -> Any:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
+    from core.models import AuditEvent
     from gates import services
-    from gates.models import Artifact, AuditEvent, GateReview, ReviewApprover, ReviewCriterion
+    from gates.models import Artifact, GateReview, ReviewApprover, ReviewCriterion
     from usecases.models import MemberRole, UseCase, UseCaseMember
 
     existing = GateReview.objects.filter(use_case__title=TITLE).first()

@@ -124,7 +124,7 @@ def advance(use_case, lead, sponsor, gates: int) -> None:
 
 
 def audit_actions(use_case=None) -> list[str]:
-    from gates.models import AuditEvent
+    from core.models import AuditEvent
 
     events = AuditEvent.objects.order_by("seq")
     if use_case is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import ApprovalDecision, AuditEvent, ReviewApprover
+from gates.models import ApprovalDecision, ReviewApprover
 from tests.gates.helpers import isolate, open_review, submitted_review
 
 pytestmark = pytest.mark.django_db

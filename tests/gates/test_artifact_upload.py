@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import Artifact, AuditEvent
+from gates.models import Artifact
 from tests.gates.helpers import (
     JPEG_BYTES,
     PDF_BYTES,

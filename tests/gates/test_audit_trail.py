@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.domain import DomainError
+from core.audit import GENESIS_HASH, audit_verify, compute_hash
+from core.errors import DomainError
+from core.models import AuditEvent
 from gates import services
-from gates.audit import GENESIS_HASH, audit_verify, compute_hash
-from gates.models import AuditEvent, GateCondition
+from gates.models import GateCondition
 from tests.gates.helpers import (
     approve_all,
     artifact_type,

@@ -15,17 +15,11 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from config.domain import DomainError, TransitionRefused
+from core.audit import audit_verify
+from core.errors import DomainError, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.audit import audit_verify
-from gates.models import (
-    Artifact,
-    AuditEvent,
-    GateReview,
-    ReviewApprover,
-    ReviewStatus,
-    StageTransition,
-)
+from gates.models import Artifact, GateReview, ReviewApprover, ReviewStatus, StageTransition
 from tests.factories import OrgRole, UseCaseFactory, UserFactory
 from tests.gates.helpers import (
     artifact_type,

@@ -8,9 +8,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import AuditEvent, ConditionStatus, GateCondition
+from gates.models import ConditionStatus, GateCondition
 from tests.gates.helpers import isolate, open_review, ready_for_decision
 from usecases.models import Stage, Status
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import AssessmentStatus, AuditEvent, GateReview
+from gates.models import AssessmentStatus, GateReview
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import (
     artifact_type,

@@ -11,10 +11,10 @@ from django.core.exceptions import FieldError
 from django.forms import modelform_factory
 from django.utils import timezone
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
 from gates.models import (
-    AuditEvent,
     Decision,
     GateCondition,
     GateCriterion,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from gates.audit import audit_verify
+from core.audit import audit_verify
 from gates.models import StageTransition
 from tests.gates.helpers import pass_gate
 from usecases.models import Stage

@@ -6,15 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import (
-    ApproverRoleKind,
-    AuditEvent,
-    GateReview,
-    GateTemplate,
-    ReviewStatus,
-)
+from gates.models import ApproverRoleKind, GateReview, GateTemplate, ReviewStatus
 from tests.factories import OrgRole, UseCaseFactory, UserFactory
 from tests.gates.helpers import advance, isolate, open_review
 from usecases.models import Stage, Status

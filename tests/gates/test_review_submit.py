@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import PermissionRefused, TransitionRefused
+from core.errors import PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import Artifact, AuditEvent, ReviewStatus
+from gates.models import Artifact, ReviewStatus
 from tests.gates.helpers import (
     artifact_type,
     assess_all,

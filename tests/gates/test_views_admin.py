@@ -7,8 +7,9 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 
+from core.models import AuditEvent
 from gates import services
-from gates.models import AuditEvent, GateTemplate
+from gates.models import GateTemplate
 from tests.factories import UserFactory
 from tests.gates.helpers import isolate, pass_gate
 

@@ -181,7 +181,7 @@ def test_a_recipient_without_an_address_is_skipped(gate1_review, clock, sponsor)
 
 @pytest.mark.parametrize("mode", ["sometimes", ""])
 def test_preferences_refuse_unknown_modes(sponsor, mode):
-    from config.domain import InvalidInput
+    from core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         services.preferences_update(user=sponsor, email_mode=mode, email_kinds_off=[])

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from django.core import mail
 
-from config.events import deliver
+from core.events import deliver
 from gates import services
 from notifications import rules
 from notifications.models import EmailStatus, Kind, Notification

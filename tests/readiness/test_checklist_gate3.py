@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import InvalidInput, TransitionRefused
+from core.errors import InvalidInput, TransitionRefused
+from core.models import AuditEvent
 from gates import services as gate_services
-from gates.models import AuditEvent, Decision
+from gates.models import Decision
 from readiness import services
 from readiness.models import ChecklistItem, ChecklistItemDefinition
 from tests.gates.helpers import ready_for_decision

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from config.domain import InvalidInput
+from core.errors import InvalidInput
 from readiness import services
 from readiness.models import KpiMeasurement
 

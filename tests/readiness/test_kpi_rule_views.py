@@ -8,8 +8,9 @@ import datetime
 import pytest
 import time_machine
 
+from core.models import AuditEvent
 from gates import services as gate_services
-from gates.models import AssessmentStatus, AuditEvent
+from gates.models import AssessmentStatus
 from readiness import services
 from readiness.models import KpiRule
 from tests.factories import UseCaseFactory

@@ -5,8 +5,9 @@ import datetime
 import pytest
 import time_machine
 
+from core.models import AuditEvent
 from gates import services as gate_services
-from gates.models import AssessmentStatus, AuditEvent
+from gates.models import AssessmentStatus
 from readiness import services
 from tests.readiness.helpers import pilot_adoption, to_pilot
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
-from gates.models import AuditEvent
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from readiness import services
 from readiness.models import PocScorecard, ScorecardBand, ScorecardItem
 from tests.readiness.helpers import to_poc

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.models import AuditEvent
 from gates import services as gate_services
-from gates.models import AssessmentStatus, AuditEvent
+from gates.models import AssessmentStatus
 from readiness import services
 from readiness.models import ScorecardItem
 from reporting.selectors import pack_data

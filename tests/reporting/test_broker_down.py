@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from gates.models import AuditEvent
+from core.models import AuditEvent
 from reporting import services
 from reporting.models import GatePack, PackStatus
 from reporting.tasks import BEAT_SCHEDULE, requeue_stale_packs

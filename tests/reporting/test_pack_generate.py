@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from gates.models import AuditEvent
+from core.models import AuditEvent
 from reporting import services
 from reporting.models import GatePack, PackStatus
 from tests.reporting.helpers import decided_review, pdf_pages, pdf_text, squash
@@ -211,7 +211,7 @@ def test_the_renderer_fetches_nothing_from_the_network():
 
 
 def test_a_pack_request_is_refused_to_those_who_only_read(review, buhead):
-    from config.domain import PermissionRefused
+    from core.errors import PermissionRefused
 
     with pytest.raises(PermissionRefused):
         services.pack_request(review=review, by=buhead)

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from gates.models import AuditEvent
+from core.models import AuditEvent
 from tests.factories import UserFactory
 from tests.usecases.conftest import kill
 from usecases.models import BusinessUnit, MemberRole, Stage, UseCase, UseCaseMember

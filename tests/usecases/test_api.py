@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from gates.models import AuditEvent, GateReview, GateTemplate, ReviewStatus
+from core.models import AuditEvent
+from gates.models import GateReview, GateTemplate, ReviewStatus
 from tests.factories import BusinessUnitFactory, UseCaseFactory
 from tests.usecases.conftest import kill
 from usecases.models import Stage, Status, UseCase

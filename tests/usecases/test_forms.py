@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from gates.models import AuditEvent
+from core.models import AuditEvent
 from tests.usecases.conftest import kill
 from usecases.models import MemberRole, Stage, Status, UseCase
 

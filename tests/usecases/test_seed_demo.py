@@ -7,7 +7,7 @@ import io
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from gates.audit import audit_verify
+from core.audit import audit_verify
 from gates.models import GateReview, StageTransition
 from usecases.models import BusinessUnit, Stage, Status, UseCase
 

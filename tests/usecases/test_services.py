@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.domain import InvalidInput, PermissionRefused, TransitionRefused
-from gates.models import AuditEvent
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.models import AuditEvent
 from tests.usecases.conftest import kill
 from usecases import services
 from usecases.models import MemberRole, Stage, UseCaseMember

@@ -1,8 +1,8 @@
 """Domain errors shared by every app.
 
 Services raise these; one place per interface turns them into responses:
-``config.api_errors`` for the API (409/403/400 with the reasons as JSON) and
-``config.middleware.DomainErrorMiddleware`` for HTML (an inline message).
+``core.api_errors`` for the API (409/403/400 with the reasons as JSON) and
+``core.middleware.DomainErrorMiddleware`` for HTML (an inline message).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from config.domain import DomainError
+from core.errors import DomainError
 
 
 class DomainErrorMiddleware:

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gates.models import AuditEvent
+from core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer.

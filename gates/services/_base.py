@@ -1,0 +1,62 @@
+"""What every gate-engine action shares: locks in one order, the killed-use-case
+refusal, the activity and revision bump, and the Go-check registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import TransitionRefused
+from gates.models import (
+    GateReview,
+)
+from usecases.models import Status, UseCase
+
+User = get_user_model()
+
+# Extra checks a Go must pass, registered by other apps (readiness adds the
+# production readiness checklist at Gate 3). Each returns refusal reasons.
+GoCheck = Callable[[GateReview], list[str]]
+GO_CHECKS: list[GoCheck] = []
+
+
+def register_go_check(check: GoCheck) -> GoCheck:
+    GO_CHECKS.append(check)
+    return check
+
+
+def _name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _lock_use_case(use_case_id: int) -> UseCase:
+    return UseCase.objects.select_for_update().get(pk=use_case_id)
+
+
+def _lock_review(review_id: int) -> tuple[UseCase, GateReview]:
+    use_case_id = GateReview.objects.values_list("use_case_id", flat=True).get(pk=review_id)
+    use_case = _lock_use_case(use_case_id)
+    review = GateReview.objects.select_for_update().get(pk=review_id)
+    review.use_case = use_case
+    return use_case, review
+
+
+def _ensure_not_killed(use_case: UseCase) -> None:
+    if use_case.status == Status.KILLED:
+        raise TransitionRefused(
+            "This use case was killed at a gate; it is read-only.",
+            ["Killed use cases are terminal."],
+        )
+
+
+def touch(use_case: UseCase, review: GateReview | None = None) -> None:
+    """Record activity on the use case (stalled detection) and, given the
+    review, a new revision of it (packs made before are stale)."""
+    now = timezone.now()
+    UseCase.objects.filter(pk=use_case.pk).update(last_activity_at=now)
+    if review is not None:
+        GateReview.objects.filter(pk=review.pk).update(revision=F("revision") + 1, updated_at=now)

@@ -1,0 +1,102 @@
+"""Uploading artifacts: versioned, never overwritten."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max
+
+from core.audit import audit_record
+from core.errors import InvalidInput, PermissionRefused
+from gates import rules
+from gates.models import (
+    OPEN_REVIEW_STATUSES,
+    Artifact,
+    ArtifactType,
+    ReviewArtifactRequirement,
+)
+from gates.services._base import _ensure_not_killed, _lock_use_case, touch
+from gates.uploads import check_upload
+from usecases.models import UseCase
+
+# --- Artifacts ---------------------------------------------------------------
+
+
+@transaction.atomic
+def artifact_upload(
+    *,
+    use_case: UseCase,
+    by: Any,
+    artifact_type: ArtifactType,
+    file: IO[bytes],
+    file_name: str | None = None,
+    note: str = "",
+) -> Artifact:
+    """Store a new version of an artifact type for a use case. Nothing is
+    stored when any check fails."""
+    name = file_name if file_name is not None else getattr(file, "name", None)
+    # A retired type is still taken while an open review snapshotted it as
+    # required; otherwise that review could never be submitted.
+    if (
+        not artifact_type.is_active
+        and not ReviewArtifactRequirement.objects.filter(
+            review__use_case_id=use_case.pk,
+            review__status__in=OPEN_REVIEW_STATUSES,
+            artifact_type=artifact_type,
+        ).exists()
+    ):
+        raise InvalidInput(
+            f"“{artifact_type.name}” is no longer an artifact type of the framework.",
+            field="artifact_type",
+        )
+    if len(note) > 1000:
+        raise InvalidInput("The note is longer than 1,000 characters.", field="note")
+    checked = check_upload(file, name)
+    use_case = _lock_use_case(use_case.pk)
+    _ensure_not_killed(use_case)
+    if not rules.can_upload(by, use_case):
+        raise PermissionRefused(
+            "Only the use case's sponsor, technical lead, contributors and program leads "
+            "may upload artifacts."
+        )
+    latest = Artifact.objects.filter(use_case=use_case, artifact_type=artifact_type).aggregate(
+        latest=Max("version")
+    )["latest"]
+    artifact = Artifact(
+        use_case=use_case,
+        artifact_type=artifact_type,
+        version=(latest or 0) + 1,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        note=note,
+        uploaded_by=by,
+    )
+    artifact.file.save(checked.name, File(file), save=False)
+    stored_name = artifact.file.name
+    storage = artifact.file.storage
+    # The file reaches storage before the row; if writing the row fails, remove
+    # it so a refused upload leaves nothing behind.
+    try:
+        artifact.save(force_insert=True)
+        touch(use_case)
+        audit_record(
+            actor=by,
+            action="artifact.uploaded",
+            summary=f"Uploaded {artifact_type.name} v{artifact.version}: {checked.name}",
+            use_case=use_case,
+            obj=artifact,
+            payload={
+                "artifact_type": artifact_type.code,
+                "version": artifact.version,
+                "sha256": checked.sha256,
+                "size": checked.size,
+            },
+        )
+    except Exception:
+        storage.delete(stored_name)
+        raise
+    return artifact
