@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "readiness",
     "reporting",
     "notifications",
+    "front",
 ]
 
 MIDDLEWARE = [
