@@ -28,19 +28,6 @@ class PriorityDimension(models.TextChoices):
     ORGANISATIONAL_READINESS = "organisational_readiness", "Organisational readiness"
 
 
-PRIORITY_QUESTIONS = {
-    PriorityDimension.BUSINESS_IMPACT: "Will solving this problem meaningfully affect revenue, "
-    "cost, customer experience, or risk? Can you estimate the financial value of a successful "
-    "solution?",
-    PriorityDimension.DATA_READINESS: "Does the necessary data exist? Is it accessible? Is it "
-    "of sufficient quality and volume?",
-    PriorityDimension.TECHNICAL_FEASIBILITY: "Is this problem well-suited to machine learning?",
-    PriorityDimension.ORGANISATIONAL_READINESS: "Are the stakeholders who would use the "
-    "model's output willing to change their workflows? Do they understand and trust the "
-    "approach?",
-}
-
-
 def _score_check(field: str, name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=models.Q(**{f"{field}__gte": 1, f"{field}__lte": 5}), name=name

@@ -219,8 +219,3 @@ def member_remove(*, member: UseCaseMember, by: Any) -> None:
         payload={"user": member.user.get_username(), "role": member.role},
     )
     member.delete()
-
-
-def usecase_touch(*, use_case: UseCase) -> None:
-    """Record activity (for stalled detection) without loading the row."""
-    UseCase.objects.filter(pk=use_case.pk).update(last_activity_at=timezone.now())
