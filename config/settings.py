@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -236,7 +237,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 CACHES = {
     "default": (
@@ -296,7 +296,9 @@ LOGGING = {
 PORTFOLIO_PAGE_SIZE = env_int("PORTFOLIO_PAGE_SIZE", 25)
 
 # Readiness: prioritization weights (they need not sum to 1; the score is the
-# weighted mean on the 1-5 scale), stalled detection, and the Gate 3 checklist.
+# weighted mean on the 1-5 scale; a dimension left out weighs nothing, and
+# weights that are negative or sum to 0 count as equal weights), stalled
+# detection, and the Gate 3 checklist.
 PRIORITIZATION_WEIGHTS = {
     "business_impact": 0.25,
     "data_readiness": 0.25,
@@ -306,7 +308,7 @@ PRIORITIZATION_WEIGHTS = {
 STALLED_AFTER_DAYS = env_int("STALLED_AFTER_DAYS", 21)
 READINESS_GATE3_CHECKLIST_REQUIRED = env_bool("READINESS_GATE3_CHECKLIST_REQUIRED", True)
 
-# Notifications (defaults and meaning: notifications/README.md)
+# Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 NOTIFICATIONS_REMINDER_AFTER_DAYS = env_int("NOTIFICATIONS_REMINDER_AFTER_DAYS", 2)
 NOTIFICATIONS_REMINDER_EVERY_DAYS = env_int("NOTIFICATIONS_REMINDER_EVERY_DAYS", 2)
@@ -325,16 +327,35 @@ NOTIFICATIONS_EMAIL_SENDING_TIMEOUT_MINUTES = env_int(
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 1000)
 NOTIFICATIONS_INBOX_PAGE_SIZE = env_int("NOTIFICATIONS_INBOX_PAGE_SIZE", 25)
 
-# The periodic tasks; run exactly one beat (the tasks are idempotent anyway).
-from notifications.schedule import beat_schedule  # noqa: E402 - no Django imports in it
+# Reporting: the periodic requeue hands a pack over again when it stayed
+# queued this long (the broker was down), frees one left running this long by
+# a dead worker, and marks failed a pack past this many attempts.
+REPORTING_REQUEUE_AFTER_MINUTES = env_int("REPORTING_REQUEUE_AFTER_MINUTES", 10)
+REPORTING_RUNNING_TIMEOUT_MINUTES = env_int("REPORTING_RUNNING_TIMEOUT_MINUTES", 30)
+REPORTING_PACK_MAX_ATTEMPTS = env_int("REPORTING_PACK_MAX_ATTEMPTS", 5)
 
-CELERY_BEAT_SCHEDULE["reporting-requeue-stale-packs"] = {
-    "task": "reporting.requeue_stale_packs",
-    "schedule": 300.0,
+# The periodic tasks. Run exactly one beat. Every task here is idempotent
+# anyway (unique delivery keys, claimed e-mail rows, the pack claim), so a
+# duplicated beat costs a little work and sends or generates nothing twice.
+NOTIFICATIONS_SWEEP_MINUTES = env_int("NOTIFICATIONS_SWEEP_MINUTES", 15)
+NOTIFICATIONS_DELIVER_SECONDS = env_int("NOTIFICATIONS_DELIVER_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "reporting-requeue-stale-packs": {
+        "task": "reporting.requeue_stale_packs",
+        "schedule": 300.0,
+    },
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": crontab(minute=f"*/{NOTIFICATIONS_SWEEP_MINUTES}"),
+    },
+    "notifications-deliver-pending-emails": {
+        "task": "notifications.deliver_pending_emails",
+        "schedule": float(NOTIFICATIONS_DELIVER_SECONDS),
+    },
+    # Hourly: each person's digest goes out once a day, at the first run
+    # after NOTIFICATIONS_DIGEST_HOUR; later runs retry failed digests.
+    "notifications-daily-digests": {
+        "task": "notifications.send_daily_digests",
+        "schedule": crontab(minute=0),
+    },
 }
-CELERY_BEAT_SCHEDULE.update(
-    beat_schedule(
-        sweep_minutes=env_int("NOTIFICATIONS_SWEEP_MINUTES", 15),
-        deliver_seconds=env_int("NOTIFICATIONS_DELIVER_SECONDS", 60),
-    )
-)

@@ -4,7 +4,8 @@ Each takes nothing (or ids), acknowledges late, and retries database errors
 with a backoff whose maximum (10 minutes) stays well below the broker's
 visibility timeout (1 hour), so a waiting retry is never redelivered. The
 unique delivery keys and the claimed e-mail rows make a rerun, a duplicated
-beat or a redelivered task harmless.
+beat or a redelivered task harmless. The beat schedule is
+``CELERY_BEAT_SCHEDULE`` in config/settings.py.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
-from notifications import services
-from notifications.schedule import BEAT_SCHEDULE
+from notifications import rules, services
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BEAT_SCHEDULE", "deliver_pending_emails", "send_daily_digests", "sweep"]
+__all__ = ["deliver_pending_emails", "enqueue_delivery", "send_daily_digests", "sweep"]
 
 RETRY = {
     "acks_late": True,
@@ -33,10 +33,7 @@ RETRY = {
 
 @shared_task(name="notifications.sweep", **RETRY)
 def sweep() -> dict[str, int]:
-    from notifications.handlers import enqueue_delivery
-    from notifications.rules import sweep as run_sweep
-
-    counts = run_sweep()
+    counts = rules.sweep()
     logger.info("notifications: sweep offered %s", counts)
     if any(counts.values()):
         enqueue_delivery()
@@ -53,3 +50,21 @@ def deliver_pending_emails() -> dict[str, int]:
 def send_daily_digests() -> dict[str, int]:
     report = services.digests_send()
     return {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+
+
+def enqueue_delivery() -> None:
+    """Ask a worker to send the pending e-mails once the current transaction
+    commits. A broker outage never breaks the action: the periodic
+    ``deliver_pending_emails`` sends them later."""
+
+    def send() -> None:
+        try:
+            deliver_pending_emails.delay()
+        except Exception:
+            logger.warning(
+                "notifications: could not enqueue e-mail delivery; the periodic task will "
+                "send them",
+                exc_info=True,
+            )
+
+    transaction.on_commit(send)

@@ -16,7 +16,7 @@ def production_readiness_blockers(review: GateReview) -> list[str]:
     off (for example in a test's ``settings``) without a restart."""
     if review.gate_number != CHECKLIST_GATE:
         return []
-    if not getattr(settings, "READINESS_GATE3_CHECKLIST_REQUIRED", True):
+    if not settings.READINESS_GATE3_CHECKLIST_REQUIRED:
         return []
     open_items = checklist_open_items(review.use_case_id)
     if open_items is None:

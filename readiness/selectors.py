@@ -59,12 +59,11 @@ from readiness.services import (
 from readiness.svg import kpi_sparkline_svg
 from usecases.models import Status, UseCase
 
-DEFAULT_STALLED_AFTER_DAYS = 21
 SPARKLINE_POINTS = 24
 
 
 def stalled_after_days() -> int:
-    return int(getattr(settings, "STALLED_AFTER_DAYS", DEFAULT_STALLED_AFTER_DAYS))
+    return int(settings.STALLED_AFTER_DAYS)
 
 
 # --- Portfolio annotations -------------------------------------------------

@@ -10,3 +10,7 @@ class ReportingConfig(AppConfig):
         # WeasyPrint logs every parsing and layout step of every page at INFO:
         # noise in a worker's log. Its warnings and errors still come through.
         logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+        # Register the tasks in every process, not only in a worker (where
+        # Celery's autodiscovery imports them): services.pack_enqueue looks the
+        # generation task up by name.
+        from reporting import tasks  # noqa: F401

@@ -4,6 +4,9 @@ A pack row is the durable record of a request: it is written (``queued``)
 in the requester's transaction and handed to Celery only after commit. If the
 broker is down, the row stays queued and ``pack_requeue_stale`` (a periodic
 task) hands it over again later; nothing is lost and the request never fails.
+
+The tasks module wraps these services, so this module does not import it: the
+generation task is looked up by name in the Celery app's registry.
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError, OperationalError
 
 from core.audit import audit_record
 from core.errors import PermissionRefused
 from core.events import emit_on_commit
 from gates.models import GateReview
+from readiness.svg import kpi_sparkline_svg
 from reporting import pdf, rules
 from reporting.models import GatePack, PackStatus
+from reporting.selectors import pack_data
 from usecases.models import UseCase
 
 logger = logging.getLogger(__name__)
@@ -32,18 +39,19 @@ logger = logging.getLogger(__name__)
 QUEUED_MESSAGE = "queued; the pack is being generated"
 BROKER_DOWN_MESSAGE = "queued; it will be generated when the task queue is back"
 FAILURE_REASON_MAX = 2000
+GENERATE_TASK = "reporting.generate_gate_pack"
 
 
 def requeue_after() -> datetime.timedelta:
-    return datetime.timedelta(minutes=getattr(settings, "REPORTING_REQUEUE_AFTER_MINUTES", 10))
+    return datetime.timedelta(minutes=settings.REPORTING_REQUEUE_AFTER_MINUTES)
 
 
 def running_timeout() -> datetime.timedelta:
-    return datetime.timedelta(minutes=getattr(settings, "REPORTING_RUNNING_TIMEOUT_MINUTES", 30))
+    return datetime.timedelta(minutes=settings.REPORTING_RUNNING_TIMEOUT_MINUTES)
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "REPORTING_PACK_MAX_ATTEMPTS", 5))
+    return int(settings.REPORTING_PACK_MAX_ATTEMPTS)
 
 
 @dataclass
@@ -65,14 +73,14 @@ class PackRequest:
 
 def pack_enqueue(pack_id: int) -> bool:
     """Hand the pack's task to the broker. Never raises: with the broker down
-    the pack stays queued and the periodic requeue tries again."""
-    from kombu.exceptions import KombuError, OperationalError
+    the pack stays queued and the periodic requeue tries again.
 
-    from reporting.tasks import generate_gate_pack
-
+    The task comes from the app's registry (``reporting.tasks`` registers it
+    when ``ReportingConfig.ready`` imports it); ``apply_async`` on it still
+    runs it in-process when CELERY_TASK_ALWAYS_EAGER is on."""
     GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(enqueued_at=timezone.now())
     try:
-        generate_gate_pack.apply_async(args=[pack_id], retry=True)
+        current_app.tasks[GENERATE_TASK].apply_async(args=[pack_id], retry=True)
     except (OperationalError, KombuError, ConnectionError, OSError, TimeoutError) as exc:
         logger.warning("pack %s: could not reach the task queue (%s); left queued", pack_id, exc)
         _unmark_enqueued(pack_id)
@@ -159,16 +167,12 @@ def pack_render(pack: GatePack) -> tuple[pdf.RenderedPdf, str, str]:
 
 
 def selectors_pack_data(review: GateReview) -> dict[str, Any]:
-    from reporting.selectors import pack_data
-
     return pack_data(review)
 
 
 def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[str, Any]:
     """The template context: the hashed data plus what is not part of the
     content (the generation time, the charts drawn from the KPI points)."""
-    from readiness.svg import kpi_sparkline_svg
-
     charts = [
         kpi_sparkline_svg(
             [(datetime.date.fromisoformat(d), float(v)) for d, v in kpi["points"]],

@@ -4,6 +4,10 @@
 task again) and is idempotent (the claim in ``services.pack_claim``). Retry
 countdowns stay far below the Redis visibility timeout (3,600 s), or Redis
 would redeliver a task that is only waiting for its retry.
+
+``requeue_stale_packs`` runs every 5 minutes from ``CELERY_BEAT_SCHEDULE`` in
+config/settings.py; it is safe if two beats run (the claim makes re-delivery
+a no-op).
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.schedules import crontab
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from reporting import services
@@ -62,13 +65,3 @@ def generate_gate_pack(self, pack_id: int) -> None:
 @shared_task(name="reporting.requeue_stale_packs", ignore_result=True)
 def requeue_stale_packs() -> int:
     return len(services.pack_requeue_stale())
-
-
-# Merged into settings.CELERY_BEAT_SCHEDULE by the integrator. Run exactly one
-# beat; the task is safe anyway if two run (the claim makes re-delivery a no-op).
-BEAT_SCHEDULE = {
-    "reporting-requeue-stale-packs": {
-        "task": "reporting.requeue_stale_packs",
-        "schedule": crontab(minute="*/5"),
-    },
-}

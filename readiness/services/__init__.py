@@ -7,7 +7,6 @@ time and writes its audit event in the same transaction.
 """
 
 from readiness.services._base import (
-    DEFAULT_PRIORITIZATION_WEIGHTS,
     LOW_SCORE_AT_MOST,
     MAX_IMPORT_BYTES,
     MAX_REPORTED_ERRORS,
@@ -44,7 +43,6 @@ from readiness.services.scoring import (
 )
 
 __all__ = [
-    "DEFAULT_PRIORITIZATION_WEIGHTS",
     "LOW_SCORE_AT_MOST",
     "MAX_IMPORT_BYTES",
     "MAX_REPORTED_ERRORS",

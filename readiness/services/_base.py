@@ -7,12 +7,8 @@ from typing import Any
 
 from core.errors import InvalidInput
 from readiness import rules
-from readiness.models import (
-    PriorityDimension,
-)
 from usecases.models import UseCase
 
-DEFAULT_PRIORITIZATION_WEIGHTS = {d.value: 0.25 for d in PriorityDimension}
 # Items scored at or below this need work first when the PoC lands in the
 # conditional band; when none do, the lowest-scored items are named instead.
 LOW_SCORE_AT_MOST = 2

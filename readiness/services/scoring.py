@@ -21,12 +21,7 @@ from readiness.models import (
     ScorecardBand,
     ScorecardItem,
 )
-from readiness.services._base import (
-    DEFAULT_PRIORITIZATION_WEIGHTS,
-    LOW_SCORE_AT_MOST,
-    _lock,
-    _score,
-)
+from readiness.services._base import LOW_SCORE_AT_MOST, _lock, _score
 from usecases.models import Stage, UseCase
 
 # --- Prioritization --------------------------------------------------------
@@ -34,11 +29,12 @@ from usecases.models import Stage, UseCase
 
 def prioritization_weights() -> dict[str, float]:
     """The weights of the four dimensions, from PRIORITIZATION_WEIGHTS;
-    a dimension the setting leaves out weighs nothing."""
-    configured = getattr(settings, "PRIORITIZATION_WEIGHTS", DEFAULT_PRIORITIZATION_WEIGHTS)
+    a dimension the setting leaves out weighs nothing. Weights that are
+    negative or sum to nothing count as equal weights."""
+    configured = settings.PRIORITIZATION_WEIGHTS
     weights = {d.value: float(configured.get(d.value, 0)) for d in PriorityDimension}
     if sum(weights.values()) <= 0 or any(w < 0 for w in weights.values()):
-        return dict(DEFAULT_PRIORITIZATION_WEIGHTS)
+        return {d.value: 1 / len(PriorityDimension) for d in PriorityDimension}
     return weights
 
 

@@ -3,34 +3,55 @@ run the services (eagerly here, as with no REDIS_URL)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from django.conf import settings as django_settings
 from django.core import mail
 
-import reporting.tasks  # noqa: E402,F401 - registers the task the settings schedule
 from config.celery import app
 from notifications import tasks
 from notifications.models import Kind, Notification
-from notifications.schedule import BEAT_SCHEDULE, beat_schedule
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_scheduled_task_is_registered():
-    # Importing notifications.tasks (above) registered its shared tasks.
+    # The apps' ready() registered every task, as in any process.
     registered = set(app.tasks)
-    names = {entry["task"] for entry in BEAT_SCHEDULE.values()}
-    assert names == {
+    names = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert names <= registered
+    assert {
+        "reporting.requeue_stale_packs",
         "notifications.sweep",
         "notifications.deliver_pending_emails",
         "notifications.send_daily_digests",
-    }
-    assert names <= registered
-    # Whatever the project merged into its settings must name real tasks too.
-    assert {e["task"] for e in django_settings.CELERY_BEAT_SCHEDULE.values()} <= registered
+    } <= names
 
 
-def test_the_schedule_follows_its_arguments():
-    schedule = beat_schedule(sweep_minutes=5, deliver_seconds=30)
-    assert schedule["notifications-deliver-pending-emails"]["schedule"] == 30.0
-    assert schedule["notifications-sweep"]["schedule"].minute == set(range(0, 60, 5))
+def test_the_schedule_follows_the_environment():
+    # Settings are read once, at import: read them in a fresh interpreter.
+    script = (
+        "import json; from config import settings as s; b = s.CELERY_BEAT_SCHEDULE; "
+        "print(json.dumps([b['notifications-deliver-pending-emails']['schedule'], "
+        "sorted(b['notifications-sweep']['schedule'].minute)]))"
+    )
+    env = {**os.environ, "NOTIFICATIONS_SWEEP_MINUTES": "5", "NOTIFICATIONS_DELIVER_SECONDS": "30"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    deliver, sweep_minutes = json.loads(result.stdout)
+    assert deliver == 30.0
+    assert sweep_minutes == list(range(0, 60, 5))
 
 
 def test_tasks_acknowledge_late_and_back_off_below_the_visibility_timeout():

@@ -7,12 +7,13 @@ import datetime
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from core.models import AuditEvent
 from reporting import services
 from reporting.models import GatePack, PackStatus
-from reporting.tasks import BEAT_SCHEDULE, requeue_stale_packs
+from reporting.tasks import requeue_stale_packs
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,8 @@ def test_the_requeue_task_hands_it_over_once_the_queue_is_back(
         assert requeue_stale_packs.apply().get() == 1
     pack.refresh_from_db()
     assert pack.status == PackStatus.READY
-    assert "reporting.requeue_stale_packs" in {e["task"] for e in BEAT_SCHEDULE.values()}
+    schedule = django_settings.CELERY_BEAT_SCHEDULE.values()
+    assert "reporting.requeue_stale_packs" in {e["task"] for e in schedule}
 
 
 def test_requeue_leaves_recent_packs_alone_and_frees_dead_runs(review, lead, broker):
