@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("front.urls")),
     path("", include("usecases.urls")),
     path("", include("gates.urls")),
     path("", include("readiness.urls")),

@@ -20,11 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import PermissionRefused, TransitionRefused
 from gates import rules, selectors, serializers, services
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
-from usecases.models import Status
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: a message per field."),
@@ -42,7 +40,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 def _review_response(request: Request, review_id: int, code: int = 200) -> Response:
-    page = selectors.review_page(review_id, request.user)
+    page = selectors.review_read(review_id, request.user)
     return Response(serializers.ReviewSerializer(page).data, status=code)
 
 
@@ -81,16 +79,9 @@ class UseCaseArtifactsView(GenericAPIView):
         use_case = selectors.visible_use_case(request.user, pk)
         # Refuse before reading the file: a person who may not upload learns
         # that first, whatever they sent.
-        if use_case.status == Status.KILLED:
-            raise TransitionRefused(
-                "This use case was killed at a gate; it is read-only.",
-                ["Killed use cases are terminal."],
-            )
-        if not rules.can_upload(request.user, use_case):
-            raise PermissionRefused(
-                "Only the use case's sponsor, technical lead, contributors and program leads "
-                "may upload artifacts."
-            )
+        refusal = rules.upload_refusal(request.user, use_case)
+        if refusal is not None:
+            raise refusal
         data = serializers.ArtifactUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from core.errors import InvalidInput
 from gates.models import (
     ApprovalDecision,
     Artifact,
@@ -231,9 +230,3 @@ class ConditionCloseForm(forms.Form):
         label="How it was met",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-def add_service_error(form: forms.Form, error: InvalidInput) -> None:
-    """Show a service's input refusal next to the field it names."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)

@@ -1,16 +1,42 @@
-"""Who may do what in the gate engine. Services enforce these; pages use them
-to show only the actions a person can take."""
+"""Who may do what in the gate engine, and each refusal written once.
+
+Services raise the ``*_refusal`` answers; views, the API and templates ask
+the same functions to show only the actions a person can take, and to give
+the same words when they refuse before reading a form.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gates.models import GateReview, ReviewStatus
+from django.db.models import Exists, OuterRef, Q
+
+from core.errors import DomainError, PermissionRefused, TransitionRefused
+from core.web import display_name
+from gates.models import GateReview, ReviewApprover, ReviewStatus
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
+from usecases.rules import read_only_refusal
 
 UPLOADER_ROLES = frozenset({MemberRole.SPONSOR, MemberRole.CONTRIBUTOR, MemberRole.TECHNICAL_LEAD})
 SUBMITTER_ROLES = frozenset({MemberRole.SPONSOR, MemberRole.TECHNICAL_LEAD})
+
+UPLOAD_REFUSAL = (
+    "Only the use case's sponsor, technical lead, contributors and program leads "
+    "may upload artifacts."
+)
+ASSESS_REFUSAL = "Only the use case's team and program leads assess the gate criteria."
+NOT_AN_APPROVER = (
+    "You are not a named approver of this review; only named approvers record a "
+    "decision, each their own."
+)
+
+
+def named_approver_grant(user: Any) -> Q:
+    """Registered with ``usecases.access``: a review's named approvers see its
+    use case."""
+    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk"), user=user)
+    return Q(Exists(approves))
 
 
 def is_team_member(user: Any, use_case: UseCase) -> bool:
@@ -18,11 +44,16 @@ def is_team_member(user: Any, use_case: UseCase) -> bool:
 
 
 def can_upload(user: Any, use_case: UseCase) -> bool:
-    if use_case.status == Status.KILLED:
-        return False
-    return access.is_program_lead(user) or bool(
-        access.member_roles(user, use_case) & UPLOADER_ROLES
-    )
+    return upload_refusal(user, use_case) is None
+
+
+def upload_refusal(user: Any, use_case: UseCase) -> DomainError | None:
+    refusal = read_only_refusal(use_case)
+    if refusal is not None:
+        return refusal
+    if access.is_program_lead(user) or access.member_roles(user, use_case) & UPLOADER_ROLES:
+        return None
+    return PermissionRefused(UPLOAD_REFUSAL)
 
 
 def can_open_review(user: Any, use_case: UseCase) -> bool:
@@ -35,6 +66,21 @@ def can_assess(user: Any, review: GateReview) -> bool:
     )
 
 
+def assess_refusal(user: Any, review: GateReview) -> DomainError | None:
+    """Killed, then not open, then not the team."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if review.status != ReviewStatus.OPEN:
+        return TransitionRefused(
+            "Criteria can be assessed only while the review is open.",
+            [f"The review is {review.get_status_display().lower()}."],
+        )
+    if not can_assess(user, review):
+        return PermissionRefused(ASSESS_REFUSAL)
+    return None
+
+
 def can_submit(user: Any, review: GateReview) -> bool:
     return review.status == ReviewStatus.OPEN and (
         access.is_program_lead(user)
@@ -44,6 +90,40 @@ def can_submit(user: Any, review: GateReview) -> bool:
 
 def can_decide(user: Any, review: GateReview) -> bool:
     return review.is_open and review.chair_id == user.pk
+
+
+def approval_refusal(review: GateReview, approver_row: ReviewApprover | None) -> DomainError | None:
+    """Killed, then not a named approver, then not submitted."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if approver_row is None:
+        return PermissionRefused(NOT_AN_APPROVER)
+    if review.status != ReviewStatus.SUBMITTED:
+        reason = (
+            "The review has not been submitted yet."
+            if review.status == ReviewStatus.OPEN
+            else "The gate has already been decided."
+        )
+        return TransitionRefused("Approvals are recorded on a submitted review.", [reason])
+    return None
+
+
+def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
+    """Killed, then not the chair, then already decided."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if review.chair_id != user.pk:
+        return PermissionRefused(
+            f"Only the chair of this gate ({display_name(review.chair)}) records its decision."
+        )
+    if review.status == ReviewStatus.DECIDED:
+        return TransitionRefused(
+            "The gate has already been decided.",
+            [f"Decision: {review.get_decision_display()} on {review.decided_at:%d %b %Y}."],
+        )
+    return None
 
 
 def can_resume(user: Any, use_case: UseCase) -> bool:

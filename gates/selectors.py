@@ -8,8 +8,11 @@ computed once here rather than per row in a template.
 
 from __future__ import annotations
 
+import datetime
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,11 +21,14 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from core.models import AuditEvent
+from core.web import get_or_404, valid_id
 from gates import rules, services
 from gates.models import (
+    OPEN_REVIEW_STATUSES,
     ApprovalDecision,
     Artifact,
     ArtifactType,
+    AssessmentStatus,
     ConditionStatus,
     GateCondition,
     GateCriterion,
@@ -34,9 +40,9 @@ from gates.models import (
     ReviewStatus,
     StageTransition,
 )
-from readiness.models import PocScorecard
 from usecases import access
-from usecases.models import Status, UseCase, UseCaseMember
+from usecases.models import Stage, Status, UseCase, UseCaseMember
+from usecases.selectors import usecase_team
 
 User = get_user_model()
 
@@ -60,12 +66,7 @@ def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
 
 
 def visible_use_case(user: Any, use_case_id: int) -> UseCase:
-    """The use case if the user may see it; 404 otherwise, so an invisible use
-    case cannot be told apart from one that does not exist."""
-    try:
-        return access.use_cases_visible_to(user).select_related("business_unit").get(pk=use_case_id)
-    except UseCase.DoesNotExist:
-        raise Http404("No such use case.") from None
+    return access.visible_use_case(user, use_case_id)
 
 
 def _visible(user: Any, use_case_field: str) -> Exists:
@@ -76,36 +77,70 @@ def _visible(user: Any, use_case_field: str) -> Exists:
 
 
 def visible_review(user: Any, review_id: int) -> GateReview:
-    try:
-        return (
-            GateReview.objects.filter(_visible(user, "use_case_id"))
-            .select_related("use_case", "use_case__business_unit")
-            .get(pk=review_id)
-        )
-    except GateReview.DoesNotExist:
-        raise Http404("No such review.") from None
+    return get_or_404(
+        GateReview.objects.filter(_visible(user, "use_case_id")).select_related(
+            "use_case", "use_case__business_unit"
+        ),
+        review_id,
+        "No such review.",
+    )
 
 
 def visible_artifact(user: Any, artifact_id: int) -> Artifact:
-    try:
-        return (
-            Artifact.objects.filter(_visible(user, "use_case_id"))
-            .select_related("artifact_type")
-            .get(pk=artifact_id)
-        )
-    except Artifact.DoesNotExist:
-        raise Http404("No such artifact.") from None
+    return get_or_404(
+        Artifact.objects.filter(_visible(user, "use_case_id")).select_related("artifact_type"),
+        artifact_id,
+        "No such artifact.",
+    )
 
 
 def visible_condition(user: Any, condition_id: int) -> GateCondition:
-    try:
-        return (
-            GateCondition.objects.filter(_visible(user, "review__use_case_id"))
-            .select_related("review", "review__use_case")
-            .get(pk=condition_id)
-        )
-    except GateCondition.DoesNotExist:
-        raise Http404("No such condition.") from None
+    return get_or_404(
+        GateCondition.objects.filter(_visible(user, "review__use_case_id")).select_related(
+            "review", "review__use_case"
+        ),
+        condition_id,
+        "No such condition.",
+    )
+
+
+# --- The stage track ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackStep:
+    stage: Stage
+    state: str  # "done", "current" or "future"
+    entered_at: datetime.datetime | None
+    # The gate decision that moved the use case out of this stage.
+    exit: StageTransition | None
+
+
+def stage_track(use_case: UseCase) -> list[TrackStep]:
+    """The five stages with the date each was entered and, for the stages
+    behind the use case, the gate decision that closed them."""
+    transitions = list(
+        StageTransition.objects.filter(use_case=use_case)
+        .select_related("review", "decided_by")
+        .order_by("occurred_at", "id")
+    )
+    # A recycled use case re-enters a stage: the latest passage counts.
+    entered: dict[str, datetime.datetime] = {Stage.DISCOVERY: use_case.created_at}
+    exits: dict[str, StageTransition] = {}
+    for transition in transitions:
+        entered[transition.to_stage] = transition.occurred_at
+        exits[transition.from_stage] = transition
+    entered[use_case.stage] = use_case.stage_entered_at
+    current = Stage.ordered().index(use_case.stage_enum)
+    steps = []
+    for index, stage in enumerate(Stage.ordered()):
+        if index < current:
+            steps.append(TrackStep(stage, "done", entered.get(stage), exits.get(stage)))
+        elif index == current:
+            steps.append(TrackStep(stage, "current", entered[stage], None))
+        else:
+            steps.append(TrackStep(stage, "future", None, None))
+    return steps
 
 
 # --- Gate templates ------------------------------------------------------------
@@ -220,7 +255,20 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
     }
 
 
-# --- The review page -------------------------------------------------------------
+# --- The review: one read model ----------------------------------------------------
+
+# What the apps above know about a review's criteria (readiness: the KPI rule
+# a criterion is assessed from, the PoC scorecards it cites), attached to the
+# criteria rows in a fixed number of queries. Registered at start-up in their
+# AppConfig.ready; this app imports none of them.
+CriterionExtension = Callable[[list[ReviewCriterion]], None]
+CRITERION_EXTENSIONS: list[CriterionExtension] = []
+
+
+def register_criterion_extension(extension: CriterionExtension) -> CriterionExtension:
+    if extension not in CRITERION_EXTENSIONS:
+        CRITERION_EXTENSIONS.append(extension)
+    return extension
 
 
 @dataclass
@@ -236,7 +284,13 @@ class RequiredArtifact:
 
 
 @dataclass
-class ReviewPage:
+class ReviewRead:
+    """A review as the review page, the review endpoint and the gate pack all
+    show it: one read, so the three cannot tell different stories.
+
+    The viewer's part (``my_approval`` and the ``can_*`` flags) is empty when
+    read for no one (the pack, rendered by a worker)."""
+
     review: GateReview
     use_case: UseCase
     criteria: list[ReviewCriterion]
@@ -246,25 +300,51 @@ class ReviewPage:
     use_case_artifacts: list[Artifact]
     submission_blockers: list[str]
     go_blockers: list[str]
-    my_approval: ReviewApprover | None
-    can_assess: bool
-    can_submit: bool
-    can_decide: bool
-    can_approve: bool
-    is_lead: bool
-    read_only: bool
-    user_id: int | None
+    my_approval: ReviewApprover | None = None
+    can_assess: bool = False
+    can_submit: bool = False
+    can_decide: bool = False
+    can_approve: bool = False
+    is_lead: bool = False
+    read_only: bool = False
+    user_id: int | None = None
 
     @property
     def pending_approvers(self) -> list[ReviewApprover]:
         return [a for a in self.approvers if a.decision == ApprovalDecision.PENDING]
 
+    @property
+    def criteria_met(self) -> int:
+        return sum(1 for c in self.criteria if c.status == AssessmentStatus.MET)
+
+    @property
+    def must_meet_open(self) -> list[str]:
+        return [c.name for c in self.criteria if c.must_meet and c.status != AssessmentStatus.MET]
+
+    @property
+    def artifacts_missing(self) -> list[str]:
+        return [r.artifact_type.name for r in self.required if r.shown is None]
+
+    @property
+    def artifacts_present(self) -> list[str]:
+        return [r.artifact_type.name for r in self.required if r.shown is not None]
+
+    @cached_property
+    def track(self) -> list[TrackStep]:
+        """The use case's stage track (one query, read only by those who show it)."""
+        return stage_track(self.use_case)
+
+    @cached_property
+    def team(self) -> list[UseCaseMember]:
+        """The use case's team, sponsor first (one query, when asked for)."""
+        members = UseCaseMember.objects.filter(use_case=self.use_case).select_related("user")
+        return usecase_team(self.use_case, list(members))
+
 
 def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
     return (
         ReviewCriterion.objects.filter(review=review)
-        # The KPI rule a criterion is assessed from, if any (readiness.KpiRule).
-        .select_related("assessed_by", "kpi_rule__kpi")
+        .select_related("assessed_by")
         .prefetch_related(
             Prefetch(
                 "artifacts",
@@ -272,42 +352,49 @@ def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
                     "artifact_type__order", "-version"
                 ),
             ),
-            # The PoC scorecard versions it cites (readiness.PocScorecard).
-            Prefetch(
-                "scorecards", queryset=PocScorecard.objects.order_by("-version"), to_attr="cited"
-            ),
         )
         .order_by("order", "id")
     )
 
 
-def review_page(review_id: int, user: Any) -> ReviewPage:
-    """Everything the review page and the review endpoint show, in a fixed
-    number of queries. Raises 404 when the review is invisible to ``user``."""
-    try:
-        review = (
-            GateReview.objects.filter(_visible(user, "use_case_id"))
-            # Few joins: with eight, planning the query cost more than running
-            # it. Who submitted and decided come as prefetches (none until set).
-            .select_related("use_case", "use_case__business_unit", "template", "chair")
-            .prefetch_related(
-                "submitted_by",
-                "decided_by",
-                Prefetch(
-                    "pinned_artifacts",
-                    queryset=Artifact.objects.select_related("uploaded_by"),
-                ),
-            )
-            .get(pk=review_id)
-        )
-    except GateReview.DoesNotExist:
-        raise Http404("No such review.") from None
-    use_case = review.use_case
-    criteria = list(review_criteria(review))
+def read_criteria(queryset: QuerySet[ReviewCriterion]) -> list[ReviewCriterion]:
+    """The criteria rows with their linked artifacts read once (``linked``)
+    and what the registered extensions attach."""
+    criteria = list(queryset)
     for criterion in criteria:
         # Read the prefetched links once; each .all() in a template is a new
         # queryset clone, which adds up over 40 rows.
         criterion.linked = list(criterion.artifacts.all())
+    for extension in CRITERION_EXTENSIONS:
+        extension(criteria)
+    return criteria
+
+
+def review_read(review_id: int, user: Any = None) -> ReviewRead:
+    """Everything the review page, the review endpoint and the gate pack show,
+    in a fixed number of queries. Given a ``user``, 404 when the review is
+    invisible to them, and what they may do; without one (the pack), the
+    facts alone."""
+    reviews = GateReview.objects.all()
+    if user is not None:
+        reviews = reviews.filter(_visible(user, "use_case_id"))
+    review = get_or_404(
+        # Few joins: with eight, planning the query cost more than running
+        # it. Who submitted and decided come as prefetches (none until set).
+        reviews.select_related("use_case", "use_case__business_unit", "template", "chair")
+        .prefetch_related(
+            "submitted_by",
+            "decided_by",
+            Prefetch(
+                "pinned_artifacts",
+                queryset=Artifact.objects.select_related("uploaded_by"),
+            ),
+        ),
+        review_id,
+        "No such review.",
+    )
+    use_case = review.use_case
+    criteria = read_criteria(review_criteria(review))
     requirements = list(
         ReviewArtifactRequirement.objects.filter(review=review)
         .select_related("artifact_type")
@@ -336,17 +423,7 @@ def review_page(review_id: int, user: Any) -> ReviewPage:
         .select_related("owner", "closed_by")
         .order_by("due_date", "id")
     )
-    my_approval = next((a for a in approvers if a.user_id == user.pk), None)
-    read_only = use_case.status == Status.KILLED
-    is_lead = access.is_program_lead(user)
-    for condition in conditions:
-        # The owner or a program lead closes a condition (services.condition_close).
-        condition.closable = (
-            not read_only
-            and condition.status == ConditionStatus.OPEN
-            and (is_lead or condition.owner_id == user.pk)
-        )
-    return ReviewPage(
+    read = ReviewRead(
         review=review,
         use_case=use_case,
         criteria=criteria,
@@ -370,28 +447,44 @@ def review_page(review_id: int, user: Any) -> ReviewPage:
             if review.is_open
             else []
         ),
-        my_approval=my_approval,
-        can_assess=not read_only and rules.can_assess(user, review),
-        can_submit=not read_only and rules.can_submit(user, review),
-        can_decide=not read_only and rules.can_decide(user, review),
-        can_approve=(
-            not read_only and my_approval is not None and review.status == ReviewStatus.SUBMITTED
-        ),
-        is_lead=is_lead,
-        read_only=read_only,
-        user_id=user.pk,
+    )
+    if user is not None:
+        _add_viewer(read, user)
+    return read
+
+
+def _add_viewer(read: ReviewRead, user: Any) -> None:
+    """What this person may do on the review, from what was read."""
+    review = read.review
+    read.user_id = user.pk
+    read.my_approval = next((a for a in read.approvers if a.user_id == user.pk), None)
+    read.read_only = read.use_case.status == Status.KILLED
+    read.is_lead = access.is_program_lead(user)
+    for condition in read.conditions:
+        # The owner or a program lead closes a condition (services.condition_close).
+        condition.closable = (
+            not read.read_only
+            and condition.status == ConditionStatus.OPEN
+            and (read.is_lead or condition.owner_id == user.pk)
+        )
+    read.can_assess = not read.read_only and rules.can_assess(user, review)
+    read.can_submit = not read.read_only and rules.can_submit(user, review)
+    read.can_decide = not read.read_only and rules.can_decide(user, review)
+    read.can_approve = (
+        not read.read_only
+        and read.my_approval is not None
+        and review.status == ReviewStatus.SUBMITTED
     )
 
 
 def criterion_of(review: GateReview, criterion_id: int) -> ReviewCriterion:
     """One criterion of the review with what its row shows; 404 if it belongs
     to another review."""
-    try:
-        criterion = review_criteria(review).get(pk=criterion_id)
-    except ReviewCriterion.DoesNotExist:
-        raise Http404("No such criterion in this review.") from None
-    criterion.linked = list(criterion.artifacts.all())
-    return criterion
+    pk = valid_id(criterion_id)
+    criteria = read_criteria(review_criteria(review).filter(pk=pk)) if pk else []
+    if not criteria:
+        raise Http404("No such criterion in this review.")
+    return criteria[0]
 
 
 # --- People a form may name --------------------------------------------------------
@@ -419,3 +512,17 @@ def applicable_approver_roles(template: GateTemplate, use_case: UseCase) -> list
         for role in template.approver_roles.order_by("order", "id")
         if services.role_applies(role, use_case)
     ]
+
+
+# --- Registered with usecases at start-up (GatesConfig.ready) ------------------------
+
+
+def open_reviews_prefetch() -> Prefetch:
+    """The use case API's open review, as ``open_reviews``."""
+    return Prefetch(
+        "reviews",
+        queryset=GateReview.objects.filter(status__in=OPEN_REVIEW_STATUSES).only(
+            "id", "use_case_id", "gate_number", "status"
+        ),
+        to_attr="open_reviews",
+    )

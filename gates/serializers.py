@@ -4,6 +4,7 @@ changes state; the views hand parsed input to one service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.web import display_name
 from gates.models import (
     ApprovalDecision,
     Artifact,
@@ -26,7 +28,7 @@ from gates.models import (
     ReviewApprover,
     ReviewCriterion,
 )
-from gates.selectors import RequiredArtifact, ReviewPage
+from gates.selectors import RequiredArtifact, ReviewRead
 from usecases.models import Stage
 
 User = get_user_model()
@@ -45,7 +47,7 @@ class UserRefSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user: Any) -> str:
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 class GateCriterionSerializer(serializers.ModelSerializer):
@@ -123,22 +125,20 @@ class ArtifactSerializer(serializers.ModelSerializer):
         return reverse("api-artifact-download", args=[artifact.pk])
 
 
-class CitedScorecardSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    version = serializers.IntegerField()
-    total = serializers.IntegerField()
-    band = serializers.CharField()
+# Fields the apps above add to a criterion (readiness: the KPI rule it is
+# assessed from, the PoC scorecards it cites), registered at start-up with a
+# factory for a read-only field; their values are what the same apps attached
+# through ``selectors.register_criterion_extension``.
+CRITERION_FIELDS: dict[str, Callable[[], serializers.Field]] = {}
+
+
+def register_criterion_field(name: str, factory: Callable[[], serializers.Field]) -> None:
+    CRITERION_FIELDS[name] = factory
 
 
 class ReviewCriterionSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     assessed_by = UserRefSerializer(allow_null=True)
-    kpi_rule = serializers.SerializerMethodField(
-        help_text="The KPI rule the criterion is assessed from, e.g. “Pilot adoption ≥ 60%”."
-    )
-    scorecards = CitedScorecardSerializer(
-        source="cited", many=True, help_text="PoC scorecard versions cited as evidence."
-    )
 
     class Meta:
         model = ReviewCriterion
@@ -151,8 +151,6 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
             "status",
             "evidence",
             "artifacts",
-            "scorecards",
-            "kpi_rule",
             "assessed_by",
             "assessed_at",
         ]
@@ -161,9 +159,11 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
         # From the prefetch: .all() keeps the query count fixed.
         return [a.pk for a in criterion.artifacts.all()]
 
-    def get_kpi_rule(self, criterion: ReviewCriterion) -> str | None:
-        rule = getattr(criterion, "kpi_rule", None)  # joined by selectors.review_criteria
-        return rule.label if rule is not None else None
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, factory in CRITERION_FIELDS.items():
+            fields[name] = factory()
+        return fields
 
 
 class ArtifactVersionSerializer(serializers.Serializer):
@@ -236,7 +236,7 @@ class ReviewSummarySerializer(serializers.ModelSerializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    """A review as ``selectors.review_page`` reads it."""
+    """A review as ``selectors.review_read`` reads it."""
 
     id = serializers.IntegerField(source="review.pk")
     use_case = serializers.SerializerMethodField()
@@ -273,7 +273,7 @@ class ReviewSerializer(serializers.Serializer):
             },
         }
     )
-    def get_use_case(self, page: ReviewPage) -> dict[str, Any]:
+    def get_use_case(self, page: ReviewRead) -> dict[str, Any]:
         use_case = page.use_case
         return {
             "id": use_case.pk,

@@ -10,19 +10,6 @@ urlpatterns = [
     path("use-cases/<int:pk>/open-review/", views.review_open, name="review-open"),
     path("use-cases/<int:pk>/resume/", views.usecase_resume, name="usecase-resume"),
     path("artifacts/<int:pk>/download/", views.artifact_download, name="artifact-download"),
-    path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
-    path(
-        "reviews/<int:pk>/criteria/<int:criterion_id>/",
-        views.criterion_assess,
-        name="criterion-assess",
-    ),
-    path(
-        "reviews/<int:pk>/criteria/<int:criterion_id>/kpi-rule/",
-        views.criterion_kpi_rule,
-        name="criterion-kpi-rule",
-    ),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
-    path("reviews/<int:pk>/approval/", views.approval_record, name="review-approval"),
-    path("reviews/<int:pk>/decision/", views.gate_decide, name="review-decision"),
     path("conditions/<int:pk>/close/", views.condition_close, name="condition-close"),
 ]

@@ -29,6 +29,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from core.web import display_name
 from gates.models import (
     ApprovalDecision,
     ConditionStatus,
@@ -47,10 +48,6 @@ from usecases.models import MemberRole, OrgRole, Stage, Status, UseCase, UseCase
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
-
-
-def _name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _full_name(first: str, last: str, username: str) -> str:
@@ -87,7 +84,7 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
     if review is None:
         return 0
     gate = texts.gate_label(review.gate_number, review.to_stage)
-    submitted_by = _name(review.submitted_by) if review.submitted_by else "The team"
+    submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
     subject, body = texts.approval_requested(
         use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
     )
@@ -132,7 +129,7 @@ def on_approval_recorded(
     subject, body = texts.approval_recorded(
         use_case=review.use_case.title,
         gate=texts.gate_label(review.gate_number, review.to_stage),
-        approver=_name(row.user),
+        approver=display_name(row.user),
         decision=row.get_decision_display(),
         comment=row.comment,
         remaining=remaining,

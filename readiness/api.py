@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 
 from core.errors import InvalidInput
 from gates.models import ReviewCriterion
-from gates.serializers import CitedScorecardSerializer
 from readiness import rules, selectors, services
-from readiness.models import Kpi, PocScorecard, PriorityDimension
+from readiness.extensions import CitedScorecardSerializer
+from readiness.models import Kpi, PocScorecard, PriorityDimension, format_value
 from readiness.selectors import ReadinessSummary
 from usecases import access
 from usecases.models import UseCase
@@ -64,7 +64,7 @@ def _person(user: Any) -> dict[str, Any] | None:
 
 
 def _num(value: Any) -> str | None:
-    return None if value is None else services.format_value(value)
+    return None if value is None else format_value(value)
 
 
 def prioritization_data(summary: ReadinessSummary) -> dict[str, Any]:

@@ -8,9 +8,17 @@ class ReadinessConfig(AppConfig):
     verbose_name = "Readiness"
 
     def ready(self) -> None:
-        from gates.services import GO_CHECKS, register_go_check
-        from readiness import checks
+        from gates.selectors import register_criterion_extension
+        from gates.serializers import register_criterion_field
+        from gates.services import register_go_check
+        from readiness import checks, extensions
+        from readiness.selectors import annotate_overdue_stalled, annotate_priority_score
+        from usecases.selectors import register_portfolio_annotation
 
-        # ready() can run twice (tests, autoreload): register the check once.
-        if checks.production_readiness_blockers not in GO_CHECKS:
-            register_go_check(checks.production_readiness_blockers)
+        # Each registry ignores what it already has: ready() may run twice.
+        register_go_check(checks.production_readiness_blockers)
+        register_criterion_extension(extensions.attach_to_criteria)
+        register_criterion_field("scorecards", extensions.scorecards_field)
+        register_criterion_field("kpi_rule", extensions.kpi_rule_field)
+        register_portfolio_annotation(annotate_priority_score)
+        register_portfolio_annotation(annotate_overdue_stalled)

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import PermissionRefused, TransitionRefused
+from core.errors import DomainError, PermissionRefused
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
+from usecases.rules import read_only_refusal
 
+WRITE_REFUSAL = (
+    "Only program leads and the use case's sponsor, technical lead and contributors "
+    "change its readiness assessments."
+)
 WRITER_ROLES = frozenset({MemberRole.SPONSOR, MemberRole.TECHNICAL_LEAD, MemberRole.CONTRIBUTOR})
 
 
@@ -22,15 +27,14 @@ def can_write(user: Any, use_case: UseCase) -> bool:
     return use_case.status != Status.KILLED and may_write(user, use_case)
 
 
-def ensure_can_write(user: Any, use_case: UseCase) -> None:
+def write_refusal(user: Any, use_case: UseCase) -> DomainError | None:
     """403 before 409: a person without the role learns nothing more."""
     if not may_write(user, use_case):
-        raise PermissionRefused(
-            "Only program leads and the use case's sponsor, technical lead and contributors "
-            "change its readiness assessments."
-        )
-    if use_case.status == Status.KILLED:
-        raise TransitionRefused(
-            "This use case was killed at a gate; it is read-only.",
-            ["Killed use cases are terminal."],
-        )
+        return PermissionRefused(WRITE_REFUSAL)
+    return read_only_refusal(use_case)
+
+
+def ensure_can_write(user: Any, use_case: UseCase) -> None:
+    refusal = write_refusal(user, use_case)
+    if refusal is not None:
+        raise refusal

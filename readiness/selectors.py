@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
+from core.web import display_name
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApprovalDecision,
@@ -35,6 +36,7 @@ from gates.models import (
     GateReview,
     GateTemplate,
 )
+from gates.selectors import ReviewRead, review_read
 from readiness.models import (
     ChecklistGroup,
     ChecklistItem,
@@ -275,17 +277,11 @@ class ReadinessSummary:
     timing: StageTiming
 
 
-def _name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def stage_timing(
     use_case: UseCase, norm: StageNorm | None, now: datetime.datetime | None = None
 ) -> StageTiming:
     now = now or timezone.now()
-    days = max((now - use_case.stage_entered_at).days, 0)
+    days = use_case.days_in_stage_at(now)
     idle = max((now - use_case.last_activity_at).days, 0)
     active = use_case.status == Status.ACTIVE
     after = stalled_after_days()
@@ -301,62 +297,57 @@ def stage_timing(
     )
 
 
-def _criteria(review: GateReview | None, template: GateTemplate | None) -> CriteriaSummary | None:
-    if review is not None:
-        rows = list(review.criteria.select_related("kpi_rule__kpi").order_by("order", "id"))
-        lines = []
-        for row in rows:
-            rule = getattr(row, "kpi_rule", None)
-            lines.append(
-                CriterionLine(
-                    id=row.pk,
-                    name=row.name,
-                    must_meet=row.must_meet,
-                    status=row.status,
-                    status_display=row.get_status_display(),
-                    evidence=row.evidence,
-                    kpi_rule=rule.label if rule else "",
-                )
-            )
-    elif template is not None:
+def _criteria(read: ReviewRead | None, template: GateTemplate | None) -> CriteriaSummary | None:
+    if read is not None:
         lines = [
             CriterionLine(
-                id=0,
-                name=c.name,
-                must_meet=c.must_meet,
-                status=AssessmentStatus.PENDING,
-                status_display=AssessmentStatus.PENDING.label,
-                evidence="",
-                kpi_rule="",
+                id=row.pk,
+                name=row.name,
+                must_meet=row.must_meet,
+                status=row.status,
+                status_display=row.get_status_display(),
+                evidence=row.evidence,
+                kpi_rule=row.kpi_rule.label if getattr(row, "kpi_rule", None) else "",
             )
-            for c in template.criteria.all()
+            for row in read.criteria
         ]
-    else:
+        return CriteriaSummary(
+            total=len(lines), met=read.criteria_met, lines=lines, must_meet_open=read.must_meet_open
+        )
+    if template is None:
         return None
+    lines = [
+        CriterionLine(
+            id=0,
+            name=c.name,
+            must_meet=c.must_meet,
+            status=AssessmentStatus.PENDING,
+            status_display=AssessmentStatus.PENDING.label,
+            evidence="",
+            kpi_rule="",
+        )
+        for c in template.criteria.all()
+    ]
     return CriteriaSummary(
         total=len(lines),
-        met=sum(1 for line in lines if line.status == AssessmentStatus.MET),
+        met=0,
         lines=lines,
-        must_meet_open=[
-            line.name for line in lines if line.must_meet and line.status != AssessmentStatus.MET
-        ],
+        must_meet_open=[line.name for line in lines if line.must_meet],
     )
 
 
 def _artifacts(
-    use_case: UseCase, review: GateReview | None, template: GateTemplate | None
+    use_case: UseCase, read: ReviewRead | None, template: GateTemplate | None
 ) -> ArtifactSummary | None:
-    if review is not None:
-        types = [
-            r.artifact_type
-            for r in review.artifact_requirements.select_related("artifact_type").order_by(
-                "order", "id"
-            )
-        ]
-    elif template is not None:
-        types = [t for t in template.artifact_types.all() if t.is_active and t.required]
-    else:
+    if read is not None:
+        return ArtifactSummary(
+            required=len(read.required),
+            present=read.artifacts_present,
+            missing=read.artifacts_missing,
+        )
+    if template is None:
         return None
+    types = [t for t in template.artifact_types.all() if t.is_active and t.required]
     present_ids = set(
         Artifact.objects.filter(use_case=use_case, artifact_type__in=types)
         .values_list("artifact_type_id", flat=True)
@@ -369,15 +360,15 @@ def _artifacts(
     )
 
 
-def _approvals(review: GateReview | None) -> ApprovalSummary | None:
-    if review is None:
+def _approvals(read: ReviewRead | None) -> ApprovalSummary | None:
+    if read is None:
         return None
-    rows = list(review.approvers.select_related("user").order_by("id"))
+    rows = read.approvers
     return ApprovalSummary(
         total=len(rows),
         approved=sum(1 for r in rows if r.has_approved),
-        pending=[_name(r.user) for r in rows if r.decision == ApprovalDecision.PENDING],
-        rejected=[_name(r.user) for r in rows if r.decision == ApprovalDecision.REJECT],
+        pending=[display_name(r.user) for r in rows if r.decision == ApprovalDecision.PENDING],
+        rejected=[display_name(r.user) for r in rows if r.decision == ApprovalDecision.REJECT],
     )
 
 
@@ -408,7 +399,7 @@ def _scorecard(use_case: UseCase) -> ScorecardSummary | None:
         band=scorecard.band,
         band_display=scorecard.get_band_display(),
         scored_at=scorecard.scored_at,
-        scored_by=_name(scorecard.scored_by),
+        scored_by=display_name(scorecard.scored_by),
         lines=lines,
         improve_first=improve,
     )
@@ -497,7 +488,8 @@ def readiness_summary(
     *,
     use_case: UseCase,
     now: datetime.datetime | None = None,
-    review: GateReview | None = None,
+    read: ReviewRead | None = None,
+    review_parts: bool = True,
 ) -> ReadinessSummary:
     """How ready the use case is for the gate ahead of it: criteria met,
     artifacts present, approvals recorded (from the open review, or the gate
@@ -505,45 +497,36 @@ def readiness_summary(
     completion, the KPIs against their targets, the prioritization and the
     time in stage against its norm.
 
-    Given the open ``review``, the review page that already shows its
-    criteria, artifacts and approvals in full, the summary leaves those three
-    out and reads only what the page lacks."""
-    if review is not None:
-        norm = StageNorm.objects.filter(stage=use_case.stage).first()
-        return ReadinessSummary(
-            use_case=use_case,
-            gate_number=review.gate_number,
-            review=review,
-            criteria=None,
-            artifacts=None,
-            approvals=None,
-            scorecard=_scorecard(use_case),
-            checklist=_checklist(use_case),
-            kpis=_kpis(use_case),
-            prioritization=_prioritization(use_case),
-            timing=stage_timing(use_case, norm, now),
-        )
-    review = (
-        GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES)
-        .select_related("template")
-        .first()
-    )
+    The open review's part comes from ``read``, the one read model of a
+    review (``gates.selectors.review_read``); a caller that has it passes it,
+    else it is read here. The review page, which shows criteria, artifacts
+    and approvals in full, asks for the summary without them
+    (``review_parts=False``)."""
     template = None
-    if review is None:
+    if read is None and review_parts:
+        open_review_id = (
+            GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if open_review_id is not None:
+            read = review_read(open_review_id)
+    if read is None and review_parts:
         template = (
             GateTemplate.objects.filter(from_stage=use_case.stage)
             .prefetch_related("criteria", "artifact_types")
             .first()
         )
+    review = read.review if read is not None else None
     gate_number = review.gate_number if review else (template.number if template else None)
     norm = StageNorm.objects.filter(stage=use_case.stage).first()
     return ReadinessSummary(
         use_case=use_case,
         gate_number=gate_number,
         review=review,
-        criteria=_criteria(review, template),
-        artifacts=_artifacts(use_case, review, template),
-        approvals=_approvals(review),
+        criteria=_criteria(read, template) if review_parts else None,
+        artifacts=_artifacts(use_case, read, template) if review_parts else None,
+        approvals=_approvals(read) if review_parts else None,
         scorecard=_scorecard(use_case),
         checklist=_checklist(use_case),
         kpis=_kpis(use_case),

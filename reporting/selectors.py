@@ -31,17 +31,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.web import display_name
 from gates.models import (
     OPEN_REVIEW_STATUSES,
-    Artifact,
     Decision,
-    GateCondition,
     GateReview,
-    ReviewApprover,
     ReviewStatus,
     StageTransition,
 )
-from gates.selectors import review_criteria
+from gates.selectors import review_read
 from readiness.models import StageNorm
 from readiness.selectors import (
     annotate_overdue_stalled,
@@ -57,12 +55,6 @@ AUDIT_EXCERPT_EVENTS = 200
 PANEL_PACKS = 10
 UPCOMING_REVIEWS = 20
 ATTENTION_USE_CASES = 15
-
-
-def _name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -144,35 +136,18 @@ def pack_data(review: GateReview) -> dict[str, Any]:
 
     The pack's content hash is computed from exactly this, so it holds no
     generation time and no pack id: the same review state gives the same hash."""
-    review = GateReview.objects.select_related(
-        "use_case", "use_case__business_unit", "template", "chair", "decided_by", "submitted_by"
-    ).get(pk=review.pk)
-    use_case = review.use_case
-    members = list(
-        UseCaseMember.objects.filter(use_case=use_case)
-        .select_related("user")
-        .order_by("role", "user__last_name", "user__username")
-    )
-    transitions = list(
-        StageTransition.objects.filter(use_case=use_case).order_by("occurred_at", "id")
-    )
-    # As the review page reads them: with linked artifacts, the KPI rule and
-    # the scorecard versions each cites.
-    criteria = list(review_criteria(review))
-    pinned_ids = set(review.pinned_artifacts.values_list("pk", flat=True))
-    artifacts = list(
-        Artifact.objects.filter(use_case=use_case)
-        .select_related("artifact_type", "artifact_type__template", "uploaded_by")
-        .order_by("artifact_type__template__number", "artifact_type__order", "-version", "id")
-    )
-    approvers = list(
-        ReviewApprover.objects.filter(review=review).select_related("user").order_by("id")
-    )
-    conditions = list(
-        GateCondition.objects.filter(review=review)
-        .select_related("owner", "closed_by")
-        .order_by("due_date", "id")
-    )
+    # The one read model of a review: what the review page and the review
+    # endpoint show, read the same way (criteria with their linked artifacts,
+    # KPI rules and cited scorecards; pinned versions; approvals; conditions).
+    read = review_read(review.pk)
+    review = read.review
+    use_case = read.use_case
+    members = read.team
+    criteria = read.criteria
+    pinned_ids = {a.pk for a in review.pinned_artifacts.all()}
+    artifacts = read.use_case_artifacts
+    approvers = read.approvers
+    conditions = read.conditions
     audit = list(
         # Pack requests and results are left out: they say nothing about the
         # gate, and would change the content hash of every later pack.
@@ -181,27 +156,12 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         .select_related("actor")
         .order_by("-seq")[:AUDIT_EXCERPT_EVENTS]
     )
-    readiness = readiness_summary(use_case=use_case)
-
-    entered: dict[str, datetime.datetime] = {}
-    for transition in transitions:
-        entered[transition.to_stage] = transition.occurred_at
+    readiness = readiness_summary(use_case=use_case, read=read, review_parts=False)
+    stage_track = [
+        {"label": step.stage.label, "state": step.state, "entered": _day(step.entered_at)}
+        for step in read.track
+    ]
     current = Stage(use_case.stage)
-    stage_track = []
-    for stage in Stage.ordered():
-        if stage.number < current.number:
-            state = "done"
-        elif stage == current:
-            state = "current"
-        else:
-            state = "ahead"
-        when = entered.get(stage.value)
-        if stage == Stage.DISCOVERY:
-            when = use_case.created_at
-        stage_track.append({"label": stage.label, "state": state, "entered": _day(when)})
-
-    met = sum(1 for c in criteria if c.status == "met")
-    must_open = [c.name for c in criteria if c.must_meet and c.status != "met"]
     scorecard = readiness.scorecard
     checklist = readiness.checklist
     return {
@@ -214,9 +174,9 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             "quantified_outcome": use_case.quantified_outcome,
             "success_metrics": use_case.success_metrics,
             "business_unit": use_case.business_unit.name,
-            "sponsors": [_name(m.user) for m in members if m.role == MemberRole.SPONSOR],
+            "sponsors": [display_name(m.user) for m in members if m.role == MemberRole.SPONSOR],
             "technical_leads": [
-                _name(m.user) for m in members if m.role == MemberRole.TECHNICAL_LEAD
+                display_name(m.user) for m in members if m.role == MemberRole.TECHNICAL_LEAD
             ],
             "risk_tier": RiskTier(use_case.risk_tier).label,
             "regulatory_constraints": use_case.regulatory_constraint_labels(),
@@ -233,21 +193,21 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             "to_stage": Stage(review.to_stage).label,
             "status": review.status,
             "status_display": ReviewStatus(review.status).label,
-            "chair": _name(review.chair),
+            "chair": display_name(review.chair),
             "opened_at": _when(review.opened_at),
             "submitted_at": _when(review.submitted_at),
-            "submitted_by": _name(review.submitted_by),
+            "submitted_by": display_name(review.submitted_by),
             "decision": review.decision,
             "decision_display": Decision(review.decision).label if review.decision else "",
             "rationale": review.rationale,
             "decided_at": _when(review.decided_at),
-            "decided_by": _name(review.decided_by),
+            "decided_by": display_name(review.decided_by),
         },
         "stage_track": stage_track,
         "criteria_summary": {
             "total": len(criteria),
-            "met": met,
-            "must_meet_open": must_open,
+            "met": read.criteria_met,
+            "must_meet_open": read.must_meet_open,
         },
         "criteria": [
             {
@@ -258,7 +218,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "status": c.status,
                 "status_display": c.get_status_display(),
                 "evidence": c.evidence,
-                "assessed_by": _name(c.assessed_by),
+                "assessed_by": display_name(c.assessed_by),
                 "assessed_at": _when(c.assessed_at),
                 "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()]
                 + [scorecard.label for scorecard in c.cited],
@@ -272,7 +232,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "type": a.artifact_type.name,
                 "version": a.version,
                 "file_name": a.original_name,
-                "uploaded_by": _name(a.uploaded_by),
+                "uploaded_by": display_name(a.uploaded_by),
                 "uploaded_at": _when(a.uploaded_at),
                 "size": a.size,
                 "sha256": a.sha256,
@@ -343,7 +303,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         },
         "approvals": [
             {
-                "name": _name(a.user),
+                "name": display_name(a.user),
                 "roles": a.role_labels(),
                 "decision": a.decision,
                 "decision_display": a.get_decision_display(),
@@ -355,7 +315,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         "conditions": [
             {
                 "description": c.description,
-                "owner": _name(c.owner),
+                "owner": display_name(c.owner),
                 "due_date": _day(c.due_date),
                 "status": c.status,
                 "status_display": c.get_status_display(),
@@ -368,7 +328,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             {
                 "seq": e.seq,
                 "occurred_at": _when(e.occurred_at),
-                "actor": _name(e.actor) or "system",
+                "actor": display_name(e.actor) or "system",
                 "action": e.action,
                 "summary": e.summary,
             }
@@ -572,7 +532,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         .order_by("stage_entered_at", "id")[:ATTENTION_USE_CASES]
     )
     for use_case in attention:
-        use_case.days_in_stage = max((now - use_case.stage_entered_at).days, 0)
+        use_case.days_in_stage_now = use_case.days_in_stage_at(now)
         use_case.days_idle = max((now - use_case.last_activity_at).days, 0)
         use_case.norm = norms.get(use_case.stage)
 
@@ -650,9 +610,9 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
             status_labels.get(use_case.status, use_case.status),
             risk_labels.get(use_case.risk_tier, use_case.risk_tier),
             "; ".join(use_case.regulatory_constraint_labels()),
-            "; ".join(_name(m.user) for m in use_case.sponsor_members),
+            "; ".join(display_name(m.user) for m in use_case.sponsor_members),
             timezone.localtime(use_case.stage_entered_at).date().isoformat(),
-            max((now - use_case.stage_entered_at).days, 0),
+            use_case.days_in_stage_at(now),
             "yes" if use_case.is_overdue else "no",
             "yes" if use_case.is_stalled else "no",
             "" if score is None else f"{score:.2f}",

@@ -7,12 +7,28 @@ they are a named approver of a gate review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.web import get_or_404
 from usecases.models import MemberRole, OrgRole, Status, UseCase, UseCaseMember
 
 AnyUser = AbstractBaseUser | AnonymousUser
+
+# Who else sees a use case, granted by the apps above this one at start-up
+# (gates: the named approvers of its reviews). Each returns a condition on
+# UseCase rows for this user; this app imports none of them.
+VisibilityGrant = Callable[[Any], Q]
+VISIBILITY_GRANTS: list[VisibilityGrant] = []
+
+
+def register_visibility_grant(grant: VisibilityGrant) -> VisibilityGrant:
+    if grant not in VISIBILITY_GRANTS:
+        VISIBILITY_GRANTS.append(grant)
+    return grant
 
 
 def org_roles(user: AnyUser) -> frozenset[str]:
@@ -44,15 +60,21 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
         return queryset.none()
     if sees_whole_portfolio(user):
         return queryset
-    # A named approver of any of its gate reviews (the CIO, risk and
-    # compliance) must read what they are asked to approve.
-    from gates.models import ReviewApprover
-
     holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
-    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk"), user=user)
-    return queryset.filter(
-        Q(Exists(holds_role)) | Q(business_unit__head=user) | Q(Exists(approves))
-    )
+    condition = Q(Exists(holds_role)) | Q(business_unit__head=user)
+    for grant in VISIBILITY_GRANTS:
+        condition |= grant(user)
+    return queryset.filter(condition)
+
+
+def visible_use_case(
+    user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None = None
+) -> UseCase:
+    """The use case if ``user`` may see it, from ``queryset`` when the page
+    wants more joined; 404 otherwise, so an invisible use case cannot be told
+    apart from one that does not exist."""
+    queryset = UseCase.objects.select_related("business_unit") if queryset is None else queryset
+    return get_or_404(use_cases_visible_to(user, queryset), pk, "No such use case.")
 
 
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.web import display_name
 from usecases import access, selectors, services
 from usecases.filters import UseCaseFilterSet
 from usecases.models import BusinessUnit, RegulatoryConstraint, UseCase, UseCaseMember
@@ -47,17 +48,13 @@ class ObtainTokenView(APIView):
         return Response({"token": token.key})
 
 
-def _display_name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField(source="get_username")
     name = serializers.SerializerMethodField()
 
     def get_name(self, obj: Any) -> str:
-        return _display_name(obj)
+        return display_name(obj)
 
 
 class BusinessUnitSerializer(serializers.ModelSerializer):
@@ -84,7 +81,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
         fields = ["user", "username", "name", "role", "role_display"]
 
     def get_name(self, obj: UseCaseMember) -> str:
-        return _display_name(obj.user)
+        return display_name(obj.user)
 
 
 class OpenReviewSerializer(serializers.Serializer):
@@ -136,7 +133,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_days_in_stage(self, obj: UseCase) -> int:
-        return selectors.days_in_stage(obj)
+        return obj.days_in_stage
 
     @extend_schema_field(TeamMemberSerializer(many=True))
     def get_team(self, obj: UseCase) -> list[dict]:
@@ -144,9 +141,8 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenReviewSerializer(allow_null=True))
     def get_open_review(self, obj: UseCase) -> dict | None:
-        reviews = getattr(obj, "open_reviews", None)
-        if reviews is None:
-            raise RuntimeError("Read use cases through selectors.usecases_for_api.")
+        # Prefetched by the gate engine's registered API prefetch.
+        reviews = getattr(obj, "open_reviews", [])
         return OpenReviewSerializer(reviews[0]).data if reviews else None
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -151,6 +153,15 @@ class UseCase(models.Model):
     @property
     def stage_enum(self) -> Stage:
         return Stage(self.stage)
+
+    def days_in_stage_at(self, now: datetime.datetime) -> int:
+        """Whole days since the use case entered its stage: the one place
+        this is computed (pages, API, dashboard, packs and exports)."""
+        return max((now - self.stage_entered_at).days, 0)
+
+    @property
+    def days_in_stage(self) -> int:
+        return self.days_in_stage_at(timezone.now())
 
     @property
     def is_killed(self) -> bool:

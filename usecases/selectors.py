@@ -6,17 +6,14 @@ come through ``select_related`` or one filtered ``Prefetch`` per relation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
-from django.utils import timezone
 
-from gates.models import OPEN_REVIEW_STATUSES, GateReview, StageTransition
-from readiness.selectors import annotate_overdue_stalled, annotate_priority_score
 from usecases import access
 from usecases.filters import UseCaseFilterSet
 from usecases.models import MemberRole, Stage, UseCase, UseCaseMember
@@ -31,9 +28,27 @@ LONG_TEXT_FIELDS = (
 )
 ROLE_ORDER = {role: index for index, role in enumerate(MemberRole.values)}
 
+# What the apps above add to portfolio reads, registered at start-up in their
+# AppConfig.ready (this app imports none of them):
+# - annotations the portfolio filters and sorts on (readiness:
+#   ``priority_score``, ``is_overdue``, ``is_stalled``);
+# - prefetches the API's use case representation shows (gates: the open
+#   review, as ``open_reviews``).
+Annotation = Callable[[QuerySet[UseCase]], QuerySet[UseCase]]
+PORTFOLIO_ANNOTATIONS: list[Annotation] = []
+API_PREFETCHES: list[Callable[[], Prefetch]] = []
 
-def days_in_stage(use_case: UseCase, *, now: datetime | None = None) -> int:
-    return max(((now or timezone.now()) - use_case.stage_entered_at).days, 0)
+
+def register_portfolio_annotation(annotation: Annotation) -> Annotation:
+    if annotation not in PORTFOLIO_ANNOTATIONS:
+        PORTFOLIO_ANNOTATIONS.append(annotation)
+    return annotation
+
+
+def register_api_prefetch(prefetch: Callable[[], Prefetch]) -> Callable[[], Prefetch]:
+    if prefetch not in API_PREFETCHES:
+        API_PREFETCHES.append(prefetch)
+    return prefetch
 
 
 def _sponsors_prefetch() -> Prefetch:
@@ -73,8 +88,12 @@ class PortfolioPage:
 
 def portfolio_queryset(user: Any) -> QuerySet[UseCase]:
     """The use cases visible to ``user`` with what the portfolio filters and
-    sorts on: ``priority_score``, ``is_overdue`` and ``is_stalled``."""
-    return annotate_overdue_stalled(annotate_priority_score(access.use_cases_visible_to(user)))
+    sorts on (the registered annotations): the page, the API and the export
+    read the same rows."""
+    queryset = access.use_cases_visible_to(user)
+    for annotation in PORTFOLIO_ANNOTATIONS:
+        queryset = annotation(queryset)
+    return queryset
 
 
 def portfolio_page(
@@ -130,20 +149,16 @@ def usecases_for_api(queryset: QuerySet[UseCase]) -> QuerySet[UseCase]:
     the open review, with a fixed number of queries per page."""
     return queryset.select_related("business_unit").prefetch_related(
         Prefetch("members", queryset=UseCaseMember.objects.select_related("user")),
-        Prefetch(
-            "reviews",
-            queryset=GateReview.objects.filter(status__in=OPEN_REVIEW_STATUSES).only(
-                "id", "use_case_id", "gate_number", "status"
-            ),
-            to_attr="open_reviews",
-        ),
+        *(prefetch() for prefetch in API_PREFETCHES),
     )
 
 
-def usecase_team(use_case: UseCase) -> list[UseCaseMember]:
+def usecase_team(
+    use_case: UseCase, members: list[UseCaseMember] | None = None
+) -> list[UseCaseMember]:
     """Members sponsor first, then technical leads, then contributors. Reads
-    the prefetched ``members`` when there is one."""
-    members = list(use_case.members.all())
+    ``members`` when given, else the prefetched ``members`` when there is one."""
+    members = list(use_case.members.all()) if members is None else members
     for member in members:
         # Saves a query per row: the member's use case is this one.
         member.use_case = use_case
@@ -154,39 +169,3 @@ def usecase_team(use_case: UseCase) -> list[UseCaseMember]:
             (m.user.get_full_name() or m.user.get_username()).lower(),
         ),
     )
-
-
-@dataclass(frozen=True)
-class TrackStep:
-    stage: Stage
-    state: str  # "done", "current" or "future"
-    entered_at: datetime | None
-    # The gate decision that moved the use case out of this stage.
-    exit: StageTransition | None
-
-
-def stage_track(use_case: UseCase) -> list[TrackStep]:
-    """The five stages with the date each was entered and, for the stages
-    behind the use case, the gate decision that closed them."""
-    transitions = list(
-        StageTransition.objects.filter(use_case=use_case)
-        .select_related("review", "decided_by")
-        .order_by("occurred_at", "id")
-    )
-    # A recycled use case re-enters a stage: the latest passage counts.
-    entered: dict[str, datetime] = {Stage.DISCOVERY: use_case.created_at}
-    exits: dict[str, StageTransition] = {}
-    for transition in transitions:
-        entered[transition.to_stage] = transition.occurred_at
-        exits[transition.from_stage] = transition
-    entered[use_case.stage] = use_case.stage_entered_at
-    current = Stage.ordered().index(use_case.stage_enum)
-    steps = []
-    for index, stage in enumerate(Stage.ordered()):
-        if index < current:
-            steps.append(TrackStep(stage, "done", entered.get(stage), exits.get(stage)))
-        elif index == current:
-            steps.append(TrackStep(stage, "current", entered[stage], None))
-        else:
-            steps.append(TrackStep(stage, "future", None, None))
-    return steps

@@ -4,17 +4,16 @@ refusal, the activity and revision bump, and the Go-check registry."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import TransitionRefused
 from gates.models import (
     GateReview,
 )
-from usecases.models import Status, UseCase
+from usecases.models import UseCase
+from usecases.rules import ensure_writable
 
 User = get_user_model()
 
@@ -25,12 +24,9 @@ GO_CHECKS: list[GoCheck] = []
 
 
 def register_go_check(check: GoCheck) -> GoCheck:
-    GO_CHECKS.append(check)
+    if check not in GO_CHECKS:
+        GO_CHECKS.append(check)
     return check
-
-
-def _name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _lock_use_case(use_case_id: int) -> UseCase:
@@ -46,11 +42,7 @@ def _lock_review(review_id: int) -> tuple[UseCase, GateReview]:
 
 
 def _ensure_not_killed(use_case: UseCase) -> None:
-    if use_case.status == Status.KILLED:
-        raise TransitionRefused(
-            "This use case was killed at a gate; it is read-only.",
-            ["Killed use cases are terminal."],
-        )
+    ensure_writable(use_case)
 
 
 def touch(use_case: UseCase, review: GateReview | None = None) -> None:

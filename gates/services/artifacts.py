@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from core.audit import audit_record
-from core.errors import InvalidInput, PermissionRefused
+from core.errors import InvalidInput
 from gates import rules
 from gates.models import (
     OPEN_REVIEW_STATUSES,
@@ -17,7 +17,7 @@ from gates.models import (
     ArtifactType,
     ReviewArtifactRequirement,
 )
-from gates.services._base import _ensure_not_killed, _lock_use_case, touch
+from gates.services._base import _lock_use_case, touch
 from gates.uploads import check_upload
 from usecases.models import UseCase
 
@@ -55,12 +55,9 @@ def artifact_upload(
         raise InvalidInput("The note is longer than 1,000 characters.", field="note")
     checked = check_upload(file, name)
     use_case = _lock_use_case(use_case.pk)
-    _ensure_not_killed(use_case)
-    if not rules.can_upload(by, use_case):
-        raise PermissionRefused(
-            "Only the use case's sponsor, technical lead, contributors and program leads "
-            "may upload artifacts."
-        )
+    refusal = rules.upload_refusal(by, use_case)
+    if refusal is not None:
+        raise refusal
     latest = Artifact.objects.filter(use_case=use_case, artifact_type=artifact_type).aggregate(
         latest=Max("version")
     )["latest"]

@@ -12,6 +12,8 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
+from core.web import display_name
+from gates import rules
 from gates.models import (
     ApprovalDecision,
     AssessmentStatus,
@@ -29,7 +31,6 @@ from gates.services._base import (
     _ensure_not_killed,
     _lock_review,
     _lock_use_case,
-    _name,
     touch,
 )
 from usecases import access
@@ -56,9 +57,9 @@ def go_blockers(
         criteria = list(review.criteria.order_by("order", "id"))
     for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
-            reasons.append(f"{_name(row.user)} has not approved yet.")
+            reasons.append(f"{display_name(row.user)} has not approved yet.")
         elif row.decision == ApprovalDecision.REJECT:
-            reasons.append(f"{_name(row.user)} rejected: {row.comment}")
+            reasons.append(f"{display_name(row.user)} rejected: {row.comment}")
     for criterion in criteria:
         if criterion.must_meet and criterion.status != AssessmentStatus.MET:
             reasons.append(
@@ -115,15 +116,9 @@ def gate_decide(
         raise InvalidInput(
             f"Decision must be one of: {', '.join(Decision.values)}.", field="decision"
         )
-    if review.chair_id != by.pk:
-        raise PermissionRefused(
-            f"Only the chair of this gate ({_name(review.chair)}) records its decision."
-        )
-    if review.status == ReviewStatus.DECIDED:
-        raise TransitionRefused(
-            "The gate has already been decided.",
-            [f"Decision: {review.get_decision_display()} on {review.decided_at:%d %b %Y}."],
-        )
+    refusal = rules.decision_refusal(by, review)
+    if refusal is not None:
+        raise refusal
     rationale = (rationale or "").strip()
     if decision in (Decision.HOLD, Decision.RECYCLE, Decision.KILL) and not rationale:
         raise InvalidInput(

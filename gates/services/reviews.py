@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
+from core.web import display_name
 from gates import rules
 from gates.models import (
     ApprovalDecision,
@@ -32,7 +33,6 @@ from gates.services._base import (
     _ensure_not_killed,
     _lock_review,
     _lock_use_case,
-    _name,
     touch,
 )
 from usecases import access
@@ -214,15 +214,9 @@ def criterion_assess(
     _ensure_not_killed(use_case)
     if criterion.review_id != review.pk:
         raise InvalidInput("That criterion belongs to another review.", field="criterion")
-    if review.status != ReviewStatus.OPEN:
-        raise TransitionRefused(
-            "Criteria can be assessed only while the review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
-        )
-    if not rules.can_assess(by, review):
-        raise PermissionRefused(
-            "Only the use case's team and program leads assess the gate criteria."
-        )
+    refusal = rules.assess_refusal(by, review)
+    if refusal is not None:
+        raise refusal
     if status not in AssessmentStatus.values or status == AssessmentStatus.PENDING:
         allowed = [s for s in AssessmentStatus.values if s != AssessmentStatus.PENDING]
         raise InvalidInput(f"Status must be one of: {', '.join(allowed)}.", field="status")
@@ -345,20 +339,10 @@ def approval_record(
     """The approver's own decision. Nobody records it for someone else."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
-    try:
-        row = ReviewApprover.objects.select_for_update().get(review=review, user=approver)
-    except ReviewApprover.DoesNotExist:
-        raise PermissionRefused(
-            "You are not a named approver of this review; only named approvers record a "
-            "decision, each their own."
-        ) from None
-    if review.status != ReviewStatus.SUBMITTED:
-        reason = (
-            "The review has not been submitted yet."
-            if review.status == ReviewStatus.OPEN
-            else "The gate has already been decided."
-        )
-        raise TransitionRefused("Approvals are recorded on a submitted review.", [reason])
+    row = ReviewApprover.objects.select_for_update().filter(review=review, user=approver).first()
+    refusal = rules.approval_refusal(review, row)
+    if refusal is not None:
+        raise refusal
     allowed = [d for d in ApprovalDecision.values if d != ApprovalDecision.PENDING]
     if decision not in allowed:
         raise InvalidInput(f"Decision must be one of: {', '.join(allowed)}.", field="decision")
@@ -378,7 +362,7 @@ def approval_record(
     audit_record(
         actor=approver,
         action="approval.recorded",
-        summary=f"{_name(approver)}: {row.get_decision_display()}"
+        summary=f"{display_name(approver)}: {row.get_decision_display()}"
         + (f" (was {ApprovalDecision(previous).label})" if previous != "pending" else ""),
         use_case=use_case,
         obj=row,

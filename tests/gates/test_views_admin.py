@@ -118,9 +118,9 @@ def test_it_shows_a_review_read_only(admin_client, use_case, lead, sponsor):
 def test_it_never_changes_or_deletes_the_audit_trail(admin_client, use_case, lead):
     services.review_open(use_case=use_case, by=lead)
     event = AuditEvent.objects.first()
-    assert admin_client.get(f"/admin/gates/auditevent/{event.pk}/change/").status_code == 200
-    assert admin_client.get(f"/admin/gates/auditevent/{event.pk}/delete/").status_code == 403
-    assert admin_client.get("/admin/gates/auditevent/add/").status_code == 403
+    assert admin_client.get(f"/admin/core/auditevent/{event.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/core/auditevent/{event.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/core/auditevent/add/").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_it_generates_a_ready_pack_with_the_review_in_it(
 @pytest.fixture
 def events(monkeypatch):
     """The domain events delivered during the test, as (name, data)."""
-    from config import events as domain_events
+    from core import events as domain_events
 
     seen: list[tuple[str, dict]] = []
     monkeypatch.setattr(domain_events, "_listeners", [lambda name, data: seen.append((name, data))])

@@ -1,0 +1,310 @@
+"""The review page: the gate engine's review (criteria, artifacts, approvals,
+decision) with the readiness summary, the KPI rule and scorecard citation of
+each criterion (readiness) and the gate packs panel (reporting).
+
+Every in-place action answers an htmx request with the changed row or panel
+plus the submit and decision panels as they stand after the change, out of
+band, and a plain post with the page. Refused transitions go to
+``core.middleware``; input refusals are shown next to the form field.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.errors import InvalidInput
+from core.web import redirect_after_post, show_refusal
+from gates import forms, rules, selectors, services
+from gates.models import GateReview
+from readiness import rules as readiness_rules
+from readiness import services as readiness_services
+from readiness.forms import KpiRuleForm
+from readiness.models import Kpi, PocScorecard
+from readiness.selectors import readiness_summary
+from reporting.selectors import pack_panel
+
+TEMPLATE = "front/review_detail.html"
+# The approval and decision forms both have a "decision" field and can be on
+# one page (the chair is often an approver): keep their element ids apart.
+APPROVAL_IDS = "approval-%s"
+DECISION_IDS = "gate-decision-%s"
+
+
+def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -> dict:
+    review = page.review
+    context = {
+        "page": page,
+        "review": review,
+        "use_case": page.use_case,
+        "can_assess": page.can_assess,
+        "editing_criterion_id": None,
+        "criterion_form": None,
+        "approval_form": None,
+        "decision_form": None,
+        "condition_formset": None,
+    }
+    if page.can_approve:
+        mine = page.my_approval
+        initial = {}
+        if mine is not None and mine.decision != "pending":
+            initial = {"decision": mine.decision, "comment": mine.comment}
+        context["approval_form"] = forms.ApprovalForm(initial=initial, auto_id=APPROVAL_IDS)
+    if page.can_decide:
+        context["decision_form"] = forms.DecisionForm(auto_id=DECISION_IDS)
+        context["condition_formset"] = forms.ConditionFormSet(
+            prefix="conditions",
+            form_kwargs={"owners": selectors.condition_owner_candidates(review)},
+        )
+    if not request.htmx:
+        # The full page only: htmx answers are single rows and panels.
+        if review.is_open:
+            # The readiness the approvers and the chair weigh: the scorecard
+            # band at Gate 2, the checklist at Gate 3, KPIs against targets.
+            context["summary"] = readiness_summary(
+                use_case=page.use_case, read=page, review_parts=False
+            )
+        context.update(
+            pack_panel(review=review, user=request.user, is_approver=page.my_approval is not None)
+        )
+    context.update(extra)
+    return context
+
+
+def _render_review_changed(request: HttpRequest, changed: str, context: dict) -> HttpResponse:
+    """The changed part of the page, with the submit and decision panels as
+    they stand after the change: one answer, so no panel can be left behind."""
+    return render(request, "front/partials/review_changed.html", {**context, "changed": changed})
+
+
+def _criterion_changed(request: HttpRequest, review: GateReview, criterion) -> HttpResponse:
+    """After a criterion's assessment or KPI rule changed: its row (htmx) or
+    the review page at that row."""
+    if not request.htmx:
+        return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
+    page = selectors.review_read(review.pk, request.user)
+    fresh = next(c for c in page.criteria if c.pk == criterion.pk)
+    return _render_review_changed(
+        request,
+        TEMPLATE + "#criterion-row",
+        _review_context(request, page, criterion=fresh),
+    )
+
+
+@login_required
+@require_GET
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    page = selectors.review_read(pk, request.user)
+    return render(request, TEMPLATE, _review_context(request, page))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpResponse:
+    """GET: the criterion's row as a form (htmx) or the review page with that
+    row open (plain). POST: record the assessment, answer with the row."""
+    review = selectors.visible_review(request.user, pk)
+    criterion = selectors.criterion_of(review, criterion_id)
+    refusal = rules.assess_refusal(request.user, review)
+    can_assess = refusal is None
+    if request.method == "GET" and request.GET.get("display"):
+        # "Cancel": the row as it is.
+        if not request.htmx:
+            return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
+        return render(
+            request,
+            TEMPLATE + "#criterion-row",
+            {"review": review, "criterion": criterion, "can_assess": can_assess},
+        )
+    if request.method == "POST" and not can_assess:
+        raise refusal
+    if request.method == "POST":
+        form = _assess_form(review, criterion, request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    services.criterion_assess(
+                        review=review,
+                        criterion=criterion,
+                        by=request.user,
+                        status=form.cleaned_data["status"],
+                        evidence=form.cleaned_data["evidence"],
+                        artifacts=form.cleaned_data["artifacts"],
+                    )
+                    if form.scorecard is not None:
+                        cite = form.cleaned_data["cite_scorecard"]
+                        readiness_services.criterion_scorecard_cite(
+                            review_criterion=criterion,
+                            by=request.user,
+                            scorecard=form.scorecard if cite else None,
+                        )
+            except InvalidInput as error:
+                show_refusal(form, error)
+            else:
+                return _criterion_changed(request, review, criterion)
+    else:
+        if not can_assess:
+            # Nothing to edit: show the page as it is.
+            return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
+        form = _assess_form(review, criterion)
+    return _render_edit_row(request, review, criterion, criterion_form=form)
+
+
+def _render_edit_row(
+    request: HttpRequest,
+    review: GateReview,
+    criterion,
+    *,
+    criterion_form=None,
+    kpi_form=None,
+) -> HttpResponse:
+    """The criterion's row open for editing: the assessment by hand and, when
+    the use case has KPIs, the rule that assesses it from measurements."""
+    if criterion_form is None:
+        criterion_form = _assess_form(review, criterion)
+    if kpi_form is None:
+        kpi_form = _kpi_rule_form(review, criterion)
+    has_kpis = kpi_form.fields["kpi"].queryset.exists()
+    extra = {"criterion_form": criterion_form, "kpi_form": kpi_form, "has_kpis": has_kpis}
+    failed = bool(criterion_form.errors or kpi_form.errors)
+    if request.htmx:
+        return render(
+            request,
+            TEMPLATE + "#criterion-edit-row",
+            {"review": review, "use_case": review.use_case, "criterion": criterion, **extra},
+        )
+    page = selectors.review_read(review.pk, request.user)
+    return render(
+        request,
+        TEMPLATE,
+        _review_context(request, page, editing_criterion_id=criterion.pk, **extra),
+        status=400 if failed else 200,
+    )
+
+
+def _assess_form(review: GateReview, criterion, data=None) -> forms.CriterionAssessForm:
+    # Several rows can be open for editing at once: keep their ids apart.
+    auto_id = f"criterion-{criterion.pk}-%s"
+    linkable = selectors.artifacts_of(review.use_case)
+    scorecard = PocScorecard.objects.filter(use_case=review.use_case).order_by("-version").first()
+    kwargs = {"artifacts": linkable, "scorecard": scorecard, "auto_id": auto_id}
+    if data is not None:
+        return forms.CriterionAssessForm(data, **kwargs)
+    return forms.CriterionAssessForm(
+        initial={
+            "status": criterion.status if criterion.status != "pending" else "met",
+            "evidence": criterion.evidence,
+            "artifacts": [a.pk for a in criterion.linked],
+            "cite_scorecard": any(s.pk == getattr(scorecard, "pk", None) for s in criterion.cited),
+        },
+        **kwargs,
+    )
+
+
+def _kpi_rule_form(review: GateReview, criterion, data=None) -> KpiRuleForm:
+    """The KPI rule part of the edit row, over the use case's KPIs; filled
+    from the criterion's rule when it has one."""
+    kpis = Kpi.objects.filter(use_case=review.use_case).order_by("name")
+    auto_id = f"criterion-{criterion.pk}-kpi-%s"
+    if data is not None:
+        return KpiRuleForm(data, kpis=kpis, auto_id=auto_id)
+    rule = getattr(criterion, "kpi_rule", None)
+    initial = {}
+    if rule is not None:
+        initial = {"kpi": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
+    return KpiRuleForm(initial=initial, kpis=kpis, auto_id=auto_id)
+
+
+@login_required
+@require_POST
+def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> HttpResponse:
+    """Bind the criterion to a KPI rule (assessed at once from the latest
+    measurement), or with ``unbind`` go back to assessing it by hand."""
+    review = selectors.visible_review(request.user, pk)
+    criterion = selectors.criterion_of(review, criterion_id)
+    readiness_rules.ensure_can_write(request.user, review.use_case)
+    if request.POST.get("unbind"):
+        readiness_services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
+    else:
+        form = _kpi_rule_form(review, criterion, request.POST)
+        if form.is_valid():
+            try:
+                readiness_services.kpi_rule_bind(
+                    review_criterion=criterion,
+                    kpi=form.cleaned_data["kpi"],
+                    by=request.user,
+                    operator=form.cleaned_data["operator"],
+                    threshold=form.cleaned_data["threshold"],
+                )
+            except InvalidInput as error:
+                show_refusal(form, error)
+        if form.errors:
+            return _render_edit_row(request, review, criterion, kpi_form=form)
+    return _criterion_changed(request, review, criterion)
+
+
+@login_required
+@require_POST
+def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.visible_review(request.user, pk)
+    form = forms.ApprovalForm(request.POST, auto_id=APPROVAL_IDS)
+    if form.is_valid():
+        try:
+            services.approval_record(
+                review=review,
+                approver=request.user,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            if not request.htmx:
+                return redirect(f"{review.get_absolute_url()}#approvals")
+            page = selectors.review_read(review.pk, request.user)
+            return _render_review_changed(
+                request, TEMPLATE + "#approvals", _review_context(request, page)
+            )
+    page = selectors.review_read(review.pk, request.user)
+    if not page.can_approve:
+        # Only reached with an invalid form; a valid one goes to the service,
+        # which gives this same refusal.
+        raise rules.approval_refusal(page.review, page.my_approval)
+    context = _review_context(request, page, approval_form=form)
+    if request.htmx:
+        return render(request, TEMPLATE + "#approvals", context)
+    return render(request, TEMPLATE, context, status=400)
+
+
+@login_required
+@require_POST
+def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.visible_review(request.user, pk)
+    owners = selectors.condition_owner_candidates(review)
+    form = forms.DecisionForm(request.POST, auto_id=DECISION_IDS)
+    formset = forms.ConditionFormSet(
+        request.POST, prefix="conditions", form_kwargs={"owners": owners}
+    )
+    if form.is_valid() and formset.is_valid():
+        try:
+            services.gate_decide(
+                review=review,
+                by=request.user,
+                decision=form.cleaned_data["decision"],
+                rationale=form.cleaned_data["rationale"],
+                conditions=formset.conditions(),
+            )
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            return redirect_after_post(request, review.get_absolute_url())
+    page = selectors.review_read(review.pk, request.user)
+    if not page.can_decide:
+        raise rules.decision_refusal(request.user, page.review)
+    context = _review_context(request, page, decision_form=form, condition_formset=formset)
+    if request.htmx:
+        return render(request, TEMPLATE + "#decision-panel", context)
+    return render(request, TEMPLATE, context, status=400)
