@@ -23,7 +23,7 @@ TEST_ENV := env -u REDIS_URL DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-venv: ## Create .venv and install requirements.lock (skipped when unchanged)
+venv: ## Create .venv and install requirements.lock and requirements-dev.lock (skipped when unchanged)
 	@scripts/venv.sh
 
 services: ## Start (or install) PostgreSQL, Redis and Chromium for tests
@@ -39,17 +39,19 @@ migrate: venv ## Apply migrations to the configured database (DATABASE_URL or SQ
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 
-test: venv services ## Lint, migration and system checks, then the whole suite on PostgreSQL
+test: venv services ## Lint, import contracts, migration and system checks, then the whole suite on PostgreSQL
 	@mkdir -p var/staticfiles
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(MANAGE) check
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff check and format check
+lint: venv ## ruff check and format check, import contracts between apps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports
 
 fmt: venv ## Fix what ruff can fix and format the code
 	$(PY) -m ruff check --fix .

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.13 (or >= 3.12) and install requirements.lock into
-# it. A stamp holding the lock file's hash skips the install when it did not
-# change. Prints nothing when there is nothing to do.
+# Create .venv with Python 3.13 (or >= 3.12) and install requirements.lock
+# (what the application runs on) and requirements-dev.lock (test and lint
+# tools) into it. A stamp holding the lock files' hash skips the install when
+# neither changed. Prints nothing when there is nothing to do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv
-LOCK=requirements.lock
+LOCKS=(requirements.lock requirements-dev.lock)
 STAMP=$VENV/.requirements.lock.sha256
 
 python_ok() {
@@ -37,9 +38,10 @@ if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
     "$python" -m venv "$VENV"
 fi
 
-wanted=$(sha256sum "$LOCK" | cut -d' ' -f1)
+wanted=$(cat "${LOCKS[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$wanted" ]; then
-    echo "venv: installing $LOCK"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$LOCK"
+    echo "venv: installing ${LOCKS[*]}"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r requirements.lock -r requirements-dev.lock
     echo "$wanted" >"$STAMP"
 fi
