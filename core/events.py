@@ -16,6 +16,15 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# The events, by name: producers emit and consumers match these constants, so
+# a renamed event breaks an import instead of silently reaching nobody.
+REVIEW_OPENED = "review.opened"  # review_id
+REVIEW_SUBMITTED = "review.submitted"  # review_id
+APPROVAL_RECORDED = "approval.recorded"  # review_id, approver_id, pending
+GATE_DECIDED = "gate.decided"  # review_id, condition_ids
+PACK_READY = "pack.ready"  # pack_id, requested_by_id
+PACK_FAILED = "pack.failed"  # pack_id, requested_by_id, reason
+
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: list[Listener] = []
 

@@ -381,8 +381,9 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     review = get_or_404(
         # Few joins: with eight, planning the query cost more than running
         # it. Who submitted and decided come as prefetches (none until set).
-        reviews.select_related("use_case", "use_case__business_unit", "template", "chair")
-        .prefetch_related(
+        reviews.select_related(
+            "use_case", "use_case__business_unit", "template", "chair"
+        ).prefetch_related(
             "submitted_by",
             "decided_by",
             Prefetch(

@@ -21,10 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import InvalidInput
 from core.web import redirect_after_post, show_refusal
 from gates import forms, rules, selectors, services
-from gates.models import Artifact, GateReview, GateTemplate
+from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
 
 logger = logging.getLogger(__name__)
-
 
 
 # --- Downloads ----------------------------------------------------------------
@@ -175,7 +174,7 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "can_open": rules.can_open_review(request.user, use_case),
             "open_review": GateReview.objects.filter(
-                use_case=use_case, status__in=["open", "submitted"]
+                use_case=use_case, status__in=OPEN_REVIEW_STATUSES
             ).first(),
         },
         status=400 if form is not None and form.errors else 200,

@@ -29,6 +29,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from core import events
 from core.web import display_name
 from gates.models import (
     ApprovalDecision,
@@ -231,11 +232,11 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
 
 
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
-    "review.submitted": on_review_submitted,
-    "approval.recorded": on_approval_recorded,
-    "gate.decided": on_gate_decided,
-    "pack.ready": _on_pack(Kind.PACK_READY, texts.pack_ready),
-    "pack.failed": _on_pack(Kind.PACK_FAILED, texts.pack_failed),
+    events.REVIEW_SUBMITTED: on_review_submitted,
+    events.APPROVAL_RECORDED: on_approval_recorded,
+    events.GATE_DECIDED: on_gate_decided,
+    events.PACK_READY: _on_pack(Kind.PACK_READY, texts.pack_ready),
+    events.PACK_FAILED: _on_pack(Kind.PACK_FAILED, texts.pack_failed),
 }
 
 

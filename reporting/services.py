@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
+from core import events
 from core.audit import audit_record
 from core.errors import PermissionRefused
 from core.events import emit_on_commit
@@ -264,7 +265,7 @@ def pack_store(*, pack: GatePack, rendered: pdf.RenderedPdf, digest: str) -> Gat
                     "page_count": rendered.page_count,
                 },
             )
-            emit_on_commit("pack.ready", pack_id=pack.pk, requested_by_id=pack.requested_by_id)
+            emit_on_commit(events.PACK_READY, pack_id=pack.pk, requested_by_id=pack.requested_by_id)
     except Exception:
         storage_file.storage.delete(stored_name)
         raise
@@ -302,7 +303,7 @@ def pack_fail(*, pack_id: int, reason: str) -> GatePack | None:
         payload={"review": pack.review_id, "reason": reason},
     )
     emit_on_commit(
-        "pack.failed", pack_id=pack.pk, requested_by_id=pack.requested_by_id, reason=reason
+        events.PACK_FAILED, pack_id=pack.pk, requested_by_id=pack.requested_by_id, reason=reason
     )
     return pack
 

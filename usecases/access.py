@@ -67,9 +67,7 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
     return queryset.filter(condition)
 
 
-def visible_use_case(
-    user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None = None
-) -> UseCase:
+def visible_use_case(user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None = None) -> UseCase:
     """The use case if ``user`` may see it, from ``queryset`` when the page
     wants more joined; 404 otherwise, so an invisible use case cannot be told
     apart from one that does not exist."""

@@ -82,5 +82,3 @@ def _render_form(request: HttpRequest, form: Any, *, use_case: UseCase | None) -
     if is_htmx(request):
         template += "#form"
     return render(request, template, {"form": form, "use_case": use_case})
-
-

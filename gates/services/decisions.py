@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
@@ -198,7 +199,7 @@ def gate_decide(
         },
     )
     emit_on_commit(
-        "gate.decided", review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
+        events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
     )
     return review
 

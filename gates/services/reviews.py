@@ -9,12 +9,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
 from core.web import display_name
 from gates import rules
 from gates.models import (
+    OPEN_REVIEW_STATUSES,
     ApprovalDecision,
     ApproverCondition,
     ApproverRoleKind,
@@ -138,9 +140,7 @@ def review_open(
             f"There is no gate after {Stage(use_case.stage).label}.",
             ["Scale is the last stage of the framework."],
         ) from None
-    existing = GateReview.objects.filter(
-        use_case=use_case, status__in=[ReviewStatus.OPEN, ReviewStatus.SUBMITTED]
-    ).first()
+    existing = GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES).first()
     if existing is not None:
         raise TransitionRefused(
             "This use case already has an open review.",
@@ -196,7 +196,7 @@ def review_open(
             "approvers": {a.user.get_username(): a.roles for a in resolved},
         },
     )
-    emit_on_commit("review.opened", review_id=review.pk)
+    emit_on_commit(events.REVIEW_OPENED, review_id=review.pk)
     return review
 
 
@@ -328,7 +328,7 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
             }
         },
     )
-    emit_on_commit("review.submitted", review_id=review.pk)
+    emit_on_commit(events.REVIEW_SUBMITTED, review_id=review.pk)
     return review
 
 
@@ -373,5 +373,7 @@ def approval_record(
     pending = ReviewApprover.objects.filter(
         review=review, decision=ApprovalDecision.PENDING
     ).count()
-    emit_on_commit("approval.recorded", review_id=review.pk, approver_id=row.pk, pending=pending)
+    emit_on_commit(
+        events.APPROVAL_RECORDED, review_id=review.pk, approver_id=row.pk, pending=pending
+    )
     return row
