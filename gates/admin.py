@@ -1,8 +1,9 @@
 """Admin of the gate engine.
 
 Administrators edit the framework (gate templates with their criteria,
-artifact types and approver roles); every saved change bumps the template's
-version, and open reviews keep the snapshot they were opened with. Everything
+artifact types and approver roles) through the framework services, which
+audit every change; every saved change bumps the template's version once,
+and open reviews keep the snapshot they were opened with. Everything
 a review records (status, approvals, decisions, stage transitions, artifacts,
 the audit trail) is read-only here: it changes only through the services.
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import F
 from django.http import HttpRequest
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, ServiceInline
+from gates import services
 from gates.models import (
     Artifact,
     ArtifactType,
@@ -32,26 +33,63 @@ from gates.models import (
 from usecases.models import Stage
 
 
-class GateCriterionInline(admin.TabularInline):
+class GateCriterionInline(ServiceInline):
     model = GateCriterion
     extra = 0
     fields = ["order", "name", "requirement", "must_meet"]
 
+    # The template admin makes one new version for the whole save, so the
+    # rows are saved without bumping it.
+    def service_create(self, request: HttpRequest, obj: GateCriterion, parent: Any) -> None:
+        services.gate_criterion_create(by=request.user, criterion=obj, bump_version=False)
 
-class ArtifactTypeInline(admin.TabularInline):
+    def service_change(self, request: HttpRequest, obj: GateCriterion, fields: list[str]) -> None:
+        services.gate_criterion_change(
+            by=request.user, criterion=obj, fields=fields, bump_version=False
+        )
+
+    def service_delete(self, request: HttpRequest, obj: GateCriterion) -> None:
+        services.gate_criterion_delete(by=request.user, criterion=obj, bump_version=False)
+
+
+class ArtifactTypeInline(ServiceInline):
     model = ArtifactType
     extra = 0
     fields = ["order", "code", "name", "required", "is_active"]
 
+    def service_create(self, request: HttpRequest, obj: ArtifactType, parent: Any) -> None:
+        services.artifact_type_create(by=request.user, artifact_type=obj, bump_version=False)
 
-class GateApproverRoleInline(admin.TabularInline):
+    def service_change(self, request: HttpRequest, obj: ArtifactType, fields: list[str]) -> None:
+        services.artifact_type_change(
+            by=request.user, artifact_type=obj, fields=fields, bump_version=False
+        )
+
+    def service_delete(self, request: HttpRequest, obj: ArtifactType) -> None:
+        services.artifact_type_delete(by=request.user, artifact_type=obj, bump_version=False)
+
+
+class GateApproverRoleInline(ServiceInline):
     model = GateApproverRole
     extra = 0
     fields = ["order", "role", "condition"]
 
+    def service_create(self, request: HttpRequest, obj: GateApproverRole, parent: Any) -> None:
+        services.gate_approver_role_create(by=request.user, approver_role=obj, bump_version=False)
+
+    def service_change(
+        self, request: HttpRequest, obj: GateApproverRole, fields: list[str]
+    ) -> None:
+        services.gate_approver_role_change(
+            by=request.user, approver_role=obj, fields=fields, bump_version=False
+        )
+
+    def service_delete(self, request: HttpRequest, obj: GateApproverRole) -> None:
+        services.gate_approver_role_delete(by=request.user, approver_role=obj, bump_version=False)
+
 
 @admin.register(GateTemplate)
-class GateTemplateAdmin(admin.ModelAdmin):
+class GateTemplateAdmin(ServiceAdmin):
     list_display = ["number", "name", "from_stage", "to_stage", "version", "updated_at"]
     readonly_fields = ["version", "updated_at"]
     inlines = [GateCriterionInline, ArtifactTypeInline, GateApproverRoleInline]
@@ -72,14 +110,27 @@ class GateTemplateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def service_create(self, request: HttpRequest, obj: GateTemplate) -> None:
+        services.gate_template_create(by=request.user, template=obj)
+
+    def save_model(self, request: HttpRequest, obj: GateTemplate, form: Any, change: bool) -> None:
+        # A change is saved in save_related, with its rows, as one version.
+        if not change:
+            self.service_create(request, obj)
+
     def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
+        rows_changed = any(formset.has_changed() for formset in formsets)
+        if change and (form.changed_data or rows_changed):
+            # One new version for the whole save, made before the rows so
+            # their audit events name it; the inlines save them without a bump.
+            # Reviews already opened keep their snapshot and their version.
+            services.gate_template_change(
+                by=request.user,
+                template=form.instance,
+                fields=form.changed_data,
+                rows_changed=rows_changed,
+            )
         super().save_related(request, form, formsets, change)
-        # Bump after the inlines are saved, with an F() update so two
-        # administrators saving at once both count. Reviews already opened
-        # keep their snapshot rows and the version they recorded.
-        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            GateTemplate.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
-            form.instance.refresh_from_db(fields=["version"])
 
 
 class ReviewCriterionInline(ReadOnlyInline):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
+from core.admin import ServiceAdmin
+from readiness import services
 from readiness.models import (
     ChecklistItem,
     ChecklistItemDefinition,
@@ -16,22 +19,52 @@ from readiness.models import (
 )
 
 
-# Definitions and norms are the framework: administrators edit them here.
+# Definitions and norms are the framework: administrators edit them here,
+# through the framework services, which audit every change.
 @admin.register(ScorecardItem)
-class ScorecardItemAdmin(admin.ModelAdmin):
+class ScorecardItemAdmin(ServiceAdmin):
     list_display = ["order", "name", "excellent", "acceptable", "insufficient", "is_active"]
     list_editable = ["is_active"]
 
+    def service_create(self, request: HttpRequest, obj: ScorecardItem) -> None:
+        services.scorecard_item_create(by=request.user, item=obj)
+
+    def service_change(self, request: HttpRequest, obj: ScorecardItem, fields: list[str]) -> None:
+        services.scorecard_item_change(by=request.user, item=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: ScorecardItem) -> None:
+        services.scorecard_item_delete(by=request.user, item=obj)
+
 
 @admin.register(ChecklistItemDefinition)
-class ChecklistItemDefinitionAdmin(admin.ModelAdmin):
+class ChecklistItemDefinitionAdmin(ServiceAdmin):
     list_display = ["number", "group", "text", "is_active"]
     list_filter = ["group", "is_active"]
 
+    def service_create(self, request: HttpRequest, obj: ChecklistItemDefinition) -> None:
+        services.checklist_item_definition_create(by=request.user, definition=obj)
+
+    def service_change(
+        self, request: HttpRequest, obj: ChecklistItemDefinition, fields: list[str]
+    ) -> None:
+        services.checklist_item_definition_change(by=request.user, definition=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: ChecklistItemDefinition) -> None:
+        services.checklist_item_definition_delete(by=request.user, definition=obj)
+
 
 @admin.register(StageNorm)
-class StageNormAdmin(admin.ModelAdmin):
+class StageNormAdmin(ServiceAdmin):
     list_display = ["stage", "min_days", "max_days"]
+
+    def service_create(self, request: HttpRequest, obj: StageNorm) -> None:
+        services.stage_norm_create(by=request.user, norm=obj)
+
+    def service_change(self, request: HttpRequest, obj: StageNorm, fields: list[str]) -> None:
+        services.stage_norm_change(by=request.user, norm=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: StageNorm) -> None:
+        services.stage_norm_delete(by=request.user, norm=obj)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,6 +1,7 @@
 """Admin for the portfolio. Changes to use cases and teams go through the same
 services as the pages, so they are permission-checked and audited; stage and
-status are shown, never edited."""
+status are shown, never edited. Business units are edited through their own
+audited services."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from core.admin import ServiceAdmin
 from core.errors import DomainError
 from usecases import access, services
 from usecases.forms import UseCaseForm
@@ -16,11 +18,20 @@ from usecases.models import BusinessUnit, UseCase, UseCaseMember
 
 
 @admin.register(BusinessUnit)
-class BusinessUnitAdmin(admin.ModelAdmin):
+class BusinessUnitAdmin(ServiceAdmin):
     list_display = ["name", "code", "head"]
     search_fields = ["name", "code", "head__username", "head__last_name"]
     list_select_related = ["head"]
     raw_id_fields = ["head"]
+
+    def service_create(self, request: HttpRequest, obj: BusinessUnit) -> None:
+        services.business_unit_create(by=request.user, business_unit=obj)
+
+    def service_change(self, request: HttpRequest, obj: BusinessUnit, fields: list[str]) -> None:
+        services.business_unit_change(by=request.user, business_unit=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: BusinessUnit) -> None:
+        services.business_unit_delete(by=request.user, business_unit=obj)
 
 
 class UseCaseMemberInline(admin.TabularInline):

@@ -18,6 +18,17 @@ from readiness.services.checklist import (
     checklist_open_items,
     checklist_start,
 )
+from readiness.services.framework import (
+    checklist_item_definition_change,
+    checklist_item_definition_create,
+    checklist_item_definition_delete,
+    scorecard_item_change,
+    scorecard_item_create,
+    scorecard_item_delete,
+    stage_norm_change,
+    stage_norm_create,
+    stage_norm_delete,
+)
 from readiness.services.kpi_rules import (
     criterion_scorecard_cite,
     kpi_rule_bind,
@@ -48,6 +59,9 @@ __all__ = [
     "MAX_REPORTED_ERRORS",
     "MAX_VALUE",
     "ParsedRow",
+    "checklist_item_definition_change",
+    "checklist_item_definition_create",
+    "checklist_item_definition_delete",
     "checklist_item_update",
     "checklist_open_items",
     "checklist_start",
@@ -67,5 +81,11 @@ __all__ = [
     "prioritization_weights",
     "priority_score",
     "scorecard_band",
+    "scorecard_item_change",
+    "scorecard_item_create",
+    "scorecard_item_delete",
     "scorecard_save",
+    "stage_norm_change",
+    "stage_norm_create",
+    "stage_norm_delete",
 ]
