@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
-from usecases import access
+from usecases import access, rules
 from usecases.models import (
     BusinessUnit,
     MemberRole,
     RegulatoryConstraint,
-    Status,
     UseCase,
     UseCaseMember,
 )
+from usecases.rules import EDIT_REFUSAL, TEAM_REFUSAL
 
 User = get_user_model()
 
@@ -54,31 +55,20 @@ def _clean_constraints(values: Any) -> list[str]:
     return [code for code in RegulatoryConstraint.values if code in values]
 
 
-def _ensure_writable(use_case: UseCase) -> None:
-    if use_case.status == Status.KILLED:
-        raise TransitionRefused(
-            "This use case was killed at a gate; it is read-only.",
-            ["Killed use cases are terminal."],
-        )
-
-
-EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
-TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
-
-
 def usecase_ensure_creatable(*, by: Any) -> None:
     """Refuse early, before any input is read, when this person may not propose
     use cases; ``usecase_create`` checks the same."""
-    if not access.can_create_use_case(by):
-        raise PermissionRefused("You may not propose use cases.")
+    refusal = rules.create_refusal(by)
+    if refusal is not None:
+        raise refusal
 
 
 def usecase_ensure_editable(*, use_case: UseCase, by: Any, refusal: str = EDIT_REFUSAL) -> None:
     """Refuse early, before any input is read: killed (409) before not yours (403),
     so a sponsor learns why their own use case no longer takes changes."""
-    _ensure_writable(use_case)
-    if not access.can_edit_use_case(by, use_case):
-        raise PermissionRefused(refusal)
+    error = rules.edit_refusal(by, use_case, refusal)
+    if error is not None:
+        raise error
 
 
 def _audit_fields(use_case: UseCase, fields: list[str]) -> dict[str, Any]:
@@ -223,7 +213,6 @@ def member_remove(*, member: UseCaseMember, by: Any) -> None:
 
 # --- Business units (framework data, edited in the admin) ---------------------
 
-from django.core.exceptions import ValidationError  # noqa: E402
 
 BUSINESS_UNIT_FIELDS = ("name", "code", "head")
 
