@@ -45,6 +45,7 @@ from readiness.selectors import (
     annotate_overdue_stalled,
     annotate_priority_score,
     readiness_summary,
+    stalled_after_days,
 )
 from reporting import rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
@@ -458,8 +459,6 @@ def _median_days(use_cases: QuerySet[UseCase], now: datetime.datetime) -> dict[s
 def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
     """The executive dashboard, in a fixed number of queries whatever the
     size of the portfolio. The caller has checked the user may see it."""
-    from readiness.selectors import stalled_after_days
-
     now = now or timezone.now()
     visible = access.use_cases_visible_to(user)
     norms = {n.stage: n for n in StageNorm.objects.all()}

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import TransitionRefused
 from gates.selectors import visible_review
-from reporting import rules, selectors, services
+from reporting import charts, rules, selectors, services
 from reporting.models import GatePack
 
 logger = logging.getLogger(__name__)
@@ -104,8 +104,6 @@ def _dashboard_user(request: HttpRequest) -> None:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
-    from reporting import charts
-
     data = selectors.dashboard(user=request.user)
     return render(
         request,
