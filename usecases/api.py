@@ -192,7 +192,9 @@ class UseCaseListView(generics.ListCreateAPIView):
     filterset_class = UseCaseFilterSet
 
     def get_queryset(self):
-        return selectors.usecases_for_api(access.use_cases_visible_to(self.request.user))
+        # The portfolio's rows, annotated as the page's: the shared filters
+        # sort on the priority score and filter on overdue and stalled.
+        return selectors.usecases_for_api(selectors.portfolio_queryset(self.request.user))
 
     @extend_schema(
         request=UseCaseCreateSerializer,

@@ -63,6 +63,28 @@ def test_it_filters_the_list(use_case, api_as, lead, business_unit):
     assert titles(sort="title") == ["Claims triage assistant", "Fraud scoring"]
 
 
+def test_it_sorts_by_priority_and_filters_by_timing_like_the_portfolio(use_case, api_as, lead):
+    """The list reads the portfolio's annotated rows: sorting by priority and
+    filtering overdue or stalled answer as the page does, never a 500."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = UseCaseFactory(title="Fraud scoring")
+    long_ago = timezone.now() - timedelta(days=400)
+    UseCase.objects.filter(pk=stale.pk).update(stage_entered_at=long_ago, last_activity_at=long_ago)
+    client = api_as(lead)
+
+    def titles(**params):
+        response = client.get(LIST, params)
+        assert response.status_code == 200, response.content
+        return [r["title"] for r in response.json()["results"]]
+
+    assert sorted(titles(sort="priority")) == ["Claims triage assistant", "Fraud scoring"]
+    assert titles(timing="overdue") == ["Fraud scoring"]
+    assert titles(timing="stalled") == ["Fraud scoring"]
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
