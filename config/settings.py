@@ -55,10 +55,25 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-the-embedded-default"
 
+# The audit trail's hashes are HMACs keyed with AUDIT_KEY, which is never
+# stored in the database (core/audit.py). Rotate by moving the old key into
+# AUDIT_PREVIOUS_KEYS (comma-separated) and setting a new AUDIT_KEY.
+AUDIT_KEY = env_str("AUDIT_KEY")
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_KEY must be set when DEBUG is off")
+    AUDIT_KEY = "insecure-development-audit-key-only-for-the-embedded-default"
+AUDIT_PREVIOUS_KEYS = env_list("AUDIT_PREVIOUS_KEYS")
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 3600)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+# Audit chain heads, one JSON line each, appended outside the database.
+AUDIT_CHECKPOINT_FILE = Path(
+    env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -340,6 +355,16 @@ REPORTING_PACK_MAX_ATTEMPTS = env_int("REPORTING_PACK_MAX_ATTEMPTS", 5)
 NOTIFICATIONS_SWEEP_MINUTES = env_int("NOTIFICATIONS_SWEEP_MINUTES", 15)
 NOTIFICATIONS_DELIVER_SECONDS = env_int("NOTIFICATIONS_DELIVER_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
+    # The audit chain's head, written outside the database (core/audit.py).
+    # Events a crashed process committed but never handed over (core/events.py).
+    "core-deliver-outbox": {
+        "task": "core.deliver_outbox",
+        "schedule": 60.0,
+    },
+    "core-audit-checkpoint": {
+        "task": "core.audit_checkpoint",
+        "schedule": float(AUDIT_CHECKPOINT_SECONDS),
+    },
     "reporting-requeue-stale-packs": {
         "task": "reporting.requeue_stale_packs",
         "schedule": 300.0,

@@ -1,18 +1,29 @@
-"""Domain events, delivered after commit.
+"""Domain events, through a transactional outbox.
 
-Services call ``emit_on_commit`` inside their transaction; listeners (the
-notifications app, for one) subscribe at start-up in their ``AppConfig.ready``.
-A listener runs only once the change is committed, and a failing listener is
-logged and never undoes or breaks the action that emitted the event.
+Services call ``emit_on_commit`` inside their transaction: it writes the
+event to the outbox (``OutboxEvent``) in that same transaction, so the event
+exists exactly when the change does. After the commit a worker delivers it
+(``deliver_outbox``: at once through Celery, eagerly in the embedded default,
+and every minute from beat for anything a crashed process left behind).
+Listeners (the notifications app, for one) subscribe at start-up in their
+``AppConfig.ready``; delivery is at least once, so they are idempotent (the
+notifications' delivery keys). A failing listener never undoes the action:
+its event is retried with a backoff and the error kept on the row.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
+
+from core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +36,16 @@ GATE_DECIDED = "gate.decided"  # review_id, condition_ids
 PACK_READY = "pack.ready"  # pack_id, requested_by_id
 PACK_FAILED = "pack.failed"  # pack_id, requested_by_id, reason
 
+OUTBOX_BATCH = 200
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 3600
+
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: list[Listener] = []
+
+# Who hands delivery to a worker after a commit (core.tasks registers the
+# Celery task at start-up); without one, delivery runs in-process.
+_kick: list[Callable[[], None]] = []
 
 
 def subscribe(listener: Listener) -> Listener:
@@ -36,12 +55,75 @@ def subscribe(listener: Listener) -> Listener:
 
 
 def deliver(event: str, data: dict[str, Any]) -> None:
+    """Hand one event to every listener now; a listener's error propagates,
+    so the outbox keeps the event for a retry."""
     for listener in list(_listeners):
-        try:
-            listener(event, data)
-        except Exception:
-            logger.exception("Listener %r failed for event %s", listener, event)
+        listener(event, data)
+
+
+def set_delivery_kick(kick: Callable[[], None]) -> None:
+    _kick[:] = [kick]
+
+
+def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def emit_on_commit(event: str, **data: Any) -> None:
-    transaction.on_commit(lambda: deliver(event, data))
+    """Write ``event`` to the outbox in the caller's transaction; ask for its
+    delivery once that transaction commits."""
+    OutboxEvent.objects.create(name=event, data=_json_safe(data))
+    transaction.on_commit(kick_delivery)
+
+
+def kick_delivery() -> None:
+    """Hand delivery to a worker now. Never raises: with the broker down, the
+    periodic delivery picks the events up."""
+    try:
+        if _kick:
+            _kick[0]()
+        else:
+            outbox_deliver()
+    except Exception:
+        logger.warning("events: could not start delivery; the periodic run will", exc_info=True)
+
+
+def _retry_delay(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(
+        seconds=min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+    )
+
+
+def outbox_deliver(batch: int = OUTBOX_BATCH) -> int:
+    """Deliver the due events of the outbox, oldest first, each to every
+    listener. Rows are claimed with ``SKIP LOCKED``, so two workers never
+    deliver the same event at once. Returns how many were delivered."""
+    delivered = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(delivered_at__isnull=True, next_attempt_at__lte=timezone.now())
+                .order_by("id")[:batch]
+            )
+            for row in rows:
+                try:
+                    # A savepoint per event: a listener's database error undoes
+                    # its own writes only.
+                    with transaction.atomic():
+                        deliver(row.name, row.data)
+                except Exception as error:
+                    row.attempts += 1
+                    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+                    row.next_attempt_at = timezone.now() + _retry_delay(row.attempts)
+                    logger.exception("events: delivering %s #%s failed", row.name, row.pk)
+                else:
+                    row.attempts += 1
+                    row.delivered_at = timezone.now()
+                    row.last_error = ""
+                    delivered += 1
+                row.save(
+                    update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at"]
+                )
+        if len(rows) < batch:
+            return delivered

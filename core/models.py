@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -38,6 +39,9 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The fingerprint of the AUDIT_KEY that keyed ``hash``; empty for events
+    # written before the chain was keyed (plain SHA-256).
+    key_id = models.CharField(max_length=12, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -57,3 +61,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The audit trail is append-only")
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction of the action that raised
+    it and delivered to the listeners afterwards (``core.events``): a process
+    that dies right after the commit loses nothing."""
+
+    name = models.CharField(max_length=60)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"

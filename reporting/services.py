@@ -25,9 +25,10 @@ from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
 from core import events
-from core.audit import audit_record
+from core.audit import audit_checkpoint, audit_record
 from core.errors import PermissionRefused
 from core.events import emit_on_commit
+from core.web import display_name
 from gates.models import GateReview
 from readiness.svg import kpi_sparkline_svg
 from reporting import pdf, rules
@@ -191,7 +192,10 @@ def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[s
         "content_hash": digest,
         "pack_id": pack.pk,
         "generated_at": timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z"),
-        "requested_by": pack.requested_by.get_full_name() or pack.requested_by.get_username(),
+        "requested_by": display_name(pack.requested_by),
+        # Not part of the content hash: the chain grows while the review does
+        # not. Written outside the database too (log, checkpoint file).
+        "audit_head": audit_checkpoint(reason=f"gate pack #{pack.pk}"),
     }
 
 

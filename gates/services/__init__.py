@@ -6,7 +6,14 @@ state, raises a domain error carrying the reasons, and writes its audit event
 in the same transaction.
 """
 
-from gates.services._base import GO_CHECKS, GoCheck, register_go_check, touch
+from gates.services._base import (
+    ASSESSMENT_GUARDS,
+    GO_CHECKS,
+    GoCheck,
+    register_assessment_guard,
+    register_go_check,
+    touch,
+)
 from gates.services.artifacts import artifact_upload
 from gates.services.decisions import (
     condition_close,
@@ -45,6 +52,7 @@ from gates.services.reviews import (
 )
 
 __all__ = [
+    "ASSESSMENT_GUARDS",
     "GO_CHECKS",
     "GoCheck",
     "ResolvedApprover",
@@ -71,6 +79,7 @@ __all__ = [
     "gate_template_change",
     "gate_template_create",
     "go_blockers",
+    "register_assessment_guard",
     "register_go_check",
     "resolve_approvers",
     "review_open",

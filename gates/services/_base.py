@@ -1,17 +1,18 @@
 """What every gate-engine action shares: locks in one order, the killed-use-case
-refusal, the activity and revision bump, and the Go-check registry."""
+refusal, the activity and revision bump, and the registries of Go checks and
+assessment guards."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
-from gates.models import (
-    GateReview,
-)
+from core.errors import DomainError
+from gates.models import GateReview
 from usecases.models import UseCase
 from usecases.rules import ensure_writable
 
@@ -21,6 +22,19 @@ User = get_user_model()
 # production readiness checklist at Gate 3). Each returns refusal reasons.
 GoCheck = Callable[[GateReview], list[str]]
 GO_CHECKS: list[GoCheck] = []
+
+
+# Criteria another app assesses from data, registered by that app (readiness:
+# a criterion bound to a KPI rule is assessed only from measurements). Each
+# returns the refusal of a hand assessment, or None.
+AssessmentGuard = Callable[[Any], DomainError | None]
+ASSESSMENT_GUARDS: list[AssessmentGuard] = []
+
+
+def register_assessment_guard(guard: AssessmentGuard) -> AssessmentGuard:
+    if guard not in ASSESSMENT_GUARDS:
+        ASSESSMENT_GUARDS.append(guard)
+    return guard
 
 
 def register_go_check(check: GoCheck) -> GoCheck:

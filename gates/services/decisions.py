@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import events
-from core.audit import audit_record
+from core.audit import audit_checkpoint, audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
 from core.web import display_name
@@ -197,6 +197,10 @@ def gate_decide(
                 for c in created_conditions
             ],
         },
+    )
+    # The chain's head leaves the database with every decision.
+    transaction.on_commit(
+        lambda: audit_checkpoint(reason=f"Gate {review.gate_number} decided on review #{review.pk}")
     )
     emit_on_commit(
         events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]

@@ -31,6 +31,7 @@ from gates.models import (
     ReviewStatus,
 )
 from gates.services._base import (
+    ASSESSMENT_GUARDS,
     User,
     _ensure_not_killed,
     _lock_review,
@@ -209,7 +210,11 @@ def criterion_assess(
     status: str,
     evidence: str = "",
     artifacts: Iterable[Artifact] | None = None,
+    by_hand: bool = True,
 ) -> ReviewCriterion:
+    """Record a criterion's assessment. ``by_hand=False`` is for an app that
+    assesses from data (readiness, from a KPI rule); a criterion that such an
+    app has claimed (``register_assessment_guard``) refuses hand assessments."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     if criterion.review_id != review.pk:
@@ -217,6 +222,11 @@ def criterion_assess(
     refusal = rules.assess_refusal(by, review)
     if refusal is not None:
         raise refusal
+    if by_hand:
+        for guard in ASSESSMENT_GUARDS:
+            refusal = guard(criterion)
+            if refusal is not None:
+                raise refusal
     if status not in AssessmentStatus.values or status == AssessmentStatus.PENDING:
         allowed = [s for s in AssessmentStatus.values if s != AssessmentStatus.PENDING]
         raise InvalidInput(f"Status must be one of: {', '.join(allowed)}.", field="status")

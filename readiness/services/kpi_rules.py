@@ -68,7 +68,12 @@ def kpi_rule_evaluate(*, review_criterion: ReviewCriterion, by: Any) -> ReviewCr
     if criterion.status == status and criterion.evidence == evidence:
         return criterion
     return gate_services.criterion_assess(
-        review=criterion.review, criterion=criterion, by=by, status=status, evidence=evidence
+        review=criterion.review,
+        criterion=criterion,
+        by=by,
+        status=status,
+        evidence=evidence,
+        by_hand=False,
     )
 
 
