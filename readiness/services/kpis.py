@@ -160,6 +160,9 @@ class ParsedRow:
 
 
 def _read_upload(file: IO[bytes]) -> str:
+    """The file's text, refused when it is not a small UTF-8 text file. The
+    one check of the size limit: the API and the page hand the upload over
+    unchecked. Reads at most one byte more than the limit."""
     data = file.read(MAX_IMPORT_BYTES + 1)
     if isinstance(data, str):
         data = data.encode()
