@@ -11,7 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SECRET_KEY"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEBUG", "SECRET_KEY", "AUDIT_KEY"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -30,6 +34,7 @@ def test_it_reports_nothing_on_check_deploy_with_production_variables():
         "WARNING",
         DEBUG="0",
         SECRET_KEY="k3y-" + "x7Qz9" * 12,
+        AUDIT_KEY="audit-" + "p4Rw2" * 8,
         ALLOWED_HOSTS="gates.example.com",
         EMAIL_HOST="smtp.example.com",
     )
@@ -41,6 +46,15 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = run_manage("check", DEBUG="0", ALLOWED_HOSTS="gates.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_to_start_without_an_audit_key_when_debug_is_off():
+    """The audit chain's key lives outside the database; production names it."""
+    result = run_manage(
+        "check", DEBUG="0", SECRET_KEY="k3y-" + "x7Qz9" * 12, ALLOWED_HOSTS="gates.example.com"
+    )
+    assert result.returncode != 0
+    assert "AUDIT_KEY must be set" in result.stderr
 
 
 def test_it_sends_a_content_security_policy_header(client):
