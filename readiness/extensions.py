@@ -10,14 +10,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, prefetch_related_objects
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gates.models import ReviewCriterion
 from readiness.models import KpiRule, PocScorecard
+from readiness.serializers import CitedScorecardSerializer, KpiRuleRefField
 
 
 def attach_to_criteria(criteria: list[ReviewCriterion]) -> None:
@@ -28,34 +26,8 @@ def attach_to_criteria(criteria: list[ReviewCriterion]) -> None:
     )
 
 
-@extend_schema_field({"type": "string", "nullable": True})
-class KpiRuleLabelField(serializers.Field):
-    """The KPI rule a criterion is assessed from, e.g. “Pilot adoption ≥ 60%”."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("read_only", True)
-        kwargs.setdefault(
-            "help_text",
-            "The KPI rule the criterion is assessed from, e.g. “Pilot adoption ≥ 60%”.",
-        )
-        super().__init__(**kwargs)
-
-    def get_attribute(self, criterion: ReviewCriterion) -> Any:
-        return getattr(criterion, "kpi_rule", None)
-
-    def to_representation(self, rule: KpiRule | None) -> str | None:
-        return rule.label if rule is not None else None
-
-
-class CitedScorecardSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    version = serializers.IntegerField()
-    total = serializers.IntegerField()
-    band = serializers.CharField()
-
-
 def kpi_rule_field() -> serializers.Field:
-    return KpiRuleLabelField()
+    return KpiRuleRefField()
 
 
 def scorecards_field() -> serializers.Field:
