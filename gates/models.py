@@ -32,6 +32,10 @@ class GateTemplate(models.Model):
     from_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
     purpose = models.TextField(blank=True)
+    min_approvers = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="The fewest distinct people who must approve before Go or Conditional Go.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +163,8 @@ class GateReview(models.Model):
     )
     template = models.ForeignKey(GateTemplate, on_delete=models.PROTECT, related_name="reviews")
     template_version = models.PositiveIntegerField()
+    # The template's minimum of distinct approvers when the review opened.
+    min_approvers = models.PositiveSmallIntegerField(default=1)
     gate_number = models.PositiveSmallIntegerField()
     from_stage = models.CharField(max_length=20, choices=Stage.choices)
     to_stage = models.CharField(max_length=20, choices=Stage.choices)

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.web import display_name
-from gates.models import GateReview, ReviewApprover, ReviewStatus
+from gates.models import ApproverRoleKind, GateReview, ReviewApprover, ReviewStatus
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
 from usecases.rules import read_only_refusal
@@ -128,3 +128,78 @@ def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
 
 def can_resume(user: Any, use_case: UseCase) -> bool:
     return access.is_program_lead(user) and use_case.status == Status.ON_HOLD
+
+
+# --- Segregation of duties ---------------------------------------------------------
+
+# Seats whose holder must be independent of the use case's team: the use
+# case's sponsors and contributors never fill them, however they came to
+# hold the role.
+INDEPENDENT_SEATS = frozenset(
+    {
+        ApproverRoleKind.CIO_CTO,
+        ApproverRoleKind.TECHNICAL_LEAD,
+        ApproverRoleKind.RISK_COMPLIANCE,
+        ApproverRoleKind.BUSINESS_UNIT_HEAD,
+    }
+)
+TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS = frozenset(
+    {MemberRole.SPONSOR, MemberRole.CONTRIBUTOR}
+)
+
+
+def seat_label(role: str) -> str:
+    return ApproverRoleKind(role).label
+
+
+def seating_refusals(
+    *,
+    use_case: UseCase,
+    chair: Any,
+    seats: dict[str, list[Any]],
+    min_approvers: int,
+    team: dict[int, set[str]],
+) -> list[str]:
+    """Why these people may not approve this gate together, one reason per
+    broken rule; empty when the seating keeps the duties apart.
+
+    ``seats`` maps each approver role to the people in it; ``team`` maps user
+    ids to their roles on the use case. The rules: one person holds at most
+    one seat; the chair sits only in the program-lead seat; sponsors and
+    contributors never fill an independent seat; the gate needs at least
+    ``min_approvers`` distinct people."""
+    reasons: list[str] = []
+    held: dict[int, list[str]] = {}
+    people: dict[int, Any] = {}
+    for role, users in seats.items():
+        for user in users:
+            held.setdefault(user.pk, []).append(role)
+            people[user.pk] = user
+    for user_id, roles in held.items():
+        user = people[user_id]
+        if user_id == chair.pk and roles != [ApproverRoleKind.PROGRAM_LEAD]:
+            others = [seat_label(r) for r in roles if r != ApproverRoleKind.PROGRAM_LEAD]
+            reasons.append(
+                f"The chair ({display_name(user)}) votes only in the program-lead seat; "
+                f"name someone else as {' and '.join(others)}."
+            )
+        elif len(roles) > 1:
+            reasons.append(
+                f"{display_name(user)} would hold {len(roles)} approver seats "
+                f"({', '.join(seat_label(r) for r in roles)}); one person holds one seat, "
+                "so name someone else for the others."
+            )
+        barred = team.get(user_id, set()) & TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS
+        for role in roles:
+            if role in INDEPENDENT_SEATS and barred:
+                member = " and ".join(MemberRole(r).label.lower() for r in sorted(barred))
+                reasons.append(
+                    f"{display_name(user)} is this use case's {member}, so cannot fill the "
+                    f"independent seat {seat_label(role)}."
+                )
+    if len(held) < min_approvers:
+        reasons.append(
+            f"This gate needs at least {min_approvers} distinct approvers; "
+            f"{len(held)} {'is' if len(held) == 1 else 'are'} named."
+        )
+    return reasons

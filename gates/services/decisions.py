@@ -56,6 +56,15 @@ def go_blockers(
         approvers = list(review.approvers.select_related("user").order_by("id"))
     if criteria is None:
         criteria = list(review.criteria.order_by("order", "id"))
+    approved = {row.user_id for row in approvers if row.has_approved}
+    undecided = any(not row.has_approved for row in approvers)
+    # Pending and rejecting approvers are named below; the minimum is the
+    # reason only when it is what is left.
+    if len(approved) < review.min_approvers and not undecided:
+        reasons.append(
+            f"Gate {review.gate_number} needs the approval of at least {review.min_approvers} "
+            f"distinct people; {len(approved)} {'has' if len(approved) == 1 else 'have'} approved."
+        )
     for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
             reasons.append(f"{display_name(row.user)} has not approved yet.")

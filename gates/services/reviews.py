@@ -83,8 +83,10 @@ def resolve_approvers(
     chair: Any,
     named: dict[str, Iterable[Any]] | None = None,
 ) -> list[ResolvedApprover]:
-    """Resolve the gate's approver roles to named people. ``named`` overrides
-    the holders of a role. Raises with one reason per role nobody holds."""
+    """Resolve the gate's approver seats to named people. ``named`` overrides
+    the holders of a role. Raises with one reason per role nobody holds, and
+    with one reason per broken rule of segregation of duties
+    (``rules.seating_refusals``): explicit naming obeys the same rules."""
     named = {role: list(users) for role, users in (named or {}).items()}
     roles = [r for r in template.approver_roles.all() if role_applies(r, use_case)]
     applicable = {r.role for r in roles}
@@ -98,15 +100,17 @@ def resolve_approvers(
             field="approvers",
         )
     by_user: dict[int, ResolvedApprover] = {}
+    seats: dict[str, list[Any]] = {}
     missing: list[str] = []
     for role in roles:
-        users = named.get(role.role) or _holders_of(role.role, use_case, chair)
+        users = list(dict.fromkeys(named.get(role.role) or _holders_of(role.role, use_case, chair)))
         if not users:
             missing.append(
                 f"Nobody holds the role “{role.get_role_display()}” for this use case; "
                 "name an approver for it."
             )
             continue
+        seats[role.role] = users
         for user in users:
             if not user.is_active:
                 raise InvalidInput(
@@ -116,6 +120,23 @@ def resolve_approvers(
             entry.roles.append(role.role)
     if missing:
         raise TransitionRefused("The gate's approvers cannot be named yet.", missing)
+    team: dict[int, set[str]] = {}
+    for user_id, member_role in UseCaseMember.objects.filter(use_case=use_case).values_list(
+        "user_id", "role"
+    ):
+        team.setdefault(user_id, set()).add(member_role)
+    reasons = rules.seating_refusals(
+        use_case=use_case,
+        chair=chair,
+        seats=seats,
+        min_approvers=template.min_approvers,
+        team=team,
+    )
+    if reasons:
+        message = "These approvers would not keep the gate's duties apart."
+        if named:
+            raise InvalidInput(message, reasons, field="approvers")
+        raise TransitionRefused(message, reasons)
     return list(by_user.values())
 
 
@@ -157,6 +178,7 @@ def review_open(
                 use_case=use_case,
                 template=template,
                 template_version=template.version,
+                min_approvers=template.min_approvers,
                 gate_number=template.number,
                 from_stage=template.from_stage,
                 to_stage=template.to_stage,
