@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -328,13 +328,26 @@ class KpiRuleView(APIView):
 
     @extend_schema(
         request=None,
-        responses={204: None, **{code: ERRORS[code] for code in (403, 404, 409)}},
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                str,
+                required=True,
+                description="Why the criterion is to be assessed by hand (audited).",
+            )
+        ],
+        responses={204: None, **{code: ERRORS[code] for code in (400, 403, 404, 409)}},
         tags=TAGS,
     )
     def delete(self, request: Request, review_id: int, criterion_id: int) -> Response:
-        """Unbind the criterion from its KPI; it keeps its last assessment."""
+        """Unbind the criterion from its KPI, saying why; it keeps its last
+        assessment and is assessed by hand from then on."""
         criterion = _criterion(request, review_id, criterion_id)
-        services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
+        services.kpi_rule_unbind(
+            review_criterion=criterion,
+            by=request.user,
+            reason=request.query_params.get("reason", ""),
+        )
         return Response(status=204)
 
     @extend_schema(

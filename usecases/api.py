@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.web import display_name
-from usecases import access, selectors, services
+from usecases import access, rules, selectors, services
 from usecases.filters import UseCaseFilterSet
-from usecases.models import BusinessUnit, RegulatoryConstraint, UseCase, UseCaseMember
+from usecases.models import BusinessUnit, RegulatoryConstraint, RiskTier, UseCase, UseCaseMember
 
 User = get_user_model()
 
@@ -160,6 +160,14 @@ class UseCaseWriteSerializer(serializers.ModelSerializer):
         fields = list(services.EDITABLE_FIELDS)
 
 
+class ReclassifyInput(serializers.Serializer):
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
+    regulatory_constraints = serializers.ListField(
+        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices), allow_empty=True
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
 class UseCaseCreateSerializer(UseCaseWriteSerializer):
     sponsor = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
@@ -238,6 +246,28 @@ class UseCaseDetailView(generics.RetrieveAPIView):
         serializer = UseCaseWriteSerializer(use_case, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.usecase_update(use_case=use_case, by=request.user, **serializer.validated_data)
+        return Response(_read(use_case.pk))
+
+
+class UseCaseReclassifyView(APIView):
+    """The risk and compliance role's reclassification of a use case's risk
+    tier and regulations (lowering included), with a reason; refused (409)
+    while a review is open."""
+
+    @extend_schema(
+        request=ReclassifyInput,
+        responses={200: UseCaseSerializer},
+        description="Only the risk and compliance role. The classification before and after "
+        "and the reason go to the audit trail.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        use_case = access.visible_use_case(request.user, pk)
+        refusal = rules.reclassify_refusal(request.user, use_case)
+        if refusal is not None:
+            raise refusal
+        data = ReclassifyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.usecase_reclassify(use_case=use_case, by=request.user, **data.validated_data)
         return Response(_read(use_case.pk))
 
 

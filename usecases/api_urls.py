@@ -7,5 +7,10 @@ from usecases import api
 urlpatterns = [
     path("use-cases/", api.UseCaseListView.as_view(), name="api-usecase-list"),
     path("use-cases/<int:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
+    path(
+        "use-cases/<int:pk>/reclassify/",
+        api.UseCaseReclassifyView.as_view(),
+        name="api-usecase-reclassify",
+    ),
     path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from usecases.models import MemberRole, RegulatoryConstraint, UseCase
+from usecases.models import MemberRole, RegulatoryConstraint, RiskTier, UseCase
 from usecases.services import EDITABLE_FIELDS
 
 User = get_user_model()
@@ -70,3 +70,21 @@ class UseCaseCreateForm(UseCaseForm):
 class MemberAddForm(forms.Form):
     user = UserChoiceField(queryset=active_users(), label="Person")
     role = forms.ChoiceField(choices=MemberRole.choices)
+
+
+class ReclassifyForm(forms.Form):
+    """The risk and compliance role's reclassification: the new risk tier and
+    regulations, and why."""
+
+    risk_tier = forms.ChoiceField(choices=RiskTier.choices)
+    regulatory_constraints = forms.MultipleChoiceField(
+        choices=RegulatoryConstraint.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Regulatory constraints",
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit trail with the classification before and after.",
+    )

@@ -8,11 +8,12 @@ same everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from usecases import access
-from usecases.models import Status, UseCase
+from usecases.models import OrgRole, RiskTier, Status, UseCase
 
 EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
 TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
@@ -47,3 +48,60 @@ def edit_refusal(user: Any, use_case: UseCase, message: str = EDIT_REFUSAL) -> D
     if not access.can_edit_use_case(user, use_case):
         return PermissionRefused(message)
     return None
+
+
+# --- The facts that decide who approves ----------------------------------------------
+
+# Risk tier, regulations, business unit (its head approves) and the team
+# (sponsors and technical leads approve; sponsors and contributors may not
+# fill independent seats).
+APPROVER_FACTS = ("risk_tier", "regulatory_constraints", "business_unit")
+RISK_ORDER = {tier: index for index, tier in enumerate(RiskTier.values)}  # low < medium < high
+RECLASSIFY_MESSAGE = (
+    "Lowering the risk tier or removing a regulation is a reclassification: "
+    "the risk and compliance role records it, with a reason."
+)
+
+# What freezes those facts, registered by the apps above at start-up (gates:
+# an open or submitted review fixed its approvers when it opened). Each
+# returns the reason, or None.
+Freeze = Callable[[UseCase], str | None]
+FREEZES: list[Freeze] = []
+
+
+def register_freeze(freeze: Freeze) -> Freeze:
+    if freeze not in FREEZES:
+        FREEZES.append(freeze)
+    return freeze
+
+
+def facts_frozen_refusal(use_case: UseCase, what: str) -> TransitionRefused | None:
+    """While something has fixed who approves (an open review), the facts
+    that decide it do not move."""
+    reasons = [reason for freeze in FREEZES if (reason := freeze(use_case))]
+    if reasons:
+        return TransitionRefused(f"{what} cannot change now.", reasons)
+    return None
+
+
+def is_risk_officer(user: Any) -> bool:
+    return user.is_authenticated and OrgRole.RISK_COMPLIANCE in access.org_roles(user)
+
+
+def lowers_classification(
+    *, risk_before: str, risk_after: str, regulations_before: list, regulations_after: list
+) -> bool:
+    return RISK_ORDER.get(risk_after, 0) < RISK_ORDER.get(risk_before, 0) or bool(
+        set(regulations_before) - set(regulations_after)
+    )
+
+
+def reclassify_refusal(user: Any, use_case: UseCase) -> DomainError | None:
+    refusal = read_only_refusal(use_case)
+    if refusal is not None:
+        return refusal
+    if not is_risk_officer(user):
+        return PermissionRefused(
+            "Only the risk and compliance role reclassifies a use case's risk."
+        )
+    return facts_frozen_refusal(use_case, "The risk classification")

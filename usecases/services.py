@@ -16,6 +16,7 @@ from usecases.models import (
     BusinessUnit,
     MemberRole,
     RegulatoryConstraint,
+    RiskTier,
     UseCase,
     UseCaseMember,
 )
@@ -145,6 +146,7 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     changed = [name for name in changes if before[name] != after[name]]
     if not changed:
         return use_case
+    _ensure_approver_facts_may_change(use_case, changed, before, after)
     use_case.last_activity_at = timezone.now()
     use_case.save(update_fields=[*changed, "last_activity_at", "updated_at"])
     audit_record(
@@ -161,10 +163,95 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     return use_case
 
 
+def _ensure_approver_facts_may_change(
+    use_case: UseCase, changed: list[str], before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Risk tier, regulations and business unit decide who approves: frozen
+    while a review is open, and never lowered by an edit (a reclassification
+    is the risk and compliance role's, with a reason)."""
+    facts = [name for name in changed if name in rules.APPROVER_FACTS]
+    if not facts:
+        return
+    refusal = rules.facts_frozen_refusal(
+        use_case, ", ".join(name.replace("_", " ") for name in facts).capitalize()
+    )
+    if refusal is not None:
+        raise refusal
+    lowered = rules.lowers_classification(
+        risk_before=before.get("risk_tier", after.get("risk_tier", use_case.risk_tier)),
+        risk_after=after.get("risk_tier", use_case.risk_tier),
+        regulations_before=before.get("regulatory_constraints", []),
+        regulations_after=after.get("regulatory_constraints", use_case.regulatory_constraints),
+    )
+    if lowered:
+        raise TransitionRefused(
+            rules.RECLASSIFY_MESSAGE,
+            ["Raise the risk or add a regulation here; lowering goes through a reclassification."],
+        )
+
+
+def _ensure_team_may_change(use_case: UseCase) -> None:
+    refusal = rules.facts_frozen_refusal(use_case, "The team")
+    if refusal is not None:
+        raise refusal
+
+
+@transaction.atomic
+def usecase_reclassify(
+    *,
+    use_case: UseCase,
+    by: Any,
+    risk_tier: str,
+    regulatory_constraints: list[str],
+    reason: str,
+) -> UseCase:
+    """The risk and compliance role's reclassification of a use case's risk
+    tier and regulations, lowering included, with a reason; never while a
+    review has fixed who approves."""
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    refusal = rules.reclassify_refusal(by, use_case)
+    if refusal is not None:
+        raise refusal
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reclassification needs a reason.", field="reason")
+    if len(reason) > 2000:
+        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+    if risk_tier not in RiskTier.values:
+        raise InvalidInput(
+            f"Risk tier must be one of: {', '.join(RiskTier.values)}.", field="risk_tier"
+        )
+    constraints = _clean_constraints(regulatory_constraints)
+    before = {
+        "risk_tier": use_case.risk_tier,
+        "regulatory_constraints": use_case.regulatory_constraints,
+    }
+    after = {"risk_tier": risk_tier, "regulatory_constraints": constraints}
+    if before == after:
+        raise InvalidInput(
+            "This is the classification the use case already has.", field="risk_tier"
+        )
+    UseCase.objects.filter(pk=use_case.pk).update(
+        risk_tier=risk_tier, regulatory_constraints=constraints, last_activity_at=timezone.now()
+    )
+    use_case.refresh_from_db()
+    audit_record(
+        actor=by,
+        action="usecase.reclassified",
+        summary=f"Reclassified: risk {RiskTier(before['risk_tier']).label.lower()} → "
+        f"{RiskTier(risk_tier).label.lower()}; {reason[:200]}",
+        use_case=use_case,
+        obj=use_case,
+        payload={"before": before, "after": after, "reason": reason},
+    )
+    return use_case
+
+
 @transaction.atomic
 def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMember:
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
     usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
+    _ensure_team_may_change(use_case)
     if role not in MemberRole.values:
         raise InvalidInput(f"Unknown role {role!r}.", field="role")
     if not user.is_active:
@@ -190,6 +277,7 @@ def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMe
 def member_remove(*, member: UseCaseMember, by: Any) -> None:
     use_case = UseCase.objects.select_for_update().get(pk=member.use_case_id)
     usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
+    _ensure_team_may_change(use_case)
     if (
         member.role == MemberRole.SPONSOR
         and not UseCaseMember.objects.filter(use_case=use_case, role=MemberRole.SPONSOR)

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.web import is_htmx, redirect_after_post, show_refusal
-from usecases import access, services
-from usecases.forms import UseCaseCreateForm, UseCaseForm
+from usecases import access, rules, services
+from usecases.forms import ReclassifyForm, UseCaseCreateForm, UseCaseForm
 from usecases.models import UseCase
 
 
@@ -82,3 +82,33 @@ def _render_form(request: HttpRequest, form: Any, *, use_case: UseCase | None) -
     if is_htmx(request):
         template += "#form"
     return render(request, template, {"form": form, "use_case": use_case})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def usecase_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
+    """The risk and compliance role's reclassification, with a reason."""
+    use_case = access.visible_use_case(request.user, pk)
+    refusal = rules.reclassify_refusal(request.user, use_case)
+    if isinstance(refusal, PermissionRefused):
+        raise PermissionDenied(refusal.message)
+    template = "usecases/usecase_reclassify.html"
+    if refusal is not None:
+        # Killed, or a review is open: say why, change nothing.
+        return render(request, template, {"use_case": use_case, "refusal": refusal}, status=409)
+    form = ReclassifyForm(
+        request.POST or None,
+        initial={
+            "risk_tier": use_case.risk_tier,
+            "regulatory_constraints": use_case.regulatory_constraints,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.usecase_reclassify(use_case=use_case, by=request.user, **form.cleaned_data)
+        except (InvalidInput, TransitionRefused) as exc:
+            show_refusal(form, exc)
+        else:
+            return redirect_after_post(request, use_case.get_absolute_url())
+    status = 400 if form.errors else 200
+    return render(request, template, {"use_case": use_case, "form": form}, status=status)

@@ -227,7 +227,9 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
     criterion = selectors.criterion_of(review, criterion_id)
     readiness_rules.ensure_can_write(request.user, review.use_case)
     if request.POST.get("unbind"):
-        readiness_services.kpi_rule_unbind(review_criterion=criterion, by=request.user)
+        readiness_services.kpi_rule_unbind(
+            review_criterion=criterion, by=request.user, reason=request.POST.get("reason", "")
+        )
     else:
         form = _kpi_rule_form(review, criterion, request.POST)
         if form.is_valid():

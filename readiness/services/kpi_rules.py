@@ -119,12 +119,21 @@ def kpi_rule_bind(
 
 
 @transaction.atomic
-def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
-    """Unbind a criterion of an open review from its KPI rule. The criterion
-    keeps its last assessment; from now on it is assessed by hand."""
+def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str) -> None:
+    """Unbind a criterion of an open review from its KPI rule, saying why.
+    The criterion keeps its last assessment; from now on it is assessed by
+    hand (while bound, hand assessments are refused)."""
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
     _ensure_review_open(review, "A criterion is unbound from a KPI")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why the criterion is to be assessed by hand instead of from its KPI.",
+            field="reason",
+        )
+    if len(reason) > 2000:
+        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
     rule = KpiRule.objects.select_related("kpi").filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(
@@ -138,7 +147,8 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
     audit_record(
         actor=by,
         action="kpi_rule.unbound",
-        summary=f"Criterion “{review_criterion.name}” no longer assessed from {label}",
+        summary=f"Criterion “{review_criterion.name}” no longer assessed from {label}: "
+        f"{reason[:200]}",
         use_case=use_case,
         obj=review_criterion,
         payload={
@@ -146,6 +156,7 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any) -> None:
             "criterion": review_criterion.pk,
             "before": before,
             "after": None,
+            "reason": reason,
         },
     )
 

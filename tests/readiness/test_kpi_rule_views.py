@@ -162,14 +162,26 @@ def test_unbinding_keeps_the_last_assessment_and_is_audited(client_as, sponsor, 
     services.kpi_rule_bind(
         review_criterion=criterion, kpi=kpi, by=sponsor, operator=">=", threshold="60"
     )
-    response = client_as(sponsor).post(rule_url(review, criterion), {"unbind": "1"}, headers=HTMX)
+    refused = client_as(sponsor).post(rule_url(review, criterion), {"unbind": "1"}, headers=HTMX)
+    assert refused["HX-Retarget"] == "#flash"
+    assert "Say why the criterion is to be assessed by hand" in refused.content.decode()
+    assert KpiRule.objects.exists()
+    response = client_as(sponsor).post(
+        rule_url(review, criterion),
+        {"unbind": "1", "reason": "The survey tool is down; adoption was counted by hand."},
+        headers=HTMX,
+    )
     assert response.status_code == 200
     assert "Assessed from KPI" not in response.content.decode()
     assert not KpiRule.objects.exists()
     criterion.refresh_from_db()
     assert criterion.status == AssessmentStatus.MET
     event = AuditEvent.objects.get(action="kpi_rule.unbound")
-    assert event.summary == "Criterion “Adoption” no longer assessed from Pilot adoption ≥ 60%"
+    assert event.summary == (
+        "Criterion “Adoption” no longer assessed from Pilot adoption ≥ 60%: "
+        "The survey tool is down; adoption was counted by hand."
+    )
+    assert event.payload["reason"] == "The survey tool is down; adoption was counted by hand."
     # A new measurement no longer touches it.
     services.kpi_measurement_record(kpi=kpi, by=sponsor, value="10", measured_at="2026-11-02")
     criterion.refresh_from_db()
@@ -178,7 +190,9 @@ def test_unbinding_keeps_the_last_assessment_and_is_audited(client_as, sponsor, 
 
 def test_unbinding_an_unbound_criterion_says_so(client_as, sponsor, adoption):
     review, criterion, _ = adoption
-    response = client_as(sponsor).post(rule_url(review, criterion), {"unbind": "1"}, headers=HTMX)
+    response = client_as(sponsor).post(
+        rule_url(review, criterion), {"unbind": "1", "reason": "By hand."}, headers=HTMX
+    )
     assert response["HX-Retarget"] == "#flash"
     assert "This criterion is not bound to a KPI." in response.content.decode()
     assert "“Adoption” is assessed by hand." in response.content.decode()
@@ -191,9 +205,15 @@ def test_the_api_unbinds_with_delete(api_as, sponsor, adoption):
     bound = api.put(url, {"kpi": kpi.pk, "operator": ">=", "threshold": 60}, format="json")
     assert bound.status_code == 200
     assert bound.json()["status"] == "met"
-    assert api.delete(url).status_code == 204
+    no_reason = api.delete(url)
+    assert no_reason.status_code == 400
+    assert no_reason.json()["reason"] == [
+        "Say why the criterion is to be assessed by hand instead of from its KPI."
+    ]
+    assert KpiRule.objects.exists()
+    assert api.delete(f"{url}?reason=Counted+by+hand").status_code == 204
     assert not KpiRule.objects.exists()
-    again = api.delete(url)
+    again = api.delete(f"{url}?reason=Counted+by+hand")
     assert again.status_code == 409
     assert again.json()["detail"] == "This criterion is not bound to a KPI."
 

@@ -106,7 +106,11 @@ def test_it_refuses_an_executive_s_post(client_as, executive, business_unit):
 def test_it_edits_a_use_case_but_never_its_stage_or_status(client_as, sponsor, use_case):
     url = reverse("usecase-edit", args=[use_case.pk])
     data = valid_data(
-        use_case.business_unit, title="Claims triage v2", stage="scale", status="killed"
+        use_case.business_unit,
+        title="Claims triage v2",
+        stage="scale",
+        status="killed",
+        risk_tier="high",  # raising the risk is an edit; lowering it is a reclassification
     )
     response = client_as(sponsor).post(url, data)
     assert response.status_code == 302
