@@ -1,7 +1,7 @@
 """Who sees and edits what. Every queryset of use cases a person reads goes
 through ``use_cases_visible_to``, so an invisible use case is a 404 everywhere.
 
-Program leads and executives see the whole portfolio; everyone else sees the
+Program leads, executives and risk and compliance see the whole portfolio; everyone else sees the
 use cases where they hold a role, whose business unit they head, or where
 they are a named approver of a gate review."""
 
@@ -51,7 +51,12 @@ def is_executive(user: AnyUser) -> bool:
 
 
 def sees_whole_portfolio(user: AnyUser) -> bool:
-    return is_program_lead(user) or is_executive(user)
+    # Risk and compliance classifies every use case's risk, so reads them all.
+    return (
+        is_program_lead(user)
+        or is_executive(user)
+        or (user.is_authenticated and OrgRole.RISK_COMPLIANCE in org_roles(user))
+    )
 
 
 def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = None):
