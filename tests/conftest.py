@@ -10,6 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
+from tests.gates.helpers import make_open_review, make_submitted_review, upload_required
+from tests.reporting.helpers import make_decided_review
 from usecases.models import OrgRole
 
 
@@ -29,16 +31,32 @@ def _is_transactional(item: pytest.Item) -> bool:
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
 
 
+def _skip_postgres_only(items: list[pytest.Item]) -> None:
+    """Skip, with its reason, every test marked ``postgres("why")`` when the
+    suite runs on another database (SQLite, the embedded default)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {why}"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests that flush the database last, as Django's own runner does,
-    and the browser journeys after them.
+    """Skip the PostgreSQL-only tests on another database; run the tests that
+    flush the database last, as Django's own runner does, and the browser
+    journeys after them.
 
     A test that reaches the database only through ``request.getfixturevalue``
     looks database-free to pytest-django; run before a flush it still finds
     the rows the data migrations wrote. Browser journeys come last because,
     from the first one on, Playwright's event loop lives in the test thread.
     """
+    _skip_postgres_only(items)
     items.sort(key=_run_order)  # stable: keeps the order within each group
 
 
@@ -152,6 +170,40 @@ def use_case(business_unit, sponsor, techlead, contributor):
         technical_lead=techlead,
         contributors=[contributor],
     )
+
+
+# --- The use case's gate reviews, one fixture per state a test needs ----------
+
+
+@pytest.fixture
+def open_review(use_case, lead):
+    """The Gate 1 review of the use case, just opened by the lead, who chairs
+    it: nothing uploaded, no criterion assessed."""
+    return make_open_review(use_case, lead)
+
+
+@pytest.fixture
+def uploaded_review(use_case, lead, sponsor):
+    """The Gate 1 review, still open, with every required artifact uploaded by
+    the sponsor; no criterion assessed yet."""
+    review = make_open_review(use_case, lead)
+    upload_required(review, sponsor)
+    return review
+
+
+@pytest.fixture
+def submitted_review(use_case, lead, sponsor):
+    """The Gate 1 review with every required artifact uploaded and every
+    criterion assessed as met, submitted by the sponsor: awaiting approvals."""
+    return make_submitted_review(use_case, lead, sponsor)
+
+
+@pytest.fixture
+def decided_review(use_case, lead, sponsor):
+    """The Gate 2 review (after a real Gate 1 Go), with evidence, approvals
+    with comments, the PoC scorecard, a measured KPI and the readiness
+    checklist started, decided Conditional Go with one condition."""
+    return make_decided_review(use_case, lead, sponsor)
 
 
 @pytest.fixture

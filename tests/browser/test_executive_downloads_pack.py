@@ -10,7 +10,7 @@ from reporting import services
 from reporting.models import GatePack, PackStatus
 from tests.browser.conftest import login
 from tests.factories import PASSWORD, BusinessUnitFactory, UseCaseFactory, UserFactory
-from tests.gates.helpers import open_review
+from tests.gates.helpers import make_open_review
 from usecases.models import OrgRole
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def test_it_lets_an_executive_download_the_latest_pack(page: Page, live_server, 
         business_unit=BusinessUnitFactory(name="Claims Operations", code="claims"),
         sponsor=sponsor,
     )
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     # Celery is eager here: the pack is generated when the request commits.
     pack = services.pack_request(review=review, by=lead).pack
     pack.refresh_from_db()
@@ -64,7 +64,7 @@ def test_it_generates_a_pack_from_the_review_page_and_polls_until_it_is_ready(
         business_unit=BusinessUnitFactory(name="Claims Operations", code="claims"),
         sponsor=UserFactory(username="sponsor"),
     )
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     login(page, live_server, "lead", PASSWORD)
     page.goto(f"{live_server.url}/reviews/{review.pk}/")

@@ -101,11 +101,11 @@ def files_under(root) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def open_review(use_case, lead, approvers=None) -> GateReview:
+def make_open_review(use_case, lead, approvers=None) -> GateReview:
     return services.review_open(use_case=use_case, by=lead, approvers=approvers)
 
 
-def submitted_review(use_case, lead, sponsor, approvers=None) -> GateReview:
+def make_submitted_review(use_case, lead, sponsor, approvers=None) -> GateReview:
     """Open the next gate's review, upload every required artifact, assess every
     criterion as met and submit it: ready for approvals."""
     review = services.review_open(use_case=use_case, by=lead, approvers=approvers)

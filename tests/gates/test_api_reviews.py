@@ -17,23 +17,13 @@ from gates.models import (
     GateReview,
     ReviewStatus,
 )
-from tests.gates.helpers import isolate, ready_for_decision, submitted_review, upload_required
+from tests.gates.helpers import isolate, ready_for_decision, upload_required
 from usecases.models import Stage, Status
 
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     isolate(settings, tmp_path)
-
-
-@pytest.fixture
-def review(use_case, lead):
-    return services.review_open(use_case=use_case, by=lead)
-
-
-@pytest.fixture
-def submitted(use_case, lead, sponsor):
-    return submitted_review(use_case, lead, sponsor)
 
 
 def in_days(days: int) -> str:
@@ -98,11 +88,13 @@ def test_it_validates_named_approvers(api_as, lead, use_case, body, field):
     assert not GateReview.objects.exists()
 
 
-def test_it_refuses_a_second_review_with_409(api_as, lead, review, use_case):
+def test_it_refuses_a_second_review_with_409(api_as, lead, open_review, use_case):
     response = api_as(lead).post(f"/api/v1/use-cases/{use_case.pk}/reviews/", {}, format="json")
     assert response.status_code == 409
     assert response.json()["detail"] == "This use case already has an open review."
-    assert response.json()["reasons"] == [f"Gate 1 review #{review.pk}: Open: preparing evidence."]
+    assert response.json()["reasons"] == [
+        f"Gate 1 review #{open_review.pk}: Open: preparing evidence."
+    ]
 
 
 @pytest.mark.parametrize("who", ["sponsor", "executive"])
@@ -128,18 +120,18 @@ def test_it_answers_400_for_malformed_json(api_as, lead, use_case):
     assert "detail" in response.json()
 
 
-def test_it_lists_the_reviews_of_a_use_case(api_as, executive, review, use_case):
+def test_it_lists_the_reviews_of_a_use_case(api_as, executive, open_review, use_case):
     response = api_as(executive).get(f"/api/v1/use-cases/{use_case.pk}/reviews/")
     assert response.status_code == 200
-    assert [r["id"] for r in response.json()] == [review.pk]
+    assert [r["id"] for r in response.json()] == [open_review.pk]
 
 
 # --- Reading ------------------------------------------------------------------------
 
 
-def test_it_reads_a_review_with_everything_a_client_needs(api_as, executive, sponsor, review):
-    artifact = upload_required(review, sponsor)[0]
-    body = api_as(executive).get(f"/api/v1/reviews/{review.pk}/").json()
+def test_it_reads_a_review_with_everything_a_client_needs(api_as, executive, sponsor, open_review):
+    artifact = upload_required(open_review, sponsor)[0]
+    body = api_as(executive).get(f"/api/v1/reviews/{open_review.pk}/").json()
     assert body["use_case"]["stage"] == "discovery"
     criterion = body["criteria"][0]
     assert set(criterion) >= {
@@ -158,7 +150,7 @@ def test_it_reads_a_review_with_everything_a_client_needs(api_as, executive, spo
     assert required["latest"]["id"] == artifact.pk
     assert required["pinned"] is None
     assert body["approvals"][0]["user"] == {
-        "id": review.chair_id,
+        "id": open_review.chair_id,
         "username": "lead",
         "name": "Lena Lead",
     }
@@ -167,31 +159,35 @@ def test_it_reads_a_review_with_everything_a_client_needs(api_as, executive, spo
 
 
 @pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("sponsor", 200), ("buhead", 200)])
-def test_it_reads_a_review_only_when_the_use_case_is_visible(api_as, request, review, who, status):
+def test_it_reads_a_review_only_when_the_use_case_is_visible(
+    api_as, request, open_review, who, status
+):
     user = request.getfixturevalue(who)
-    assert api_as(user).get(f"/api/v1/reviews/{review.pk}/").status_code == status
+    assert api_as(user).get(f"/api/v1/reviews/{open_review.pk}/").status_code == status
 
 
 def test_it_answers_404_for_an_unknown_review(api_as, lead, db):
     assert api_as(lead).get("/api/v1/reviews/99999999999/").status_code == 404
 
 
-def test_it_shows_the_pinned_versions_after_submission(api_as, lead, sponsor, submitted):
-    required = api_as(lead).get(f"/api/v1/reviews/{submitted.pk}/").json()["required_artifacts"]
+def test_it_shows_the_pinned_versions_after_submission(api_as, lead, sponsor, submitted_review):
+    required = (
+        api_as(lead).get(f"/api/v1/reviews/{submitted_review.pk}/").json()["required_artifacts"]
+    )
     assert all(r["pinned"] is not None for r in required)
     assert {r["pinned"]["id"] for r in required} == set(
-        submitted.pinned_artifacts.values_list("pk", flat=True)
+        submitted_review.pinned_artifacts.values_list("pk", flat=True)
     )
 
 
 # --- Assessing -------------------------------------------------------------------------
 
 
-def test_it_records_an_assessment(api_as, sponsor, review):
-    artifact = upload_required(review, sponsor)[0]
-    criterion = review.criteria.first()
+def test_it_records_an_assessment(api_as, sponsor, open_review):
+    artifact = upload_required(open_review, sponsor)[0]
+    criterion = open_review.criteria.first()
     response = api_as(sponsor).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/",
+        f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/",
         {"status": "met", "evidence": "CFO signed.", "artifacts": [artifact.pk]},
         format="json",
     )
@@ -201,20 +197,22 @@ def test_it_records_an_assessment(api_as, sponsor, review):
     assert response.json()["assessed_by"]["username"] == "sponsor"
 
 
-def test_it_keeps_omitted_fields_of_an_assessment(api_as, sponsor, review):
-    criterion = review.criteria.first()
+def test_it_keeps_omitted_fields_of_an_assessment(api_as, sponsor, open_review):
+    criterion = open_review.criteria.first()
     client = api_as(sponsor)
-    path = f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/"
+    path = f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/"
     client.patch(path, {"status": "met", "evidence": "First."}, format="json")
     response = client.patch(path, {"evidence": "Second."}, format="json")
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["evidence"]) == ("met", "Second.")
 
 
-def test_it_refuses_a_pending_status_when_nothing_was_assessed(api_as, sponsor, review):
-    criterion = review.criteria.first()
+def test_it_refuses_a_pending_status_when_nothing_was_assessed(api_as, sponsor, open_review):
+    criterion = open_review.criteria.first()
     response = api_as(sponsor).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/", {"evidence": "x"}, format="json"
+        f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/",
+        {"evidence": "x"},
+        format="json",
     )
     assert response.status_code == 400
     assert "status" in response.json()
@@ -231,10 +229,10 @@ def test_it_refuses_a_pending_status_when_nothing_was_assessed(api_as, sponsor, 
         ({"status": "met", "evidence": "x" * 10001}, "evidence"),
     ],
 )
-def test_it_validates_an_assessment(api_as, sponsor, review, body, field):
-    criterion = review.criteria.first()
+def test_it_validates_an_assessment(api_as, sponsor, open_review, body, field):
+    criterion = open_review.criteria.first()
     response = api_as(sponsor).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/", body, format="json"
+        f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/", body, format="json"
     )
     assert response.status_code == 400
     assert field in response.json()
@@ -243,16 +241,16 @@ def test_it_validates_an_assessment(api_as, sponsor, review, body, field):
 
 
 def test_it_refuses_to_link_an_artifact_of_another_use_case(
-    api_as, lead, sponsor, review, business_unit
+    api_as, lead, sponsor, open_review, business_unit
 ):
     from tests.factories import UseCaseFactory
 
     other = UseCaseFactory(business_unit=business_unit, sponsor=sponsor)
     other_review = services.review_open(use_case=other, by=lead)
     foreign = upload_required(other_review, sponsor)[0]
-    criterion = review.criteria.first()
+    criterion = open_review.criteria.first()
     response = api_as(sponsor).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/",
+        f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/",
         {"status": "met", "artifacts": [foreign.pk]},
         format="json",
     )
@@ -261,7 +259,7 @@ def test_it_refuses_to_link_an_artifact_of_another_use_case(
 
 
 def test_it_answers_404_for_a_criterion_of_another_review(
-    api_as, lead, sponsor, review, business_unit
+    api_as, lead, sponsor, open_review, business_unit
 ):
     from tests.factories import UseCaseFactory
 
@@ -270,7 +268,7 @@ def test_it_answers_404_for_a_criterion_of_another_review(
     )
     foreign = other.criteria.first()
     response = api_as(lead).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{foreign.pk}/", {"status": "met"}, format="json"
+        f"/api/v1/reviews/{open_review.pk}/criteria/{foreign.pk}/", {"status": "met"}, format="json"
     )
     assert response.status_code == 404
 
@@ -278,19 +276,21 @@ def test_it_answers_404_for_a_criterion_of_another_review(
 @pytest.mark.parametrize(
     ("who", "status"), [("executive", 403), ("buhead", 403), ("outsider", 404)]
 )
-def test_it_lets_only_the_team_and_leads_assess(api_as, request, review, who, status):
+def test_it_lets_only_the_team_and_leads_assess(api_as, request, open_review, who, status):
     user = request.getfixturevalue(who)
-    criterion = review.criteria.first()
+    criterion = open_review.criteria.first()
     response = api_as(user).patch(
-        f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/", {"status": "met"}, format="json"
+        f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/",
+        {"status": "met"},
+        format="json",
     )
     assert response.status_code == status
 
 
-def test_it_refuses_assessments_after_submission_with_409(api_as, sponsor, submitted):
-    criterion = submitted.criteria.first()
+def test_it_refuses_assessments_after_submission_with_409(api_as, sponsor, submitted_review):
+    criterion = submitted_review.criteria.first()
     response = api_as(sponsor).patch(
-        f"/api/v1/reviews/{submitted.pk}/criteria/{criterion.pk}/",
+        f"/api/v1/reviews/{submitted_review.pk}/criteria/{criterion.pk}/",
         {"status": "not_met"},
         format="json",
     )
@@ -303,8 +303,8 @@ def test_it_refuses_assessments_after_submission_with_409(api_as, sponsor, submi
 # --- Submitting ----------------------------------------------------------------------
 
 
-def test_it_refuses_submission_listing_the_missing_artifacts(api_as, sponsor, review):
-    response = api_as(sponsor).post(f"/api/v1/reviews/{review.pk}/submit/")
+def test_it_refuses_submission_listing_the_missing_artifacts(api_as, sponsor, open_review):
+    response = api_as(sponsor).post(f"/api/v1/reviews/{open_review.pk}/submit/")
     assert response.status_code == 409
     body = response.json()
     assert body["detail"] == "The review cannot be submitted yet."
@@ -328,48 +328,48 @@ def test_it_submits_a_complete_review(api_as, sponsor, use_case, lead):
 
 
 @pytest.mark.parametrize(("who", "status"), [("executive", 403), ("contributor", 403)])
-def test_it_lets_only_sponsor_techlead_or_lead_submit(api_as, request, review, who, status):
+def test_it_lets_only_sponsor_techlead_or_lead_submit(api_as, request, open_review, who, status):
     user = request.getfixturevalue(who)
-    assert api_as(user).post(f"/api/v1/reviews/{review.pk}/submit/").status_code == status
+    assert api_as(user).post(f"/api/v1/reviews/{open_review.pk}/submit/").status_code == status
 
 
 # --- Approving ----------------------------------------------------------------------
 
 
-def test_it_records_the_callers_own_decision(api_as, sponsor, submitted):
+def test_it_records_the_callers_own_decision(api_as, sponsor, submitted_review):
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/", {"decision": "approve"}, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "approve"}, format="json"
     )
     assert response.status_code == 200
     mine = [a for a in response.json()["approvals"] if a["user"]["username"] == "sponsor"][0]
     assert mine["decision"] == "approve"
-    assert submitted.approvers.get(user=sponsor).decision == ApprovalDecision.APPROVE
+    assert submitted_review.approvers.get(user=sponsor).decision == ApprovalDecision.APPROVE
 
 
-def test_it_never_records_a_decision_for_someone_else(api_as, sponsor, lead, submitted):
+def test_it_never_records_a_decision_for_someone_else(api_as, sponsor, lead, submitted_review):
     # An approver field is ignored: the API records the caller's own decision.
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/",
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/",
         {"decision": "approve", "approver": lead.pk, "user": lead.pk},
         format="json",
     )
     assert response.status_code == 200
-    assert submitted.approvers.get(user=lead).decision == ApprovalDecision.PENDING
+    assert submitted_review.approvers.get(user=lead).decision == ApprovalDecision.PENDING
 
 
 @pytest.mark.parametrize("who", ["executive", "techlead", "cio"])
-def test_it_refuses_approval_from_someone_not_named(api_as, request, submitted, who):
+def test_it_refuses_approval_from_someone_not_named(api_as, request, submitted_review, who):
     user = request.getfixturevalue(who)
     response = api_as(user).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/", {"decision": "approve"}, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "approve"}, format="json"
     )
     assert response.status_code in (403, 404)
     assert response.status_code == (404 if who == "cio" else 403)
 
 
-def test_it_requires_a_comment_to_reject(api_as, sponsor, submitted):
+def test_it_requires_a_comment_to_reject(api_as, sponsor, submitted_review):
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/", {"decision": "reject"}, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "reject"}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["comment"] == [
@@ -380,16 +380,16 @@ def test_it_requires_a_comment_to_reject(api_as, sponsor, submitted):
 @pytest.mark.parametrize(
     "body", [{"decision": "yes"}, {}, {"decision": "approve", "comment": "a\x00b"}, []]
 )
-def test_it_validates_an_approval(api_as, sponsor, submitted, body):
+def test_it_validates_an_approval(api_as, sponsor, submitted_review, body):
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/", body, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/", body, format="json"
     )
     assert response.status_code == 400
 
 
-def test_it_refuses_an_approval_before_submission_with_409(api_as, sponsor, review):
+def test_it_refuses_an_approval_before_submission_with_409(api_as, sponsor, open_review):
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{review.pk}/approvals/", {"decision": "approve"}, format="json"
+        f"/api/v1/reviews/{open_review.pk}/approvals/", {"decision": "approve"}, format="json"
     )
     assert response.status_code == 409
     assert response.json()["reasons"] == ["The review has not been submitted yet."]
@@ -398,10 +398,10 @@ def test_it_refuses_an_approval_before_submission_with_409(api_as, sponsor, revi
 # --- Deciding -------------------------------------------------------------------------
 
 
-def test_it_refuses_go_listing_who_has_not_approved(api_as, lead, submitted):
-    services.approval_record(review=submitted, approver=lead, decision="approve")
+def test_it_refuses_go_listing_who_has_not_approved(api_as, lead, submitted_review):
+    services.approval_record(review=submitted_review, approver=lead, decision="approve")
     response = api_as(lead).post(
-        f"/api/v1/reviews/{submitted.pk}/decision/", {"decision": "go"}, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/decision/", {"decision": "go"}, format="json"
     )
     assert response.status_code == 409
     assert response.json() == {
@@ -495,21 +495,21 @@ def test_it_refuses_a_condition_due_in_the_past(api_as, lead, sponsor, techlead,
 @pytest.mark.parametrize(
     ("who", "status"), [("sponsor", 403), ("executive", 403), ("outsider", 404)]
 )
-def test_it_lets_only_the_chair_decide(api_as, request, submitted, who, status):
+def test_it_lets_only_the_chair_decide(api_as, request, submitted_review, who, status):
     user = request.getfixturevalue(who)
     response = api_as(user).post(
-        f"/api/v1/reviews/{submitted.pk}/decision/",
+        f"/api/v1/reviews/{submitted_review.pk}/decision/",
         {"decision": "kill", "rationale": "No."},
         format="json",
     )
     assert response.status_code == status
-    submitted.use_case.refresh_from_db()
-    assert submitted.use_case.status == Status.ACTIVE
+    submitted_review.use_case.refresh_from_db()
+    assert submitted_review.use_case.status == Status.ACTIVE
 
 
-def test_it_refuses_a_second_decision_with_409(api_as, lead, submitted):
+def test_it_refuses_a_second_decision_with_409(api_as, lead, submitted_review):
     client = api_as(lead)
-    path = f"/api/v1/reviews/{submitted.pk}/decision/"
+    path = f"/api/v1/reviews/{submitted_review.pk}/decision/"
     assert (
         client.post(
             path, {"decision": "recycle", "rationale": "Rework."}, format="json"
@@ -570,8 +570,8 @@ def test_it_requires_a_note_to_close_a_condition(api_as, lead, condition):
     assert "note" in response.json()
 
 
-def test_it_resumes_a_use_case_on_hold(api_as, lead, sponsor, submitted, use_case):
-    services.gate_decide(review=submitted, by=lead, decision="hold", rationale="Budget.")
+def test_it_resumes_a_use_case_on_hold(api_as, lead, sponsor, submitted_review, use_case):
+    services.gate_decide(review=submitted_review, by=lead, decision="hold", rationale="Budget.")
     assert api_as(sponsor).post(f"/api/v1/use-cases/{use_case.pk}/resume/").status_code == 403
     response = api_as(lead).post(
         f"/api/v1/use-cases/{use_case.pk}/resume/", {"note": "Funded."}, format="json"
@@ -582,10 +582,10 @@ def test_it_resumes_a_use_case_on_hold(api_as, lead, sponsor, submitted, use_cas
     assert again.status_code == 409
 
 
-def test_it_keeps_a_killed_use_case_read_only(api_as, lead, sponsor, submitted):
-    services.gate_decide(review=submitted, by=lead, decision="kill", rationale="No value.")
+def test_it_keeps_a_killed_use_case_read_only(api_as, lead, sponsor, submitted_review):
+    services.gate_decide(review=submitted_review, by=lead, decision="kill", rationale="No value.")
     response = api_as(sponsor).post(
-        f"/api/v1/reviews/{submitted.pk}/approvals/", {"decision": "approve"}, format="json"
+        f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "approve"}, format="json"
     )
     assert response.status_code == 409
     assert "read-only" in response.json()["detail"]

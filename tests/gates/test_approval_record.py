@@ -9,7 +9,7 @@ from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.models import AuditEvent
 from gates import services
 from gates.models import ApprovalDecision, ReviewApprover
-from tests.gates.helpers import isolate, open_review, submitted_review
+from tests.gates.helpers import isolate, make_open_review
 
 pytestmark = pytest.mark.django_db
 
@@ -24,28 +24,23 @@ def media_root(settings, tmp_path):
     return isolate(settings, tmp_path)
 
 
-@pytest.fixture
-def review(lead, sponsor, use_case):
-    return submitted_review(use_case, lead, sponsor)
-
-
 def decision_of(review, user) -> str:
     return ReviewApprover.objects.get(review=review, user=user).decision
 
 
-def test_it_records_the_approvers_own_decision_only(lead, sponsor, review):
-    row = services.approval_record(review=review, approver=sponsor, decision="approve")
+def test_it_records_the_approvers_own_decision_only(lead, sponsor, submitted_review):
+    row = services.approval_record(review=submitted_review, approver=sponsor, decision="approve")
 
     row.refresh_from_db()
     assert (row.user, row.decision, row.comment) == (sponsor, "approve", "")
     assert row.decided_at is not None
     # Nothing was recorded for the other approver.
-    assert decision_of(review, lead) == ApprovalDecision.PENDING
+    assert decision_of(submitted_review, lead) == ApprovalDecision.PENDING
     event = AuditEvent.objects.get(action="approval.recorded")
     assert (event.actor, event.object_id) == (sponsor, str(row.pk))
     assert event.summary == "Sam Sponsor: Approved"
     assert event.payload == {
-        "review": review.pk,
+        "review": submitted_review.pk,
         "decision": "approve",
         "comment": "",
         "was": "pending",
@@ -61,19 +56,23 @@ def test_it_takes_the_caller_as_the_approver():
 
 
 @pytest.mark.parametrize("who", ["outsider", "executive", "contributor", "techlead", "cio"])
-def test_it_refuses_someone_who_is_not_a_named_approver(request, lead, sponsor, review, who):
+def test_it_refuses_someone_who_is_not_a_named_approver(
+    request, lead, sponsor, submitted_review, who
+):
     with pytest.raises(PermissionRefused) as caught:
         services.approval_record(
-            review=review, approver=request.getfixturevalue(who), decision="approve"
+            review=submitted_review, approver=request.getfixturevalue(who), decision="approve"
         )
 
     assert caught.value.message == NOT_AN_APPROVER
-    assert decision_of(review, lead) == decision_of(review, sponsor) == "pending"
+    assert (
+        decision_of(submitted_review, lead) == decision_of(submitted_review, sponsor) == "pending"
+    )
     assert not AuditEvent.objects.filter(action="approval.recorded").exists()
 
 
 def test_it_refuses_before_the_review_is_submitted(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     with pytest.raises(TransitionRefused) as caught:
         services.approval_record(review=review, approver=sponsor, decision="approve")
@@ -83,73 +82,82 @@ def test_it_refuses_before_the_review_is_submitted(lead, sponsor, use_case):
     assert decision_of(review, sponsor) == "pending"
 
 
-def test_it_refuses_once_the_gate_is_decided(lead, sponsor, review):
-    services.gate_decide(review=review, by=lead, decision="recycle", rationale="Rework.")
+def test_it_refuses_once_the_gate_is_decided(lead, sponsor, submitted_review):
+    services.gate_decide(review=submitted_review, by=lead, decision="recycle", rationale="Rework.")
 
     with pytest.raises(TransitionRefused) as caught:
-        services.approval_record(review=review, approver=sponsor, decision="approve")
+        services.approval_record(review=submitted_review, approver=sponsor, decision="approve")
 
     assert caught.value.reasons == ["The gate has already been decided."]
-    assert decision_of(review, sponsor) == "pending"
+    assert decision_of(submitted_review, sponsor) == "pending"
 
 
 @pytest.mark.parametrize("decision", ["approve_with_conditions", "reject"])
 @pytest.mark.parametrize("comment", ["", "   "])
-def test_it_requires_a_comment_for_conditions_and_rejections(sponsor, review, decision, comment):
+def test_it_requires_a_comment_for_conditions_and_rejections(
+    sponsor, submitted_review, decision, comment
+):
     with pytest.raises(InvalidInput) as caught:
         services.approval_record(
-            review=review, approver=sponsor, decision=decision, comment=comment
+            review=submitted_review, approver=sponsor, decision=decision, comment=comment
         )
 
     assert caught.value.message == (
         "A comment is required when you approve with conditions or reject."
     )
     assert caught.value.field == "comment"
-    assert decision_of(review, sponsor) == "pending"
+    assert decision_of(submitted_review, sponsor) == "pending"
 
 
 @pytest.mark.parametrize("decision", ["approve_with_conditions", "reject"])
-def test_it_records_conditions_and_rejections_with_their_comment(sponsor, review, decision):
+def test_it_records_conditions_and_rejections_with_their_comment(
+    sponsor, submitted_review, decision
+):
     services.approval_record(
-        review=review, approver=sponsor, decision=decision, comment="  Needs a data owner.  "
+        review=submitted_review,
+        approver=sponsor,
+        decision=decision,
+        comment="  Needs a data owner.  ",
     )
 
-    row = ReviewApprover.objects.get(review=review, user=sponsor)
+    row = ReviewApprover.objects.get(review=submitted_review, user=sponsor)
     assert (row.decision, row.comment) == (decision, "Needs a data owner.")
 
 
 @pytest.mark.parametrize("decision", ["pending", "maybe", ""])
-def test_it_refuses_an_unknown_decision(sponsor, review, decision):
+def test_it_refuses_an_unknown_decision(sponsor, submitted_review, decision):
     with pytest.raises(InvalidInput) as caught:
-        services.approval_record(review=review, approver=sponsor, decision=decision, comment="x")
+        services.approval_record(
+            review=submitted_review, approver=sponsor, decision=decision, comment="x"
+        )
 
     assert caught.value.message == (
         "Decision must be one of: approve, approve_with_conditions, reject."
     )
 
 
-def test_it_refuses_a_comment_over_5000_characters(sponsor, review):
+def test_it_refuses_a_comment_over_5000_characters(sponsor, submitted_review):
     with pytest.raises(InvalidInput) as caught:
         services.approval_record(
-            review=review, approver=sponsor, decision="reject", comment="c" * 5001
+            review=submitted_review, approver=sponsor, decision="reject", comment="c" * 5001
         )
 
     assert caught.value.message == "The comment is longer than 5,000 characters."
 
 
-def test_it_records_a_change_of_mind_with_the_previous_decision(sponsor, review):
-    services.approval_record(review=review, approver=sponsor, decision="approve")
+def test_it_records_a_change_of_mind_with_the_previous_decision(sponsor, submitted_review):
+    services.approval_record(review=submitted_review, approver=sponsor, decision="approve")
 
     services.approval_record(
-        review=review, approver=sponsor, decision="reject", comment="Figures changed."
+        review=submitted_review, approver=sponsor, decision="reject", comment="Figures changed."
     )
 
-    row = ReviewApprover.objects.get(review=review, user=sponsor)
+    row = ReviewApprover.objects.get(review=submitted_review, user=sponsor)
     assert (row.decision, row.comment) == ("reject", "Figures changed.")
     first, second = AuditEvent.objects.filter(action="approval.recorded").order_by("seq")
     assert first.payload["was"] == "pending"
     assert second.payload == {
-        "review": review.pk,
+        "review": submitted_review.pk,
         "decision": "reject",
         "comment": "Figures changed.",
         "was": "approve",

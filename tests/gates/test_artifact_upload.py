@@ -18,9 +18,9 @@ from tests.gates.helpers import (
     artifact_type,
     files_under,
     isolate,
+    make_open_review,
     named_file,
     ooxml_bytes,
-    open_review,
 )
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_it_lets_the_team_and_program_leads_upload(request, use_case, who):
 
 
 def test_it_refuses_uploads_to_a_killed_use_case(media_root, lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     services.gate_decide(review=review, by=lead, decision="kill", rationale="No value.")
 
     with pytest.raises(TransitionRefused) as caught:
@@ -333,7 +333,7 @@ def test_it_numbers_versions_per_use_case(sponsor, business_unit, use_case):
 
 
 def test_it_still_takes_a_retired_type_that_an_open_review_requires(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     retired = artifact_type(1, 2)
     retired.is_active = False
     retired.save()

@@ -22,8 +22,8 @@ from tests.gates.helpers import (
     assess_all,
     audit_actions,
     isolate,
+    make_open_review,
     named_file,
-    open_review,
     upload_required,
 )
 from usecases import services as usecase_services
@@ -39,7 +39,7 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def trail(lead, sponsor, use_case) -> list[AuditEvent]:
     """Six events: a review opened and five uploads."""
-    open_review(use_case, lead)
+    make_open_review(use_case, lead)
     for position in (1, 2, 3, 4, 1):
         services.artifact_upload(
             use_case=use_case,
@@ -69,10 +69,10 @@ def test_it_writes_an_event_for_every_service_of_a_journey(lead, sponsor, busine
         business_unit=business_unit,
         sponsor=sponsor,
     )
-    held = open_review(use_case, lead)
+    held = make_open_review(use_case, lead)
     services.gate_decide(review=held, by=lead, decision="hold", rationale="Budget freeze.")
     services.usecase_resume(use_case=use_case, by=lead, note="Budget released.")
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     upload_required(review, sponsor)
     assess_all(review, sponsor)
     services.review_submit(review=review, by=sponsor)
@@ -141,6 +141,7 @@ def test_it_names_the_event_whose_content_was_altered(trail):
     )
 
 
+@pytest.mark.postgres("the tampering is written in raw SQL with jsonb_set and ::jsonb")
 def test_it_detects_an_altered_payload(trail):
     raw_sql(
         "UPDATE gates_auditevent SET payload = jsonb_set(payload::jsonb, '{size}', '1') WHERE seq=2"
@@ -211,7 +212,7 @@ def test_it_refuses_to_change_a_stored_event(trail):
 
 
 def test_it_writes_no_event_for_a_refused_action(lead, sponsor, outsider, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     before = list(AuditEvent.objects.values_list("seq", flat=True))
     refused = [
         lambda: services.review_submit(review=review, by=sponsor),
@@ -227,7 +228,7 @@ def test_it_writes_no_event_for_a_refused_action(lead, sponsor, outsider, use_ca
             artifact_type=artifact_type(1),
             file=named_file("a.txt", b"a\n"),
         ),
-        lambda: open_review(use_case, lead),
+        lambda: make_open_review(use_case, lead),
         lambda: services.usecase_resume(use_case=use_case, by=lead),
     ]
 

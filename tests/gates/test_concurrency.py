@@ -24,13 +24,19 @@ from tests.factories import OrgRole, UseCaseFactory, UserFactory
 from tests.gates.helpers import (
     artifact_type,
     isolate,
+    make_submitted_review,
     named_file,
     ready_for_decision,
-    submitted_review,
 )
 from usecases.models import Stage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres(
+        "row locks (SELECT ... FOR UPDATE) held across real threads; SQLite has no row "
+        "locks and its in-memory test database refuses concurrent writers"
+    ),
+]
 
 ROUNDS = 10
 
@@ -85,7 +91,7 @@ def test_it_never_moves_the_stage_without_the_last_approval(lead, sponsor, techl
     outcomes = []
     for _ in range(ROUNDS):
         use_case = fresh_use_case(business_unit, sponsor, techlead)
-        review = submitted_review(use_case, lead, sponsor)
+        review = make_submitted_review(use_case, lead, sponsor)
         services.approval_record(review=review, approver=lead, decision="approve")
 
         approval, go = run_together(

@@ -12,7 +12,7 @@ from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.models import AuditEvent
 from gates import services
 from gates.models import ConditionStatus, GateCondition
-from tests.gates.helpers import isolate, open_review, ready_for_decision
+from tests.gates.helpers import isolate, make_open_review, ready_for_decision
 from usecases.models import Stage, Status
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_it_refuses_closing_a_condition_twice(lead, techlead, condition):
 def test_it_refuses_closing_a_condition_of_a_killed_use_case(lead, techlead, use_case, condition):
     use_case.refresh_from_db()
     assert use_case.stage == Stage.POC
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     services.gate_decide(review=review, by=lead, decision="kill", rationale="Stopped.")
 
     with pytest.raises(TransitionRefused) as caught:
@@ -110,7 +110,7 @@ def test_it_refuses_closing_a_condition_of_a_killed_use_case(lead, techlead, use
 
 @pytest.fixture
 def held(lead, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     services.gate_decide(review=review, by=lead, decision="hold", rationale="Budget freeze.")
     use_case.refresh_from_db()
     assert use_case.status == Status.ON_HOLD

@@ -29,10 +29,10 @@ from tests.gates.helpers import (
     artifact_type,
     complete_readiness_checklist,
     isolate,
+    make_open_review,
+    make_submitted_review,
     named_file,
-    open_review,
     ready_for_decision,
-    submitted_review,
     upload_required,
 )
 from usecases import services as usecase_services
@@ -69,7 +69,7 @@ def assert_stage_unchanged(use_case, status=Status.ACTIVE):
 
 
 def test_it_refuses_go_before_submission_listing_everything(lead, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     with pytest.raises(TransitionRefused) as caught:
         decide(review, lead, Decision.GO)
@@ -88,7 +88,7 @@ def test_it_refuses_go_before_submission_listing_everything(lead, use_case):
 
 
 def test_it_refuses_go_naming_each_approver_who_has_not_approved(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
 
     with pytest.raises(TransitionRefused) as caught:
         decide(review, lead, Decision.GO)
@@ -105,7 +105,7 @@ def test_it_refuses_go_naming_each_approver_who_has_not_approved(lead, sponsor, 
 
 
 def test_it_counts_approve_with_conditions_as_approved(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
     services.approval_record(review=review, approver=lead, decision="approve")
     services.approval_record(
         review=review, approver=sponsor, decision="approve_with_conditions", comment="Watch cost."
@@ -118,7 +118,7 @@ def test_it_counts_approve_with_conditions_as_approved(lead, sponsor, use_case):
 
 
 def test_it_refuses_go_while_an_approver_rejects_quoting_the_comment(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
     services.approval_record(review=review, approver=lead, decision="approve")
     services.approval_record(
         review=review, approver=sponsor, decision="reject", comment="Numbers do not add up."
@@ -142,7 +142,7 @@ def test_it_refuses_go_while_an_approver_rejects_quoting_the_comment(lead, spons
 def test_it_refuses_go_unless_every_must_meet_criterion_is_met(
     lead, sponsor, use_case, status, label
 ):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     upload_required(review, sponsor)
     for criterion in review.criteria.all():
         services.criterion_assess(
@@ -163,7 +163,7 @@ def test_it_refuses_go_unless_every_must_meet_criterion_is_met(
 
 def test_it_lets_go_pass_with_an_optional_criterion_not_met(lead, sponsor, use_case):
     GateCriterion.objects.filter(template__number=1, name="Risk").update(must_meet=False)
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     upload_required(review, sponsor)
     for criterion in review.criteria.all():
         services.criterion_assess(
@@ -362,7 +362,7 @@ def test_it_refuses_conditions_on_a_plain_go(lead, sponsor, use_case):
 
 
 def test_it_refuses_conditional_go_while_approvals_are_missing(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
     services.approval_record(review=review, approver=lead, decision="approve")
 
     with pytest.raises(TransitionRefused) as caught:
@@ -389,7 +389,7 @@ def test_it_refuses_conditional_go_while_approvals_are_missing(lead, sponsor, us
 def test_it_requires_a_rationale_for_hold_recycle_and_kill(
     lead, use_case, decision, label, rationale
 ):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     with pytest.raises(InvalidInput) as caught:
         decide(review, lead, decision, rationale=rationale)
@@ -402,7 +402,7 @@ def test_it_requires_a_rationale_for_hold_recycle_and_kill(
 
 
 def test_it_puts_the_use_case_on_hold_until_a_lead_resumes_it(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     decide(review, lead, Decision.HOLD, rationale="Budget freeze until Q3.")
 
@@ -421,20 +421,20 @@ def test_it_puts_the_use_case_on_hold_until_a_lead_resumes_it(lead, sponsor, use
 
 
 def test_it_recycles_the_review_and_keeps_the_stage(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
 
     decide(review, lead, Decision.RECYCLE, rationale="Rework the data assessment.")
 
     review.refresh_from_db()
     assert (review.status, review.decision) == ("decided", "recycle")
     assert_stage_unchanged(use_case)
-    again = open_review(use_case, lead)
+    again = make_open_review(use_case, lead)
     assert (again.gate_number, again.status) == (1, "open")
     assert GateReview.objects.filter(use_case=use_case).count() == 2
 
 
 def test_it_kills_the_use_case_and_makes_it_read_only(lead, sponsor, contributor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     decide(review, lead, Decision.KILL, rationale="No measurable value.")
 
@@ -473,7 +473,7 @@ def test_it_kills_the_use_case_and_makes_it_read_only(lead, sponsor, contributor
 
 
 def test_it_lets_the_chair_hold_a_submitted_review_at_any_time(lead, sponsor, use_case):
-    review = submitted_review(use_case, lead, sponsor)
+    review = make_submitted_review(use_case, lead, sponsor)
     services.approval_record(
         review=review, approver=sponsor, decision="reject", comment="Not convinced."
     )
@@ -509,7 +509,7 @@ def test_it_lets_only_the_chair_decide(request, lead, sponsor, use_case, who):
 
 
 def test_it_refuses_an_unknown_decision(lead, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     with pytest.raises(InvalidInput) as caught:
         decide(review, lead, "approve", rationale="x")

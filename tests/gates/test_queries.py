@@ -9,7 +9,7 @@ from gates import services
 from gates.models import Artifact, ReviewCriterion
 from reporting.models import GatePack, PackStatus
 from tests.factories import UserFactory
-from tests.gates.helpers import PDF_BYTES, isolate, named_file, upload_required
+from tests.gates.helpers import PDF_BYTES, isolate, named_file
 from usecases.models import MemberRole, UseCaseMember
 
 # The same bound at every size: if a row adds a query, 50 rows blow it.
@@ -78,21 +78,14 @@ def grow(review, sponsor, size: int) -> None:
     )
 
 
-@pytest.fixture
-def review(use_case, lead, sponsor):
-    review = services.review_open(use_case=use_case, by=lead)
-    upload_required(review, sponsor)
-    return review
-
-
 @pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_review_page_in_fixed_queries(
-    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+    client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(review, sponsor, size)
+    grow(uploaded_review, sponsor, size)
     client = client_as(lead)
     with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
-        response = client.get(f"/reviews/{review.pk}/")
+        response = client.get(f"/reviews/{uploaded_review.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('id="criterion-') == size
@@ -101,37 +94,39 @@ def test_it_reads_the_review_page_in_fixed_queries(
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_submitted_review_page_in_fixed_queries(
-    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+    client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(review, sponsor, size)
-    for criterion in review.criteria.filter(status="pending"):
-        services.criterion_assess(review=review, criterion=criterion, by=sponsor, status="met")
-    services.review_submit(review=review, by=sponsor)
+    grow(uploaded_review, sponsor, size)
+    for criterion in uploaded_review.criteria.filter(status="pending"):
+        services.criterion_assess(
+            review=uploaded_review, criterion=criterion, by=sponsor, status="met"
+        )
+    services.review_submit(review=uploaded_review, by=sponsor)
     client = client_as(sponsor)
     with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
-        response = client.get(f"/reviews/{review.pk}/")
+        response = client.get(f"/reviews/{uploaded_review.pk}/")
     assert response.status_code == 200
     assert "Record my decision" in response.content.decode()
 
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_review_endpoint_in_fixed_queries(
-    api_as, lead, sponsor, review, size, django_assert_max_num_queries
+    api_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(review, sponsor, size)
+    grow(uploaded_review, sponsor, size)
     client = api_as(lead)
     with django_assert_max_num_queries(REVIEW_API_MAX_QUERIES):
-        response = client.get(f"/api/v1/reviews/{review.pk}/")
+        response = client.get(f"/api/v1/reviews/{uploaded_review.pk}/")
     assert response.status_code == 200
     assert len(response.json()["criteria"]) == size
 
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_artifacts_page_in_fixed_queries(
-    client_as, lead, sponsor, review, size, django_assert_max_num_queries
+    client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(review, sponsor, size)
+    grow(uploaded_review, sponsor, size)
     client = client_as(lead)
     with django_assert_max_num_queries(8):
-        response = client.get(f"/use-cases/{review.use_case_id}/artifacts/")
+        response = client.get(f"/use-cases/{uploaded_review.use_case_id}/artifacts/")
     assert response.status_code == 200

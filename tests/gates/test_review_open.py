@@ -11,7 +11,7 @@ from core.models import AuditEvent
 from gates import services
 from gates.models import ApproverRoleKind, GateReview, GateTemplate, ReviewStatus
 from tests.factories import OrgRole, UseCaseFactory, UserFactory
-from tests.gates.helpers import advance, isolate, open_review
+from tests.gates.helpers import advance, isolate, make_open_review
 from usecases.models import Stage, Status
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def approvers_of(review) -> dict[str, list[str]]:
 
 
 def test_it_opens_the_gate_1_review_with_a_snapshot_of_the_template(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     review.refresh_from_db()
     assert review.status == ReviewStatus.OPEN
@@ -53,7 +53,7 @@ def test_it_opens_the_gate_1_review_with_a_snapshot_of_the_template(lead, sponso
 
 
 def test_it_writes_the_opening_to_the_audit_trail(lead, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     event = AuditEvent.objects.get(action="review.opened")
     assert (event.actor, event.use_case, event.object_id) == (lead, use_case, str(review.pk))
@@ -78,7 +78,7 @@ def test_it_lets_only_a_program_lead_open_a_review(request, use_case, who):
 def test_it_resolves_gate_2_approvers_with_the_technical_lead(lead, sponsor, use_case):
     advance(use_case, lead, sponsor, gates=1)
 
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     assert review.gate_number == 2
     assert approvers_of(review) == {
@@ -93,7 +93,7 @@ def test_it_resolves_gate_3_approvers_from_org_roles_and_the_business_unit(
 ):
     advance(use_case, lead, sponsor, gates=2)
 
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     assert review.gate_number == 3
     # Medium risk, no regulatory constraint: risk and compliance does not approve.
@@ -109,7 +109,7 @@ def test_it_resolves_gate_4_approvers_to_the_business_unit_head_and_the_lead(
 ):
     advance(use_case, lead, sponsor, gates=3)
 
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     assert review.gate_number == 4
     assert approvers_of(review) == {"buhead": ["business_unit_head"], "lead": ["program_lead"]}
@@ -119,7 +119,7 @@ def test_it_merges_the_roles_of_one_person_holding_several(lead, business_unit, 
     use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, technical_lead=sponsor)
     advance(use_case, lead, sponsor, gates=1)
 
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     assert approvers_of(review) == {
         "lead": ["program_lead"],
@@ -131,7 +131,7 @@ def test_it_refuses_when_nobody_holds_an_approver_role(lead, business_unit):
     use_case = UseCaseFactory(business_unit=business_unit)
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.message == "The gate's approvers cannot be named yet."
     assert caught.value.reasons == [
@@ -147,7 +147,7 @@ def test_it_names_every_role_nobody_holds_at_gate_3(lead, sponsor, business_unit
     advance(use_case, lead, sponsor, gates=2)
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.reasons == [
         "Nobody holds the role “CIO or CTO” for this use case; name an approver for it.",
@@ -157,7 +157,7 @@ def test_it_names_every_role_nobody_holds_at_gate_3(lead, sponsor, business_unit
 
 
 def test_it_lets_the_lead_name_an_approver_explicitly(lead, sponsor, contributor, use_case):
-    review = open_review(use_case, lead, approvers={ApproverRoleKind.SPONSOR: [contributor]})
+    review = make_open_review(use_case, lead, approvers={ApproverRoleKind.SPONSOR: [contributor]})
 
     assert approvers_of(review) == {"lead": ["program_lead"], "contrib": ["sponsor"]}
 
@@ -167,14 +167,14 @@ def test_it_lets_the_lead_name_an_approver_for_a_role_nobody_holds(
 ):
     use_case = UseCaseFactory(business_unit=business_unit)
 
-    review = open_review(use_case, lead, approvers={"sponsor": [contributor]})
+    review = make_open_review(use_case, lead, approvers={"sponsor": [contributor]})
 
     assert approvers_of(review) == {"lead": ["program_lead"], "contrib": ["sponsor"]}
 
 
 def test_it_refuses_naming_a_role_that_does_not_approve_this_gate(lead, cio, risk, use_case):
     with pytest.raises(InvalidInput) as caught:
-        open_review(
+        make_open_review(
             use_case,
             lead,
             approvers={ApproverRoleKind.CIO_CTO: [cio], ApproverRoleKind.RISK_COMPLIANCE: [risk]},
@@ -193,7 +193,7 @@ def test_it_refuses_naming_risk_at_gate_3_when_it_does_not_apply(
     advance(use_case, lead, sponsor, gates=2)
 
     with pytest.raises(InvalidInput) as caught:
-        open_review(use_case, lead, approvers={ApproverRoleKind.RISK_COMPLIANCE: [risk]})
+        make_open_review(use_case, lead, approvers={ApproverRoleKind.RISK_COMPLIANCE: [risk]})
 
     assert caught.value.message == "These roles do not approve this gate: Risk or compliance."
 
@@ -203,17 +203,17 @@ def test_it_refuses_naming_an_inactive_user(lead, contributor, use_case):
     contributor.save()
 
     with pytest.raises(InvalidInput) as caught:
-        open_review(use_case, lead, approvers={"sponsor": [contributor]})
+        make_open_review(use_case, lead, approvers={"sponsor": [contributor]})
 
     assert caught.value.message == "contrib is not an active user."
     assert not GateReview.objects.exists()
 
 
 def test_it_refuses_a_second_open_review(lead, use_case):
-    first = open_review(use_case, lead)
+    first = make_open_review(use_case, lead)
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.message == "This use case already has an open review."
     assert caught.value.reasons == [f"Gate 1 review #{first.pk}: Open: preparing evidence."]
@@ -223,7 +223,7 @@ def test_it_refuses_a_second_open_review(lead, use_case):
 
 @pytest.mark.parametrize("status", [ReviewStatus.OPEN, ReviewStatus.SUBMITTED])
 def test_it_enforces_one_open_review_in_the_database(lead, use_case, status):
-    first = open_review(use_case, lead)
+    first = make_open_review(use_case, lead)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         GateReview.objects.create(
@@ -241,10 +241,10 @@ def test_it_enforces_one_open_review_in_the_database(lead, use_case, status):
 
 
 def test_it_lets_a_decided_review_stand_beside_a_new_open_one(lead, use_case):
-    first = open_review(use_case, lead)
+    first = make_open_review(use_case, lead)
     services.gate_decide(review=first, by=lead, decision="recycle", rationale="Rework data.")
 
-    second = open_review(use_case, lead)
+    second = make_open_review(use_case, lead)
 
     assert second.pk != first.pk
     assert GateReview.objects.filter(use_case=use_case).count() == 2
@@ -255,36 +255,36 @@ def test_it_has_no_gate_after_scale(lead, sponsor, cio, use_case):
     assert use_case.stage == Stage.SCALE
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.message == "There is no gate after Scale."
     assert caught.value.reasons == ["Scale is the last stage of the framework."]
 
 
 def test_it_refuses_a_use_case_on_hold_until_it_is_resumed(lead, use_case):
-    first = open_review(use_case, lead)
+    first = make_open_review(use_case, lead)
     services.gate_decide(review=first, by=lead, decision="hold", rationale="Budget freeze.")
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.message == "This use case is on hold."
     assert caught.value.reasons == ["Resume it before opening a gate review."]
     assert GateReview.objects.filter(use_case=use_case).count() == 1
 
     services.usecase_resume(use_case=use_case, by=lead, note="Budget back.")
-    again = open_review(use_case, lead)
+    again = make_open_review(use_case, lead)
 
     assert again.status == ReviewStatus.OPEN
     assert again.gate_number == 1
 
 
 def test_it_refuses_a_killed_use_case(lead, use_case):
-    first = open_review(use_case, lead)
+    first = make_open_review(use_case, lead)
     services.gate_decide(review=first, by=lead, decision="kill", rationale="No value.")
 
     with pytest.raises(TransitionRefused) as caught:
-        open_review(use_case, lead)
+        make_open_review(use_case, lead)
 
     assert caught.value.message == "This use case was killed at a gate; it is read-only."
     use_case.refresh_from_db()
@@ -297,7 +297,7 @@ def test_it_makes_the_opening_lead_the_chair(use_case):
         username="lead2", first_name="Lars", last_name="Lead", org_roles=[OrgRole.PROGRAM_LEAD]
     )
 
-    review = open_review(use_case, other_lead)
+    review = make_open_review(use_case, other_lead)
 
     assert review.chair == other_lead
     assert approvers_of(review)["lead2"] == ["program_lead"]

@@ -13,8 +13,8 @@ from tests.gates.helpers import (
     artifact_type,
     assess_all,
     isolate,
+    make_open_review,
     named_file,
-    open_review,
     upload_required,
 )
 
@@ -55,7 +55,7 @@ def complete(review, sponsor):
 def test_it_refuses_listing_every_missing_artifact_and_unassessed_criterion(
     lead, sponsor, use_case
 ):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     with pytest.raises(TransitionRefused) as caught:
         services.review_submit(review=review, by=sponsor)
@@ -69,7 +69,7 @@ def test_it_refuses_listing_every_missing_artifact_and_unassessed_criterion(
 
 
 def test_it_lists_only_what_is_still_missing(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     upload(use_case, sponsor, 1, b"scorecard\n")
     upload(use_case, sponsor, 3, b"risk\n")
     for criterion in review.criteria.filter(name__in=["Business value", "Risk"]):
@@ -88,7 +88,7 @@ def test_it_lists_only_what_is_still_missing(lead, sponsor, use_case):
 
 
 def test_it_does_not_count_artifacts_of_another_gate(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     assess_all(review, sponsor)
     for position in range(1, 4):
         services.artifact_upload(
@@ -107,7 +107,7 @@ def test_it_does_not_count_artifacts_of_another_gate(lead, sponsor, use_case):
 @pytest.mark.parametrize("who", ["sponsor", "lead", "techlead"])
 def test_it_submits_a_complete_review(request, lead, sponsor, use_case, who):
     person = request.getfixturevalue(who)
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     complete(review, sponsor)
 
     services.review_submit(review=review, by=person)
@@ -123,7 +123,7 @@ def test_it_submits_a_complete_review(request, lead, sponsor, use_case, who):
 
 @pytest.mark.parametrize("who", ["contributor", "outsider", "executive", "buhead"])
 def test_it_refuses_people_who_do_not_submit(request, lead, sponsor, use_case, who):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     complete(review, sponsor)
 
     with pytest.raises(PermissionRefused) as caught:
@@ -138,7 +138,7 @@ def test_it_refuses_people_who_do_not_submit(request, lead, sponsor, use_case, w
 
 
 def test_it_refuses_a_second_submission(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     complete(review, sponsor)
     services.review_submit(review=review, by=sponsor)
 
@@ -151,7 +151,7 @@ def test_it_refuses_a_second_submission(lead, sponsor, use_case):
 
 
 def test_it_pins_the_latest_version_of_each_required_artifact(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     complete(review, sponsor)
     v2 = upload(use_case, sponsor, 1, b"scorecard, second draft\n")
     assert v2.version == 2
@@ -167,7 +167,7 @@ def test_it_pins_the_latest_version_of_each_required_artifact(lead, sponsor, use
 
 
 def test_it_keeps_the_pinned_versions_when_a_newer_one_is_uploaded(lead, sponsor, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     complete(review, sponsor)
     services.review_submit(review=review, by=sponsor)
     pinned_before = set(review.pinned_artifacts.values_list("pk", flat=True))

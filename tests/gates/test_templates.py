@@ -18,7 +18,7 @@ from gates.models import (
     GateTemplate,
 )
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import advance, isolate, open_review
+from tests.gates.helpers import advance, isolate, make_open_review
 from usecases import services as usecase_services
 from usecases.models import RiskTier, Stage
 
@@ -146,7 +146,7 @@ def test_it_asks_risk_and_compliance_at_gate_3_only_when_high_risk_or_regulated(
     advance(use_case, lead, sponsor, gates=2)
     assert use_case.stage == Stage.PILOT
 
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
     approvers = {row.user.username: row.roles for row in review.approvers.select_related("user")}
     expected = {
@@ -163,7 +163,7 @@ def test_it_asks_risk_and_compliance_at_gate_3_only_when_high_risk_or_regulated(
 def test_it_keeps_the_snapshot_when_the_template_is_edited_after_the_review_opened(
     lead, sponsor, business_unit, use_case
 ):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     original = [(c.name, c.requirement, c.must_meet) for c in review.criteria.order_by("order")]
 
     # What the admin does: edit a criterion, add one, make one optional, bump the version.
@@ -188,7 +188,7 @@ def test_it_keeps_the_snapshot_when_the_template_is_edited_after_the_review_open
 
     # A review opened afterwards takes the edited template.
     other = UseCaseFactory(business_unit=business_unit, sponsor=sponsor)
-    later = open_review(other, lead)
+    later = make_open_review(other, lead)
     assert later.template_version == 2
     criteria = list(later.criteria.order_by("order"))
     assert (criteria[0].requirement, criteria[0].must_meet) == ("Edited requirement", False)
@@ -198,7 +198,7 @@ def test_it_keeps_the_snapshot_when_the_template_is_edited_after_the_review_open
 
 @pytest.mark.django_db
 def test_it_keeps_the_snapshot_when_a_criterion_is_deleted_from_the_template(lead, use_case):
-    review = open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
     GateCriterion.objects.filter(template__number=1, name="Risk").delete()
 
     names = list(review.criteria.order_by("order").values_list("name", flat=True))

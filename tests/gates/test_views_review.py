@@ -22,7 +22,6 @@ from tests.gates.helpers import (
     isolate,
     pass_gate,
     ready_for_decision,
-    submitted_review,
     upload_required,
 )
 from usecases.models import Stage, Status
@@ -35,11 +34,6 @@ def _isolated(settings, tmp_path):
     isolate(settings, tmp_path)
 
 
-@pytest.fixture
-def review(use_case, lead):
-    return services.review_open(use_case=use_case, by=lead)
-
-
 def url(review: GateReview, suffix: str = "") -> str:
     return f"/reviews/{review.pk}/{suffix}"
 
@@ -47,22 +41,22 @@ def url(review: GateReview, suffix: str = "") -> str:
 # --- Reading the page ----------------------------------------------------------
 
 
-def test_it_sends_anonymous_visitors_to_sign_in(client, review):
-    response = client.get(url(review))
+def test_it_sends_anonymous_visitors_to_sign_in(client, open_review):
+    response = client.get(url(open_review))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_it_hides_the_review_from_an_outsider(client_as, outsider, review):
-    assert client_as(outsider).get(url(review)).status_code == 404
+def test_it_hides_the_review_from_an_outsider(client_as, outsider, open_review):
+    assert client_as(outsider).get(url(open_review)).status_code == 404
 
 
 def test_it_answers_404_for_an_unknown_review(client_as, lead, db):
     assert client_as(lead).get("/reviews/987654/").status_code == 404
 
 
-def test_it_shows_the_executive_the_review_without_actions(client_as, executive, review):
-    response = client_as(executive).get(url(review))
+def test_it_shows_the_executive_the_review_without_actions(client_as, executive, open_review):
+    response = client_as(executive).get(url(open_review))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Gate 1: Discovery → POC" in body
@@ -72,8 +66,8 @@ def test_it_shows_the_executive_the_review_without_actions(client_as, executive,
     assert "Record decision" not in body
 
 
-def test_it_shows_the_sponsor_the_checklist_and_the_actions(client_as, sponsor, review):
-    body = client_as(sponsor).get(url(review)).content.decode()
+def test_it_shows_the_sponsor_the_checklist_and_the_actions(client_as, sponsor, open_review):
+    body = client_as(sponsor).get(url(open_review)).content.decode()
     assert "Not ready to submit yet" in body
     assert "Missing artifact: Preliminary risk assessment" in body
     assert "Criterion not assessed: Business value" in body
@@ -85,8 +79,8 @@ def test_it_shows_the_sponsor_the_checklist_and_the_actions(client_as, sponsor, 
     assert "The chair, Lena Lead, records the decision." in body
 
 
-def test_it_shows_the_chair_exactly_why_go_is_not_possible(client_as, lead, review):
-    body = client_as(lead).get(url(review)).content.decode()
+def test_it_shows_the_chair_exactly_why_go_is_not_possible(client_as, lead, open_review):
+    body = client_as(lead).get(url(open_review)).content.decode()
     assert "Go and Conditional Go cannot be recorded yet" in body
     assert "The review has not been submitted." in body
     assert "Sam Sponsor has not approved yet." in body
@@ -97,9 +91,9 @@ def test_it_shows_the_chair_exactly_why_go_is_not_possible(client_as, lead, revi
 # --- Assessing criteria ------------------------------------------------------------
 
 
-def test_it_opens_a_criterion_for_editing_in_place(client_as, sponsor, review):
-    criterion = review.criteria.first()
-    response = client_as(sponsor).get(url(review, f"criteria/{criterion.pk}/"), headers=HTMX)
+def test_it_opens_a_criterion_for_editing_in_place(client_as, sponsor, open_review):
+    criterion = open_review.criteria.first()
+    response = client_as(sponsor).get(url(open_review, f"criteria/{criterion.pk}/"), headers=HTMX)
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith(f'<tr id="criterion-{criterion.pk}">')
@@ -107,19 +101,21 @@ def test_it_opens_a_criterion_for_editing_in_place(client_as, sponsor, review):
     assert 'name="status"' in body and 'name="evidence"' in body and 'name="artifacts"' in body
 
 
-def test_it_opens_the_criterion_form_on_the_whole_page_without_htmx(client_as, sponsor, review):
-    criterion = review.criteria.first()
-    response = client_as(sponsor).get(url(review, f"criteria/{criterion.pk}/"))
+def test_it_opens_the_criterion_form_on_the_whole_page_without_htmx(
+    client_as, sponsor, open_review
+):
+    criterion = open_review.criteria.first()
+    response = client_as(sponsor).get(url(open_review, f"criteria/{criterion.pk}/"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" in body and "Save assessment" in body
 
 
-def test_it_records_an_assessment_and_answers_with_the_row(client_as, sponsor, review):
-    artifact = upload_required(review, sponsor)[0]
-    criterion = review.criteria.first()
+def test_it_records_an_assessment_and_answers_with_the_row(client_as, sponsor, open_review):
+    artifact = upload_required(open_review, sponsor)[0]
+    criterion = open_review.criteria.first()
     response = client_as(sponsor).post(
-        url(review, f"criteria/{criterion.pk}/"),
+        url(open_review, f"criteria/{criterion.pk}/"),
         {"status": "met", "evidence": "Signed off by the CFO.", "artifacts": [artifact.pk]},
         headers=HTMX,
     )
@@ -137,21 +133,22 @@ def test_it_records_an_assessment_and_answers_with_the_row(client_as, sponsor, r
     assert list(criterion.artifacts.all()) == [artifact]
 
 
-def test_it_records_an_assessment_from_a_plain_form_post(client_as, techlead, review):
-    criterion = review.criteria.first()
+def test_it_records_an_assessment_from_a_plain_form_post(client_as, techlead, open_review):
+    criterion = open_review.criteria.first()
     response = client_as(techlead).post(
-        url(review, f"criteria/{criterion.pk}/"), {"status": "partially_met", "evidence": "Half."}
+        url(open_review, f"criteria/{criterion.pk}/"),
+        {"status": "partially_met", "evidence": "Half."},
     )
     assert response.status_code == 302
-    assert response["Location"] == f"{url(review)}#criterion-{criterion.pk}"
+    assert response["Location"] == f"{url(open_review)}#criterion-{criterion.pk}"
     criterion.refresh_from_db()
     assert criterion.status == AssessmentStatus.PARTIALLY_MET
 
 
-def test_it_shows_a_bad_assessment_status_next_to_the_field(client_as, sponsor, review):
-    criterion = review.criteria.first()
+def test_it_shows_a_bad_assessment_status_next_to_the_field(client_as, sponsor, open_review):
+    criterion = open_review.criteria.first()
     response = client_as(sponsor).post(
-        url(review, f"criteria/{criterion.pk}/"), {"status": "pending"}, headers=HTMX
+        url(open_review, f"criteria/{criterion.pk}/"), {"status": "pending"}, headers=HTMX
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
@@ -159,10 +156,10 @@ def test_it_shows_a_bad_assessment_status_next_to_the_field(client_as, sponsor, 
     assert criterion.status == AssessmentStatus.PENDING
 
 
-def test_it_refuses_an_assessment_by_the_executive(client_as, executive, review):
-    criterion = review.criteria.first()
+def test_it_refuses_an_assessment_by_the_executive(client_as, executive, open_review):
+    criterion = open_review.criteria.first()
     response = client_as(executive).post(
-        url(review, f"criteria/{criterion.pk}/"), {"status": "met"}, headers=HTMX
+        url(open_review, f"criteria/{criterion.pk}/"), {"status": "met"}, headers=HTMX
     )
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#flash"
@@ -172,11 +169,11 @@ def test_it_refuses_an_assessment_by_the_executive(client_as, executive, review)
 
 
 def test_it_answers_404_for_a_criterion_of_another_review(
-    client_as, lead, sponsor, review, use_case
+    client_as, lead, sponsor, open_review, use_case
 ):
     other = services.review_open(use_case=_another_use_case(use_case, sponsor), by=lead)
     foreign = other.criteria.first()
-    assert client_as(lead).get(url(review, f"criteria/{foreign.pk}/")).status_code == 404
+    assert client_as(lead).get(url(open_review, f"criteria/{foreign.pk}/")).status_code == 404
 
 
 def _another_use_case(use_case, sponsor):
@@ -188,62 +185,61 @@ def _another_use_case(use_case, sponsor):
 # --- Submitting ----------------------------------------------------------------------
 
 
-def test_it_refuses_to_submit_with_the_list_of_what_is_missing(client_as, sponsor, review):
-    response = client_as(sponsor).post(url(review, "submit/"), headers=HTMX)
+def test_it_refuses_to_submit_with_the_list_of_what_is_missing(client_as, sponsor, open_review):
+    response = client_as(sponsor).post(url(open_review, "submit/"), headers=HTMX)
     assert response["HX-Retarget"] == "#flash"
     body = response.content.decode()
     assert "The review cannot be submitted yet." in body
     assert "<li>Missing artifact: Use case scorecard</li>" in body
     assert "<li>Criterion not assessed: Sponsorship</li>" in body
-    review.refresh_from_db()
-    assert review.status == ReviewStatus.OPEN
+    open_review.refresh_from_db()
+    assert open_review.status == ReviewStatus.OPEN
 
 
-def test_it_shows_a_plain_submit_refusal_as_a_message(client_as, sponsor, review):
+def test_it_shows_a_plain_submit_refusal_as_a_message(client_as, sponsor, open_review):
     client = client_as(sponsor)
-    response = client.post(url(review, "submit/"), headers={"referer": url(review)}, follow=True)
+    response = client.post(
+        url(open_review, "submit/"), headers={"referer": url(open_review)}, follow=True
+    )
     assert "Missing artifact: Use case scorecard" in response.content.decode()
 
 
-def test_it_submits_and_redirects_the_htmx_client(client_as, sponsor, review):
-    upload_required(review, sponsor)
-    assess_all(review, sponsor)
-    response = client_as(sponsor).post(url(review, "submit/"), headers=HTMX)
-    assert response["HX-Redirect"] == url(review)
-    review.refresh_from_db()
-    assert review.status == ReviewStatus.SUBMITTED
-    assert review.pinned_artifacts.count() == 4
+def test_it_submits_and_redirects_the_htmx_client(client_as, sponsor, open_review):
+    upload_required(open_review, sponsor)
+    assess_all(open_review, sponsor)
+    response = client_as(sponsor).post(url(open_review, "submit/"), headers=HTMX)
+    assert response["HX-Redirect"] == url(open_review)
+    open_review.refresh_from_db()
+    assert open_review.status == ReviewStatus.SUBMITTED
+    assert open_review.pinned_artifacts.count() == 4
 
 
-def test_it_refuses_submission_by_a_contributor(client_as, contributor, sponsor, review):
-    upload_required(review, sponsor)
-    assess_all(review, sponsor)
-    response = client_as(contributor).post(url(review, "submit/"), headers=HTMX)
+def test_it_refuses_submission_by_a_contributor(client_as, contributor, sponsor, open_review):
+    upload_required(open_review, sponsor)
+    assess_all(open_review, sponsor)
+    response = client_as(contributor).post(url(open_review, "submit/"), headers=HTMX)
     assert "Only the use case&#x27;s sponsor, technical lead or a program lead" in (
         response.content.decode()
     )
-    review.refresh_from_db()
-    assert review.status == ReviewStatus.OPEN
+    open_review.refresh_from_db()
+    assert open_review.status == ReviewStatus.OPEN
 
 
 # --- Approving ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def submitted(use_case, lead, sponsor):
-    return submitted_review(use_case, lead, sponsor)
-
-
 def test_it_shows_the_approval_form_only_to_a_named_approver(
-    client_as, sponsor, executive, submitted
+    client_as, sponsor, executive, submitted_review
 ):
-    assert "Record my decision" in client_as(sponsor).get(url(submitted)).content.decode()
-    assert "Record my decision" not in client_as(executive).get(url(submitted)).content.decode()
+    assert "Record my decision" in client_as(sponsor).get(url(submitted_review)).content.decode()
+    assert (
+        "Record my decision" not in client_as(executive).get(url(submitted_review)).content.decode()
+    )
 
 
-def test_it_records_the_callers_own_approval_in_place(client_as, sponsor, submitted):
+def test_it_records_the_callers_own_approval_in_place(client_as, sponsor, submitted_review):
     response = client_as(sponsor).post(
-        url(submitted, "approval/"), {"decision": "approve", "comment": ""}, headers=HTMX
+        url(submitted_review, "approval/"), {"decision": "approve", "comment": ""}, headers=HTMX
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -252,33 +248,33 @@ def test_it_records_the_callers_own_approval_in_place(client_as, sponsor, submit
     assert '<section class="card" id="decision-panel" hx-swap-oob="true">' in body
     assert "Sam Sponsor has not approved yet." not in body
     assert 'class="badge badge-approve">Approved' in body
-    row = submitted.approvers.get(user=sponsor)
+    row = submitted_review.approvers.get(user=sponsor)
     assert row.decision == ApprovalDecision.APPROVE
 
 
-def test_it_requires_a_comment_to_reject_and_says_so_inline(client_as, sponsor, submitted):
+def test_it_requires_a_comment_to_reject_and_says_so_inline(client_as, sponsor, submitted_review):
     response = client_as(sponsor).post(
-        url(submitted, "approval/"), {"decision": "reject", "comment": "  "}, headers=HTMX
+        url(submitted_review, "approval/"), {"decision": "reject", "comment": "  "}, headers=HTMX
     )
     assert response.status_code == 200
     assert "HX-Retarget" not in response
     body = response.content.decode()
     assert "A comment is required when you approve with conditions or reject." in body
-    assert submitted.approvers.get(user=sponsor).decision == ApprovalDecision.PENDING
+    assert submitted_review.approvers.get(user=sponsor).decision == ApprovalDecision.PENDING
 
 
-def test_it_refuses_an_approval_from_someone_not_named(client_as, executive, submitted):
+def test_it_refuses_an_approval_from_someone_not_named(client_as, executive, submitted_review):
     response = client_as(executive).post(
-        url(submitted, "approval/"), {"decision": "approve"}, headers=HTMX
+        url(submitted_review, "approval/"), {"decision": "approve"}, headers=HTMX
     )
     assert response["HX-Retarget"] == "#flash"
     assert "You are not a named approver of this review" in response.content.decode()
-    assert not submitted.approvers.filter(decision=ApprovalDecision.APPROVE).exists()
+    assert not submitted_review.approvers.filter(decision=ApprovalDecision.APPROVE).exists()
 
 
-def test_it_refuses_an_approval_before_submission(client_as, sponsor, review):
+def test_it_refuses_an_approval_before_submission(client_as, sponsor, open_review):
     response = client_as(sponsor).post(
-        url(review, "approval/"), {"decision": "approve"}, headers=HTMX
+        url(open_review, "approval/"), {"decision": "approve"}, headers=HTMX
     )
     assert "The review has not been submitted yet." in response.content.decode()
 
@@ -286,10 +282,10 @@ def test_it_refuses_an_approval_before_submission(client_as, sponsor, review):
 # --- Deciding -----------------------------------------------------------------------
 
 
-def test_it_refuses_go_listing_who_has_not_approved(client_as, lead, sponsor, submitted):
-    services.approval_record(review=submitted, approver=lead, decision="approve")
+def test_it_refuses_go_listing_who_has_not_approved(client_as, lead, sponsor, submitted_review):
+    services.approval_record(review=submitted_review, approver=lead, decision="approve")
     response = client_as(lead).post(
-        url(submitted, "decision/"),
+        url(submitted_review, "decision/"),
         {"decision": "go", "rationale": "", **_empty_conditions()},
         headers=HTMX,
     )
@@ -298,19 +294,19 @@ def test_it_refuses_go_listing_who_has_not_approved(client_as, lead, sponsor, su
     assert "Go cannot be recorded yet." in body
     assert "<li>Sam Sponsor has not approved yet.</li>" in body
     assert "Lena Lead has not approved" not in body
-    submitted.refresh_from_db()
-    assert submitted.status == ReviewStatus.SUBMITTED
+    submitted_review.refresh_from_db()
+    assert submitted_review.status == ReviewStatus.SUBMITTED
 
 
-def test_it_refuses_a_decision_by_the_sponsor(client_as, sponsor, submitted):
+def test_it_refuses_a_decision_by_the_sponsor(client_as, sponsor, submitted_review):
     response = client_as(sponsor).post(
-        url(submitted, "decision/"), {"decision": "kill", "rationale": "No."}, headers=HTMX
+        url(submitted_review, "decision/"), {"decision": "kill", "rationale": "No."}, headers=HTMX
     )
     assert "Only the chair of this gate (Lena Lead) records its decision." in (
         response.content.decode()
     )
-    submitted.use_case.refresh_from_db()
-    assert submitted.use_case.status == Status.ACTIVE
+    submitted_review.use_case.refresh_from_db()
+    assert submitted_review.use_case.status == Status.ACTIVE
 
 
 def test_it_records_go_and_moves_the_use_case(client_as, lead, sponsor, use_case):
@@ -328,9 +324,11 @@ def test_it_records_go_and_moves_the_use_case(client_as, lead, sponsor, use_case
     assert "Record decision" not in body
 
 
-def test_it_asks_for_a_rationale_inline_for_hold(client_as, lead, submitted):
+def test_it_asks_for_a_rationale_inline_for_hold(client_as, lead, submitted_review):
     response = client_as(lead).post(
-        url(submitted, "decision/"), {"decision": "hold", **_empty_conditions()}, headers=HTMX
+        url(submitted_review, "decision/"),
+        {"decision": "hold", **_empty_conditions()},
+        headers=HTMX,
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -400,9 +398,9 @@ def test_it_lets_the_owner_close_a_condition(client_as, lead, sponsor, techlead,
     assert condition.closed_by == techlead
 
 
-def test_it_makes_a_killed_use_case_read_only(client_as, lead, sponsor, submitted):
-    services.gate_decide(review=submitted, by=lead, decision="kill", rationale="No value.")
-    body = client_as(lead).get(url(submitted)).content.decode()
+def test_it_makes_a_killed_use_case_read_only(client_as, lead, sponsor, submitted_review):
+    services.gate_decide(review=submitted_review, by=lead, decision="kill", rationale="No value.")
+    body = client_as(lead).get(url(submitted_review)).content.decode()
     assert "This use case was killed at a gate" in body
     for action in (
         ">Assess</a>",
@@ -413,7 +411,7 @@ def test_it_makes_a_killed_use_case_read_only(client_as, lead, sponsor, submitte
     ):
         assert action not in body
     response = client_as(sponsor).post(
-        url(submitted, "approval/"), {"decision": "approve"}, headers=HTMX
+        url(submitted_review, "approval/"), {"decision": "approve"}, headers=HTMX
     )
     assert "read-only" in response.content.decode()
 
@@ -449,11 +447,11 @@ def test_it_refuses_to_open_a_review_for_a_sponsor(client_as, sponsor, use_case)
     assert not GateReview.objects.exists()
 
 
-def test_it_refuses_a_second_open_review_saying_which(client_as, lead, review, use_case):
+def test_it_refuses_a_second_open_review_saying_which(client_as, lead, open_review, use_case):
     response = client_as(lead).post(f"/use-cases/{use_case.pk}/open-review/", headers=HTMX)
     body = response.content.decode()
     assert "This use case already has an open review." in body
-    assert f"Gate 1 review #{review.pk}" in body
+    assert f"Gate 1 review #{open_review.pk}" in body
 
 
 def test_it_refuses_to_open_when_nobody_holds_a_role(client_as, lead, business_unit, sponsor):
@@ -464,8 +462,8 @@ def test_it_refuses_to_open_when_nobody_holds_a_role(client_as, lead, business_u
     assert "Nobody holds the role “Business unit sponsor”" in response.content.decode()
 
 
-def test_it_resumes_a_use_case_on_hold(client_as, lead, submitted, use_case):
-    services.gate_decide(review=submitted, by=lead, decision="hold", rationale="Budget.")
+def test_it_resumes_a_use_case_on_hold(client_as, lead, submitted_review, use_case):
+    services.gate_decide(review=submitted_review, by=lead, decision="hold", rationale="Budget.")
     response = client_as(lead).post(f"/use-cases/{use_case.pk}/resume/", {"note": "Funded."})
     assert response.status_code == 302
     use_case.refresh_from_db()
@@ -493,7 +491,7 @@ def test_it_lists_past_decisions_and_the_stage_history(client_as, lead, sponsor,
     assert "Open Gate 2 review" not in body
 
 
-def test_it_lists_the_audit_trail_newest_first(client_as, lead, review, use_case):
+def test_it_lists_the_audit_trail_newest_first(client_as, lead, open_review, use_case):
     response = client_as(lead).get(f"/use-cases/{use_case.pk}/audit/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -501,7 +499,7 @@ def test_it_lists_the_audit_trail_newest_first(client_as, lead, review, use_case
     assert "Opened the Gate 1 review (template v1)" in body
 
 
-def test_it_answers_the_audit_pages_as_a_fragment_for_htmx(client_as, lead, review, use_case):
+def test_it_answers_the_audit_pages_as_a_fragment_for_htmx(client_as, lead, open_review, use_case):
     response = client_as(lead).get(f"/use-cases/{use_case.pk}/audit/?page=1", headers=HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="audit-table">')

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from tests.gates.helpers import submitted_review
+from tests.gates.helpers import make_submitted_review
 
 # A fixed Monday morning, UTC: every rule is tested against a frozen clock.
 T0 = datetime.datetime(2025, 3, 3, 9, 0, tzinfo=datetime.UTC)
@@ -48,6 +48,6 @@ def gate1_review(clock, use_case, lead, sponsor, django_capture_on_commit_callba
     are cleared so each test starts from an empty outbox."""
     clock(0)
     with django_capture_on_commit_callbacks(execute=True):
-        review = submitted_review(use_case, lead, sponsor)
+        review = make_submitted_review(use_case, lead, sponsor)
     mail.outbox.clear()
     return review

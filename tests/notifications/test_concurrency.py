@@ -13,7 +13,7 @@ from django.db import connection
 from notifications.models import EmailStatus, Kind, Notification
 from notifications.rules import sweep
 from notifications.services import emails_deliver_pending
-from tests.gates.helpers import submitted_review
+from tests.gates.helpers import make_submitted_review
 from tests.notifications.conftest import T0, at
 
 
@@ -44,7 +44,7 @@ def run_together(target, workers: int = 2) -> list:
 def test_two_concurrent_sweeps_and_deliveries_send_once(use_case, lead, sponsor, settings):
     settings.READINESS_GATE3_CHECKLIST_REQUIRED = False
     with time_machine.travel(T0, tick=False):
-        review = submitted_review(use_case, lead, sponsor)
+        review = make_submitted_review(use_case, lead, sponsor)
     Notification.objects.all().delete()
     mail.outbox.clear()
     with time_machine.travel(at(5), tick=False):

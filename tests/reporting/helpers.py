@@ -31,7 +31,7 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def decided_review(use_case, lead, sponsor, *, decide: bool = True) -> GateReview:
+def make_decided_review(use_case, lead, sponsor, *, decide: bool = True) -> GateReview:
     """A Gate 2 review (POC → Pilot, after a real Gate 1 Go) with evidence,
     approvals with comments, the PoC scorecard, a KPI with measurements, the
     readiness checklist started and (when ``decide``) a Conditional Go with a

@@ -23,9 +23,9 @@ CLOSED_PORT = "redis://127.0.0.1:1/0"
 # Transactional, as in production: the hand-over runs when the request's
 # transaction commits, before the response is written.
 @pytest.mark.django_db(transaction=True)
-def test_it_answers_202_queued_and_keeps_the_row(api_as, review, lead, broker):
+def test_it_answers_202_queued_and_keeps_the_row(api_as, decided_review, lead, broker):
     broker(CLOSED_PORT)
-    response = api_as(lead).post(f"/api/v1/reviews/{review.pk}/packs/")
+    response = api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/")
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued"
@@ -37,10 +37,10 @@ def test_it_answers_202_queued_and_keeps_the_row(api_as, review, lead, broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_review_page_panel_says_so_too(client_as, review, lead, broker):
+def test_the_review_page_panel_says_so_too(client_as, decided_review, lead, broker):
     broker(CLOSED_PORT)
     response = client_as(lead).post(
-        f"/reviews/{review.pk}/packs/request/", headers={"HX-Request": "true"}
+        f"/reviews/{decided_review.pk}/packs/request/", headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -49,11 +49,11 @@ def test_the_review_page_panel_says_so_too(client_as, review, lead, broker):
 
 
 def test_the_requeue_task_hands_it_over_once_the_queue_is_back(
-    review, lead, broker, django_capture_on_commit_callbacks
+    decided_review, lead, broker, django_capture_on_commit_callbacks
 ):
     broker(CLOSED_PORT)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.pack_request(review=review, by=lead)
+        result = services.pack_request(review=decided_review, by=lead)
     assert result.published is False
     pack = result.pack
 
@@ -73,14 +73,14 @@ def test_the_requeue_task_hands_it_over_once_the_queue_is_back(
     assert "reporting.requeue_stale_packs" in {e["task"] for e in schedule}
 
 
-def test_requeue_leaves_recent_packs_alone_and_frees_dead_runs(review, lead, broker):
+def test_requeue_leaves_recent_packs_alone_and_frees_dead_runs(decided_review, lead, broker):
     from config.celery import app
 
     recent = GatePack.objects.create(
-        review=review, review_revision=review.revision, requested_by=lead
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
     )
     dead = GatePack.objects.create(
-        review=review, review_revision=review.revision, requested_by=lead
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
     )
     assert services.pack_claim(dead.pk)
     GatePack.objects.filter(pk=dead.pk).update(
@@ -102,9 +102,12 @@ def test_requeue_leaves_recent_packs_alone_and_frees_dead_runs(review, lead, bro
     assert dead.status == PackStatus.READY
 
 
-def test_requeue_gives_up_after_too_many_attempts(review, lead):
+def test_requeue_gives_up_after_too_many_attempts(decided_review, lead):
     pack = GatePack.objects.create(
-        review=review, review_revision=review.revision, requested_by=lead, attempts=5
+        review=decided_review,
+        review_revision=decided_review.revision,
+        requested_by=lead,
+        attempts=5,
     )
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=1), tick=False):
         services.pack_requeue_stale()

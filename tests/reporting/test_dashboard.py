@@ -12,7 +12,7 @@ from django.utils import timezone
 from gates import services as gate_services
 from reporting.selectors import dashboard, quarter_bounds
 from tests.factories import UseCaseFactory, UserFactory
-from tests.gates.helpers import open_review, pass_gate
+from tests.gates.helpers import make_open_review, pass_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,11 @@ def portfolio(lead, sponsor, techlead, business_unit):
         pass_gate(cases["A"], lead, sponsor)
         pass_gate(cases["A"], lead, sponsor)
         pass_gate(cases["B"], lead, sponsor)
-        review = open_review(cases["C"], lead)
+        review = make_open_review(cases["C"], lead)
         gate_services.gate_decide(
             review=review, by=lead, decision="kill", rationale="No data to learn from."
         )
-        open_review(cases["D"], lead)
+        make_open_review(cases["D"], lead)
     return cases
 
 
@@ -126,7 +126,7 @@ def _grow(business_unit, lead, sponsor, techlead, n: int) -> None:
         if i % 2 == 0:
             pass_gate(case, lead, sponsor)
         if i % 3 == 0:
-            open_review(case, lead)
+            make_open_review(case, lead)
 
 
 def test_the_query_count_does_not_grow_with_the_portfolio(

@@ -13,30 +13,30 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_answers_202_queued_and_generates_the_pack(
-    api_as, review, sponsor, django_capture_on_commit_callbacks
+    api_as, decided_review, sponsor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_as(sponsor).post(f"/api/v1/reviews/{review.pk}/packs/")
+        response = api_as(sponsor).post(f"/api/v1/reviews/{decided_review.pk}/packs/")
     assert response.status_code == 202
     body = response.json()
     assert set(body) == {"id", "status", "message"}
     assert body["status"] == "queued"
     pack = GatePack.objects.get(pk=body["id"])
     assert pack.requested_by == sponsor
-    assert pack.review_revision == review.revision
+    assert pack.review_revision == decided_review.revision
     assert pack.status == PackStatus.READY
 
 
-def test_it_shows_the_status_with_the_download_url(api_as, ready_pack, lead):
-    response = api_as(lead).get(f"/api/v1/packs/{ready_pack.pk}/")
+def test_it_shows_the_status_with_the_download_url(api_as, ready_pack_row, lead):
+    response = api_as(lead).get(f"/api/v1/packs/{ready_pack_row.pk}/")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
     assert body["stale"] is False
-    assert body["sha256"] == ready_pack.sha256
-    assert body["page_count"] == ready_pack.page_count
+    assert body["sha256"] == ready_pack_row.sha256
+    assert body["page_count"] == ready_pack_row.page_count
     assert body["failure_reason"] == ""
-    assert body["download_url"].endswith(f"/api/v1/packs/{ready_pack.pk}/download/")
+    assert body["download_url"].endswith(f"/api/v1/packs/{ready_pack_row.pk}/download/")
 
 
 def test_it_downloads_the_pdf_as_an_attachment(api_as, ready_pack, lead):
@@ -59,38 +59,38 @@ def test_download_before_ready_is_409(api_as, queued_pack, lead):
     assert detail["download_url"] is None
 
 
-def test_an_executive_downloads_any_pack(api_as, ready_pack, executive):
-    assert api_as(executive).get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 200
+def test_an_executive_downloads_any_pack(api_as, ready_pack_row, executive):
+    assert api_as(executive).get(f"/api/v1/packs/{ready_pack_row.pk}/download/").status_code == 200
 
 
 @pytest.mark.parametrize("who", ["outsider", "other_sponsor"])
-def test_an_invisible_pack_is_404_everywhere(request, api_as, ready_pack, review, who):
+def test_an_invisible_pack_is_404_everywhere(request, api_as, ready_pack_row, decided_review, who):
     client = api_as(request.getfixturevalue(who))
-    assert client.get(f"/api/v1/packs/{ready_pack.pk}/").status_code == 404
-    assert client.get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 404
-    assert client.post(f"/api/v1/reviews/{review.pk}/packs/").status_code == 404
-    assert client.get(f"/api/v1/reviews/{review.pk}/packs/").status_code == 404
+    assert client.get(f"/api/v1/packs/{ready_pack_row.pk}/").status_code == 404
+    assert client.get(f"/api/v1/packs/{ready_pack_row.pk}/download/").status_code == 404
+    assert client.post(f"/api/v1/reviews/{decided_review.pk}/packs/").status_code == 404
+    assert client.get(f"/api/v1/reviews/{decided_review.pk}/packs/").status_code == 404
 
 
-def test_a_reader_who_may_not_request_gets_403(api_as, review, buhead, ready_pack):
+def test_a_reader_who_may_not_request_gets_403(api_as, decided_review, buhead, ready_pack_row):
     # The business unit head sees the use case but is no approver of Gate 2 here.
     client = api_as(buhead)
-    assert client.get(f"/api/v1/packs/{ready_pack.pk}/download/").status_code == 200
-    response = client.post(f"/api/v1/reviews/{review.pk}/packs/")
+    assert client.get(f"/api/v1/packs/{ready_pack_row.pk}/download/").status_code == 200
+    response = client.post(f"/api/v1/reviews/{decided_review.pk}/packs/")
     assert response.status_code == 403
     assert "request gate packs" in response.json()["detail"]
 
 
-def test_anonymous_is_refused(api, ready_pack):
-    assert api.get(f"/api/v1/packs/{ready_pack.pk}/").status_code in (401, 403)
+def test_anonymous_is_refused(api, ready_pack_row):
+    assert api.get(f"/api/v1/packs/{ready_pack_row.pk}/").status_code in (401, 403)
 
 
-def test_the_review_lists_its_packs_with_staleness(api_as, ready_pack, review, lead):
+def test_the_review_lists_its_packs_with_staleness(api_as, ready_pack_row, decided_review, lead):
     from gates.models import GateReview
 
-    GateReview.objects.filter(pk=review.pk).update(revision=review.revision + 1)
-    body = api_as(lead).get(f"/api/v1/reviews/{review.pk}/packs/").json()
-    assert [p["id"] for p in body] == [ready_pack.pk]
+    GateReview.objects.filter(pk=decided_review.pk).update(revision=decided_review.revision + 1)
+    body = api_as(lead).get(f"/api/v1/reviews/{decided_review.pk}/packs/").json()
+    assert [p["id"] for p in body] == [ready_pack_row.pk]
     assert body[0]["stale"] is True
 
 

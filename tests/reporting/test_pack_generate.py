@@ -10,16 +10,16 @@ import pytest
 from core.models import AuditEvent
 from reporting import services
 from reporting.models import GatePack, PackStatus
-from tests.reporting.helpers import decided_review, pdf_pages, pdf_text, squash
+from tests.reporting.helpers import make_decided_review, pdf_pages, pdf_text, squash
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_generates_a_ready_pack_with_the_review_in_it(
-    review, lead, django_capture_on_commit_callbacks, settings
+    decided_review, lead, django_capture_on_commit_callbacks, settings
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.pack_request(review=review, by=lead)
+        result = services.pack_request(review=decided_review, by=lead)
 
     pack = GatePack.objects.get(pk=result.pack.pk)
     assert pack.status == PackStatus.READY, pack.failure_reason
@@ -33,9 +33,9 @@ def test_it_generates_a_ready_pack_with_the_review_in_it(
 
     text = squash(pdf_text(content))
     assert "Claims triage assistant" in text
-    for criterion in review.criteria.all():
+    for criterion in decided_review.criteria.all():
         assert squash(criterion.name) in text, criterion.name
-    for row in review.approvers.select_related("user"):
+    for row in decided_review.approvers.select_related("user"):
         assert row.user.get_full_name() in text
         assert "Approved with conditions" in text
     assert "Conditional Go" in text
@@ -57,10 +57,10 @@ def events(monkeypatch):
 
 
 def test_it_audits_the_request_and_the_result_and_tells_the_requester(
-    review, lead, django_capture_on_commit_callbacks, events
+    decided_review, lead, django_capture_on_commit_callbacks, events
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.pack_request(review=review, by=lead)
+        result = services.pack_request(review=decided_review, by=lead)
     pack = result.pack
     pack.refresh_from_db()
     actions = list(
@@ -75,7 +75,7 @@ def test_it_audits_the_request_and_the_result_and_tells_the_requester(
 
 
 def test_a_failing_render_ends_failed_with_its_reason(
-    review, lead, django_capture_on_commit_callbacks, events, monkeypatch
+    decided_review, lead, django_capture_on_commit_callbacks, events, monkeypatch
 ):
     from django.template import TemplateSyntaxError
 
@@ -86,7 +86,7 @@ def test_a_failing_render_ends_failed_with_its_reason(
 
     monkeypatch.setattr(pdf, "render_pack_html", broken)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.pack_request(review=review, by=lead)
+        result = services.pack_request(review=decided_review, by=lead)
 
     pack = GatePack.objects.get(pk=result.pack.pk)
     assert pack.status == PackStatus.FAILED
@@ -100,22 +100,22 @@ def test_a_failing_render_ends_failed_with_its_reason(
 
 
 def test_a_transient_error_is_retried_and_then_succeeds(
-    review, lead, django_capture_on_commit_callbacks, monkeypatch
+    decided_review, lead, django_capture_on_commit_callbacks, monkeypatch
 ):
     from django.db import OperationalError
 
     real = services.selectors_pack_data
     calls = []
 
-    def flaky(review):
+    def flaky(decided_review):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(review)
+        return real(decided_review)
 
     monkeypatch.setattr(services, "selectors_pack_data", flaky)
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.pack_request(review=review, by=lead)
+        result = services.pack_request(review=decided_review, by=lead)
     pack = GatePack.objects.get(pk=result.pack.pk)
     assert len(calls) == 2
     assert pack.status == PackStatus.READY
@@ -133,11 +133,11 @@ def test_retry_countdowns_grow_and_stay_below_the_visibility_timeout(settings):
     assert generate_gate_pack.acks_late is True
 
 
-def test_a_duplicate_delivery_does_nothing_the_second_time(review, lead):
+def test_a_duplicate_delivery_does_nothing_the_second_time(decided_review, lead):
     from reporting.tasks import generate_gate_pack
 
     pack = GatePack.objects.create(
-        review=review, review_revision=review.revision, requested_by=lead
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
     )
     generate_gate_pack.apply(args=[pack.pk])
     pack.refresh_from_db()
@@ -150,9 +150,9 @@ def test_a_duplicate_delivery_does_nothing_the_second_time(review, lead):
     assert AuditEvent.objects.filter(action="pack.ready", object_id=str(pack.pk)).count() == 1
 
 
-def test_a_delivery_while_another_runs_does_nothing(review, lead):
+def test_a_delivery_while_another_runs_does_nothing(decided_review, lead):
     pack = GatePack.objects.create(
-        review=review, review_revision=review.revision, requested_by=lead
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
     )
     assert services.pack_claim(pack.pk) is True
     assert services.pack_generate(pack_id=pack.pk) is None
@@ -166,7 +166,7 @@ def test_a_pack_goes_stale_once_the_review_changes(
 ):
     from gates import services as gate_services
 
-    review = decided_review(use_case, lead, sponsor, decide=False)
+    review = make_decided_review(use_case, lead, sponsor, decide=False)
     with django_capture_on_commit_callbacks(execute=True):
         pack = services.pack_request(review=review, by=lead).pack
     pack.refresh_from_db()
@@ -184,12 +184,12 @@ def test_a_pack_goes_stale_once_the_review_changes(
 
 
 def test_the_content_hash_depends_on_the_data_only(
-    review, lead, django_capture_on_commit_callbacks
+    decided_review, lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.pack_request(review=review, by=lead).pack
+        first = services.pack_request(review=decided_review, by=lead).pack
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.pack_request(review=review, by=lead).pack
+        second = services.pack_request(review=decided_review, by=lead).pack
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.content_hash == second.content_hash
@@ -210,9 +210,9 @@ def test_the_renderer_fetches_nothing_from_the_network():
     assert fetcher.fetch(css.as_uri()).read().startswith(b"/*")
 
 
-def test_a_pack_request_is_refused_to_those_who_only_read(review, buhead):
+def test_a_pack_request_is_refused_to_those_who_only_read(decided_review, buhead):
     from core.errors import PermissionRefused
 
     with pytest.raises(PermissionRefused):
-        services.pack_request(review=review, by=buhead)
+        services.pack_request(review=decided_review, by=buhead)
     assert not GatePack.objects.exists()

@@ -10,75 +10,81 @@ from reporting.selectors import pack_panel
 pytestmark = pytest.mark.django_db
 
 
-def test_the_panel_offers_the_button_to_those_who_may_request(client_as, review, lead, buhead):
-    html = client_as(lead).get(f"/reviews/{review.pk}/packs/").content.decode()
+def test_the_panel_offers_the_button_to_those_who_may_request(
+    client_as, decided_review, lead, buhead
+):
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert "Generate gate pack" in html
     assert "No pack generated for this review yet." in html
-    html = client_as(buhead).get(f"/reviews/{review.pk}/packs/").content.decode()
+    html = client_as(buhead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert "Generate gate pack" not in html
 
 
-def test_the_panel_is_404_for_an_outsider(client_as, review, outsider):
-    assert client_as(outsider).get(f"/reviews/{review.pk}/packs/").status_code == 404
-    assert client_as(outsider).post(f"/reviews/{review.pk}/packs/request/").status_code == 404
+def test_the_panel_is_404_for_an_outsider(client_as, decided_review, outsider):
+    assert client_as(outsider).get(f"/reviews/{decided_review.pk}/packs/").status_code == 404
+    assert (
+        client_as(outsider).post(f"/reviews/{decided_review.pk}/packs/request/").status_code == 404
+    )
 
 
 def test_requesting_with_htmx_answers_the_panel_with_the_download_link(
-    client_as, review, sponsor, django_capture_on_commit_callbacks
+    client_as, decided_review, sponsor, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_as(sponsor).post(
-            f"/reviews/{review.pk}/packs/request/", headers={"HX-Request": "true"}
+            f"/reviews/{decided_review.pk}/packs/request/", headers={"HX-Request": "true"}
         )
     assert response.status_code == 200
     pack = GatePack.objects.get()
     # The callbacks ran after the view answered (the test's transaction); the
     # next poll shows the ready pack.
-    html = client_as(sponsor).get(f"/reviews/{review.pk}/packs/").content.decode()
+    html = client_as(sponsor).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert pack.status == PackStatus.READY
     assert f'href="/packs/{pack.pk}/download/"' in html
     assert "every 2s" not in html
 
 
 def test_a_plain_post_redirects_back_to_the_review(
-    client_as, review, lead, django_capture_on_commit_callbacks
+    client_as, decided_review, lead, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_as(lead).post(f"/reviews/{review.pk}/packs/request/")
+        response = client_as(lead).post(f"/reviews/{decided_review.pk}/packs/request/")
     assert response.status_code == 302
-    assert response["Location"] == f"/reviews/{review.pk}/#gate-packs"
+    assert response["Location"] == f"/reviews/{decided_review.pk}/#gate-packs"
 
 
-def test_the_panel_polls_only_while_a_pack_is_in_progress(client_as, review, queued_pack, lead):
-    html = client_as(lead).get(f"/reviews/{review.pk}/packs/").content.decode()
+def test_the_panel_polls_only_while_a_pack_is_in_progress(
+    client_as, decided_review, queued_pack, lead
+):
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert 'hx-trigger="every 2s"' in html
     assert "Queued…" in html
     GatePack.objects.filter(pk=queued_pack.pk).update(
         status=PackStatus.FAILED, failure_reason="Renderer crashed."
     )
-    html = client_as(lead).get(f"/reviews/{review.pk}/packs/").content.decode()
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert "every 2s" not in html
     assert "Renderer crashed." in html
 
 
-def test_a_stale_pack_is_marked(client_as, ready_pack, review, lead):
+def test_a_stale_pack_is_marked(client_as, ready_pack_row, decided_review, lead):
     from gates.models import GateReview
 
-    html = client_as(lead).get(f"/reviews/{review.pk}/packs/").content.decode()
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert "stale: the review changed since" not in html
-    GateReview.objects.filter(pk=review.pk).update(revision=review.revision + 1)
-    html = client_as(lead).get(f"/reviews/{review.pk}/packs/").content.decode()
+    GateReview.objects.filter(pk=decided_review.pk).update(revision=decided_review.revision + 1)
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert "stale: the review changed since" in html
 
 
 def test_the_panel_selector_keeps_its_query_count(
-    review, lead, django_assert_max_num_queries, queued_pack
+    decided_review, lead, django_assert_max_num_queries, queued_pack
 ):
     for _ in range(12):
-        GatePack.objects.create(review=review, review_revision=1, requested_by=lead)
-    review.refresh_from_db()
+        GatePack.objects.create(review=decided_review, review_revision=1, requested_by=lead)
+    decided_review.refresh_from_db()
     with django_assert_max_num_queries(3):
-        context = pack_panel(review=review, user=lead)
+        context = pack_panel(review=decided_review, user=lead)
         [p.is_stale for p in context["packs"]]
         [p.requested_by.username for p in context["packs"]]
     assert len(context["packs"]) == 10

@@ -45,8 +45,6 @@ def redis_url() -> str:
 
 @pytest.fixture
 def worker(redis_url, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker test needs PostgreSQL")
     env = {
         key: value
         for key, value in os.environ.items()
@@ -93,12 +91,13 @@ def worker(redis_url, tmp_path):
 
 
 @pytest.mark.worker
+@pytest.mark.postgres("the worker process reaches the test database over its own connection")
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_generates_the_pack(review, lead, broker, redis_url, worker):
+def test_a_real_worker_generates_the_pack(decided_review, lead, broker, redis_url, worker):
     process, log = worker
     broker(redis_url)
 
-    result = services.pack_request(review=review, by=lead)
+    result = services.pack_request(review=decided_review, by=lead)
     assert result.published is True
 
     deadline = time.monotonic() + TIMEOUT_S
@@ -115,10 +114,10 @@ def test_a_real_worker_generates_the_pack(review, lead, broker, redis_url, worke
     assert hashlib.sha256(content).hexdigest() == pack.sha256
     assert pack.page_count == pdf_pages(content)
     text = squash(pdf_text(content))
-    assert review.use_case.title in text
-    for criterion in review.criteria.all():
+    assert decided_review.use_case.title in text
+    for criterion in decided_review.criteria.all():
         assert squash(criterion.name) in text, criterion.name
-    for row in review.approvers.select_related("user"):
+    for row in decided_review.approvers.select_related("user"):
         assert row.user.get_full_name() in text
         assert row.get_decision_display() in text
     assert pack.attempts == 1
