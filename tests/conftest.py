@@ -234,3 +234,11 @@ def client_as(client):
         return c
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_file(settings, tmp_path):
+    """Each test's audit checkpoints in a file of its own: a checkpoint of one
+    test database must never meet another's trail."""
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    return settings.AUDIT_CHECKPOINT_FILE

@@ -29,7 +29,8 @@ def upload_required(review: GateReview, by) -> list:
 
 
 def assess_all(review: GateReview, by, status: str = AssessmentStatus.MET) -> None:
-    for criterion in review.criteria.all():
+    """Assess by hand every criterion that is not assessed from a KPI rule."""
+    for criterion in review.criteria.filter(kpi_rule__isnull=True):
         services.criterion_assess(
             review=review, criterion=criterion, by=by, status=status, evidence="Checked."
         )

@@ -115,15 +115,32 @@ def test_it_resolves_gate_4_approvers_to_the_business_unit_head_and_the_lead(
     assert approvers_of(review) == {"buhead": ["business_unit_head"], "lead": ["program_lead"]}
 
 
-def test_it_merges_the_roles_of_one_person_holding_several(lead, business_unit, sponsor):
+def test_it_refuses_one_person_in_two_seats(lead, business_unit, sponsor, techlead):
+    """Segregation of duties: the sponsor who is also the technical lead would
+    approve Gate 2 twice, and the technical lead's seat is independent."""
     use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, technical_lead=sponsor)
     advance(use_case, lead, sponsor, gates=1)
 
-    review = make_open_review(use_case, lead)
+    with pytest.raises(TransitionRefused) as caught:
+        make_open_review(use_case, lead)
 
+    assert caught.value.message == "These approvers would not keep the gate's duties apart."
+    assert caught.value.reasons == [
+        "Sam Sponsor would hold 2 approver seats (Technical lead, Business unit sponsor); "
+        "one person holds one seat, so name someone else for the others.",
+        "Sam Sponsor is this use case's business unit sponsor, so cannot fill the "
+        "independent seat Technical lead.",
+        "This gate needs at least 3 distinct approvers; 2 are named.",
+    ]
+    assert not GateReview.objects.filter(gate_number=2).exists()
+
+    review = make_open_review(
+        use_case, lead, approvers={ApproverRoleKind.TECHNICAL_LEAD: [techlead]}
+    )
     assert approvers_of(review) == {
         "lead": ["program_lead"],
-        "sponsor": ["technical_lead", "sponsor"],
+        "sponsor": ["sponsor"],
+        "techlead": ["technical_lead"],
     }
 
 
@@ -140,10 +157,10 @@ def test_it_refuses_when_nobody_holds_an_approver_role(lead, business_unit):
     assert not GateReview.objects.exists()
 
 
-def test_it_names_every_role_nobody_holds_at_gate_3(lead, sponsor, business_unit):
+def test_it_names_every_role_nobody_holds_at_gate_3(lead, sponsor, techlead, business_unit):
     business_unit.head = None
     business_unit.save()
-    use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, technical_lead=sponsor)
+    use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, technical_lead=techlead)
     advance(use_case, lead, sponsor, gates=2)
 
     with pytest.raises(TransitionRefused) as caught:

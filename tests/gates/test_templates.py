@@ -140,9 +140,15 @@ def test_it_seeds_the_approver_roles_of_each_gate():
 def test_it_asks_risk_and_compliance_at_gate_3_only_when_high_risk_or_regulated(
     lead, sponsor, cio, risk, buhead, use_case, risk_tier, constraints, risk_approves
 ):
-    usecase_services.usecase_update(
-        use_case=use_case, by=lead, risk_tier=risk_tier, regulatory_constraints=constraints
-    )
+    if (risk_tier, constraints) != (use_case.risk_tier, use_case.regulatory_constraints):
+        # Lowering is the risk officer's reclassification; it covers raising too.
+        usecase_services.usecase_reclassify(
+            use_case=use_case,
+            by=risk,
+            risk_tier=risk_tier,
+            regulatory_constraints=constraints,
+            reason="Classified for the test.",
+        )
     advance(use_case, lead, sponsor, gates=2)
     assert use_case.stage == Stage.PILOT
 

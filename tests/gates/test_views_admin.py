@@ -31,6 +31,7 @@ def inline_data(template: GateTemplate) -> dict[str, str]:
     data = {
         "name": template.name,
         "purpose": template.purpose,
+        "min_approvers": str(template.min_approvers),
     }
     for prefix, rows, fields in (
         ("criteria", template.criteria.all(), ["order", "name", "requirement", "must_meet"]),
