@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 REVIEW_OPENED = "review.opened"  # review_id
 REVIEW_SUBMITTED = "review.submitted"  # review_id
 APPROVAL_RECORDED = "approval.recorded"  # review_id, approver_id, pending
+# A seat of a submitted review given to someone new (the chair's reassignment).
+APPROVAL_REQUESTED = "approval.requested"  # review_id, approver_id, user_id, requested_at
 GATE_DECIDED = "gate.decided"  # review_id, condition_ids
 PACK_READY = "pack.ready"  # pack_id, requested_by_id
 PACK_FAILED = "pack.failed"  # pack_id, requested_by_id, reason

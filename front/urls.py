@@ -27,4 +27,9 @@ urlpatterns = [
     ),
     path("reviews/<int:pk>/approval/", review.approval_record, name="review-approval"),
     path("reviews/<int:pk>/decision/", review.gate_decide, name="review-decision"),
+    path(
+        "reviews/<int:pk>/approvers/<int:approver_id>/reassign/",
+        review.approver_reassign,
+        name="review-approver-reassign",
+    ),
 ]

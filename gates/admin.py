@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, ServiceInline
 from gates import services
 from gates.models import (
+    ApproverDelegation,
     Artifact,
     ArtifactType,
     GateApproverRole,
@@ -199,6 +200,14 @@ class ReviewApproverAdmin(ReadOnlyAdmin):
     list_display = ["review", "user", "decision", "decided_at"]
     list_filter = ["decision"]
     list_select_related = ["review", "review__use_case", "user"]
+
+
+@admin.register(ApproverDelegation)
+class ApproverDelegationAdmin(ReadOnlyAdmin):
+    # Given and revoked on the delegations page (services.delegation_*), audited there.
+    list_display = ["holder", "delegate", "starts_on", "ends_on", "revoked_at"]
+    list_select_related = ["holder", "delegate"]
+    search_fields = ["holder__username", "delegate__username"]
 
 
 @admin.register(ReviewCriterion)

@@ -204,8 +204,9 @@ class ReviewSubmitView(APIView):
 
 
 class ApprovalRecordView(APIView):
-    """The caller's own decision as a named approver. Nobody records a
-    decision for someone else: there is no approver field."""
+    """The caller's own decision as a named approver or, holding no seat of
+    the review, as the active delegate of one of its approvers, in that
+    approver's seat (under the seat's rules). There is no approver field."""
 
     @extend_schema(
         request=serializers.ApprovalInput,
@@ -223,6 +224,74 @@ class ApprovalRecordView(APIView):
             comment=data.validated_data["comment"],
         )
         return _review_response(request, review.pk)
+
+
+class ApproverReassignView(APIView):
+    """The chair gives an approver seat to someone else, with a reason, while
+    the review is open or submitted. The new seating obeys the rules of
+    segregation of duties (400 with the reasons); the seat's vote starts
+    again from pending."""
+
+    @extend_schema(
+        request=serializers.ApproverReassignInput,
+        responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int, approver_id: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        row = selectors.approver_of(review, approver_id)
+        # Refuse a non-chair before reading the input: they learn that first.
+        refusal = rules.reassign_refusal(request.user, review)
+        if refusal is not None:
+            raise refusal
+        data = serializers.ApproverReassignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.approver_reassign(
+            review=review,
+            by=request.user,
+            approver_row=row,
+            to_user=data.validated_data["user"],
+            reason=data.validated_data["reason"],
+        )
+        return _review_response(request, review.pk)
+
+
+class DelegationListView(APIView):
+    """The delegations you gave and received; give one: the delegate records
+    decisions in your approver seats from the first day to the last, under
+    each seat's rules."""
+
+    @extend_schema(
+        responses={200: serializers.DelegationSerializer(many=True)}, tags=["delegations"]
+    )
+    def get(self, request: Request) -> Response:
+        delegations = selectors.delegations_of(request.user)
+        return Response(serializers.DelegationSerializer(delegations, many=True).data)
+
+    @extend_schema(
+        request=serializers.DelegationCreateInput,
+        responses={201: serializers.DelegationSerializer, **_errors(400, 409)},
+        tags=["delegations"],
+    )
+    def post(self, request: Request) -> Response:
+        data = serializers.DelegationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        delegation = services.delegation_create(by=request.user, **data.validated_data)
+        return Response(serializers.DelegationSerializer(delegation).data, status=201)
+
+
+class DelegationRevokeView(APIView):
+    """End a delegation now: the person who gave it or a program lead."""
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.DelegationSerializer, **_errors(403, 404, 409)},
+        tags=["delegations"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        delegation = selectors.visible_delegation(request.user, pk)
+        revoked = services.delegation_revoke(delegation=delegation, by=request.user)
+        return Response(serializers.DelegationSerializer(revoked).data)
 
 
 class GateDecideView(APIView):

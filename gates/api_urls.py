@@ -30,7 +30,18 @@ urlpatterns = [
     path(
         "reviews/<int:pk>/approvals/", api.ApprovalRecordView.as_view(), name="api-review-approvals"
     ),
+    path(
+        "reviews/<int:pk>/approvers/<int:approver_id>/reassign/",
+        api.ApproverReassignView.as_view(),
+        name="api-review-approver-reassign",
+    ),
     path("reviews/<int:pk>/decision/", api.GateDecideView.as_view(), name="api-review-decision"),
+    path("delegations/", api.DelegationListView.as_view(), name="api-delegations"),
+    path(
+        "delegations/<int:pk>/revoke/",
+        api.DelegationRevokeView.as_view(),
+        name="api-delegation-revoke",
+    ),
     path(
         "conditions/<int:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"
     ),

@@ -169,6 +169,43 @@ class ApprovalForm(forms.Form):
     )
 
 
+class ApproverReassignForm(forms.Form):
+    """The chair gives a seat to someone else; the service checks the new
+    seating against the rules of segregation of duties."""
+
+    user = PersonChoiceField(
+        queryset=User.objects.none(), label="Give the seat to", empty_label="Choose a person…"
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the audit trail. The seat's vote starts again from pending.",
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = candidates
+
+
+class DelegationForm(forms.Form):
+    delegate = PersonChoiceField(
+        queryset=User.objects.none(), label="Who decides for you", empty_label="Choose a person…"
+    )
+    starts_on = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label="Until (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why, for the audit trail: leave, travel, a conflict of interest.",
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = candidates
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(

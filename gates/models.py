@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import datetime
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from core.web import display_name
 from usecases.models import Stage
 
 
@@ -313,6 +317,15 @@ class ReviewApprover(models.Model):
     )
     comment = models.TextField(blank=True, max_length=5000)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The holder's delegate who recorded the decision for them; null when the
+    # holder decided themself (or nobody has decided yet).
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -324,6 +337,14 @@ class ReviewApprover(models.Model):
     def __str__(self) -> str:
         return f"{self.user} on {self.review}"
 
+    @property
+    def decided_as(self) -> str:
+        """Who the decision is shown as: the holder, or "Dana Delegate for
+        Carl Cio" when their delegate recorded it. Empty while pending."""
+        if self.decision == ApprovalDecision.PENDING:
+            return ""
+        return signed_for(self.decided_by, self.user)
+
     def role_labels(self) -> list[str]:
         labels = dict(ApproverRoleKind.choices)
         return [labels.get(code, code) for code in self.roles]
@@ -331,6 +352,90 @@ class ReviewApprover(models.Model):
     @property
     def has_approved(self) -> bool:
         return self.decision in APPROVED_DECISIONS
+
+
+def signed_for(delegate: Any, holder: Any) -> str:
+    """ "Dana Delegate for Carl Cio", or the holder's name when no delegate acted."""
+    if delegate is None or delegate.pk == holder.pk:
+        return display_name(holder)
+    return f"{display_name(delegate)} for {display_name(holder)}"
+
+
+class ApproverDelegationQuerySet(models.QuerySet):
+    def active(self, on: datetime.date | None = None) -> ApproverDelegationQuerySet:
+        """Delegations in force on ``on`` (today by default): within their
+        dates, both inclusive, and not revoked."""
+        on = on or timezone.localdate()
+        return self.filter(starts_on__lte=on, ends_on__gte=on, revoked_at__isnull=True)
+
+
+class DelegationState(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+    REVOKED = "revoked", "Revoked"
+
+
+class ApproverDelegation(models.Model):
+    """A holder of approver seats lets a named person record their decisions
+    for a date range. The delegate acts in the holder's seat under the
+    seat's own rules (``rules.approval_refusal``)."""
+
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="delegations_received"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The last day the delegate may act (inclusive).")
+    reason = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ApproverDelegationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="delegation_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(holder=models.F("delegate")),
+                name="delegation_not_to_self",
+            ),
+        ]
+        indexes = [
+            # "Whose seats may this person decide for today?": every review page.
+            models.Index(fields=["delegate", "holder", "ends_on"], name="delegation_delegate_idx"),
+            models.Index(fields=["holder", "ends_on"], name="delegation_holder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegate} for {self.holder}, {self.starts_on} to {self.ends_on}"
+
+    def state(self, on: datetime.date | None = None) -> DelegationState:
+        on = on or timezone.localdate()
+        if self.revoked_at is not None:
+            return DelegationState.REVOKED
+        if on < self.starts_on:
+            return DelegationState.SCHEDULED
+        if on > self.ends_on:
+            return DelegationState.ENDED
+        return DelegationState.ACTIVE
+
+    @property
+    def label(self) -> str:
+        return signed_for(self.delegate, self.holder)
 
 
 class ConditionStatus(models.TextChoices):

@@ -7,13 +7,22 @@ the same words when they refuse before reading a form.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.web import display_name
-from gates.models import ApproverRoleKind, GateReview, ReviewApprover, ReviewStatus
+from gates.models import (
+    OPEN_REVIEW_STATUSES,
+    ApproverDelegation,
+    ApproverRoleKind,
+    GateReview,
+    ReviewApprover,
+    ReviewStatus,
+)
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
 from usecases.rules import read_only_refusal
@@ -34,8 +43,14 @@ NOT_AN_APPROVER = (
 
 def named_approver_grant(user: Any) -> Q:
     """Registered with ``usecases.access``: a review's named approvers see its
-    use case."""
-    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk"), user=user)
+    use case; so do the delegates who decided for one of them, and, while
+    their delegation is active, the delegates of an open review's approvers."""
+    holders = ApproverDelegation.objects.active().filter(delegate=user).values("holder_id")
+    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk")).filter(
+        Q(user=user)
+        | Q(decided_by=user)
+        | Q(review__status__in=OPEN_REVIEW_STATUSES, user__in=holders)
+    )
     return Q(Exists(approves))
 
 
@@ -92,13 +107,36 @@ def can_decide(user: Any, review: GateReview) -> bool:
     return review.is_open and review.chair_id == user.pk
 
 
-def approval_refusal(review: GateReview, approver_row: ReviewApprover | None) -> DomainError | None:
-    """Killed, then not a named approver, then not submitted."""
+def approval_refusal(
+    review: GateReview,
+    approver_row: ReviewApprover | None,
+    *,
+    delegate: Any = None,
+    acting_for: Sequence[ReviewApprover] = (),
+    delegate_team_roles: Collection[str] = (),
+) -> DomainError | None:
+    """Killed, then not a named approver (nor the active delegate of one),
+    then a delegate's seat rules, then not submitted.
+
+    ``approver_row`` is the caller's own seat. A caller without one passes
+    themself as ``delegate``, the seats whose holders have made them their
+    active delegate as ``acting_for``, and their roles on the use case."""
     refusal = read_only_refusal(review.use_case)
     if refusal is not None:
         return refusal
-    if approver_row is None:
+    if approver_row is None and not acting_for:
         return PermissionRefused(NOT_AN_APPROVER)
+    if approver_row is None:
+        reasons = delegate_seat_refusals(
+            review=review, delegate=delegate, seats=acting_for, team_roles=delegate_team_roles
+        )
+        if reasons:
+            holders = " and ".join(display_name(row.user) for row in acting_for)
+            return PermissionRefused(
+                f"{display_name(delegate)} may not decide for {holders}: a delegate obeys "
+                "the seat's rules of segregation of duties.",
+                reasons,
+            )
     if review.status != ReviewStatus.SUBMITTED:
         reason = (
             "The review has not been submitted yet."
@@ -106,6 +144,46 @@ def approval_refusal(review: GateReview, approver_row: ReviewApprover | None) ->
             else "The gate has already been decided."
         )
         return TransitionRefused("Approvals are recorded on a submitted review.", [reason])
+    return None
+
+
+def can_reassign(user: Any, review: GateReview) -> bool:
+    return reassign_refusal(user, review) is None
+
+
+def reassign_refusal(user: Any, review: GateReview) -> DomainError | None:
+    """Killed, then not the chair, then already decided."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if review.chair_id != user.pk:
+        return PermissionRefused(
+            f"Only the chair of this gate ({display_name(review.chair)}) reassigns its "
+            "approver seats."
+        )
+    if not review.is_open:
+        return TransitionRefused(
+            "Approver seats are reassigned only while the review is open or submitted.",
+            ["The gate has already been decided."],
+        )
+    return None
+
+
+def delegation_revoke_refusal(user: Any, delegation: ApproverDelegation) -> DomainError | None:
+    """Not the holder nor a program lead, then already revoked or ended."""
+    if delegation.holder_id != user.pk and not access.is_program_lead(user):
+        return PermissionRefused(
+            "Only the person who gave a delegation or a program lead revokes it."
+        )
+    if delegation.revoked_at is not None:
+        return TransitionRefused(
+            "This delegation is already revoked.",
+            [f"Revoked on {delegation.revoked_at:%d %b %Y}."],
+        )
+    if delegation.ends_on < timezone.localdate():
+        return TransitionRefused(
+            "This delegation has already ended.", [f"It ended on {delegation.ends_on:%d %b %Y}."]
+        )
     return None
 
 
@@ -143,9 +221,7 @@ INDEPENDENT_SEATS = frozenset(
         ApproverRoleKind.BUSINESS_UNIT_HEAD,
     }
 )
-TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS = frozenset(
-    {MemberRole.SPONSOR, MemberRole.CONTRIBUTOR}
-)
+TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS = frozenset({MemberRole.SPONSOR, MemberRole.CONTRIBUTOR})
 
 
 def seat_label(role: str) -> str:
@@ -202,4 +278,44 @@ def seating_refusals(
             f"This gate needs at least {min_approvers} distinct approvers; "
             f"{len(held)} {'is' if len(held) == 1 else 'are'} named."
         )
+    return reasons
+
+
+def delegate_seat_refusals(
+    *,
+    review: GateReview,
+    delegate: Any,
+    seats: Sequence[ReviewApprover],
+    team_roles: Collection[str],
+) -> list[str]:
+    """Why ``delegate``, who holds no seat of this review, may not decide in
+    the seats of the holders who made them their delegate: the rules of
+    ``seating_refusals`` for the seat they would fill. One person holds one
+    seat (a delegate of two of the review's approvers decides for neither);
+    the chair sits only in the program-lead seat; the use case's sponsors
+    and contributors never fill an independent seat."""
+    name = display_name(delegate)
+    if len(seats) > 1:
+        holders = " and ".join(display_name(row.user) for row in seats)
+        return [
+            f"{name} is the delegate of {holders} on this review; one person holds one seat, "
+            f"so {name} decides for neither."
+        ]
+    reasons: list[str] = []
+    row = seats[0]
+    holder = display_name(row.user)
+    if delegate.pk == review.chair_id and list(row.roles) != [ApproverRoleKind.PROGRAM_LEAD]:
+        others = [seat_label(r) for r in row.roles if r != ApproverRoleKind.PROGRAM_LEAD]
+        reasons.append(
+            f"The chair ({name}) votes only in the program-lead seat, so cannot decide for "
+            f"{holder} as {' and '.join(others)}."
+        )
+    barred = set(team_roles) & TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS
+    for role in row.roles:
+        if role in INDEPENDENT_SEATS and barred:
+            member = " and ".join(MemberRole(r).label.lower() for r in sorted(barred))
+            reasons.append(
+                f"{name} is this use case's {member}, so cannot fill the independent seat "
+                f"{seat_label(role)} for {holder}."
+            )
     return reasons

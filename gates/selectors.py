@@ -19,13 +19,16 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
+from core.errors import DomainError, PermissionRefused
 from core.models import AuditEvent
 from core.web import get_or_404, valid_id
 from gates import rules, services
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApprovalDecision,
+    ApproverDelegation,
     Artifact,
     ArtifactType,
     AssessmentStatus,
@@ -301,6 +304,10 @@ class ReviewRead:
     submission_blockers: list[str]
     go_blockers: list[str]
     my_approval: ReviewApprover | None = None
+    # The seat the viewer decides in as a holder's active delegate (holding
+    # none of their own), and why they may not when a seat rule forbids it.
+    acting_for: ReviewApprover | None = None
+    delegate_refusal: DomainError | None = None
     can_assess: bool = False
     can_submit: bool = False
     can_decide: bool = False
@@ -370,6 +377,22 @@ def read_criteria(queryset: QuerySet[ReviewCriterion]) -> list[ReviewCriterion]:
     return criteria
 
 
+def review_approvers(review: GateReview, user: Any = None) -> list[ReviewApprover]:
+    """The review's seats with their holders and the delegates who decided
+    for them; given a viewer, each seat says whether its holder has made the
+    viewer their active delegate (``viewer_delegates``), in the same query."""
+    approvers = ReviewApprover.objects.filter(review=review).select_related("user", "decided_by")
+    if user is not None and user.is_authenticated:
+        approvers = approvers.annotate(
+            viewer_delegates=Exists(
+                ApproverDelegation.objects.active().filter(
+                    holder_id=OuterRef("user_id"), delegate_id=user.pk
+                )
+            )
+        )
+    return list(approvers.order_by("id"))
+
+
 def review_read(review_id: int, user: Any = None) -> ReviewRead:
     """Everything the review page, the review endpoint and the gate pack show,
     in a fixed number of queries. Given a ``user``, 404 when the review is
@@ -416,9 +439,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         )
         for r in requirements
     ]
-    approvers = list(
-        ReviewApprover.objects.filter(review=review).select_related("user").order_by("id")
-    )
+    approvers = review_approvers(review, user)
     conditions = list(
         GateCondition.objects.filter(review=review)
         .select_related("owner", "closed_by")
@@ -471,9 +492,24 @@ def _add_viewer(read: ReviewRead, user: Any) -> None:
     read.can_assess = not read.read_only and rules.can_assess(user, review)
     read.can_submit = not read.read_only and rules.can_submit(user, review)
     read.can_decide = not read.read_only and rules.can_decide(user, review)
+    if read.my_approval is None:
+        acting_for = [a for a in read.approvers if getattr(a, "viewer_delegates", False)]
+        if acting_for:
+            # A delegate's roles on the use case: read only for a delegate.
+            refusal = rules.approval_refusal(
+                review,
+                None,
+                delegate=user,
+                acting_for=acting_for,
+                delegate_team_roles=access.member_roles(user, read.use_case),
+            )
+            if isinstance(refusal, PermissionRefused):
+                read.delegate_refusal = refusal
+            else:
+                read.acting_for = acting_for[0]
     read.can_approve = (
         not read.read_only
-        and read.my_approval is not None
+        and (read.my_approval is not None or read.acting_for is not None)
         and review.status == ReviewStatus.SUBMITTED
     )
 
@@ -486,6 +522,67 @@ def criterion_of(review: GateReview, criterion_id: int) -> ReviewCriterion:
     if not criteria:
         raise Http404("No such criterion in this review.")
     return criteria[0]
+
+
+def approver_of(review: GateReview, approver_id: Any) -> ReviewApprover:
+    """One seat of the review with its holder; 404 if it belongs to another."""
+    return get_or_404(
+        ReviewApprover.objects.filter(review=review).select_related("user"),
+        approver_id,
+        "No such approver in this review.",
+    )
+
+
+# --- Delegations --------------------------------------------------------------------
+
+
+@dataclass
+class DelegationsPage:
+    given: list[ApproverDelegation]
+    received: list[ApproverDelegation]
+    # For a program lead: everyone else's delegations not yet ended.
+    others: list[ApproverDelegation]
+    is_lead: bool = False
+
+
+def delegations_of(user: Any) -> QuerySet[ApproverDelegation]:
+    """The delegations this person gave or received, newest first."""
+    return (
+        ApproverDelegation.objects.filter(Q(holder=user) | Q(delegate=user))
+        .select_related("holder", "delegate", "revoked_by")
+        .order_by("-starts_on", "-id")
+    )
+
+
+def delegations_page(user: Any) -> DelegationsPage:
+    """The delegations page: one query for mine, one more for a program lead."""
+    mine = list(delegations_of(user))
+    others: list[ApproverDelegation] = []
+    is_lead = access.is_program_lead(user)
+    if is_lead:
+        others = list(
+            ApproverDelegation.objects.filter(
+                revoked_at__isnull=True, ends_on__gte=timezone.localdate()
+            )
+            .exclude(Q(holder=user) | Q(delegate=user))
+            .select_related("holder", "delegate", "revoked_by")
+            .order_by("starts_on", "id")
+        )
+    return DelegationsPage(
+        given=[d for d in mine if d.holder_id == user.pk],
+        received=[d for d in mine if d.delegate_id == user.pk],
+        others=others,
+        is_lead=is_lead,
+    )
+
+
+def visible_delegation(user: Any, delegation_id: Any) -> ApproverDelegation:
+    """A delegation its holder, its delegate or a program lead may see; 404
+    for anyone else."""
+    delegations = ApproverDelegation.objects.select_related("holder", "delegate", "revoked_by")
+    if not access.is_program_lead(user):
+        delegations = delegations.filter(Q(holder=user) | Q(delegate=user))
+    return get_or_404(delegations, delegation_id, "No such delegation.")
 
 
 # --- People a form may name --------------------------------------------------------

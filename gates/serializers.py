@@ -16,10 +16,12 @@ from rest_framework import serializers
 from core.web import display_name
 from gates.models import (
     ApprovalDecision,
+    ApproverDelegation,
     Artifact,
     ArtifactType,
     AssessmentStatus,
     Decision,
+    DelegationState,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -186,10 +188,53 @@ class RequiredArtifactSerializer(serializers.Serializer):
 
 class ApprovalSerializer(serializers.ModelSerializer):
     user = UserRefSerializer()
+    decided_by = UserRefSerializer(
+        allow_null=True,
+        help_text="The holder's delegate who recorded the decision; null when the holder did.",
+    )
+    decided_as = serializers.CharField(
+        help_text="Who the decision is shown as: the holder, or “Delegate for Holder”; "
+        "empty while pending."
+    )
 
     class Meta:
         model = ReviewApprover
-        fields = ["id", "user", "roles", "decision", "comment", "decided_at"]
+        fields = [
+            "id",
+            "user",
+            "roles",
+            "decision",
+            "comment",
+            "decided_at",
+            "decided_by",
+            "decided_as",
+        ]
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    holder = UserRefSerializer()
+    delegate = UserRefSerializer()
+    revoked_by = UserRefSerializer(allow_null=True)
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApproverDelegation
+        fields = [
+            "id",
+            "holder",
+            "delegate",
+            "starts_on",
+            "ends_on",
+            "reason",
+            "state",
+            "created_at",
+            "revoked_at",
+            "revoked_by",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=DelegationState.choices))
+    def get_state(self, delegation: ApproverDelegation) -> str:
+        return delegation.state().value
 
 
 class ConditionSerializer(serializers.ModelSerializer):
@@ -347,6 +392,22 @@ class ApprovalInput(serializers.Serializer):
         default="",
         help_text="Required when approving with conditions or rejecting.",
     )
+
+
+class ApproverReassignInput(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=active_users(), help_text="The person who takes the seat."
+    )
+    reason = serializers.CharField(max_length=2000, help_text="Why the seat changes hands.")
+
+
+class DelegationCreateInput(serializers.Serializer):
+    delegate = serializers.PrimaryKeyRelatedField(
+        queryset=active_users(), help_text="The person who decides in your seats."
+    )
+    starts_on = serializers.DateField(help_text="The first day, today or later.")
+    ends_on = serializers.DateField(help_text="The last day the delegate may act (inclusive).")
+    reason = serializers.CharField(max_length=2000)
 
 
 class ConditionInput(serializers.Serializer):

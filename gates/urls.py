@@ -12,4 +12,6 @@ urlpatterns = [
     path("artifacts/<int:pk>/download/", views.artifact_download, name="artifact-download"),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review-submit"),
     path("conditions/<int:pk>/close/", views.condition_close, name="condition-close"),
+    path("delegations/", views.delegations, name="delegations"),
+    path("delegations/<int:pk>/revoke/", views.delegation_revoke, name="delegation-revoke"),
 ]

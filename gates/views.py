@@ -210,3 +210,39 @@ def condition_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_after_post(
         request, f"{reverse('review-detail', args=[condition.review_id])}#conditions"
     )
+
+
+# --- Delegations ----------------------------------------------------------------------
+
+
+def _delegation_form(user, data=None) -> forms.DelegationForm:
+    candidates = selectors.approver_candidates().exclude(pk=user.pk)
+    return forms.DelegationForm(data, candidates=candidates, auto_id="delegation-%s")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delegations(request: HttpRequest) -> HttpResponse:
+    """My delegations, given and received; POST gives a new one."""
+    form = _delegation_form(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delegation_create(by=request.user, **form.cleaned_data)
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            return redirect_after_post(request, reverse("delegations"))
+    return render(
+        request,
+        "gates/delegations.html",
+        {"page": selectors.delegations_page(request.user), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def delegation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    delegation = selectors.visible_delegation(request.user, pk)
+    services.delegation_revoke(delegation=delegation, by=request.user)
+    return redirect_after_post(request, reverse("delegations"))

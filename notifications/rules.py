@@ -109,6 +109,39 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
     )
 
 
+def on_approval_requested(
+    *, review_id: int, approver_id: int, user_id: int, requested_at: str = "", **_: Any
+) -> int:
+    """A seat of a submitted review given to someone new: the approval
+    request they missed at submission, to them alone."""
+    review = _review(review_id)
+    if review is None or review.status != ReviewStatus.SUBMITTED:
+        return 0
+    seat = ReviewApprover.objects.filter(pk=approver_id, review=review, user_id=user_id)
+    if not seat.filter(decision=ApprovalDecision.PENDING).exists():
+        return 0  # reassigned again since, or already decided
+    gate = texts.gate_label(review.gate_number, review.to_stage)
+    submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
+    subject, body = texts.approval_requested(
+        use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
+    )
+    return notifications_create(
+        [
+            Draft(
+                user_id,
+                Kind.APPROVAL_REQUESTED,
+                "review",
+                review.pk,
+                # A person may be given a seat of the same review twice.
+                f"reassigned-{requested_at}",
+                subject,
+                body,
+                review.get_absolute_url(),
+            )
+        ]
+    )
+
+
 def on_approval_recorded(
     *, review_id: int, approver_id: int, pending: int | None = None, **_: Any
 ) -> int:
@@ -234,6 +267,7 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
     events.REVIEW_SUBMITTED: on_review_submitted,
     events.APPROVAL_RECORDED: on_approval_recorded,
+    events.APPROVAL_REQUESTED: on_approval_requested,
     events.GATE_DECIDED: on_gate_decided,
     events.PACK_READY: _on_pack(Kind.PACK_READY, texts.pack_ready),
     events.PACK_FAILED: _on_pack(Kind.PACK_FAILED, texts.pack_failed),

@@ -305,6 +305,10 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         "approvals": [
             {
                 "name": display_name(a.user),
+                # The holder's delegate who decided, if one did; then the
+                # decision is shown as "Dana Delegate for Carl Cio".
+                "decided_by": display_name(a.decided_by),
+                "decided_as": a.decided_as or display_name(a.user),
                 "roles": a.role_labels(),
                 "decision": a.decision,
                 "decision_display": a.get_decision_display(),

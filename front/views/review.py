@@ -46,9 +46,13 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
         "approval_form": None,
         "decision_form": None,
         "condition_formset": None,
+        "can_reassign": rules.can_reassign(request.user, review),
+        "reassigning_approver_id": None,
+        "reassign_form": None,
     }
     if page.can_approve:
-        mine = page.my_approval
+        # The caller's own seat, or the holder's seat they decide in as delegate.
+        mine = page.my_approval or page.acting_for
         initial = {}
         if mine is not None and mine.decision != "pending":
             initial = {"decision": mine.decision, "comment": mine.comment}
@@ -274,11 +278,71 @@ def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
     if not page.can_approve:
         # Only reached with an invalid form; a valid one goes to the service,
         # which gives this same refusal.
-        raise rules.approval_refusal(page.review, page.my_approval)
+        raise page.delegate_refusal or rules.approval_refusal(
+            page.review,
+            page.my_approval,
+            delegate=request.user,
+            acting_for=[page.acting_for] if page.acting_for else (),
+        )
     context = _review_context(request, page, approval_form=form)
     if request.htmx:
         return render(request, TEMPLATE + "#approvals", context)
     return render(request, TEMPLATE, context, status=400)
+
+
+def _reassign_form(review: GateReview, row, data=None) -> forms.ApproverReassignForm:
+    candidates = selectors.approver_candidates().exclude(pk=row.user_id)
+    return forms.ApproverReassignForm(data, candidates=candidates, auto_id="reassign-%s")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approver_reassign(request: HttpRequest, pk: int, approver_id: int) -> HttpResponse:
+    """The chair gives a seat to someone else. GET: the approvals panel with
+    that seat open as a form (htmx) or the review page so (plain); with
+    ``display``, the panel as it is. POST: reassign, answer with the panel
+    and the submit and decision panels out of band."""
+    review = selectors.visible_review(request.user, pk)
+    row = selectors.approver_of(review, approver_id)
+    refusal = rules.reassign_refusal(request.user, review)
+    if request.method == "POST" and refusal is not None:
+        raise refusal
+    if request.method == "GET" and (refusal is not None or request.GET.get("display")):
+        if not request.htmx:
+            return redirect(f"{review.get_absolute_url()}#approvals")
+        page = selectors.review_read(review.pk, request.user)
+        return render(request, TEMPLATE + "#approvals", _review_context(request, page))
+    if request.method == "POST":
+        form = _reassign_form(review, row, request.POST)
+        if form.is_valid():
+            try:
+                services.approver_reassign(
+                    review=review,
+                    by=request.user,
+                    approver_row=row,
+                    to_user=form.cleaned_data["user"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except InvalidInput as error:
+                show_refusal(form, error)
+                if error.field in form.fields:
+                    # Which rules the new seating would break, next to the person chosen.
+                    for reason in error.reasons:
+                        form.add_error(error.field, reason)
+            else:
+                if not request.htmx:
+                    return redirect(f"{review.get_absolute_url()}#approvals")
+                page = selectors.review_read(review.pk, request.user)
+                return _render_review_changed(
+                    request, TEMPLATE + "#approvals", _review_context(request, page)
+                )
+    else:
+        form = _reassign_form(review, row)
+    page = selectors.review_read(review.pk, request.user)
+    context = _review_context(request, page, reassigning_approver_id=row.pk, reassign_form=form)
+    if request.htmx:
+        return render(request, TEMPLATE + "#approvals", context)
+    return render(request, TEMPLATE, context, status=400 if form.errors else 200)
 
 
 @login_required

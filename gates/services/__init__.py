@@ -50,6 +50,7 @@ from gates.services.reviews import (
     role_applies,
     submission_blockers,
 )
+from gates.services.seats import approver_reassign, delegation_create, delegation_revoke
 
 __all__ = [
     "ASSESSMENT_GUARDS",
@@ -57,12 +58,15 @@ __all__ = [
     "GoCheck",
     "ResolvedApprover",
     "approval_record",
+    "approver_reassign",
     "artifact_type_change",
     "artifact_type_create",
     "artifact_type_delete",
     "artifact_upload",
     "condition_close",
     "criterion_assess",
+    "delegation_create",
+    "delegation_revoke",
     "framework_ensure_allowed",
     "framework_fields",
     "framework_row_change",

@@ -19,6 +19,7 @@ from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApprovalDecision,
     ApproverCondition,
+    ApproverDelegation,
     ApproverRoleKind,
     Artifact,
     AssessmentStatus,
@@ -29,6 +30,7 @@ from gates.models import (
     ReviewArtifactRequirement,
     ReviewCriterion,
     ReviewStatus,
+    signed_for,
 )
 from gates.services._base import (
     ASSESSMENT_GUARDS,
@@ -76,6 +78,17 @@ def _holders_of(role: str, use_case: UseCase, chair: Any) -> list[Any]:
     return list(User.objects.filter(groups__name=group, is_active=True).order_by("username"))
 
 
+def team_roles(use_case: UseCase) -> dict[int, set[str]]:
+    """Each team member's roles on the use case, by user id: what
+    ``rules.seating_refusals`` checks the independent seats against."""
+    team: dict[int, set[str]] = {}
+    for user_id, member_role in UseCaseMember.objects.filter(use_case=use_case).values_list(
+        "user_id", "role"
+    ):
+        team.setdefault(user_id, set()).add(member_role)
+    return team
+
+
 def resolve_approvers(
     *,
     template: GateTemplate,
@@ -120,17 +133,12 @@ def resolve_approvers(
             entry.roles.append(role.role)
     if missing:
         raise TransitionRefused("The gate's approvers cannot be named yet.", missing)
-    team: dict[int, set[str]] = {}
-    for user_id, member_role in UseCaseMember.objects.filter(use_case=use_case).values_list(
-        "user_id", "role"
-    ):
-        team.setdefault(user_id, set()).add(member_role)
     reasons = rules.seating_refusals(
         use_case=use_case,
         chair=chair,
         seats=seats,
         min_approvers=template.min_approvers,
-        team=team,
+        team=team_roles(use_case),
     )
     if reasons:
         message = "These approvers would not keep the gate's duties apart."
@@ -368,13 +376,45 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
 def approval_record(
     *, review: GateReview, approver: Any, decision: str, comment: str = ""
 ) -> ReviewApprover:
-    """The approver's own decision. Nobody records it for someone else."""
+    """The approver's own decision, or, when ``approver`` holds no seat of
+    this review but is the active delegate of a seat's holder, the decision
+    in that seat recorded for the holder (``decided_by``). Nobody else
+    records a decision for someone."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     row = ReviewApprover.objects.select_for_update().filter(review=review, user=approver).first()
-    refusal = rules.approval_refusal(review, row)
+    acting_for: list[ReviewApprover] = []
+    delegate_roles: frozenset[str] = frozenset()
+    if row is None:
+        # Lock the delegations the caller acts under: a revocation committed
+        # while this runs either waits for this decision or removes the seat.
+        holders = list(
+            ApproverDelegation.objects.active()
+            .filter(delegate=approver)
+            .select_for_update()
+            .values_list("holder_id", flat=True)
+        )
+        if holders:
+            acting_for = list(
+                ReviewApprover.objects.select_for_update(of=("self",))
+                .filter(review=review, user_id__in=holders)
+                .select_related("user")
+                .order_by("id")
+            )
+        if acting_for:
+            delegate_roles = frozenset(team_roles(use_case).get(approver.pk, ()))
+    refusal = rules.approval_refusal(
+        review,
+        row,
+        delegate=approver,
+        acting_for=acting_for,
+        delegate_team_roles=delegate_roles,
+    )
     if refusal is not None:
         raise refusal
+    delegated = row is None
+    if delegated:
+        row = acting_for[0]
     allowed = [d for d in ApprovalDecision.values if d != ApprovalDecision.PENDING]
     if decision not in allowed:
         raise InvalidInput(f"Decision must be one of: {', '.join(allowed)}.", field="decision")
@@ -389,16 +429,26 @@ def approval_record(
     row.decision = decision
     row.comment = comment
     row.decided_at = timezone.now()
-    row.save(update_fields=["decision", "comment", "decided_at"])
+    row.decided_by = approver if delegated else None
+    row.save(update_fields=["decision", "comment", "decided_at", "decided_by"])
     touch(use_case, review)
+    payload: dict[str, Any] = {
+        "review": review.pk,
+        "decision": decision,
+        "comment": comment,
+        "was": previous,
+    }
+    if delegated:
+        payload["decided_for"] = row.user.get_username()
     audit_record(
         actor=approver,
         action="approval.recorded",
-        summary=f"{display_name(approver)}: {row.get_decision_display()}"
+        summary=f"{signed_for(approver, row.user) if delegated else display_name(approver)}: "
+        f"{row.get_decision_display()}"
         + (f" (was {ApprovalDecision(previous).label})" if previous != "pending" else ""),
         use_case=use_case,
         obj=row,
-        payload={"review": review.pk, "decision": decision, "comment": comment, "was": previous},
+        payload=payload,
     )
     # How many are still awaited as of this decision (the review is locked):
     # read after commit, a later approval could already be counted.
