@@ -7,9 +7,10 @@ class GatesConfig(AppConfig):
     name = "gates"
 
     def ready(self) -> None:
-        from gates.rules import named_approver_grant
+        from gates.rules import named_approver_grant, open_review_freeze
         from gates.selectors import open_reviews_prefetch
         from usecases.access import register_visibility_grant
+        from usecases.rules import register_freeze
         from usecases.selectors import register_api_prefetch
 
         # Each registry ignores what it already has: ready() may run twice.
@@ -17,3 +18,6 @@ class GatesConfig(AppConfig):
         # compliance) must read what they are asked to approve.
         register_visibility_grant(named_approver_grant)
         register_api_prefetch(open_reviews_prefetch)
+        # Who approves is fixed when a review opens: the facts that decide it
+        # (risk, regulations, business unit, team) stay put until the decision.
+        register_freeze(open_review_freeze)

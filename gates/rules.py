@@ -54,6 +54,22 @@ def named_approver_grant(user: Any) -> Q:
     return Q(Exists(approves))
 
 
+def open_review_freeze(use_case: UseCase) -> str | None:
+    """Registered with ``usecases.rules``: an open or submitted review fixed
+    its approvers when it opened, so the facts that chose them stay put."""
+    review = (
+        GateReview.objects.filter(use_case_id=use_case.pk, status__in=OPEN_REVIEW_STATUSES)
+        .values("pk", "gate_number")
+        .first()
+    )
+    if review is None:
+        return None
+    return (
+        f"The Gate {review['gate_number']} review (#{review['pk']}) is open: its approvers were "
+        "fixed when it opened. Change this after the gate is decided."
+    )
+
+
 def is_team_member(user: Any, use_case: UseCase) -> bool:
     return bool(access.member_roles(user, use_case))
 
