@@ -53,14 +53,16 @@ AUDIT_PAGE_SIZE = 50
 
 
 def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
-    """The reviews waiting for this person's own decision, oldest first."""
+    """The reviews waiting for this person's decision, oldest first: their
+    own seats, and the seats of those who delegated to them today."""
+    holders = ApproverDelegation.objects.active().filter(delegate=user).values("holder_id")
     return (
         ReviewApprover.objects.filter(
-            user=user,
+            Q(user=user) | Q(user__in=holders),
             decision=ApprovalDecision.PENDING,
             review__status=ReviewStatus.SUBMITTED,
         )
-        .select_related("review", "review__use_case", "review__chair")
+        .select_related("review", "review__use_case", "review__chair", "user")
         .order_by("review__submitted_at", "id")
     )
 

@@ -146,7 +146,7 @@ def on_approval_recorded(
     *, review_id: int, approver_id: int, pending: int | None = None, **_: Any
 ) -> int:
     row = (
-        ReviewApprover.objects.select_related("user", "review__use_case")
+        ReviewApprover.objects.select_related("user", "decided_by", "review__use_case")
         .filter(pk=approver_id, review_id=review_id)
         .first()
     )
@@ -163,7 +163,7 @@ def on_approval_recorded(
     subject, body = texts.approval_recorded(
         use_case=review.use_case.title,
         gate=texts.gate_label(review.gate_number, review.to_stage),
-        approver=display_name(row.user),
+        approver=row.decided_as,
         decision=row.get_decision_display(),
         comment=row.comment,
         remaining=remaining,

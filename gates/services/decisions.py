@@ -53,7 +53,7 @@ def go_blockers(
     elif review.status == ReviewStatus.DECIDED:
         return ["The gate has already been decided."]
     if approvers is None:
-        approvers = list(review.approvers.select_related("user").order_by("id"))
+        approvers = list(review.approvers.select_related("user", "decided_by").order_by("id"))
     if criteria is None:
         criteria = list(review.criteria.order_by("order", "id"))
     approved = {row.user_id for row in approvers if row.has_approved}
@@ -69,7 +69,7 @@ def go_blockers(
         if row.decision == ApprovalDecision.PENDING:
             reasons.append(f"{display_name(row.user)} has not approved yet.")
         elif row.decision == ApprovalDecision.REJECT:
-            reasons.append(f"{display_name(row.user)} rejected: {row.comment}")
+            reasons.append(f"{row.decided_as} rejected: {row.comment}")
     for criterion in criteria:
         if criterion.must_meet and criterion.status != AssessmentStatus.MET:
             reasons.append(

@@ -533,3 +533,30 @@ def test_api_records_the_delegates_decision(api_as, cio, dana, gate3, today):
     assert response.status_code == 200
     approval = next(a for a in response.json()["approvals"] if a["user"]["username"] == "cio")
     assert approval["decided_as"] == "Dana Delegate for Carl Cio"
+
+
+def test_my_work_lists_the_seats_delegated_to_me(client_as, cio, dana, gate3, today):
+    delegate(cio, dana, today, today + DAY)
+
+    page = client_as(dana).get("/")
+
+    body = page.content.decode()
+    assert gate3.use_case.title in body
+    assert "for Carl Cio" in body
+
+
+def test_a_delegates_rejection_is_named_as_theirs_for_the_holder(
+    cio, dana, lead, gate3, today, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+
+    delegate(cio, dana, today, today + DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approval_record(
+            review=gate3, approver=dana, decision="reject", comment="Costs unclear."
+        )
+
+    blockers = services.go_blockers(gate3)
+    assert "Dana Delegate for Carl Cio rejected: Costs unclear." in blockers
+    told = Notification.objects.filter(recipient=lead).latest("id")
+    assert "Dana Delegate for Carl Cio" in told.subject + told.body
