@@ -1,0 +1,299 @@
+"""Use cases and their teams: proposing, editing, reclassifying the risk,
+adding and removing people in roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from usecases import access, rules
+from usecases.models import (
+    BusinessUnit,
+    MemberRole,
+    RegulatoryConstraint,
+    RiskTier,
+    UseCase,
+    UseCaseMember,
+)
+from usecases.rules import EDIT_REFUSAL, TEAM_REFUSAL
+
+User = get_user_model()
+
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "business_problem",
+    "value_hypothesis",
+    "quantified_outcome",
+    "assumptions",
+    "success_metrics",
+    "data_sources",
+    "regulatory_constraints",
+    "risk_tier",
+    "business_unit",
+)
+
+
+def _clean_constraints(values: Any) -> list[str]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple):
+        raise InvalidInput("Regulatory constraints must be a list.", field="regulatory_constraints")
+    allowed = set(RegulatoryConstraint.values)
+    unknown = [str(v) for v in values if v not in allowed]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown regulatory constraint: {', '.join(unknown)}. "
+            f"Choose from {', '.join(sorted(allowed))}.",
+            field="regulatory_constraints",
+        )
+    # Keep the framework's order, drop duplicates.
+    return [code for code in RegulatoryConstraint.values if code in values]
+
+
+def usecase_ensure_creatable(*, by: Any) -> None:
+    """Refuse early, before any input is read, when this person may not propose
+    use cases; ``usecase_create`` checks the same."""
+    refusal = rules.create_refusal(by)
+    if refusal is not None:
+        raise refusal
+
+
+def usecase_ensure_editable(*, use_case: UseCase, by: Any, refusal: str = EDIT_REFUSAL) -> None:
+    """Refuse early, before any input is read: killed (409) before not yours (403),
+    so a sponsor learns why their own use case no longer takes changes."""
+    error = rules.edit_refusal(by, use_case, refusal)
+    if error is not None:
+        raise error
+
+
+def _audit_fields(use_case: UseCase, fields: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(use_case, name)
+        result[name] = value.pk if isinstance(value, BusinessUnit) else value
+    return result
+
+
+@transaction.atomic
+def usecase_create(
+    *,
+    by: Any,
+    title: str,
+    summary: str,
+    business_unit: BusinessUnit,
+    sponsor: Any | None = None,
+    **fields: Any,
+) -> UseCase:
+    """Create a use case in Discovery. The creator is its sponsor unless a
+    program lead names another one."""
+    usecase_ensure_creatable(by=by)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if sponsor is not None and sponsor != by and not access.is_program_lead(by):
+        raise PermissionRefused("Only a program lead may name someone else as sponsor.")
+    fields["regulatory_constraints"] = _clean_constraints(fields.get("regulatory_constraints"))
+    now = timezone.now()
+    use_case = UseCase(
+        title=title,
+        summary=summary,
+        business_unit=business_unit,
+        created_by=by,
+        stage_entered_at=now,
+        last_activity_at=now,
+        **fields,
+    )
+    use_case.full_clean()
+    use_case.save()
+    sponsor = sponsor or by
+    UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    audit_record(
+        actor=by,
+        action="usecase.created",
+        summary=f"Created “{use_case.title}” in Discovery",
+        use_case=use_case,
+        obj=use_case,
+        payload={"sponsor": sponsor.get_username(), **_audit_fields(use_case, ["business_unit"])},
+    )
+    return use_case
+
+
+@transaction.atomic
+def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    usecase_ensure_editable(use_case=use_case, by=by)
+    forbidden = set(changes) - set(EDITABLE_FIELDS)
+    if forbidden:
+        if forbidden & {"stage", "status", "stage_entered_at"}:
+            raise InvalidInput(
+                "The stage and status change only through a gate decision.",
+                field=sorted(forbidden)[0],
+            )
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(forbidden))}.")
+    if "regulatory_constraints" in changes:
+        changes["regulatory_constraints"] = _clean_constraints(changes["regulatory_constraints"])
+    before = _audit_fields(use_case, list(changes))
+    for name, value in changes.items():
+        setattr(use_case, name, value)
+    use_case.full_clean()
+    after = _audit_fields(use_case, list(changes))
+    changed = [name for name in changes if before[name] != after[name]]
+    if not changed:
+        return use_case
+    _ensure_approver_facts_may_change(use_case, changed, before, after)
+    use_case.last_activity_at = timezone.now()
+    use_case.save(update_fields=[*changed, "last_activity_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action="usecase.updated",
+        summary=f"Edited {', '.join(name.replace('_', ' ') for name in changed)}",
+        use_case=use_case,
+        obj=use_case,
+        payload={
+            "before": {n: before[n] for n in changed},
+            "after": {n: after[n] for n in changed},
+        },
+    )
+    return use_case
+
+
+def _ensure_approver_facts_may_change(
+    use_case: UseCase, changed: list[str], before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """Risk tier, regulations and business unit decide who approves: frozen
+    while a review is open, and never lowered by an edit (a reclassification
+    is the risk and compliance role's, with a reason)."""
+    facts = [name for name in changed if name in rules.APPROVER_FACTS]
+    if not facts:
+        return
+    refusal = rules.facts_frozen_refusal(
+        use_case, ", ".join(name.replace("_", " ") for name in facts).capitalize()
+    )
+    if refusal is not None:
+        raise refusal
+    lowered = rules.lowers_classification(
+        risk_before=before.get("risk_tier", after.get("risk_tier", use_case.risk_tier)),
+        risk_after=after.get("risk_tier", use_case.risk_tier),
+        regulations_before=before.get("regulatory_constraints", []),
+        regulations_after=after.get("regulatory_constraints", use_case.regulatory_constraints),
+    )
+    if lowered:
+        raise TransitionRefused(
+            rules.RECLASSIFY_MESSAGE,
+            ["Raise the risk or add a regulation here; lowering goes through a reclassification."],
+        )
+
+
+def _ensure_team_may_change(use_case: UseCase) -> None:
+    refusal = rules.facts_frozen_refusal(use_case, "The team")
+    if refusal is not None:
+        raise refusal
+
+
+@transaction.atomic
+def usecase_reclassify(
+    *,
+    use_case: UseCase,
+    by: Any,
+    risk_tier: str,
+    regulatory_constraints: list[str],
+    reason: str,
+) -> UseCase:
+    """The risk and compliance role's reclassification of a use case's risk
+    tier and regulations, lowering included, with a reason; never while a
+    review has fixed who approves."""
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    refusal = rules.reclassify_refusal(by, use_case)
+    if refusal is not None:
+        raise refusal
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reclassification needs a reason.", field="reason")
+    if len(reason) > 2000:
+        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+    if risk_tier not in RiskTier.values:
+        raise InvalidInput(
+            f"Risk tier must be one of: {', '.join(RiskTier.values)}.", field="risk_tier"
+        )
+    constraints = _clean_constraints(regulatory_constraints)
+    before = {
+        "risk_tier": use_case.risk_tier,
+        "regulatory_constraints": use_case.regulatory_constraints,
+    }
+    after = {"risk_tier": risk_tier, "regulatory_constraints": constraints}
+    if before == after:
+        raise InvalidInput(
+            "This is the classification the use case already has.", field="risk_tier"
+        )
+    UseCase.objects.filter(pk=use_case.pk).update(
+        risk_tier=risk_tier, regulatory_constraints=constraints, last_activity_at=timezone.now()
+    )
+    use_case.refresh_from_db()
+    audit_record(
+        actor=by,
+        action="usecase.reclassified",
+        summary=f"Reclassified: risk {RiskTier(before['risk_tier']).label.lower()} → "
+        f"{RiskTier(risk_tier).label.lower()}; {reason[:200]}",
+        use_case=use_case,
+        obj=use_case,
+        payload={"before": before, "after": after, "reason": reason},
+    )
+    return use_case
+
+
+@transaction.atomic
+def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMember:
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
+    _ensure_team_may_change(use_case)
+    if role not in MemberRole.values:
+        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+    if not user.is_active:
+        raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
+    member, created = UseCaseMember.objects.get_or_create(use_case=use_case, user=user, role=role)
+    if not created:
+        raise TransitionRefused(
+            f"{user.get_username()} is already "
+            f"{member.get_role_display().lower()} on this use case."
+        )
+    audit_record(
+        actor=by,
+        action="usecase.member_added",
+        summary=f"Added {user.get_username()} as {member.get_role_display()}",
+        use_case=use_case,
+        obj=member,
+        payload={"user": user.get_username(), "role": role},
+    )
+    return member
+
+
+@transaction.atomic
+def member_remove(*, member: UseCaseMember, by: Any) -> None:
+    use_case = UseCase.objects.select_for_update().get(pk=member.use_case_id)
+    usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
+    _ensure_team_may_change(use_case)
+    if (
+        member.role == MemberRole.SPONSOR
+        and not UseCaseMember.objects.filter(use_case=use_case, role=MemberRole.SPONSOR)
+        .exclude(pk=member.pk)
+        .exists()
+    ):
+        raise TransitionRefused(
+            "A use case needs a sponsor who owns its outcome.",
+            ["Add another sponsor before removing this one."],
+        )
+    audit_record(
+        actor=by,
+        action="usecase.member_removed",
+        summary=f"Removed {member.user.get_username()} as {member.get_role_display()}",
+        use_case=use_case,
+        obj=member,
+        payload={"user": member.user.get_username(), "role": member.role},
+    )
+    member.delete()
