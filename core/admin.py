@@ -57,13 +57,13 @@ class ServiceInline(admin.TabularInline):
     """
 
     def service_create(self, request: HttpRequest, obj: Any, parent: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to add a row.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to add a row.")
 
     def service_change(self, request: HttpRequest, obj: Any, fields: list[str]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to change a row.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to change a row.")
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to delete a row.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to delete a row.")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
@@ -85,13 +85,13 @@ class ServiceAdmin(admin.ModelAdmin):
     """
 
     def service_create(self, request: HttpRequest, obj: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to add.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to add.")
 
     def service_change(self, request: HttpRequest, obj: Any, fields: list[str]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to change.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to change.")
 
     def service_delete(self, request: HttpRequest, obj: Any) -> None:
-        raise NotImplementedError(f"{type(self).__name__} names no service to delete.")
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to delete.")
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
