@@ -59,7 +59,7 @@ fmt: venv ## Fix what ruff can fix and format the code
 
 bench: venv services ## Portfolio and API benchmarks at scale; writes var/bench.json
 	@mkdir -p var/staticfiles
-	env -u REDIS_URL $(PY) -m tests.bench.run $(BENCH_ARGS)
+	env -u REDIS_URL AUDIT_CHECKPOINT_FILE=var/bench-audit-checkpoints.jsonl $(PY) -m tests.bench.run $(BENCH_ARGS)
 
 worker: venv ## Celery worker (needs REDIS_URL)
 	$(PY) -m celery -A config worker -l info
