@@ -99,12 +99,11 @@ def _ensure_reviews(ctx: BenchContext) -> int:
 @scenario("notification sweep rerun (100,000 pending approvals)", max_queries=400, p95_ms=20_000)
 def notification_sweep(ctx: BenchContext) -> Request:
     import time_machine
+    from django.db import connection
     from django.utils import timezone
 
     from notifications.models import Notification
     from notifications.rules import sweep
-
-    from django.db import connection
 
     assignments = _ensure_reviews(ctx)
     Notification.objects.all().delete()
