@@ -46,9 +46,12 @@ def clean_value(raw: Any, label: str = "value") -> Decimal:
         raise ValueError(f"{label} “{str(raw)[:40]}” is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{label} “{str(raw)[:40]}” is not a number")
-    if abs(value) >= MAX_VALUE:
-        raise ValueError(f"{label} is too large")
-    return value.quantize(Decimal("0.0001"))
+    # Checked again after rounding to the column's 4 decimal places:
+    # 99999999999999.99999 is below 1e14 but rounds to it, one digit more
+    # than DecimalField(max_digits=18, decimal_places=4) holds.
+    if abs(value) >= MAX_VALUE or abs(rounded := value.quantize(Decimal("0.0001"))) >= MAX_VALUE:
+        raise ValueError(f"{label} is too large: at most 99,999,999,999,999.9999")
+    return rounded
 
 
 def _choice(raw: Any, choices: type, field: str) -> str:

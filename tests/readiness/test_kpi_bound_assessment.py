@@ -11,7 +11,7 @@ from core.models import AuditEvent
 from gates import services as gate_services
 from gates.models import AssessmentStatus
 from readiness import services
-from tests.readiness.test_kpi_rule_views import HTMX, adoption  # noqa: F401 - the fixture
+from tests.readiness.test_kpi_rule_views import HTMX
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ REFUSAL = "“Adoption” is assessed from the KPI rule “Pilot adoption ≥ 60
 
 
 @pytest.fixture
-def bound(adoption, sponsor):  # noqa: F811 - the fixture imported above
+def bound(adoption, sponsor):
     review, criterion, kpi = adoption
     services.kpi_measurement_record(kpi=kpi, by=sponsor, value="40", measured_at="2026-10-25")
     services.kpi_rule_bind(

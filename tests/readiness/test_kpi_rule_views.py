@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-import time_machine
 
 from core.models import AuditEvent
 from gates import services as gate_services
@@ -15,23 +14,11 @@ from readiness import services
 from readiness.models import KpiRule
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import upload_required
-from tests.readiness.helpers import pilot_adoption, to_pilot
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2026, 11, 3, 10, 0, tzinfo=datetime.UTC)
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def adoption(use_case, lead, sponsor, cio):
-    with time_machine.travel(NOW - datetime.timedelta(days=30), tick=False):
-        to_pilot(use_case, lead, sponsor)
-        review = gate_services.review_open(use_case=use_case, by=lead)
-        kpi = pilot_adoption(use_case, sponsor)
-    services.kpi_measurement_record(kpi=kpi, by=sponsor, value="64", measured_at="2026-10-20")
-    criterion = review.criteria.get(name="Adoption")
-    return review, criterion, kpi
 
 
 def rule_url(review, criterion) -> str:
