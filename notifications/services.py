@@ -188,7 +188,9 @@ def notifications_create(drafts: Sequence[Draft], *, now: datetime.datetime | No
                 draft.object_type,
                 draft.object_id,
                 draft.period,
-                draft.subject[:255],
+                # One header line whatever the texts held (a title once
+                # stored with a line break must not stop the e-mail).
+                " ".join(draft.subject.split())[:255],
                 draft.body,
                 draft.link,
                 now,

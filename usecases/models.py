@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.validators import single_line
+
 
 class Stage(models.TextChoices):
     DISCOVERY = "discovery", "Discovery"
@@ -87,7 +89,7 @@ class BusinessUnit(models.Model):
 
 
 class UseCase(models.Model):
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     summary = models.TextField(max_length=2000)
     business_problem = models.TextField(max_length=5000, blank=True)
     value_hypothesis = models.TextField(max_length=5000, blank=True)
