@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused before any view (a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
+    if _wants_json(request):
+        message = str(exception) if exception else ""
+        if "DATA_UPLOAD_MAX_MEMORY_SIZE" in message:
+            message = (
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+            )
+        return JsonResponse({"detail": message or "Bad request."}, status=400)
+    return render(request, "400.html", status=400)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

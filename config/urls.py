@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
 ]
 
+handler400 = "config.errors.bad_request"
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
 handler403 = "config.errors.permission_denied"
