@@ -8,7 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Audit trail and events"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from core import events, tasks
+        from core.converters import IdConverter
+
+        # Every URL names its rows with <id:...> (core/converters.py).
+        register_converter(IdConverter, "id")
 
         # After a commit that wrote events, a worker delivers them (eagerly,
         # in-process, when there is no broker).

@@ -12,7 +12,7 @@ urlpatterns = [
         name="api-notifications-read-all",
     ),
     path(
-        "notifications/<int:pk>/read/",
+        "notifications/<id:pk>/read/",
         api.NotificationReadView.as_view(),
         name="api-notification-read",
     ),

@@ -5,7 +5,7 @@ from django.urls import path
 from reporting import api
 
 urlpatterns = [
-    path("reviews/<int:pk>/packs/", api.ReviewPacksView.as_view(), name="api-review-packs"),
-    path("packs/<int:pk>/", api.PackDetailView.as_view(), name="api-pack-detail"),
-    path("packs/<int:pk>/download/", api.PackDownloadView.as_view(), name="api-pack-download"),
+    path("reviews/<id:pk>/packs/", api.ReviewPacksView.as_view(), name="api-review-packs"),
+    path("packs/<id:pk>/", api.PackDetailView.as_view(), name="api-pack-detail"),
+    path("packs/<id:pk>/download/", api.PackDownloadView.as_view(), name="api-pack-download"),
 ]

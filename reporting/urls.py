@@ -5,9 +5,9 @@ from django.urls import path
 from reporting import views
 
 urlpatterns = [
-    path("reviews/<int:pk>/packs/", views.pack_panel, name="review-packs"),
-    path("reviews/<int:pk>/packs/request/", views.pack_request, name="review-pack-request"),
-    path("packs/<int:pk>/download/", views.pack_download, name="pack-download"),
+    path("reviews/<id:pk>/packs/", views.pack_panel, name="review-packs"),
+    path("reviews/<id:pk>/packs/request/", views.pack_request, name="review-pack-request"),
+    path("packs/<id:pk>/download/", views.pack_download, name="pack-download"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/portfolio.csv", views.portfolio_export, name="portfolio-export"),
 ]

@@ -6,9 +6,9 @@ from usecases import api
 
 urlpatterns = [
     path("use-cases/", api.UseCaseListView.as_view(), name="api-usecase-list"),
-    path("use-cases/<int:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
+    path("use-cases/<id:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
     path(
-        "use-cases/<int:pk>/reclassify/",
+        "use-cases/<id:pk>/reclassify/",
         api.UseCaseReclassifyView.as_view(),
         name="api-usecase-reclassify",
     ),

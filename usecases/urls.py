@@ -6,6 +6,6 @@ from usecases import views
 
 urlpatterns = [
     path("use-cases/new/", views.usecase_create, name="usecase-create"),
-    path("use-cases/<int:pk>/edit/", views.usecase_edit, name="usecase-edit"),
-    path("use-cases/<int:pk>/reclassify/", views.usecase_reclassify, name="usecase-reclassify"),
+    path("use-cases/<id:pk>/edit/", views.usecase_edit, name="usecase-edit"),
+    path("use-cases/<id:pk>/reclassify/", views.usecase_reclassify, name="usecase-reclassify"),
 ]
