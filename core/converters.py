@@ -18,4 +18,3 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(int(value))
-

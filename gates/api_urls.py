@@ -42,7 +42,5 @@ urlpatterns = [
         api.DelegationRevokeView.as_view(),
         name="api-delegation-revoke",
     ),
-    path(
-        "conditions/<id:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"
-    ),
+    path("conditions/<id:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"),
 ]

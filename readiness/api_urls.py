@@ -5,20 +5,14 @@ from django.urls import path
 from readiness import api
 
 urlpatterns = [
-    path(
-        "use-cases/<id:pk>/readiness/", api.ReadinessView.as_view(), name="api-usecase-readiness"
-    ),
+    path("use-cases/<id:pk>/readiness/", api.ReadinessView.as_view(), name="api-usecase-readiness"),
     path(
         "use-cases/<id:pk>/prioritization/",
         api.PrioritizationView.as_view(),
         name="api-usecase-prioritization",
     ),
-    path(
-        "use-cases/<id:pk>/scorecard/", api.ScorecardView.as_view(), name="api-usecase-scorecard"
-    ),
-    path(
-        "use-cases/<id:pk>/checklist/", api.ChecklistView.as_view(), name="api-usecase-checklist"
-    ),
+    path("use-cases/<id:pk>/scorecard/", api.ScorecardView.as_view(), name="api-usecase-scorecard"),
+    path("use-cases/<id:pk>/checklist/", api.ChecklistView.as_view(), name="api-usecase-checklist"),
     path(
         "use-cases/<id:pk>/checklist/<id:item_id>/",
         api.ChecklistItemView.as_view(),
