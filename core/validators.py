@@ -6,6 +6,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from core.errors import InvalidInput
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
@@ -16,3 +18,18 @@ def single_line(value: str) -> None:
         raise ValidationError(
             "Use a single line without line breaks or control characters.", code="single_line"
         )
+
+
+REASON_MAX_LENGTH = 2000
+
+
+def clean_reason(reason: str | None, *, required: str) -> str:
+    """A reason a person must give (a reclassification, an unbinding, a
+    reassignment): stripped, non-empty (else ``required`` is the message) and
+    at most 2,000 characters. Raises InvalidInput on the ``reason`` field."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(required, field="reason")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+    return reason

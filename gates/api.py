@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from gates import rules, selectors, serializers, services
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
+from usecases import access
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: a message per field."),
@@ -66,7 +67,7 @@ class UseCaseArtifactsView(GenericAPIView):
         tags=["artifacts"],
     )
     def get(self, request: Request, pk: int) -> Response:
-        use_case = selectors.visible_use_case(request.user, pk)
+        use_case = access.visible_use_case(request.user, pk)
         page = self.paginate_queryset(selectors.artifacts_of(use_case))
         return self.get_paginated_response(serializers.ArtifactSerializer(page, many=True).data)
 
@@ -76,7 +77,7 @@ class UseCaseArtifactsView(GenericAPIView):
         tags=["artifacts"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        use_case = selectors.visible_use_case(request.user, pk)
+        use_case = access.visible_use_case(request.user, pk)
         # Refuse before reading the file: a person who may not upload learns
         # that first, whatever they sent.
         refusal = rules.upload_refusal(request.user, use_case)
@@ -130,7 +131,7 @@ class UseCaseReviewsView(APIView):
         tags=["reviews"],
     )
     def get(self, request: Request, pk: int) -> Response:
-        use_case = selectors.visible_use_case(request.user, pk)
+        use_case = access.visible_use_case(request.user, pk)
         reviews = (
             GateReview.objects.filter(use_case=use_case)
             .select_related("chair")
@@ -144,7 +145,7 @@ class UseCaseReviewsView(APIView):
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        use_case = selectors.visible_use_case(request.user, pk)
+        use_case = access.visible_use_case(request.user, pk)
         data = serializers.ReviewOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_open(
@@ -347,7 +348,7 @@ class UseCaseResumeView(APIView):
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        use_case = selectors.visible_use_case(request.user, pk)
+        use_case = access.visible_use_case(request.user, pk)
         data = serializers.ResumeInput(data=request.data)
         data.is_valid(raise_exception=True)
         resumed = services.usecase_resume(

@@ -70,10 +70,6 @@ def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
 # --- Visibility ----------------------------------------------------------------
 
 
-def visible_use_case(user: Any, use_case_id: int) -> UseCase:
-    return access.visible_use_case(user, use_case_id)
-
-
 def _visible(user: Any, use_case_field: str) -> Exists:
     """True when the row's use case is visible to ``user``. An EXISTS on that
     one use case: ``use_case__in=visible`` would make PostgreSQL consider the

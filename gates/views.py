@@ -22,6 +22,7 @@ from core.errors import InvalidInput
 from core.web import redirect_after_post, show_refusal
 from gates import forms, rules, selectors, services
 from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
+from usecases import access
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class UploadResult:
 @login_required
 @require_http_methods(["GET", "POST"])
 def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = selectors.visible_use_case(request.user, pk)
+    use_case = access.visible_use_case(request.user, pk)
     can_upload = rules.can_upload(request.user, use_case)
     form = None
     if can_upload:
@@ -125,7 +126,7 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def usecase_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = selectors.visible_use_case(request.user, pk)
+    use_case = access.visible_use_case(request.user, pk)
     page = selectors.audit_events_page(use_case, request.GET.get("page"))
     template = "gates/usecase_audit.html"
     if request.htmx and not request.htmx.boosted:
@@ -143,7 +144,7 @@ def usecase_audit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_open(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = selectors.visible_use_case(request.user, pk)
+    use_case = access.visible_use_case(request.user, pk)
     template = GateTemplate.objects.filter(from_stage=use_case.stage).first()
     form = None
     if template is not None:
@@ -184,7 +185,7 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def usecase_resume(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = selectors.visible_use_case(request.user, pk)
+    use_case = access.visible_use_case(request.user, pk)
     form = forms.ResumeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     services.usecase_resume(use_case=use_case, by=request.user, note=note)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.web import display_name
 from readiness.models import (
     ChecklistStatus,
     KpiDirection,
@@ -73,7 +74,7 @@ class ChecklistItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.users = {str(u.pk): u for u in users}
         self.fields["owner"].choices = [("", "— nobody yet —")] + [
-            (str(u.pk), u.get_full_name() or u.get_username()) for u in users
+            (str(u.pk), display_name(u)) for u in users
         ]
 
     def clean_owner(self) -> Any:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, InvalidInput, PermissionRefused
+from core.web import is_htmx, show_refusal
 from readiness import rules, selectors, services
 from readiness.forms import (
     ChecklistItemForm,
@@ -32,31 +33,13 @@ User = get_user_model()
 TEMPLATE = "readiness/usecase_readiness.html"
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) and not request.htmx.history_restore_request
-
-
-def _visible_use_case(request: HttpRequest, pk: int) -> UseCase:
-    return get_object_or_404(
-        access.use_cases_visible_to(request.user).select_related("business_unit"), pk=pk
-    )
-
-
 def _writable_use_case(request: HttpRequest, pk: int) -> UseCase:
-    use_case = _visible_use_case(request, pk)
+    use_case = access.visible_use_case(request.user, pk)
     try:
         rules.ensure_can_write(request.user, use_case)
     except PermissionRefused as exc:
         raise PermissionDenied(exc.message) from exc
     return use_case
-
-
-def _refuse(form: Any, exc: DomainError) -> None:
-    field = getattr(exc, "field", None)
-    if field and field in form.fields:
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, str(exc))
 
 
 def _prioritization_form(summary: selectors.ReadinessSummary) -> PrioritizationForm:
@@ -129,7 +112,7 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
 def _answer(
     request: HttpRequest, use_case: UseCase, partial: str, ok: bool, **bound: Any
 ) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, f"{TEMPLATE}#{partial}", _context(request, use_case, **bound))
     if ok:
         url = reverse("usecase-readiness", args=[use_case.pk])
@@ -139,7 +122,7 @@ def _answer(
 
 @login_required
 def usecase_readiness(request: HttpRequest, pk: int) -> HttpResponse:
-    use_case = _visible_use_case(request, pk)
+    use_case = access.visible_use_case(request.user, pk)
     return render(request, TEMPLATE, _context(request, use_case))
 
 
@@ -160,7 +143,7 @@ def prioritization_save(request: HttpRequest, pk: int) -> HttpResponse:
             )
             ok = True
         except (InvalidInput, DomainError) as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound = {"saved": "prioritization"} if ok else {"prioritization_form": form}
     return _answer(request, use_case, "prioritization", ok, **bound)
 
@@ -184,7 +167,7 @@ def scorecard_save(request: HttpRequest, pk: int) -> HttpResponse:
             )
             ok = True
         except DomainError as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound = {"saved": "scorecard"} if ok else {"scorecard_form": form}
     return _answer(request, use_case, "scorecard", ok, **bound)
 
@@ -210,7 +193,7 @@ def checklist_item_save(request: HttpRequest, pk: int, number: int) -> HttpRespo
             )
             ok = True
         except DomainError as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound = {"saved": f"item{number}"} if ok else {"checklist_forms": {number: form}}
     return _answer(request, use_case, "checklist", ok, **bound)
 
@@ -226,7 +209,7 @@ def kpi_create(request: HttpRequest, pk: int) -> HttpResponse:
             services.kpi_create(use_case=use_case, by=request.user, **form.cleaned_data)
             ok = True
         except DomainError as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound = {"saved": "kpi"} if ok else {"kpi_form": form}
     return _answer(request, use_case, "kpis", ok, **bound)
 
@@ -243,7 +226,7 @@ def measurement_record(request: HttpRequest, pk: int, kpi_id: int) -> HttpRespon
             services.kpi_measurement_record(kpi=kpi, by=request.user, **form.cleaned_data)
             ok = True
         except DomainError as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound = {"saved": f"kpi{kpi.pk}"} if ok else {"measurement_forms": {kpi.pk: form}}
     return _answer(request, use_case, "kpis", ok, **bound)
 
@@ -268,7 +251,7 @@ def kpi_import(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("file", exc.message)
             import_errors = exc.reasons
         except DomainError as exc:
-            _refuse(form, exc)
+            show_refusal(form, exc)
     bound: dict[str, Any] = (
         {"saved": "import", "imported": imported}
         if ok

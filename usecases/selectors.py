@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
 
+from core.web import display_name
 from usecases import access
 from usecases.filters import UseCaseFilterSet
 from usecases.models import MemberRole, Stage, UseCase, UseCaseMember
@@ -166,6 +167,6 @@ def usecase_team(
         members,
         key=lambda m: (
             ROLE_ORDER.get(m.role, len(ROLE_ORDER)),
-            (m.user.get_full_name() or m.user.get_username()).lower(),
+            display_name(m.user).lower(),
         ),
     )

@@ -15,6 +15,7 @@ from core import events
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
 from core.events import emit_on_commit
+from core.validators import clean_reason
 from core.web import display_name
 from gates import rules
 from gates.models import (
@@ -27,19 +28,9 @@ from gates.models import (
 from gates.services._base import User, _ensure_not_killed, _lock_review, touch
 from gates.services.reviews import team_roles
 
-REASON_MAX_LENGTH = 2000
 # A delegation covers an absence, not a standing arrangement: past a year,
 # the holder gives a new one.
 DELEGATION_MAX_DAYS = 366
-
-
-def _clean_reason(reason: str, *, required: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(required, field="reason")
-    if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
-    return reason
 
 
 def _day(date: datetime.date) -> str:
@@ -71,7 +62,7 @@ def approver_reassign(
     )
     if row is None:
         raise InvalidInput("That approver seat belongs to another review.", field="approver")
-    reason = _clean_reason(reason, required="A reason is required to reassign an approver seat.")
+    reason = clean_reason(reason, required="A reason is required to reassign an approver seat.")
     if to_user is None or not to_user.is_active:
         name = display_name(to_user) if to_user is not None else "Nobody"
         raise InvalidInput(f"{name} is not an active user.", field="user")
@@ -169,7 +160,7 @@ def delegation_create(
             f"A delegation lasts at most {DELEGATION_MAX_DAYS} days; give a new one when it ends.",
             field="ends_on",
         )
-    reason = _clean_reason(reason, required="A reason is required to delegate your seats.")
+    reason = clean_reason(reason, required="A reason is required to delegate your seats.")
     overlap = (
         ApproverDelegation.objects.filter(
             holder=by,

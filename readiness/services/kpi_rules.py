@@ -8,6 +8,7 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
+from core.validators import clean_reason
 from gates import services as gate_services
 from gates.models import AssessmentStatus, ReviewCriterion, ReviewStatus
 from readiness.models import (
@@ -126,14 +127,9 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str) 
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
     _ensure_review_open(review, "A criterion is unbound from a KPI")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(
-            "Say why the criterion is to be assessed by hand instead of from its KPI.",
-            field="reason",
-        )
-    if len(reason) > 2000:
-        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+    reason = clean_reason(
+        reason, required="Say why the criterion is to be assessed by hand instead of from its KPI."
+    )
     rule = KpiRule.objects.select_related("kpi").filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(

@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# The password of the people the multi-person journeys sign in as.
+JOURNEY_PASSWORD = "journey-pass-123"
 TIMEOUT_MS = 10_000
 
 
@@ -79,3 +81,22 @@ def login(page: Page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.locator("form:has(#id_password) [type=submit]").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator:
+    """A separate browser context per person, so several people can be signed
+    in at once; each signs in with JOURNEY_PASSWORD."""
+    contexts = []
+
+    def open_as(live_server, username: str) -> Page:
+        context = browser.new_context(locale="en-GB", timezone_id="UTC")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        login(page, live_server, username, JOURNEY_PASSWORD)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -6,41 +6,22 @@ delegates his seats to Dana Delegate, who approves for him; the page shows
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from gates import services
 from gates.models import ReviewApprover
-from tests.browser.conftest import TIMEOUT_MS, login
+from tests.browser.conftest import JOURNEY_PASSWORD
 from tests.gates.helpers import assess_all, upload_required
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "journey-pass-123"
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator:
-    """A separate browser context per person, so several people can be signed in."""
-    contexts = []
-
-    def open_as(live_server, username: str) -> Page:
-        context = browser.new_context(locale="en-GB", timezone_id="UTC")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        login(page, live_server, username, PASSWORD)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
+PASSWORD = JOURNEY_PASSWORD
 
 
 def test_a_delegate_approves_for_the_seat_the_chair_reassigned(

@@ -5,38 +5,19 @@ the lead records Go and the use case moves to POC."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from gates.models import ArtifactType, GateReview
-from tests.browser.conftest import TIMEOUT_MS, login
+from tests.browser.conftest import JOURNEY_PASSWORD
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "journey-pass-123"
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator:
-    """A separate browser context per person, so two people can be signed in."""
-    contexts = []
-
-    def open_as(live_server, username: str) -> Page:
-        context = browser.new_context(locale="en-GB", timezone_id="UTC")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        login(page, live_server, username, PASSWORD)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
+PASSWORD = JOURNEY_PASSWORD
 
 
 def approve(page: Page) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.validators import clean_reason
 from usecases import access, rules
 from usecases.models import (
     BusinessUnit,
@@ -146,7 +147,7 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     changed = [name for name in changes if before[name] != after[name]]
     if not changed:
         return use_case
-    _ensure_approver_facts_may_change(use_case, changed, before, after)
+    _ensure_approver_facts_may_change(use_case, changed, before)
     use_case.last_activity_at = timezone.now()
     use_case.save(update_fields=[*changed, "last_activity_at", "updated_at"])
     audit_record(
@@ -164,7 +165,7 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
 
 
 def _ensure_approver_facts_may_change(
-    use_case: UseCase, changed: list[str], before: dict[str, Any], after: dict[str, Any]
+    use_case: UseCase, changed: list[str], before: dict[str, Any]
 ) -> None:
     """Risk tier, regulations and business unit decide who approves: frozen
     while a review is open, and never lowered by an edit (a reclassification
@@ -177,11 +178,12 @@ def _ensure_approver_facts_may_change(
     )
     if refusal is not None:
         raise refusal
+    # ``use_case`` holds the new values; ``before`` the old ones of what changed.
     lowered = rules.lowers_classification(
-        risk_before=before.get("risk_tier", after.get("risk_tier", use_case.risk_tier)),
-        risk_after=after.get("risk_tier", use_case.risk_tier),
-        regulations_before=before.get("regulatory_constraints", []),
-        regulations_after=after.get("regulatory_constraints", use_case.regulatory_constraints),
+        risk_before=before.get("risk_tier", use_case.risk_tier),
+        risk_after=use_case.risk_tier,
+        regulations_before=before.get("regulatory_constraints", use_case.regulatory_constraints),
+        regulations_after=use_case.regulatory_constraints,
     )
     if lowered:
         raise TransitionRefused(
@@ -212,11 +214,7 @@ def usecase_reclassify(
     refusal = rules.reclassify_refusal(by, use_case)
     if refusal is not None:
         raise refusal
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("A reclassification needs a reason.", field="reason")
-    if len(reason) > 2000:
-        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+    reason = clean_reason(reason, required="A reclassification needs a reason.")
     if risk_tier not in RiskTier.values:
         raise InvalidInput(
             f"Risk tier must be one of: {', '.join(RiskTier.values)}.", field="risk_tier"
