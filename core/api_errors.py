@@ -1,36 +1,96 @@
-"""The API's one exception handler: every error is JSON with a human message."""
+"""The API's one exception handler: every error has one shape,
+
+    {"detail": "a sentence", "reasons": ["..."], "fields": {"name": ["..."]}}
+
+``detail`` says what went wrong; ``reasons`` why a request was refused (what
+is missing, who has not approved) or what is wrong with the input as a whole;
+``fields`` a list of messages per input field, nested fields named with dots
+(``scores.0.score``). All three are always present. The schema documents it as
+the ``Error`` component (``core.schema``).
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
 
+INVALID_INPUT = "Invalid input."
+NOT_FOUND = "Not found."
+NOT_ALLOWED = "You do not have permission to do this."
+
+
+def error_body(
+    detail: str, reasons: Iterable[str] = (), fields: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {
+        "detail": str(detail),
+        "reasons": [str(reason) for reason in reasons],
+        "fields": {name: [str(m) for m in messages] for name, messages in (fields or {}).items()},
+    }
+
+
+def _flatten(errors: Any, path: str, fields: dict[str, list[str]], reasons: list[str]) -> None:
+    """Walk DRF's nested errors ({field: [...]}, [{...}, {}], {0: [...]}) into
+    messages per dotted field name; messages about the input as a whole go to
+    ``reasons``."""
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            if key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS):
+                name = path
+            else:
+                name = f"{path}.{key}" if path else str(key)
+            _flatten(value, name, fields, reasons)
+    elif isinstance(errors, list | tuple):
+        for index, item in enumerate(errors):
+            if isinstance(item, Mapping | list | tuple):
+                _flatten(item, f"{path}.{index}" if path else str(index), fields, reasons)
+            else:
+                _flatten(item, path, fields, reasons)
+    elif path:
+        fields.setdefault(path, []).append(str(errors))
+    else:
+        reasons.append(str(errors))
+
+
+def validation_error_body(errors: Any) -> dict[str, Any]:
+    fields: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    _flatten(errors, "", fields, reasons)
+    # A message about the whole input, alone, is the best summary there is.
+    detail = reasons[0] if len(reasons) == 1 and not fields else INVALID_INPUT
+    return error_body(detail, reasons, fields)
+
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status_code)
+        field = getattr(exc, "field", None)
+        fields = {field: [exc.message]} if field else {}
+        return Response(error_body(exc.message, exc.reasons, fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "message_dict"):
-            body = dict(exc.message_dict)
-            body.setdefault("detail", "Invalid input.")
-        else:
-            body = {"detail": " ".join(exc.messages)}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        errors = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return Response(validation_error_body(errors), status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, Http404):
-        response.data = {"detail": "Not found."}
+        response.data = error_body(NOT_FOUND)
     elif isinstance(exc, PermissionDenied):
-        response.data = {"detail": "You do not have permission to do this."}
-    elif isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": "Invalid input.", **response.data}
-    elif isinstance(response.data, list):
-        response.data = {"detail": " ".join(str(item) for item in response.data)}
+        response.data = error_body(NOT_ALLOWED)
+    elif isinstance(exc, ValidationError):
+        response.data = validation_error_body(response.data)
+    elif isinstance(response.data, Mapping) and "detail" in response.data:
+        response.data = error_body(response.data["detail"])
+    else:
+        response.data = validation_error_body(response.data)
     return response

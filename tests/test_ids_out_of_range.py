@@ -32,7 +32,7 @@ def test_it_answers_404(client_as, api_as, lead, path, number):
 
     assert response.status_code == 404
     if url.startswith("/api/"):
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == {"detail": "Not found.", "reasons": [], "fields": {}}
 
 
 def test_the_converter_takes_every_row_id_and_nothing_past_them():

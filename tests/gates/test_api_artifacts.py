@@ -77,8 +77,7 @@ def test_it_refuses_bad_uploads_with_a_field_message(
         body["note"] = data["note"]
     response = api_as(sponsor).post(path(use_case), body, format="multipart")
     assert response.status_code == 400, response.content
-    assert field in response.json()
-    assert message in " ".join(response.json()[field])
+    assert message in " ".join(response.json()["fields"][field])
     assert not Artifact.objects.exists()
     assert files_under(media) == []
 
@@ -102,7 +101,7 @@ def test_it_refuses_a_missing_file(api_as, sponsor, use_case):
         path(use_case), {"artifact_type": artifact_type(1).code}, format="multipart"
     )
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert "file" in response.json()["fields"]
 
 
 def test_it_refuses_a_retired_type(api_as, sponsor, use_case):
@@ -115,7 +114,7 @@ def test_it_refuses_a_retired_type(api_as, sponsor, use_case):
         format="multipart",
     )
     assert response.status_code == 400
-    assert "artifact_type" in response.json()
+    assert "artifact_type" in response.json()["fields"]
 
 
 @pytest.mark.parametrize(
@@ -169,7 +168,7 @@ def test_it_downloads_an_attachment_with_nosniff(api_as, techlead, stored):
 def test_it_hides_a_download_from_an_outsider(api_as, outsider, stored):
     response = api_as(outsider).get(f"/api/v1/artifacts/{stored.pk}/download/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "reasons": [], "fields": {}}
 
 
 def test_it_refuses_an_anonymous_download(api, stored):

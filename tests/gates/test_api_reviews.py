@@ -75,16 +75,16 @@ def test_it_opens_a_review_with_named_approvers(api_as, lead, techlead, use_case
     ("body", "field"),
     [
         ({"approvers": "x"}, "approvers"),
-        ({"approvers": {"sponsor": ["abc"]}}, "approvers"),
-        ({"approvers": {"sponsor": [987654]}}, "approvers"),
-        ({"approvers": {"sponsor": []}}, "approvers"),
-        ({"approvers": {"cio_cto": [1]}}, "approvers"),  # does not approve Gate 1
+        ({"approvers": {"sponsor": ["abc"]}}, "approvers.sponsor.0"),
+        ({"approvers": {"sponsor": [987654]}}, "approvers.sponsor.0"),
+        ({"approvers": {"sponsor": []}}, "approvers.sponsor"),
+        ({"approvers": {"cio_cto": [1]}}, "approvers.cio_cto.0"),  # does not approve Gate 1
     ],
 )
 def test_it_validates_named_approvers(api_as, lead, use_case, body, field):
     response = api_as(lead).post(f"/api/v1/use-cases/{use_case.pk}/reviews/", body, format="json")
     assert response.status_code == 400, response.json()
-    assert field in response.json()
+    assert field in response.json()["fields"]
     assert not GateReview.objects.exists()
 
 
@@ -107,7 +107,7 @@ def test_it_lets_only_a_lead_open_a_review(api_as, request, use_case, who):
 def test_it_hides_the_use_case_from_an_outsider(api_as, outsider, use_case):
     response = api_as(outsider).post(f"/api/v1/use-cases/{use_case.pk}/reviews/", {}, format="json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "reasons": [], "fields": {}}
 
 
 def test_it_answers_400_for_malformed_json(api_as, lead, use_case):
@@ -215,7 +215,7 @@ def test_it_refuses_a_pending_status_when_nothing_was_assessed(api_as, sponsor, 
         format="json",
     )
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert "status" in response.json()["fields"]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +235,7 @@ def test_it_validates_an_assessment(api_as, sponsor, open_review, body, field):
         f"/api/v1/reviews/{open_review.pk}/criteria/{criterion.pk}/", body, format="json"
     )
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["fields"]
     criterion.refresh_from_db()
     assert criterion.status == AssessmentStatus.PENDING
 
@@ -255,7 +255,7 @@ def test_it_refuses_to_link_an_artifact_of_another_use_case(
         format="json",
     )
     assert response.status_code == 400
-    assert "artifacts" in response.json()
+    assert "artifacts" in response.json()["fields"]
 
 
 def test_it_answers_404_for_a_criterion_of_another_review(
@@ -372,7 +372,7 @@ def test_it_requires_a_comment_to_reject(api_as, sponsor, submitted_review):
         f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "reject"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["comment"] == [
+    assert response.json()["fields"]["comment"] == [
         "A comment is required when you approve with conditions or reject."
     ]
 
@@ -407,6 +407,7 @@ def test_it_refuses_go_listing_who_has_not_approved(api_as, lead, submitted_revi
     assert response.json() == {
         "detail": "Go cannot be recorded yet.",
         "reasons": ["Sam Sponsor has not approved yet."],
+        "fields": {},
     }
 
 
@@ -449,20 +450,23 @@ def test_it_records_conditional_go_with_conditions(api_as, lead, sponsor, techle
     [
         ({"decision": "maybe"}, "decision"),
         ({"decision": "conditional_go", "conditions": "x"}, "conditions"),
-        ({"decision": "conditional_go", "conditions": [{"description": "x"}]}, "conditions"),
+        (
+            {"decision": "conditional_go", "conditions": [{"description": "x"}]},
+            "conditions.0.owner",
+        ),
         (
             {
                 "decision": "conditional_go",
                 "conditions": [{"description": "x", "owner": 987654, "due_date": "2099-01-01"}],
             },
-            "conditions",
+            "conditions.0.owner",
         ),
         (
             {
                 "decision": "conditional_go",
                 "conditions": [{"description": "x", "owner": "me", "due_date": "soon"}],
             },
-            "conditions",
+            "conditions.0.due_date",
         ),
         ({"decision": "conditional_go", "conditions": []}, "conditions"),
         ({"decision": "hold", "rationale": ""}, "rationale"),
@@ -473,7 +477,7 @@ def test_it_validates_a_decision(api_as, lead, sponsor, use_case, body, field):
     review = ready_for_decision(use_case, lead, sponsor)
     response = api_as(lead).post(f"/api/v1/reviews/{review.pk}/decision/", body, format="json")
     assert response.status_code == 400, response.json()
-    assert field in response.json()
+    assert field in response.json()["fields"]
     review.refresh_from_db()
     assert review.status == ReviewStatus.SUBMITTED
 
@@ -489,7 +493,7 @@ def test_it_refuses_a_condition_due_in_the_past(api_as, lead, sponsor, techlead,
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["conditions"] == ["Condition 1: the due date is in the past."]
+    assert response.json()["fields"]["conditions"] == ["Condition 1: the due date is in the past."]
 
 
 @pytest.mark.parametrize(
@@ -567,7 +571,7 @@ def test_it_lets_only_the_owner_or_a_lead_close(api_as, request, condition, who,
 def test_it_requires_a_note_to_close_a_condition(api_as, lead, condition):
     response = api_as(lead).post(f"/api/v1/conditions/{condition.pk}/close/", {}, format="json")
     assert response.status_code == 400
-    assert "note" in response.json()
+    assert "note" in response.json()["fields"]
 
 
 def test_it_resumes_a_use_case_on_hold(api_as, lead, sponsor, submitted_review, use_case):

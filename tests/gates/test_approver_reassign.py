@@ -298,7 +298,7 @@ def test_api_refuses_a_missing_reason_with_400(api_as, lead, sponsor, cio, revie
     response = api_as(lead).post(url(review, seat(review, sponsor)), {"user": cio.pk})
 
     assert response.status_code == 400
-    assert "reason" in response.json()
+    assert "reason" in response.json()["fields"]
 
 
 def test_api_refuses_a_broken_rule_with_400_and_the_reasons(api_as, lead, sponsor, review):

@@ -500,7 +500,7 @@ def test_api_refuses_bad_dates_with_400(api_as, cio, dana, today):
     )
 
     assert response.status_code == 400
-    assert response.json()["ends_on"] == ["The last day comes before the first."]
+    assert response.json()["fields"]["ends_on"] == ["The last day comes before the first."]
 
 
 def test_api_revokes_and_refuses_twice_with_409(api_as, cio, dana, today):

@@ -185,7 +185,7 @@ def test_the_api_lists_the_callers_notifications_and_filters_unread(api_as, spon
     unread = api_as(sponsor).get("/api/v1/notifications/?unread=true").json()
     assert [r["id"] for r in unread["results"]] == [rows[1].pk, rows[2].pk]
     bad = api_as(sponsor).get("/api/v1/notifications/?unread=maybe")
-    assert bad.status_code == 400 and "unread" in bad.json()
+    assert bad.status_code == 400 and "unread" in bad.json()["fields"]
 
 
 def test_the_api_marks_read(api_as, sponsor, outsider):

@@ -48,7 +48,7 @@ def test_it_refuses_a_score_out_of_range_with_400_and_a_field_message(
         url(use_case, "prioritization"), {**GOOD, "data_readiness": bad}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["data_readiness"] == [
+    assert response.json()["fields"]["data_readiness"] == [
         "Data readiness must be a whole number from 1 to 5."
     ]
     assert not Prioritization.objects.exists()
@@ -135,7 +135,7 @@ def test_it_creates_kpis_and_records_measurements(api_as, use_case, sponsor):
         format="json",
     )
     assert response.status_code == 400
-    assert "value" in response.json()
+    assert "value" in response.json()["fields"]
     assert KpiMeasurement.objects.count() == 1
 
 
@@ -310,7 +310,7 @@ def test_it_refuses_a_kpi_of_the_wrong_shape_with_400(
     good = {"name": "Adoption", "kind": "leading", "target": "60", "direction": "higher"}
     response = api_as(sponsor).post(url(use_case, "kpis"), {**good, **body}, format="json")
     assert response.status_code == 400
-    assert response.json()[field] == [message]
+    assert response.json()["fields"][field] == [message]
 
 
 def test_it_patches_only_what_is_sent_and_names_a_bad_owner(
@@ -332,9 +332,11 @@ def test_it_patches_only_what_is_sent_and_names_a_bad_owner(
     for owner in [outsider.pk, 10**9, "nobody"]:
         response = client.patch(item, {"owner": owner}, format="json")
         assert response.status_code == 400
-        assert response.json()["owner"] == ["The owner must be an active user."]
+        assert response.json()["fields"]["owner"] == ["The owner must be an active user."]
     response = client.patch(item, {"status": "closed"}, format="json")
-    assert response.json()["status"] == ["Status must be one of: open, done, not_applicable."]
+    assert response.json()["fields"]["status"] == [
+        "Status must be one of: open, done, not_applicable."
+    ]
     response = client.patch(url(use_case, "checklist/99"), {"status": "open"}, format="json")
     assert response.status_code == 400
     assert response.json()["detail"] == "There is no checklist item 99."
@@ -343,7 +345,7 @@ def test_it_patches_only_what_is_sent_and_names_a_bad_owner(
 def test_it_asks_for_the_csv_file_by_name(api_as, use_case, sponsor):
     response = api_as(sponsor).post(url(use_case, "kpis/import"), {}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"] == ["Attach the CSV file as “file”."]
+    assert response.json()["fields"]["file"] == ["Attach the CSV file as “file”."]
 
 
 def test_the_page_refuses_a_csv_over_1_mb_as_the_api_does(client_as, use_case, sponsor):
@@ -377,13 +379,13 @@ def test_it_binds_only_a_kpi_of_the_reviews_use_case(api_as, use_case, lead, spo
     body = {"kpi": foreign.pk, "operator": ">=", "threshold": "1"}
     response = client.put(rule_url, body, format="json")
     assert response.status_code == 400
-    assert response.json()["kpi"] == ["Name a KPI of this use case."]
+    assert response.json()["fields"]["kpi"] == ["Name a KPI of this use case."]
     kpi = services.kpi_create(
         use_case=use_case, by=sponsor, name="Own", kind="leading", target="1", direction="higher"
     )
     body = {"kpi": kpi.pk, "operator": "==", "threshold": "1"}
     response = client.put(rule_url, body, format="json")
-    assert response.json()["operator"] == ["Must be one of: >=, <=."]
+    assert response.json()["fields"]["operator"] == ["Must be one of: >=, <=."]
     body = {"kpi": kpi.pk, "operator": "<=", "threshold": 2.5}
     response = client.put(rule_url, body, format="json")
     assert response.status_code == 200
@@ -422,6 +424,6 @@ def test_it_saves_a_scorecard_version_and_answers_with_its_band(
         url(use_case, "scorecard"), {"scores": [{"item": "first", "score": 9}]}, format="json"
     )
     assert response.status_code == 400
-    errors = str(response.json()["scores"])
+    errors = str(response.json()["fields"])
     assert "A valid integer is required." in errors
     assert "A score must be a whole number from 1 to 5." in errors

@@ -194,7 +194,7 @@ def test_the_api_unbinds_with_delete(api_as, sponsor, adoption):
     assert bound.json()["status"] == "met"
     no_reason = api.delete(url)
     assert no_reason.status_code == 400
-    assert no_reason.json()["reason"] == [
+    assert no_reason.json()["fields"]["reason"] == [
         "Say why the criterion is to be assessed by hand instead of from its KPI."
     ]
     assert KpiRule.objects.exists()

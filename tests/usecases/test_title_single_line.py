@@ -24,7 +24,7 @@ def test_the_api_refuses_a_title_with_a_line_break(api_as, sponsor, use_case, bu
     edited = api.patch(f"/api/v1/use-cases/{use_case.pk}/", {"title": BROKEN}, format="json")
 
     assert created.status_code == edited.status_code == 400
-    assert created.json()["title"] == edited.json()["title"] == [MESSAGE]
+    assert created.json()["fields"]["title"] == edited.json()["fields"]["title"] == [MESSAGE]
     assert not UseCase.objects.filter(title=BROKEN).exists()
 
 
