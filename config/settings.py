@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # JSON bounded in size and depth before it is parsed (core/parsers.py).
     "DEFAULT_PARSER_CLASSES": [

@@ -1,0 +1,179 @@
+"""The OpenAPI schema a client can trust: generated without a warning, valid,
+a typed body for every write, and on every operation the errors it can give,
+each in the one shape the API answers (the ``Error`` component)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.urls import resolve
+
+from tests.test_settings import run_manage
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+WRITE_METHODS = {"post", "put", "patch"}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker) -> dict[str, Any]:
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def view_of(path: str) -> Any:
+    return resolve(re.sub(r"\{\w+\}", "1", path)).func.cls
+
+
+def untyped(schema: dict[str, Any], node: Any, where: str, seen: set[str]) -> list[str]:
+    """Where, under ``node``, a schema says nothing of its values: no schema,
+    or an object with neither properties nor a typed map of values
+    (``additionalProperties``), following $refs into the components."""
+    if not isinstance(node, dict) or not node:
+        return [f"{where}: no schema"]
+    if "$ref" in node:
+        name = node["$ref"].removeprefix("#/components/schemas/")
+        if name in seen:
+            return []
+        seen.add(name)
+        return untyped(schema, schema["components"]["schemas"][name], name, seen)
+    problems = []
+    values = node.get("additionalProperties")
+    if node.get("type") == "object" and not node.get("properties") and not values:
+        problems.append(f"{where}: a free-form object")
+    if isinstance(values, dict):
+        problems += untyped(schema, values, f"{where}.*", seen)
+    for key in ("allOf", "oneOf", "anyOf"):
+        for i, part in enumerate(node.get(key, [])):
+            problems += untyped(schema, part, f"{where}.{key}[{i}]", seen)
+    for name, prop in node.get("properties", {}).items():
+        problems += untyped(schema, prop, f"{where}.{name}", seen)
+    if "items" in node:
+        problems += untyped(schema, node["items"], f"{where}[]", seen)
+    return problems
+
+
+def typed(schema: dict[str, Any], body: dict[str, Any], where: str) -> list[str]:
+    content = body.get("content") or {}
+    if not content:
+        return [f"{where}: no content"]
+    return [
+        problem
+        for media_type, entry in content.items()
+        for problem in untyped(schema, entry.get("schema"), f"{where} {media_type}", set())
+    ]
+
+
+def test_the_schema_generates_without_a_warning_and_validates(tmp_path):
+    result = run_manage(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
+
+
+def test_every_write_has_a_typed_request_body(schema):
+    problems = []
+    for path, method, operation in operations(schema):
+        where = f"{method.upper()} {path}"
+        if method in WRITE_METHODS and "requestBody" in operation:
+            problems += typed(schema, operation["requestBody"], where)
+        elif method not in WRITE_METHODS and "requestBody" in operation:
+            problems.append(f"{where}: a body on a {method.upper()}")
+    assert problems == []
+
+
+def test_every_write_that_reads_a_body_documents_it(schema):
+    """A view that reads ``request.data`` declares its body; the ones that
+    take none say so with ``request=None`` and are listed here."""
+    bodiless = {
+        "POST /api/v1/reviews/{id}/submit/",
+        "POST /api/v1/reviews/{id}/packs/",
+        "POST /api/v1/delegations/{id}/revoke/",
+        "POST /api/v1/notifications/{id}/read/",
+        "POST /api/v1/notifications/read-all/",
+    }
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(schema)
+        if method in WRITE_METHODS and "requestBody" not in operation
+    ]
+    assert set(missing) <= bodiless
+
+
+def test_the_error_component_is_the_one_shape(schema):
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["detail", "fields", "reasons"]
+    assert error["properties"]["detail"]["type"] == "string"
+    assert error["properties"]["reasons"]["items"] == {"type": "string"}
+    assert error["properties"]["fields"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }
+
+
+def test_every_error_response_is_an_error(schema):
+    problems = [
+        f"{method.upper()} {path} {code}"
+        for path, method, operation in operations(schema)
+        for code, response in operation["responses"].items()
+        if code[0] in "45"
+        and response.get("content") != {"application/json": {"schema": ERROR_REF}}
+    ]
+    assert problems == []
+
+
+def test_every_operation_documents_the_errors_it_can_give(schema):
+    problems = []
+    for path, method, operation in operations(schema):
+        where = f"{method.upper()} {path}"
+        codes = set(operation["responses"])
+        parameters = operation.get("parameters", [])
+        query = {p["name"] for p in parameters if p["in"] == "query"}
+        view = view_of(path)
+        public = not operation.get("security") or {} in operation["security"]
+        expected = {
+            "400": "requestBody" in operation or bool(query - {"page"}),
+            "401": not public,
+            "403": not public,
+            "404": any(p["in"] == "path" for p in parameters) or "page" in query,
+            "415": "requestBody" in operation,
+            "429": bool(view.throttle_classes),
+        }
+        for code, wanted in expected.items():
+            if wanted and code not in codes:
+                problems.append(f"{where}: no {code}")
+        retry_after = operation["responses"].get("429", {}).get("headers", {}).get("Retry-After")
+        if "429" in codes and not retry_after:
+            problems.append(f"{where}: 429 without Retry-After")
+        if "405" in codes:
+            problems.append(f"{where}: 405 is never an operation's answer")
+    assert problems == []
+
+
+def test_every_success_has_a_typed_body(schema):
+    problems = []
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            where = f"{method.upper()} {path} {code}"
+            if code == "204":
+                if response.get("content"):
+                    problems.append(f"{where}: has content")
+            elif code[0] == "2":
+                problems += typed(schema, response, where)
+    assert problems == []
