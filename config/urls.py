@@ -5,10 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from usecases.api import ObtainTokenView
-
 api_v1 = [
-    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("", include("usecases.api_urls")),
     path("", include("gates.api_urls")),
     path("", include("readiness.api_urls")),

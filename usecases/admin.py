@@ -1,31 +1,40 @@
 """Admin for the portfolio. Changes to use cases and teams go through the same
 services as the pages, so they are permission-checked and audited; stage and
 status are shown, never edited. Business units are edited through their own
-audited services, and so are accounts: Django's user and group admins and DRF's
-token admin are replaced by ones that write through the account services."""
+audited services, and so are accounts: Django's user and group admins are
+replaced by ones that write through the account services. API tokens (knox)
+are listed and revoked, and accounts locked after failed sign-ins (django-axes)
+listed and unlocked, by program leads and administrators, through the same
+services."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessLog
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import router, transaction
+from django.db.models import OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
+from knox.models import AuthToken
 
 from core.admin import ServiceAdmin
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from usecases import access, services
 from usecases.forms import UseCaseForm
 from usecases.models import BusinessUnit, OrgRole, UseCase, UseCaseMember
@@ -142,17 +151,18 @@ class UseCaseMemberAdmin(admin.ModelAdmin):
         return False
 
 
-# --- Accounts: users, groups, API tokens ---------------------------------------
+# --- Accounts: users, groups, API tokens, lockouts ----------------------------
 #
 # Groups grant the organisation roles and users head business units, so who
-# has an account and in which groups decides who approves. Django's and DRF's
-# admins save past any service; these replace them and write through the
-# account services, which audit every change. The admins' own permission
-# checks stay, and only superusers write.
+# has an account and in which groups decides who approves. Django's admins
+# save past any service; these replace them and write through the account
+# services, which audit every change. The admins' own permission checks stay,
+# and only superusers write. knox's token admin would show and delete past
+# the services too, and is replaced below.
 
 admin.site.unregister(User)
 admin.site.unregister(Group)
-admin.site.unregister(TokenProxy)
+admin.site.unregister(AuthToken)
 
 
 class SuperuserWrites:
@@ -299,27 +309,150 @@ class AccountGroupAdmin(SuperuserWrites, ServiceAdmin, GroupAdmin):
         services.group_admin_delete(by=request.user, group=obj)
 
 
-@admin.register(TokenProxy)
-class AccountTokenAdmin(SuperuserWrites, ServiceAdmin, TokenAdmin):
-    """Tokens are issued and deleted, never edited (a key moved to another
-    user would be theirs without them asking). The list shows a key's first
-    characters only; the whole key is shown, read-only, on the token's page."""
+# --- Sign-in: API tokens and locked accounts -----------------------------------
+#
+# Program leads and administrators see who holds API tokens and which
+# accounts django-axes locked after failed sign-ins; they revoke tokens and
+# unlock accounts through the audited services. Nothing else is written here:
+# the rows are knox's and axes' own. A token shows by its key's first
+# characters only (knox keeps the rest as a hash), and has no page of its own.
 
-    list_display = ["key_prefix", "user", "created"]
-    readonly_fields = ["key", "created"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["user"] if obj is None else ["user", "key", "created"]
+class LeadsAndAdministrators:
+    """Read by program leads and superusers (staff, to reach the admin);
+    written only through the actions, which call the services."""
 
-    @admin.display(description="Key")
-    def key_prefix(self, obj: TokenProxy) -> str:
-        return f"{obj.key[: services.TOKEN_PREFIX_LENGTH]}…"
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.is_program_lead(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.is_program_lead(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def service_create(self, request: HttpRequest, obj: TokenProxy) -> None:
-        services.token_create(by=request.user, token=obj)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
-    def service_delete(self, request: HttpRequest, obj: TokenProxy) -> None:
-        services.token_delete(by=request.user, token=obj)
+
+@admin.register(AuthToken)
+class AccountTokenAdmin(LeadsAndAdministrators, admin.ModelAdmin):
+    list_display = ["key_prefix", "user", "created", "expiry"]
+    list_display_links = None
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__last_name"]
+    ordering = ["user__username", "-created"]
+    actions = ["revoke_tokens"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The list only: a token's own page would name it by its hash.
+        return obj is None and super().has_view_permission(request, obj)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return access.is_program_lead(request.user)
+
+    @admin.display(description="Key")
+    def key_prefix(self, obj: AuthToken) -> str:
+        return f"{services.token_prefix(obj)}…"
+
+    def action_checkbox(self, obj: AuthToken) -> str:
+        # The row is selected by its hash; the label names the token as the
+        # list does, not by the hash (the model's str()).
+        label = f"Select the API token {services.token_prefix(obj)}… of {obj.user.username}"
+        checkbox = forms.CheckboxInput({"class": "action-select", "aria-label": label})
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+    @admin.action(description="Revoke the selected API tokens", permissions=["revoke"])
+    def revoke_tokens(self, request: HttpRequest, queryset: Any) -> None:
+        tokens = list(queryset.select_related("user"))
+        try:
+            with transaction.atomic():
+                for token in tokens:
+                    services.token_revoke(by=request.user, token=token)
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        names = ", ".join(f"{services.token_prefix(t)}… of {t.user.username}" for t in tokens)
+        self.message_user(request, f"Revoked {names}.", messages.SUCCESS)
+
+
+class UnlockForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why the accounts are unlocked; it goes to the audit trail.",
+    )
+
+
+@admin.register(AccessAttempt)
+class LockedAccountAdmin(LeadsAndAdministrators, AccessAttemptAdmin):
+    """Failed sign-ins per username, address and browser; a username is
+    locked when those within the cool-off reach the limit."""
+
+    list_display = [
+        "username",
+        "locked",
+        "failures_since_start",
+        "attempt_time",
+        "ip_address",
+        "user_agent",
+        "path_info",
+    ]
+    list_filter = ["attempt_time", "path_info"]
+    actions = ["unlock_accounts"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        since = timezone.now() - settings.AXES_COOLOFF_TIME
+        counted = (
+            AccessAttempt.objects.filter(username=OuterRef("username"), attempt_time__gte=since)
+            .values("username")
+            .annotate(total=Sum("failures_since_start"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(counted_failures=Subquery(counted))
+
+    @admin.display(description="Locked", boolean=True)
+    def locked(self, obj: AccessAttempt) -> bool:
+        return (obj.counted_failures or 0) >= settings.AXES_FAILURE_LIMIT
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return services.account_unlock_refusal(request.user) is None
+
+    @admin.action(description="Unlock the selected accounts…", permissions=["unlock"])
+    def unlock_accounts(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        """Asks for the reason first, then unlocks every selected username
+        (all or none) through the audited service."""
+        usernames = sorted({name for name in queryset.values_list("username", flat=True) if name})
+        form = UnlockForm(request.POST if "unlock" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                with transaction.atomic():
+                    for username in usernames:
+                        services.account_unlock(
+                            by=request.user, username=username, reason=form.cleaned_data["reason"]
+                        )
+            except InvalidInput as exc:
+                form.add_error("reason", exc.message)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            else:
+                self.message_user(request, f"Unlocked {', '.join(usernames)}.", messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Unlock accounts",
+            "form": form,
+            "usernames": usernames,
+            "queryset": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/usecases/unlock_accounts.html", context)
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(LeadsAndAdministrators, AccessLogAdmin):
+    """Successful sign-ins, as django-axes records them."""

@@ -1,4 +1,5 @@
-"""The portfolio's REST API: thin views over the selectors and services."""
+"""The portfolio's REST API: thin views over the selectors and services. API
+tokens and unlocking accounts are in ``api_accounts``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,24 +26,6 @@ GATE_OWNED_FIELDS = {
     "status": "The status changes only through a gate decision.",
     "stage_entered_at": "The time a stage was entered is set by gate decisions.",
 }
-
-
-class ObtainTokenView(APIView):
-    """Exchange a username and password for an API token."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list = []
-    serializer_class = AuthTokenSerializer
-
-    @extend_schema(
-        request=AuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
-    )
-    def post(self, request: Request) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
 
 
 class PersonSerializer(serializers.Serializer):

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from usecases import api
+from usecases import api, api_accounts
 
 urlpatterns = [
+    path("auth/token/", api_accounts.ObtainTokenView.as_view(), name="api-token"),
+    path("auth/tokens/", api_accounts.TokenListView.as_view(), name="api-token-list"),
+    path(
+        "auth/tokens/<str:token_id>/",
+        api_accounts.TokenDetailView.as_view(),
+        name="api-token-detail",
+    ),
+    path("accounts/unlock/", api_accounts.AccountUnlockView.as_view(), name="api-account-unlock"),
     path("use-cases/", api.UseCaseListView.as_view(), name="api-usecase-list"),
     path("use-cases/<id:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
     path(

@@ -6,6 +6,7 @@ import io
 
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from core.audit import audit_verify
 from gates.models import GateReview, StageTransition
@@ -22,7 +23,9 @@ def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
     assert set(UseCase.objects.values_list("stage", flat=True)) == set(Stage.values)
     assert set(UseCase.objects.values_list("status", flat=True)) == set(Status.values)
     for username in ("lead", "sponsor", "techlead", "buhead", "cio", "risk", "exec", "admin"):
-        assert authenticate(username=username, password="demo") is not None
+        # As the sign-in page does: django-axes needs the request.
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password="demo") is not None
     # Every stage beyond Discovery was reached through a recorded gate decision.
     for use_case in UseCase.objects.exclude(stage=Stage.DISCOVERY):
         passed = Stage.ordered().index(use_case.stage_enum)

@@ -1,20 +1,28 @@
 """Accounts: users, groups (the organisation roles) and API tokens, as the
-admin edits them. No password, hash or whole key ever reaches a payload."""
+admin edits them; API tokens issued and revoked; accounts locked after failed
+sign-ins and unlocked. No password, hash or whole key ever reaches a payload."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
-from rest_framework.authtoken.models import Token, TokenProxy
+from django.db.models import Max, ProtectedError, Sum
+from django.utils import timezone
+from knox.models import AuthToken
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.validators import clean_reason
+from usecases.access import is_program_lead
 from usecases.models import (
     BusinessUnit,
     OrgRole,
@@ -31,7 +39,7 @@ User = get_user_model()
 # a whole API token never enters a payload (a token shows by its first
 # characters only).
 
-ACCOUNT_REFUSAL = "Only superusers may change accounts, groups and API tokens."
+ACCOUNT_REFUSAL = "Only superusers may change accounts and groups."
 USER_FIELDS = (
     "username",
     "first_name",
@@ -44,7 +52,7 @@ USER_FIELDS = (
     "date_joined",
 )
 GROUP_FIELDS = ("name",)
-TOKEN_PREFIX_LENGTH = 6
+TOKEN_PREFIX_LENGTH = 8
 
 
 def _account_ensure_allowed(by: Any) -> None:
@@ -208,7 +216,7 @@ def user_password_set(*, by: Any, user: Any, password: str | None) -> Any:
 @transaction.atomic
 def user_admin_delete(*, by: Any, user: Any) -> None:
     """Delete an account that holds no role deciding who approves. Its API
-    token goes first, audited on its own."""
+    tokens are revoked first, each audited on its own."""
     _account_ensure_allowed(by)
     stored = User.objects.select_for_update().get(pk=user.pk)
     if stored.pk == by.pk:
@@ -232,9 +240,7 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
             f"“{stored.username}” holds roles that decide who approves and cannot be deleted.",
             [*reasons, "Or deactivate the account instead."],
         )
-    token = Token.objects.filter(user=stored).first()
-    if token is not None:
-        token_delete(by=by, token=token)
+    token_revoke_all(by=by, user=stored)
     # Audited before the row goes, while its values can still be read.
     audit_record(
         actor=by,
@@ -372,48 +378,206 @@ def group_admin_delete(*, by: Any, group: Group) -> None:
     stored.delete()
 
 
-def _token_audited(token: Token) -> TokenProxy:
-    # The event names a token as the admin does, by its user's id (the
-    # proxy's pk), never by its key, which is the token's primary key.
-    return TokenProxy(key=token.key, user_id=token.user_id)
+# --- API tokens (django-rest-knox) --------------------------------------------
+#
+# A person exchanges their password for a token, one per client (a script, a
+# reporting tool); knox stores only the token's hash, and the key is shown
+# once, in the answer that issues it. A token expires API_TOKEN_TTL_HOURS after
+# it was issued and may be revoked earlier by its owner, a program lead or an
+# administrator. A token is named by ``token_id``, drawn from its hash, and
+# shown by the key's first characters, which its owner recognises: neither
+# lets anyone authenticate. The audit events name the token's owner as their
+# object.
+
+TOKEN_ID_LENGTH = 16
+TOKEN_LIMIT_PER_USER = 20
+TOKEN_REVOKE_REFUSAL = "Only its owner, a program lead or an administrator may revoke an API token."
 
 
-def _token_payload(owner: Any, key: str) -> dict[str, str]:
-    return {"user": owner.username, "key_prefix": key[:TOKEN_PREFIX_LENGTH]}
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "no expiry"
+    return timezone.localtime(moment).strftime("%d %b %Y %H:%M %Z")
+
+
+def token_id(token: AuthToken) -> str:
+    return token.digest[:TOKEN_ID_LENGTH]
+
+
+def token_prefix(token: AuthToken) -> str:
+    return token.token_key[:TOKEN_PREFIX_LENGTH]
+
+
+def tokens_live(user: Any) -> Any:
+    """The user's tokens that still authenticate, newest first."""
+    return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")
+
+
+def token_revoke_refusal(user: Any, owner: Any) -> PermissionRefused | None:
+    if user.is_authenticated and (user.pk == owner.pk or is_program_lead(user)):
+        return None
+    return PermissionRefused(TOKEN_REVOKE_REFUSAL)
+
+
+def _token_payload(token: AuthToken, owner: Any) -> dict[str, Any]:
+    return {
+        "user": owner.username,
+        "token_id": token_id(token),
+        "key_prefix": token_prefix(token),
+        "expiry": token.expiry,
+    }
 
 
 @transaction.atomic
-def token_create(*, by: Any, token: Token) -> Token:
-    """Issue an API token to ``token.user``, with a newly generated key (one
-    token per user)."""
-    _account_ensure_allowed(by)
+def token_create(*, by: Any, user: Any) -> tuple[AuthToken, str]:
+    """Issue a new API token to ``user``, who has just proved their password
+    (``by`` is ``user``); administrators may issue one to anyone. Returns the
+    token and its whole key, which is never stored and never shown again."""
+    if not (by.is_authenticated and (by.pk == user.pk or by.is_superuser)):
+        raise PermissionRefused("An API token is issued only to the person who asks for it.")
     # The user's row is the lock: two issues for one user queue here.
-    owner = User.objects.select_for_update().get(pk=token.user_id)
-    if Token.objects.filter(user=owner).exists():
+    owner = User.objects.select_for_update().get(pk=user.pk)
+    if not owner.is_active:
+        raise TransitionRefused(f"“{owner.username}” is deactivated and holds no API tokens.")
+    if tokens_live(owner).count() >= TOKEN_LIMIT_PER_USER:
         raise TransitionRefused(
-            f"“{owner.username}” already has an API token.", ["Delete it to issue a new one."]
+            f"“{owner.username}” already holds {TOKEN_LIMIT_PER_USER} API tokens.",
+            ["Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/)."],
         )
-    token.key = Token.generate_key()
-    token.save(force_insert=True)
+    # Expired tokens authenticate no one; they go as the next one comes.
+    AuthToken.objects.filter(user=owner, expiry__lte=timezone.now()).delete()
+    token, key = AuthToken.objects.create(user=owner)
     audit_record(
         actor=by,
         action="account.token_created",
-        summary=f"Issued an API token to “{owner.username}”",
-        obj=_token_audited(token),
-        payload=_token_payload(owner, token.key),
+        summary=f"Issued an API token ({token_prefix(token)}…) to “{owner.username}”, "
+        f"valid until {_when(token.expiry)}",
+        obj=owner,
+        payload=_token_payload(token, owner),
     )
-    return token
+    return token, key
 
 
 @transaction.atomic
-def token_delete(*, by: Any, token: Token) -> None:
-    _account_ensure_allowed(by)
-    stored = Token.objects.select_for_update().select_related("user").get(key=token.key)
+def token_revoke(*, by: Any, token: AuthToken) -> None:
+    stored = (
+        AuthToken.objects.select_for_update()
+        .select_related("user")
+        .filter(digest=token.digest)
+        .first()
+    )
+    if stored is None:
+        raise TransitionRefused("This API token is already revoked.")
+    refusal = token_revoke_refusal(by, stored.user)
+    if refusal is not None:
+        raise refusal
+    whose = "their own" if by.pk == stored.user_id else f"“{stored.user.username}”'s"
     audit_record(
         actor=by,
-        action="account.token_deleted",
-        summary=f"Deleted the API token of “{stored.user.username}”",
-        obj=_token_audited(stored),
-        payload=_token_payload(stored.user, stored.key),
+        action="account.token_revoked",
+        summary=f"Revoked {whose} API token ({token_prefix(stored)}…)",
+        obj=stored.user,
+        payload=_token_payload(stored, stored.user),
     )
     stored.delete()
+
+
+@transaction.atomic
+def token_revoke_all(*, by: Any, user: Any) -> int:
+    """Revoke every API token of ``user``, each audited; returns how many."""
+    refusal = token_revoke_refusal(by, user)
+    if refusal is not None:
+        raise refusal
+    tokens = list(AuthToken.objects.select_for_update().filter(user=user).order_by("created"))
+    for token in tokens:
+        token_revoke(by=by, token=token)
+    return len(tokens)
+
+
+# --- Sign-in lockouts (django-axes) ----------------------------------------------
+#
+# django-axes counts failed sign-ins per username in the database and refuses
+# every sign-in of a username past AXES_FAILURE_LIMIT failures, the right
+# password included, for AXES_COOLOFF_MINUTES. The lockout is audited when it
+# happens; a program lead or an administrator may lift it early, with a
+# reason.
+
+UNLOCK_REFUSAL = "Only a program lead or an administrator may unlock an account."
+UNLOCK_REASON_REQUIRED = "Say why the account is unlocked."
+
+
+def account_unlock_refusal(user: Any) -> PermissionRefused | None:
+    if is_program_lead(user):
+        return None
+    return PermissionRefused(UNLOCK_REFUSAL)
+
+
+def account_lock_state(username: str) -> tuple[int, datetime | None]:
+    """The failed sign-ins counted against ``username`` now, and when its
+    lock ends (None when it is not locked)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    counted = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+        failures=Sum("failures_since_start"), last=Max("attempt_time")
+    )
+    failures = counted["failures"] or 0
+    if failures < settings.AXES_FAILURE_LIMIT:
+        return failures, None
+    return failures, counted["last"] + settings.AXES_COOLOFF_TIME
+
+
+@transaction.atomic
+def account_lockout_record(*, username: str, ip_address: str | None, path: str) -> None:
+    """Audit that ``username`` was just locked (called when django-axes says
+    so). The username need not be an account: guesses at names are locked too."""
+    failures, until = account_lock_state(username)
+    owner = User.objects.filter(username=username).first()
+    audit_record(
+        actor=None,
+        action="account.locked",
+        summary=f"Sign-in locked for “{username}” after {failures} failed attempts"
+        + (f", until {_when(until)}" if until else ""),
+        obj=owner,
+        payload={
+            "username": username,
+            "account_exists": owner is not None,
+            "failures": failures,
+            "locked_until": until,
+            "ip_address": ip_address,
+            "path": path,
+        },
+    )
+
+
+@transaction.atomic
+def account_unlock(*, by: Any, username: str, reason: str) -> dict[str, Any]:
+    """Clear the failed sign-ins of ``username`` and so lift its lock, with a
+    reason; refused when there is nothing to clear. Returns what was cleared."""
+    refusal = account_unlock_refusal(by)
+    if refusal is not None:
+        raise refusal
+    username = (username or "").strip()
+    if not username:
+        raise InvalidInput("Name the account to unlock.", field="username")
+    reason = clean_reason(reason, required=UNLOCK_REASON_REQUIRED)
+    # The username's attempts are the lock: a sign-in failing meanwhile waits.
+    attempts = list(AccessAttempt.objects.select_for_update().filter(username=username))
+    if not attempts:
+        raise TransitionRefused(
+            f"“{username}” is not locked.", ["No failed sign-in is counted against it."]
+        )
+    failures, until = account_lock_state(username)
+    axes_reset(username=username)
+    owner = User.objects.filter(username=username).first()
+    audit_record(
+        actor=by,
+        action="account.unlocked",
+        summary=f"Unlocked sign-in for “{username}”: {reason}",
+        obj=owner,
+        payload={
+            "username": username,
+            "reason": reason,
+            "was_locked": until is not None,
+            "failures_cleared": failures,
+        },
+    )
+    return {"username": username, "was_locked": until is not None, "failures_cleared": failures}
