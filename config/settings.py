@@ -404,6 +404,12 @@ REPORTING_REQUEUE_AFTER_MINUTES = env_int("REPORTING_REQUEUE_AFTER_MINUTES", 10)
 REPORTING_RUNNING_TIMEOUT_MINUTES = env_int("REPORTING_RUNNING_TIMEOUT_MINUTES", 30)
 REPORTING_PACK_MAX_ATTEMPTS = env_int("REPORTING_PACK_MAX_ATTEMPTS", 5)
 
+# A worker generating a pack marks it alive this often; a pack silent for four
+# heartbeats lost its worker and is generated again (reporting/services.py).
+REPORTING_HEARTBEAT_SECONDS = env_int("REPORTING_HEARTBEAT_SECONDS", 30)
+if REPORTING_HEARTBEAT_SECONDS < 1:
+    raise ImproperlyConfigured("REPORTING_HEARTBEAT_SECONDS must be at least 1")
+
 # The periodic tasks. Run exactly one beat. Every task here is idempotent
 # anyway (unique delivery keys, claimed e-mail rows, the pack claim), so a
 # duplicated beat costs a little work and sends or generates nothing twice.

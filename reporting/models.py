@@ -64,6 +64,12 @@ class GatePack(models.Model):
     # When the task was last handed to the broker; NULL while it never was.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # While running: the last time the generating worker said it was alive
+    # (every REPORTING_HEARTBEAT_SECONDS). A run silent for longer than
+    # services.dead_after() lost its worker and is taken back.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Also the number of the current run: every write of a run names it, so a
+    # run taken back for dead can no longer store or release the pack.
     attempts = models.PositiveSmallIntegerField(default=0)
     generated_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to=pack_upload_to, max_length=200, blank=True)

@@ -11,15 +11,18 @@ generation task is looked up by name in the Celery app's registry.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
@@ -54,6 +57,21 @@ def running_timeout() -> datetime.timedelta:
 
 def max_attempts() -> int:
     return int(settings.REPORTING_PACK_MAX_ATTEMPTS)
+
+
+def heartbeat_every() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REPORTING_HEARTBEAT_SECONDS)
+
+
+# A run is dead once this many heartbeats in a row went missing: one late
+# heartbeat (a busy database, a long garbage collection) is not a death.
+HEARTBEATS_MISSED = 4
+
+
+def dead_after() -> datetime.timedelta:
+    """A running pack whose worker has not said it is alive for this long
+    lost its worker (killed, out of memory, its machine gone)."""
+    return heartbeat_every() * HEARTBEATS_MISSED
 
 
 @dataclass
@@ -142,14 +160,62 @@ def pack_request(*, review: GateReview, by: Any) -> PackRequest:
 # --- Generating (the task's work) ---------------------------------------------------
 
 
-def pack_claim(pack_id: int) -> bool:
+def pack_claim(pack_id: int) -> int | None:
     """queued → running, as one conditional UPDATE: of two deliveries of the
     same task (acks_late, redelivery after a lost worker, the requeue job) only
-    the first finds the row queued; the others change nothing and stop."""
-    claimed = GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
-        status=PackStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    return claimed == 1
+    the first finds the row queued; the others change nothing and stop.
+
+    Returns the run's number (the pack's attempt count after the claim), or
+    None when this delivery has nothing to do. Every later write of the run
+    names that number: once the requeue job takes a silent run back and
+    another claims the pack, the first run can no longer store or release it."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+            status=PackStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        )
+        if not claimed:
+            return None
+        # The UPDATE holds the row until the commit: the count read is ours.
+        return GatePack.objects.values_list("attempts", flat=True).get(pk=pack_id)
+
+
+@contextlib.contextmanager
+def pack_heartbeat(*, pack_id: int, run: int) -> Iterator[None]:
+    """Mark the run alive every REPORTING_HEARTBEAT_SECONDS while the block
+    runs. From a thread of its own, because rendering holds the worker's main
+    thread for seconds; on a connection of its own (Django's connections are
+    per thread), closed when the block ends. A failed heartbeat is logged and
+    tried again at the next beat: only silence for ``dead_after()`` counts."""
+    stop = threading.Event()
+    interval = heartbeat_every().total_seconds()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    GatePack.objects.filter(
+                        pk=pack_id, status=PackStatus.RUNNING, attempts=run
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:
+                    logger.warning(
+                        "pack %s: heartbeat of run %s failed", pack_id, run, exc_info=True
+                    )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"pack-{pack_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        # Bounded: a heartbeat stuck behind a lock must not hold the task; a
+        # late one changes nothing once the run is over (it names the run).
+        thread.join(timeout=interval)
 
 
 def pack_render(pack: GatePack) -> tuple[pdf.RenderedPdf, str, str]:
@@ -206,31 +272,37 @@ def pack_generate(*, pack_id: int) -> GatePack | None:
     Transient errors (database, storage) propagate after the pack is released
     back to queued, so the task can retry; a render that cannot succeed marks
     the pack failed with the reason."""
-    if not pack_claim(pack_id):
+    run = pack_claim(pack_id)
+    if run is None:
         logger.info("pack %s: not queued any more; this delivery does nothing", pack_id)
         return None
     pack = GatePack.objects.select_related("review", "requested_by").get(pk=pack_id)
-    try:
-        rendered, _html, digest = pack_render(pack)
-    except pdf.PackRenderError as exc:
-        pack_fail(pack_id=pack_id, reason=f"The pack could not be rendered: {exc}")
-        return None
-    except Exception:
-        pack_release(pack_id=pack_id)
-        raise
-    return pack_store(pack=pack, rendered=rendered, digest=digest)
+    with pack_heartbeat(pack_id=pack_id, run=run):
+        try:
+            rendered, _html, digest = pack_render(pack)
+        except pdf.PackRenderError as exc:
+            pack_fail(pack_id=pack_id, reason=f"The pack could not be rendered: {exc}", run=run)
+            return None
+        except Exception:
+            pack_release(pack_id=pack_id, run=run)
+            raise
+        return pack_store(pack=pack, rendered=rendered, digest=digest, run=run)
 
 
-def pack_store(*, pack: GatePack, rendered: pdf.RenderedPdf, digest: str) -> GatePack | None:
+def pack_store(
+    *, pack: GatePack, rendered: pdf.RenderedPdf, digest: str, run: int
+) -> GatePack | None:
+    """running → ready, for the run that claimed the pack (``run``) only."""
     storage_file = GatePack._meta.get_field("file")
     name = storage_file.generate_filename(pack, "pack.pdf")
     stored_name = storage_file.storage.save(name, ContentFile(rendered.content))
     try:
         with transaction.atomic():
             pack = GatePack.objects.select_for_update().select_related("review").get(pk=pack.pk)
-            if pack.status != PackStatus.RUNNING:
-                # Released or failed meanwhile (the requeue job judged this run
-                # dead): keep the record as it is and drop our file.
+            if pack.status != PackStatus.RUNNING or pack.attempts != run:
+                # Released, failed or claimed by a later run meanwhile (the
+                # requeue job judged this run dead): keep the record as it is
+                # and drop our file, so the pack is generated once.
                 storage_file.storage.delete(stored_name)
                 return None
             now = timezone.now()
@@ -276,22 +348,23 @@ def pack_store(*, pack: GatePack, rendered: pdf.RenderedPdf, digest: str) -> Gat
     return pack
 
 
-def pack_release(*, pack_id: int) -> None:
-    """running → queued, for a retry after a transient error."""
-    GatePack.objects.filter(pk=pack_id, status=PackStatus.RUNNING).update(
+def pack_release(*, pack_id: int, run: int) -> None:
+    """running → queued, for a retry after a transient error of run ``run``."""
+    GatePack.objects.filter(pk=pack_id, status=PackStatus.RUNNING, attempts=run).update(
         status=PackStatus.QUEUED, enqueued_at=timezone.now()
     )
 
 
 @transaction.atomic
-def pack_fail(*, pack_id: int, reason: str) -> GatePack | None:
-    """Mark the pack failed with the reason, from queued or running."""
-    pack = (
-        GatePack.objects.select_for_update()
-        .select_related("review")
-        .filter(pk=pack_id, status__in=[PackStatus.QUEUED, PackStatus.RUNNING])
-        .first()
-    )
+def pack_fail(*, pack_id: int, reason: str, run: int | None = None) -> GatePack | None:
+    """Mark the pack failed with the reason, from queued or running; with
+    ``run``, only while that run still has it."""
+    packs = GatePack.objects.filter(pk=pack_id)
+    if run is None:
+        packs = packs.filter(status__in=[PackStatus.QUEUED, PackStatus.RUNNING])
+    else:
+        packs = packs.filter(status=PackStatus.RUNNING, attempts=run)
+    pack = packs.select_for_update().select_related("review").first()
     if pack is None:
         return None
     reason = (reason or "Unknown error.")[:FAILURE_REASON_MAX]
@@ -315,28 +388,46 @@ def pack_fail(*, pack_id: int, reason: str) -> GatePack | None:
 # --- The periodic requeue ------------------------------------------------------------
 
 
+def _dead_run(now: datetime.datetime) -> Q:
+    """A run whose worker went silent for ``dead_after()`` (its heartbeat, or
+    its start when it never beat), or one still going after
+    REPORTING_RUNNING_TIMEOUT_MINUTES (a render that hangs)."""
+    silent = now - dead_after()
+    return (
+        Q(heartbeat_at__lt=silent)
+        | Q(heartbeat_at__isnull=True, started_at__lt=silent)
+        | Q(started_at__lt=now - running_timeout())
+    )
+
+
 def pack_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
-    """Hand over again the packs that never reached a worker: queued for
-    longer than REPORTING_REQUEUE_AFTER_MINUTES since their last hand-over
-    (or their request, when no hand-over succeeded). Packs left running by a
-    worker that died longer than REPORTING_RUNNING_TIMEOUT_MINUTES ago go back
-    to queued first. A pack past its attempts is marked failed.
+    """Take back the runs that lost their worker (``_dead_run``) and hand
+    them over at once; hand over again the packs that never reached a
+    worker: queued for longer than REPORTING_REQUEUE_AFTER_MINUTES since
+    their last hand-over (or their request, when no hand-over succeeded). A
+    pack past its attempts is marked failed instead (a pack that kills its
+    worker every time stops after REPORTING_PACK_MAX_ATTEMPTS runs).
 
     Safe to run twice at once (two beats by mistake): a pack handed over twice
-    is claimed once and the other delivery does nothing."""
+    is claimed once and the other delivery does nothing; a run taken back can
+    no longer store the pack (the run number), so it is generated once."""
     now = now or timezone.now()
-    dead_runs = GatePack.objects.filter(
-        status=PackStatus.RUNNING, started_at__lt=now - running_timeout()
-    )
-    for pack_id in list(dead_runs.values_list("pk", flat=True)):
-        released = GatePack.objects.filter(
-            pk=pack_id, status=PackStatus.RUNNING, started_at__lt=now - running_timeout()
-        ).update(status=PackStatus.QUEUED, enqueued_at=None)
-        if released:
-            logger.warning("pack %s: its run never finished; queued again", pack_id)
+    dead = _dead_run(now)
+    released: list[int] = []
+    runs = GatePack.objects.filter(dead, status=PackStatus.RUNNING).values_list("pk", "attempts")
+    for pack_id, run in list(runs):
+        # Conditional on the same run still being silent: a heartbeat that
+        # landed since the read keeps it.
+        if GatePack.objects.filter(
+            dead, pk=pack_id, status=PackStatus.RUNNING, attempts=run
+        ).update(status=PackStatus.QUEUED, enqueued_at=None):
+            logger.warning("pack %s: run %s lost its worker; queued again", pack_id, run)
+            released.append(pack_id)
     cutoff = now - requeue_after()
     stale = GatePack.objects.filter(status=PackStatus.QUEUED).filter(
-        Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, requested_at__lt=cutoff)
+        Q(pk__in=released)
+        | Q(enqueued_at__lt=cutoff)
+        | Q(enqueued_at__isnull=True, requested_at__lt=cutoff)
     )
     requeued = []
     for pack_id, attempts in list(stale.order_by("requested_at").values_list("pk", "attempts")):

@@ -7,14 +7,17 @@ would redeliver a task that is only waiting for its retry.
 
 ``requeue_stale_packs`` runs every 5 minutes from ``CELERY_BEAT_SCHEDULE`` in
 config/settings.py; it is safe if two beats run (the claim makes re-delivery
-a no-op).
+a no-op). Every worker also asks for it when it starts, once a run left by a
+worker it replaces can be told dead (``requeue_after_worker_start``).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from reporting import services
@@ -65,3 +68,20 @@ def generate_gate_pack(self, pack_id: int) -> None:
 @shared_task(name="reporting.requeue_stale_packs", ignore_result=True)
 def requeue_stale_packs() -> int:
     return len(services.pack_requeue_stale())
+
+
+@worker_ready.connect
+def requeue_after_worker_start(**_: Any) -> None:
+    """A worker that starts is often the replacement of one that was killed
+    in the middle of a pack (out of memory, a redeploy). That pack stays
+    running, and its task unacknowledged in Redis until the visibility
+    timeout (an hour); nothing else would generate it before the next
+    requeue round. So ask for the requeue as soon as the dead run can be told
+    from a live one: ``dead_after()`` (four missed heartbeats) from now.
+    Live runs keep beating and are left alone; the claim and the run number
+    keep the pack generated once. Never stops the worker from starting."""
+    try:
+        countdown = services.dead_after().total_seconds() + 1
+        requeue_stale_packs.apply_async(countdown=countdown)
+    except Exception:
+        logger.warning("reporting: could not ask for the requeue at start-up", exc_info=True)

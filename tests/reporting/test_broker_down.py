@@ -92,14 +92,15 @@ def test_requeue_leaves_recent_packs_alone_and_frees_dead_runs(decided_review, l
         requeued = services.pack_requeue_stale()
     dead.refresh_from_db()
     recent.refresh_from_db()
-    assert requeued == []  # the dead run is queued again, handed over on the next round
-    assert dead.status == PackStatus.QUEUED
+    assert requeued == [dead.pk]  # the dead run is taken back and handed over at once
+    assert dead.status == PackStatus.READY
+    assert dead.attempts == 2
     assert recent.status == PackStatus.QUEUED
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=15), tick=False):
         requeued = services.pack_requeue_stale()
-    assert set(requeued) == {dead.pk, recent.pk}
-    dead.refresh_from_db()
-    assert dead.status == PackStatus.READY
+    assert requeued == [recent.pk]
+    recent.refresh_from_db()
+    assert recent.status == PackStatus.READY
 
 
 def test_requeue_gives_up_after_too_many_attempts(decided_review, lead):
