@@ -58,33 +58,3 @@ def other_sponsor(db):
     person = UserFactory(username="othersponsor", first_name="Olga", last_name="Other")
     UseCaseFactory(title="Invoice matching", sponsor=person)
     return person
-
-
-@pytest.fixture
-def broker(request):
-    """Point the test process's Celery app at a broker (not eager) and put
-    everything back afterwards."""
-    from config.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-
-    def reset_pools() -> None:
-        # Connections and producers are pooled per broker URL, in the app and
-        # in kombu's global pools: drop them all, so the next publish connects
-        # to the broker configured now.
-        from kombu import pools
-
-        pools.reset()
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-        app.amqp._producer_pool = None
-
-    def use(url: str) -> None:
-        reset_pools()
-        app.conf.task_always_eager = False
-        app.conf.broker_url = url
-
-    yield use
-    reset_pools()
-    app.conf.task_always_eager, app.conf.broker_url = saved

@@ -1,0 +1,341 @@
+"""Real services on loopback for the tests that need them: a Celery worker
+subprocess, a private redis-server and an SMTP server (aiosmtpd). Each one a
+test can stop (or kill) and start again, to see what the product does when
+one of them goes away.
+
+No fixtures here: ``tests/reporting/test_worker.py`` and
+``tests/faults/conftest.py`` build theirs from these classes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The marks of every test with a worker subprocess: it reads the rows the test
+# committed, over its own connection to the test database.
+WORKER_TEST = [
+    pytest.mark.worker,
+    pytest.mark.postgres("the worker process reaches the test database over its own connection"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(
+    condition: Callable[[], Any],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    what: str = "",
+    details: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``condition`` until it returns something truthy (returned), or
+    fail after ``timeout`` seconds saying what was awaited (and ``details()``,
+    a worker's log for one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            message = f"timed out after {timeout} s waiting for {what or condition}"
+            raise AssertionError(f"{message}\n{details()}" if details else message)
+        time.sleep(interval)
+
+
+def database_url() -> str:
+    """The URL of the database the test process uses (the test database),
+    for a subprocess that must see the same rows."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = quote(db["USER"] or "", safe="")
+    password = quote(db["PASSWORD"] or "", safe="")
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryWorker:
+    """``celery -A config worker`` against ``broker_url`` and the test
+    database, in a process group of its own so that ``kill()`` takes every
+    process it started (a SIGKILL, as the kernel's OOM killer would send).
+    ``start()`` again after ``kill()`` or ``stop()`` starts a new worker;
+    each start logs to a file of its own in ``log_dir``."""
+
+    def __init__(self, *, broker_url: str, log_dir: Path, env: dict[str, str] | None = None):
+        self.broker_url = broker_url
+        self.log_dir = Path(log_dir)
+        self.env = dict(env or {})
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+        self.log: Path | None = None
+
+    def _environment(self, extra: dict[str, str]) -> dict[str, str]:
+        from django.conf import settings
+
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"}
+        }
+        env.update(
+            DATABASE_URL=database_url(),
+            REDIS_URL=self.broker_url,
+            MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            AUDIT_CHECKPOINT_FILE=str(settings.AUDIT_CHECKPOINT_FILE),
+            DJANGO_SETTINGS_MODULE="config.settings",
+        )
+        env.update(self.env)
+        env.update(extra)
+        return env
+
+    def start(self, **extra_env: str) -> CeleryWorker:
+        assert self.process is None or self.process.poll() is not None, "already running"
+        self.starts += 1
+        self.log = self.log_dir / f"worker-{self.starts}.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "-c",
+                    "1",
+                    "--loglevel=warning",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"test{self.starts}@%h",
+                ],
+                cwd=ROOT,
+                env=self._environment(extra_env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def assert_alive(self) -> None:
+        assert self.is_alive(), self.log_text()
+
+    def log_text(self) -> str:
+        logs = sorted(self.log_dir.glob("worker-*.log"))
+        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')}" for log in logs)
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group: no task gets to finish,
+        nothing is acknowledged, nothing is cleaned up."""
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):  # already gone
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """A warm shutdown (SIGTERM), then SIGKILL if it takes too long."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class RedisServer:
+    """A redis-server of its own on a free loopback port, without persistence.
+    ``stop()`` and ``start()`` keep the port, so clients configured with
+    ``url`` find it again, as after a broker restart."""
+
+    def __init__(self, workdir: Path):
+        self.binary = shutil.which("redis-server")
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _ping(self) -> bool:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> RedisServer:
+        assert self.binary, "redis-server is not installed"
+        assert self.process is None, "already running"
+        with (self.workdir / "redis.log").open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(self._ping, timeout=10, what=f"redis-server on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class _Recorder:
+    """The aiosmtpd handler: accepts every message and keeps it."""
+
+    def __init__(self) -> None:
+        self.messages: list[ReceivedMail] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        with self.lock:
+            self.messages.append(
+                ReceivedMail(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=tuple(envelope.rcpt_tos),
+                    subject=str(message["Subject"] or ""),
+                    body=body.get_content() if body is not None else "",
+                )
+            )
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port, plain text (no
+    TLS). ``stop()`` and ``start()`` keep the port and what was received."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._recorder = _Recorder()
+        self._controller = None
+
+    @property
+    def messages(self) -> list[ReceivedMail]:
+        with self._recorder.lock:
+            return list(self._recorder.messages)
+
+    def start(self) -> SmtpServer:
+        from aiosmtpd.controller import Controller
+
+        assert self._controller is None, "already running"
+        # A controller's event loop is closed when it stops: a new one per start.
+        controller = Controller(
+            self._recorder, hostname="127.0.0.1", port=self.port, server_hostname="localhost"
+        )
+        controller.start()
+        self._controller = controller
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+# --- Driving the worker as beat does ------------------------------------------------
+
+
+def run_as_beat(*tasks: str) -> None:
+    """Publish periodic tasks as celery beat does when they fall due: by name,
+    from ``CELERY_BEAT_SCHEDULE``, to the broker of the test process's Celery
+    app (the ``broker`` fixture). A worker runs them."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in tasks:
+        assert name in scheduled, f"{name} is not a periodic task"
+        app.send_task(name)
+
+
+def wait_until_worker_caught_up(*, timeout: float, details: Callable[[], str] | None = None):
+    """Publish the beat's audit checkpoint and wait for the line it appends
+    to ``AUDIT_CHECKPOINT_FILE`` (the worker writes the test's file): a solo
+    worker takes tasks in the order they were published, so every task
+    published before this one has run by then."""
+    from core.audit import read_checkpoints
+
+    def scheduled() -> int:
+        return sum(1 for c in read_checkpoints() if c.reason == "scheduled")
+
+    before = scheduled()
+    run_as_beat("core.audit_checkpoint")
+    wait_for(
+        lambda: scheduled() > before,
+        timeout=timeout,
+        what="the worker to run the tasks published so far",
+        details=details,
+    )
