@@ -3,11 +3,18 @@ the site's own pages elsewhere."""
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
-from core.api_errors import NOT_ALLOWED, NOT_FOUND, error_body
+from core.api_errors import NOT_ALLOWED, NOT_FOUND, error_body, is_database_unavailable
+from core.middleware import database_unavailable_response
+
+logger = logging.getLogger(__name__)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -40,6 +47,27 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django calls this while handling the exception, from any layer: a
+    database that did not answer (in a middleware, or in another error page)
+    is still the 503 to retry."""
+    exception = sys.exception()
+    if is_database_unavailable(exception):
+        return database_unavailable_response(request, exception)
     if _wants_json(request):
         return JsonResponse(error_body("Server error."), status=500)
-    return render(request, "500.html", status=500)
+    # Rendered without the request, whose context processors need the
+    # database and the session: whatever broke may have broken them too.
+    try:
+        html = render_to_string("500.html")
+    except Exception:
+        logger.exception("The 500 page could not be rendered")
+        html = _PLAIN_500
+    return HttpResponse(html, status=500)
+
+
+_PLAIN_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>Something went wrong · StageGate</title></head><body>"
+    "<h1>Something went wrong</h1><p>The error was logged. Please try again.</p>"
+    '<p><a href="/">Back to my work</a></p></body></html>'
+)

@@ -11,12 +11,15 @@ the ``Error`` component (``core.schema``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -72,7 +75,52 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
     return error_body(detail, reasons, fields)
 
 
+# The database did not answer (restarting, failing over, unreachable): the
+# request can be retried, so it is a 503 with Retry-After, never a 500. The
+# same answer for the API (here), for the site's pages (core.middleware) and
+# for an error raised outside any view (config.errors.server_error).
+DATABASE_UNAVAILABLE = "The database is unavailable for a moment; try again in a few seconds."
+DATABASE_UNAVAILABLE_REASON = "The database did not answer: it may be restarting."
+DATABASE_RETRY_AFTER_SECONDS = 5
+database_logger = logging.getLogger("core.database")
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    # OperationalError also covers SQLite's "database is locked" and
+    # PostgreSQL's serialization failures: worth a retry too.
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_body() -> dict[str, Any]:
+    return error_body(DATABASE_UNAVAILABLE, [DATABASE_UNAVAILABLE_REASON])
+
+
+def log_database_unavailable(request: HttpRequest, response: HttpResponse, exc: Exception) -> None:
+    """One warning per request; it marks the response logged, so Django's
+    request logger does not report it again as an error."""
+    cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    log_response(
+        "Database unavailable, answered %s to %s %s: %s",
+        response.status_code,
+        request.method,
+        request.path,
+        cause,
+        response=response,
+        request=request,
+        logger=database_logger,
+        level="warning",
+    )
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if is_database_unavailable(exc):
+        response = Response(
+            database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+        log_database_unavailable(context["request"], response, exc)
+        return response
     if isinstance(exc, DomainError):
         field = getattr(exc, "field", None)
         fields = {field: [exc.message]} if field else {}

@@ -1,15 +1,68 @@
-"""Domain errors raised in HTML views become an inline message, not an error page."""
+"""Errors that are not the server's fault never become a 500 page.
+
+A domain error raised in an HTML view becomes an inline message. A database
+that does not answer (a restart, a failover) becomes a 503 with Retry-After:
+JSON under /api/, the site's own page elsewhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core.api_errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE,
+    DATABASE_UNAVAILABLE_REASON,
+    database_unavailable_body,
+    is_database_unavailable,
+    log_database_unavailable,
+)
 from core.errors import DomainError
+
+
+def database_unavailable_response(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The 503 for a database that did not answer. The page is rendered without
+    the request: its context processors would query the database that failed."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(database_unavailable_body(), status=503)
+    else:
+        html = render_to_string(
+            "503.html",
+            {
+                "message": DATABASE_UNAVAILABLE,
+                "reason": DATABASE_UNAVAILABLE_REASON,
+                "retry_after": DATABASE_RETRY_AFTER_SECONDS,
+                "retry_url": request.get_full_path() if request.method == "GET" else "",
+            },
+        )
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    log_database_unavailable(request, response, exc)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view (or its template) that finds the database gone answers 503.
+
+    The failed connection is not reused: Django closes a connection that saw
+    an error and no longer answers when the request ends, and checks a kept
+    one before the next request uses it (CONN_HEALTH_CHECKS)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_unavailable(exception):
+            return None
+        return database_unavailable_response(request, exception)
 
 
 class DomainErrorMiddleware:
