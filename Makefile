@@ -29,11 +29,11 @@ venv: ## Create .venv and install requirements.lock and requirements-dev.lock (s
 services: ## Start (or install) PostgreSQL, Redis and Chromium for tests
 	@scripts/ensure-services.sh
 
-run: venv ## Embedded default: SQLite in var/, demo data, server on 127.0.0.1:8000
-	@mkdir -p var
-	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+# make run RUN_ADDR=127.0.0.1:8001 serves on another port.
+RUN_ADDR ?= 127.0.0.1:8000
+
+run: venv ## Embedded default: DEBUG off, SQLite and keys in var/, demo data, gunicorn on 127.0.0.1:8000
+	scripts/embedded.sh run $(RUN_ADDR)
 
 migrate: venv ## Apply migrations to the configured database (DATABASE_URL or SQLite)
 	@mkdir -p var

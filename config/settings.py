@@ -1,8 +1,10 @@
 """One settings module, driven by environment variables.
 
-With nothing set, the project runs on its embedded default: SQLite in var/,
-Celery tasks eagerly in-process, e-mail to the console, DEBUG on. Production
-sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+With nothing set, the project runs for development: SQLite in var/, Celery
+tasks eagerly in-process, e-mail to the console, DEBUG on. The embedded
+default that `make run` serves (scripts/embedded.sh) is the same with DEBUG
+off, its keys generated in var/ and plain http on loopback. Production sets
+DEBUG=0, SECRET_KEY, AUDIT_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "core.middleware.DomainErrorMiddleware",
     # Last, as django-axes requires: it turns a locked sign-in into its answer.
     "axes.middleware.AxesMiddleware",
@@ -139,6 +142,10 @@ TEMPLATES = [
     },
 ]
 
+# A kept connection is checked before each request reuses it
+# (conn_health_checks), and one that failed during a request is dropped when
+# the request ends: after a database restart the next request reconnects, and
+# the requests made while it was down are a 503 to retry (core/middleware.py).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
@@ -146,6 +153,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable host fails fast, as a 503, instead of holding the worker
+    # until the web server's timeout. A connect_timeout in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -219,6 +232,10 @@ STORAGES = {
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # gzip and Brotli copies take minutes to build and gain nothing on
+            # loopback: the embedded default collects without them.
+            if env_bool("STATICFILES_COMPRESS", True)
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
         )
     },
 }
@@ -238,8 +255,10 @@ X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Cookies travel over https only. The embedded default (scripts/embedded.sh)
+    # serves plain http on loopback and turns these and the redirect off.
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
