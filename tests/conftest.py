@@ -157,8 +157,12 @@ def outsider(db):
 
 
 @pytest.fixture
-def business_unit(buhead):
-    return BusinessUnitFactory(name="Claims Operations", code="claims", head=buhead)
+def business_unit(buhead, sponsor):
+    """Claims Operations: Bea heads it and Sam works in it (so Sam may
+    propose its use cases)."""
+    return BusinessUnitFactory(
+        name="Claims Operations", code="claims", head=buhead, members=[sponsor]
+    )
 
 
 @pytest.fixture

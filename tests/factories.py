@@ -7,7 +7,15 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from usecases.models import BusinessUnit, MemberRole, OrgRole, RiskTier, UseCase, UseCaseMember
+from usecases.models import (
+    BusinessUnit,
+    BusinessUnitMember,
+    MemberRole,
+    OrgRole,
+    RiskTier,
+    UseCase,
+    UseCaseMember,
+)
 
 User = get_user_model()
 PASSWORD = "test-pass-123"
@@ -38,9 +46,18 @@ class BusinessUnitFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BusinessUnit
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Business unit {n}")
     code = factory.Sequence(lambda n: f"bu{n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        """``members=[user, ...]``: people who work in the unit (they may
+        propose its use cases)."""
+        if create and extracted:
+            for user in extracted:
+                BusinessUnitMember.objects.get_or_create(business_unit=self, user=user)
 
 
 class UseCaseFactory(factory.django.DjangoModelFactory):

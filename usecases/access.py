@@ -14,7 +14,15 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.web import get_or_404
-from usecases.models import MemberRole, OrgRole, Status, UseCase, UseCaseMember
+from usecases.models import (
+    BusinessUnit,
+    BusinessUnitMember,
+    MemberRole,
+    OrgRole,
+    Status,
+    UseCase,
+    UseCaseMember,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -114,6 +122,29 @@ def can_edit_use_case(user: AnyUser, use_case: UseCase) -> bool:
 
 
 def can_create_use_case(user: AnyUser) -> bool:
-    """Program leads propose use cases for anyone; anyone signed in may propose
-    one for their own business (they become its sponsor)."""
-    return user.is_authenticated and not is_executive(user) or is_program_lead(user)
+    """Program leads propose use cases in any business unit, for anyone;
+    everyone else but executives proposes in the units where they hold a role
+    (they become its sponsor)."""
+    if is_program_lead(user):
+        return True
+    return user.is_authenticated and not is_executive(user)
+
+
+def proposable_business_units(user: AnyUser) -> QuerySet[BusinessUnit]:
+    """The business units ``user`` may propose use cases in: all of them for a
+    program lead; otherwise those they head, belong to, or where they are on
+    the team of one of the unit's use cases. Executives propose nowhere."""
+    units = BusinessUnit.objects.order_by("name")
+    if is_program_lead(user):
+        return units
+    if not can_create_use_case(user):
+        return units.none()
+    return units.filter(
+        Q(head=user)
+        | Exists(BusinessUnitMember.objects.filter(business_unit=OuterRef("pk"), user=user))
+        | Exists(UseCaseMember.objects.filter(use_case__business_unit=OuterRef("pk"), user=user))
+    )
+
+
+def holds_role_in(user: AnyUser, business_unit: BusinessUnit) -> bool:
+    return proposable_business_units(user).filter(pk=business_unit.pk).exists()

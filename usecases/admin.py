@@ -33,17 +33,40 @@ from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from knox.models import AuthToken
 
-from core.admin import ServiceAdmin
+from core.admin import ServiceAdmin, ServiceInline
 from core.errors import DomainError, InvalidInput
 from usecases import access, services
 from usecases.forms import UseCaseForm
-from usecases.models import BusinessUnit, OrgRole, UseCase, UseCaseMember
+from usecases.models import BusinessUnit, BusinessUnitMember, OrgRole, UseCase, UseCaseMember
 
 User = get_user_model()
 
 
+class BusinessUnitMemberInline(ServiceInline):
+    """Who works in the unit: they may propose its use cases."""
+
+    model = BusinessUnitMember
+    extra = 0
+    fields = ["user", "added_at"]
+    readonly_fields = ["added_at"]
+    raw_id_fields = ["user"]
+    verbose_name = "member (may propose use cases)"
+    verbose_name_plural = "members (may propose use cases)"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Added or removed (both audited), never moved to another person.
+        return False
+
+    def service_create(self, request: HttpRequest, obj: BusinessUnitMember, parent: Any) -> None:
+        services.business_unit_member_add(by=request.user, business_unit=parent, user=obj.user)
+
+    def service_delete(self, request: HttpRequest, obj: BusinessUnitMember) -> None:
+        services.business_unit_member_remove(by=request.user, member=obj)
+
+
 @admin.register(BusinessUnit)
 class BusinessUnitAdmin(ServiceAdmin):
+    inlines = [BusinessUnitMemberInline]
     list_display = ["name", "code", "head"]
     search_fields = ["name", "code", "head__username", "head__last_name"]
     list_select_related = ["head"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -13,10 +14,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.web import display_name
+from core.web import display_name, get_or_404
 from usecases import access, rules, selectors, services
 from usecases.filters import UseCaseFilterSet
-from usecases.models import BusinessUnit, RegulatoryConstraint, RiskTier, UseCase, UseCaseMember
+from usecases.models import (
+    BusinessUnit,
+    BusinessUnitMember,
+    RegulatoryConstraint,
+    RiskTier,
+    UseCase,
+    UseCaseMember,
+)
 
 User = get_user_model()
 
@@ -39,10 +47,37 @@ class PersonSerializer(serializers.Serializer):
 
 class BusinessUnitSerializer(serializers.ModelSerializer):
     head = PersonSerializer(allow_null=True)
+    can_propose = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the caller may propose use cases in this unit: they hold a role "
+        "in it (head, member, or on a use case's team), or they are a program lead.",
+    )
 
     class Meta:
         model = BusinessUnit
-        fields = ["id", "name", "code", "head"]
+        fields = ["id", "name", "code", "head", "can_propose"]
+
+
+class BusinessUnitMemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BusinessUnitMember
+        fields = ["id", "username", "name", "added_at"]
+
+    def get_name(self, obj: Any) -> str:
+        return display_name(obj.user)
+
+
+class BusinessUnitMemberInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="The person who works in the unit.")
+
+    def validate_username(self, value: str) -> Any:
+        user = User.objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f"No active user is called “{value}”.")
+        return user
 
 
 class BusinessUnitRefSerializer(serializers.ModelSerializer):
@@ -252,9 +287,51 @@ class UseCaseReclassifyView(APIView):
 
 
 class BusinessUnitListView(generics.ListAPIView):
-    """Every business unit, for forms and clients; a short list, not paginated."""
+    """Every business unit, for forms and clients; a short list, not paginated.
+    ``can_propose`` says where the caller may propose use cases."""
 
     serializer_class = BusinessUnitSerializer
     pagination_class = None
     filter_backends: list = []
-    queryset = BusinessUnit.objects.select_related("head").order_by("name")
+
+    def get_queryset(self):
+        proposable = access.proposable_business_units(self.request.user)
+        return (
+            BusinessUnit.objects.select_related("head")
+            .annotate(can_propose=Exists(proposable.filter(pk=OuterRef("pk"))))
+            .order_by("name")
+        )
+
+
+def _business_unit(pk: int) -> BusinessUnit:
+    return get_or_404(BusinessUnit.objects.all(), pk, "No such business unit.")
+
+
+class BusinessUnitMembersView(APIView):
+    """Who works in a business unit: they may propose its use cases. Program
+    leads and administrators add and remove them (audited)."""
+
+    @extend_schema(responses={200: BusinessUnitMemberSerializer(many=True)})
+    def get(self, request: Request, pk: int) -> Response:
+        unit = _business_unit(pk)
+        members = unit.memberships.select_related("user").order_by("user__username")
+        return Response(BusinessUnitMemberSerializer(members, many=True).data)
+
+    @extend_schema(request=BusinessUnitMemberInput, responses={201: BusinessUnitMemberSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        unit = _business_unit(pk)
+        data = BusinessUnitMemberInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.business_unit_member_add(
+            by=request.user, business_unit=unit, user=data.validated_data["username"]
+        )
+        return Response(BusinessUnitMemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class BusinessUnitMemberDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int, member_pk: int) -> Response:
+        unit = _business_unit(pk)
+        member = get_or_404(unit.memberships.all(), member_pk, "No such member of this unit.")
+        services.business_unit_member_remove(by=request.user, member=member)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -21,4 +21,14 @@ urlpatterns = [
         name="api-usecase-reclassify",
     ),
     path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
+    path(
+        "business-units/<id:pk>/members/",
+        api.BusinessUnitMembersView.as_view(),
+        name="api-businessunit-members",
+    ),
+    path(
+        "business-units/<id:pk>/members/<id:member_pk>/",
+        api.BusinessUnitMemberDetailView.as_view(),
+        name="api-businessunit-member-detail",
+    ),
 ]

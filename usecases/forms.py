@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from usecases.models import MemberRole, RegulatoryConstraint, RiskTier, UseCase
+from usecases import access
+from usecases.models import BusinessUnit, MemberRole, RegulatoryConstraint, RiskTier, UseCase
 from usecases.services import EDITABLE_FIELDS
 
 User = get_user_model()
@@ -46,6 +47,20 @@ class UseCaseForm(forms.ModelForm):
             "success_metrics": forms.Textarea(attrs={"rows": 3}),
             "data_sources": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None and not access.is_program_lead(user):
+            # The units this person holds a role in (and the current one): a
+            # program lead picks any.
+            units = access.proposable_business_units(user)
+            if self.instance.business_unit_id:
+                units = units | BusinessUnit.objects.filter(pk=self.instance.business_unit_id)
+            self.fields["business_unit"].queryset = units.order_by("name")
+            self.fields["business_unit"].help_text = (
+                "The business units where you hold a role (head, member, or on a use "
+                "case's team). A program lead proposes in any."
+            )
 
     def changes(self) -> dict[str, Any]:
         """The editable fields with their cleaned values, for ``usecase_update``."""

@@ -178,6 +178,34 @@ class UseCase(models.Model):
         return [labels.get(code, code) for code in self.regulatory_constraints]
 
 
+class BusinessUnitMember(models.Model):
+    """Someone who works in a business unit: they may propose its use cases.
+
+    Holding a role in a unit means being its head, one of these members, or on
+    the team of one of its use cases (usecases.access.proposable_business_units).
+    """
+
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="business_unit_memberships"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["business_unit__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_unit", "user"], name="business_unit_member_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "business_unit"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.business_unit}"
+
+
 class UseCaseMember(models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from usecases import access
-from usecases.models import OrgRole, RiskTier, Status, UseCase
+from usecases.models import BusinessUnit, OrgRole, RiskTier, Status, UseCase
 
 EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
 TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
@@ -33,10 +33,56 @@ def ensure_writable(use_case: UseCase) -> None:
         raise refusal
 
 
-def create_refusal(user: Any) -> PermissionRefused | None:
+NO_UNIT_REASON = (
+    "You hold no role in any business unit: a program lead or an administrator adds "
+    "you to one (Admin → Business units), or names you on one of its use cases."
+)
+
+
+def _proposable_reasons(user: Any) -> list[str]:
+    names = list(access.proposable_business_units(user).values_list("name", flat=True))
+    if not names:
+        return [NO_UNIT_REASON]
+    return [f"You may propose use cases in: {', '.join(names)}."]
+
+
+def create_refusal(
+    user: Any, business_unit: BusinessUnit | None = None
+) -> PermissionRefused | None:
+    """Executives propose nothing; program leads propose anywhere; everyone
+    else proposes in the business units where they hold a role (head, member,
+    or on the team of one of its use cases). Without ``business_unit``: may
+    this person propose anywhere at all."""
     if not access.can_create_use_case(user):
         return PermissionRefused("You may not propose use cases.")
+    if access.is_program_lead(user):
+        return None
+    if business_unit is None:
+        if not access.proposable_business_units(user).exists():
+            return PermissionRefused(
+                "You may propose use cases only in a business unit where you hold a role.",
+                [NO_UNIT_REASON],
+            )
+        return None
+    if not access.holds_role_in(user, business_unit):
+        return PermissionRefused(
+            f"You hold no role in {business_unit.name}: you may propose use cases only "
+            "in business units where you hold a role.",
+            _proposable_reasons(user),
+        )
     return None
+
+
+def business_unit_move_refusal(user: Any, business_unit: BusinessUnit) -> PermissionRefused | None:
+    """Moving a use case to another business unit follows the rule for
+    proposing one there."""
+    if access.is_program_lead(user) or access.holds_role_in(user, business_unit):
+        return None
+    return PermissionRefused(
+        f"You hold no role in {business_unit.name}: only a program lead may move a use "
+        "case to a business unit where you hold none.",
+        _proposable_reasons(user),
+    )
 
 
 def edit_refusal(user: Any, use_case: UseCase, message: str = EDIT_REFUSAL) -> DomainError | None:

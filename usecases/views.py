@@ -35,9 +35,11 @@ def usecase_create(request: HttpRequest) -> HttpResponse:
     try:
         services.usecase_ensure_creatable(by=request.user)
     except PermissionRefused as exc:
-        raise PermissionDenied(exc.message) from exc
+        raise PermissionDenied(str(exc)) from exc
     can_pick_sponsor = access.is_program_lead(request.user)
-    form = UseCaseCreateForm(request.POST or None, can_pick_sponsor=can_pick_sponsor)
+    form = UseCaseCreateForm(
+        request.POST or None, can_pick_sponsor=can_pick_sponsor, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.usecase_create(
@@ -45,7 +47,8 @@ def usecase_create(request: HttpRequest) -> HttpResponse:
                 sponsor=form.cleaned_data.get("sponsor"),
                 **form.changes(),
             )
-        except InvalidInput as exc:
+        except (InvalidInput, PermissionRefused) as exc:
+            # A role in the unit lost between loading the form and saving it.
             show_refusal(form, exc)
         else:
             return redirect_after_post(request, use_case.get_absolute_url())
@@ -65,12 +68,13 @@ def usecase_edit(request: HttpRequest, pk: int) -> HttpResponse:
             {"use_case": use_case, "refusal": exc},
             status=409,
         )
-    form = UseCaseForm(request.POST or None, instance=use_case)
+    form = UseCaseForm(request.POST or None, instance=use_case, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.usecase_update(use_case=use_case, by=request.user, **form.changes())
-        except (InvalidInput, TransitionRefused) as exc:
-            # Killed between loading the form and saving it, or refused input.
+        except (InvalidInput, TransitionRefused, PermissionRefused) as exc:
+            # Killed between loading the form and saving it, or refused input
+            # (a move to a business unit where the editor holds no role).
             show_refusal(form, exc)
         else:
             return redirect_after_post(request, use_case.get_absolute_url())

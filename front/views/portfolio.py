@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from core.web import is_htmx
 from gates import selectors as gate_selectors
-from usecases import access
+from usecases import rules as usecase_rules
 from usecases import selectors as usecase_selectors
 
 
@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "approvals": gate_selectors.approvals_pending_for(request.user),
             "my_use_cases": usecase_selectors.my_use_cases(user=request.user),
-            "can_create": access.can_create_use_case(request.user),
+            "can_create": usecase_rules.create_refusal(request.user) is None,
         },
     )
 
@@ -38,7 +38,7 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "result": result,
         "filters": result.filterset.form,
         "page": result.page,
-        "can_create": access.can_create_use_case(request.user),
+        "can_create": usecase_rules.create_refusal(request.user) is None,
     }
     template = "front/portfolio.html"
     if is_htmx(request):

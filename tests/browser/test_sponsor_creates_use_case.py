@@ -1,4 +1,5 @@
-"""A business unit sponsor proposes a use case in the browser, finds it in
+"""A business unit sponsor proposes a use case in the browser (in the unit
+they work in, the only one offered), finds it in
 Discovery on its page and again in the portfolio filtered by stage."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login
-from usecases.models import BusinessUnit, MemberRole, Stage, UseCase
+from usecases.models import BusinessUnit, BusinessUnitMember, MemberRole, Stage, UseCase
 
 pytestmark = pytest.mark.browser
 
@@ -29,14 +30,18 @@ def test_it_lets_a_sponsor_propose_a_use_case_and_find_it_in_discovery(
     sponsor = get_user_model().objects.create_user(
         username="sponsor", password=PASSWORD, first_name="Sam", last_name="Sponsor"
     )
-    BusinessUnit.objects.create(name="Claims Operations", code="claims")
+    claims = BusinessUnit.objects.create(name="Claims Operations", code="claims")
     BusinessUnit.objects.create(name="Underwriting", code="underwriting")
+    # Sam works in Claims Operations, so proposes there and nowhere else.
+    BusinessUnitMember.objects.create(business_unit=claims, user=sponsor)
 
     login(page, live_server, "sponsor", PASSWORD)
 
     page.goto(f"{live_server.url}/use-cases/new/")
     page.fill("#id_title", TITLE)
     page.fill("#id_summary", "Route incoming claims to the right handler with a classifier.")
+    units = page.locator("#id_business_unit option").all_inner_texts()
+    assert "Claims Operations" in units and "Underwriting" not in units
     page.locator("#id_business_unit").select_option(label="Claims Operations")
     fill_if_present(page, "#id_business_problem", "Manual triage takes two days per claim.")
     fill_if_present(page, "#id_quantified_outcome", "Cut triage time by 60%")

@@ -25,6 +25,26 @@ def admin_client(client, superuser):
     return client
 
 
+def members_form(unit: BusinessUnit | None, *, add=(), delete=()) -> dict[str, str]:
+    """The members inline of the business unit form: its rows as they are,
+    ``delete`` ticked on some, ``add`` as new rows."""
+    rows = list(unit.memberships.order_by("pk")) if unit else []
+    data = {
+        "memberships-TOTAL_FORMS": str(len(rows) + len(add)),
+        "memberships-INITIAL_FORMS": str(len(rows)),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data[f"memberships-{index}-id"] = str(row.pk)
+        data[f"memberships-{index}-business_unit"] = str(unit.pk)
+        if row.user in delete:
+            data[f"memberships-{index}-DELETE"] = "on"
+    for offset, user in enumerate(add):
+        data[f"memberships-{len(rows) + offset}-user"] = str(user.pk)
+    return data
+
+
 def chain_intact() -> bool:
     checked, broken = audit_verify()
     return checked > 0 and broken is None
@@ -34,7 +54,13 @@ def test_it_audits_a_new_head(admin_client, superuser, business_unit, buhead, ou
     url = reverse("admin:usecases_businessunit_change", args=[business_unit.pk])
 
     response = admin_client.post(
-        url, {"name": business_unit.name, "code": business_unit.code, "head": str(outsider.pk)}
+        url,
+        {
+            "name": business_unit.name,
+            "code": business_unit.code,
+            "head": str(outsider.pk),
+            **members_form(business_unit),
+        },
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -49,7 +75,8 @@ def test_it_audits_a_new_head(admin_client, superuser, business_unit, buhead, ou
 
 def test_it_audits_an_added_business_unit(admin_client, superuser):
     response = admin_client.post(
-        reverse("admin:usecases_businessunit_add"), {"name": "Underwriting", "code": "uw"}
+        reverse("admin:usecases_businessunit_add"),
+        {"name": "Underwriting", "code": "uw", **members_form(None)},
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -110,3 +137,27 @@ def test_it_refuses_someone_without_the_admin_permission(business_unit, outsider
     with pytest.raises(PermissionRefused):
         services.business_unit_change(by=outsider, business_unit=business_unit, fields=["name"])
     assert BusinessUnit.objects.get(pk=business_unit.pk).name == "Claims Operations"
+
+
+def test_it_audits_who_joins_and_leaves_a_unit(
+    admin_client, superuser, business_unit, sponsor, outsider
+):
+    url = reverse("admin:usecases_businessunit_change", args=[business_unit.pk])
+    base = {"name": business_unit.name, "code": business_unit.code, "head": ""}
+    base["head"] = str(business_unit.head_id)
+
+    response = admin_client.post(
+        url, {**base, **members_form(business_unit, add=[outsider], delete=[sponsor])}
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(business_unit.memberships.values_list("user__username", flat=True)) == [
+        outsider.username
+    ]
+    events = AuditEvent.objects.filter(action__startswith="framework.business_unit_member")
+    assert sorted((e.action, e.payload["user"]) for e in events) == [
+        ("framework.business_unit_member_added", outsider.username),
+        ("framework.business_unit_member_removed", sponsor.username),
+    ]
+    assert all(e.actor == superuser for e in events)
+    assert chain_intact()

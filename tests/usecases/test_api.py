@@ -235,7 +235,7 @@ def test_it_answers_400_to_bad_input_never_500(api_as, lead, business_unit, bad)
     assert not UseCase.objects.exists()
 
 
-def test_it_answers_400_to_a_body_that_is_not_an_object(api_as, sponsor):
+def test_it_answers_400_to_a_body_that_is_not_an_object(api_as, sponsor, business_unit):
     response = api_as(sponsor).post(LIST, ["title"], format="json")
     assert response.status_code == 400
     response = api_as(sponsor).post(LIST, "{not json", content_type="application/json")

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from tests.usecases.conftest import kill
-from usecases.models import MemberRole, Stage, Status, UseCase
+from usecases.models import BusinessUnitMember, MemberRole, Stage, Status, UseCase
 
 CREATE = reverse("usecase-create")
 HTMX = {"HX-Request": "true"}
@@ -90,6 +90,7 @@ def test_it_lets_a_lead_name_the_sponsor(client_as, lead, sponsor, business_unit
 def test_it_ignores_a_sponsor_sent_by_someone_who_is_not_a_lead(
     client_as, techlead, sponsor, business_unit
 ):
+    BusinessUnitMember.objects.create(business_unit=business_unit, user=techlead)
     client = client_as(techlead)
     assert "sponsor" not in client.get(CREATE).context["form"].fields
     client.post(CREATE, valid_data(business_unit, sponsor=sponsor.pk))

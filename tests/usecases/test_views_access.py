@@ -77,9 +77,14 @@ def test_it_opens_the_edit_page_to_leads_and_the_sponsor_only(
 
 
 @pytest.mark.parametrize(
-    ("who", "allowed"), [("executive", False), ("outsider", True), ("lead", True)]
+    ("who", "allowed"),
+    [("executive", False), ("outsider", False), ("sponsor", True), ("lead", True)],
 )
-def test_it_lets_everyone_but_executives_propose_a_use_case(who, allowed, request, client_as):
+def test_it_lets_those_with_a_role_in_a_unit_propose_a_use_case(
+    who, allowed, request, client_as, business_unit
+):
+    """Sam works in Claims Operations; Otto holds no role in any unit; the
+    executive proposes nothing."""
     client = client_as(request.getfixturevalue(who))
     assert client.get(reverse("usecase-create")).status_code == (200 if allowed else 403)
     assert ("Propose a use case" in client.get(reverse("portfolio")).content.decode()) is allowed

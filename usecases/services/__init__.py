@@ -32,6 +32,8 @@ from usecases.services.framework import (
     business_unit_change,
     business_unit_create,
     business_unit_delete,
+    business_unit_member_add,
+    business_unit_member_remove,
 )
 from usecases.services.portfolio import (
     EDITABLE_FIELDS,
@@ -62,6 +64,8 @@ __all__ = [
     "business_unit_change",
     "business_unit_create",
     "business_unit_delete",
+    "business_unit_member_add",
+    "business_unit_member_remove",
     "group_admin_change",
     "group_admin_create",
     "group_admin_delete",

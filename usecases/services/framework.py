@@ -10,9 +10,8 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
-from usecases.models import (
-    BusinessUnit,
-)
+from usecases import access
+from usecases.models import BusinessUnit, BusinessUnitMember
 
 User = get_user_model()
 
@@ -112,3 +111,57 @@ def business_unit_delete(*, by: Any, business_unit: BusinessUnit) -> None:
         payload={"before": _business_unit_values(unit, BUSINESS_UNIT_FIELDS), "after": {}},
     )
     unit.delete()
+
+
+# --- Who works in a business unit (they may propose its use cases) ------------
+
+
+def _membership_ensure_allowed(by: Any) -> None:
+    """Program leads and administrators name who works in a unit."""
+    if not (access.is_program_lead(by) or by.has_perm("usecases.change_businessunit")):
+        raise PermissionRefused(
+            "Only program leads and administrators change who works in a business unit."
+        )
+
+
+@transaction.atomic
+def business_unit_member_add(
+    *, by: Any, business_unit: BusinessUnit, user: Any
+) -> BusinessUnitMember:
+    _membership_ensure_allowed(by)
+    unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
+    if not user.is_active:
+        raise InvalidInput(f"{user.get_username()} is deactivated.", field="user")
+    member, created = BusinessUnitMember.objects.get_or_create(business_unit=unit, user=user)
+    if not created:
+        raise TransitionRefused(f"{user.get_username()} already works in {unit.name}.")
+    audit_record(
+        actor=by,
+        action="framework.business_unit_member_added",
+        summary=f"Added {user.get_username()} to business unit “{unit.name}”",
+        obj=unit,
+        payload={"user": user.get_username()},
+    )
+    return member
+
+
+@transaction.atomic
+def business_unit_member_remove(*, by: Any, member: BusinessUnitMember) -> None:
+    _membership_ensure_allowed(by)
+    stored = (
+        BusinessUnitMember.objects.select_for_update()
+        .select_related("business_unit", "user")
+        .filter(pk=member.pk)
+        .first()
+    )
+    if stored is None:
+        raise TransitionRefused("This person no longer works in that business unit.")
+    unit, username = stored.business_unit, stored.user.get_username()
+    audit_record(
+        actor=by,
+        action="framework.business_unit_member_removed",
+        summary=f"Removed {username} from business unit “{unit.name}”",
+        obj=unit,
+        payload={"user": username},
+    )
+    stored.delete()

@@ -93,7 +93,9 @@ def usecase_create(
 ) -> UseCase:
     """Create a use case in Discovery. The creator is its sponsor unless a
     program lead names another one."""
-    usecase_ensure_creatable(by=by)
+    refusal = rules.create_refusal(by, business_unit)
+    if refusal is not None:
+        raise refusal
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -148,6 +150,10 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     if not changed:
         return use_case
     _ensure_approver_facts_may_change(use_case, changed, before)
+    if "business_unit" in changed:
+        refusal = rules.business_unit_move_refusal(by, use_case.business_unit)
+        if refusal is not None:
+            raise refusal
     use_case.last_activity_at = timezone.now()
     use_case.save(update_fields=[*changed, "last_activity_at", "updated_at"])
     audit_record(

@@ -61,6 +61,15 @@ BUSINESS_UNITS = [
     ("Supply Chain", "supply", "buhead"),
 ]
 
+# Who works in which unit (they may propose its use cases), beyond the heads
+# and the teams of its use cases.
+BUSINESS_UNIT_MEMBERS = [
+    ("claims", "sponsor"),
+    ("claims", "maria"),
+    ("service", "omar"),
+    ("finance", "li"),
+]
+
 
 @dataclass
 class DemoCase:
@@ -428,6 +437,11 @@ class Command(BaseCommand):
                 code=code, defaults={"name": name, "head": users[head]}
             )
             units[code] = unit
+        admin = users["admin"]
+        for code, username in BUSINESS_UNIT_MEMBERS:
+            usecase_services.business_unit_member_add(
+                by=admin, business_unit=units[code], user=users[username]
+            )
         return units
 
 
