@@ -378,7 +378,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # django-axes logs every sign-in at INFO; lockouts are WARNING (and audited).
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Portfolio page size.

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from core.api_errors import error_body
 from core.errors import DomainError
 from usecases.services import account_lock_state, account_lockout_record
 
@@ -68,9 +69,7 @@ def lockout_response(
             response = original_response
         else:
             error = account_locked(username)
-            response = JsonResponse(
-                {"detail": error.message, "reasons": error.reasons}, status=LOCKED_STATUS
-            )
+            response = JsonResponse(error_body(error.message, error.reasons), status=LOCKED_STATUS)
     else:
         response = _sign_in_page(request, original_response, account_locked(username))
     response["Retry-After"] = retry_after(username)
