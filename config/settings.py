@@ -468,3 +468,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0),
     },
 }
+
+# Bounded work per request (README "Limits"). Rates per person, counted in
+# Django's cache (set CACHE_IN_REDIS=1 when several processes serve the site,
+# so they share one count): gate pack requests, and KPI CSV imports.
+THROTTLE_PACK_REQUESTS = env_str("THROTTLE_PACK_REQUESTS", "30/hour")
+THROTTLE_IMPORTS = env_str("THROTTLE_IMPORTS", "60/hour")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "pack_requests": THROTTLE_PACK_REQUESTS,
+    "imports": THROTTLE_IMPORTS,
+}
+# Rows one KPI CSV import may carry, and measurements one KPI may hold.
+KPI_IMPORT_MAX_ROWS = env_int("KPI_IMPORT_MAX_ROWS", 5000)
+KPI_MAX_MEASUREMENTS = env_int("KPI_MAX_MEASUREMENTS", 10000)
+# Every multipart body passes gates.uploads.UploadLimitHandler first: a file
+# past its view's limit (ARTIFACT_MAX_BYTES unless the view says less) is
+# dropped while it streams, before more of it reaches a temporary file, and a
+# body whose Content-Length is past the limit is stopped before its files
+# are read.
+FILE_UPLOAD_HANDLERS = [
+    "gates.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

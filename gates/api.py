@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gates import rules, selectors, serializers, services
+from gates import rules, selectors, serializers, services, uploads
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
 from usecases import access
@@ -55,8 +55,11 @@ class GateTemplateListView(APIView):
         return Response(serializers.GateTemplateSerializer(templates, many=True).data)
 
 
+@uploads.upload_limit(uploads.ARTIFACT_LIMIT)
 class UseCaseArtifactsView(GenericAPIView):
-    """All artifact versions of a use case; upload a new version."""
+    """All artifact versions of a use case; upload a new version (one file of
+    at most ARTIFACT_MAX_BYTES: a larger one is stopped while it streams, and
+    a body declared larger is refused before its file is read)."""
 
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = serializers.ArtifactSerializer
@@ -83,6 +86,9 @@ class UseCaseArtifactsView(GenericAPIView):
         refusal = rules.upload_refusal(request.user, use_case)
         if refusal is not None:
             raise refusal
+        stopped = uploads.stopped_upload(request)
+        if stopped is not None:
+            raise stopped.refusal("file")
         data = serializers.ArtifactUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
@@ -107,6 +113,9 @@ class PassthroughNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+ARTIFACT_MEDIA_TYPES = sorted({media_type for media_type, _ in uploads.ALLOWED_TYPES.values()})
+
+
 class ArtifactDownloadView(APIView):
     """The stored file, as an attachment, when its use case is visible to you."""
 
@@ -114,7 +123,8 @@ class ArtifactDownloadView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            # The file in the type recorded when it was uploaded.
+            **{(200, media_type): OpenApiTypes.BINARY for media_type in ARTIFACT_MEDIA_TYPES},
             **_errors(404),
         },
         tags=["artifacts"],

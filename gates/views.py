@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import InvalidInput
 from core.web import redirect_after_post, show_refusal
-from gates import forms, rules, selectors, services
+from gates import forms, rules, selectors, services, uploads
 from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
 from usecases import access
 
@@ -67,6 +68,12 @@ class UploadResult:
     error: str = ""
 
 
+ARTIFACTS_PAGE_LIMIT = uploads.UploadLimit(
+    lambda: settings.ARTIFACT_MAX_BYTES, max_files=forms.MAX_FILES_PER_UPLOAD
+)
+
+
+@uploads.upload_limit(ARTIFACTS_PAGE_LIMIT)
 @login_required
 @require_http_methods(["GET", "POST"])
 def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
@@ -81,12 +88,26 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
             artifact_types=selectors.active_artifact_types(),
         )
     results: list[UploadResult] = []
+    status = 200
     if request.method == "POST":
         if form is None:
             # The service would refuse each file too; refusing here avoids
             # reading the upload at all.
             raise rules.upload_refusal(request.user, use_case)
-        if form.is_valid():
+        # Files past the size limit were dropped while they streamed in.
+        stopped = uploads.stopped_upload(request)
+        if stopped is not None and (stopped.whole_body or not request.FILES.getlist("files")):
+            # Nothing usable arrived: say why next to the file field.
+            form.is_valid()
+            form.errors.pop("files", None)  # "choose one or more files" would be wrong
+            form.add_error("files", stopped.message)
+            status = 200 if request.htmx else 400
+        elif form.is_valid():
+            if stopped is not None:
+                results += [
+                    UploadResult(file_name=name, error=stopped.message)
+                    for name in stopped.file_names
+                ]
             # Each file is its own upload: one refused file does not stop the others.
             for upload in form.cleaned_data["files"]:
                 try:
@@ -117,7 +138,7 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
     template = "gates/usecase_artifacts.html"
     if request.htmx and request.method == "POST":
         template += "#artifacts-body"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 # --- Audit page -------------------------------------------------------------------
