@@ -1,8 +1,10 @@
 """The reporting REST API: request a gate pack, follow its status, download it.
 
 Invisible use case → 404; visible but not allowed → 403; download before the
-pack is ready → 409. Requesting always answers 202 once the pack row exists,
-even with the task queue down (the row stays queued and is handed over later).
+pack is ready → 409. Requesting answers 202 once a new pack row exists, even
+with the task queue down (the row stays queued and is handed over later), and
+200 with the existing pack when one of the same content is ready or being
+generated. Past ``THROTTLE_PACK_REQUESTS`` a person's requests are 429.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.throttling import ThrottledAPIView
 from gates.selectors import visible_review
-from reporting import selectors, services
+from reporting import rules, selectors, services
 from reporting.models import GatePack, PackStatus
 from reporting.views import pack_file_response
 
@@ -80,11 +83,17 @@ ERRORS = {
     403: OpenApiResponse(description="Visible, but you may not do this."),
     404: OpenApiResponse(description="Unknown, or not visible to you."),
     409: OpenApiResponse(description="The pack is not ready yet."),
+    429: OpenApiResponse(
+        description="Too many pack requests by this person (THROTTLE_PACK_REQUESTS): "
+        "`detail`, the limit in `reasons`, and a `Retry-After` header in seconds."
+    ),
 }
 
 
-class ReviewPacksView(APIView):
+class ReviewPacksView(ThrottledAPIView, APIView):
     """A review's gate packs, newest first; request a new one."""
+
+    throttle_classes = [rules.PackRequestThrottle]
 
     @extend_schema(responses={200: PackSerializer(many=True), 404: ERRORS[404]}, tags=["packs"])
     def get(self, request: Request, pk: int) -> Response:
@@ -95,18 +104,30 @@ class ReviewPacksView(APIView):
     @extend_schema(
         request=None,
         responses={
-            202: PackRequestedSerializer,
+            200: OpenApiResponse(
+                PackSerializer,
+                description="Nothing the pack shows has changed since a pack that is ready "
+                "(its `download_url` is set) or still being generated: that pack, and no new one.",
+            ),
+            202: OpenApiResponse(
+                PackRequestedSerializer,
+                description="A new pack is queued; follow it at /api/v1/packs/{id}/.",
+            ),
             403: ERRORS[403],
             404: ERRORS[404],
+            429: ERRORS[429],
         },
         tags=["packs"],
-        description="Queue a PDF gate pack of the review as it stands now. Answers 202 with "
-        "the pack's id; follow it at /api/v1/packs/{id}/. With the task queue down the pack "
-        "stays queued and is generated once the queue is back.",
+        description="Ask for a PDF gate pack of the review as it stands now. When the "
+        "review's pack data has the content hash of a pack that is ready or being generated, "
+        "the answer is 200 with that pack. Otherwise 202 with the new pack's id; with the "
+        "task queue down the pack stays queued and is generated once the queue is back.",
     )
     def post(self, request: Request, pk: int) -> Response:
         review = visible_review(request.user, pk)
         result = services.pack_request(review=review, by=request.user)
+        if not result.created:
+            return Response(PackSerializer(result.pack, context={"request": request}).data)
         return Response(
             {"id": result.pack.pk, "status": result.pack.status, "message": result.message},
             status=status.HTTP_202_ACCEPTED,

@@ -7,12 +7,14 @@
   technical lead, contributors) and the review's named approvers. A business
   unit head who is not an approver reads packs but does not request them.
 - The dashboard and the portfolio export: program leads and executives.
+- How often: ``THROTTLE_PACK_REQUESTS`` pack requests per person.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from core.throttling import ScopedUserThrottle
 from gates.models import GateReview, ReviewApprover
 from usecases import access
 
@@ -37,3 +39,11 @@ def can_request_pack(user: Any, review: GateReview, *, is_approver: bool | None 
 
 def can_see_dashboard(user: Any) -> bool:
     return access.sees_whole_portfolio(user)
+
+
+class PackRequestThrottle(ScopedUserThrottle):
+    """Gate pack requests per person (``THROTTLE_PACK_REQUESTS``), page and
+    API together. A request answered with an existing pack counts too."""
+
+    scope = "pack_requests"
+    subject = "pack requests"

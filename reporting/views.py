@@ -8,6 +8,7 @@ import csv
 import logging
 from collections.abc import Iterable, Iterator
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import TransitionRefused
+from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
 from reporting import charts, rules, selectors, services
 from reporting.models import GatePack
@@ -52,18 +54,28 @@ def pack_panel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, PANEL_TEMPLATE, selectors.pack_panel(review=review, user=request.user))
 
 
+def _pack_message(result: services.PackRequest) -> str:
+    if result.created and result.pack.is_ready:
+        return "Pack ready."
+    return result.message[0].upper() + result.message[1:] + "."
+
+
 @login_required
 @require_POST
 def pack_request(request: HttpRequest, pk: int) -> HttpResponse:
+    # Counted before anything else, as the API does; past the rate the
+    # refusal is shown in place (core.middleware), never an error page.
+    ensure_not_throttled(request, rules.PackRequestThrottle)
     review = visible_review(request.user, pk)
     result = services.pack_request(review=review, by=request.user)
     if request.htmx:
         context = selectors.pack_panel(review=review, user=request.user)
-        context["pack_message"] = (
-            "Pack ready." if result.pack.is_ready else result.message.capitalize() + "."
-        )
+        context["pack_message"] = _pack_message(result)
         context["pack_broker_down"] = result.published is False
+        context["pack_current"] = None if result.created else result.pack
         return render(request, PANEL_TEMPLATE, context)
+    if not result.created:
+        messages.info(request, _pack_message(result))
     return redirect(f"{review.get_absolute_url()}#gate-packs")
 
 
