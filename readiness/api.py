@@ -21,10 +21,13 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput
+from core.throttling import ThrottledAPIView
 from gates.models import ReviewCriterion
+from gates.uploads import stopped_upload, upload_limit
 from readiness import rules, selectors, serializers, services
 from readiness.models import Kpi, KpiRule, PocScorecard, PriorityDimension, ScorecardItem
 from readiness.selectors import ReadinessSummary, ScorecardSummary
+from readiness.views import IMPORT_UPLOAD_LIMIT
 from usecases import access
 from usecases.models import UseCase
 
@@ -265,19 +268,34 @@ class KpiMeasurementView(APIView):
         return Response(serializers.KpiMeasurementSerializer(measurement).data, status=201)
 
 
-class KpiImportView(APIView):
+@upload_limit(IMPORT_UPLOAD_LIMIT)
+class KpiImportView(ThrottledAPIView, APIView):
     """Import measurements from a CSV file (kpi, measured_at, value, note):
-    all rows or none; a refusal names each bad line in ``reasons``."""
+    all rows or none; a refusal names each bad line in ``reasons``. At most
+    1 MB (a larger file is stopped while it streams), KPI_IMPORT_MAX_ROWS rows,
+    and no KPI past KPI_MAX_MEASUREMENTS (409); THROTTLE_IMPORTS imports per
+    person (429)."""
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_classes = [rules.ImportThrottle]
 
     @extend_schema(
         request={"multipart/form-data": serializers.KpiImportInput},
-        responses={201: serializers.KpiImportResultSerializer, **WRITE_ERRORS},
+        responses={
+            201: serializers.KpiImportResultSerializer,
+            **WRITE_ERRORS,
+            429: OpenApiResponse(
+                description="Too many imports by this person (THROTTLE_IMPORTS): `detail`, "
+                "the limit in `reasons`, and a `Retry-After` header in seconds."
+            ),
+        },
         tags=TAGS,
     )
     def post(self, request: Request, pk: int) -> Response:
         use_case = _writable_use_case(request, pk)
+        stopped = stopped_upload(request)
+        if stopped is not None:
+            raise stopped.refusal("file")
         data = _input(serializers.KpiImportInput, request)
         # The service reads the file and refuses what it cannot import,
         # a file larger than the limit included.

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.errors import DomainError, PermissionRefused
+from django.conf import settings
+
+from core.errors import DomainError, PermissionRefused, TransitionRefused
+from core.throttling import ScopedUserThrottle
 from usecases import access
 from usecases.models import MemberRole, Status, UseCase
 from usecases.rules import read_only_refusal
@@ -38,3 +41,31 @@ def ensure_can_write(user: Any, use_case: UseCase) -> None:
     refusal = write_refusal(user, use_case)
     if refusal is not None:
         raise refusal
+
+
+# --- Bounds on measurements -----------------------------------------------------
+
+
+class ImportThrottle(ScopedUserThrottle):
+    """KPI CSV imports per person (``THROTTLE_IMPORTS``), page and API together."""
+
+    scope = "imports"
+    subject = "imports"
+
+
+def measurement_cap_refusal(
+    counts: list[tuple[str, int, int]], *, nothing_imported: bool = False
+) -> TransitionRefused | None:
+    """A KPI keeps at most ``KPI_MAX_MEASUREMENTS`` measurements. ``counts``
+    names, per KPI written to, the measurements it holds and those to add;
+    checked under the use case's lock, the lock every measurement write takes."""
+    cap = settings.KPI_MAX_MEASUREMENTS
+    over = [
+        f"“{name}” holds {held:,} and this adds {adding:,}: {held + adding:,} in all."
+        for name, held, adding in counts
+        if held + adding > cap
+    ]
+    if not over:
+        return None
+    prefix = "Nothing was imported: a" if nothing_imported else "A"
+    return TransitionRefused(f"{prefix} KPI keeps at most {cap:,} measurements.", over)

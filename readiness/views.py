@@ -15,7 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, InvalidInput, PermissionRefused
+from core.throttling import ensure_not_throttled
 from core.web import is_htmx, show_refusal
+from gates.uploads import UploadLimit, stopped_upload, upload_limit
 from readiness import rules, selectors, services
 from readiness.forms import (
     ChecklistItemForm,
@@ -31,6 +33,10 @@ from usecases.models import Stage, UseCase
 
 User = get_user_model()
 TEMPLATE = "readiness/usecase_readiness.html"
+# A KPI CSV file: at most MAX_IMPORT_BYTES, stopped while it streams past that.
+IMPORT_UPLOAD_LIMIT = UploadLimit(
+    lambda: services.MAX_IMPORT_BYTES, message=services.IMPORT_TOO_LARGE
+)
 
 
 def _writable_use_case(request: HttpRequest, pk: int) -> UseCase:
@@ -231,27 +237,36 @@ def measurement_record(request: HttpRequest, pk: int, kpi_id: int) -> HttpRespon
     return _answer(request, use_case, "kpis", ok, **bound)
 
 
+@upload_limit(IMPORT_UPLOAD_LIMIT)
 @login_required
 @require_POST
 def kpi_import(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = _writable_use_case(request, pk)
     form = ImportForm(request.POST, request.FILES)
+    stopped = stopped_upload(request)
+    if stopped is not None:
+        # The file was dropped while it streamed in: say why instead of
+        # "this field is required".
+        form.fields["file"].error_messages["required"] = stopped.message
     ok = False
     import_errors: list[str] = []
     imported = 0
-    if form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            # The service refuses a file it cannot import, a too large one included.
+    try:
+        # Counted as the API counts: every import asked for.
+        ensure_not_throttled(request, rules.ImportThrottle)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            # The service refuses a file it cannot import: too large, too
+            # many rows, a KPI past its measurements, a bad line.
             imported = len(
                 services.kpi_measurements_import(use_case=use_case, by=request.user, file=upload)
             )
             ok = True
-        except InvalidInput as exc:
-            form.add_error("file", exc.message)
-            import_errors = exc.reasons
-        except DomainError as exc:
-            show_refusal(form, exc)
+    except InvalidInput as exc:
+        form.add_error("file", exc.message)
+        import_errors = exc.reasons
+    except DomainError as exc:
+        show_refusal(form, exc)
     bound: dict[str, Any] = (
         {"saved": "import", "imported": imported}
         if ok

@@ -7,6 +7,7 @@ time and writes its audit event in the same transaction.
 """
 
 from readiness.services._base import (
+    IMPORT_TOO_LARGE,
     LOW_SCORE_AT_MOST,
     MAX_IMPORT_BYTES,
     MAX_REPORTED_ERRORS,
@@ -54,6 +55,7 @@ from readiness.services.scoring import (
 )
 
 __all__ = [
+    "IMPORT_TOO_LARGE",
     "LOW_SCORE_AT_MOST",
     "MAX_IMPORT_BYTES",
     "MAX_REPORTED_ERRORS",

@@ -13,6 +13,7 @@ from usecases.models import UseCase
 # conditional band; when none do, the lowest-scored items are named instead.
 LOW_SCORE_AT_MOST = 2
 MAX_IMPORT_BYTES = 1024 * 1024
+IMPORT_TOO_LARGE = "The file is larger than 1 MB."
 MAX_REPORTED_ERRORS = 50
 MAX_VALUE = Decimal("1e14")
 

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import InvalidInput
 from gates import services as gate_services
 from gates.models import ReviewCriterion, ReviewStatus
+from readiness import rules
 from readiness.models import (
     Kpi,
     KpiDirection,
@@ -24,6 +27,7 @@ from readiness.models import (
     format_value,
 )
 from readiness.services._base import (
+    IMPORT_TOO_LARGE,
     MAX_IMPORT_BYTES,
     MAX_REPORTED_ERRORS,
     _choice,
@@ -134,6 +138,12 @@ def kpi_measurement_record(
     note = (note or "").strip()
     if len(note) > 1000:
         raise InvalidInput("The note is longer than 1,000 characters.", field="note")
+    # Counted under the use case's lock, which every measurement write takes:
+    # two writers cannot both see room for one more.
+    held = KpiMeasurement.objects.filter(kpi=kpi).count()
+    refusal = rules.measurement_cap_refusal([(kpi.name, held, 1)])
+    if refusal is not None:
+        raise refusal
     measurement = KpiMeasurement.objects.create(
         kpi=kpi, value=clean, measured_at=date, note=note, recorded_by=by
     )
@@ -167,7 +177,7 @@ def _read_upload(file: IO[bytes]) -> str:
     if isinstance(data, str):
         data = data.encode()
     if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput("The file is larger than 1 MB.", field="file")
+        raise InvalidInput(IMPORT_TOO_LARGE, field="file")
     if not data.strip():
         raise InvalidInput("The file is empty.", field="file")
     if b"\x00" in data:
@@ -182,9 +192,13 @@ def _read_upload(file: IO[bytes]) -> str:
         ) from None
 
 
-def parse_measurements_csv(text: str, kpis: list[Kpi]) -> tuple[list[ParsedRow], list[str]]:
+def parse_measurements_csv(
+    text: str, kpis: list[Kpi], *, max_rows: int | None = None
+) -> tuple[list[ParsedRow], list[str]]:
     """Parse every row; return the rows and, per bad line, what is wrong.
-    Line numbers count the header as line 1."""
+    Line numbers count the header as line 1. A file with more than
+    ``max_rows`` measurement rows is refused whole (``InvalidInput``); past
+    the cap its rows are only counted, not checked."""
     by_name = {k.name.casefold(): k for k in kpis}
     by_id = {str(k.pk): k for k in kpis}
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -202,6 +216,7 @@ def parse_measurements_csv(text: str, kpis: list[Kpi]) -> tuple[list[ParsedRow],
             f"(optionally) note; missing: {', '.join(absent)}."
         ]
     column = {name: header.index(name) for name in [*required, "note"] if name in header}
+    data_rows = 0
     while True:
         try:
             record = next(reader)
@@ -212,6 +227,9 @@ def parse_measurements_csv(text: str, kpis: list[Kpi]) -> tuple[list[ParsedRow],
             break
         line = reader.line_num
         if not any(cell.strip() for cell in record):
+            continue
+        data_rows += 1
+        if max_rows is not None and data_rows > max_rows:
             continue
         problems: list[str] = []
         if len(record) < len(header):
@@ -238,6 +256,12 @@ def parse_measurements_csv(text: str, kpis: list[Kpi]) -> tuple[list[ParsedRow],
             errors.append(f"Line {line}: " + "; ".join(problems) + ".")
         elif kpi is not None and value is not None and measured_at is not None:
             rows.append(ParsedRow(line, kpi, value, measured_at, note))
+    if max_rows is not None and data_rows > max_rows:
+        raise InvalidInput(
+            f"The file has {data_rows:,} measurement rows; one import takes at most "
+            f"{max_rows:,}. Nothing was imported: split the file and import the parts.",
+            field="file",
+        )
     if not rows and not errors:
         errors.append("The file has no measurements below its header.")
     return rows, errors
@@ -246,10 +270,16 @@ def parse_measurements_csv(text: str, kpis: list[Kpi]) -> tuple[list[ParsedRow],
 @transaction.atomic
 def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> list[KpiMeasurement]:
     """Import measurements from CSV (kpi, measured_at, value, note). All or
-    nothing: any bad row refuses the whole file, naming each bad line."""
+    nothing: any bad row refuses the whole file, naming each bad line; so do
+    more rows than ``KPI_IMPORT_MAX_ROWS``, and a KPI that would hold more
+    than ``KPI_MAX_MEASUREMENTS``."""
     use_case = _lock(use_case, by)
     text = _read_upload(file)
-    rows, errors = parse_measurements_csv(text, list(Kpi.objects.filter(use_case=use_case)))
+    rows, errors = parse_measurements_csv(
+        text,
+        list(Kpi.objects.filter(use_case=use_case)),
+        max_rows=settings.KPI_IMPORT_MAX_ROWS,
+    )
     if errors:
         shown = errors[:MAX_REPORTED_ERRORS]
         if len(errors) > MAX_REPORTED_ERRORS:
@@ -257,6 +287,23 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
         raise InvalidInput(
             "Nothing was imported: fix these lines and upload the file again.", shown, "file"
         )
+    adding: dict[int, int] = {}
+    for row in rows:
+        adding[row.kpi.pk] = adding.get(row.kpi.pk, 0) + 1
+    # Counted under the use case's lock (taken above), as in
+    # kpi_measurement_record: no other write can slip in between.
+    held = dict(
+        KpiMeasurement.objects.filter(kpi_id__in=adding)
+        .values("kpi_id")
+        .annotate(n=Count("id"))
+        .values_list("kpi_id", "n")
+    )
+    names = {row.kpi.pk: row.kpi.name for row in rows}
+    refusal = rules.measurement_cap_refusal(
+        [(names[pk], held.get(pk, 0), n) for pk, n in adding.items()], nothing_imported=True
+    )
+    if refusal is not None:
+        raise refusal
     created = KpiMeasurement.objects.bulk_create(
         KpiMeasurement(
             kpi=row.kpi,
