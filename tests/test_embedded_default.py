@@ -25,6 +25,8 @@ from django.http import HttpRequest
 from django.test import Client
 from django.urls import path
 
+from tests.workers import sign_in
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "embedded.sh"
 # migrate and seed_demo on a fresh SQLite database come first: about 25 s on
@@ -109,20 +111,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def sign_in(url: str, username: str, password: str) -> tuple[requests.Session, requests.Response]:
-    session = requests.Session()
-    page = session.get(f"{url}/accounts/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(
-        f"{url}/accounts/login/",
-        data={"csrfmiddlewaretoken": token, "username": username, "password": password},
-        headers={"Referer": f"{url}/accounts/login/"},
-        allow_redirects=False,
-        timeout=60,
-    )
-    return session, response
 
 
 def test_it_answers_a_missing_page_with_the_project_page_and_no_debug_details(server):

@@ -13,6 +13,7 @@ import contextlib
 import email
 import email.policy
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -339,3 +341,19 @@ def wait_until_worker_caught_up(*, timeout: float, details: Callable[[], str] | 
         what="the worker to run the tasks published so far",
         details=details,
     )
+
+
+def sign_in(url: str, username: str, password: str) -> tuple[requests.Session, requests.Response]:
+    """Sign in through the sign-in page of a server on loopback, as a browser
+    would (CSRF token from the form, Referer); the session and the answer."""
+    session = requests.Session()
+    page = session.get(f"{url}/accounts/login/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(
+        f"{url}/accounts/login/",
+        data={"csrfmiddlewaretoken": token, "username": username, "password": password},
+        headers={"Referer": f"{url}/accounts/login/"},
+        allow_redirects=False,
+        timeout=60,
+    )
+    return session, response

@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -35,6 +34,7 @@ from core.api_errors import (
     DATABASE_UNAVAILABLE,
     DATABASE_UNAVAILABLE_REASON,
 )
+from tests.workers import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = Path(tempfile.gettempdir()) / "stagegate-test-database-restart.lock"
@@ -245,21 +245,6 @@ def web(cluster: Cluster) -> Iterator[Web]:
             server.wait()
 
 
-def sign_in(url: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{url}/accounts/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(
-        f"{url}/accounts/login/",
-        data={"csrfmiddlewaretoken": token, "username": USERNAME, "password": USER_PASSWORD},
-        headers={"Referer": f"{url}/accounts/login/"},
-        allow_redirects=False,
-        timeout=60,
-    )
-    assert response.status_code == 302, response.text[:500]
-    return session
-
-
 @dataclass
 class Answer:
     path: str
@@ -312,7 +297,9 @@ class Visitor(threading.Thread):
 
 
 def test_a_database_restart_is_a_503_to_retry_then_service_resumes(cluster, web):
-    visitor = Visitor(web.url, sign_in(web.url))
+    session, response = sign_in(web.url, USERNAME, USER_PASSWORD)
+    assert response.status_code == 302, response.text[:500]
+    visitor = Visitor(web.url, session)
     visitor.start()
     try:
         time.sleep(0.5)

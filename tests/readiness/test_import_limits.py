@@ -16,21 +16,14 @@ from rest_framework.test import APIClient
 from readiness import services
 from readiness.models import KpiMeasurement
 from tests.gates.streaming import CSRF_TOKEN, post_file, session_cookies
+from tests.readiness.helpers import pilot_adoption
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def kpi(use_case, sponsor):
-    return services.kpi_create(
-        use_case=use_case,
-        by=sponsor,
-        name="Pilot adoption",
-        kind="leading",
-        unit="%",
-        target="60",
-        direction="higher",
-    )
+    return pilot_adoption(use_case, sponsor)
 
 
 @pytest.fixture(autouse=True)
