@@ -369,16 +369,17 @@ class CriterionAssessInput(serializers.Serializer):
     evidence = serializers.CharField(
         max_length=10000, required=False, allow_blank=True, trim_whitespace=False
     )
-    artifacts = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Artifact.objects.none(), required=False
+    # A list of ids: DRF's many=True related field would also take an object
+    # and read its keys as the ids.
+    artifacts = serializers.ListField(
+        child=serializers.PrimaryKeyRelatedField(queryset=Artifact.objects.none()),
+        required=False,
     )
 
     def __init__(self, *args: Any, use_case_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only this use case's artifacts can be linked; others are "invalid pk".
-        self.fields["artifacts"].child_relation.queryset = Artifact.objects.filter(
-            use_case_id=use_case_id
-        )
+        self.fields["artifacts"].child.queryset = Artifact.objects.filter(use_case_id=use_case_id)
 
 
 class ApprovalInput(serializers.Serializer):

@@ -551,10 +551,10 @@ class KpiImportInput(serializers.Serializer):
 
 
 class CriterionScorecardInput(serializers.Serializer):
+    # Required: a body that names nothing (or is no form at all) must not
+    # withdraw the citation; null says so.
     scorecard = serializers.IntegerField(
-        required=False,
         allow_null=True,
-        default=None,
         help_text="A PoC scorecard (version) of the use case to cite, or null to cite none.",
     )
 

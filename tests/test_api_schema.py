@@ -177,3 +177,21 @@ def test_every_success_has_a_typed_body(schema):
             elif code[0] == "2":
                 problems += typed(schema, response, where)
     assert problems == []
+
+
+def test_an_artifact_downloads_in_the_type_it_was_uploaded_as(schema):
+    from gates.uploads import ALLOWED_TYPES
+
+    download = schema["paths"]["/api/v1/artifacts/{id}/download/"]["get"]
+    assert set(download["responses"]["200"]["content"]) == {
+        media_type for media_type, _ in ALLOWED_TYPES.values()
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("patch", "/api/v1/use-cases/{id}/"), ("post", "/api/v1/use-cases/{id}/reclassify/")],
+)
+def test_a_use_case_write_documents_its_refusal(schema, method, path):
+    # Found by the API fuzz run: a killed use case, or facts frozen by an open review.
+    assert "409" in schema["paths"][path][method]["responses"]

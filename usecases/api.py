@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -250,7 +250,13 @@ class UseCaseDetailView(generics.RetrieveAPIView):
 
     @extend_schema(
         request=UseCaseWriteSerializer,
-        responses={200: UseCaseSerializer},
+        responses={
+            200: UseCaseSerializer,
+            409: OpenApiResponse(
+                description="Refused in the current state (a killed use case; facts frozen "
+                "while a review is open): `detail` and the `reasons`."
+            ),
+        },
         description="Edit the facts of a use case. `stage`, `status` and "
         "`stage_entered_at` are refused with 400: only gate decisions move them.",
     )
@@ -271,7 +277,13 @@ class UseCaseReclassifyView(APIView):
 
     @extend_schema(
         request=ReclassifyInput,
-        responses={200: UseCaseSerializer},
+        responses={
+            200: UseCaseSerializer,
+            409: OpenApiResponse(
+                description="Refused while a review is open, or for a killed use case: "
+                "`detail` and the `reasons`."
+            ),
+        },
         description="Only the risk and compliance role. The classification before and after "
         "and the reason go to the audit trail.",
     )

@@ -225,7 +225,8 @@ def test_it_refuses_a_pending_status_when_nothing_was_assessed(api_as, sponsor, 
         ({"status": "met", "evidence": "nul\x00byte"}, "evidence"),
         ({"status": "met", "evidence": ["a"]}, "evidence"),
         ({"status": "met", "artifacts": "x"}, "artifacts"),
-        ({"status": "met", "artifacts": [987654]}, "artifacts"),
+        ({"status": "met", "artifacts": [987654]}, "artifacts.0"),
+        ({"status": "met", "artifacts": {"1": "x"}}, "artifacts"),
         ({"status": "met", "evidence": "x" * 10001}, "evidence"),
     ],
 )
@@ -255,7 +256,9 @@ def test_it_refuses_to_link_an_artifact_of_another_use_case(
         format="json",
     )
     assert response.status_code == 400
-    assert "artifacts" in response.json()["fields"]
+    assert response.json()["fields"] == {
+        "artifacts.0": [f'Invalid pk "{foreign.pk}" - object does not exist.']
+    }
 
 
 def test_it_answers_404_for_a_criterion_of_another_review(

@@ -118,6 +118,27 @@ def test_the_api_cites_and_withdraws(api_as, sponsor, gate2):
     assert withdrawn.status_code == 200 and withdrawn.json()["scorecards"] == []
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{}", "application/json"),
+        # A multipart body that holds no form field at all (found by the API fuzz run).
+        ("--b\r\n[{}]--b--\r\n", "multipart/form-data; boundary=b"),
+    ],
+)
+def test_the_api_withdraws_only_when_told_to_with_null(api_as, sponsor, gate2, body, content_type):
+    review, criterion, card = gate2
+    api = api_as(sponsor)
+    url = f"/api/v1/reviews/{review.pk}/criteria/{criterion.pk}/scorecard/"
+    assert api.put(url, {"scorecard": card.pk}, format="json").status_code == 200
+
+    response = api.put(url, body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"scorecard": ["This field is required."]}
+    assert list(criterion.scorecards.all()) == [card]
+
+
 def test_the_api_refuses_a_scorecard_of_another_use_case(api_as, sponsor, gate2):
     review, criterion, _ = gate2
     other = UseCaseFactory(title="Another", sponsor=sponsor, stage=Stage.POC)
