@@ -8,7 +8,7 @@ each as the ``Error`` component (the one shape ``core.api_errors`` answers):
   ``page``; 415 where it takes a body (a content type no parser reads);
 - 401 and 403 unless every permission of the view is ``AllowAny``;
 - 404 where the path names a row, or a page number can run past the end;
-- 429, with ``Retry-After``, where the view has throttle classes;
+- 429, with ``Retry-After``, where the view throttles the method;
 - any other error a view declares itself (409 where its service refuses a
   transition), with the view's description.
 
@@ -92,6 +92,8 @@ class DocumentedErrorsSchema(AutoSchema):
             codes |= {401, 403}
         if has_path_ids or "page" in query:
             codes.add(404)
-        if self.view.throttle_classes:
+        # The view's own answer for this method (the schema's view carries a
+        # request of the operation's method): a throttle may count POSTs only.
+        if self.view.get_throttles():
             codes.add(429)
         return codes
