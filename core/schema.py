@@ -9,6 +9,8 @@ each as the ``Error`` component (the one shape ``core.api_errors`` answers):
 - 401 and 403 unless every permission of the view is ``AllowAny``;
 - 404 where the path names a row, or a page number can run past the end;
 - 429, with ``Retry-After``, where the view throttles the method;
+- 503, with ``Retry-After``, everywhere: the database did not answer
+  (``core.api_errors``), the request may be sent again;
 - any other error a view declares itself (409 where its service refuses a
   transition), with the view's description.
 
@@ -31,7 +33,9 @@ ERROR_DESCRIPTIONS = {
     409: "Refused in the current state: `detail` and the `reasons`.",
     415: "The body is in a content type this operation does not read.",
     429: "Too many requests: wait the seconds `Retry-After` names.",
+    503: "The database did not answer: send the request again after `Retry-After` seconds.",
 }
+RETRY_AFTER_CODES = {429, 503}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -67,7 +71,7 @@ class DocumentedErrorsSchema(AutoSchema):
                 "content": error,
                 "description": declared.get("description") or ERROR_DESCRIPTIONS.get(code, ""),
             }
-            if code == 429:
+            if code in RETRY_AFTER_CODES:
                 response["headers"] = {
                     "Retry-After": {
                         "schema": {"type": "integer", "minimum": 0},
@@ -83,7 +87,7 @@ class DocumentedErrorsSchema(AutoSchema):
         query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
         has_path_ids = any(p["in"] == "path" for p in operation.get("parameters", []))
         has_body = "requestBody" in operation
-        codes = set()
+        codes = {503}
         if has_body or query - {"page"}:
             codes.add(400)
         if has_body:

@@ -162,13 +162,15 @@ def test_every_operation_documents_the_errors_it_can_give(schema):
             "404": any(p["in"] == "path" for p in parameters) or "page" in query,
             "415": "requestBody" in operation,
             "429": throttles(path, method),
+            "503": True,
         }
         for code, wanted in expected.items():
             if wanted and code not in codes:
                 problems.append(f"{where}: no {code}")
-        retry_after = operation["responses"].get("429", {}).get("headers", {}).get("Retry-After")
-        if "429" in codes and not retry_after:
-            problems.append(f"{where}: 429 without Retry-After")
+        for code in ("429", "503"):
+            headers = operation["responses"].get(code, {}).get("headers", {})
+            if code in codes and "Retry-After" not in headers:
+                problems.append(f"{where}: {code} without Retry-After")
         if "405" in codes:
             problems.append(f"{where}: 405 is never an operation's answer")
     assert problems == []
