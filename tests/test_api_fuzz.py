@@ -59,7 +59,7 @@ pytestmark = pytest.mark.fuzz
 SEED = 20260117
 # Requests per operation and person, valid and invalid together. Bounded so
 # the four runs take under three minutes on two cores.
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 12
 ROLES = ["lead", "sponsor", "executive", "risk"]
 # Not negative_data_rejection: DRF coerces input types by design (a CharField
 # takes 0 as "0", a DecimalField 2.5 as well as "2.5", an IntegerField "5"),
