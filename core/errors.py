@@ -18,12 +18,6 @@ class DomainError(Exception):
         self.message = message
         self.reasons = list(reasons)
 
-    def as_dict(self) -> dict:
-        data: dict = {"detail": self.message}
-        if self.reasons:
-            data["reasons"] = self.reasons
-        return data
-
     def __str__(self) -> str:
         if not self.reasons:
             return self.message
@@ -50,9 +44,3 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, reasons: Iterable[str] = (), field: str | None = None):
         super().__init__(message, reasons)
         self.field = field
-
-    def as_dict(self) -> dict:
-        data = super().as_dict()
-        if self.field:
-            data[self.field] = [self.message]
-        return data
