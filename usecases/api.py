@@ -8,7 +8,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -223,19 +228,48 @@ class UseCaseListView(generics.ListCreateAPIView):
 
     @extend_schema(
         request=UseCaseCreateSerializer,
-        responses={201: UseCaseSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=f"^{services.IDEMPOTENCY_KEY.pattern}$",
+                description="A random token (8 to 64 letters, digits or `_ . : -`) per use "
+                "case to create: the same caller sending the same key again gets the use "
+                "case the key created (200) and nothing new is created.",
+            )
+        ],
+        responses={
+            201: UseCaseSerializer,
+            200: OpenApiResponse(
+                UseCaseSerializer,
+                description="The `Idempotency-Key` was already used by the caller: the use "
+                "case it created, unchanged.",
+            ),
+        },
         description="Create a use case in Discovery. The caller becomes its sponsor; a "
         "program lead may name another sponsor. `stage` and `status` are refused.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.usecase_ensure_creatable(by=request.user)
+        key = services.clean_idempotency_key(request.headers.get("Idempotency-Key"))
+        if key is not None:
+            existing = services.usecase_created_with_key(by=request.user, idempotency_key=key)
+            if existing is not None:
+                return self._answer(existing, created=False)
         _refuse_gate_owned_fields(request.data)
         serializer = UseCaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        use_case = services.usecase_create(by=request.user, **serializer.validated_data)
+        use_case, created = services.usecase_create_once(
+            by=request.user, idempotency_key=key, **serializer.validated_data
+        )
+        return self._answer(use_case, created=created)
+
+    def _answer(self, use_case: UseCase, *, created: bool) -> Response:
         return Response(
             _read(use_case.pk),
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             headers={"Location": use_case.get_absolute_url()},
         )
 

@@ -3,14 +3,16 @@ cleaned data to the services, which make and audit the change."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 
+from core.errors import InvalidInput
 from usecases import access
 from usecases.models import BusinessUnit, MemberRole, RegulatoryConstraint, RiskTier, UseCase
-from usecases.services import EDITABLE_FIELDS
+from usecases.services import EDITABLE_FIELDS, clean_idempotency_key
 
 User = get_user_model()
 
@@ -69,10 +71,15 @@ class UseCaseForm(forms.ModelForm):
 
 class UseCaseCreateForm(UseCaseForm):
     """A new use case. Program leads may name its sponsor; everyone else becomes
-    the sponsor of what they propose."""
+    the sponsor of what they propose. The idempotency key is a random token
+    given to the form when it is rendered: the same form sent twice (a double
+    click) creates one use case."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args: Any, can_pick_sponsor: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = secrets.token_urlsafe(24)
         if can_pick_sponsor:
             self.fields["sponsor"] = UserChoiceField(
                 queryset=active_users(),
@@ -80,6 +87,12 @@ class UseCaseCreateForm(UseCaseForm):
                 empty_label="Me",
                 help_text="The business unit sponsor who owns the outcome.",
             )
+
+    def clean_idempotency_key(self) -> str | None:
+        try:
+            return clean_idempotency_key(self.cleaned_data.get("idempotency_key"))
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class MemberAddForm(forms.Form):

@@ -127,6 +127,10 @@ class UseCase(models.Model):
         related_name="+",
         editable=False,
     )
+    # The key of the form (or the API's Idempotency-Key header) that created
+    # it: the same person sending the same key again gets this use case back
+    # instead of a second one (a double click, a retried request).
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,6 +147,11 @@ class UseCase(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=Status.values), name="usecase_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="usecase_idempotency_key_once_per_creator",
             ),
         ]
 

@@ -42,8 +42,11 @@ def usecase_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            use_case = services.usecase_create(
+            # The same form sent twice (a double click) leads to the use case
+            # its first submission created.
+            use_case, _created = services.usecase_create_once(
                 by=request.user,
+                idempotency_key=form.cleaned_data.get("idempotency_key"),
                 sponsor=form.cleaned_data.get("sponsor"),
                 **form.changes(),
             )

@@ -3,10 +3,11 @@ adding and removing people in roles."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -89,10 +90,12 @@ def usecase_create(
     summary: str,
     business_unit: BusinessUnit,
     sponsor: Any | None = None,
+    idempotency_key: str | None = None,
     **fields: Any,
 ) -> UseCase:
     """Create a use case in Discovery. The creator is its sponsor unless a
-    program lead names another one."""
+    program lead names another one. ``usecase_create_once`` is the entry
+    point for a request that carries an idempotency key."""
     refusal = rules.create_refusal(by, business_unit)
     if refusal is not None:
         raise refusal
@@ -110,9 +113,13 @@ def usecase_create(
         created_by=by,
         stage_entered_at=now,
         last_activity_at=now,
+        idempotency_key=idempotency_key,
         **fields,
     )
-    use_case.full_clean()
+    # The key's uniqueness is the database's to enforce (usecase_create_once
+    # answers a concurrent duplicate with the use case that won).
+    use_case.full_clean(validate_constraints=False)
+    use_case.validate_constraints(exclude={"idempotency_key"})
     use_case.save()
     sponsor = sponsor or by
     UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
@@ -125,6 +132,50 @@ def usecase_create(
         payload={"sponsor": sponsor.get_username(), **_audit_fields(use_case, ["business_unit"])},
     )
     return use_case
+
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+IDEMPOTENCY_KEY_MESSAGE = (
+    "An idempotency key is 8 to 64 letters, digits or the characters _ . : - "
+    "(a random token per form or request)."
+)
+
+
+def clean_idempotency_key(key: str | None) -> str | None:
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(IDEMPOTENCY_KEY_MESSAGE, field="idempotency_key")
+    return key
+
+
+def usecase_created_with_key(*, by: Any, idempotency_key: str) -> UseCase | None:
+    return UseCase.objects.filter(created_by=by, idempotency_key=idempotency_key).first()
+
+
+def usecase_create_once(
+    *, by: Any, idempotency_key: str | None, **kwargs: Any
+) -> tuple[UseCase, bool]:
+    """Create a use case, once per key and person: the same person sending the
+    same key again (a double click, a retried request) gets the use case the
+    key created and nothing new. Returns the use case and whether it is new."""
+    key = clean_idempotency_key(idempotency_key)
+    if key is None:
+        return usecase_create(by=by, **kwargs), True
+    existing = usecase_created_with_key(by=by, idempotency_key=key)
+    if existing is not None:
+        return existing, False
+    try:
+        # A savepoint: two requests with the same key race to the unique
+        # constraint; the loser waits for the winner's commit, fails here, and
+        # reads the winner's use case.
+        with transaction.atomic():
+            return usecase_create(by=by, idempotency_key=key, **kwargs), True
+    except IntegrityError:
+        existing = usecase_created_with_key(by=by, idempotency_key=key)
+        if existing is None:
+            raise
+        return existing, False
 
 
 @transaction.atomic
