@@ -14,7 +14,16 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,6 +39,54 @@ CHROMIUM_ARGS = [
 # The password of the people the multi-person journeys sign in as.
 JOURNEY_PASSWORD = "journey-pass-123"
 TIMEOUT_MS = 10_000
+# Console messages that mean the page broke its own Content Security Policy
+# (an inline style or script, a resource from elsewhere): the browser refused
+# it, so the page a user sees is not the page we wrote.
+CSP_MARKERS = (
+    "content security policy",
+    "refused to apply inline style",
+    "refused to execute inline",
+    "refused to load",
+    "refused to connect",
+)
+
+
+def watch_console(context: BrowserContext, problems: list[str]) -> Page:
+    """Open a page in the context and record every CSP violation and uncaught
+    script error of it and of any page it opens, for the fixture to fail the
+    test on at teardown."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        text = message.text
+        if any(marker in text.lower() for marker in CSP_MARKERS):
+            problems.append(f"console {message.type}: {text} ({message.location.get('url')})")
+
+    def on_page_error(error: Error) -> None:
+        problems.append(f"page error: {error.message}")
+
+    watched: set[int] = set()
+
+    def on_page(page: Page) -> None:
+        if id(page) in watched:
+            return
+        watched.add(id(page))
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
+
+    # Pages the first one opens (a download tab, a popup) are watched too.
+    context.on("page", on_page)
+    page = context.new_page()
+    on_page(page)
+    return page
+
+
+def fail_on_console_problems(problems: list[str]) -> None:
+    if problems:
+        pytest.fail(
+            "The browser reported CSP violations or script errors:\n"
+            + "\n".join(f"- {problem}" for problem in problems),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +126,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="en-GB", timezone_id="UTC")
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
-    page = context.new_page()
+    problems: list[str] = []
+    page = watch_console(context, problems)
     yield page
     context.close()
+    fail_on_console_problems(problems)
 
 
 def login(page: Page, live_server, username: str, password: str) -> None:
@@ -88,15 +147,17 @@ def pages(browser: Browser) -> Iterator:
     """A separate browser context per person, so several people can be signed
     in at once; each signs in with JOURNEY_PASSWORD."""
     contexts = []
+    problems: list[str] = []
 
     def open_as(live_server, username: str) -> Page:
         context = browser.new_context(locale="en-GB", timezone_id="UTC")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        page = context.new_page()
+        page = watch_console(context, problems)
         login(page, live_server, username, JOURNEY_PASSWORD)
         return page
 
     yield open_as
     for context in contexts:
         context.close()
+    fail_on_console_problems(problems)
