@@ -130,8 +130,11 @@ class ResumeForm(forms.Form):
 
 
 class CriterionAssessForm(forms.Form):
+    # No status is chosen for the team: an unassessed criterion starts empty.
     status = forms.ChoiceField(
-        choices=[c for c in AssessmentStatus.choices if c[0] != AssessmentStatus.PENDING]
+        choices=[("", "Choose an assessment")]
+        + [c for c in AssessmentStatus.choices if c[0] != AssessmentStatus.PENDING],
+        error_messages={"required": "Choose an assessment."},
     )
     evidence = forms.CharField(
         max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -13,12 +13,13 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from core.errors import DomainError, PermissionRefused, TransitionRefused
+from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from core.web import display_name
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApproverDelegation,
     ApproverRoleKind,
+    AssessmentStatus,
     GateReview,
     ReviewApprover,
     ReviewStatus,
@@ -110,6 +111,23 @@ def assess_refusal(user: Any, review: GateReview) -> DomainError | None:
     if not can_assess(user, review):
         return PermissionRefused(ASSESS_REFUSAL)
     return None
+
+
+EVIDENCED_STATUSES = frozenset({AssessmentStatus.MET, AssessmentStatus.PARTIALLY_MET})
+EVIDENCE_REFUSAL = (
+    "“{status}” needs evidence: say what shows it, or link an artifact of the use case."
+)
+
+
+def assessment_evidence_refusal(
+    *, status: str, evidence: str, has_artifacts: bool
+) -> DomainError | None:
+    """A criterion claimed met, even partially, says what shows it: evidence
+    text or a linked artifact. Not met and not applicable need neither."""
+    if status not in EVIDENCED_STATUSES or evidence.strip() or has_artifacts:
+        return None
+    label = AssessmentStatus(status).label
+    return InvalidInput(EVIDENCE_REFUSAL.format(status=label), field="evidence")
 
 
 def can_submit(user: Any, review: GateReview) -> bool:

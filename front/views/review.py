@@ -199,7 +199,7 @@ def _assess_form(review: GateReview, criterion, data=None) -> forms.CriterionAss
         return forms.CriterionAssessForm(data, **kwargs)
     return forms.CriterionAssessForm(
         initial={
-            "status": criterion.status if criterion.status != "pending" else "met",
+            "status": criterion.status if criterion.status != "pending" else "",
             "evidence": criterion.evidence,
             "artifacts": [a.pk for a in criterion.linked],
             "cite_scorecard": any(s.pk == getattr(scorecard, "pk", None) for s in criterion.cited),

@@ -267,6 +267,13 @@ def criterion_assess(
     if foreign:
         raise InvalidInput("Linked artifacts must belong to this use case.", field="artifacts")
     criterion = ReviewCriterion.objects.select_for_update().get(pk=criterion.pk)
+    # Omitted artifacts keep the links the criterion has, and those count.
+    has_artifacts = bool(artifact_list) if artifacts is not None else criterion.artifacts.exists()
+    refusal = rules.assessment_evidence_refusal(
+        status=status, evidence=evidence, has_artifacts=has_artifacts
+    )
+    if refusal is not None:
+        raise refusal
     before = {"status": criterion.status, "evidence": criterion.evidence}
     criterion.status = status
     criterion.evidence = evidence

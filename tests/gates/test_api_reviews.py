@@ -323,7 +323,9 @@ def test_it_submits_a_complete_review(api_as, sponsor, use_case, lead):
     review = services.review_open(use_case=use_case, by=lead)
     upload_required(review, sponsor)
     for criterion in review.criteria.all():
-        services.criterion_assess(review=review, criterion=criterion, by=sponsor, status="met")
+        services.criterion_assess(
+            review=review, criterion=criterion, by=sponsor, status="met", evidence="Checked."
+        )
     response = api_as(sponsor).post(f"/api/v1/reviews/{review.pk}/submit/")
     assert response.status_code == 200
     assert response.json()["status"] == "submitted"

@@ -150,6 +150,7 @@ def test_it_refuses_go_unless_every_must_meet_criterion_is_met(
             criterion=criterion,
             by=sponsor,
             status=status if criterion.name == "Process maturity" else "met",
+            evidence="Checked against the review documents.",
         )
     services.review_submit(review=review, by=sponsor)
     approve_all(review)
@@ -171,6 +172,7 @@ def test_it_lets_go_pass_with_an_optional_criterion_not_met(lead, sponsor, use_c
             criterion=criterion,
             by=sponsor,
             status="not_met" if criterion.name == "Risk" else "met",
+            evidence="Checked against the review documents.",
         )
     services.review_submit(review=review, by=sponsor)
     approve_all(review)

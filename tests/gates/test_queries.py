@@ -99,7 +99,7 @@ def test_it_reads_the_submitted_review_page_in_fixed_queries(
     grow(uploaded_review, sponsor, size)
     for criterion in uploaded_review.criteria.filter(status="pending"):
         services.criterion_assess(
-            review=uploaded_review, criterion=criterion, by=sponsor, status="met"
+            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
         )
     services.review_submit(review=uploaded_review, by=sponsor)
     client = client_as(sponsor)

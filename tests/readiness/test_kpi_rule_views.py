@@ -208,7 +208,9 @@ def test_the_api_unbinds_with_delete(api_as, sponsor, adoption):
 def test_a_submitted_review_refuses_a_new_binding(client_as, sponsor, lead, adoption):
     review, criterion, kpi = adoption
     for row in review.criteria.filter(status="pending"):
-        gate_services.criterion_assess(review=review, criterion=row, by=sponsor, status="met")
+        gate_services.criterion_assess(
+            review=review, criterion=row, by=sponsor, status="met", evidence="Checked."
+        )
     upload_required(review, sponsor)
     gate_services.review_submit(review=review, by=sponsor)
     response = client_as(sponsor).post(

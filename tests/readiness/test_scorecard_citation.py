@@ -86,10 +86,13 @@ def test_citing_it_with_the_assessment_shows_it_everywhere(client_as, api_as, sp
 def test_unticking_withdraws_the_citation(client_as, sponsor, gate2):
     review, criterion, card = gate2
     client = client_as(sponsor)
-    client.post(assess_url(review, criterion), {"status": "met", "cite_scorecard": "on"})
+    client.post(
+        assess_url(review, criterion),
+        {"status": "met", "evidence": "Holdout.", "cite_scorecard": "on"},
+    )
     form = client.get(assess_url(review, criterion), headers=HTMX).content.decode()
     assert 'name="cite_scorecard"' in form and "checked" in form
-    client.post(assess_url(review, criterion), {"status": "met"})
+    client.post(assess_url(review, criterion), {"status": "met", "evidence": "Holdout."})
     assert criterion.scorecards.count() == 0
     assert AuditEvent.objects.filter(action="criterion.scorecard_cited").count() == 2
 
