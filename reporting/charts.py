@@ -79,7 +79,7 @@ def funnel_svg(stages: Sequence[StageRow]) -> SafeString:
                     f"{row.on_hold:,} on hold",
                     fill=MUTED,
                     text_anchor="end",
-                    font_size="10",
+                    font_size="12",
                 )
             )
     return _svg(width, height, "Use cases per stage", body)
@@ -115,7 +115,7 @@ def conversion_svg(conversions: Sequence[GateConversion]) -> SafeString:
                 y + row_h + 8,
                 f"{gate.passed:,}/{gate.reached:,}",
                 fill=MUTED,
-                font_size="9",
+                font_size="12",
             )
         )
     return _svg(width, height, "Conversion through each gate", body)
@@ -197,15 +197,15 @@ def time_in_stage_svg(stages: Sequence[StageRow]) -> SafeString:
         f'<rect x="{label_w}" y="{legend_y - 9}" width="12" height="10" '
         'fill="#dcfce7" stroke="#86efac"/>'
     )
-    body.append(_text(label_w + 16, legend_y, "norm (min–max)", fill=MUTED, font_size="10"))
+    body.append(_text(label_w + 16, legend_y, "norm (min–max)", fill=MUTED, font_size="12"))
     body.append(
         f'<rect x="{label_w + 130}" y="{legend_y - 9}" width="12" height="10" fill="{BLUE}"/>'
     )
     body.append(
-        _text(label_w + 146, legend_y, "median, active use cases", fill=MUTED, font_size="10")
+        _text(label_w + 146, legend_y, "median, active use cases", fill=MUTED, font_size="12")
     )
     body.append(
-        f'<rect x="{label_w + 310}" y="{legend_y - 9}" width="12" height="10" fill="{AMBER}"/>'
+        f'<rect x="{label_w + 330}" y="{legend_y - 9}" width="12" height="10" fill="{AMBER}"/>'
     )
-    body.append(_text(label_w + 326, legend_y, "median over the norm", fill=MUTED, font_size="10"))
+    body.append(_text(label_w + 346, legend_y, "median over the norm", fill=MUTED, font_size="12"))
     return _svg(width, height, "Median time in stage against the norm", body)
