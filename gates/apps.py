@@ -7,10 +7,10 @@ class GatesConfig(AppConfig):
     name = "gates"
 
     def ready(self) -> None:
-        from gates.rules import named_approver_grant, open_review_freeze
+        from gates.rules import named_approver_grant, open_review_freeze, withdraw_block
         from gates.selectors import open_reviews_prefetch
         from usecases.access import register_visibility_grant
-        from usecases.rules import register_freeze
+        from usecases.rules import register_freeze, register_withdraw_block
         from usecases.selectors import register_api_prefetch
 
         # Each registry ignores what it already has: ready() may run twice.
@@ -21,3 +21,6 @@ class GatesConfig(AppConfig):
         # Who approves is fixed when a review opens: the facts that decide it
         # (risk, regulations, business unit, team) stay put until the decision.
         register_freeze(open_review_freeze)
+        # Only a use case that has passed no gate and has no review under way
+        # may be withdrawn.
+        register_withdraw_block(withdraw_block)

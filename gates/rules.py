@@ -20,6 +20,7 @@ from gates.models import (
     ApproverDelegation,
     ApproverRoleKind,
     AssessmentStatus,
+    Decision,
     GateReview,
     ReviewApprover,
     ReviewStatus,
@@ -69,6 +70,37 @@ def open_review_freeze(use_case: UseCase) -> str | None:
         f"The Gate {review['gate_number']} review (#{review['pk']}) is open: its approvers were "
         "fixed when it opened. Change this after the gate is decided."
     )
+
+
+PASSED_DECISIONS = (Decision.GO, Decision.CONDITIONAL_GO)
+
+
+def withdraw_block(use_case: UseCase) -> str | None:
+    """Registered with ``usecases.rules``: a use case that has passed a gate
+    (a decided Go or Conditional Go) is stopped by a Kill at its next gate,
+    not withdrawn; one with a review open or submitted waits for the review
+    to be decided, since approvers were named and may have voted."""
+    reviews = GateReview.objects.filter(use_case_id=use_case.pk)
+    passed = (
+        reviews.filter(status=ReviewStatus.DECIDED, decision__in=PASSED_DECISIONS)
+        .order_by("-decided_at")
+        .values("pk", "gate_number", "decision")
+        .first()
+    )
+    if passed is not None:
+        return (
+            f"It passed Gate {passed['gate_number']} (review #{passed['pk']}: "
+            f"{Decision(passed['decision']).label}): a use case that has passed a gate is "
+            "stopped by a Kill decision at its next gate."
+        )
+    under_way = reviews.filter(status__in=OPEN_REVIEW_STATUSES).values("pk", "gate_number").first()
+    if under_way is not None:
+        return (
+            f"The Gate {under_way['gate_number']} review (#{under_way['pk']}) is under way: "
+            "approvers were named and may have voted, so its chair decides it (a Kill "
+            "stops the use case)."
+        )
+    return None
 
 
 def is_team_member(user: Any, use_case: UseCase) -> bool:

@@ -19,7 +19,6 @@ from usecases.models import (
     BusinessUnitMember,
     MemberRole,
     OrgRole,
-    Status,
     UseCase,
     UseCaseMember,
 )
@@ -116,7 +115,7 @@ def is_sponsor(user: AnyUser, use_case: UseCase) -> bool:
 
 
 def can_edit_use_case(user: AnyUser, use_case: UseCase) -> bool:
-    if use_case.status == Status.KILLED:
+    if use_case.is_read_only:
         return False
     return is_program_lead(user) or is_sponsor(user, use_case)
 

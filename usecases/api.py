@@ -188,6 +188,13 @@ class ReclassifyInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        help_text="Why the use case is withdrawn; recorded in the audit trail.",
+    )
+
+
 class UseCaseCreateSerializer(UseCaseWriteSerializer):
     sponsor = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
@@ -329,6 +336,33 @@ class UseCaseReclassifyView(APIView):
         data = ReclassifyInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.usecase_reclassify(use_case=use_case, by=request.user, **data.validated_data)
+        return Response(_read(use_case.pk))
+
+
+class UseCaseWithdrawView(APIView):
+    """The sponsor or a program lead withdraws a use case that has passed no
+    gate, with a reason: its status becomes `withdrawn`, terminal and
+    read-only; nothing is deleted."""
+
+    @extend_schema(
+        request=WithdrawInput,
+        responses={
+            200: UseCaseSerializer,
+            409: OpenApiResponse(
+                description="Refused in the current state: already killed or withdrawn, it "
+                "passed a gate (a Go or Conditional Go), or a review is open or submitted "
+                "(named in the `reasons`)."
+            ),
+        },
+        description="Only program leads and the use case's sponsor (others: 403). Audited "
+        "`usecase.withdrawn` with the reason.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        use_case = access.visible_use_case(request.user, pk)
+        services.usecase_ensure_withdrawable(use_case=use_case, by=request.user)
+        data = WithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.usecase_withdraw(use_case=use_case, by=request.user, **data.validated_data)
         return Response(_read(use_case.pk))
 
 

@@ -20,6 +20,11 @@ urlpatterns = [
         api.UseCaseReclassifyView.as_view(),
         name="api-usecase-reclassify",
     ),
+    path(
+        "use-cases/<id:pk>/withdraw/",
+        api.UseCaseWithdrawView.as_view(),
+        name="api-usecase-withdraw",
+    ),
     path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
     path(
         "business-units/<id:pk>/members/",

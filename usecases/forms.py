@@ -116,3 +116,13 @@ class ReclassifyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit trail with the classification before and after.",
     )
+
+
+class WithdrawForm(forms.Form):
+    """Withdrawing a use case: why (recorded in the audit trail)."""
+
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit trail. The use case stays visible, read-only.",
+    )

@@ -36,6 +36,12 @@ class Status(models.TextChoices):
     ACTIVE = "active", "Active"
     ON_HOLD = "on_hold", "On hold"
     KILLED = "killed", "Killed"
+    # Withdrawn by its sponsor or a program lead before it passed any gate.
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Statuses no gate and no edit ever leaves: the use case is read-only.
+TERMINAL_STATUSES = (Status.KILLED, Status.WITHDRAWN)
 
 
 class RiskTier(models.TextChoices):
@@ -177,6 +183,11 @@ class UseCase(models.Model):
     @property
     def is_killed(self) -> bool:
         return self.status == Status.KILLED
+
+    @property
+    def is_read_only(self) -> bool:
+        """Killed at a gate or withdrawn: terminal, no change of any kind."""
+        return self.status in TERMINAL_STATUSES
 
     @property
     def is_regulated(self) -> bool:

@@ -18,12 +18,15 @@ from usecases.models import BusinessUnit, OrgRole, RiskTier, Status, UseCase
 EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
 TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
 READ_ONLY_MESSAGE = "This use case was killed at a gate; it is read-only."
+WITHDRAWN_MESSAGE = "This use case was withdrawn; it is read-only."
 
 
 def read_only_refusal(use_case: UseCase) -> TransitionRefused | None:
-    """A killed use case takes no change of any kind."""
+    """A killed or withdrawn use case takes no change of any kind."""
     if use_case.status == Status.KILLED:
         return TransitionRefused(READ_ONLY_MESSAGE, ["Killed use cases are terminal."])
+    if use_case.status == Status.WITHDRAWN:
+        return TransitionRefused(WITHDRAWN_MESSAGE, ["Withdrawn use cases are terminal."])
     return None
 
 
@@ -151,3 +154,36 @@ def reclassify_refusal(user: Any, use_case: UseCase) -> DomainError | None:
             "Only the risk and compliance role reclassifies a use case's risk."
         )
     return facts_frozen_refusal(use_case, "The risk classification")
+
+
+# --- Withdrawing a use case ----------------------------------------------------------
+
+WITHDRAW_REFUSAL = "Only program leads and the use case's sponsor may withdraw it."
+WITHDRAW_REASON_REQUIRED = "Say why the use case is withdrawn."
+
+# What keeps a use case from being withdrawn, registered by the apps above at
+# start-up (gates: a gate it has passed, a review open or submitted). Each
+# returns the reason, or None.
+WithdrawBlock = Callable[[UseCase], str | None]
+WITHDRAW_BLOCKS: list[WithdrawBlock] = []
+
+
+def register_withdraw_block(block: WithdrawBlock) -> WithdrawBlock:
+    if block not in WITHDRAW_BLOCKS:
+        WITHDRAW_BLOCKS.append(block)
+    return block
+
+
+def withdraw_refusal(user: Any, use_case: UseCase) -> DomainError | None:
+    """The sponsor or a program lead withdraws a use case that has never
+    passed a gate and has no review under way. Read-only (409) before not
+    yours (403) before what the gates say (409)."""
+    refusal = read_only_refusal(use_case)
+    if refusal is not None:
+        return refusal
+    if not access.can_edit_use_case(user, use_case):
+        return PermissionRefused(WITHDRAW_REFUSAL)
+    reasons = [reason for block in WITHDRAW_BLOCKS if (reason := block(use_case))]
+    if reasons:
+        return TransitionRefused("This use case cannot be withdrawn.", reasons)
+    return None

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.web import is_htmx, redirect_after_post, show_refusal
 from usecases import access, rules, services
-from usecases.forms import ReclassifyForm, UseCaseCreateForm, UseCaseForm
+from usecases.forms import ReclassifyForm, UseCaseCreateForm, UseCaseForm, WithdrawForm
 from usecases.models import UseCase
 
 
@@ -113,6 +113,33 @@ def usecase_reclassify(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.usecase_reclassify(use_case=use_case, by=request.user, **form.cleaned_data)
+        except (InvalidInput, TransitionRefused) as exc:
+            show_refusal(form, exc)
+        else:
+            return redirect_after_post(request, use_case.get_absolute_url())
+    status = 400 if form.errors else 200
+    return render(request, template, {"use_case": use_case, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def usecase_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The confirm step of a withdrawal: the reason, then the sponsor's or a
+    program lead's post."""
+    use_case = access.visible_use_case(request.user, pk)
+    refusal = rules.withdraw_refusal(request.user, use_case)
+    if isinstance(refusal, PermissionRefused):
+        raise PermissionDenied(refusal.message)
+    template = "usecases/usecase_withdraw.html"
+    if refusal is not None:
+        # Read-only already, passed a gate, or a review under way: say why.
+        return render(request, template, {"use_case": use_case, "refusal": refusal}, status=409)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.usecase_withdraw(
+                use_case=use_case, by=request.user, reason=form.cleaned_data["reason"]
+            )
         except (InvalidInput, TransitionRefused) as exc:
             show_refusal(form, exc)
         else:

@@ -46,8 +46,10 @@ from usecases.services.portfolio import (
     usecase_created_with_key,
     usecase_ensure_creatable,
     usecase_ensure_editable,
+    usecase_ensure_withdrawable,
     usecase_reclassify,
     usecase_update,
+    usecase_withdraw,
 )
 
 __all__ = [
@@ -90,7 +92,9 @@ __all__ = [
     "usecase_ensure_creatable",
     "usecase_ensure_editable",
     "usecase_reclassify",
+    "usecase_ensure_withdrawable",
     "usecase_update",
+    "usecase_withdraw",
     "user_admin_change",
     "user_admin_create",
     "user_admin_delete",

@@ -19,6 +19,7 @@ from usecases.models import (
     MemberRole,
     RegulatoryConstraint,
     RiskTier,
+    Status,
     UseCase,
     UseCaseMember,
 )
@@ -352,3 +353,34 @@ def member_remove(*, member: UseCaseMember, by: Any) -> None:
         payload={"user": member.user.get_username(), "role": member.role},
     )
     member.delete()
+
+
+def usecase_ensure_withdrawable(*, use_case: UseCase, by: Any) -> None:
+    """Refuse early, before any input is read; ``usecase_withdraw`` checks the same."""
+    refusal = rules.withdraw_refusal(by, use_case)
+    if refusal is not None:
+        raise refusal
+
+
+@transaction.atomic
+def usecase_withdraw(*, use_case: UseCase, by: Any, reason: str | None) -> UseCase:
+    """The sponsor or a program lead withdraws a use case that has passed no
+    gate, with a reason. Withdrawn is terminal and read-only; nothing is
+    deleted. The row lock serialises this with a review being opened (the
+    gate engine locks the use case too)."""
+    use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    usecase_ensure_withdrawable(use_case=use_case, by=by)
+    reason = clean_reason(reason, required=rules.WITHDRAW_REASON_REQUIRED)
+    before = use_case.status
+    use_case.status = Status.WITHDRAWN
+    use_case.last_activity_at = timezone.now()
+    use_case.save(update_fields=["status", "last_activity_at", "updated_at"])
+    audit_record(
+        actor=by,
+        action="usecase.withdrawn",
+        summary=f"Withdrew “{use_case.title}” in {use_case.get_stage_display()}",
+        use_case=use_case,
+        obj=use_case,
+        payload={"reason": reason, "status_before": before, "stage": use_case.stage},
+    )
+    return use_case
