@@ -219,6 +219,16 @@ class ChecklistSummary:
         return self.done + self.not_applicable
 
 
+def kpi_target_word(on_target: bool | None) -> str:
+    """The one wording of a KPI's state against its target, on the pages and
+    in the gate pack alike: "on target" or "off target" whichever way the KPI
+    is better (a lower-is-better KPI above its target is off target, not
+    "below" it); empty before the first measurement."""
+    if on_target is None:
+        return ""
+    return "on target" if on_target else "off target"
+
+
 @dataclass(frozen=True)
 class KpiLine:
     kpi: Kpi
@@ -236,6 +246,10 @@ class KpiLine:
     @property
     def target_text(self) -> str:
         return format_value(self.kpi.target, self.kpi.unit)
+
+    @property
+    def target_word(self) -> str:
+        return kpi_target_word(self.on_target)
 
     @property
     def baseline_text(self) -> str:

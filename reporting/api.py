@@ -33,7 +33,8 @@ class PackRequestedSerializer(serializers.Serializer):
 
 class PackSerializer(serializers.ModelSerializer):
     stale = serializers.SerializerMethodField(
-        help_text="The review has changed since the pack was requested."
+        help_text="What the pack shows has changed since: its content hash is not the hash "
+        "of the review's pack data now."
     )
     download_url = serializers.SerializerMethodField(help_text="Set once the pack is ready.")
     requested_by = serializers.CharField(source="requested_by.get_username", read_only=True)
@@ -140,6 +141,7 @@ class PackDetailView(APIView):
     @extend_schema(responses={200: PackSerializer, 404: ERRORS[404]}, tags=["packs"])
     def get(self, request: Request, pk: int) -> Response:
         pack = selectors.visible_pack(request.user, pk)
+        selectors.mark_stale([pack], pack.review)
         return Response(PackSerializer(pack, context={"request": request}).data)
 
 

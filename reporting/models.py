@@ -1,8 +1,11 @@
 """Gate packs: the PDF an executive reads before a gate meeting.
 
 A pack is generated from a review as it stood when the pack was requested
-(``review_revision``); once the review changes, the pack is *stale*. Stale is
-computed (``GateReview.revision != review_revision``), never stored.
+(``review_revision``, ``content_hash``); once anything it shows changes, the
+pack is *stale*. Stale is computed, never stored: the review's packs and a
+pack read on its own compare their content hash with the hash of the pack
+data now (``selectors.mark_stale``); lists of packs across reviews fall back
+to the cheaper ``GateReview.revision != review_revision``.
 """
 
 from __future__ import annotations

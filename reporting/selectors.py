@@ -47,7 +47,7 @@ from readiness.selectors import (
     readiness_summary,
     stalled_after_days,
 )
-from reporting import rules
+from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from usecases import access
 from usecases.models import MemberRole, RiskTier, Stage, Status, UseCase, UseCaseMember
@@ -100,7 +100,6 @@ def visible_pack(user: Any, pack_id: int) -> GatePack:
 def packs_of_review(review: GateReview, limit: int | None = PANEL_PACKS) -> list[GatePack]:
     packs = (
         GatePack.objects.filter(review=review)
-        .with_stale()
         .select_related("requested_by")
         .order_by("-requested_at", "-id")
     )
@@ -109,8 +108,23 @@ def packs_of_review(review: GateReview, limit: int | None = PANEL_PACKS) -> list
         packs = packs.annotate(total=Window(Count("id")))[:limit]
     packs = list(packs)
     for pack in packs:
-        pack.review = review  # for download_name and is_stale without a query
+        pack.review = review  # for download_name without a query
+    mark_stale(packs, review)
     return packs
+
+
+def mark_stale(packs: list[GatePack], review: GateReview) -> None:
+    """Mark each pack of ``review`` stale when the review's pack data has
+    changed since: its content hash differs from the hash of the pack data
+    now, the same comparison ``services.pack_request`` makes. So anything
+    the pack shows (a condition closed or added, an assessment, a KPI
+    measurement) makes the older packs stale. One read of the pack data
+    (about 20 queries) serves every pack; none when there is no pack."""
+    if not packs:
+        return
+    digest = pdf.content_hash(pack_data(review))
+    for pack in packs:
+        pack.stale = pack.content_hash != digest
 
 
 def pack_panel(*, review: GateReview, user: Any, is_approver: bool | None = None) -> dict[str, Any]:
@@ -290,6 +304,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                     "latest": line.latest_text,
                     "latest_on": _day(line.latest.measured_at) if line.latest else "",
                     "on_target": line.on_target,
+                    "target_word": line.target_word,
                     "points": [[d.isoformat(), str(v)] for d, v in line.points],
                     "target_value": str(line.kpi.target),
                 }

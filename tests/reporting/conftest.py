@@ -6,8 +6,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from reporting import services
+from reporting import pdf, services
 from reporting.models import GatePack, PackStatus
+from reporting.selectors import pack_data
 from tests.gates.helpers import PDF_BYTES
 
 
@@ -35,7 +36,8 @@ def ready_pack_row(decided_review, lead):
         generated_at=timezone.now(),
         size=len(PDF_BYTES),
         sha256=hashlib.sha256(PDF_BYTES).hexdigest(),
-        content_hash=hashlib.sha256(b"pack data").hexdigest(),
+        # The hash of the review's pack data now, as a render would record it.
+        content_hash=pdf.content_hash(pack_data(decided_review)),
         page_count=1,
     )
     pack.file.save("pack.pdf", ContentFile(PDF_BYTES), save=False)
