@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # The events, by name: producers emit and consumers match these constants, so
 # a renamed event breaks an import instead of silently reaching nobody.
-REVIEW_OPENED = "review.opened"  # review_id
+REVIEW_OPENED = "review.opened"  # review_id, opened_by_id
 REVIEW_SUBMITTED = "review.submitted"  # review_id
 APPROVAL_RECORDED = "approval.recorded"  # review_id, approver_id, pending
 # A seat of a submitted review given to someone new (the chair's reassignment).

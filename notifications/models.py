@@ -15,6 +15,7 @@ from django.utils import timezone
 
 
 class Kind(models.TextChoices):
+    REVIEW_OPENED = "review_opened", "Gate review opened"
     APPROVAL_REQUESTED = "approval_requested", "Approval requested"
     APPROVAL_RECORDED = "approval_recorded", "Approval recorded"
     GATE_DECIDED = "gate_decided", "Gate decided"

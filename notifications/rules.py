@@ -80,6 +80,31 @@ def _review(review_id: int) -> GateReview | None:
     )
 
 
+def on_review_opened(*, review_id: int, opened_by_id: int | None = None, **_: Any) -> int:
+    """The use case's team (sponsor, technical lead, contributors) hears that
+    a review opened and waits on their evidence; not whoever opened it."""
+    review = _review(review_id)
+    if review is None:
+        return 0
+    opener = User.objects.filter(pk=opened_by_id).first() if opened_by_id else None
+    subject, body = texts.review_opened(
+        use_case=review.use_case.title,
+        gate=texts.gate_label(review.gate_number, review.to_stage),
+        opened_by=display_name(opener) if opener else "A program lead",
+        chair=display_name(review.chair),
+    )
+    team = set(
+        UseCaseMember.objects.filter(use_case=review.use_case).values_list("user_id", flat=True)
+    )
+    link = review.get_absolute_url()
+    return notifications_create(
+        [
+            Draft(user_id, Kind.REVIEW_OPENED, "review", review.pk, "", subject, body, link)
+            for user_id in sorted(team - {opened_by_id})
+        ]
+    )
+
+
 def on_review_submitted(*, review_id: int, **_: Any) -> int:
     review = _review(review_id)
     if review is None:
@@ -104,7 +129,9 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
                 body,
                 review.get_absolute_url(),
             )
+            # Nobody is asked to approve what they have just submitted.
             for user_id in approvers
+            if user_id != review.submitted_by_id
         ]
     )
 
@@ -265,6 +292,7 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
 
 
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
+    events.REVIEW_OPENED: on_review_opened,
     events.REVIEW_SUBMITTED: on_review_submitted,
     events.APPROVAL_RECORDED: on_approval_recorded,
     events.APPROVAL_REQUESTED: on_approval_requested,

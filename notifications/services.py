@@ -222,6 +222,15 @@ def notifications_mark_all_read(*, user) -> int:
     )
 
 
+def notifications_mark_read_before(*, before: datetime.datetime) -> int:
+    """Mark read, for everyone, every notification created up to ``before``:
+    the demo seed leaves the history it played out read, so its people start
+    with what waits on them now."""
+    return Notification.objects.filter(read_at__isnull=True, created_at__lte=before).update(
+        read_at=before
+    )
+
+
 # --- Preferences ------------------------------------------------------------------
 
 

@@ -23,6 +23,14 @@ def _list(names: Iterable[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def review_opened(*, use_case: str, gate: str, opened_by: str, chair: str) -> tuple[str, str]:
+    return (
+        f"{gate} review opened for “{use_case}”",
+        f"{opened_by} opened the {gate} review of “{use_case}”, chaired by {chair}. "
+        "Upload the required artifacts and assess the criteria, then submit it for approval.",
+    )
+
+
 def approval_requested(*, use_case: str, gate: str, submitted_by: str) -> tuple[str, str]:
     return (
         f"Approval requested: {gate} review of “{use_case}”",

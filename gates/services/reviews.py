@@ -227,7 +227,7 @@ def review_open(
             "approvers": {a.user.get_username(): a.roles for a in resolved},
         },
     )
-    emit_on_commit(events.REVIEW_OPENED, review_id=review.pk)
+    emit_on_commit(events.REVIEW_OPENED, review_id=review.pk, opened_by_id=by.pk)
     return review
 
 

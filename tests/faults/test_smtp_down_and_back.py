@@ -65,7 +65,9 @@ def test_emails_wait_for_the_mail_server_and_each_arrives_once(
 
     # Each step waits for its notifications before the next, as people would
     # (the event of a submission names whoever is still pending when it is read).
-    act(sponsor, f"/api/v1/reviews/{review.pk}/submit/")
+    # The technical lead submits: both named approvers are asked (whoever
+    # submits is not asked to approve their own submission).
+    act(techlead, f"/api/v1/reviews/{review.pk}/submit/")
     then_tried(Kind.APPROVAL_REQUESTED, [lead, sponsor])
     act(sponsor, f"/api/v1/reviews/{review.pk}/approvals/", {"decision": "approve"})
     then_tried(Kind.APPROVAL_RECORDED, [lead])
@@ -76,13 +78,16 @@ def test_emails_wait_for_the_mail_server_and_each_arrives_once(
     # Nothing arrived; nothing is lost: the inboxes have them, the e-mails
     # wait with the reason.
     assert smtp_server.messages == []
-    rows = list(Notification.objects.select_related("recipient").order_by("pk"))
+    # The review's opening reached the team while the fixture built it, before
+    # the mail server went down: not this story.
+    story = Notification.objects.exclude(kind=Kind.REVIEW_OPENED)
+    rows = list(story.select_related("recipient").order_by("pk"))
     assert len(rows) == 6
     for row in rows:
         assert row.email_status == EmailStatus.PENDING
         assert "Connection refused" in row.email_last_error, row.email_last_error
     inbox = api_as(techlead).get("/api/v1/notifications/").json()["results"]
-    assert [n["kind"] for n in inbox] == [Kind.GATE_DECIDED]
+    assert [n["kind"] for n in inbox] == [Kind.GATE_DECIDED, Kind.REVIEW_OPENED]
 
     # The server is back; beat's delivery runs once the retries are due.
     smtp_server.start()

@@ -15,7 +15,9 @@ from tests.gates.helpers import approve_all, assess_all, upload_required
 
 
 def kinds_for(user) -> list[str]:
-    return list(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+    # The review's opening reaches the team too (test_team_notifications.py).
+    rows = Notification.objects.filter(recipient=user).exclude(kind=Kind.REVIEW_OPENED)
+    return list(rows.values_list("kind", flat=True))
 
 
 def test_it_asks_the_named_approvers_when_a_review_is_submitted(
@@ -24,16 +26,18 @@ def test_it_asks_the_named_approvers_when_a_review_is_submitted(
     review = services.review_open(use_case=use_case, by=lead)
     upload_required(review, sponsor)
     assess_all(review, sponsor)
+    # The technical lead submits: the sponsor, a named approver, is asked too
+    # (test_team_notifications.py: who submits is not asked).
     with django_capture_on_commit_callbacks(execute=True):
-        services.review_submit(review=review, by=sponsor)
+        services.review_submit(review=review, by=techlead)
 
     assert kinds_for(lead) == [Kind.APPROVAL_REQUESTED]
     assert kinds_for(sponsor) == [Kind.APPROVAL_REQUESTED]
     assert kinds_for(techlead) == [] and kinds_for(outsider) == []
-    row = Notification.objects.get(recipient=sponsor)
+    row = Notification.objects.get(recipient=sponsor, kind=Kind.APPROVAL_REQUESTED)
     assert row.link == f"/reviews/{review.pk}/"
     assert row.email_status == EmailStatus.SENT
-    by_address = {m.to[0]: m for m in mail.outbox}
+    by_address = {m.to[0]: m for m in mail.outbox if m.subject.startswith("Approval")}
     assert set(by_address) == {"lead@example.com", "sponsor@example.com"}
     message = by_address["sponsor@example.com"]
     assert (
@@ -45,12 +49,14 @@ def test_it_asks_the_named_approvers_when_a_review_is_submitted(
     assert "https://stagegate.example.com/inbox/preferences/" in message.body
 
 
-def test_nothing_is_sent_before_commit(use_case, lead, sponsor, django_capture_on_commit_callbacks):
+def test_nothing_is_sent_before_commit(
+    use_case, lead, sponsor, techlead, django_capture_on_commit_callbacks
+):
     review = services.review_open(use_case=use_case, by=lead)
     upload_required(review, sponsor)
     assess_all(review, sponsor)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.review_submit(review=review, by=sponsor)
+        services.review_submit(review=review, by=techlead)
     assert Notification.objects.count() == 0 and mail.outbox == []
     for callback in callbacks:
         callback()
@@ -159,7 +165,8 @@ def test_a_decision_reaches_the_team_and_approvers_and_conditions_their_owner(
 def test_a_replayed_event_creates_nothing_twice(gate1_review):
     deliver("review.submitted", {"review_id": gate1_review.pk})
     deliver("review.submitted", {"review_id": gate1_review.pk})
-    assert Notification.objects.filter(kind=Kind.APPROVAL_REQUESTED).count() == 2
+    # The lead, once; the sponsor submitted it and is not asked.
+    assert Notification.objects.filter(kind=Kind.APPROVAL_REQUESTED).count() == 1
     assert mail.outbox == []
 
 
@@ -192,4 +199,6 @@ def test_an_unknown_or_malformed_event_never_breaks_the_caller(gate1_review):
     deliver("something.else", {"x": 1})
     deliver("review.submitted", {"review_id": 987654})
     deliver("gate.decided", {"review_id": gate1_review.pk, "condition_ids": []})  # undecided
-    assert not Notification.objects.exclude(kind=Kind.APPROVAL_REQUESTED).exists()
+    assert not Notification.objects.exclude(
+        kind__in=[Kind.APPROVAL_REQUESTED, Kind.REVIEW_OPENED]
+    ).exists()

@@ -20,8 +20,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
 from gates import services as gate_services
 from gates.models import AssessmentStatus, Decision, GateReview
+from notifications import services as notification_services
 from readiness import services as readiness_services
 from readiness.models import (
     ChecklistItemDefinition,
@@ -401,6 +403,11 @@ class Command(BaseCommand):
             for step in sorted(steps):
                 with time_machine.travel(step.when, tick=False), transaction.atomic():
                     step.run()
+            # The history's events reach the inboxes here rather than in a
+            # worker later, and are then left read: each demo account starts
+            # with what waits on it now, not years of past notifications.
+            events.outbox_deliver()
+            notification_services.notifications_mark_read_before(before=timezone.now())
             self.stdout.write(
                 self.style.SUCCESS(f"Created {len(CASES)} demo use cases in {len(units)} units.")
             )
