@@ -16,8 +16,10 @@ from usecases.models import MemberRole, UseCaseMember
 # Measured: page 23 (chair, open review, with the readiness summary of the
 # open review, the gate packs panel and the unread count of the bell), 24
 # (approver, submitted); API 14. The KPI rules of the criteria are one query
-# of their own: readiness attaches them to the gate engine's read.
-REVIEW_PAGE_MAX_QUERIES = 24
+# of their own: readiness attaches them to the gate engine's read. With
+# packs on the panel, one read of the pack data (about 20 queries, the same
+# at every size) tells which are stale: 43 and 45 measured.
+REVIEW_PAGE_MAX_QUERIES = 45
 REVIEW_API_MAX_QUERIES = 15
 
 
