@@ -87,7 +87,8 @@ class DemoCase:
     contributors: list[str] = field(default_factory=lambda: ["li"])
     gates_passed: int = 0
     # What happens after the passed gates: None (idle), "open", "submitted",
-    # "half_approved", "hold", "kill", "recycle", "conditional"
+    # "half_approved", "hold", "kill", "recycle", "conditional"; or "withdraw"
+    # (the sponsor withdraws it before any gate)
     then: str | None = None
     # Days in the current stage; None picks a figure inside the stage's norm.
     in_stage_days: int | None = None
@@ -353,6 +354,16 @@ CASES = [
         gates_passed=3,
         then="half_approved",
     ),
+    DemoCase(
+        "Call summary drafting",
+        "service",
+        "Draft the after-call summary for agents to check and send.",
+        "Agents spend four minutes per call writing notes.",
+        "Save 3 minutes per call",
+        sponsor="sponsor",
+        gates_passed=0,
+        then="withdraw",
+    ),
 ]
 
 
@@ -490,7 +501,9 @@ class CaseHistory:
             self.gate_steps(stage_end, decide=Decision.GO)
             stage_start = stage_end
         self.readiness_steps(current_stage, stage_start, now)
-        if case.then:
+        if case.then == "withdraw":
+            self.at(now - datetime.timedelta(days=2), "withdrawn", self.withdraw)
+        elif case.then:
             # The pending work sits in the last days, where reminders find it.
             self.gate_steps(now - datetime.timedelta(hours=20), decide=case.then)
         return self._steps
@@ -528,6 +541,13 @@ class CaseHistory:
         self.at(decided_at, f"decision: {decide}", lambda: self.decide(decide))
 
     # --- the actions, each through the services ------------------------------
+
+    def withdraw(self) -> None:
+        usecase_services.usecase_withdraw(
+            use_case=self.use_case,
+            by=self.users[self.case.sponsor],
+            reason="The contact-centre platform ships its own summaries next quarter.",
+        )
 
     def create(self) -> None:
         case, users = self.case, self.users
