@@ -279,3 +279,14 @@ def broker():
     yield use
     reset_pools()
     app.conf.task_always_eager, app.conf.broker_url = saved
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker) -> dict:
+    """The OpenAPI schema as a client reads it, once per test module."""
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()

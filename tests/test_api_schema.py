@@ -18,16 +18,6 @@ WRITE_METHODS = {"post", "put", "patch"}
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_blocker) -> dict[str, Any]:
-    from rest_framework.test import APIClient
-
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/schema/?format=json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method, operation)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from readiness import api_urls
 
 WRITE_METHODS = {"post", "put", "patch"}
@@ -23,17 +21,6 @@ def schema_path(route: str) -> str:
 
 
 READINESS_PATHS = [schema_path(str(pattern.pattern)) for pattern in api_urls.urlpatterns]
-
-
-@pytest.fixture(scope="module")
-def schema(django_db_blocker) -> dict[str, Any]:
-    from rest_framework.test import APIClient
-
-    # Read once for the module: the schema is the same for everyone.
-    with django_db_blocker.unblock():
-        response = APIClient().get("/api/schema/?format=json")
-    assert response.status_code == 200
-    return response.json()
 
 
 def free_form(schema: dict[str, Any], node: Any, where: str, seen: set[str]) -> list[str]:
