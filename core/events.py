@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # a renamed event breaks an import instead of silently reaching nobody.
 REVIEW_OPENED = "review.opened"  # review_id, opened_by_id
 REVIEW_SUBMITTED = "review.submitted"  # review_id
+REVIEW_RETURNED = "review.returned"  # review_id, returned_by_id, round
 APPROVAL_RECORDED = "approval.recorded"  # review_id, approver_id, pending
 # A seat of a submitted review given to someone new (the chair's reassignment).
 APPROVAL_REQUESTED = "approval.requested"  # review_id, approver_id, user_id, requested_at

@@ -198,6 +198,33 @@ class GateReview(models.Model):
         related_name="+",
     )
     pinned_artifacts = models.ManyToManyField(Artifact, blank=True, related_name="pinned_by")
+    # The day the gate meeting is planned for: past it, an undecided review is late.
+    planned_date = models.DateField(null=True, blank=True)
+    # The recycled review of the same gate this one started from: its
+    # assessments, evidence and links were carried over as a starting point.
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_into"
+    )
+    # The latest return for rework (each one is also in the audit trail).
+    rework_count = models.PositiveSmallIntegerField(default=0)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    return_reason = models.TextField(blank=True, max_length=5000)
+    # The gate meeting the decision was taken in.
+    meeting_date = models.DateField(null=True, blank=True)
+    meeting_attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="gate_meetings_attended"
+    )
+    meeting_guests = models.CharField(
+        max_length=500, blank=True, help_text="Attendees without an account, comma-separated."
+    )
+    minutes = models.TextField(blank=True, max_length=20000)
     # Bumped by every change to the review, so a pack knows it has gone stale.
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -269,6 +296,12 @@ class ReviewCriterion(models.Model):
         related_name="+",
     )
     assessed_at = models.DateTimeField(null=True, blank=True)
+    # The criterion of the recycled review whose assessment this one started
+    # from; it stays "carried over" until someone assesses it in this review.
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    carried_over = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "id"]
@@ -445,6 +478,15 @@ class ConditionStatus(models.TextChoices):
 
 class GateCondition(models.Model):
     review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions")
+    # The criterion the condition answers: a must-meet criterion only
+    # partially met allows Conditional Go when a condition is attached to it.
+    criterion = models.ForeignKey(
+        ReviewCriterion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conditions",
+    )
     description = models.TextField(max_length=2000)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gate_conditions"
@@ -466,6 +508,44 @@ class GateCondition(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class ProposedCondition(models.Model):
+    """A condition an approver asks for when approving with conditions: a
+    description, an owner and a due date. The chair adopts it into a
+    Conditional Go, where it becomes a tracked ``GateCondition``."""
+
+    review = models.ForeignKey(
+        GateReview, on_delete=models.CASCADE, related_name="proposed_conditions"
+    )
+    # The seat whose vote asked for it, and who recorded it (the holder or
+    # their delegate).
+    approver = models.ForeignKey(
+        ReviewApprover, on_delete=models.CASCADE, related_name="proposed_conditions"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    criterion = models.ForeignKey(
+        ReviewCriterion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.TextField(max_length=2000)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    adopted_as = models.OneToOneField(
+        GateCondition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposal",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return self.description[:80]

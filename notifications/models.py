@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     REVIEW_OPENED = "review_opened", "Gate review opened"
     APPROVAL_REQUESTED = "approval_requested", "Approval requested"
     APPROVAL_RECORDED = "approval_recorded", "Approval recorded"
+    REVIEW_RETURNED = "review_returned", "Gate review returned for rework"
     GATE_DECIDED = "gate_decided", "Gate decided"
     CONDITION_ASSIGNED = "condition_assigned", "Condition assigned to you"
     PACK_READY = "pack_ready", "Gate pack ready"
