@@ -26,6 +26,7 @@ from gates.models import (
     GateCriterion,
     GateReview,
     GateTemplate,
+    ProposedCondition,
     ReviewApprover,
     ReviewArtifactRequirement,
     ReviewCriterion,
@@ -228,6 +229,12 @@ class GateConditionAdmin(ReadOnlyAdmin):
     list_display = ["review", "description", "owner", "due_date", "status"]
     list_filter = ["status"]
     list_select_related = ["review", "review__use_case", "owner"]
+
+
+@admin.register(ProposedCondition)
+class ProposedConditionAdmin(ReadOnlyAdmin):
+    list_display = ["review", "description", "owner", "due_date", "proposed_by", "adopted_as"]
+    list_select_related = ["review", "review__use_case", "owner", "proposed_by", "adopted_as"]
 
 
 # Criteria, artifact types and approver roles are edited inline on their gate,
