@@ -233,6 +233,7 @@ class ApprovalRecordView(APIView):
             approver=request.user,
             decision=data.validated_data["decision"],
             comment=data.validated_data["comment"],
+            conditions=[dict(c) for c in data.validated_data["conditions"]],
         )
         return _review_response(request, review.pk)
 
@@ -306,9 +307,13 @@ class DelegationRevokeView(APIView):
 
 
 class GateDecideView(APIView):
-    """The chair's gate decision. Go and Conditional Go are refused with the
+    """The chair's gate decision with the gate meeting's record (date,
+    attendees, guests, minutes). Go and Conditional Go are refused with the
     reasons until every approver has approved and every must-meet criterion
-    is met; Hold, Recycle and Kill need a rationale."""
+    is met; a must-meet criterion only partially met allows Conditional Go
+    when one of its conditions answers it (``criterion``). Conditional Go
+    adopts the approvers' proposed conditions named in ``adopt``. Hold,
+    Recycle and Kill need a rationale."""
 
     @extend_schema(
         request=serializers.DecisionInput,
@@ -325,6 +330,11 @@ class GateDecideView(APIView):
             decision=data.validated_data["decision"],
             rationale=data.validated_data["rationale"],
             conditions=[dict(c) for c in data.validated_data["conditions"]],
+            adopt=data.validated_data["adopt"],
+            meeting_date=data.validated_data["meeting_date"],
+            attendees=data.validated_data["attendees"],
+            guests=data.validated_data["guests"],
+            minutes=data.validated_data["minutes"],
         )
         return _review_response(request, review.pk)
 

@@ -4,6 +4,7 @@ rejection) lives in the services, whose refusals the views show in place."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -18,6 +19,8 @@ from gates.models import (
     AssessmentStatus,
     Decision,
     GateApproverRole,
+    ProposedCondition,
+    ReviewCriterion,
 )
 
 User = get_user_model()
@@ -168,7 +171,7 @@ class ApprovalForm(forms.Form):
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when you approve with conditions or reject.",
+        help_text="Required when you reject.",
     )
 
 
@@ -209,6 +212,15 @@ class DelegationForm(forms.Form):
         self.fields["delegate"].queryset = candidates
 
 
+class ProposalChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        criterion = f" (answers “{obj.criterion.name}”)" if obj.criterion_id else ""
+        return (
+            f"{obj.description}{criterion}: owner {person_label(obj.owner)}, due "
+            f"{obj.due_date:%d %b %Y}; proposed by {person_label(obj.proposed_by)}"
+        )
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     rationale = forms.CharField(
@@ -217,6 +229,59 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required for Hold, Recycle and Kill.",
     )
+    adopt = ProposalChoiceField(
+        queryset=ProposedCondition.objects.none(),
+        required=False,
+        label="Adopt conditions the approvers proposed",
+        help_text="Conditional Go only: each adopted proposal becomes a tracked condition.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    meeting_date = forms.DateField(
+        label="Gate meeting date",
+        required=False,
+        help_text="Today when left empty.",
+        # A date input takes ISO dates only, whatever the locale.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    attendees = PeopleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Attendees",
+        help_text="You are recorded as present.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    guests = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Other attendees",
+        help_text="People without an account, comma-separated.",
+    )
+    minutes = forms.CharField(
+        max_length=20000,
+        required=False,
+        label="Minutes",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        attendees: QuerySet,
+        proposals: Sequence[Any] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = attendees
+        if proposals:
+            self.fields["adopt"].queryset = ProposedCondition.objects.filter(
+                pk__in=[p.pk for p in proposals]
+            )
+            # Label from the proposals already read, not a query per row.
+            self.fields["adopt"].choices = [
+                (p.pk, self.fields["adopt"].label_from_instance(p)) for p in proposals
+            ]
+        else:
+            del self.fields["adopt"]
 
 
 class ConditionForm(forms.Form):
@@ -225,10 +290,20 @@ class ConditionForm(forms.Form):
     )
     owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Owner…")
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    criterion = forms.ModelChoiceField(
+        queryset=ReviewCriterion.objects.none(),
+        required=False,
+        empty_label="No criterion",
+        label="Answers criterion",
+    )
 
-    def __init__(self, *args: Any, owners: QuerySet, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, owners: QuerySet, criteria: QuerySet | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+        if criteria is not None:
+            self.fields["criterion"].queryset = criteria
 
     def is_blank(self) -> bool:
         data = self.cleaned_data
@@ -242,8 +317,10 @@ class BaseConditionFormSet(forms.BaseFormSet):
         # (a ModelChoiceField queries each time it renders).
         if self.forms:
             owners = list(iter(self.forms[0].fields["owner"].choices))
+            criteria = list(iter(self.forms[0].fields["criterion"].choices))
             for form in self.forms:
                 form.fields["owner"].choices = owners
+                form.fields["criterion"].choices = criteria
 
     def conditions(self) -> list[dict[str, Any]]:
         """The filled-in rows; incomplete ones are left for the service to
@@ -253,6 +330,7 @@ class BaseConditionFormSet(forms.BaseFormSet):
                 "description": form.cleaned_data.get("description", ""),
                 "owner": form.cleaned_data.get("owner"),
                 "due_date": form.cleaned_data.get("due_date"),
+                "criterion": form.cleaned_data.get("criterion"),
             }
             for form in self.forms
             if form.cleaned_data and not form.is_blank()
@@ -261,6 +339,10 @@ class BaseConditionFormSet(forms.BaseFormSet):
 
 ConditionFormSet = forms.formset_factory(
     ConditionForm, formset=BaseConditionFormSet, extra=3, max_num=20, absolute_max=20
+)
+# The conditions an approver proposes with "approve with conditions".
+ProposalFormSet = forms.formset_factory(
+    ConditionForm, formset=BaseConditionFormSet, extra=2, max_num=20, absolute_max=20
 )
 
 

@@ -37,6 +37,7 @@ from gates.models import (
     GateCriterion,
     GateReview,
     GateTemplate,
+    ProposedCondition,
     ReviewApprover,
     ReviewArtifactRequirement,
     ReviewCriterion,
@@ -301,6 +302,15 @@ class ReviewRead:
     use_case_artifacts: list[Artifact]
     submission_blockers: list[str]
     go_blockers: list[str]
+    # What still blocks Conditional Go once a condition is attached to each
+    # must-meet criterion that is only partially met (``partially_met``).
+    conditional_go_blockers: list[str] = field(default_factory=list)
+    partially_met: list[ReviewCriterion] = field(default_factory=list)
+    # Conditions approvers proposed, with who proposed them and the
+    # condition each became once the chair adopted it; and who attended the
+    # gate meeting of the decision.
+    proposals: list[ProposedCondition] = field(default_factory=list)
+    meeting_attendees: list[Any] = field(default_factory=list)
     my_approval: ReviewApprover | None = None
     # The seat the viewer decides in as a holder's active delegate (holding
     # none of their own), and why they may not when a seat rule forbids it.
@@ -313,6 +323,11 @@ class ReviewRead:
     is_lead: bool = False
     read_only: bool = False
     user_id: int | None = None
+
+    @property
+    def open_proposals(self) -> list[ProposedCondition]:
+        """The proposals the chair can still adopt."""
+        return [p for p in self.proposals if p.adopted_as_id is None]
 
     @property
     def pending_approvers(self) -> list[ReviewApprover]:
@@ -440,9 +455,15 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     approvers = review_approvers(review, user)
     conditions = list(
         GateCondition.objects.filter(review=review)
-        .select_related("owner", "closed_by")
+        .select_related("owner", "closed_by", "criterion")
         .order_by("due_date", "id")
     )
+    readiness = (
+        services.go_readiness(review, approvers=approvers, criteria=criteria)
+        if review.is_open
+        else None
+    )
+    partially_met = readiness.partially_met if readiness else []
     read = ReviewRead(
         review=review,
         use_case=use_case,
@@ -462,9 +483,17 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
             if review.status == ReviewStatus.OPEN
             else []
         ),
-        go_blockers=(
-            services.go_blockers(review, approvers=approvers, criteria=criteria)
-            if review.is_open
+        go_blockers=readiness.for_go() if readiness else [],
+        conditional_go_blockers=(readiness.for_conditional_go(partially_met) if readiness else []),
+        partially_met=[c for c in criteria if c.pk in partially_met],
+        proposals=list(
+            ProposedCondition.objects.filter(review=review)
+            .select_related("owner", "proposed_by", "criterion", "approver__user")
+            .order_by("created_at", "id")
+        ),
+        meeting_attendees=(
+            list(review.meeting_attendees.order_by("last_name", "first_name", "username"))
+            if review.status == ReviewStatus.DECIDED
             else []
         ),
     )
@@ -596,6 +625,11 @@ def condition_owner_candidates(review: GateReview) -> QuerySet:
         .filter(Q(pk__in=team) | Q(pk__in=approvers) | Q(pk=review.chair_id))
         .order_by("first_name", "last_name", "username")
     )
+
+
+def review_criteria_choices(review: GateReview) -> QuerySet[ReviewCriterion]:
+    """The criteria a condition can answer, in the review's order."""
+    return ReviewCriterion.objects.filter(review=review).order_by("order", "id")
 
 
 def approver_candidates() -> QuerySet:

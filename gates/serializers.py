@@ -27,6 +27,7 @@ from gates.models import (
     GateCriterion,
     GateReview,
     GateTemplate,
+    ProposedCondition,
     ReviewApprover,
     ReviewCriterion,
 )
@@ -246,6 +247,7 @@ class ConditionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "review",
+            "criterion",
             "description",
             "owner",
             "due_date",
@@ -254,6 +256,35 @@ class ConditionSerializer(serializers.ModelSerializer):
             "closed_at",
             "closed_by",
         ]
+
+
+class ProposedConditionSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer()
+    proposed_by = UserRefSerializer()
+    approver = serializers.IntegerField(
+        source="approver_id", help_text="The approver seat whose vote proposed it."
+    )
+
+    class Meta:
+        model = ProposedCondition
+        fields = [
+            "id",
+            "approver",
+            "proposed_by",
+            "criterion",
+            "description",
+            "owner",
+            "due_date",
+            "created_at",
+            "adopted_as",
+        ]
+
+
+class MeetingSerializer(serializers.Serializer):
+    date = serializers.DateField(source="review.meeting_date", allow_null=True)
+    attendees = UserRefSerializer(source="meeting_attendees", many=True)
+    guests = serializers.CharField(source="review.meeting_guests")
+    minutes = serializers.CharField(source="review.minutes")
 
 
 class ReviewSummarySerializer(serializers.ModelSerializer):
@@ -306,6 +337,15 @@ class ReviewSerializer(serializers.Serializer):
     conditions = ConditionSerializer(many=True)
     submission_blockers = serializers.ListField(child=serializers.CharField())
     go_blockers = serializers.ListField(child=serializers.CharField())
+    conditional_go_blockers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What still blocks Conditional Go once a condition is attached to each "
+        "must-meet criterion only partially met.",
+    )
+    proposed_conditions = ProposedConditionSerializer(source="proposals", many=True)
+    meeting = MeetingSerializer(
+        source="*", help_text="The gate meeting of the decision; empty until decided."
+    )
 
     @extend_schema_field(
         {
@@ -382,6 +422,21 @@ class CriterionAssessInput(serializers.Serializer):
         self.fields["artifacts"].child.queryset = Artifact.objects.filter(use_case_id=use_case_id)
 
 
+class ConditionInput(serializers.Serializer):
+    description = serializers.CharField(max_length=2000)
+    owner = serializers.PrimaryKeyRelatedField(queryset=active_users())
+    due_date = serializers.DateField()
+    criterion = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The id of the review criterion the condition answers: a must-meet "
+        "criterion only partially met allows Conditional Go with a condition on it.",
+    )
+
+
 class ApprovalInput(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=[c for c in ApprovalDecision.choices if c[0] != ApprovalDecision.PENDING]
@@ -391,7 +446,15 @@ class ApprovalInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Required when approving with conditions or rejecting.",
+        help_text="Required when rejecting.",
+    )
+    conditions = ConditionInput(
+        many=True,
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="With approve_with_conditions (at least one): the conditions proposed to "
+        "the chair, who adopts them into a Conditional Go.",
     )
 
 
@@ -411,18 +474,41 @@ class DelegationCreateInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class ConditionInput(serializers.Serializer):
-    description = serializers.CharField(max_length=2000)
-    owner = serializers.PrimaryKeyRelatedField(queryset=active_users())
-    due_date = serializers.DateField()
-
-
 class DecisionInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     rationale = serializers.CharField(
         max_length=10000, required=False, allow_blank=True, default=""
     )
-    conditions = ConditionInput(many=True, required=False, default=list)
+    conditions = ConditionInput(many=True, required=False, default=list, max_length=20)
+    adopt = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Ids of conditions the approvers proposed that become conditions of this "
+        "Conditional Go.",
+    )
+    meeting_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The day of the gate meeting; the day of recording when omitted.",
+    )
+    attendees = serializers.PrimaryKeyRelatedField(
+        queryset=active_users(),
+        many=True,
+        required=False,
+        default=list,
+        help_text="Who attended, by user id; the person recording is always counted.",
+    )
+    guests = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Attendees without an account.",
+    )
+    minutes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
 
 
 class ConditionCloseInput(serializers.Serializer):

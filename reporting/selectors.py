@@ -217,6 +217,12 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             "rationale": review.rationale,
             "decided_at": _when(review.decided_at),
             "decided_by": display_name(review.decided_by),
+            "meeting": {
+                "date": _day(review.meeting_date),
+                "attendees": [display_name(u) for u in read.meeting_attendees],
+                "guests": review.meeting_guests,
+                "minutes": review.minutes,
+            },
         },
         "stage_track": stage_track,
         "criteria_summary": {
@@ -341,8 +347,20 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "status_display": c.get_status_display(),
                 "closed_note": c.closed_note,
                 "closed_at": _when(c.closed_at),
+                "criterion": c.criterion.name if c.criterion_id else "",
             }
             for c in conditions
+        ],
+        "proposed_conditions": [
+            {
+                "description": p.description,
+                "owner": display_name(p.owner),
+                "due_date": _day(p.due_date),
+                "proposed_by": display_name(p.proposed_by),
+                "criterion": p.criterion.name if p.criterion_id else "",
+                "adopted": p.adopted_as_id is not None,
+            }
+            for p in read.proposals
         ],
         "audit": [
             {

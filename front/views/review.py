@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import InvalidInput
@@ -57,12 +58,10 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
         if mine is not None and mine.decision != "pending":
             initial = {"decision": mine.decision, "comment": mine.comment}
         context["approval_form"] = forms.ApprovalForm(initial=initial, auto_id=APPROVAL_IDS)
+        context["proposal_formset"] = _proposal_formset(review)
     if page.can_decide:
-        context["decision_form"] = forms.DecisionForm(auto_id=DECISION_IDS)
-        context["condition_formset"] = forms.ConditionFormSet(
-            prefix="conditions",
-            form_kwargs={"owners": selectors.condition_owner_candidates(review)},
-        )
+        context["decision_form"] = _decision_form(page)
+        context["condition_formset"] = _condition_formset(review)
     if not request.htmx:
         # The full page only: htmx answers are single rows and panels.
         if review.is_open:
@@ -76,6 +75,40 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
         )
     context.update(extra)
     return context
+
+
+def _condition_kwargs(review: GateReview) -> dict:
+    return {
+        "owners": selectors.condition_owner_candidates(review),
+        "criteria": selectors.review_criteria_choices(review),
+    }
+
+
+def _condition_formset(review: GateReview, data=None) -> forms.BaseConditionFormSet:
+    return forms.ConditionFormSet(data, prefix="conditions", form_kwargs=_condition_kwargs(review))
+
+
+def _proposal_formset(review: GateReview, data=None) -> forms.BaseConditionFormSet:
+    """The conditions an approver proposes when approving with conditions."""
+    return forms.ProposalFormSet(data, prefix="proposals", form_kwargs=_condition_kwargs(review))
+
+
+def _decision_form(page: selectors.ReviewRead, data=None) -> forms.DecisionForm:
+    """The chair's decision with the gate meeting's record: today and the
+    people who voted are proposed; the chair corrects them."""
+    review = page.review
+    kwargs = {
+        "attendees": selectors.condition_owner_candidates(review),
+        "proposals": page.open_proposals,
+        "auto_id": DECISION_IDS,
+    }
+    if data is not None:
+        return forms.DecisionForm(data, **kwargs)
+    voted = [a.user_id for a in page.approvers if a.decision != "pending"]
+    return forms.DecisionForm(
+        initial={"meeting_date": timezone.localdate(), "attendees": [review.chair_id, *voted]},
+        **kwargs,
+    )
 
 
 def _render_review_changed(request: HttpRequest, changed: str, context: dict) -> HttpResponse:
@@ -257,13 +290,17 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
 def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.visible_review(request.user, pk)
     form = forms.ApprovalForm(request.POST, auto_id=APPROVAL_IDS)
-    if form.is_valid():
+    # A post without the proposal rows (a plain "approve") proposes nothing.
+    posted = "proposals-TOTAL_FORMS" in request.POST
+    proposals = _proposal_formset(review, request.POST if posted else None)
+    if form.is_valid() and (not posted or proposals.is_valid()):
         try:
             services.approval_record(
                 review=review,
                 approver=request.user,
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
+                conditions=proposals.conditions() if posted else [],
             )
         except InvalidInput as error:
             show_refusal(form, error)
@@ -284,7 +321,7 @@ def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
             delegate=request.user,
             acting_for=[page.acting_for] if page.acting_for else (),
         )
-    context = _review_context(request, page, approval_form=form)
+    context = _review_context(request, page, approval_form=form, proposal_formset=proposals)
     if request.htmx:
         return render(request, TEMPLATE + "#approvals", context)
     return render(request, TEMPLATE, context, status=400)
@@ -348,12 +385,10 @@ def approver_reassign(request: HttpRequest, pk: int, approver_id: int) -> HttpRe
 @login_required
 @require_POST
 def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    review = selectors.visible_review(request.user, pk)
-    owners = selectors.condition_owner_candidates(review)
-    form = forms.DecisionForm(request.POST, auto_id=DECISION_IDS)
-    formset = forms.ConditionFormSet(
-        request.POST, prefix="conditions", form_kwargs={"owners": owners}
-    )
+    page = selectors.review_read(pk, request.user)
+    review = page.review
+    form = _decision_form(page, request.POST)
+    formset = _condition_formset(review, request.POST)
     if form.is_valid() and formset.is_valid():
         try:
             services.gate_decide(
@@ -362,6 +397,11 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 decision=form.cleaned_data["decision"],
                 rationale=form.cleaned_data["rationale"],
                 conditions=formset.conditions(),
+                adopt=list(form.cleaned_data.get("adopt") or ()),
+                meeting_date=form.cleaned_data["meeting_date"],
+                attendees=list(form.cleaned_data["attendees"]),
+                guests=form.cleaned_data["guests"],
+                minutes=form.cleaned_data["minutes"],
             )
         except InvalidInput as error:
             show_refusal(form, error)

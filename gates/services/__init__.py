@@ -16,9 +16,11 @@ from gates.services._base import (
 )
 from gates.services.artifacts import artifact_upload
 from gates.services.decisions import (
+    GoReadiness,
     condition_close,
     gate_decide,
     go_blockers,
+    go_readiness,
     usecase_resume,
 )
 from gates.services.framework import (
@@ -56,6 +58,7 @@ __all__ = [
     "ASSESSMENT_GUARDS",
     "GO_CHECKS",
     "GoCheck",
+    "GoReadiness",
     "ResolvedApprover",
     "approval_record",
     "approver_reassign",
@@ -83,6 +86,7 @@ __all__ = [
     "gate_template_change",
     "gate_template_create",
     "go_blockers",
+    "go_readiness",
     "register_assessment_guard",
     "register_go_check",
     "resolve_approvers",

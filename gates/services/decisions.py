@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from core import events
 from core.audit import audit_checkpoint, audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
+from core.validators import single_line
 from core.web import display_name
 from gates import rules
 from gates.models import (
@@ -34,24 +37,63 @@ from gates.services._base import (
     _lock_use_case,
     touch,
 )
+from gates.services.conditions import (
+    clean_conditions,
+    conditions_create,
+    describe,
+    proposals_to_adopt,
+)
 from usecases import access
 from usecases.models import Stage, Status, UseCase
 
+MAX_ATTENDEES = 200
 
-def go_blockers(
+
+PARTIAL_REASON = (
+    "Must-meet criterion “{name}” is partially met: Go needs it met; Conditional Go needs "
+    "a condition attached to it."
+)
+
+
+@dataclass(frozen=True)
+class GoReadiness:
+    """What stands between the review and Go or Conditional Go. A must-meet
+    criterion only partially met blocks Go; it allows Conditional Go when a
+    condition of the decision is attached to it."""
+
+    head: list[str]
+    criteria: list[tuple[int | None, str]]  # (partially met criterion id, reason)
+    checks: list[str]
+
+    @property
+    def partially_met(self) -> list[int]:
+        return [pk for pk, _ in self.criteria if pk is not None]
+
+    def for_go(self) -> list[str]:
+        return [*self.head, *(reason for _, reason in self.criteria), *self.checks]
+
+    def for_conditional_go(self, covered: Collection[int]) -> list[str]:
+        """The reasons left when the conditions cover these criteria."""
+        return [
+            *self.head,
+            *(reason for pk, reason in self.criteria if pk is None or pk not in covered),
+            *self.checks,
+        ]
+
+
+def go_readiness(
     review: GateReview,
     *,
     approvers: Sequence[ReviewApprover] | None = None,
     criteria: Sequence[ReviewCriterion] | None = None,
-) -> list[str]:
-    """Why Go / Conditional Go cannot be recorded now; empty when it can.
-    A page that has read the approvers (with users, by id) and the criteria
+) -> GoReadiness:
+    """A page that has read the approvers (with users, by id) and the criteria
     (in order) passes them in."""
-    reasons: list[str] = []
+    head: list[str] = []
     if review.status == ReviewStatus.OPEN:
-        reasons.append("The review has not been submitted.")
+        head.append("The review has not been submitted.")
     elif review.status == ReviewStatus.DECIDED:
-        return ["The gate has already been decided."]
+        return GoReadiness(["The gate has already been decided."], [], [])
     if approvers is None:
         approvers = list(review.approvers.select_related("user", "decided_by").order_by("id"))
     if criteria is None:
@@ -61,52 +103,102 @@ def go_blockers(
     # Pending and rejecting approvers are named below; the minimum is the
     # reason only when it is what is left.
     if len(approved) < review.min_approvers and not undecided:
-        reasons.append(
+        head.append(
             f"Gate {review.gate_number} needs the approval of at least {review.min_approvers} "
             f"distinct people; {len(approved)} {'has' if len(approved) == 1 else 'have'} approved."
         )
     for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
-            reasons.append(f"{display_name(row.user)} has not approved yet.")
+            head.append(f"{display_name(row.user)} has not approved yet.")
         elif row.decision == ApprovalDecision.REJECT:
-            reasons.append(f"{row.decided_as} rejected: {row.comment}")
+            head.append(f"{row.decided_as} rejected: {row.comment}")
+    criteria_reasons: list[tuple[int | None, str]] = []
     for criterion in criteria:
-        if criterion.must_meet and criterion.status != AssessmentStatus.MET:
-            reasons.append(
-                f"Must-meet criterion “{criterion.name}” is "
-                f"{criterion.get_status_display().lower()}."
+        if not criterion.must_meet or criterion.status == AssessmentStatus.MET:
+            continue
+        if criterion.status == AssessmentStatus.PARTIALLY_MET:
+            criteria_reasons.append((criterion.pk, PARTIAL_REASON.format(name=criterion.name)))
+        else:
+            criteria_reasons.append(
+                (
+                    None,
+                    f"Must-meet criterion “{criterion.name}” is "
+                    f"{criterion.get_status_display().lower()}.",
+                )
             )
-    for check in GO_CHECKS:
-        reasons.extend(check(review))
-    return reasons
+    checks = [reason for check in GO_CHECKS for reason in check(review)]
+    return GoReadiness(head, criteria_reasons, checks)
 
 
-def _clean_conditions(conditions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    cleaned: list[dict[str, Any]] = []
+def go_blockers(
+    review: GateReview,
+    *,
+    approvers: Sequence[ReviewApprover] | None = None,
+    criteria: Sequence[ReviewCriterion] | None = None,
+) -> list[str]:
+    """Why Go cannot be recorded now; empty when it can."""
+    return go_readiness(review, approvers=approvers, criteria=criteria).for_go()
+
+
+def _clean_meeting(
+    review: GateReview,
+    by: Any,
+    *,
+    meeting_date: Any,
+    attendees: Iterable[Any],
+    guests: str,
+    minutes: str,
+) -> dict[str, Any]:
+    """The gate meeting the decision was taken in: its day (the day of
+    recording unless given; not ahead, not before the review opened), who
+    attended (the person recording always did), guests without an account
+    and the minutes."""
     today = timezone.localdate()
-    for index, raw in enumerate(conditions, start=1):
-        description = str(raw.get("description") or "").strip()
-        owner = raw.get("owner")
-        due = raw.get("due_date")
-        if not description:
-            raise InvalidInput(f"Condition {index} needs a description.", field="conditions")
-        if owner is None or not getattr(owner, "is_active", False):
-            raise InvalidInput(f"Condition {index} needs an active owner.", field="conditions")
-        if isinstance(due, str):
-            try:
-                due = datetime.date.fromisoformat(due)
-            except ValueError:
-                raise InvalidInput(
-                    f"Condition {index}: due date must be YYYY-MM-DD.", field="conditions"
-                ) from None
-        if not isinstance(due, datetime.date):
-            raise InvalidInput(f"Condition {index} needs a due date.", field="conditions")
-        if due < today:
+    if meeting_date in (None, ""):
+        meeting_date = today
+    if isinstance(meeting_date, str):
+        try:
+            meeting_date = datetime.date.fromisoformat(meeting_date)
+        except ValueError:
             raise InvalidInput(
-                f"Condition {index}: the due date is in the past.", field="conditions"
+                "The meeting date must be YYYY-MM-DD.", field="meeting_date"
+            ) from None
+    if not isinstance(meeting_date, datetime.date):
+        raise InvalidInput("The meeting date must be a date.", field="meeting_date")
+    if meeting_date > today:
+        raise InvalidInput("The meeting date is in the future.", field="meeting_date")
+    opened = timezone.localdate(review.opened_at)
+    if meeting_date < opened:
+        raise InvalidInput(
+            f"The meeting cannot be before the review opened ({opened:%d %b %Y}).",
+            field="meeting_date",
+        )
+    people = {by.pk: by}
+    for person in attendees:
+        if not getattr(person, "is_active", False):
+            raise InvalidInput(
+                f"{getattr(person, 'username', person)} is not an active user.",
+                field="attendees",
             )
-        cleaned.append({"description": description, "owner": owner, "due_date": due})
-    return cleaned
+        people.setdefault(person.pk, person)
+    if len(people) > MAX_ATTENDEES:
+        raise InvalidInput(f"At most {MAX_ATTENDEES} attendees.", field="attendees")
+    guests = (guests or "").strip()
+    if len(guests) > 500:
+        raise InvalidInput("The guests are longer than 500 characters.", field="guests")
+    try:
+        single_line(guests)
+    except ValidationError as error:
+        raise InvalidInput(error.messages[0], field="guests") from None
+    minutes = (minutes or "").strip()
+    if len(minutes) > 20000:
+        raise InvalidInput("The minutes are longer than 20,000 characters.", field="minutes")
+    return {
+        "meeting_date": meeting_date,
+        "attendees": list(people.values()),
+        "guests": guests,
+        "minutes": minutes,
+    }
 
 
 @transaction.atomic
@@ -117,9 +209,17 @@ def gate_decide(
     decision: str,
     rationale: str = "",
     conditions: Iterable[dict[str, Any]] = (),
+    adopt: Iterable[Any] = (),
+    meeting_date: datetime.date | str | None = None,
+    attendees: Iterable[Any] = (),
+    guests: str = "",
+    minutes: str = "",
 ) -> GateReview:
-    """The chair's gate decision. Go and Conditional Go move the use case to
-    the next stage in this same transaction."""
+    """The chair's gate decision, with the record of the gate meeting it was
+    taken in. Conditional Go carries conditions: the chair's own and the
+    approvers' proposals the chair adopts (``adopt``, their ids). Go and
+    Conditional Go move the use case to the next stage in this same
+    transaction."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     if decision not in Decision.values:
@@ -136,16 +236,29 @@ def gate_decide(
         )
     if len(rationale) > 10000:
         raise InvalidInput("The rationale is longer than 10,000 characters.", field="rationale")
-    condition_rows = _clean_conditions(conditions)
-    if decision == Decision.CONDITIONAL_GO and not condition_rows:
+    conditional = decision == Decision.CONDITIONAL_GO
+    condition_rows = clean_conditions(conditions, review=review)
+    adopted = proposals_to_adopt(
+        review=review,
+        adopt=adopt,
+        decision_label=Decision(decision).label,
+        conditional=conditional,
+    )
+    if conditional and not (condition_rows or adopted):
         raise InvalidInput(
             "Conditional Go needs at least one condition with an owner and a due date.",
             field="conditions",
         )
-    if decision != Decision.CONDITIONAL_GO and condition_rows:
+    if not conditional and condition_rows:
         raise InvalidInput("Only Conditional Go carries conditions.", field="conditions")
+    meeting = _clean_meeting(
+        review, by, meeting_date=meeting_date, attendees=attendees, guests=guests, minutes=minutes
+    )
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
-        reasons = go_blockers(review)
+        readiness = go_readiness(review)
+        covered = {row["criterion"].pk for row in condition_rows if row["criterion"] is not None}
+        covered |= {p.criterion_id for p in adopted if p.criterion_id is not None}
+        reasons = readiness.for_conditional_go(covered) if conditional else readiness.for_go()
         if reasons:
             raise TransitionRefused(f"{Decision(decision).label} cannot be recorded yet.", reasons)
 
@@ -155,12 +268,24 @@ def gate_decide(
     review.rationale = rationale
     review.decided_at = now
     review.decided_by = by
+    review.meeting_date = meeting["meeting_date"]
+    review.meeting_guests = meeting["guests"]
+    review.minutes = meeting["minutes"]
     review.save(
-        update_fields=["status", "decision", "rationale", "decided_at", "decided_by", "updated_at"]
+        update_fields=[
+            "status",
+            "decision",
+            "rationale",
+            "decided_at",
+            "decided_by",
+            "meeting_date",
+            "meeting_guests",
+            "minutes",
+            "updated_at",
+        ]
     )
-    created_conditions = [
-        GateCondition.objects.create(review=review, **row) for row in condition_rows
-    ]
+    review.meeting_attendees.set(meeting["attendees"])
+    created_conditions = conditions_create(review=review, rows=condition_rows, adopted=adopted)
     changes: dict[str, Any] = {"last_activity_at": now}
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
         changes.update(stage=review.to_stage, stage_entered_at=now, status=Status.ACTIVE)
@@ -196,15 +321,14 @@ def gate_decide(
             "to_stage": review.to_stage
             if decision in (Decision.GO, Decision.CONDITIONAL_GO)
             else None,
-            "conditions": [
-                {
-                    "id": c.pk,
-                    "description": c.description,
-                    "owner": c.owner.get_username(),
-                    "due_date": c.due_date.isoformat(),
-                }
-                for c in created_conditions
-            ],
+            "conditions": [{"id": c.pk, **describe(c)} for c in created_conditions],
+            "adopted": {str(p.pk): p.adopted_as_id for p in adopted},
+            "meeting": {
+                "date": meeting["meeting_date"].isoformat(),
+                "attendees": sorted(u.get_username() for u in meeting["attendees"]),
+                "guests": meeting["guests"],
+                "minutes": meeting["minutes"],
+            },
         },
     )
     # The chain's head leaves the database with every decision.

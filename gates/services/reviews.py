@@ -40,6 +40,7 @@ from gates.services._base import (
     _lock_use_case,
     touch,
 )
+from gates.services.conditions import clean_conditions, describe, proposals_replace
 from usecases import access
 from usecases.models import MemberRole, OrgRole, RiskTier, Stage, Status, UseCase, UseCaseMember
 
@@ -381,12 +382,22 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
 
 @transaction.atomic
 def approval_record(
-    *, review: GateReview, approver: Any, decision: str, comment: str = ""
+    *,
+    review: GateReview,
+    approver: Any,
+    decision: str,
+    comment: str = "",
+    conditions: Iterable[dict[str, Any]] = (),
 ) -> ReviewApprover:
     """The approver's own decision, or, when ``approver`` holds no seat of
     this review but is the active delegate of a seat's holder, the decision
     in that seat recorded for the holder (``decided_by``). Nobody else
-    records a decision for someone."""
+    records a decision for someone.
+
+    Approving with conditions proposes them (description, owner, due date,
+    optionally the criterion each answers): tracked proposals the chair
+    adopts into a Conditional Go. A new vote replaces the seat's proposals
+    the chair has not adopted."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     row = ReviewApprover.objects.select_for_update().filter(review=review, user=approver).first()
@@ -426,24 +437,34 @@ def approval_record(
     if decision not in allowed:
         raise InvalidInput(f"Decision must be one of: {', '.join(allowed)}.", field="decision")
     comment = (comment or "").strip()
-    if decision != ApprovalDecision.APPROVE and not comment:
-        raise InvalidInput(
-            "A comment is required when you approve with conditions or reject.", field="comment"
-        )
+    if decision == ApprovalDecision.REJECT and not comment:
+        raise InvalidInput("A comment is required when you reject.", field="comment")
     if len(comment) > 5000:
         raise InvalidInput("The comment is longer than 5,000 characters.", field="comment")
+    proposals = clean_conditions(conditions, review=review)
+    if decision == ApprovalDecision.APPROVE_WITH_CONDITIONS and not proposals:
+        raise InvalidInput(
+            "Approving with conditions needs at least one condition with an owner and a due date.",
+            field="conditions",
+        )
+    if decision != ApprovalDecision.APPROVE_WITH_CONDITIONS and proposals:
+        raise InvalidInput(
+            "Only approving with conditions proposes conditions.", field="conditions"
+        )
     previous = row.decision
     row.decision = decision
     row.comment = comment
     row.decided_at = timezone.now()
     row.decided_by = approver if delegated else None
     row.save(update_fields=["decision", "comment", "decided_at", "decided_by"])
+    proposals_replace(review=review, seat=row, by=approver, rows=proposals)
     touch(use_case, review)
     payload: dict[str, Any] = {
         "review": review.pk,
         "decision": decision,
         "comment": comment,
         "was": previous,
+        "conditions": [describe(p) for p in proposals],
     }
     if delegated:
         payload["decided_for"] = row.user.get_username()

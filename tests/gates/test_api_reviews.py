@@ -377,9 +377,7 @@ def test_it_requires_a_comment_to_reject(api_as, sponsor, submitted_review):
         f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "reject"}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["fields"]["comment"] == [
-        "A comment is required when you approve with conditions or reject."
-    ]
+    assert response.json()["fields"]["comment"] == ["A comment is required when you reject."]
 
 
 @pytest.mark.parametrize(

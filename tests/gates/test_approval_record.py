@@ -44,6 +44,7 @@ def test_it_records_the_approvers_own_decision_only(lead, sponsor, submitted_rev
         "decision": "approve",
         "comment": "",
         "was": "pending",
+        "conditions": [],
     }
 
 
@@ -52,7 +53,7 @@ def test_it_takes_the_caller_as_the_approver():
     import inspect
 
     parameters = inspect.signature(services.approval_record).parameters
-    assert list(parameters) == ["review", "approver", "decision", "comment"]
+    assert list(parameters) == ["review", "approver", "decision", "comment", "conditions"]
 
 
 @pytest.mark.parametrize("who", ["outsider", "executive", "contributor", "techlead", "cio"])
@@ -92,36 +93,28 @@ def test_it_refuses_once_the_gate_is_decided(lead, sponsor, submitted_review):
     assert decision_of(submitted_review, sponsor) == "pending"
 
 
-@pytest.mark.parametrize("decision", ["approve_with_conditions", "reject"])
 @pytest.mark.parametrize("comment", ["", "   "])
-def test_it_requires_a_comment_for_conditions_and_rejections(
-    sponsor, submitted_review, decision, comment
-):
+def test_it_requires_a_comment_for_a_rejection(sponsor, submitted_review, comment):
     with pytest.raises(InvalidInput) as caught:
         services.approval_record(
-            review=submitted_review, approver=sponsor, decision=decision, comment=comment
+            review=submitted_review, approver=sponsor, decision="reject", comment=comment
         )
 
-    assert caught.value.message == (
-        "A comment is required when you approve with conditions or reject."
-    )
+    assert caught.value.message == "A comment is required when you reject."
     assert caught.value.field == "comment"
     assert decision_of(submitted_review, sponsor) == "pending"
 
 
-@pytest.mark.parametrize("decision", ["approve_with_conditions", "reject"])
-def test_it_records_conditions_and_rejections_with_their_comment(
-    sponsor, submitted_review, decision
-):
+def test_it_records_a_rejection_with_its_comment(sponsor, submitted_review):
     services.approval_record(
         review=submitted_review,
         approver=sponsor,
-        decision=decision,
+        decision="reject",
         comment="  Needs a data owner.  ",
     )
 
     row = ReviewApprover.objects.get(review=submitted_review, user=sponsor)
-    assert (row.decision, row.comment) == (decision, "Needs a data owner.")
+    assert (row.decision, row.comment) == ("reject", "Needs a data owner.")
 
 
 @pytest.mark.parametrize("decision", ["pending", "maybe", ""])
@@ -161,5 +154,6 @@ def test_it_records_a_change_of_mind_with_the_previous_decision(sponsor, submitt
         "decision": "reject",
         "comment": "Figures changed.",
         "was": "approve",
+        "conditions": [],
     }
     assert second.summary == "Sam Sponsor: Rejected (was Approved)"

@@ -197,7 +197,13 @@ def test_the_delegate_approves_for_the_holder_within_the_dates_only(cio, dana, g
 
     with time_machine.travel(now + DAY, tick=False):
         row = services.approval_record(
-            review=gate3, approver=dana, decision="approve_with_conditions", comment="Watch cost."
+            review=gate3,
+            approver=dana,
+            decision="approve_with_conditions",
+            comment="Watch cost.",
+            conditions=[
+                {"description": "Cost report.", "owner": cio, "due_date": today + 30 * DAY}
+            ],
         )
 
     row = seat(gate3, cio)

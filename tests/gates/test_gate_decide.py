@@ -41,6 +41,7 @@ from usecases.models import MemberRole, Stage, Status, UseCase
 pytestmark = pytest.mark.django_db
 
 CRITERIA = ["Business value", "Data availability", "Process maturity", "Risk", "Sponsorship"]
+FUTURE = datetime.date.today() + datetime.timedelta(days=30)
 READ_ONLY = "This use case was killed at a gate; it is read-only."
 
 
@@ -108,7 +109,11 @@ def test_it_counts_approve_with_conditions_as_approved(lead, sponsor, use_case):
     review = make_submitted_review(use_case, lead, sponsor)
     services.approval_record(review=review, approver=lead, decision="approve")
     services.approval_record(
-        review=review, approver=sponsor, decision="approve_with_conditions", comment="Watch cost."
+        review=review,
+        approver=sponsor,
+        decision="approve_with_conditions",
+        comment="Watch cost.",
+        conditions=[{"description": "Cost report monthly.", "owner": sponsor, "due_date": FUTURE}],
     )
 
     decide(review, lead, Decision.GO)
@@ -158,7 +163,13 @@ def test_it_refuses_go_unless_every_must_meet_criterion_is_met(
     with pytest.raises(TransitionRefused) as caught:
         decide(review, lead, Decision.GO)
 
-    assert caught.value.reasons == [f"Must-meet criterion “Process maturity” is {label}."]
+    expected = f"Must-meet criterion “Process maturity” is {label}."
+    if status == "partially_met":
+        expected = (
+            "Must-meet criterion “Process maturity” is partially met: Go needs it met; "
+            "Conditional Go needs a condition attached to it."
+        )
+    assert caught.value.reasons == [expected]
     assert_stage_unchanged(use_case)
 
 
@@ -212,6 +223,13 @@ def test_it_moves_the_stage_on_go_in_the_same_transaction(lead, sponsor, use_cas
         "from_stage": "discovery",
         "to_stage": "poc",
         "conditions": [],
+        "adopted": {},
+        "meeting": {
+            "date": timezone.localdate().isoformat(),
+            "attendees": ["lead"],
+            "guests": "",
+            "minutes": "",
+        },
     }
 
 

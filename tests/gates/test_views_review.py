@@ -259,7 +259,7 @@ def test_it_requires_a_comment_to_reject_and_says_so_inline(client_as, sponsor, 
     assert response.status_code == 200
     assert "HX-Retarget" not in response
     body = response.content.decode()
-    assert "A comment is required when you approve with conditions or reject." in body
+    assert "A comment is required when you reject." in body
     assert submitted_review.approvers.get(user=sponsor).decision == ApprovalDecision.PENDING
 
 

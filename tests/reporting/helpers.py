@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import io
 
+from django.utils import timezone
+
 from gates import services
 from gates.models import AssessmentStatus, Decision, GateReview
 from readiness import services as readiness
@@ -55,6 +57,13 @@ def make_decided_review(use_case, lead, sponsor, *, decide: bool = True) -> Gate
             approver=row.user,
             decision="approve_with_conditions",
             comment=f"{row.user.first_name} agrees if the data owner signs off.",
+            conditions=[
+                {
+                    "description": "The data owner signs off the retention policy.",
+                    "owner": sponsor,
+                    "due_date": timezone.localdate() + datetime.timedelta(days=30),
+                }
+            ],
         )
     items = list(ScorecardItem.objects.filter(is_active=True))
     readiness.scorecard_save(
