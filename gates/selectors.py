@@ -45,7 +45,7 @@ from gates.models import (
     StageTransition,
 )
 from usecases import access
-from usecases.models import Stage, Status, UseCase, UseCaseMember
+from usecases.models import TERMINAL_STATUSES, Stage, UseCase, UseCaseMember
 from usecases.selectors import usecase_team
 
 User = get_user_model()
@@ -238,7 +238,7 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
     past_reviews = [r for r in reviews if not r.is_open]
     next_gate = (
         GateTemplate.objects.filter(from_stage=use_case.stage).first()
-        if open_review is None and use_case.status != Status.KILLED
+        if open_review is None and use_case.status not in TERMINAL_STATUSES
         else None
     )
     transitions = list(
@@ -507,7 +507,7 @@ def _add_viewer(read: ReviewRead, user: Any) -> None:
     review = read.review
     read.user_id = user.pk
     read.my_approval = next((a for a in read.approvers if a.user_id == user.pk), None)
-    read.read_only = read.use_case.status == Status.KILLED
+    read.read_only = read.use_case.status in TERMINAL_STATUSES
     read.is_lead = access.is_program_lead(user)
     for condition in read.conditions:
         # The owner or a program lead closes a condition (services.condition_close).

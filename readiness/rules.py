@@ -11,7 +11,7 @@ from django.conf import settings
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.throttling import ScopedUserThrottle
 from usecases import access
-from usecases.models import MemberRole, Status, UseCase
+from usecases.models import TERMINAL_STATUSES, MemberRole, UseCase
 from usecases.rules import read_only_refusal
 
 WRITE_REFUSAL = (
@@ -27,7 +27,7 @@ def may_write(user: Any, use_case: UseCase) -> bool:
 
 
 def can_write(user: Any, use_case: UseCase) -> bool:
-    return use_case.status != Status.KILLED and may_write(user, use_case)
+    return use_case.status not in TERMINAL_STATUSES and may_write(user, use_case)
 
 
 def write_refusal(user: Any, use_case: UseCase) -> DomainError | None:

@@ -171,6 +171,12 @@ def test_a_withdrawn_use_case_is_read_only(api_as, client_as, sponsor, lead, use
     use_case.refresh_from_db()
     assert use_case.title != "New" and use_case.status == Status.WITHDRAWN
     assert not GateReview.objects.filter(use_case=use_case).exists()
+    # Nothing on its pages offers a change: no next gate, no readiness edits.
+    page = client_as(lead).get(use_case.get_absolute_url()).content.decode()
+    assert "Open Gate 1 review" not in page
+    readiness = client_as(sponsor).get(reverse("usecase-readiness", args=[use_case.pk]))
+    assert readiness.status_code == 200
+    assert f'action="/use-cases/{use_case.pk}/readiness/kpis/"' not in readiness.content.decode()
 
 
 def test_the_portfolio_shows_it_as_withdrawn_but_not_among_the_active(
