@@ -384,7 +384,8 @@ def condition_close(*, condition: GateCondition, by: Any, note: str) -> GateCond
     condition.closed_at = timezone.now()
     condition.closed_by = by
     condition.save(update_fields=["status", "closed_note", "closed_at", "closed_by"])
-    touch(use_case)
+    # The review's packs show the condition: they are stale from now on.
+    touch(use_case, GateReview(pk=condition.review_id))
     audit_record(
         actor=by,
         action="condition.closed",

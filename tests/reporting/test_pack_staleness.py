@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gates.models import ConditionStatus
+from reporting.models import GatePack
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,8 @@ def test_closing_a_condition_makes_the_older_pack_stale(
     assert api_as(lead).get(f"/api/v1/packs/{ready_pack_row.pk}/").json()["stale"] is True
     html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/").content.decode()
     assert STALE in html
+    # Lists of packs across reviews (the dashboard) see it too.
+    assert GatePack.objects.with_stale().get(pk=ready_pack_row.pk).stale is True
 
 
 def test_a_new_pack_after_the_change_is_current_and_the_old_one_stays_stale(
