@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("reviews/<id:pk>/approval/", review.approval_record, name="review-approval"),
     path("reviews/<id:pk>/decision/", review.gate_decide, name="review-decision"),
+    path("reviews/<id:pk>/return/", review.review_return, name="review-return"),
     path(
         "reviews/<id:pk>/approvers/<id:approver_id>/reassign/",
         review.approver_reassign,

@@ -228,6 +228,11 @@ class ApprovalRecordView(APIView):
         review = selectors.visible_review(request.user, pk)
         data = serializers.ApprovalInput(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["return_for_rework"]:
+            services.approval_reject_and_return(
+                review=review, approver=request.user, comment=data.validated_data["comment"]
+            )
+            return _review_response(request, review.pk)
         services.approval_record(
             review=review,
             approver=request.user,
@@ -235,6 +240,24 @@ class ApprovalRecordView(APIView):
             comment=data.validated_data["comment"],
             conditions=[dict(c) for c in data.validated_data["conditions"]],
         )
+        return _review_response(request, review.pk)
+
+
+class ReviewReturnView(APIView):
+    """Return a submitted review to the team for rework, with a reason: the
+    chair, or an approver whose seat rejected it. The votes are cleared (kept
+    in the audit trail); the criteria keep their assessments."""
+
+    @extend_schema(
+        request=serializers.ReviewReturnInput,
+        responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        data = serializers.ReviewReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.review_return(review=review, by=request.user, reason=data.validated_data["reason"])
         return _review_response(request, review.pk)
 
 

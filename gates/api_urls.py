@@ -35,6 +35,7 @@ urlpatterns = [
         api.ApproverReassignView.as_view(),
         name="api-review-approver-reassign",
     ),
+    path("reviews/<id:pk>/return/", api.ReviewReturnView.as_view(), name="api-review-return"),
     path("reviews/<id:pk>/decision/", api.GateDecideView.as_view(), name="api-review-decision"),
     path("delegations/", api.DelegationListView.as_view(), name="api-delegations"),
     path(

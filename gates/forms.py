@@ -173,6 +173,29 @@ class ApprovalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when you reject.",
     )
+    return_for_rework = forms.BooleanField(
+        required=False,
+        label="Also return the review to the team for rework",
+        help_text="With “Reject” only: your comment is the reason the team reads.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("return_for_rework") and data.get("decision") != ApprovalDecision.REJECT:
+            self.add_error(
+                "return_for_rework", "A review is returned for rework only with a rejection."
+            )
+        return data
+
+
+class ReviewReturnForm(forms.Form):
+    reason = forms.CharField(
+        max_length=5000,
+        label="Why it goes back to the team",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What to rework before it is submitted again. The team is notified; "
+        "the approvers' votes are cleared and kept in the audit trail.",
+    )
 
 
 class ApproverReassignForm(forms.Form):

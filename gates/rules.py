@@ -270,6 +270,34 @@ def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
     return None
 
 
+RETURN_REFUSAL = (
+    "Only the chair of this gate ({chair}) or an approver who has rejected it returns the "
+    "review for rework."
+)
+
+
+def return_refusal(user: Any, review: GateReview, *, rejected_seat: bool) -> DomainError | None:
+    """Killed, then neither the chair nor an approver whose seat recorded a
+    rejection (``rejected_seat``: the caller's own seat, or the seat of a
+    holder whose active delegate the caller is), then not submitted.
+
+    The chair sends a submitted review back to the team; so may an approver
+    who rejected it, rather than wait for the chair."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if review.chair_id != user.pk and not rejected_seat:
+        return PermissionRefused(RETURN_REFUSAL.format(chair=display_name(review.chair)))
+    if review.status != ReviewStatus.SUBMITTED:
+        reason = (
+            "The review is still open with the team: it has not been submitted."
+            if review.status == ReviewStatus.OPEN
+            else f"The gate has already been decided ({review.get_decision_display()})."
+        )
+        return TransitionRefused("Only a submitted review is returned for rework.", [reason])
+    return None
+
+
 def can_resume(user: Any, use_case: UseCase) -> bool:
     return access.is_program_lead(user) and use_case.status == Status.ON_HOLD
 

@@ -320,6 +320,7 @@ class ReviewRead:
     can_submit: bool = False
     can_decide: bool = False
     can_approve: bool = False
+    can_return: bool = False
     is_lead: bool = False
     read_only: bool = False
     user_id: int | None = None
@@ -364,7 +365,7 @@ class ReviewRead:
 def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
     return (
         ReviewCriterion.objects.filter(review=review)
-        .select_related("assessed_by")
+        .select_related("assessed_by", "carried_from")
         .prefetch_related(
             Prefetch(
                 "artifacts",
@@ -422,6 +423,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         ).prefetch_related(
             "submitted_by",
             "decided_by",
+            "returned_by",
             Prefetch(
                 "pinned_artifacts",
                 queryset=Artifact.objects.select_related("uploaded_by"),
@@ -539,6 +541,13 @@ def _add_viewer(read: ReviewRead, user: Any) -> None:
         and (read.my_approval is not None or read.acting_for is not None)
         and review.status == ReviewStatus.SUBMITTED
     )
+    # The chair, or an approver whose seat (or delegated seat) rejected it.
+    rejected_seat = any(
+        a.decision == ApprovalDecision.REJECT
+        and (a.user_id == user.pk or getattr(a, "viewer_delegates", False))
+        for a in read.approvers
+    )
+    read.can_return = rules.return_refusal(user, review, rejected_seat=rejected_seat) is None
 
 
 def criterion_of(review: GateReview, criterion_id: int) -> ReviewCriterion:

@@ -142,6 +142,13 @@ def register_criterion_field(name: str, factory: Callable[[], serializers.Field]
 class ReviewCriterionSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     assessed_by = UserRefSerializer(allow_null=True)
+    carried_over = serializers.BooleanField(
+        help_text="True while the assessment is the one carried over from the recycled review "
+        "(until someone assesses the criterion in this review)."
+    )
+    carried_from_review = serializers.SerializerMethodField(
+        help_text="The recycled review the assessment was carried over from; null otherwise."
+    )
 
     class Meta:
         model = ReviewCriterion
@@ -156,7 +163,15 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
             "artifacts",
             "assessed_by",
             "assessed_at",
+            "carried_over",
+            "carried_from_review",
         ]
+
+    def get_carried_from_review(self, criterion: ReviewCriterion) -> int | None:
+        # carried_from comes with the criterion (select_related): no query.
+        if not criterion.carried_over or criterion.carried_from is None:
+            return None
+        return criterion.carried_from.review_id
 
     def get_artifacts(self, criterion: ReviewCriterion) -> list[int]:
         # From the prefetch: .all() keeps the query count fixed.
@@ -331,6 +346,19 @@ class ReviewSerializer(serializers.Serializer):
     rationale = serializers.CharField(source="review.rationale")
     decided_at = serializers.DateTimeField(source="review.decided_at", allow_null=True)
     decided_by = UserRefSerializer(source="review.decided_by", allow_null=True)
+    rework_count = serializers.IntegerField(
+        source="review.rework_count", help_text="How many times it was returned for rework."
+    )
+    returned_at = serializers.DateTimeField(source="review.returned_at", allow_null=True)
+    returned_by = UserRefSerializer(source="review.returned_by", allow_null=True)
+    return_reason = serializers.CharField(
+        source="review.return_reason", help_text="Why it was last returned; empty if never."
+    )
+    carried_from = serializers.IntegerField(
+        source="review.carried_from_id",
+        allow_null=True,
+        help_text="The recycled review of this gate whose assessments it started from.",
+    )
     criteria = ReviewCriterionSerializer(many=True)
     required_artifacts = RequiredArtifactSerializer(source="required", many=True)
     approvals = ApprovalSerializer(source="approvers", many=True)
@@ -455,6 +483,25 @@ class ApprovalInput(serializers.Serializer):
         max_length=20,
         help_text="With approve_with_conditions (at least one): the conditions proposed to "
         "the chair, who adopts them into a Conditional Go.",
+    )
+    return_for_rework = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With “reject” only: also return the review to the team for rework, "
+        "with the comment as the reason.",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("return_for_rework") and data["decision"] != ApprovalDecision.REJECT:
+            raise serializers.ValidationError(
+                {"return_for_rework": "A review is returned for rework only with a rejection."}
+            )
+        return data
+
+
+class ReviewReturnInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=5000, help_text="Why the review goes back to the team: what to rework."
     )
 
 

@@ -105,6 +105,48 @@ def on_review_opened(*, review_id: int, opened_by_id: int | None = None, **_: An
     )
 
 
+def on_review_returned(
+    *, review_id: int, returned_by_id: int | None = None, round: int = 0, **_: Any
+) -> int:
+    """The use case's team and the chair hear that a submitted review went
+    back for rework, with the reason; not whoever returned it. One
+    notification per round (the round is the delivery key's period)."""
+    review = (
+        GateReview.objects.select_related("use_case", "chair", "returned_by")
+        .filter(pk=review_id)
+        .first()
+    )
+    if review is None:
+        return 0
+    subject, body = texts.review_returned(
+        use_case=review.use_case.title,
+        gate=texts.gate_label(review.gate_number, review.to_stage),
+        returned_by=display_name(review.returned_by) if review.returned_by else "The chair",
+        reason=review.return_reason,
+        round=round or review.rework_count,
+    )
+    team = set(
+        UseCaseMember.objects.filter(use_case=review.use_case).values_list("user_id", flat=True)
+    )
+    recipients = (team | {review.chair_id}) - {returned_by_id}
+    period = f"round-{round or review.rework_count}"
+    link = review.get_absolute_url()
+    return notifications_create(
+        [
+            Draft(user_id, Kind.REVIEW_RETURNED, "review", review.pk, period, subject, body, link)
+            for user_id in sorted(recipients)
+        ]
+    )
+
+
+def _round_period(rework_count: int, period: str = "") -> str:
+    """A review returned for rework is submitted again: each round's
+    requests and reminders are news again (round 0 keeps the plain key)."""
+    if not rework_count:
+        return period
+    return f"round-{rework_count}-{period}" if period else f"round-{rework_count}"
+
+
 def on_review_submitted(*, review_id: int, **_: Any) -> int:
     review = _review(review_id)
     if review is None:
@@ -124,7 +166,7 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
                 Kind.APPROVAL_REQUESTED,
                 "review",
                 review.pk,
-                "",
+                _round_period(review.rework_count),
                 subject,
                 body,
                 review.get_absolute_url(),
@@ -294,6 +336,7 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
     events.REVIEW_OPENED: on_review_opened,
     events.REVIEW_SUBMITTED: on_review_submitted,
+    events.REVIEW_RETURNED: on_review_returned,
     events.APPROVAL_RECORDED: on_approval_recorded,
     events.APPROVAL_REQUESTED: on_approval_requested,
     events.GATE_DECIDED: on_gate_decided,
@@ -326,11 +369,12 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
             "review__gate_number",
             "review__to_stage",
             "review__use_case__title",
+            "review__rework_count",
         )
     )
     drafts = []
     texts_by_key: dict[tuple[int, int], tuple[str, str]] = {}
-    for user_id, review_id, submitted_at, gate_number, to_stage, title in rows.iterator(
+    for user_id, review_id, submitted_at, gate_number, to_stage, title, rounds in rows.iterator(
         chunk_size=5000
     ):
         days = _days(now, submitted_at)
@@ -350,7 +394,7 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
                 Kind.APPROVAL_REMINDER,
                 "review",
                 review_id,
-                f"reminder-{number}",
+                _round_period(rounds, f"reminder-{number}"),
                 subject,
                 body,
                 links("review-detail", review_id),
@@ -381,6 +425,7 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
             "user__first_name",
             "user__last_name",
             "user__username",
+            "review__rework_count",
         )
     )
     by_review: dict[int, list] = defaultdict(list)
@@ -395,12 +440,13 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
         first,
         last,
         username,
+        rounds,
     ) in rows.iterator(chunk_size=5000):
         by_review[review_id].append(_full_name(first, last, username))
-        info[review_id] = (chair_id, submitted_at, gate, to_stage, title)
+        info[review_id] = (chair_id, submitted_at, gate, to_stage, title, rounds)
     drafts = []
     for review_id, pending in by_review.items():
-        chair_id, submitted_at, gate, to_stage, title = info[review_id]
+        chair_id, submitted_at, gate, to_stage, title, rounds = info[review_id]
         subject, body = texts.approval_escalation(
             use_case=title,
             gate=texts.gate_label(gate, to_stage),
@@ -413,7 +459,7 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
                 Kind.APPROVAL_ESCALATION,
                 "review",
                 review_id,
-                "escalation",
+                _round_period(rounds, "escalation"),
                 subject,
                 body,
                 links("review-detail", review_id),

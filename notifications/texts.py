@@ -31,6 +31,18 @@ def review_opened(*, use_case: str, gate: str, opened_by: str, chair: str) -> tu
     )
 
 
+def review_returned(
+    *, use_case: str, gate: str, returned_by: str, reason: str, round: int
+) -> tuple[str, str]:
+    return (
+        f"{gate} review of “{use_case}” returned for rework (round {round})",
+        f"{returned_by} returned the {gate} review of “{use_case}” to the team for rework "
+        f"(round {round}).\n\nReason: {reason}\n\nThe review is open again: the approvers' "
+        "votes were cleared and the criteria keep their assessments. Rework what is asked, "
+        "then submit it for approval again.",
+    )
+
+
 def approval_requested(*, use_case: str, gate: str, submitted_by: str) -> tuple[str, str]:
     return (
         f"Approval requested: {gate} review of “{use_case}”",

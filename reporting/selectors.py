@@ -244,6 +244,14 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()]
                 + [scorecard.label for scorecard in c.cited],
                 "kpi_rule": c.kpi_rule.label if getattr(c, "kpi_rule", None) else "",
+                # Still the assessment carried over from the recycled review
+                # (only then: the pack data of other criteria, and so the
+                # content hash of packs made before, stays as it was).
+                **(
+                    {"carried_from": c.carried_from.review_id}
+                    if c.carried_over and c.carried_from
+                    else {}
+                ),
             }
             for index, c in enumerate(criteria, start=1)
         ],

@@ -33,6 +33,7 @@ TEMPLATE = "front/review_detail.html"
 # one page (the chair is often an approver): keep their element ids apart.
 APPROVAL_IDS = "approval-%s"
 DECISION_IDS = "gate-decision-%s"
+RETURN_IDS = "return-%s"
 
 
 def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -> dict:
@@ -59,6 +60,8 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
             initial = {"decision": mine.decision, "comment": mine.comment}
         context["approval_form"] = forms.ApprovalForm(initial=initial, auto_id=APPROVAL_IDS)
         context["proposal_formset"] = _proposal_formset(review)
+    if page.can_return:
+        context["return_form"] = forms.ReviewReturnForm(auto_id=RETURN_IDS)
     if page.can_decide:
         context["decision_form"] = _decision_form(page)
         context["condition_formset"] = _condition_formset(review)
@@ -293,7 +296,17 @@ def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
     # A post without the proposal rows (a plain "approve") proposes nothing.
     posted = "proposals-TOTAL_FORMS" in request.POST
     proposals = _proposal_formset(review, request.POST if posted else None)
-    if form.is_valid() and (not posted or proposals.is_valid()):
+    if form.is_valid() and form.cleaned_data["return_for_rework"]:
+        try:
+            services.approval_reject_and_return(
+                review=review, approver=request.user, comment=form.cleaned_data["comment"]
+            )
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            # The whole page changes: the review is open again.
+            return redirect_after_post(request, review.get_absolute_url())
+    elif form.is_valid() and (not posted or proposals.is_valid()):
         try:
             services.approval_record(
                 review=review,
@@ -413,4 +426,34 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
     context = _review_context(request, page, decision_form=form, condition_formset=formset)
     if request.htmx:
         return render(request, TEMPLATE + "#decision-panel", context)
+    return render(request, TEMPLATE, context, status=400)
+
+
+@login_required
+@require_POST
+def review_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return a submitted review to the team for rework, with a reason. The
+    whole page changes (the review is open again): htmx navigates to it, a
+    plain post is redirected. A missing reason re-renders the return panel."""
+    review = selectors.visible_review(request.user, pk)
+    form = forms.ReviewReturnForm(request.POST, auto_id=RETURN_IDS)
+    if form.is_valid():
+        try:
+            services.review_return(
+                review=review, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            return redirect_after_post(request, review.get_absolute_url())
+    page = selectors.review_read(review.pk, request.user)
+    if not page.can_return:
+        # Only reached with an invalid form; a valid one goes to the service,
+        # which gives this same refusal.
+        refusal = services.return_refusal_for(review=page.review, by=request.user)
+        if refusal is not None:
+            raise refusal
+    context = _review_context(request, page, return_form=form)
+    if request.htmx:
+        return render(request, TEMPLATE + "#return-panel", context)
     return render(request, TEMPLATE, context, status=400)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core import events
 from core.audit import audit_record
-from core.errors import InvalidInput, PermissionRefused, TransitionRefused
+from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
 from core.web import display_name
 from gates import rules
@@ -23,9 +23,11 @@ from gates.models import (
     ApproverRoleKind,
     Artifact,
     AssessmentStatus,
+    Decision,
     GateApproverRole,
     GateReview,
     GateTemplate,
+    ProposedCondition,
     ReviewApprover,
     ReviewArtifactRequirement,
     ReviewCriterion,
@@ -196,7 +198,8 @@ def review_open(
     except IntegrityError:
         # Another lead opened one between our check and insert.
         raise TransitionRefused("This use case already has an open review.") from None
-    ReviewCriterion.objects.bulk_create(
+    recycled = _recycled_review(use_case, template)
+    criteria = ReviewCriterion.objects.bulk_create(
         ReviewCriterion(
             review=review,
             source=c,
@@ -207,6 +210,11 @@ def review_open(
         )
         for c in template.criteria.all()
     )
+    carried: list[dict[str, Any]] = []
+    if recycled is not None:
+        review.carried_from = recycled
+        review.save(update_fields=["carried_from"])
+        carried = _carry_over(recycled, criteria)
     ReviewArtifactRequirement.objects.bulk_create(
         ReviewArtifactRequirement(review=review, artifact_type=t, order=t.order)
         for t in template.artifact_types.all()
@@ -226,10 +234,80 @@ def review_open(
             "gate": template.number,
             "template_version": template.version,
             "approvers": {a.user.get_username(): a.roles for a in resolved},
+            **(
+                {"carried_from": recycled.pk, "carried_over": carried}
+                if recycled is not None
+                else {}
+            ),
         },
     )
     emit_on_commit(events.REVIEW_OPENED, review_id=review.pk, opened_by_id=by.pk)
     return review
+
+
+def _recycled_review(use_case: UseCase, template: GateTemplate) -> GateReview | None:
+    """The use case's latest review when it was this same gate, decided
+    Recycle: the new review starts from its assessments."""
+    latest = (
+        GateReview.objects.filter(use_case=use_case, status=ReviewStatus.DECIDED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if latest is None or latest.decision != Decision.RECYCLE:
+        return None
+    if latest.gate_number != template.number:
+        return None
+    return latest
+
+
+def _carry_over(recycled: GateReview, criteria: Sequence[ReviewCriterion]) -> list[dict[str, Any]]:
+    """Copy each assessed criterion of the recycled review (matched by its
+    template criterion, else by name) into the new review's criterion, marked
+    as carried over: status, evidence, linked artifacts, who assessed it and
+    when. A criterion another app assessed from data (a KPI rule) is not
+    carried: that app assesses the new one again. What was carried, for the
+    audit payload."""
+    previous = list(
+        ReviewCriterion.objects.filter(review=recycled)
+        .exclude(status=AssessmentStatus.PENDING)
+        .prefetch_related("artifacts")
+        .order_by("order", "id")
+    )
+    by_source = {c.source_id: c for c in previous if c.source_id is not None}
+    by_name = {c.name: c for c in previous}
+    carried: list[dict[str, Any]] = []
+    links = []
+    changed = []
+    for criterion in criteria:
+        old = by_source.get(criterion.source_id) or by_name.get(criterion.name)
+        if old is None or any(guard(old) is not None for guard in ASSESSMENT_GUARDS):
+            continue
+        criterion.status = old.status
+        criterion.evidence = old.evidence
+        criterion.assessed_by_id = old.assessed_by_id
+        criterion.assessed_at = old.assessed_at
+        criterion.carried_from = old
+        criterion.carried_over = True
+        changed.append(criterion)
+        artifact_ids = [a.pk for a in old.artifacts.all()]
+        links.extend(
+            ReviewCriterion.artifacts.through(reviewcriterion_id=criterion.pk, artifact_id=pk)
+            for pk in artifact_ids
+        )
+        carried.append(
+            {
+                "criterion": criterion.name,
+                "from": old.pk,
+                "status": old.status,
+                "artifacts": artifact_ids,
+            }
+        )
+    ReviewCriterion.objects.bulk_update(
+        changed,
+        ["status", "evidence", "assessed_by", "assessed_at", "carried_from", "carried_over"],
+    )
+    ReviewCriterion.artifacts.through.objects.bulk_create(links)
+    return carried
 
 
 @transaction.atomic
@@ -280,7 +358,11 @@ def criterion_assess(
     criterion.evidence = evidence
     criterion.assessed_by = by
     criterion.assessed_at = timezone.now()
-    criterion.save(update_fields=["status", "evidence", "assessed_by", "assessed_at"])
+    # Assessed in this review: no longer the recycled review's starting point.
+    criterion.carried_over = False
+    criterion.save(
+        update_fields=["status", "evidence", "assessed_by", "assessed_at", "carried_over"]
+    )
     if artifacts is not None:
         criterion.artifacts.set(artifact_list)
     touch(use_case, review)
@@ -487,3 +569,126 @@ def approval_record(
         events.APPROVAL_RECORDED, review_id=review.pk, approver_id=row.pk, pending=pending
     )
     return row
+
+
+RETURN_REASON_MAX = 5000
+
+
+def _has_rejected_seat(by: Any, seats: Sequence[ReviewApprover]) -> bool:
+    """Whether ``by`` holds a seat that recorded a rejection, or is the active
+    delegate of the holder of one (as in ``approval_record``)."""
+    rejected = [s for s in seats if s.decision == ApprovalDecision.REJECT]
+    if not rejected:
+        return False
+    if any(s.user_id == by.pk for s in rejected):
+        return True
+    holders = set(
+        ApproverDelegation.objects.active().filter(delegate=by).values_list("holder_id", flat=True)
+    )
+    return any(s.user_id in holders for s in rejected)
+
+
+def return_refusal_for(*, review: GateReview, by: Any) -> DomainError | None:
+    """Why ``by`` may not return this review now (``rules.return_refusal``),
+    reading their seats; None when they may."""
+    seats = list(ReviewApprover.objects.filter(review=review))
+    return rules.return_refusal(by, review, rejected_seat=_has_rejected_seat(by, seats))
+
+
+@transaction.atomic
+def review_return(*, review: GateReview, by: Any, reason: str) -> GateReview:
+    """Send a submitted review back to the team for rework, with a reason: the
+    chair, or an approver whose seat rejected it. The review is open again;
+    the votes and the conditions they proposed are cleared (kept in the
+    audit trail), the pinned versions
+    released, and the criteria keep their assessments and evidence, which
+    the team can change again."""
+    use_case, review = _lock_review(review.pk)
+    seats = list(
+        ReviewApprover.objects.select_for_update(of=("self",))
+        .filter(review=review)
+        .select_related("user", "decided_by")
+        .order_by("id")
+    )
+    refusal = rules.return_refusal(by, review, rejected_seat=_has_rejected_seat(by, seats))
+    if refusal is not None:
+        raise refusal
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the review goes back for rework.", field="reason")
+    if len(reason) > RETURN_REASON_MAX:
+        raise InvalidInput("The reason is longer than 5,000 characters.", field="reason")
+    cleared = [
+        {
+            "approver": seat.user.get_username(),
+            "decision": seat.decision,
+            "comment": seat.comment,
+            "decided_at": seat.decided_at.isoformat() if seat.decided_at else None,
+            "decided_by": seat.decided_by.get_username() if seat.decided_by else None,
+        }
+        for seat in seats
+        if seat.decision != ApprovalDecision.PENDING
+    ]
+    ReviewApprover.objects.filter(review=review).update(
+        decision=ApprovalDecision.PENDING, comment="", decided_at=None, decided_by=None
+    )
+    # The conditions those votes proposed go with them (the audit keeps them):
+    # the chair adopts only what the approvers ask for after the rework.
+    withdrawn = ProposedCondition.objects.filter(review=review, adopted_as__isnull=True)
+    withdrawn_proposals = [describe(p) for p in withdrawn.select_related("owner", "criterion")]
+    withdrawn.delete()
+    unpinned = sorted(review.pinned_artifacts.values_list("pk", flat=True))
+    review.pinned_artifacts.clear()
+    review.status = ReviewStatus.OPEN
+    review.submitted_at = None
+    review.submitted_by = None
+    review.rework_count += 1
+    review.returned_at = timezone.now()
+    review.returned_by = by
+    review.return_reason = reason
+    review.save(
+        update_fields=[
+            "status",
+            "submitted_at",
+            "submitted_by",
+            "rework_count",
+            "returned_at",
+            "returned_by",
+            "return_reason",
+            "updated_at",
+        ]
+    )
+    touch(use_case, review)
+    audit_record(
+        actor=by,
+        action="review.returned",
+        summary=f"Returned the Gate {review.gate_number} review for rework "
+        f"(round {review.rework_count})",
+        use_case=use_case,
+        obj=review,
+        payload={
+            "round": review.rework_count,
+            "reason": reason,
+            "cleared_votes": cleared,
+            "withdrawn_proposals": withdrawn_proposals,
+            "unpinned": unpinned,
+        },
+    )
+    emit_on_commit(
+        events.REVIEW_RETURNED,
+        review_id=review.pk,
+        returned_by_id=by.pk,
+        round=review.rework_count,
+    )
+    return review
+
+
+@transaction.atomic
+def approval_reject_and_return(*, review: GateReview, approver: Any, comment: str) -> GateReview:
+    """An approver rejects and sends the review back to the team in one step:
+    the rejection is recorded (and audited) in their seat, then the review is
+    returned with the rejection's comment as the reason, in one transaction."""
+    approval_record(
+        review=review, approver=approver, decision=ApprovalDecision.REJECT, comment=comment
+    )
+    return review_return(review=review, by=approver, reason=comment)

@@ -259,3 +259,22 @@ def test_the_api_proposes_and_adopts(api_as, lead, sponsor, submitted_review):
         format="json",
     )
     assert missing.status_code in (400, 409)
+
+
+def test_a_return_for_rework_withdraws_the_proposals_with_the_votes(
+    lead, sponsor, submitted_review
+):
+    approve_with(submitted_review, sponsor, proposal(sponsor))
+
+    services.review_return(review=submitted_review, by=lead, reason="The figures need a recount.")
+
+    assert not ProposedCondition.objects.exists()
+    event = AuditEvent.objects.get(action="review.returned")
+    assert event.payload["withdrawn_proposals"] == [
+        {
+            "description": "Monthly cost report to the program office.",
+            "owner": "sponsor",
+            "due_date": DUE.isoformat(),
+            "criterion": None,
+        }
+    ]

@@ -114,6 +114,33 @@ def test_it_reads_the_submitted_review_page_in_fixed_queries(
 
 
 @pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_a_returned_review_with_carried_criteria_in_fixed_queries(
+    client_as, api_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
+):
+    grow(uploaded_review, sponsor, size)
+    for criterion in uploaded_review.criteria.filter(status="pending"):
+        services.criterion_assess(
+            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
+        )
+    services.review_submit(review=uploaded_review, by=sponsor)
+    services.review_return(review=uploaded_review, by=lead, reason="Rework the costs.")
+    # Every row marked as carried over: the mark and its review number come
+    # with the criteria, not a query per row.
+    origin = uploaded_review.criteria.order_by("id").first()
+    uploaded_review.criteria.update(carried_over=True, carried_from=origin)
+    page_client, api_client = client_as(sponsor), api_as(lead)
+    with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
+        response = page_client.get(f"/reviews/{uploaded_review.pk}/")
+    html = response.content.decode()
+    assert 'id="return-notice"' in html
+    assert html.count("Carried over from review #") == size
+    with django_assert_max_num_queries(REVIEW_API_MAX_QUERIES):
+        body = api_client.get(f"/api/v1/reviews/{uploaded_review.pk}/").json()
+    assert body["returned_by"]["username"] == "lead"
+    assert all(c["carried_from_review"] == uploaded_review.pk for c in body["criteria"])
+
+
+@pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_review_endpoint_in_fixed_queries(
     api_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):

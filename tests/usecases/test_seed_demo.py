@@ -31,6 +31,9 @@ def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
         passed = Stage.ordered().index(use_case.stage_enum)
         assert StageTransition.objects.filter(use_case=use_case).count() == passed
     assert GateReview.objects.filter(status="submitted").exists()
+    # One review went back to its team for rework and waits there.
+    returned = GateReview.objects.get(rework_count=1)
+    assert (returned.status, returned.returned_by.username) == ("open", "lead")
     checked, broken = audit_verify()
     assert broken is None and checked > 500
 

@@ -87,6 +87,7 @@ class DemoCase:
     contributors: list[str] = field(default_factory=lambda: ["li"])
     gates_passed: int = 0
     # What happens after the passed gates: None (idle), "open", "submitted",
+    # "returned" (submitted, then returned for rework by the chair),
     # "half_approved", "hold", "kill", "recycle", "conditional"; or "withdraw"
     # (the sponsor withdraws it before any gate)
     then: str | None = None
@@ -302,7 +303,7 @@ CASES = [
         "Warn 60 days before 80% of supplier failures",
         sponsor="sponsor",
         gates_passed=0,
-        then="submitted",
+        then="returned",
     ),
     DemoCase(
         "Route optimisation for field engineers",
@@ -534,6 +535,10 @@ class CaseHistory:
         self.at(open_at + 120 * hours, "submitted", self.submit)
         if decide == "submitted":
             return
+        if decide == "returned":
+            # Back with the team: the review page shows the chair's reason.
+            self.at(open_at + 150 * hours, "returned for rework", self.return_for_rework)
+            return
         if decide in (Decision.GO, "conditional", "half_approved"):
             self.at(open_at + 150 * hours, "approvals", self.approve)
         if decide == "half_approved":
@@ -698,6 +703,14 @@ class CaseHistory:
 
     def submit(self) -> None:
         gate_services.review_submit(review=self.review, by=self._sponsor())
+
+    def return_for_rework(self) -> None:
+        gate_services.review_return(
+            review=self.review,
+            by=self.lead,
+            reason="The data availability evidence is a plan, not a sample: attach a sample "
+            "extract and its data-quality profile, then submit again.",
+        )
 
     def approve(self) -> None:
         rows = list(self.review.approvers.select_related("user").order_by("id"))
