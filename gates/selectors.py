@@ -306,11 +306,6 @@ class ReviewRead:
     # must-meet criterion that is only partially met (``partially_met``).
     conditional_go_blockers: list[str] = field(default_factory=list)
     partially_met: list[ReviewCriterion] = field(default_factory=list)
-    # Conditions approvers proposed, with who proposed them and the
-    # condition each became once the chair adopted it; and who attended the
-    # gate meeting of the decision.
-    proposals: list[ProposedCondition] = field(default_factory=list)
-    meeting_attendees: list[Any] = field(default_factory=list)
     my_approval: ReviewApprover | None = None
     # The seat the viewer decides in as a holder's active delegate (holding
     # none of their own), and why they may not when a seat rule forbids it.
@@ -324,6 +319,24 @@ class ReviewRead:
     is_lead: bool = False
     read_only: bool = False
     user_id: int | None = None
+
+    @cached_property
+    def proposals(self) -> list[ProposedCondition]:
+        """Conditions approvers proposed, with who proposed them and the
+        condition each became once the chair adopted it (one query, read
+        only by those who show them)."""
+        return list(
+            ProposedCondition.objects.filter(review=self.review)
+            .select_related("owner", "proposed_by", "criterion", "approver__user")
+            .order_by("created_at", "id")
+        )
+
+    @cached_property
+    def meeting_attendees(self) -> list[Any]:
+        """Who attended the gate meeting of the decision (one query once decided)."""
+        if self.review.status != ReviewStatus.DECIDED:
+            return []
+        return list(self.review.meeting_attendees.order_by("last_name", "first_name", "username"))
 
     @property
     def open_proposals(self) -> list[ProposedCondition]:
@@ -488,16 +501,6 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         go_blockers=readiness.for_go() if readiness else [],
         conditional_go_blockers=(readiness.for_conditional_go(partially_met) if readiness else []),
         partially_met=[c for c in criteria if c.pk in partially_met],
-        proposals=list(
-            ProposedCondition.objects.filter(review=review)
-            .select_related("owner", "proposed_by", "criterion", "approver__user")
-            .order_by("created_at", "id")
-        ),
-        meeting_attendees=(
-            list(review.meeting_attendees.order_by("last_name", "first_name", "username"))
-            if review.status == ReviewStatus.DECIDED
-            else []
-        ),
     )
     if user is not None:
         _add_viewer(read, user)

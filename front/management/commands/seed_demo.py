@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core import events
 from gates import services as gate_services
-from gates.models import AssessmentStatus, Decision, GateReview
+from gates.models import AssessmentStatus, Decision, GateReview, ProposedCondition
 from notifications import services as notification_services
 from readiness import services as readiness_services
 from readiness.models import (
@@ -718,12 +718,47 @@ class CaseHistory:
             self.case.then == "half_approved"
             and self.review.gate_number == self.case.gates_passed + 1
         )
-        for row in rows:
+        conditional = (
+            self.case.then == "conditional"
+            and self.review.gate_number == self.case.gates_passed + 1
+        )
+        for row in reversed(rows) if conditional else rows:
             # Half approved: only the chair has approved, so the other
             # approvers' home pages have something to act on.
             if half and row.user_id != self.review.chair_id:
                 continue
+            if conditional and row.user_id != self.review.chair_id:
+                # The last approver asks for a condition; the chair adopts it.
+                conditional = False
+                gate_services.approval_record(
+                    review=self.review,
+                    approver=row.user,
+                    decision="approve_with_conditions",
+                    comment="Agreed once the pilot sites are trained.",
+                    conditions=[self._training_condition()],
+                )
+                continue
             gate_services.approval_record(review=self.review, approver=row.user, decision="approve")
+
+    def _training_condition(self) -> dict[str, Any]:
+        return {
+            "description": "Pilot user training completed for all sites",
+            "owner": self._sponsor(),
+            "due_date": timezone.localdate() + datetime.timedelta(days=30),
+        }
+
+    def _meeting(self) -> dict[str, Any]:
+        """The gate meeting: the approvers who voted, and short minutes."""
+        voted = [
+            row.user
+            for row in self.review.approvers.select_related("user").order_by("id")
+            if row.decision != "pending"
+        ]
+        return {
+            "attendees": voted,
+            "minutes": f"The team presented the evidence for {self.use_case.title}; "
+            f"{len(voted)} approvers took part.",
+        }
 
     def decide(self, decision: str) -> None:
         if decision == Decision.GO:
@@ -732,6 +767,7 @@ class CaseHistory:
                 by=self.lead,
                 decision=Decision.GO,
                 rationale="The evidence meets every criterion; the approvers agree.",
+                **self._meeting(),
             )
         elif decision == "conditional":
             today = timezone.localdate()
@@ -746,12 +782,13 @@ class CaseHistory:
                         "owner": self.users[self.case.techlead],
                         "due_date": today + datetime.timedelta(days=5),
                     },
-                    {
-                        "description": "Pilot user training completed for all sites",
-                        "owner": self._sponsor(),
-                        "due_date": today + datetime.timedelta(days=30),
-                    },
                 ],
+                adopt=list(
+                    ProposedCondition.objects.filter(review=self.review).values_list(
+                        "pk", flat=True
+                    )
+                ),
+                **self._meeting(),
             )
         else:
             rationale = {
@@ -760,6 +797,10 @@ class CaseHistory:
                 "recycle": "Criteria evidence is thin; rework the data assessment and come back.",
             }[decision]
             gate_services.gate_decide(
-                review=self.review, by=self.lead, decision=decision, rationale=rationale
+                review=self.review,
+                by=self.lead,
+                decision=decision,
+                rationale=rationale,
+                **self._meeting(),
             )
         self.use_case.refresh_from_db()
