@@ -628,7 +628,7 @@ def open_reviews_prefetch() -> Prefetch:
 
 # --- My work: the queues of what waits on a person ---------------------------------
 #
-# Eight queries whatever the number of rows: the reviews I chair that are
+# At most nine queries whatever the number of rows: the reviews I chair that are
 # submitted (with their approval and criteria counts as subqueries), my
 # pending seats, the open reviews I prepare, their artifact requirements,
 # the artifact types present, their criteria, my roles on their use cases,
@@ -858,7 +858,7 @@ def my_queues(user: Any, today: datetime.date | None = None) -> MyQueues:
             condition=c,
         )
         for c in GateCondition.objects.filter(owner=user, status=ConditionStatus.OPEN)
-        .select_related("review", "review__use_case")
+        .select_related("review", "review__use_case", "owner", "closed_by")
         .order_by("created_at", "id")
     ]
     delegations = [
