@@ -159,7 +159,10 @@ class UseCaseReviewsView(APIView):
         data = serializers.ReviewOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_open(
-            use_case=use_case, by=request.user, approvers=data.validated_data.get("approvers")
+            use_case=use_case,
+            by=request.user,
+            approvers=data.validated_data.get("approvers"),
+            planned_date=data.validated_data.get("planned_date"),
         )
         return _review_response(request, review.pk, status.HTTP_201_CREATED)
 
@@ -398,3 +401,33 @@ class UseCaseResumeView(APIView):
             use_case=use_case, by=request.user, note=data.validated_data["note"]
         )
         return Response(serializers.UseCaseStateSerializer(resumed).data)
+
+
+class ReviewScheduleView(APIView):
+    """Set or move the planned gate date: the chair or a program lead, with a
+    reason, while the review is not decided."""
+
+    @extend_schema(
+        request=serializers.ReviewScheduleInput,
+        responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
+        tags=["reviews"],
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        review = selectors.visible_review(request.user, pk)
+        refusal = rules.reschedule_refusal(request.user, review)
+        if refusal is not None:
+            raise refusal
+        data = serializers.ReviewScheduleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.review_reschedule(review=review, by=request.user, **data.validated_data)
+        return _review_response(request, review.pk)
+
+
+class MyQueuesView(APIView):
+    """What waits on the caller, as on My work: reviews awaiting their
+    decision (chair) and approval, reviews they prepare with what blocks
+    submission, conditions they own, their delegations."""
+
+    @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
+    def get(self, request: Request) -> Response:
+        return Response(serializers.MyQueuesSerializer(selectors.my_queues(request.user)).data)

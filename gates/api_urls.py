@@ -27,6 +27,8 @@ urlpatterns = [
         name="api-review-criterion",
     ),
     path("reviews/<id:pk>/submit/", api.ReviewSubmitView.as_view(), name="api-review-submit"),
+    path("reviews/<id:pk>/schedule/", api.ReviewScheduleView.as_view(), name="api-review-schedule"),
+    path("me/queues/", api.MyQueuesView.as_view(), name="api-my-queues"),
     path(
         "reviews/<id:pk>/approvals/", api.ApprovalRecordView.as_view(), name="api-review-approvals"
     ),

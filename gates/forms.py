@@ -100,8 +100,16 @@ class ArtifactUploadForm(forms.Form):
 
 
 class OpenReviewForm(forms.Form):
-    """One optional people field per approver role of the next gate; an empty
-    field means "resolve from the roles people hold"."""
+    """The planned gate date (optional), then one optional people field per
+    approver role of the next gate; an empty field means "resolve from the
+    roles people hold"."""
+
+    planned_date = forms.DateField(
+        label="Planned gate date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day of the gate meeting, if known: past it, the review shows as late.",
+    )
 
     def __init__(
         self,
@@ -126,6 +134,17 @@ class OpenReviewForm(forms.Form):
             if name.startswith("role_") and value:
                 named[name.removeprefix("role_")] = list(value)
         return named
+
+
+class ReviewScheduleForm(forms.Form):
+    planned_date = forms.DateField(
+        label="Planned gate date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the date is set or moves, for the audit trail.",
+    )
 
 
 class ResumeForm(forms.Form):

@@ -161,6 +161,18 @@ class Decision(models.TextChoices):
     KILL = "kill", "Kill"
 
 
+def late_reviews_q(on: datetime.date | None = None) -> models.Q:
+    """The one definition of a late review: not decided, and today (``on``)
+    is past its planned gate date. ``GateReview.is_late`` says the same of
+    one row read already."""
+    return models.Q(status__in=OPEN_REVIEW_STATUSES, planned_date__lt=on or timezone.localdate())
+
+
+class GateReviewQuerySet(models.QuerySet):
+    def late(self, on: datetime.date | None = None) -> GateReviewQuerySet:
+        return self.filter(late_reviews_q(on))
+
+
 class GateReview(models.Model):
     use_case = models.ForeignKey(
         "usecases.UseCase", on_delete=models.PROTECT, related_name="reviews"
@@ -229,6 +241,8 @@ class GateReview(models.Model):
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = GateReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at", "-id"]
         constraints = [
@@ -261,6 +275,18 @@ class GateReview(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_REVIEW_STATUSES
+
+    def is_late_on(self, on: datetime.date | None = None) -> bool:
+        """``late_reviews_q`` for this row: not decided and past its planned date."""
+        return (
+            self.is_open
+            and self.planned_date is not None
+            and (on or timezone.localdate()) > self.planned_date
+        )
+
+    @property
+    def is_late(self) -> bool:
+        return self.is_late_on()
 
 
 class AssessmentStatus(models.TextChoices):

@@ -298,6 +298,27 @@ def return_refusal(user: Any, review: GateReview, *, rejected_seat: bool) -> Dom
     return None
 
 
+def reschedule_refusal(user: Any, review: GateReview) -> DomainError | None:
+    """Killed, then neither the chair nor a program lead, then already decided."""
+    refusal = read_only_refusal(review.use_case)
+    if refusal is not None:
+        return refusal
+    if review.chair_id != user.pk and not access.is_program_lead(user):
+        return PermissionRefused(
+            "Only the chair of this gate or a program lead changes its planned date."
+        )
+    if not review.is_open:
+        return TransitionRefused(
+            "The planned date of a decided review stays as it was.",
+            ["The gate has already been decided."],
+        )
+    return None
+
+
+def can_reschedule(user: Any, review: GateReview) -> bool:
+    return reschedule_refusal(user, review) is None
+
+
 def can_resume(user: Any, use_case: UseCase) -> bool:
     return access.is_program_lead(user) and use_case.status == Status.ON_HOLD
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -374,6 +375,12 @@ class ReviewSerializer(serializers.Serializer):
     meeting = MeetingSerializer(
         source="*", help_text="The gate meeting of the decision; empty until decided."
     )
+    planned_date = serializers.DateField(
+        source="review.planned_date", allow_null=True, help_text="The planned gate date."
+    )
+    late = serializers.BooleanField(
+        source="review.is_late", help_text="Not decided and past its planned date."
+    )
 
     @extend_schema_field(
         {
@@ -426,6 +433,16 @@ class ReviewOpenInput(serializers.Serializer):
         required=False,
         help_text="Optional: approver role code → user ids, overriding who holds the role.",
     )
+    planned_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: the planned gate date (YYYY-MM-DD), today or later.",
+    )
+
+
+class ReviewScheduleInput(serializers.Serializer):
+    planned_date = serializers.DateField(help_text="The planned gate date, today or later.")
+    reason = serializers.CharField(max_length=2000, help_text="Why the date is set or moves.")
 
 
 class CriterionAssessInput(serializers.Serializer):
@@ -570,3 +587,75 @@ class UseCaseStateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     stage = serializers.CharField()
     status = serializers.CharField()
+
+
+# --- My work's queues (selectors.my_queues) ---------------------------------------------
+
+
+class QueueReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    gate_number = serializers.IntegerField()
+    status = serializers.CharField()
+    use_case_id = serializers.IntegerField()
+    use_case_title = serializers.CharField(source="use_case.title")
+    planned_date = serializers.DateField(allow_null=True)
+    url = serializers.CharField(source="get_absolute_url")
+
+
+class QueueRowSerializer(serializers.Serializer):
+    waiting_since = serializers.SerializerMethodField()
+    waiting_days = serializers.IntegerField()
+    due = serializers.DateField(allow_null=True)
+    late = serializers.BooleanField(help_text="Past its due or planned date.")
+
+    @extend_schema_field(serializers.DateField())
+    def get_waiting_since(self, row: Any) -> str | None:
+        since = row.since
+        if since is None:
+            return None
+        if hasattr(since, "date"):
+            since = timezone.localtime(since).date()
+        return since.isoformat()
+
+
+class DecisionRowSerializer(QueueRowSerializer):
+    review = QueueReviewSerializer()
+    approved = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    go_possible = serializers.BooleanField(
+        help_text="The approvals and must-meet criteria allow Go now."
+    )
+
+
+class ApprovalRowSerializer(QueueRowSerializer):
+    review = QueueReviewSerializer()
+    seat = serializers.IntegerField(source="seat.pk")
+    for_holder = UserRefSerializer(
+        allow_null=True, help_text="The holder you decide for as delegate; null for your seat."
+    )
+
+
+class PreparingRowSerializer(QueueRowSerializer):
+    review = QueueReviewSerializer()
+    my_roles = serializers.ListField(child=serializers.CharField())
+    blockers = serializers.ListField(child=serializers.CharField())
+
+
+class ConditionRowSerializer(QueueRowSerializer):
+    condition = ConditionSerializer()
+    use_case_title = serializers.CharField(source="condition.review.use_case.title")
+
+
+class DelegationRowSerializer(QueueRowSerializer):
+    delegation = DelegationSerializer()
+    given = serializers.BooleanField(help_text="True when you gave it, false when you received it.")
+
+
+class MyQueuesSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    decisions = DecisionRowSerializer(many=True)
+    approvals = ApprovalRowSerializer(many=True)
+    preparing = PreparingRowSerializer(many=True)
+    conditions = ConditionRowSerializer(many=True)
+    delegations = DelegationRowSerializer(many=True)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("use-cases/<id:pk>/resume/", views.usecase_resume, name="usecase-resume"),
     path("artifacts/<id:pk>/download/", views.artifact_download, name="artifact-download"),
     path("reviews/<id:pk>/submit/", views.review_submit, name="review-submit"),
+    path("reviews/<id:pk>/schedule/", views.review_schedule, name="review-schedule"),
     path("conditions/<id:pk>/close/", views.condition_close, name="condition-close"),
     path("delegations/", views.delegations, name="delegations"),
     path("delegations/<id:pk>/revoke/", views.delegation_revoke, name="delegation-revoke"),

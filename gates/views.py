@@ -179,8 +179,11 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
         named = form.approvers() if form is not None and form.is_valid() else None
         if form is None or form.is_valid():
             # With no next gate the service gives the refusal, in its words.
+            planned = form.cleaned_data.get("planned_date") if form is not None else None
             try:
-                review = services.review_open(use_case=use_case, by=request.user, approvers=named)
+                review = services.review_open(
+                    use_case=use_case, by=request.user, approvers=named, planned_date=planned
+                )
             except InvalidInput as error:
                 if form is None:
                     raise
@@ -200,6 +203,33 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
             ).first(),
         },
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set or move the planned gate date: the chair or a program lead."""
+    review = selectors.visible_review(request.user, pk)
+    refusal = rules.reschedule_refusal(request.user, review)
+    if request.method == "POST" and refusal is not None:
+        raise refusal
+    form = forms.ReviewScheduleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"planned_date": review.planned_date},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_reschedule(review=review, by=request.user, **form.cleaned_data)
+        except InvalidInput as error:
+            show_refusal(form, error)
+        else:
+            return redirect_after_post(request, review.get_absolute_url())
+    return render(
+        request,
+        "gates/review_schedule.html",
+        {"review": review, "form": form, "refusal": refusal},
+        status=400 if form.errors else 200,
     )
 
 

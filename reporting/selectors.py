@@ -38,6 +38,7 @@ from gates.models import (
     GateReview,
     ReviewStatus,
     StageTransition,
+    late_reviews_q,
 )
 from gates.selectors import review_read
 from readiness.models import StageNorm
@@ -473,6 +474,7 @@ class Dashboard:
     stalled: int
     upcoming: list[UpcomingReview]
     upcoming_total: int
+    upcoming_late: int = 0
     stalled_after_days: int = 21
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -597,9 +599,17 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         if pack is not None:
             pack.review = review
         upcoming.append(UpcomingReview(review=review, latest_pack=pack))
-    upcoming_total = (
-        len(upcoming_reviews) if len(upcoming_reviews) < UPCOMING_REVIEWS else open_reviews.count()
-    )
+    # The total and the late ones among them: from the rows read when they
+    # are all there, else one aggregate (the same query the count was).
+    today = timezone.localdate(now)
+    if len(upcoming_reviews) < UPCOMING_REVIEWS:
+        upcoming_total = len(upcoming_reviews)
+        upcoming_late = sum(1 for r in upcoming_reviews if r.is_late_on(today))
+    else:
+        counts = open_reviews.aggregate(
+            total=Count("pk"), late=Count("pk", filter=late_reviews_q(today))
+        )
+        upcoming_total, upcoming_late = counts["total"], counts["late"]
 
     stage_rows = [rows[s] for s in Stage.ordered()]
     return Dashboard(
@@ -615,6 +625,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         stalled=sum(r.stalled for r in stage_rows),
         upcoming=upcoming,
         upcoming_total=upcoming_total,
+        upcoming_late=upcoming_late,
         stalled_after_days=stalled_after_days(),
     )
 

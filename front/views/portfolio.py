@@ -5,25 +5,52 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from core.web import is_htmx
 from gates import selectors as gate_selectors
+from reporting import rules as reporting_rules
+from usecases import access
 from usecases import rules as usecase_rules
 from usecases import selectors as usecase_selectors
 
 
+def lands_on_dashboard(user, queues: gate_selectors.MyQueues, has_use_cases: bool) -> bool:
+    """Where "/" and the login land: the dashboard for those who may read it
+    and have nothing of their own to act on (executives, risk and compliance
+    with no seat, condition, delegation or team role); My work for everyone
+    else, program leads always."""
+    return (
+        reporting_rules.can_see_dashboard(user)
+        and not access.is_program_lead(user)
+        and queues.is_empty
+        and not has_use_cases
+    )
+
+
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
+    """My work: the queues of what waits on me, then my use cases. At "/",
+    a reader with nothing to act on lands on the dashboard instead; the
+    navigation's "My work" (``my-work``) always shows this page."""
+    queues = gate_selectors.my_queues(request.user)
+    my_use_cases = list(usecase_selectors.my_use_cases(user=request.user))
+    if landing and lands_on_dashboard(request.user, queues, bool(my_use_cases)):
+        return redirect("dashboard")
     return render(
         request,
         "front/home.html",
         {
-            "approvals": gate_selectors.approvals_pending_for(request.user),
-            "my_use_cases": usecase_selectors.my_use_cases(user=request.user),
+            "queues": queues,
+            "my_use_cases": my_use_cases,
             "can_create": usecase_rules.create_refusal(request.user) is None,
         },
     )
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    return home(request, landing=False)
 
 
 @login_required

@@ -51,6 +51,7 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
         "can_reassign": rules.can_reassign(request.user, review),
         "reassigning_approver_id": None,
         "reassign_form": None,
+        "can_reschedule": rules.can_reschedule(request.user, review),
     }
     if page.can_approve:
         # The caller's own seat, or the holder's seat they decide in as delegate.

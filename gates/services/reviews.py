@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from core import events
 from core.audit import audit_record
 from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
+from core.validators import clean_reason
 from core.web import display_name
 from gates import rules
 from gates.models import (
@@ -151,11 +153,34 @@ def resolve_approvers(
     return list(by_user.values())
 
 
+def clean_planned_date(planned_date: Any) -> datetime.date:
+    """A planned gate date: a real day (or YYYY-MM-DD), today or later."""
+    if isinstance(planned_date, str):
+        try:
+            planned_date = datetime.date.fromisoformat(planned_date)
+        except ValueError:
+            raise InvalidInput(
+                "The planned date must be a day, as YYYY-MM-DD.", field="planned_date"
+            ) from None
+    if not isinstance(planned_date, datetime.date) or isinstance(planned_date, datetime.datetime):
+        raise InvalidInput("The planned date is required.", field="planned_date")
+    if planned_date < timezone.localdate():
+        raise InvalidInput("The planned date cannot be in the past.", field="planned_date")
+    return planned_date
+
+
 @transaction.atomic
 def review_open(
-    *, use_case: UseCase, by: Any, approvers: dict[str, Iterable[Any]] | None = None
+    *,
+    use_case: UseCase,
+    by: Any,
+    approvers: dict[str, Iterable[Any]] | None = None,
+    planned_date: datetime.date | None = None,
 ) -> GateReview:
-    """Open the next gate's review, snapshotting the template as it is now."""
+    """Open the next gate's review, snapshotting the template as it is now,
+    with the day its gate meeting is planned for when known."""
+    if planned_date is not None:
+        planned_date = clean_planned_date(planned_date)
     use_case = _lock_use_case(use_case.pk)
     _ensure_not_killed(use_case)
     if not access.is_program_lead(by):
@@ -194,6 +219,7 @@ def review_open(
                 from_stage=template.from_stage,
                 to_stage=template.to_stage,
                 chair=by,
+                planned_date=planned_date,
             )
     except IntegrityError:
         # Another lead opened one between our check and insert.
@@ -224,24 +250,62 @@ def review_open(
         ReviewApprover(review=review, user=a.user, roles=a.roles) for a in resolved
     )
     touch(use_case)
+    payload: dict[str, Any] = {
+        "gate": template.number,
+        "template_version": template.version,
+        "approvers": {a.user.get_username(): a.roles for a in resolved},
+    }
+    if planned_date is not None:
+        payload["planned_date"] = planned_date.isoformat()
+    if recycled is not None:
+        payload.update(carried_from=recycled.pk, carried_over=carried)
     audit_record(
         actor=by,
         action="review.opened",
-        summary=f"Opened the Gate {template.number} review (template v{template.version})",
+        summary=f"Opened the Gate {template.number} review (template v{template.version})"
+        + (f", planned for {planned_date:%d %b %Y}" if planned_date else ""),
+        use_case=use_case,
+        obj=review,
+        payload=payload,
+    )
+    emit_on_commit(events.REVIEW_OPENED, review_id=review.pk, opened_by_id=by.pk)
+    return review
+
+
+@transaction.atomic
+def review_reschedule(
+    *, review: GateReview, by: Any, planned_date: datetime.date, reason: str
+) -> GateReview:
+    """Set or move the day the gate meeting is planned for: the chair or a
+    program lead, with a reason, while the review is not decided."""
+    use_case, review = _lock_review(review.pk)
+    refusal = rules.reschedule_refusal(by, review)
+    if refusal is not None:
+        raise refusal
+    planned_date = clean_planned_date(planned_date)
+    if planned_date == review.planned_date:
+        raise InvalidInput("That is already the planned date.", field="planned_date")
+    reason = clean_reason(reason, required="A reason is required to change the planned date.")
+    before = review.planned_date
+    review.planned_date = planned_date
+    review.save(update_fields=["planned_date", "updated_at"])
+    touch(use_case, review)
+    audit_record(
+        actor=by,
+        action="review.rescheduled",
+        summary=(
+            f"Planned the Gate {review.gate_number} review for {planned_date:%d %b %Y}"
+            + (f" (was {before:%d %b %Y})" if before else "")
+            + f": {reason}"
+        ),
         use_case=use_case,
         obj=review,
         payload={
-            "gate": template.number,
-            "template_version": template.version,
-            "approvers": {a.user.get_username(): a.roles for a in resolved},
-            **(
-                {"carried_from": recycled.pk, "carried_over": carried}
-                if recycled is not None
-                else {}
-            ),
+            "before": before.isoformat() if before else None,
+            "after": planned_date.isoformat(),
+            "reason": reason,
         },
     )
-    emit_on_commit(events.REVIEW_OPENED, review_id=review.pk, opened_by_id=by.pk)
     return review
 
 

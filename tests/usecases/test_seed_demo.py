@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.test import RequestFactory
 
 from core.audit import audit_verify
 from gates.models import GateReview, StageTransition
+from gates.selectors import my_queues
 from usecases.models import BusinessUnit, Stage, Status, UseCase
 
 
@@ -36,6 +37,18 @@ def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
     assert (returned.status, returned.returned_by.username) == ("open", "lead")
     checked, broken = audit_verify()
     assert broken is None and checked > 500
+
+    # Every queue of My work holds something for the demo's people, and one
+    # open review is past its planned date.
+    people = {u.username: u for u in get_user_model().objects.all()}
+    assert GateReview.objects.late().count() == 1
+    lead, sponsor = my_queues(people["lead"]), my_queues(people["sponsor"])
+    assert lead.decisions and lead.preparing
+    assert sponsor.approvals and sponsor.preparing
+    assert any(row.late for row in sponsor.preparing)
+    assert my_queues(people["techlead"]).conditions
+    assert my_queues(people["cio"]).delegations and my_queues(people["buhead"]).delegations
+    assert my_queues(people["exec"]).is_empty
 
     counts = (UseCase.objects.count(), GateReview.objects.count())
     again = io.StringIO()

@@ -93,6 +93,9 @@ class DemoCase:
     then: str | None = None
     # Days in the current stage; None picks a figure inside the stage's norm.
     in_stage_days: int | None = None
+    # Days from opening a review to its planned gate date: a short one makes
+    # the open review late today.
+    planned_after_days: int = 14
 
 
 CASES = [
@@ -113,6 +116,7 @@ CASES = [
         "Recover an extra 1.2M EUR a year",
         gates_passed=0,
         then="open",
+        planned_after_days=3,
     ),
     DemoCase(
         "Fraud ring detection",
@@ -418,6 +422,15 @@ class Command(BaseCommand):
             # The history's events reach the inboxes here rather than in a
             # worker later, and are then left read: each demo account starts
             # with what waits on it now, not years of past notifications.
+            # Carl is travelling this week: Bea decides in his seats.
+            today = timezone.localdate()
+            gate_services.delegation_create(
+                by=users["cio"],
+                delegate=users["buhead"],
+                starts_on=today,
+                ends_on=today + datetime.timedelta(days=7),
+                reason="Travelling to the regional offices this week.",
+            )
             events.outbox_deliver()
             notification_services.notifications_mark_read_before(before=timezone.now())
             self.stdout.write(
@@ -647,7 +660,10 @@ class CaseHistory:
         return measure
 
     def open_review(self) -> None:
-        self.review = gate_services.review_open(use_case=self.use_case, by=self.lead)
+        planned = timezone.localdate() + datetime.timedelta(days=self.case.planned_after_days)
+        self.review = gate_services.review_open(
+            use_case=self.use_case, by=self.lead, planned_date=planned
+        )
 
     def _sponsor(self) -> Any:
         return self.users[self.case.sponsor]

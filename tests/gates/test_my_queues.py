@@ -1,0 +1,298 @@
+"""My work's queues (gates.selectors.my_queues): what waits on each person,
+oldest first, with ageing and the due or planned date; the same data on the
+page and at GET /api/v1/me/queues/, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from gates import services
+from gates.models import GateCondition
+from gates.selectors import my_queues
+from tests.factories import UseCaseFactory, UserFactory
+from tests.gates.helpers import (
+    approve_all,
+    assess_all,
+    isolate,
+    make_open_review,
+    make_submitted_review,
+    upload_required,
+)
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+# The same bound at every size. Measured: the page 17 (session and user, the
+# nine reads of the queues, my use cases and their prefetches, the landing
+# rule's groups, the notification bell), the API 9.
+HOME_MAX_QUERIES = 18
+API_MAX_QUERIES = 10
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    isolate(settings, tmp_path)
+
+
+def later(days: int):
+    return time_machine.travel(timezone.now() + days * DAY, tick=False)
+
+
+# --- Awaiting my decision --------------------------------------------------------------
+
+
+def test_the_chair_sees_submitted_reviews_with_the_approvals_in(
+    lead, sponsor, use_case, business_unit, techlead
+):
+    first = make_submitted_review(use_case, lead, sponsor)
+    other = UseCaseFactory(
+        title="Fraud scoring", business_unit=business_unit, sponsor=sponsor, technical_lead=techlead
+    )
+    with later(2):
+        second = make_submitted_review(other, lead, sponsor)
+        approve_all(second)
+        services.review_reschedule(
+            review=second, by=lead, planned_date=timezone.localdate(), reason="Booked."
+        )
+    with later(5):
+        rows = my_queues(lead).decisions
+
+    assert [r.review for r in rows] == [first, second]  # oldest first
+    assert [r.waiting_days for r in rows] == [5, 3]
+    assert (rows[0].approved, rows[0].pending, rows[0].go_possible) == (0, 2, False)
+    assert (rows[1].approved, rows[1].pending, rows[1].go_possible) == (2, 0, True)
+    assert rows[1].due is not None and rows[1].late  # planned 3 days ago
+    assert not rows[0].late
+    assert my_queues(sponsor).decisions == []
+
+
+def test_a_rejection_or_an_unmet_must_meet_criterion_means_no_go(lead, sponsor, use_case):
+    review = make_open_review(use_case, lead)
+    upload_required(review, sponsor)
+    assess_all(review, sponsor, status="not_met")
+    services.review_submit(review=review, by=sponsor)
+    approve_all(review)
+    [row] = my_queues(lead).decisions
+    assert row.approved == 2 and not row.go_possible
+
+
+# --- Awaiting my approval ------------------------------------------------------------
+
+
+def test_approvers_see_their_seats_and_those_of_who_delegated_to_them(lead, sponsor, cio, use_case):
+    review = make_submitted_review(use_case, lead, sponsor)
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Delegate")
+    services.delegation_create(
+        by=sponsor,
+        delegate=dana,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + 3 * DAY,
+        reason="Leave.",
+    )
+    with later(1):
+        [mine] = my_queues(sponsor).approvals
+        [theirs] = my_queues(dana).approvals
+    assert mine.review == review and mine.for_holder is None and mine.waiting_days == 1
+    assert theirs.review == review and theirs.for_holder == sponsor
+    services.approval_record(review=review, approver=sponsor, decision="approve")
+    assert my_queues(sponsor).approvals == []
+    assert my_queues(cio).approvals == []
+
+
+# --- Preparing -----------------------------------------------------------------------
+
+
+def test_the_team_and_the_chair_see_open_reviews_with_what_blocks_them(
+    lead, sponsor, techlead, contributor, buhead, outsider, use_case
+):
+    review = services.review_open(
+        use_case=use_case, by=lead, planned_date=timezone.localdate() + DAY
+    )
+    for person in (lead, sponsor, techlead, contributor):
+        [row] = my_queues(person).preparing
+        assert row.review == review
+        assert row.blockers == services.submission_blockers(review)
+        assert any(b.startswith("Missing artifact:") for b in row.blockers)
+    assert my_queues(lead).preparing[0].my_roles == ["Chair"]
+    assert my_queues(sponsor).preparing[0].my_roles == ["Business unit sponsor"]
+    assert my_queues(buhead).preparing == []  # heads the unit, not on the team
+    assert my_queues(outsider).preparing == []
+
+    upload_required(review, sponsor)
+    [row] = my_queues(sponsor).preparing
+    assert not any(b.startswith("Missing artifact:") for b in row.blockers)
+    assert row.blockers == services.submission_blockers(review)
+    with later(3):
+        [row] = my_queues(sponsor).preparing
+    assert row.late and row.waiting_days == 3
+
+    assess_all(review, sponsor)
+    assert my_queues(sponsor).preparing[0].blockers == []
+    services.review_submit(review=review, by=sponsor)
+    assert my_queues(sponsor).preparing == []
+
+
+# --- Conditions I own ----------------------------------------------------------------
+
+
+def test_condition_owners_see_their_open_conditions_overdue_after_the_due_date(
+    lead, sponsor, techlead, use_case
+):
+    review = make_submitted_review(use_case, lead, sponsor)
+    approve_all(review)
+    today = timezone.localdate()
+    services.gate_decide(
+        review=review,
+        by=lead,
+        decision="conditional_go",
+        rationale="Go with conditions.",
+        conditions=[
+            {"description": "Drift alerting", "owner": techlead, "due_date": today + 2 * DAY},
+            {"description": "Train the users", "owner": techlead, "due_date": today + 9 * DAY},
+            {"description": "Sign the DPA", "owner": sponsor, "due_date": today + 9 * DAY},
+        ],
+    )
+    with later(4):
+        rows = my_queues(techlead).conditions
+    assert [r.condition.description for r in rows] == ["Drift alerting", "Train the users"]
+    assert [r.late for r in rows] == [True, False]
+    assert rows[0].waiting_days == 4
+    services.condition_close(
+        condition=GateCondition.objects.get(description="Drift alerting"),
+        by=techlead,
+        note="Alerting live.",
+    )
+    assert [r.condition.description for r in my_queues(techlead).conditions] == ["Train the users"]
+
+
+# --- My delegations --------------------------------------------------------------------
+
+
+def test_delegations_given_and_received_active_or_scheduled(sponsor, cio, techlead):
+    today = timezone.localdate()
+    active = services.delegation_create(
+        by=cio, delegate=sponsor, starts_on=today, ends_on=today + 2 * DAY, reason="Away."
+    )
+    scheduled = services.delegation_create(
+        by=sponsor,
+        delegate=techlead,
+        starts_on=today + 5 * DAY,
+        ends_on=today + 6 * DAY,
+        reason="Leave.",
+    )
+    revoked = services.delegation_create(
+        by=sponsor, delegate=cio, starts_on=today, ends_on=today + DAY, reason="Travel."
+    )
+    services.delegation_revoke(delegation=revoked, by=sponsor)
+    rows = my_queues(sponsor).delegations
+    assert [(r.delegation, r.given, r.state) for r in rows] == [
+        (active, False, "active"),
+        (scheduled, True, "scheduled"),
+    ]
+    with later(3):
+        assert [r.delegation for r in my_queues(sponsor).delegations] == [scheduled]
+
+
+# --- The page and the endpoint: same data, fixed queries ----------------------------------
+
+
+def fill(lead, sponsor, techlead, business_unit, size: int) -> None:
+    """``size`` use cases where the sponsor is on the team and the lead
+    chairs: a third open, a third submitted, a third decided with a condition
+    the sponsor owns; and a delegation each way."""
+    today = timezone.localdate()
+    for i in range(size):
+        case = UseCaseFactory(
+            title=f"Case {size}-{i}",
+            business_unit=business_unit,
+            sponsor=sponsor,
+            technical_lead=techlead,
+        )
+        if i % 3 == 0:
+            review = make_open_review(case, lead)
+            services.review_reschedule(review=review, by=lead, planned_date=today, reason="Set.")
+        elif i % 3 == 1:
+            make_submitted_review(case, lead, sponsor)
+        else:
+            review = make_submitted_review(case, lead, sponsor)
+            approve_all(review)
+            services.gate_decide(
+                review=review,
+                by=lead,
+                decision="conditional_go",
+                rationale="With a condition.",
+                conditions=[{"description": f"Condition {i}", "owner": sponsor, "due_date": today}],
+            )
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_my_work_and_the_endpoint_read_in_fixed_queries(
+    client_as,
+    api_as,
+    lead,
+    sponsor,
+    techlead,
+    cio,
+    business_unit,
+    size,
+    django_assert_max_num_queries,
+):
+    fill(lead, sponsor, techlead, business_unit, size)
+    today = timezone.localdate()
+    services.delegation_create(
+        by=cio, delegate=sponsor, starts_on=today, ends_on=today + DAY, reason="Away."
+    )
+    for person in (sponsor, lead):
+        client = client_as(person)
+        client.get("/my-work/")  # warm the session
+        with later(1), django_assert_max_num_queries(HOME_MAX_QUERIES):
+            response = client.get("/")
+        assert response.status_code == 200
+        with later(1), django_assert_max_num_queries(API_MAX_QUERIES):
+            api = api_as(person).get("/api/v1/me/queues/")
+        assert api.status_code == 200
+    html = response.content.decode()  # the lead's
+    body = api.json()
+    thirds = [len(range(k, size, 3)) for k in range(3)]
+    assert len(body["preparing"]) == thirds[0]
+    assert len(body["decisions"]) == thirds[1]
+    assert html.count('id="preparing-') == thirds[0]
+    assert html.count('id="decision-') == thirds[1]
+    assert html.count(">late</span>") == thirds[0]
+    sponsor_body = api_as(sponsor).get("/api/v1/me/queues/").json()
+    assert len(sponsor_body["approvals"]) == thirds[1]
+    assert len(sponsor_body["conditions"]) == thirds[2]
+    assert len(sponsor_body["delegations"]) == 1
+
+
+def test_the_endpoint_says_what_the_page_says(client_as, api_as, lead, sponsor, use_case):
+    review = services.review_open(
+        use_case=use_case, by=lead, planned_date=timezone.localdate() + DAY
+    )
+    with later(3):
+        body = api_as(sponsor).get("/api/v1/me/queues/").json()
+        page = client_as(sponsor).get("/").content.decode()
+    [row] = body["preparing"]
+    assert row["review"]["id"] == review.pk
+    assert row["review"]["use_case_title"] == "Claims triage assistant"
+    assert row["review"]["url"] == f"/reviews/{review.pk}/"
+    assert row["waiting_days"] == 3
+    assert row["late"] is True
+    assert row["due"] == (timezone.localdate() + DAY).isoformat()
+    assert row["my_roles"] == ["Business unit sponsor"]
+    assert row["blockers"] == services.submission_blockers(review)
+    assert body["decisions"] == body["approvals"] == body["conditions"] == []
+    assert f'id="preparing-{review.pk}"' in page
+    assert "waiting 3 days" in page
+    assert row["blockers"][0] in page
+    assert "No review you chair waits for your decision." in page
+    assert "Nothing waits for your approval." in page
+    assert "You own no open gate condition." in page
+
+
+def test_the_endpoint_needs_a_signed_in_caller(api, db):
+    assert api.get("/api/v1/me/queues/").status_code in (401, 403)
