@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 REVIEW_OPENED = "review.opened"  # review_id, opened_by_id
 REVIEW_SUBMITTED = "review.submitted"  # review_id
 REVIEW_RETURNED = "review.returned"  # review_id, returned_by_id, round
+RISK_CLASSIFICATION_PROPOSED = "risk.proposed"  # classification_id
+RISK_CLASSIFICATION_DECIDED = "risk.decided"  # classification_id
 APPROVAL_RECORDED = "approval.recorded"  # review_id, approver_id, pending
 # A seat of a submitted review given to someone new (the chair's reassignment).
 APPROVAL_REQUESTED = "approval.requested"  # review_id, approver_id, user_id, requested_at

@@ -40,6 +40,11 @@ class GateTemplate(models.Model):
         default=2,
         help_text="The fewest distinct people who must approve before Go or Conditional Go.",
     )
+    enforce_scorecard_bands = models.BooleanField(
+        default=False,
+        help_text="Go and Conditional Go follow the PoC scorecard's bands: below 18 neither, "
+        "18 to 23 Conditional Go only with a condition per item scored 1, 24 or more Go.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,12 +57,51 @@ class GateTemplate(models.Model):
         )
 
 
+class ControlFramework(models.TextChoices):
+    EU_AI_ACT = "eu_ai_act", "EU AI Act"
+    ISO_42001 = "iso_42001", "ISO/IEC 42001"
+    NIST_AI_RMF = "nist_ai_rmf", "NIST AI RMF"
+
+
+class Control(models.Model):
+    """A control or requirement of a governance framework (an EU AI Act
+    article, an ISO/IEC 42001 clause, a NIST AI RMF function) that gate
+    criteria and artifact types cite."""
+
+    framework = models.CharField(max_length=20, choices=ControlFramework.choices)
+    reference = models.CharField(max_length=40, help_text="“Art. 9”, “6.1.2”, “MAP 1.1”.")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["framework", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "reference"], name="control_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_framework_display()} {self.reference}: {self.title}"
+
+
+# A criterion or artifact type applies only when its condition holds; empty
+# means always. Keys (all optional, every key given must hold):
+#   "risk_tiers": ["high", ...]       the use case's tier is one of them
+#   "regulations": ["eu_ai_act", ...] one of them applies to the use case
+#   "answers": {"question": value}    the risk questionnaire answered so
+APPLIES_WHEN_HELP = (
+    "Empty: always. Otherwise any of risk_tiers (list), regulations (list), answers "
+    "(question code to value); every key given must hold."
+)
+
+
 class GateCriterion(models.Model):
     template = models.ForeignKey(GateTemplate, on_delete=models.CASCADE, related_name="criteria")
     order = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=120)
     requirement = models.TextField()
     must_meet = models.BooleanField(default=True)
+    applies_when = models.JSONField(default=dict, blank=True, help_text=APPLIES_WHEN_HELP)
+    controls = models.ManyToManyField(Control, blank=True, related_name="criteria")
 
     class Meta:
         ordering = ["template__number", "order", "id"]
@@ -76,6 +120,13 @@ class ArtifactType(models.Model):
     required = models.BooleanField(default=True)
     is_active = models.BooleanField(
         default=True, help_text="Retired types stay on old artifacts but are no longer asked for."
+    )
+    applies_when = models.JSONField(default=dict, blank=True, help_text=APPLIES_WHEN_HELP)
+    controls = models.ManyToManyField(Control, blank=True, related_name="artifact_types")
+    validity_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="How long an upload of this type stays valid evidence; empty: no expiry.",
     )
 
     class Meta:
@@ -328,6 +379,10 @@ class ReviewCriterion(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     carried_over = models.BooleanField(default=False)
+    # Why the criterion applies to this use case ("EU AI Act; high risk"),
+    # empty when it always applies; and the controls it cites, as they stood.
+    applicability = models.CharField(max_length=300, blank=True)
+    controls = models.ManyToManyField(Control, blank=True, related_name="+")
 
     class Meta:
         ordering = ["order", "id"]
@@ -342,6 +397,8 @@ class ReviewArtifactRequirement(models.Model):
     )
     artifact_type = models.ForeignKey(ArtifactType, on_delete=models.PROTECT, related_name="+")
     order = models.PositiveSmallIntegerField(default=0)
+    # Why the artifact is asked for this use case; empty when always.
+    applicability = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["order", "id"]

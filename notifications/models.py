@@ -29,6 +29,12 @@ class Kind(models.TextChoices):
     CONDITION_OVERDUE = "condition_overdue", "Condition overdue"
     USECASE_OVERDUE = "usecase_overdue", "Use case overdue in its stage"
     USECASE_STALLED = "usecase_stalled", "Use case stalled"
+    RISK_CLASSIFICATION_PROPOSED = (
+        "risk_classification_proposed",
+        "Risk classification to confirm",
+    )
+    RISK_CLASSIFICATION_DECIDED = "risk_classification_decided", "Risk classification decided"
+    EVIDENCE_EXPIRING = "evidence_expiring", "Evidence expiring"
 
 
 class EmailStatus(models.TextChoices):

@@ -245,3 +245,62 @@ class UseCaseMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.get_role_display()} on {self.use_case}"
+
+
+class RiskClassificationStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed: awaiting risk and compliance"
+    CONFIRMED = "confirmed", "Confirmed"
+    OVERRIDDEN = "overridden", "Overridden"
+
+
+class RiskClassification(models.Model):
+    """One answered version of the risk questionnaire of a use case: what the
+    answers propose (tier, regulations, the reasoning, a prohibited practice)
+    and what risk and compliance decided (confirmed as proposed, or overridden
+    with a reason). The latest decided version sets the use case's risk tier
+    and regulatory constraints."""
+
+    use_case = models.ForeignKey(
+        UseCase, on_delete=models.PROTECT, related_name="risk_classifications"
+    )
+    version = models.PositiveIntegerField()
+    # The version of the questionnaire's questions the answers belong to.
+    questionnaire_version = models.PositiveSmallIntegerField(default=1)
+    answers = models.JSONField(default=dict)
+    proposed_tier = models.CharField(max_length=10, choices=RiskTier.choices)
+    proposed_regulations = models.JSONField(default=list)
+    reasoning = models.JSONField(default=list, help_text="One sentence per rule that fired.")
+    prohibited = models.BooleanField(
+        default=False, help_text="An answer names a practice the EU AI Act prohibits."
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=12,
+        choices=RiskClassificationStatus.choices,
+        default=RiskClassificationStatus.PROPOSED,
+    )
+    tier = models.CharField(max_length=10, choices=RiskTier.choices, blank=True)
+    regulations = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True, max_length=2000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["use_case", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "version"], name="risk_classification_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk classification v{self.version} of {self.use_case}"
