@@ -346,6 +346,13 @@ class ReviewRead:
         return [p for p in self.proposals if p.adopted_as_id is None]
 
     @property
+    def conditional_go_needs(self) -> list[str]:
+        """What Conditional Go asks beyond what blocks Go: the conditions the
+        decision checks want (a PoC scorecard item scored 1, named)."""
+        go = set(self.go_blockers)
+        return [reason for reason in self.conditional_go_blockers if reason not in go]
+
+    @property
     def pending_approvers(self) -> list[ReviewApprover]:
         return [a for a in self.approvers if a.decision == ApprovalDecision.PENDING]
 

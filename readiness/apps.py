@@ -10,13 +10,18 @@ class ReadinessConfig(AppConfig):
     def ready(self) -> None:
         from gates.selectors import register_criterion_extension
         from gates.serializers import register_criterion_field
-        from gates.services import register_assessment_guard, register_go_check
+        from gates.services import (
+            register_assessment_guard,
+            register_decision_check,
+            register_go_check,
+        )
         from readiness import checks, extensions
         from readiness.selectors import annotate_overdue_stalled, annotate_priority_score
         from usecases.selectors import register_portfolio_annotation
 
         # Each registry ignores what it already has: ready() may run twice.
         register_go_check(checks.production_readiness_blockers)
+        register_decision_check(checks.scorecard_band_blockers)
         register_assessment_guard(checks.kpi_bound_assessment_refusal)
         register_criterion_extension(extensions.attach_to_criteria)
         register_criterion_field("scorecards", extensions.scorecards_field)

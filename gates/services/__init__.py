@@ -11,6 +11,7 @@ from gates.services._base import (
     GO_CHECKS,
     GoCheck,
     register_assessment_guard,
+    register_decision_check,
     register_go_check,
     touch,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "go_blockers",
     "go_readiness",
     "register_assessment_guard",
+    "register_decision_check",
     "register_go_check",
     "resolve_approvers",
     "return_refusal_for",

@@ -4,7 +4,7 @@ assessment guards."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +22,20 @@ User = get_user_model()
 # production readiness checklist at Gate 3). Each returns refusal reasons.
 GoCheck = Callable[[GateReview], list[str]]
 GO_CHECKS: list[GoCheck] = []
+
+
+# Checks of a Go or Conditional Go that depend on the decision and on the
+# conditions recorded with it (readiness: the PoC scorecard's bands at Gate 2).
+# Each receives the review, the decision and the descriptions of the
+# conditions being recorded, and returns refusal reasons.
+DecisionCheck = Callable[[GateReview, str, Sequence[str]], list[str]]
+DECISION_CHECKS: list[DecisionCheck] = []
+
+
+def register_decision_check(check: DecisionCheck) -> DecisionCheck:
+    if check not in DECISION_CHECKS:
+        DECISION_CHECKS.append(check)
+    return check
 
 
 # Criteria another app assesses from data, registered by that app (readiness:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -31,6 +31,7 @@ from gates.models import (
     StageTransition,
 )
 from gates.services._base import (
+    DECISION_CHECKS,
     GO_CHECKS,
     _ensure_not_killed,
     _lock_review,
@@ -64,13 +65,22 @@ class GoReadiness:
     head: list[str]
     criteria: list[tuple[int | None, str]]  # (partially met criterion id, reason)
     checks: list[str]
+    # The registered decision checks' reasons against Go and against
+    # Conditional Go with the conditions given to go_readiness (none on a page).
+    against_go: list[str] = field(default_factory=list)
+    against_conditional_go: list[str] = field(default_factory=list)
 
     @property
     def partially_met(self) -> list[int]:
         return [pk for pk, _ in self.criteria if pk is not None]
 
     def for_go(self) -> list[str]:
-        return [*self.head, *(reason for _, reason in self.criteria), *self.checks]
+        return [
+            *self.head,
+            *(reason for _, reason in self.criteria),
+            *self.checks,
+            *self.against_go,
+        ]
 
     def for_conditional_go(self, covered: Collection[int]) -> list[str]:
         """The reasons left when the conditions cover these criteria."""
@@ -78,6 +88,7 @@ class GoReadiness:
             *self.head,
             *(reason for pk, reason in self.criteria if pk is None or pk not in covered),
             *self.checks,
+            *self.against_conditional_go,
         ]
 
 
@@ -86,9 +97,12 @@ def go_readiness(
     *,
     approvers: Sequence[ReviewApprover] | None = None,
     criteria: Sequence[ReviewCriterion] | None = None,
+    conditions: Sequence[str] = (),
 ) -> GoReadiness:
     """A page that has read the approvers (with users, by id) and the criteria
-    (in order) passes them in."""
+    (in order) passes them in. ``conditions``: the descriptions of the
+    conditions a Conditional Go would record (none on a page, so the page
+    says which conditions the decision checks ask for)."""
     head: list[str] = []
     if review.status == ReviewStatus.OPEN:
         head.append("The review has not been submitted.")
@@ -127,7 +141,13 @@ def go_readiness(
                 )
             )
     checks = [reason for check in GO_CHECKS for reason in check(review)]
-    return GoReadiness(head, criteria_reasons, checks)
+    against_go = [reason for check in DECISION_CHECKS for reason in check(review, Decision.GO, ())]
+    against_conditional_go = [
+        reason
+        for check in DECISION_CHECKS
+        for reason in check(review, Decision.CONDITIONAL_GO, conditions)
+    ]
+    return GoReadiness(head, criteria_reasons, checks, against_go, against_conditional_go)
 
 
 def go_blockers(
@@ -255,7 +275,9 @@ def gate_decide(
         review, by, meeting_date=meeting_date, attendees=attendees, guests=guests, minutes=minutes
     )
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
-        readiness = go_readiness(review)
+        described = [row["description"] for row in condition_rows]
+        described += [p.description for p in adopted]
+        readiness = go_readiness(review, conditions=described)
         covered = {row["criterion"].pk for row in condition_rows if row["criterion"] is not None}
         covered |= {p.criterion_id for p in adopted if p.criterion_id is not None}
         reasons = readiness.for_conditional_go(covered) if conditional else readiness.for_go()
@@ -323,6 +345,8 @@ def gate_decide(
             else None,
             "conditions": [{"id": c.pk, **describe(c)} for c in created_conditions],
             "adopted": {str(p.pk): p.adopted_as_id for p in adopted},
+            # The template's setting as it stood when the decision was taken.
+            "enforce_scorecard_bands": review.template.enforce_scorecard_bands,
             "meeting": {
                 "date": meeting["meeting_date"].isoformat(),
                 "attendees": sorted(u.get_username() for u in meeting["attendees"]),

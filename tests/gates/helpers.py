@@ -53,6 +53,8 @@ def ready_for_decision(use_case, lead, sponsor, approvers=None) -> GateReview:
 
 def pass_gate(use_case, lead, sponsor, approvers=None) -> GateReview:
     review = ready_for_decision(use_case, lead, sponsor, approvers)
+    if review.gate_number == 2:
+        score_poc(use_case, lead)
     if review.gate_number == 3:
         complete_readiness_checklist(use_case, lead)
     return services.gate_decide(
@@ -157,3 +159,19 @@ def complete_readiness_checklist(use_case, by) -> None:
             status=ChecklistStatus.DONE,
             evidence="Reviewed in the readiness workshop.",
         )
+
+
+def score_poc(use_case, by, scores: list[int] | None = None):
+    """Score the PoC as a program lead would before Gate 2 (the template
+    enforces the scorecard's bands there): 4 on each of the six items (24/30,
+    Go) unless ``scores`` (in item order) say otherwise."""
+    from readiness import services as readiness_services
+    from readiness.models import ScorecardItem
+
+    items = list(ScorecardItem.objects.filter(is_active=True).order_by("order", "id"))
+    scores = scores or [4] * len(items)
+    return readiness_services.scorecard_save(
+        use_case=use_case,
+        by=by,
+        scores={item.pk: score for item, score in zip(items, scores, strict=True)},
+    )

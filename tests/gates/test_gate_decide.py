@@ -224,6 +224,7 @@ def test_it_moves_the_stage_on_go_in_the_same_transaction(lead, sponsor, use_cas
         "to_stage": "poc",
         "conditions": [],
         "adopted": {},
+        "enforce_scorecard_bands": False,
         "meeting": {
             "date": timezone.localdate().isoformat(),
             "attendees": ["lead"],

@@ -33,12 +33,14 @@ def inline_data(template: GateTemplate) -> dict[str, str]:
         "purpose": template.purpose,
         "min_approvers": str(template.min_approvers),
     }
+    if template.enforce_scorecard_bands:
+        data["enforce_scorecard_bands"] = "on"
     for prefix, rows, fields in (
         ("criteria", template.criteria.all(), ["order", "name", "requirement", "must_meet"]),
         (
             "artifact_types",
             template.artifact_types.all(),
-            ["order", "code", "name", "required", "is_active"],
+            ["order", "code", "name", "required", "is_active", "validity_months"],
         ),
         ("approver_roles", template.approver_roles.all(), ["order", "role", "condition"]),
     ):
@@ -56,7 +58,7 @@ def inline_data(template: GateTemplate) -> dict[str, str]:
                     if value:
                         data[f"{prefix}-{i}-{field}"] = "on"
                 else:
-                    data[f"{prefix}-{i}-{field}"] = str(value)
+                    data[f"{prefix}-{i}-{field}"] = "" if value is None else str(value)
     return data
 
 
