@@ -400,6 +400,8 @@ PRIORITIZATION_WEIGHTS = {
 }
 STALLED_AFTER_DAYS = env_int("STALLED_AFTER_DAYS", 21)
 READINESS_GATE3_CHECKLIST_REQUIRED = env_bool("READINESS_GATE3_CHECKLIST_REQUIRED", True)
+# Days before evidence expires that it shows as expiring and its owners are told.
+EVIDENCE_EXPIRY_NOTICE_DAYS = env_int("EVIDENCE_EXPIRY_NOTICE_DAYS", 30)
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

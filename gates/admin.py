@@ -57,7 +57,7 @@ class GateCriterionInline(ServiceInline):
 class ArtifactTypeInline(ServiceInline):
     model = ArtifactType
     extra = 0
-    fields = ["order", "code", "name", "required", "is_active"]
+    fields = ["order", "code", "name", "required", "is_active", "validity_months"]
 
     def service_create(self, request: HttpRequest, obj: ArtifactType, parent: Any) -> None:
         services.artifact_type_create(by=request.user, artifact_type=obj, bump_version=False)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -193,6 +194,78 @@ class Artifact(models.Model):
 
     def get_download_url(self) -> str:
         return reverse("artifact-download", args=[self.pk])
+
+    @property
+    def expires_on(self) -> datetime.date | None:
+        """The first day this upload is no longer valid evidence: the day it
+        was uploaded plus its type's validity; None when the type has none.
+        ``with_expiry`` computes the same date in the database for lists."""
+        months = self.artifact_type.validity_months
+        if not months:
+            return None
+        return add_months(timezone.localdate(self.uploaded_at), months)
+
+    def is_expired_on(self, day: datetime.date) -> bool:
+        expires_on = self.expires_on
+        return expires_on is not None and day >= expires_on
+
+    @property
+    def is_expired(self) -> bool:
+        return self.is_expired_on(timezone.localdate())
+
+
+# --- Evidence validity -----------------------------------------------------------
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later, clamped to the end of a shorter month
+    (31 Jan + 1 month = 28 or 29 Feb), as PostgreSQL adds an interval."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last))
+
+
+class _AddMonths(models.Func):
+    """``date + months`` in the database (NULL months: NULL)."""
+
+    output_field = models.DateField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST((%(expressions)s) AS date)",
+            arg_joiner=" + INTERVAL '1 month' * ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite rolls an overlong month over (31 Jan + 1 month = 2 or 3 Mar)
+        # where PostgreSQL and add_months clamp: development databases only.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="date(%(expressions)s || ' months')",
+            arg_joiner=", '+' || ",
+            **extra_context,
+        )
+
+
+def with_expiry(artifacts: models.QuerySet[Artifact], prefix: str = "") -> models.QuerySet:
+    """Annotate ``expiry`` (the date ``Artifact.expires_on`` gives) on
+    artifacts, or on rows reaching an artifact through ``prefix``."""
+    return artifacts.annotate(
+        expiry=_AddMonths(
+            TruncDate(f"{prefix}uploaded_at"),
+            models.F(f"{prefix}artifact_type__validity_months"),
+        )
+    )
+
+
+def expiry_notice_days() -> int:
+    """How many days ahead evidence counts as expiring soon (EVIDENCE_EXPIRY_NOTICE_DAYS)."""
+    return max(int(settings.EVIDENCE_EXPIRY_NOTICE_DAYS), 1)
 
 
 class ReviewStatus(models.TextChoices):

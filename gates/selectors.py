@@ -45,6 +45,8 @@ from gates.models import (
     ReviewCriterion,
     ReviewStatus,
     StageTransition,
+    expiry_notice_days,
+    with_expiry,
 )
 from usecases import access
 from usecases.models import TERMINAL_STATUSES, MemberRole, Stage, UseCase, UseCaseMember
@@ -222,6 +224,62 @@ def audit_events_page(use_case: UseCase, page_number: Any) -> Page:
     return Paginator(events, AUDIT_PAGE_SIZE).get_page(page_number)
 
 
+# --- Evidence validity ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpiringArtifact:
+    artifact: Artifact
+    expires_on: datetime.date
+    today: datetime.date
+
+    @property
+    def expired(self) -> bool:
+        return self.today >= self.expires_on
+
+    @property
+    def days(self) -> int:
+        """Days left (negative: days since it expired)."""
+        return (self.expires_on - self.today).days
+
+
+def expiring_evidence(
+    *,
+    use_case: UseCase | None = None,
+    user: Any = None,
+    today: datetime.date | None = None,
+    limit: int | None = None,
+) -> list[ExpiringArtifact]:
+    """The latest version of each artifact type (with a validity) that has
+    expired or expires within EVIDENCE_EXPIRY_NOTICE_DAYS, soonest first: of
+    one use case, or of the active use cases visible to ``user``. One query;
+    the expiry is computed in the database (``with_expiry``)."""
+    today = today or timezone.localdate()
+    newer = Artifact.objects.filter(
+        use_case_id=OuterRef("use_case_id"),
+        artifact_type_id=OuterRef("artifact_type_id"),
+        version__gt=OuterRef("version"),
+    )
+    artifacts = Artifact.objects.filter(
+        artifact_type__validity_months__isnull=False, artifact_type__is_active=True
+    )
+    if use_case is not None:
+        artifacts = artifacts.filter(use_case=use_case)
+    else:
+        artifacts = artifacts.filter(_visible(user, "use_case_id")).exclude(
+            use_case__status__in=TERMINAL_STATUSES
+        )
+    rows = (
+        with_expiry(artifacts.filter(~Exists(newer)))
+        .filter(expiry__lte=today + datetime.timedelta(days=expiry_notice_days()))
+        .select_related("artifact_type", "use_case", "uploaded_by")
+        .order_by("expiry", "id")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [ExpiringArtifact(artifact=a, expires_on=a.expiry, today=today) for a in rows]
+
+
 # --- The use case's gate panel --------------------------------------------------
 
 
@@ -256,6 +314,7 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
         "gate_can_resume": rules.can_resume(user, use_case),
         "gate_open_conditions": sum(r.open_conditions for r in reviews),
         "transitions": transitions,
+        "gate_expiring_evidence": expiring_evidence(use_case=use_case),
     }
 
 
@@ -503,6 +562,11 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
                 required=requirements,
                 present={a.artifact_type_id for a in use_case_artifacts},
                 criteria=criteria,
+                expired={
+                    type_id: (artifact.version, artifact.expires_on)
+                    for type_id, artifact in latest.items()
+                    if artifact.is_expired
+                },
             )
             if review.status == ReviewStatus.OPEN
             else []
@@ -854,6 +918,7 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
         .order_by("order", "id")
     ):
         criteria.setdefault(criterion.review_id, []).append(criterion)
+    expired = services.expired_latest(use_case_ids, today)
     labels = dict(MemberRole.choices)
     roles: dict[int, list[str]] = {}
     for use_case_id, role in (
@@ -880,6 +945,7 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
                     required=required.get(review.pk, []),
                     present=present.get(review.use_case_id, set()),
                     criteria=criteria.get(review.pk, []),
+                    expired=expired.get(review.use_case_id, {}),
                 ),
             )
         )

@@ -107,6 +107,15 @@ class ArtifactSerializer(serializers.ModelSerializer):
     artifact_type = ArtifactTypeRefSerializer()
     uploaded_by = UserRefSerializer()
     download_url = serializers.SerializerMethodField()
+    expires_on = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The first day this version is no longer valid evidence (its type's "
+        "validity after the upload); null when the type has no validity.",
+    )
+    expired = serializers.BooleanField(
+        source="is_expired", read_only=True, help_text="True from the day it expires."
+    )
 
     class Meta:
         model = Artifact
@@ -123,6 +132,8 @@ class ArtifactSerializer(serializers.ModelSerializer):
             "uploaded_by",
             "uploaded_at",
             "download_url",
+            "expires_on",
+            "expired",
         ]
 
     def get_download_url(self, artifact: Artifact) -> str:

@@ -40,7 +40,7 @@ from gates.models import (
     StageTransition,
     late_reviews_q,
 )
-from gates.selectors import review_read
+from gates.selectors import ExpiringArtifact, expiring_evidence, review_read
 from readiness.models import StageNorm
 from readiness.selectors import (
     annotate_overdue_stalled,
@@ -57,6 +57,7 @@ AUDIT_EXCERPT_EVENTS = 200
 PANEL_PACKS = 10
 UPCOMING_REVIEWS = 20
 ATTENTION_USE_CASES = 15
+EXPIRING_EVIDENCE = 15
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -477,6 +478,9 @@ class Dashboard:
     upcoming_late: int = 0
     stalled_after_days: int = 21
     extra: dict[str, Any] = field(default_factory=dict)
+    # Evidence expired or expiring soon, soonest first (the first EXPIRING_EVIDENCE).
+    expiring: list[ExpiringArtifact] = field(default_factory=list)
+    expiring_limit: int = EXPIRING_EVIDENCE
 
     @property
     def decisions_total(self) -> int:
@@ -627,6 +631,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         upcoming_total=upcoming_total,
         upcoming_late=upcoming_late,
         stalled_after_days=stalled_after_days(),
+        expiring=expiring_evidence(user=user, today=today, limit=EXPIRING_EVIDENCE),
     )
 
 

@@ -35,6 +35,7 @@ from gates.models import (
     ReviewCriterion,
     ReviewStatus,
     signed_for,
+    with_expiry,
 )
 from gates.services._base import (
     ASSESSMENT_GUARDS,
@@ -446,17 +447,49 @@ def criterion_assess(
     return criterion
 
 
+ExpiredLatest = dict[int, tuple[int, datetime.date]]
+
+
+def expired_latest(
+    use_case_ids: Iterable[int], today: datetime.date | None = None
+) -> dict[int, ExpiredLatest]:
+    """Per use case, the artifact types whose latest version has expired:
+    ``{use_case_id: {type_id: (version, expired_on)}}``, in one query (the
+    versions of the types that have a validity, newest first)."""
+    today = today or timezone.localdate()
+    rows = (
+        with_expiry(
+            Artifact.objects.filter(
+                use_case_id__in=list(use_case_ids), artifact_type__validity_months__isnull=False
+            )
+        )
+        .order_by("use_case_id", "artifact_type_id", "-version")
+        .values_list("use_case_id", "artifact_type_id", "version", "expiry")
+    )
+    seen: set[tuple[int, int]] = set()
+    expired: dict[int, ExpiredLatest] = {}
+    for use_case_id, type_id, version, expiry in rows:
+        if (use_case_id, type_id) in seen:
+            continue
+        seen.add((use_case_id, type_id))
+        if expiry is not None and today >= expiry:
+            expired.setdefault(use_case_id, {})[type_id] = (version, expiry)
+    return expired
+
+
 def submission_blockers(
     review: GateReview,
     *,
     required: Sequence[ReviewArtifactRequirement] | None = None,
     present: set[int] | None = None,
     criteria: Sequence[ReviewCriterion] | None = None,
+    expired: ExpiredLatest | None = None,
 ) -> list[str]:
     """What stops this review being submitted, in words a sponsor acts on.
 
     A page that has already read the requirements (with their types), the
-    artifact type ids present and the criteria (in order) passes them in."""
+    artifact type ids present, the criteria (in order) and the required types
+    whose latest version has expired (``expired_latest``) passes them in."""
     reasons: list[str] = []
     if required is None:
         required = list(
@@ -471,9 +504,17 @@ def submission_blockers(
         )
     if criteria is None:
         criteria = list(review.criteria.order_by("order", "id"))
+    if expired is None:
+        expired = expired_latest([review.use_case_id]).get(review.use_case_id, {})
     for requirement in required:
         if requirement.artifact_type_id not in present:
             reasons.append(f"Missing artifact: {requirement.artifact_type.name}")
+        elif requirement.artifact_type_id in expired:
+            version, expired_on = expired[requirement.artifact_type_id]
+            reasons.append(
+                f"Expired artifact: {requirement.artifact_type.name} v{version} expired on "
+                f"{expired_on:%d %b %Y}; upload a current version"
+            )
     for criterion in criteria:
         if criterion.status == AssessmentStatus.PENDING:
             reasons.append(f"Criterion not assessed: {criterion.name}")
