@@ -12,7 +12,8 @@ maps to the same key:
 - condition due soon: once; condition overdue: ``overdue-<n>``,
   n = 1 + (days overdue - 1) // OVERDUE_EVERY (re-announced weekly by default);
 - use case overdue in its stage: once per stage stint (the stage and when it
-  was entered); stalled: once per idle spell (the last activity's time).
+  was entered); stalled: once per idle spell (the last activity's time);
+- evidence expiring: once per artifact version (``expiring``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,12 +34,15 @@ from core import events
 from core.web import display_name
 from gates.models import (
     ApprovalDecision,
+    Artifact,
     ConditionStatus,
     Decision,
     GateCondition,
     GateReview,
     ReviewApprover,
     ReviewStatus,
+    expiry_notice_days,
+    with_expiry,
 )
 from notifications import conf, texts
 from notifications.models import Kind
@@ -600,11 +604,76 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
     return drafts
 
 
+def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
+    """Evidence about to expire → its uploader and the use case's sponsors,
+    once per artifact version (the key is the artifact; a new upload is a new
+    artifact), from EVIDENCE_EXPIRY_NOTICE_DAYS before the day it expires.
+    Only the latest version of a type with a validity, of a use case still
+    going; expired versions are shown on the pages, not announced again."""
+    today = timezone.localdate(now)
+    newer = Artifact.objects.filter(
+        use_case_id=OuterRef("use_case_id"),
+        artifact_type_id=OuterRef("artifact_type_id"),
+        version__gt=OuterRef("version"),
+    )
+    candidates = (
+        with_expiry(
+            Artifact.objects.filter(
+                artifact_type__validity_months__isnull=False,
+                artifact_type__is_active=True,
+                use_case__status__in=[Status.ACTIVE, Status.ON_HOLD],
+            ).filter(~Exists(newer))
+        )
+        .filter(expiry__gt=today, expiry__lte=today + datetime.timedelta(days=expiry_notice_days()))
+        .order_by()
+    )
+    rows = list(
+        candidates.values_list(
+            "pk",
+            "version",
+            "expiry",
+            "uploaded_by_id",
+            "uploaded_by__is_active",
+            "use_case_id",
+            "use_case__title",
+            "artifact_type__name",
+        )
+    )
+    if not rows:
+        return []
+    sponsors: dict[int, list[int]] = defaultdict(list)
+    for use_case_id, user_id in UseCaseMember.objects.filter(
+        role=MemberRole.SPONSOR,
+        user__is_active=True,
+        use_case_id__in={row[5] for row in rows},
+    ).values_list("use_case_id", "user_id"):
+        sponsors[use_case_id].append(user_id)
+    drafts = []
+    for pk, version, expiry, uploader_id, uploader_active, use_case_id, title, name in rows:
+        recipients = set(sponsors.get(use_case_id, ()))
+        if uploader_active:
+            recipients.add(uploader_id)
+        subject, body = texts.evidence_expiring(
+            use_case=title,
+            artifact=name,
+            version=version,
+            expires_on=expiry,
+            days=(expiry - today).days,
+        )
+        link = links("usecase-artifacts", use_case_id)
+        drafts.extend(
+            Draft(user_id, Kind.EVIDENCE_EXPIRING, "artifact", pk, "expiring", subject, body, link)
+            for user_id in sorted(recipients)
+        )
+    return drafts
+
+
 SWEEP_RULES: dict[str, Callable[[datetime.datetime, _Links], list[Draft]]] = {
     "approval_reminders": approval_reminders,
     "approval_escalations": approval_escalations,
     "condition_deadlines": condition_deadlines,
     "usecase_timeliness": usecase_timeliness,
+    "evidence_expiry": evidence_expiry,
 }
 
 

@@ -164,3 +164,15 @@ def usecase_stalled(*, use_case: str, stage: str, idle_days: int) -> tuple[str, 
         f"Nothing has happened on “{use_case}” ({stage}) for {idle_days} days: no artifact, "
         "assessment, approval or decision. Move it forward, or decide to hold or stop it.",
     )
+
+
+def evidence_expiring(
+    *, use_case: str, artifact: str, version: int, expires_on: datetime.date, days: int
+) -> tuple[str, str]:
+    when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+    return (
+        f"Evidence expires {when}: {artifact} v{version} of “{use_case}”",
+        f"{artifact} v{version} of “{use_case}” stops being valid evidence on "
+        f"{expires_on:%d %b %Y}. Upload a current version before then: a review that asks "
+        "for it cannot be submitted with expired evidence.",
+    )
