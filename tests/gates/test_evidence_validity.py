@@ -11,10 +11,20 @@ import pytest
 import time_machine
 
 from core.errors import TransitionRefused
+from core.models import AuditEvent
 from gates import services
-from gates.models import Artifact, ArtifactType, ReviewStatus, add_months, with_expiry
+from gates.models import (
+    Artifact,
+    ArtifactType,
+    GateTemplate,
+    ReviewStatus,
+    add_months,
+    with_expiry,
+)
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import assess_all, isolate, text_file, upload_required
+from tests.gates.test_admin_framework import admin_client, change_url, superuser  # noqa: F401
+from tests.gates.test_views_admin import inline_data
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +148,44 @@ def test_the_use_case_page_shows_expiring_then_expired_evidence(use_case, sponso
         upload(use_case, sponsor)
         # The new version is current: nothing left to show.
         assert 'id="expiring-evidence"' not in client.get(url).content.decode()
+
+
+def test_the_artifacts_page_says_when_the_latest_version_expires(use_case, sponsor, client_as):
+    with time_machine.travel(UPLOADED, tick=False):
+        first = upload(use_case, sponsor)
+    with at(EXPIRES + datetime.timedelta(days=1)):
+        url = f"/use-cases/{use_case.pk}/artifacts/"
+        html = client_as(sponsor).get(url).content.decode()
+        assert "valid 12 months" in html
+        row = html.split(f'id="expiry-{first.pk}"', 1)[1].split("</div>", 1)[0]
+        assert "Expired</span> on 15 Jan 2027" in row
+        second = upload(use_case, sponsor)
+        html = client_as(sponsor).get(url).content.decode()
+    assert f'id="expiry-{first.pk}"' not in html
+    row = html.split(f'id="expiry-{second.pk}"', 1)[1].split("</div>", 1)[0]
+    assert "valid until 16 Jan 2028" in row
+
+
+def test_validity_is_edited_in_the_admin_and_audited(admin_client, superuser):  # noqa: F811
+    template = GateTemplate.objects.get(number=1)
+    data = inline_data(template)
+    index = next(
+        key.split("-")[1]
+        for key, value in data.items()
+        if key.startswith("artifact_types-") and key.endswith("-name") and value == RISK
+    )
+    data[f"artifact_types-{index}-validity_months"] = "6"
+
+    response = admin_client.post(change_url(template), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert risk_type().validity_months == 6
+    event = AuditEvent.objects.get(action="framework.artifact_type_changed")
+    assert event.actor == superuser
+    assert (event.payload["before"], event.payload["after"]) == (
+        {"validity_months": 12},
+        {"validity_months": 6},
+    )
 
 
 def test_the_api_says_when_each_version_expires(use_case, sponsor, api_as):
