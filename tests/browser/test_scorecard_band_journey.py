@@ -27,6 +27,8 @@ def test_the_chair_records_conditional_go_within_the_band(
     pages, live_server, settings, tmp_path
 ) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The risk assessments uploaded today (valid 12 months) count as expiring.
+    settings.EVIDENCE_EXPIRY_NOTICE_DAYS = 400
     User = get_user_model()
     lead = User.objects.create_user(
         username="lead", password=JOURNEY_PASSWORD, first_name="Lena", last_name="Lead"
@@ -79,3 +81,16 @@ def test_the_chair_records_conditional_go_within_the_band(
     assert use_case.stage == Stage.PILOT
     assert GateReview.objects.get(pk=review.pk).decision == Decision.CONDITIONAL_GO
     assert GateCondition.objects.get(review=review).owner_id == sponsor.pk
+
+    # The evidence that expires within the notice window, on the use case page
+    # and on the dashboard.
+    page.goto(f"{live_server.url}/use-cases/{use_case.pk}/")
+    expect(page.locator("#expiring-evidence + ul")).to_contain_text(
+        "Preliminary risk assessment v1"
+    )
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.locator("section#expiring-evidence")).to_contain_text(
+        "Preliminary risk assessment v1"
+    )
+    assert_accessible(page)
