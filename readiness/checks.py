@@ -11,12 +11,10 @@ from django.conf import settings
 
 from core.errors import DomainError, TransitionRefused
 from gates.models import Decision, GateReview, ReviewCriterion
-from readiness.models import KpiRule, PocScore
-from readiness.services import checklist_open_items
+from readiness.models import KpiRule, PocScore, ScorecardBand
+from readiness.services import checklist_open_items, scorecard_band
 
 CHECKLIST_GATE = 3
-BAND_GO_AT_LEAST = 24
-BAND_CONDITIONAL_AT_LEAST = 18
 
 
 def production_readiness_blockers(review: GateReview) -> list[str]:
@@ -93,11 +91,12 @@ def scorecard_band_blockers(
             "recording Go or Conditional Go."
         ]
     total = scores[0].scorecard.total
-    if total >= BAND_GO_AT_LEAST:
+    band = scorecard_band(total)  # the thresholds the scorecard is saved with
+    if band == ScorecardBand.RECOMMENDED:
         return []
-    if total < BAND_CONDITIONAL_AT_LEAST:
+    if band == ScorecardBand.MORE_POC:
         return [
-            f"The PoC scorecard scores {total}/30, below {BAND_CONDITIONAL_AT_LEAST}: "
+            f"The PoC scorecard scores {total}/30, below 18: "
             "more PoC or a new strategy before Go or Conditional Go.",
             *(
                 f"Scorecard item “{row.item.name}” scored {row.score}."
