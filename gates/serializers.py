@@ -21,6 +21,8 @@ from gates.models import (
     Artifact,
     ArtifactType,
     AssessmentStatus,
+    Control,
+    ControlFramework,
     Decision,
     DelegationState,
     GateApproverRole,
@@ -31,6 +33,7 @@ from gates.models import (
     ProposedCondition,
     ReviewApprover,
     ReviewCriterion,
+    ReviewStatus,
 )
 from gates.selectors import RequiredArtifact, ReviewRead
 from usecases.models import Stage
@@ -140,6 +143,14 @@ def register_criterion_field(name: str, factory: Callable[[], serializers.Field]
     CRITERION_FIELDS[name] = factory
 
 
+class ControlSerializer(serializers.ModelSerializer):
+    framework_label = serializers.CharField(source="get_framework_display")
+
+    class Meta:
+        model = Control
+        fields = ["id", "framework", "framework_label", "reference", "title", "description"]
+
+
 class ReviewCriterionSerializer(serializers.ModelSerializer):
     artifacts = serializers.SerializerMethodField()
     assessed_by = UserRefSerializer(allow_null=True)
@@ -149,6 +160,13 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
     )
     carried_from_review = serializers.SerializerMethodField(
         help_text="The recycled review the assessment was carried over from; null otherwise."
+    )
+    applicability = serializers.CharField(
+        help_text="Why the criterion applies to this use case (“Applies: EU AI Act and high "
+        "risk”); empty when every use case faces it."
+    )
+    controls = serializers.SerializerMethodField(
+        help_text="The framework controls the criterion cited when the review opened."
     )
 
     class Meta:
@@ -166,7 +184,17 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
             "assessed_at",
             "carried_over",
             "carried_from_review",
+            "applicability",
+            "controls",
         ]
+
+    @extend_schema_field(ControlSerializer(many=True))
+    def get_controls(self, criterion: ReviewCriterion) -> list[dict[str, Any]]:
+        # Read once by the review read (``cited_controls``); a lone criterion reads its own.
+        cited = getattr(criterion, "cited_controls", None)
+        if cited is None:
+            cited = list(criterion.controls.all())
+        return ControlSerializer(cited, many=True).data
 
     def get_carried_from_review(self, criterion: ReviewCriterion) -> int | None:
         # carried_from comes with the criterion (select_related): no query.
@@ -198,9 +226,78 @@ class RequiredArtifactSerializer(serializers.Serializer):
     present = serializers.SerializerMethodField()
     latest = ArtifactVersionSerializer(allow_null=True)
     pinned = ArtifactVersionSerializer(allow_null=True)
+    applicability = serializers.CharField(
+        help_text="Why this use case is asked for it; empty when every use case is."
+    )
+    controls = ControlSerializer(many=True, help_text="The controls its type cites.")
 
     def get_present(self, required: RequiredArtifact) -> bool:
         return required.latest is not None
+
+
+# --- The controls crosswalk of a use case ---------------------------------------
+
+
+class ReviewRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    gate_number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    decision = serializers.CharField()
+
+
+class CriterionEvidenceSerializer(serializers.Serializer):
+    review = ReviewRefSerializer()
+    criterion_id = serializers.IntegerField(source="criterion.pk")
+    name = serializers.CharField(source="criterion.name")
+    status = serializers.ChoiceField(source="criterion.status", choices=AssessmentStatus.choices)
+    evidence = serializers.CharField(source="criterion.evidence")
+    applicability = serializers.CharField(source="criterion.applicability")
+
+
+class ArtifactEvidenceSerializer(serializers.Serializer):
+    review = ReviewRefSerializer()
+    artifact_type = ArtifactTypeRefSerializer()
+    applicability = serializers.CharField()
+    artifact = ArtifactVersionSerializer(allow_null=True)
+    pinned = serializers.BooleanField(help_text="The version the submitted review pinned.")
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, evidence: Any) -> str | None:
+        if evidence.artifact is None:
+            return None
+        return reverse("api-artifact-download", args=[evidence.artifact.pk])
+
+
+class PendingRuleSerializer(serializers.Serializer):
+    gate_number = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["criterion", "artifact"])
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ControlRowSerializer(serializers.Serializer):
+    control = ControlSerializer()
+    covered = serializers.BooleanField(
+        help_text="A criterion citing it is met or partially met, or an artifact citing it "
+        "was uploaded."
+    )
+    criteria = CriterionEvidenceSerializer(many=True)
+    artifacts = ArtifactEvidenceSerializer(many=True)
+    upcoming = PendingRuleSerializer(
+        many=True, help_text="Criteria and artifacts of gates not reviewed yet that will cite it."
+    )
+
+
+class FrameworkGroupSerializer(serializers.Serializer):
+    framework = serializers.ChoiceField(choices=ControlFramework.choices)
+    label = serializers.CharField()
+    controls = ControlRowSerializer(source="rows", many=True)
+
+
+class CrosswalkSerializer(serializers.Serializer):
+    use_case = serializers.IntegerField(source="use_case.pk")
+    covered_count = serializers.IntegerField()
+    frameworks = FrameworkGroupSerializer(many=True)
 
 
 class ApprovalSerializer(serializers.ModelSerializer):

@@ -11,9 +11,7 @@ from core.errors import TransitionRefused
 from core.models import AuditEvent
 from gates import services
 from gates.models import ArtifactType, Control, GateCriterion, GateTemplate
-from tests.factories import UseCaseFactory
 from tests.gates.helpers import assess_all, isolate, text_file
-from usecases.models import Stage, UseCase
 
 pytestmark = pytest.mark.django_db
 
@@ -53,34 +51,6 @@ EU_ARTIFACTS = [
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     isolate(settings, tmp_path)
-
-
-def at_pilot(use_case: UseCase) -> UseCase:
-    # Test set-up only: products move the stage through gate decisions.
-    UseCase.objects.filter(pk=use_case.pk).update(stage=Stage.PILOT)
-    use_case.refresh_from_db()
-    return use_case
-
-
-@pytest.fixture
-def team(business_unit, sponsor, techlead):
-    def make(**fields) -> UseCase:
-        use_case = UseCaseFactory(
-            business_unit=business_unit, sponsor=sponsor, technical_lead=techlead, **fields
-        )
-        return at_pilot(use_case)
-
-    return make
-
-
-@pytest.fixture
-def eu_high(team, cio, risk):
-    return team(risk_tier="high", regulatory_constraints=["eu_ai_act"])
-
-
-@pytest.fixture
-def low(team, cio):
-    return team(risk_tier="low", regulatory_constraints=[])
 
 
 def test_the_default_data_adds_the_regulated_gate_3_evidence_with_its_rules():
