@@ -156,6 +156,8 @@ def gate_templates() -> QuerySet[GateTemplate]:
         Prefetch("criteria", queryset=GateCriterion.objects.order_by("order", "id")),
         Prefetch("artifact_types", queryset=ArtifactType.objects.order_by("order", "id")),
         "approver_roles",
+        "criteria__controls",
+        "artifact_types__controls",
     )
 
 

@@ -36,7 +36,7 @@ from gates.models import (
     ReviewStatus,
 )
 from gates.selectors import RequiredArtifact, ReviewRead
-from usecases.models import Stage
+from usecases.models import RegulatoryConstraint, RiskTier, Stage
 
 User = get_user_model()
 
@@ -57,16 +57,76 @@ class UserRefSerializer(serializers.Serializer):
         return display_name(user)
 
 
+_ANSWER_SCALAR = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [*_ANSWER_SCALAR, {"type": "array", "items": {"oneOf": _ANSWER_SCALAR}}]
+        },
+    }
+)
+class AnswersField(serializers.DictField):
+    """Question code to a value, or to a list of values meaning any of them."""
+
+
+class ApplicabilityRuleSerializer(serializers.Serializer):
+    """When a criterion or artifact type applies; no key: always. Every key
+    given must hold."""
+
+    risk_tiers = serializers.ListField(
+        child=serializers.ChoiceField(choices=RiskTier.choices),
+        required=False,
+        help_text="The use case's risk tier is one of these.",
+    )
+    regulations = serializers.ListField(
+        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices),
+        required=False,
+        help_text="One of these regulations applies to the use case.",
+    )
+    answers = AnswersField(
+        required=False,
+        help_text="Question code to the value (or list of values) the risk questionnaire's "
+        "latest decided answers must give.",
+    )
+
+
+class ControlSerializer(serializers.ModelSerializer):
+    framework_label = serializers.CharField(source="get_framework_display")
+
+    class Meta:
+        model = Control
+        fields = ["id", "framework", "framework_label", "reference", "title", "description"]
+
+
 class GateCriterionSerializer(serializers.ModelSerializer):
+    applies_when = ApplicabilityRuleSerializer()
+    controls = ControlSerializer(many=True)
+
     class Meta:
         model = GateCriterion
-        fields = ["id", "order", "name", "requirement", "must_meet"]
+        fields = ["id", "order", "name", "requirement", "must_meet", "applies_when", "controls"]
 
 
 class ArtifactTypeSerializer(serializers.ModelSerializer):
+    applies_when = ApplicabilityRuleSerializer()
+    controls = ControlSerializer(many=True)
+
     class Meta:
         model = ArtifactType
-        fields = ["id", "code", "name", "order", "required", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "order",
+            "required",
+            "is_active",
+            "applies_when",
+            "controls",
+            "validity_months",
+        ]
 
 
 class GateApproverRoleSerializer(serializers.ModelSerializer):
@@ -141,14 +201,6 @@ CRITERION_FIELDS: dict[str, Callable[[], serializers.Field]] = {}
 
 def register_criterion_field(name: str, factory: Callable[[], serializers.Field]) -> None:
     CRITERION_FIELDS[name] = factory
-
-
-class ControlSerializer(serializers.ModelSerializer):
-    framework_label = serializers.CharField(source="get_framework_display")
-
-    class Meta:
-        model = Control
-        fields = ["id", "framework", "framework_label", "reference", "title", "description"]
 
 
 class ReviewCriterionSerializer(serializers.ModelSerializer):

@@ -150,3 +150,26 @@ def test_it_reads_the_facts_once_from_the_use_case_and_its_decided_classificatio
     assert read == UseCaseFacts(
         tier="high", regulations=frozenset({"eu_ai_act", "gdpr"}), answers={"affects_credit": True}
     )
+
+
+@pytest.mark.django_db
+def test_the_data_check_reports_a_rule_written_past_the_admin():
+    from gates.checks import check_applicability_rules
+    from gates.models import GateCriterion, GateTemplate
+
+    # The default data holds valid rules only.
+    assert check_applicability_rules(databases=["default"]) == []
+    GateCriterion.objects.create(
+        template=GateTemplate.objects.get(number=3),
+        name="Typo rule",
+        requirement="Anything.",
+        applies_when={"regulation": ["hipaa"]},
+    )
+
+    errors = check_applicability_rules(databases=["default"])
+
+    assert [e.id for e in errors] == ["gates.E010"]
+    assert errors[0].msg == (
+        "Gate 3 criterion “Typo rule” has an applicability rule that could never hold: "
+        "Unknown keys: regulation. Use risk_tiers, regulations, answers."
+    )

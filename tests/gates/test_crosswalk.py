@@ -237,3 +237,14 @@ def test_the_pack_prints_the_controls_covered_and_why_criteria_apply(
     assert "Fundamental rights impact assessment: v1 fria.md" in text
     assert "Human oversight plan: not uploaded" in text
     assert f"Why: {WHY}" in text
+
+
+def test_the_gate_templates_api_shows_each_rule_and_its_controls(api_as, sponsor):
+    gates = api_as(sponsor).get("/api/v1/gate-templates/").json()
+
+    gate3 = next(g for g in gates if g["number"] == 3)
+    plan = next(t for t in gate3["artifact_types"] if t["code"] == "g3-human-oversight-plan")
+    assert plan["applies_when"] == {"risk_tiers": ["high"], "regulations": ["eu_ai_act"]}
+    assert {c["reference"] for c in plan["controls"]} == {"Art. 14", "GOVERN 3.2"}
+    stability = next(c for c in gate3["criteria"] if c["name"] == "System stability")
+    assert stability["applies_when"] == {}
