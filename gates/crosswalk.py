@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import models
 from django.db.models import Prefetch
 
 from gates import applicability
@@ -58,13 +59,18 @@ class ArtifactEvidence:
         return self.artifact is not None
 
 
+class PendingKind(models.TextChoices):
+    CRITERION = "criterion", "Criterion"
+    ARTIFACT = "artifact", "Artifact"
+
+
 @dataclass
 class PendingRule:
     """A criterion or artifact type of a gate not reviewed yet that applies to
     the use case and cites the control."""
 
     gate_number: int
-    kind: str  # "criterion" or "artifact"
+    kind: PendingKind
     name: str
     reason: str
 
@@ -205,7 +211,10 @@ def _add_upcoming(use_case: UseCase, reviews: list[GateReview], row_of: Any) -> 
         .prefetch_related(Prefetch("controls", queryset=Control.objects.all()))
         .order_by("template__number", "order", "id")
     )
-    for kind, queryset in (("criterion", gate_criteria), ("artifact", gate_types)):
+    for kind, queryset in (
+        (PendingKind.CRITERION, gate_criteria),
+        (PendingKind.ARTIFACT, gate_types),
+    ):
         for judged in applicability.judge(queryset, facts):
             if not judged.applies:
                 continue

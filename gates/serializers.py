@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.web import display_name
+from gates.crosswalk import PendingKind
 from gates.models import (
     ApprovalDecision,
     ApproverDelegation,
@@ -322,7 +323,11 @@ class ArtifactEvidenceSerializer(serializers.Serializer):
 
 class PendingRuleSerializer(serializers.Serializer):
     gate_number = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["criterion", "artifact"])
+    asks_for = serializers.ChoiceField(
+        source="kind",
+        choices=PendingKind.choices,
+        help_text="Whether the gate will ask for a criterion or an artifact.",
+    )
     name = serializers.CharField()
     reason = serializers.CharField()
 
