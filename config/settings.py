@@ -370,6 +370,9 @@ SPECTACULAR_SETTINGS = {
         "ConditionStatusEnum": "gates.models.ConditionStatus",
         "ChecklistStatusEnum": "readiness.models.ChecklistStatus",
         "PackStatusEnum": "reporting.models.PackStatus",
+        "RiskTierEnum": "usecases.models.RiskTier",
+        "RegulatoryConstraintsEnum": "usecases.models.RegulatoryConstraint",
+        "ControlFrameworkEnum": "gates.models.ControlFramework",
     },
 }
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, ServiceInline
-from gates import services
+from gates import applicability, services
 from gates.models import (
     ApproverDelegation,
     Artifact,
     ArtifactType,
+    Control,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -35,20 +37,55 @@ from gates.models import (
 from usecases.models import Stage
 
 
+class ApplicabilityForm(forms.ModelForm):
+    """A criterion's or artifact type's applicability rule and cited controls:
+    a rule that could never hold is refused next to the field; the controls
+    are saved by the framework services with the row (``pending_controls``)."""
+
+    def clean_applies_when(self) -> Any:
+        value = self.cleaned_data.get("applies_when")
+        errors = applicability.validation_errors(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value or {}
+
+    def save(self, commit: bool = True) -> Any:
+        obj = super().save(commit=commit)
+        if "controls" in self.changed_data:
+            obj.pending_controls = list(self.cleaned_data["controls"])
+        return obj
+
+
+def _controls_changed(fields: list[str]) -> tuple[list[str], bool]:
+    return [f for f in fields if f != "controls"], "controls" in fields
+
+
 class GateCriterionInline(ServiceInline):
     model = GateCriterion
+    form = ApplicabilityForm
     extra = 0
-    fields = ["order", "name", "requirement", "must_meet"]
+    fields = ["order", "name", "requirement", "must_meet", "applies_when", "controls"]
+    autocomplete_fields = ["controls"]
 
     # The template admin makes one new version for the whole save, so the
     # rows are saved without bumping it.
     def service_create(self, request: HttpRequest, obj: GateCriterion, parent: Any) -> None:
         services.gate_criterion_create(by=request.user, criterion=obj, bump_version=False)
+        if getattr(obj, "pending_controls", None):
+            services.gate_criterion_set_controls(
+                by=request.user, criterion=obj, controls=obj.pending_controls, bump_version=False
+            )
 
     def service_change(self, request: HttpRequest, obj: GateCriterion, fields: list[str]) -> None:
-        services.gate_criterion_change(
-            by=request.user, criterion=obj, fields=fields, bump_version=False
-        )
+        fields, controls = _controls_changed(fields)
+        if fields:
+            services.gate_criterion_change(
+                by=request.user, criterion=obj, fields=fields, bump_version=False
+            )
+        if controls:
+            services.gate_criterion_set_controls(
+                by=request.user, criterion=obj, controls=obj.pending_controls, bump_version=False
+            )
 
     def service_delete(self, request: HttpRequest, obj: GateCriterion) -> None:
         services.gate_criterion_delete(by=request.user, criterion=obj, bump_version=False)
@@ -56,16 +93,43 @@ class GateCriterionInline(ServiceInline):
 
 class ArtifactTypeInline(ServiceInline):
     model = ArtifactType
+    form = ApplicabilityForm
     extra = 0
-    fields = ["order", "code", "name", "required", "is_active", "validity_months"]
+    fields = [
+        "order",
+        "code",
+        "name",
+        "required",
+        "is_active",
+        "validity_months",
+        "applies_when",
+        "controls",
+    ]
+    autocomplete_fields = ["controls"]
 
     def service_create(self, request: HttpRequest, obj: ArtifactType, parent: Any) -> None:
         services.artifact_type_create(by=request.user, artifact_type=obj, bump_version=False)
+        if getattr(obj, "pending_controls", None):
+            services.artifact_type_set_controls(
+                by=request.user,
+                artifact_type=obj,
+                controls=obj.pending_controls,
+                bump_version=False,
+            )
 
     def service_change(self, request: HttpRequest, obj: ArtifactType, fields: list[str]) -> None:
-        services.artifact_type_change(
-            by=request.user, artifact_type=obj, fields=fields, bump_version=False
-        )
+        fields, controls = _controls_changed(fields)
+        if fields:
+            services.artifact_type_change(
+                by=request.user, artifact_type=obj, fields=fields, bump_version=False
+            )
+        if controls:
+            services.artifact_type_set_controls(
+                by=request.user,
+                artifact_type=obj,
+                controls=obj.pending_controls,
+                bump_version=False,
+            )
 
     def service_delete(self, request: HttpRequest, obj: ArtifactType) -> None:
         services.artifact_type_delete(by=request.user, artifact_type=obj, bump_version=False)
@@ -255,3 +319,22 @@ class ArtifactTypeAdmin(ReadOnlyAdmin):
 class GateApproverRoleAdmin(ReadOnlyAdmin):
     list_display = ["template", "order", "role", "condition"]
     list_select_related = ["template"]
+
+
+@admin.register(Control)
+class ControlAdmin(ServiceAdmin):
+    """The framework controls criteria and artifact types cite; every add,
+    change and delete goes through the framework services and is audited."""
+
+    list_display = ["framework", "reference", "title"]
+    list_filter = ["framework"]
+    search_fields = ["reference", "title"]
+
+    def service_create(self, request: HttpRequest, obj: Control) -> None:
+        services.control_create(by=request.user, control=obj)
+
+    def service_change(self, request: HttpRequest, obj: Control, fields: list[str]) -> None:
+        services.control_change(by=request.user, control=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: Control) -> None:
+        services.control_delete(by=request.user, control=obj)

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gates import rules, selectors, serializers, services, uploads
+from gates import crosswalk, rules, selectors, serializers, services, uploads
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
 from usecases import access
@@ -431,3 +431,28 @@ class MyQueuesView(APIView):
     @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
         return Response(serializers.MyQueuesSerializer(selectors.my_queues(request.user)).data)
+
+
+# --- Framework controls and the crosswalk of a use case ----------------------------
+
+
+class ControlListView(APIView):
+    """The controls of the governance frameworks (EU AI Act articles, ISO/IEC
+    42001 clauses, NIST AI RMF functions) that gate criteria and artifact
+    types cite."""
+
+    @extend_schema(responses=serializers.ControlSerializer(many=True), tags=["gates"])
+    def get(self, request: Request) -> Response:
+        return Response(serializers.ControlSerializer(crosswalk.controls_all(), many=True).data)
+
+
+class UseCaseControlsView(APIView):
+    """The use case's controls crosswalk: for each framework, each control its
+    reviews cite with the evidence (criteria assessments, artifact versions,
+    which review), whether evidence covers it, and the criteria and artifacts
+    of gates not reviewed yet that will cite it."""
+
+    @extend_schema(responses={200: serializers.CrosswalkSerializer, **_errors(404)}, tags=["gates"])
+    def get(self, request: Request, pk: int) -> Response:
+        use_case = access.visible_use_case(request.user, pk)
+        return Response(serializers.CrosswalkSerializer(crosswalk.usecase_controls(use_case)).data)

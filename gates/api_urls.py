@@ -46,4 +46,10 @@ urlpatterns = [
         name="api-delegation-revoke",
     ),
     path("conditions/<id:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"),
+    path("controls/", api.ControlListView.as_view(), name="api-controls"),
+    path(
+        "use-cases/<id:pk>/controls/",
+        api.UseCaseControlsView.as_view(),
+        name="api-usecase-controls",
+    ),
 ]

@@ -7,6 +7,9 @@ class GatesConfig(AppConfig):
     name = "gates"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from gates.checks import check_applicability_rules
         from gates.rules import named_approver_grant, open_review_freeze, withdraw_block
         from gates.selectors import open_reviews_prefetch
         from usecases.access import register_visibility_grant
@@ -24,3 +27,5 @@ class GatesConfig(AppConfig):
         # Only a use case that has passed no gate and has no review under way
         # may be withdrawn.
         register_withdraw_block(withdraw_block)
+        # The framework's data: applicability rules that could never hold.
+        checks.register(check_applicability_rules, checks.Tags.database)

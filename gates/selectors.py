@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.errors import DomainError, PermissionRefused
 from core.models import AuditEvent
 from core.web import get_or_404, valid_id
-from gates import rules, services
+from gates import applicability, rules, services
 from gates.models import (
     APPROVED_DECISIONS,
     OPEN_REVIEW_STATUSES,
@@ -35,6 +35,7 @@ from gates.models import (
     ArtifactType,
     AssessmentStatus,
     ConditionStatus,
+    Control,
     GateCondition,
     GateCriterion,
     GateReview,
@@ -157,6 +158,8 @@ def gate_templates() -> QuerySet[GateTemplate]:
         Prefetch("criteria", queryset=GateCriterion.objects.order_by("order", "id")),
         Prefetch("artifact_types", queryset=ArtifactType.objects.order_by("order", "id")),
         "approver_roles",
+        "criteria__controls",
+        "artifact_types__controls",
     )
 
 
@@ -312,6 +315,11 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
         "gate_next": next_gate,
         "gate_can_open_review": next_gate is not None and rules.can_open_review(user, use_case),
         "gate_can_resume": rules.can_resume(user, use_case),
+        # The next gate's criteria and artifacts this use case will face beyond
+        # the standard ones, and why (three queries, only before it opens).
+        "gate_preview": (
+            applicability.gate_preview(next_gate, use_case) if next_gate is not None else None
+        ),
         "gate_open_conditions": sum(r.open_conditions for r in reviews),
         "transitions": transitions,
         "gate_expiring_evidence": expiring_evidence(use_case=use_case),
@@ -339,6 +347,10 @@ class RequiredArtifact:
     artifact_type: ArtifactType
     latest: Artifact | None
     pinned: Artifact | None
+    # Why the use case is asked for it (empty: every use case is), and the
+    # controls its type cites.
+    applicability: str = ""
+    controls: list[Control] = field(default_factory=list)
 
     @property
     def shown(self) -> Artifact | None:
@@ -448,6 +460,7 @@ def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
         ReviewCriterion.objects.filter(review=review)
         .select_related("assessed_by", "carried_from")
         .prefetch_related(
+            "controls",
             Prefetch(
                 "artifacts",
                 queryset=Artifact.objects.select_related("artifact_type").order_by(
@@ -467,6 +480,8 @@ def read_criteria(queryset: QuerySet[ReviewCriterion]) -> list[ReviewCriterion]:
         # Read the prefetched links once; each .all() in a template is a new
         # queryset clone, which adds up over 40 rows.
         criterion.linked = list(criterion.artifacts.all())
+        # The controls the criterion cited when the review opened.
+        criterion.cited_controls = list(criterion.controls.all())
     for extension in CRITERION_EXTENSIONS:
         extension(criteria)
     return criteria
@@ -518,6 +533,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     requirements = list(
         ReviewArtifactRequirement.objects.filter(review=review)
         .select_related("artifact_type")
+        .prefetch_related("artifact_type__controls")
         .order_by("order", "id")
     )
     # One query for every version of the use case's artifacts: the newest per
@@ -532,6 +548,8 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
             artifact_type=r.artifact_type,
             latest=latest.get(r.artifact_type_id),
             pinned=pinned.get(r.artifact_type_id),
+            applicability=r.applicability,
+            controls=list(r.artifact_type.controls.all()),
         )
         for r in requirements
     ]

@@ -15,12 +15,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.web import display_name
+from gates.crosswalk import PendingKind
 from gates.models import (
     ApprovalDecision,
     ApproverDelegation,
     Artifact,
     ArtifactType,
     AssessmentStatus,
+    Control,
+    ControlFramework,
     Decision,
     DelegationState,
     GateApproverRole,
@@ -31,9 +34,10 @@ from gates.models import (
     ProposedCondition,
     ReviewApprover,
     ReviewCriterion,
+    ReviewStatus,
 )
 from gates.selectors import RequiredArtifact, ReviewRead
-from usecases.models import Stage
+from usecases.models import RegulatoryConstraint, RiskTier, Stage
 
 User = get_user_model()
 
@@ -54,16 +58,76 @@ class UserRefSerializer(serializers.Serializer):
         return display_name(user)
 
 
+_ANSWER_SCALAR = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [*_ANSWER_SCALAR, {"type": "array", "items": {"oneOf": _ANSWER_SCALAR}}]
+        },
+    }
+)
+class AnswersField(serializers.DictField):
+    """Question code to a value, or to a list of values meaning any of them."""
+
+
+class ApplicabilityRuleSerializer(serializers.Serializer):
+    """When a criterion or artifact type applies; no key: always. Every key
+    given must hold."""
+
+    risk_tiers = serializers.ListField(
+        child=serializers.ChoiceField(choices=RiskTier.choices),
+        required=False,
+        help_text="The use case's risk tier is one of these.",
+    )
+    regulations = serializers.ListField(
+        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices),
+        required=False,
+        help_text="One of these regulations applies to the use case.",
+    )
+    answers = AnswersField(
+        required=False,
+        help_text="Question code to the value (or list of values) the risk questionnaire's "
+        "latest decided answers must give.",
+    )
+
+
+class ControlSerializer(serializers.ModelSerializer):
+    framework_label = serializers.CharField(source="get_framework_display")
+
+    class Meta:
+        model = Control
+        fields = ["id", "framework", "framework_label", "reference", "title", "description"]
+
+
 class GateCriterionSerializer(serializers.ModelSerializer):
+    applies_when = ApplicabilityRuleSerializer()
+    controls = ControlSerializer(many=True)
+
     class Meta:
         model = GateCriterion
-        fields = ["id", "order", "name", "requirement", "must_meet"]
+        fields = ["id", "order", "name", "requirement", "must_meet", "applies_when", "controls"]
 
 
 class ArtifactTypeSerializer(serializers.ModelSerializer):
+    applies_when = ApplicabilityRuleSerializer()
+    controls = ControlSerializer(many=True)
+
     class Meta:
         model = ArtifactType
-        fields = ["id", "code", "name", "order", "required", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "order",
+            "required",
+            "is_active",
+            "applies_when",
+            "controls",
+            "validity_months",
+        ]
 
 
 class GateApproverRoleSerializer(serializers.ModelSerializer):
@@ -161,6 +225,13 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
     carried_from_review = serializers.SerializerMethodField(
         help_text="The recycled review the assessment was carried over from; null otherwise."
     )
+    applicability = serializers.CharField(
+        help_text="Why the criterion applies to this use case (“Applies: EU AI Act and high "
+        "risk”); empty when every use case faces it."
+    )
+    controls = serializers.SerializerMethodField(
+        help_text="The framework controls the criterion cited when the review opened."
+    )
 
     class Meta:
         model = ReviewCriterion
@@ -177,7 +248,17 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
             "assessed_at",
             "carried_over",
             "carried_from_review",
+            "applicability",
+            "controls",
         ]
+
+    @extend_schema_field(ControlSerializer(many=True))
+    def get_controls(self, criterion: ReviewCriterion) -> list[dict[str, Any]]:
+        # Read once by the review read (``cited_controls``); a lone criterion reads its own.
+        cited = getattr(criterion, "cited_controls", None)
+        if cited is None:
+            cited = list(criterion.controls.all())
+        return ControlSerializer(cited, many=True).data
 
     def get_carried_from_review(self, criterion: ReviewCriterion) -> int | None:
         # carried_from comes with the criterion (select_related): no query.
@@ -209,9 +290,82 @@ class RequiredArtifactSerializer(serializers.Serializer):
     present = serializers.SerializerMethodField()
     latest = ArtifactVersionSerializer(allow_null=True)
     pinned = ArtifactVersionSerializer(allow_null=True)
+    applicability = serializers.CharField(
+        help_text="Why this use case is asked for it; empty when every use case is."
+    )
+    controls = ControlSerializer(many=True, help_text="The controls its type cites.")
 
     def get_present(self, required: RequiredArtifact) -> bool:
         return required.latest is not None
+
+
+# --- The controls crosswalk of a use case ---------------------------------------
+
+
+class ReviewRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    gate_number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    decision = serializers.CharField()
+
+
+class CriterionEvidenceSerializer(serializers.Serializer):
+    review = ReviewRefSerializer()
+    criterion_id = serializers.IntegerField(source="criterion.pk")
+    name = serializers.CharField(source="criterion.name")
+    status = serializers.ChoiceField(source="criterion.status", choices=AssessmentStatus.choices)
+    evidence = serializers.CharField(source="criterion.evidence")
+    applicability = serializers.CharField(source="criterion.applicability")
+
+
+class ArtifactEvidenceSerializer(serializers.Serializer):
+    review = ReviewRefSerializer()
+    artifact_type = ArtifactTypeRefSerializer()
+    applicability = serializers.CharField()
+    artifact = ArtifactVersionSerializer(allow_null=True)
+    pinned = serializers.BooleanField(help_text="The version the submitted review pinned.")
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, evidence: Any) -> str | None:
+        if evidence.artifact is None:
+            return None
+        return reverse("api-artifact-download", args=[evidence.artifact.pk])
+
+
+class PendingRuleSerializer(serializers.Serializer):
+    gate_number = serializers.IntegerField()
+    asks_for = serializers.ChoiceField(
+        source="kind",
+        choices=PendingKind.choices,
+        help_text="Whether the gate will ask for a criterion or an artifact.",
+    )
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ControlRowSerializer(serializers.Serializer):
+    control = ControlSerializer()
+    covered = serializers.BooleanField(
+        help_text="A criterion citing it is met or partially met, or an artifact citing it "
+        "was uploaded."
+    )
+    criteria = CriterionEvidenceSerializer(many=True)
+    artifacts = ArtifactEvidenceSerializer(many=True)
+    upcoming = PendingRuleSerializer(
+        many=True, help_text="Criteria and artifacts of gates not reviewed yet that will cite it."
+    )
+
+
+class FrameworkGroupSerializer(serializers.Serializer):
+    framework = serializers.ChoiceField(choices=ControlFramework.choices)
+    label = serializers.CharField()
+    controls = ControlRowSerializer(source="rows", many=True)
+
+
+class CrosswalkSerializer(serializers.Serializer):
+    use_case = serializers.IntegerField(source="use_case.pk")
+    covered_count = serializers.IntegerField()
+    frameworks = FrameworkGroupSerializer(many=True)
 
 
 class ApprovalSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from gates import views
 urlpatterns = [
     path("use-cases/<id:pk>/artifacts/", views.usecase_artifacts, name="usecase-artifacts"),
     path("use-cases/<id:pk>/audit/", views.usecase_audit, name="usecase-audit"),
+    path("use-cases/<id:pk>/controls/", views.usecase_controls, name="usecase-controls"),
     path("use-cases/<id:pk>/open-review/", views.review_open, name="review-open"),
     path("use-cases/<id:pk>/resume/", views.usecase_resume, name="usecase-resume"),
     path("artifacts/<id:pk>/download/", views.artifact_download, name="artifact-download"),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import InvalidInput
 from core.web import redirect_after_post, show_refusal
-from gates import forms, rules, selectors, services, uploads
+from gates import applicability, crosswalk, forms, rules, selectors, services, uploads
 from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
 from usecases import access
 
@@ -159,6 +159,23 @@ def usecase_audit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def usecase_controls(request: HttpRequest, pk: int) -> HttpResponse:
+    """The controls crosswalk: each framework control the use case's reviews
+    cite, with its evidence, and those no evidence covers yet."""
+    use_case = access.visible_use_case(request.user, pk)
+    return render(
+        request,
+        "gates/usecase_controls.html",
+        {
+            "use_case": use_case,
+            "crosswalk": crosswalk.usecase_controls(use_case),
+            "active_tab": "controls",
+        },
+    )
+
+
 # --- Opening a review, resuming ------------------------------------------------------
 
 
@@ -201,6 +218,10 @@ def review_open(request: HttpRequest, pk: int) -> HttpResponse:
             "open_review": GateReview.objects.filter(
                 use_case=use_case, status__in=OPEN_REVIEW_STATUSES
             ).first(),
+            # What this use case will face beyond the gate's standard rows, and why.
+            "preview": (
+                applicability.gate_preview(template, use_case) if template is not None else None
+            ),
         },
         status=400 if form is not None and form.errors else 200,
     )

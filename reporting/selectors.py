@@ -148,6 +148,53 @@ def pack_panel(*, review: GateReview, user: Any, is_approver: bool | None = None
 # --- The pack's data -----------------------------------------------------------------
 
 
+def _controls_covered(read: Any) -> dict[str, Any]:
+    """The pack's "Controls covered": each framework control the review's
+    criteria and required artifacts cite, with their evidence, from the read
+    already made (no query). Empty when nothing cites a control."""
+    rows: dict[int, dict[str, Any]] = {}
+
+    def row_of(control: Any) -> dict[str, Any]:
+        return rows.setdefault(
+            control.pk,
+            {
+                "framework": control.get_framework_display(),
+                "reference": control.reference,
+                "title": control.title,
+                "evidence": [],
+                "covered": False,
+            },
+        )
+
+    for c in read.criteria:
+        for control in c.cited_controls:
+            row = row_of(control)
+            row["evidence"].append(f"Criterion “{c.name}”: {c.get_status_display().lower()}")
+            row["covered"] = row["covered"] or c.status in ("met", "partially_met")
+    for required in read.required:
+        shown = required.shown
+        for control in required.controls:
+            row = row_of(control)
+            row["evidence"].append(
+                f"{required.artifact_type.name}: v{shown.version} {shown.original_name}"
+                if shown is not None
+                else f"{required.artifact_type.name}: not uploaded"
+            )
+            row["covered"] = row["covered"] or shown is not None
+    if not rows:
+        return {}
+    return {
+        "controls": sorted(
+            rows.values(), key=lambda r: (r["framework"], _reference_order(r["reference"]))
+        )
+    }
+
+
+def _reference_order(reference: str) -> tuple:
+    parts = reference.replace("Art. ", "").replace(" ", ".").split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
 def pack_data(review: GateReview) -> dict[str, Any]:
     """Everything a gate pack shows, as plain JSON-ready data.
 
@@ -254,9 +301,13 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                     if c.carried_over and c.carried_from
                     else {}
                 ),
+                # Why this use case faces the criterion (only when a rule
+                # decided it: the other criteria's data stays as it was).
+                **({"applicability": c.applicability} if c.applicability else {}),
             }
             for index, c in enumerate(criteria, start=1)
         ],
+        **_controls_covered(read),
         "artifacts": [
             {
                 "gate": a.artifact_type.template.number,

@@ -64,6 +64,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # module, its loader). A flush by a transactional test removes these rows.
 DATA_MIGRATIONS = [
     ("gates.GateTemplate", "gates.migrations.0002_framework_templates", "load_framework"),
+    ("gates.Control", "gates.migrations.0010_regulated_evidence", "load"),
     ("readiness.ScorecardItem", "readiness.migrations.0002_default_definitions", "load"),
 ]
 

@@ -27,7 +27,15 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
-from gates.models import ArtifactType, GateApproverRole, GateCriterion, GateTemplate
+from gates import applicability
+from gates.models import (
+    ArtifactType,
+    Control,
+    GateApproverRole,
+    GateCriterion,
+    GateTemplate,
+    ReviewCriterion,
+)
 
 # --- Shared by every framework edit -------------------------------------------
 
@@ -60,6 +68,12 @@ def framework_validate(obj: models.Model) -> None:
     except ValidationError as exc:
         field = next(iter(exc.message_dict), None) if hasattr(exc, "error_dict") else None
         raise InvalidInput(" ".join(exc.messages), field=field) from None
+    # Applicability rules (criteria and artifact types): unknown keys, tiers
+    # or regulation codes would silently never apply.
+    if isinstance(obj, GateCriterion | ArtifactType):
+        errors = applicability.validation_errors(obj.applies_when)
+        if errors:
+            raise InvalidInput(" ".join(errors), field="applies_when")
 
 
 def framework_row_change(
@@ -325,3 +339,104 @@ def gate_approver_role_delete(
     *, by: Any, approver_role: GateApproverRole, bump_version: bool = True
 ) -> None:
     _row_delete(by=by, row=approver_role, bump_version=bump_version)
+
+
+# --- Controls cited by criteria and artifact types ----------------------------
+
+
+def _row_set_controls(
+    *, by: Any, row: GateCriterion | ArtifactType, controls: Sequence[Control], bump_version: bool
+) -> GateCriterion | ArtifactType:
+    """Replace the controls a criterion or artifact type cites: a change of
+    its template like any other (a new version unless the caller bumps it)."""
+    entity, label = _ROW_NAMES[type(row)]
+    template = _lock_template_of(row)
+    framework_ensure_allowed(by, "change", type(row))
+    row = type(row)._default_manager.select_for_update().get(pk=row.pk)
+    before = sorted(row.controls.values_list("pk", flat=True))
+    after = sorted({c.pk for c in controls})
+    if before == after:
+        return row
+    row.controls.set(after)
+    if bump_version:
+        _bump_version(template)
+    audit_record(
+        actor=by,
+        action=f"framework.{entity}_changed",
+        summary=f"Gate {template.number}: changed controls of {label} “{row}”",
+        obj=row,
+        payload={
+            "before": {"controls": before},
+            "after": {"controls": after},
+            "template_version": template.version,
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def gate_criterion_set_controls(
+    *, by: Any, criterion: GateCriterion, controls: Sequence[Control], bump_version: bool = True
+) -> GateCriterion:
+    return _row_set_controls(by=by, row=criterion, controls=controls, bump_version=bump_version)
+
+
+@transaction.atomic
+def artifact_type_set_controls(
+    *, by: Any, artifact_type: ArtifactType, controls: Sequence[Control], bump_version: bool = True
+) -> ArtifactType:
+    return _row_set_controls(by=by, row=artifact_type, controls=controls, bump_version=bump_version)
+
+
+# Controls belong to no gate: editing one makes no template version, and a
+# review shows the control as it reads now.
+
+
+@transaction.atomic
+def control_create(*, by: Any, control: Control) -> Control:
+    framework_ensure_allowed(by, "add", Control)
+    framework_validate(control)
+    control.save()
+    audit_record(
+        actor=by,
+        action="framework.control_created",
+        summary=f"Added control “{control}”",
+        obj=control,
+        payload={"before": {}, "after": framework_values(control, framework_fields(Control))},
+    )
+    return control
+
+
+@transaction.atomic
+def control_change(*, by: Any, control: Control, fields: Sequence[str]) -> Control:
+    framework_ensure_allowed(by, "change", Control)
+    saved, before, after = framework_row_change(control, fields)
+    if before:
+        audit_record(
+            actor=by,
+            action="framework.control_changed",
+            summary=f"Changed {_changed(before)} of control “{saved}”",
+            obj=saved,
+            payload={"before": before, "after": after},
+        )
+    return saved
+
+
+@transaction.atomic
+def control_delete(*, by: Any, control: Control) -> None:
+    framework_ensure_allowed(by, "delete", Control)
+    row = Control.objects.select_for_update().get(pk=control.pk)
+    # Reviews keep the controls their criteria cited: history is not rewritten.
+    if ReviewCriterion.controls.through.objects.filter(control_id=row.pk).exists():
+        raise TransitionRefused(
+            f"“{row}” is still in use and cannot be deleted.",
+            ["Gate reviews cite it as evidence of their criteria."],
+        )
+    audit_record(
+        actor=by,
+        action="framework.control_deleted",
+        summary=f"Removed control “{row}”",
+        obj=row,
+        payload={"before": framework_values(row, framework_fields(Control)), "after": {}},
+    )
+    framework_row_delete(row)

@@ -16,7 +16,7 @@ from core.errors import DomainError, InvalidInput, PermissionRefused, Transition
 from core.events import emit_on_commit
 from core.validators import clean_reason
 from core.web import display_name
-from gates import rules
+from gates import applicability, rules
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApprovalDecision,
@@ -192,7 +192,7 @@ def review_open(
         )
     try:
         template = GateTemplate.objects.prefetch_related(
-            "criteria", "approver_roles", "artifact_types"
+            "criteria", "criteria__controls", "approver_roles", "artifact_types"
         ).get(from_stage=use_case.stage)
     except GateTemplate.DoesNotExist:
         raise TransitionRefused(
@@ -226,6 +226,15 @@ def review_open(
         # Another lead opened one between our check and insert.
         raise TransitionRefused("This use case already has an open review.") from None
     recycled = _recycled_review(use_case, template)
+    # Only the criteria and artifact types whose applicability rule holds for
+    # this use case, each with why (empty when it always applies).
+    facts = applicability.facts_of(use_case)
+    judged_criteria = [j for j in applicability.judge(template.criteria.all(), facts) if j.applies]
+    judged_types = [
+        j
+        for j in applicability.judge(template.artifact_types.all(), facts)
+        if j.applies and j.row.is_active and j.row.required
+    ]
     criteria = ReviewCriterion.objects.bulk_create(
         ReviewCriterion(
             review=review,
@@ -234,8 +243,15 @@ def review_open(
             name=c.name,
             requirement=c.requirement,
             must_meet=c.must_meet,
+            applicability=reason,
         )
-        for c in template.criteria.all()
+        for c, reason in ((j.row, j.reason) for j in judged_criteria)
+    )
+    # The controls each criterion cites, as they stand now: one insert.
+    ReviewCriterion.controls.through.objects.bulk_create(
+        ReviewCriterion.controls.through(reviewcriterion_id=rc.pk, control_id=control.pk)
+        for rc, j in zip(criteria, judged_criteria, strict=True)
+        for control in j.row.controls.all()
     )
     carried: list[dict[str, Any]] = []
     if recycled is not None:
@@ -243,9 +259,10 @@ def review_open(
         review.save(update_fields=["carried_from"])
         carried = _carry_over(recycled, criteria)
     ReviewArtifactRequirement.objects.bulk_create(
-        ReviewArtifactRequirement(review=review, artifact_type=t, order=t.order)
-        for t in template.artifact_types.all()
-        if t.is_active and t.required
+        ReviewArtifactRequirement(
+            review=review, artifact_type=j.row, order=j.row.order, applicability=j.reason
+        )
+        for j in judged_types
     )
     ReviewApprover.objects.bulk_create(
         ReviewApprover(review=review, user=a.user, roles=a.roles) for a in resolved
@@ -258,6 +275,9 @@ def review_open(
     }
     if planned_date is not None:
         payload["planned_date"] = planned_date.isoformat()
+    conditional = [j for j in (*judged_criteria, *judged_types) if j.conditional]
+    if conditional:
+        payload["applicable"] = [f"{j.row.name}: {j.reason}" for j in conditional]
     if recycled is not None:
         payload.update(carried_from=recycled.pk, carried_over=carried)
     audit_record(

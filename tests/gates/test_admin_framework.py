@@ -196,6 +196,7 @@ CHANGES = {
         "groups": [Group.objects.get(name=OrgRole.RISK_COMPLIANCE).pk],
     },
     "gates.gatetemplate": lambda obj, other: {"name": "Renamed gate"},
+    "gates.control": lambda obj, other: {"title": "Renamed control"},
     "readiness.scorecarditem": lambda obj, other: {"name": "Renamed scorecard item"},
     "readiness.checklistitemdefinition": lambda obj, other: {"text": "Reworded item"},
     "readiness.stagenorm": lambda obj, other: {"max_days": obj.max_days + 7},

@@ -3,6 +3,9 @@ review records is read-only."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -26,7 +29,7 @@ def admin_client(client, db):
     return client
 
 
-def inline_data(template: GateTemplate) -> dict[str, str]:
+def inline_data(template: GateTemplate) -> dict[str, Any]:
     """The change form's POST data as the admin renders it."""
     data = {
         "name": template.name,
@@ -36,11 +39,24 @@ def inline_data(template: GateTemplate) -> dict[str, str]:
     if template.enforce_scorecard_bands:
         data["enforce_scorecard_bands"] = "on"
     for prefix, rows, fields in (
-        ("criteria", template.criteria.all(), ["order", "name", "requirement", "must_meet"]),
+        (
+            "criteria",
+            template.criteria.all(),
+            ["order", "name", "requirement", "must_meet", "applies_when", "controls"],
+        ),
         (
             "artifact_types",
             template.artifact_types.all(),
-            ["order", "code", "name", "required", "is_active", "validity_months"],
+            [
+                "order",
+                "code",
+                "name",
+                "required",
+                "is_active",
+                "validity_months",
+                "applies_when",
+                "controls",
+            ],
         ),
         ("approver_roles", template.approver_roles.all(), ["order", "role", "condition"]),
     ):
@@ -57,6 +73,12 @@ def inline_data(template: GateTemplate) -> dict[str, str]:
                 if isinstance(value, bool):
                     if value:
                         data[f"{prefix}-{i}-{field}"] = "on"
+                elif field == "applies_when":
+                    # A callable default: the admin renders the initial value hidden too.
+                    data[f"{prefix}-{i}-{field}"] = json.dumps(value)
+                    data[f"initial-{prefix}-{i}-{field}"] = json.dumps(value)
+                elif field == "controls":
+                    data[f"{prefix}-{i}-{field}"] = [str(c.pk) for c in value.all()]
                 else:
                     data[f"{prefix}-{i}-{field}"] = "" if value is None else str(value)
     return data
