@@ -370,6 +370,12 @@ SPECTACULAR_SETTINGS = {
         "ConditionStatusEnum": "gates.models.ConditionStatus",
         "ChecklistStatusEnum": "readiness.models.ChecklistStatus",
         "PackStatusEnum": "reporting.models.PackStatus",
+        "RiskTierEnum": "usecases.models.RiskTier",
+        "RegulatoryConstraintEnum": "usecases.models.RegulatoryConstraint",
+        "RiskClassificationStatusEnum": "usecases.models.RiskClassificationStatus",
+        "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
+        # Named once more: the questionnaire's `kind` would otherwise rename it.
+        "KindEnum": "notifications.models.Kind",
     },
 }
 

@@ -37,7 +37,7 @@ class RiskQuestionSerializer(serializers.Serializer):
     text = serializers.CharField()
     help = serializers.CharField()
     kind = serializers.ChoiceField(
-        choices=[(risk.YES_NO, "Yes or no"), (risk.CHOICES, "Any of the options")],
+        choices=risk.QUESTION_KINDS,
         help_text="`yes_no`: answer true or false; `choices`: a list of option codes "
         "(empty for none).",
     )

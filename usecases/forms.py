@@ -27,20 +27,20 @@ def active_users():
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
+# The risk tier and the regulations are set by the risk classification (the
+# questionnaire, decided by risk and compliance): the forms show them as facts.
+RISK_CLASSIFIED_FIELDS = ("risk_tier", "regulatory_constraints")
+FORM_FIELDS = [name for name in EDITABLE_FIELDS if name not in RISK_CLASSIFIED_FIELDS]
+
+
 class UseCaseForm(forms.ModelForm):
     """The facts of a use case. Stage and status are not fields: they move only
-    through gate decisions."""
-
-    regulatory_constraints = forms.MultipleChoiceField(
-        choices=RegulatoryConstraint.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Every regime the use case falls under; gates ask for evidence on each.",
-    )
+    through gate decisions; risk tier and regulations only through the risk
+    classification."""
 
     class Meta:
         model = UseCase
-        fields = list(EDITABLE_FIELDS)
+        fields = FORM_FIELDS
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "business_problem": forms.Textarea(attrs={"rows": 3}),
@@ -66,7 +66,7 @@ class UseCaseForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         """The editable fields with their cleaned values, for ``usecase_update``."""
-        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+        return {name: self.cleaned_data[name] for name in FORM_FIELDS}
 
 
 class UseCaseCreateForm(UseCaseForm):

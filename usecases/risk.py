@@ -27,6 +27,7 @@ QUESTIONNAIRE_VERSION = 1
 
 YES_NO = "yes_no"
 CHOICES = "choices"  # any number of the options, none included
+QUESTION_KINDS = [(YES_NO, "Yes or no"), (CHOICES, "Any of the options")]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from tests.readiness.helpers import to_poc
 # The open review's part of the summary is the gate engine's one read model of
 # a review (criteria with their rules and citations, artifacts, approvers,
 # conditions, Go checks), the same read the review page and the pack make.
-PAGE_QUERIES = 26  # includes the unread count behind the bell in the top bar
-API_QUERIES = 19
+PAGE_QUERIES = 27  # includes the unread count behind the bell in the top bar
+# and, at Gate 1, the latest risk classification (a submission blocker)
+API_QUERIES = 20  # and the risk classification, as above
 
 
 def page(use_case):
