@@ -120,10 +120,11 @@ def risk_officer():
     )
 
 
-def classify(use_case, *, answers=None, by=None, officer=None):
+def classify(use_case, *, answers=None, by=None, officer=None, confirm=False):
     """Answer the risk questionnaire (all "no" unless ``answers``) as a team
     member and have risk and compliance decide: confirm when the proposal
-    matches the use case's tier and regulations, else keep those with a reason."""
+    matches the use case's tier and regulations (or ``confirm``), else keep
+    those with a reason."""
     from usecases import risk as questionnaire
     from usecases.services import risk_answer, risk_decide
 
@@ -137,7 +138,8 @@ def classify(use_case, *, answers=None, by=None, officer=None):
     classification = risk_answer(
         use_case=use_case, by=by, answers=answers or questionnaire.blank_answers()
     )
-    if (classification.proposed_tier, classification.proposed_regulations) == (tier, regulations):
+    proposed = (classification.proposed_tier, classification.proposed_regulations)
+    if confirm or proposed == (tier, regulations):
         classification = risk_decide(classification=classification, by=officer, confirm=True)
     else:
         classification = risk_decide(
