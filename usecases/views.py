@@ -180,9 +180,12 @@ def usecase_risk(request: HttpRequest, pk: int) -> HttpResponse:
     decision_form = RiskDecisionForm(request.POST if action == "decide" else None)
     status = 200
     if action == "answer":
-        if answer_refusal is not None:
+        if isinstance(answer_refusal, PermissionRefused):
             raise PermissionDenied(answer_refusal.message)
-        if answer_form.is_valid():
+        if answer_refusal is not None:
+            # Killed or withdrawn: the page says why (the answers are not taken).
+            status = 409
+        elif answer_form.is_valid():
             try:
                 services.risk_answer(
                     use_case=use_case, by=request.user, answers=answer_form.cleaned_data
@@ -191,7 +194,9 @@ def usecase_risk(request: HttpRequest, pk: int) -> HttpResponse:
                 show_refusal(answer_form, exc)
             else:
                 return redirect_after_post(request, reverse("usecase-risk", args=[use_case.pk]))
-        status = 400
+            status = 400
+        else:
+            status = 400
     elif action == "decide":
         if not can_decide:
             if isinstance(decide_refusal, PermissionRefused):

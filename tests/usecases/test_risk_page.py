@@ -137,3 +137,15 @@ def test_a_risk_officer_cannot_answer(client_as, fresh, risk):
 
     assert response.status_code == 403
     assert not fresh.risk_classifications.exists()
+
+
+def test_a_killed_use_case_takes_no_answers(client_as, fresh, sponsor):
+    from tests.usecases.conftest import kill
+
+    kill(fresh)
+
+    response = client_as(sponsor).post(url(fresh), form_answers())
+
+    assert response.status_code == 409
+    assert "killed at a gate; it is read-only" in response.content.decode()
+    assert not fresh.risk_classifications.exists()
