@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -134,6 +134,7 @@ class RiskClassificationSerializer(serializers.ModelSerializer):
         child=serializers.CharField(), help_text="One sentence per rule that fired."
     )
     status = serializers.ChoiceField(choices=RiskClassificationStatus.choices)
+    tier = serializers.SerializerMethodField(help_text="The decision's tier; null until decided.")
     answered_by = PersonSerializer()
     decided_by = PersonSerializer(allow_null=True)
 
@@ -159,6 +160,10 @@ class RiskClassificationSerializer(serializers.ModelSerializer):
             "decided_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=RiskTier.choices, allow_null=True))
+    def get_tier(self, obj: RiskClassification) -> str | None:
+        return obj.tier or None
 
 
 # --- Views ----------------------------------------------------------------------

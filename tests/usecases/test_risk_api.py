@@ -60,6 +60,7 @@ def test_the_sponsor_answers_and_risk_and_compliance_hears_of_it(
     body = response.json()
     assert body["version"] == 1
     assert body["status"] == "proposed"
+    assert body["tier"] is None and body["decided_by"] is None
     assert body["proposed_tier"] == "high"
     assert body["proposed_regulations"] == ["eu_ai_act", "gdpr"]
     assert body["answered_by"]["username"] == "sponsor"
