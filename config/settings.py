@@ -371,8 +371,12 @@ SPECTACULAR_SETTINGS = {
         "ChecklistStatusEnum": "readiness.models.ChecklistStatus",
         "PackStatusEnum": "reporting.models.PackStatus",
         "RiskTierEnum": "usecases.models.RiskTier",
-        "RegulatoryConstraintsEnum": "usecases.models.RegulatoryConstraint",
+        "RegulatoryConstraintEnum": "usecases.models.RegulatoryConstraint",
         "ControlFrameworkEnum": "gates.models.ControlFramework",
+        "RiskClassificationStatusEnum": "usecases.models.RiskClassificationStatus",
+        "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
+        # Named once more: the questionnaire's `kind` would otherwise rename it.
+        "KindEnum": "notifications.models.Kind",
     },
 }
 

@@ -50,6 +50,7 @@ from gates.models import (
     with_expiry,
 )
 from usecases import access
+from usecases import selectors as usecase_selectors
 from usecases.models import TERMINAL_STATUSES, MemberRole, Stage, UseCase, UseCaseMember
 from usecases.selectors import usecase_team
 
@@ -585,6 +586,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
                     for type_id, artifact in latest.items()
                     if artifact.is_expired
                 },
+                risk=_risk_latest_for_gate1([review]).get(review.use_case_id),
             )
             if review.status == ReviewStatus.OPEN
             else []
@@ -937,6 +939,7 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
     ):
         criteria.setdefault(criterion.review_id, []).append(criterion)
     expired = services.expired_latest(use_case_ids, today)
+    risk = _risk_latest_for_gate1(reviews)
     labels = dict(MemberRole.choices)
     roles: dict[int, list[str]] = {}
     for use_case_id, role in (
@@ -964,10 +967,18 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
                     present=present.get(review.use_case_id, set()),
                     criteria=criteria.get(review.pk, []),
                     expired=expired.get(review.use_case_id, {}),
+                    risk=risk.get(review.use_case_id),
                 ),
             )
         )
     return rows
+
+
+def _risk_latest_for_gate1(reviews: list[GateReview]) -> dict[int, Any]:
+    """The latest risk classification of the use cases whose Gate 1 is being
+    prepared (one query, none when no Gate 1 is among them)."""
+    ids = {r.use_case_id for r in reviews if r.gate_number == 1}
+    return usecase_selectors.risk_latest(ids) if ids else {}
 
 
 def my_queues(user: Any, today: datetime.date | None = None) -> MyQueues:

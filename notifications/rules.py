@@ -49,7 +49,17 @@ from notifications.models import Kind
 from notifications.services import Draft, notifications_create
 from readiness.models import StageNorm
 from readiness.selectors import annotate_overdue_stalled
-from usecases.models import MemberRole, OrgRole, Stage, Status, UseCase, UseCaseMember
+from usecases.models import (
+    MemberRole,
+    OrgRole,
+    RegulatoryConstraint,
+    RiskClassification,
+    RiskClassificationStatus,
+    Stage,
+    Status,
+    UseCase,
+    UseCaseMember,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -337,7 +347,83 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
     return handler
 
 
+def _regulation_labels(codes: list[str]) -> str:
+    labels = dict(RegulatoryConstraint.choices)
+    return ", ".join(labels.get(code, code) for code in codes)
+
+
+def on_risk_proposed(*, classification_id: int, **_: Any) -> int:
+    """Active risk and compliance people hear of answers to confirm, except
+    whoever answered and anyone on the use case's team (they may not decide)."""
+    row = (
+        RiskClassification.objects.select_related("use_case", "answered_by")
+        .filter(pk=classification_id)
+        .first()
+    )
+    if row is None:
+        return 0
+    subject, body = texts.risk_proposed(
+        use_case=row.use_case.title,
+        answered_by=display_name(row.answered_by),
+        tier=row.get_proposed_tier_display(),
+        regulations=_regulation_labels(row.proposed_regulations),
+        prohibited=row.prohibited,
+    )
+    team = set(
+        UseCaseMember.objects.filter(use_case=row.use_case).values_list("user_id", flat=True)
+    )
+    officers = set(
+        User.objects.filter(groups__name=OrgRole.RISK_COMPLIANCE, is_active=True).values_list(
+            "id", flat=True
+        )
+    )
+    recipients = officers - team - {row.answered_by_id}
+    link = reverse("usecase-risk", args=[row.use_case_id])
+    return notifications_create(
+        [
+            Draft(
+                user_id, Kind.RISK_CLASSIFICATION_PROPOSED, "risk", row.pk, "", subject, body, link
+            )
+            for user_id in sorted(recipients)
+        ]
+    )
+
+
+def on_risk_decided(*, classification_id: int, **_: Any) -> int:
+    """The use case's team hears the decision (and the reason of an
+    override); not whoever decided."""
+    row = (
+        RiskClassification.objects.select_related("use_case", "decided_by")
+        .filter(pk=classification_id)
+        .first()
+    )
+    if row is None or row.decided_by_id is None:
+        return 0
+    subject, body = texts.risk_decided(
+        use_case=row.use_case.title,
+        decided_by=display_name(row.decided_by),
+        verb="confirmed" if row.status == RiskClassificationStatus.CONFIRMED else "overrode",
+        tier=row.get_tier_display(),
+        regulations=_regulation_labels(row.regulations),
+        reason=row.override_reason,
+    )
+    team = set(
+        UseCaseMember.objects.filter(use_case=row.use_case).values_list("user_id", flat=True)
+    )
+    link = reverse("usecase-risk", args=[row.use_case_id])
+    return notifications_create(
+        [
+            Draft(
+                user_id, Kind.RISK_CLASSIFICATION_DECIDED, "risk", row.pk, "", subject, body, link
+            )
+            for user_id in sorted(team - {row.decided_by_id})
+        ]
+    )
+
+
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
+    events.RISK_CLASSIFICATION_PROPOSED: on_risk_proposed,
+    events.RISK_CLASSIFICATION_DECIDED: on_risk_decided,
     events.REVIEW_OPENED: on_review_opened,
     events.REVIEW_SUBMITTED: on_review_submitted,
     events.REVIEW_RETURNED: on_review_returned,

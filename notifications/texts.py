@@ -176,3 +176,31 @@ def evidence_expiring(
         f"{expires_on:%d %b %Y}. Upload a current version before then: a review that asks "
         "for it cannot be submitted with expired evidence.",
     )
+
+
+def risk_proposed(
+    *, use_case: str, answered_by: str, tier: str, regulations: str, prohibited: bool
+) -> tuple[str, str]:
+    body = (
+        f"{answered_by} answered the risk questionnaire of “{use_case}”. It proposes "
+        f"{tier.lower()} risk"
+        + (f" and these regulations: {regulations}" if regulations else ", no regulation")
+        + ".\n\n"
+    )
+    if prohibited:
+        body += "The answers name a practice the EU AI Act prohibits.\n\n"
+    body += "Confirm the proposal or override it with a reason on the risk classification page."
+    return f"Risk classification to confirm: “{use_case}”", body
+
+
+def risk_decided(
+    *, use_case: str, decided_by: str, verb: str, tier: str, regulations: str, reason: str
+) -> tuple[str, str]:
+    body = (
+        f"{decided_by} {verb} the risk classification of “{use_case}”: {tier.lower()} risk"
+        + (f"; regulations: {regulations}" if regulations else "; no regulation")
+        + "."
+    )
+    if reason:
+        body += f"\n\nReason: {reason}"
+    return f"Risk classification decided: “{use_case}” is {tier.lower()} risk", body

@@ -51,13 +51,23 @@ from readiness.selectors import (
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from usecases import access
-from usecases.models import MemberRole, RiskTier, Stage, Status, UseCase, UseCaseMember
+from usecases.models import (
+    MemberRole,
+    RegulatoryConstraint,
+    RiskTier,
+    Stage,
+    Status,
+    UseCase,
+    UseCaseMember,
+)
 
 AUDIT_EXCERPT_EVENTS = 200
 PANEL_PACKS = 10
 UPCOMING_REVIEWS = 20
 ATTENTION_USE_CASES = 15
 EXPIRING_EVIDENCE = 15
+# Use cases still in play: what the risk mix and the regulations in force count.
+ALIVE_Q = Q(status__in=[Status.ACTIVE, Status.ON_HOLD])
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -474,11 +484,18 @@ class StageRow:
     stalled: int = 0
     median_days: float | None = None
     norm: StageNorm | None = None
+    # Active and on hold, per risk tier (code -> count).
+    risk_tiers: dict[str, int] = field(default_factory=dict)
 
     @property
     def in_stage(self) -> int:
         """Use cases still alive in this stage (active or on hold)."""
         return self.active + self.on_hold
+
+    @property
+    def risk_tier_counts(self) -> list[int]:
+        """Counts in the order of ``RiskTier``: low, medium, high."""
+        return [self.risk_tiers.get(tier, 0) for tier in RiskTier.values]
 
     @property
     def median_over_norm(self) -> bool:
@@ -528,6 +545,8 @@ class Dashboard:
     upcoming_total: int
     upcoming_late: int = 0
     stalled_after_days: int = 21
+    # Use cases alive (active or on hold) per regulation: code, label, count.
+    regulations: list[tuple[str, str, int]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     # Evidence expired or expiring soon, soonest first (the first EXPIRING_EVIDENCE).
     expiring: list[ExpiringArtifact] = field(default_factory=list)
@@ -571,7 +590,19 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         killed=Count("pk", filter=Q(status=Status.KILLED)),
         overdue=Count("pk", filter=Q(is_overdue=True)),
         stalled=Count("pk", filter=Q(is_stalled=True)),
+        # The risk tier mix and the regulations in force, in the same query.
+        **{
+            f"risk_{tier}": Count("pk", filter=Q(risk_tier=tier) & ALIVE_Q)
+            for tier in RiskTier.values
+        },
+        **{
+            f"regulation_{code}": Count(
+                "pk", filter=Q(regulatory_constraints__icontains=f'"{code}"') & ALIVE_Q
+            )
+            for code in RegulatoryConstraint.values
+        },
     )
+    regulations_in_force = dict.fromkeys(RegulatoryConstraint.values, 0)
     rows = {stage: StageRow(stage=stage, norm=norms.get(stage.value)) for stage in Stage.ordered()}
     for entry in per_stage.order_by():
         row = rows[Stage(entry["stage"])]
@@ -580,6 +611,9 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         row.killed = entry["killed"]
         row.overdue = entry["overdue"]
         row.stalled = entry["stalled"]
+        row.risk_tiers = {tier: entry[f"risk_{tier}"] for tier in RiskTier.values}
+        for code in RegulatoryConstraint.values:
+            regulations_in_force[code] += entry[f"regulation_{code}"]
     for stage, days in _median_days(visible, now).items():
         rows[Stage(stage)].median_days = days
     total = sum(r.active + r.on_hold + r.killed for r in rows.values())
@@ -683,6 +717,10 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         upcoming_late=upcoming_late,
         stalled_after_days=stalled_after_days(),
         expiring=expiring_evidence(user=user, today=today, limit=EXPIRING_EVIDENCE),
+        regulations=[
+            (code, label, regulations_in_force[code])
+            for code, label in RegulatoryConstraint.choices
+        ],
     )
 
 

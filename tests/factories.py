@@ -97,5 +97,68 @@ class UseCaseFactory(factory.django.DjangoModelFactory):
             for user in extracted:
                 UseCaseMember.objects.create(use_case=self, user=user, role=MemberRole.CONTRIBUTOR)
 
+    @factory.post_generation
+    def risk_classified(self, create, extracted, **kwargs):
+        """Classified by default, through the real services (what Gate 1
+        needs): the team answers, and Rita of risk and compliance (the
+        ``risk`` fixture's person) keeps the tier and regulations the use case
+        was made with. ``risk_classified=False`` leaves it unclassified;
+        without a team there is nobody to answer, so it stays unclassified."""
+        if not create or extracted is False:
+            return
+        classify(self)
 
-__all__ = ["PASSWORD", "BusinessUnitFactory", "OrgRole", "UseCaseFactory", "UserFactory"]
+
+def risk_officer():
+    # The existing person as they are: making them again would set their
+    # password again and end the sessions tests signed in with.
+    existing = User.objects.filter(username="risk").first()
+    if existing is not None:
+        return existing
+    return UserFactory(
+        username="risk", first_name="Rita", last_name="Risk", org_roles=[OrgRole.RISK_COMPLIANCE]
+    )
+
+
+def classify(use_case, *, answers=None, by=None, officer=None, confirm=False):
+    """Answer the risk questionnaire (all "no" unless ``answers``) as a team
+    member and have risk and compliance decide: confirm when the proposal
+    matches the use case's tier and regulations (or ``confirm``), else keep
+    those with a reason."""
+    from usecases import risk as questionnaire
+    from usecases.services import risk_answer, risk_decide
+
+    if by is None:
+        member = use_case.members.select_related("user").order_by("role", "id").first()
+        if member is None:
+            return None
+        by = member.user
+    officer = officer or risk_officer()
+    tier, regulations = use_case.risk_tier, list(use_case.regulatory_constraints)
+    classification = risk_answer(
+        use_case=use_case, by=by, answers=answers or questionnaire.blank_answers()
+    )
+    proposed = (classification.proposed_tier, classification.proposed_regulations)
+    if confirm or proposed == (tier, regulations):
+        classification = risk_decide(classification=classification, by=officer, confirm=True)
+    else:
+        classification = risk_decide(
+            classification=classification,
+            by=officer,
+            tier=tier,
+            regulations=regulations,
+            reason="Kept the classification the use case was proposed with.",
+        )
+    use_case.refresh_from_db()
+    return classification
+
+
+__all__ = [
+    "PASSWORD",
+    "BusinessUnitFactory",
+    "OrgRole",
+    "UseCaseFactory",
+    "UserFactory",
+    "classify",
+    "risk_officer",
+]

@@ -150,6 +150,8 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         "delegations": delegation.pk,
         "business-units": use_case.business_unit_id,
         "member": use_case.business_unit.memberships.order_by("pk").first().pk,
+        # Classified through the services by the factory (decided already).
+        "risk-classifications": use_case.risk_classifications.order_by("-version").first().pk,
     }
     return World(ids)
 

@@ -50,7 +50,7 @@ def test_a_body_past_the_size_limit_is_a_400(api_as, lead, use_case, settings):
 def test_ordinary_bodies_still_parse(api_as, sponsor, use_case):
     response = api_as(sponsor).patch(
         f"/api/v1/use-cases/{use_case.pk}/",
-        data='{"title": "Claims triage [v2] {beta}", "regulatory_constraints": ["gdpr"]}',
+        data='{"title": "Claims triage [v2] {beta}", "data_sources": "CRM [v2]"}',
         content_type="application/json",
     )
     assert response.status_code == 200, response.content

@@ -111,6 +111,9 @@ class UseCaseAdmin(admin.ModelAdmin):
     readonly_fields = [
         "stage",
         "status",
+        # Set by the risk classification (the use case's Risk classification page).
+        "risk_tier",
+        "regulatory_constraints",
         "stage_entered_at",
         "last_activity_at",
         "created_by",

@@ -33,11 +33,16 @@ from usecases.models import (
 
 User = get_user_model()
 
-# Fields a client may read but never write: the gate engine moves them.
+# Fields a client may read but never write: the gate engine moves the stage,
+# the risk classification sets the risk tier and the regulations.
 GATE_OWNED_FIELDS = {
     "stage": "The stage changes only through a gate decision.",
     "status": "The status changes only through a gate decision.",
     "stage_entered_at": "The time a stage was entered is set by gate decisions.",
+    # Set by the risk classification (POST /use-cases/{id}/risk/, decided by
+    # risk and compliance), never typed in.
+    "risk_tier": "The risk tier is set by the risk classification.",
+    "regulatory_constraints": "The regulations are set by the risk classification.",
 }
 
 
@@ -167,17 +172,16 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
 
 class UseCaseWriteSerializer(serializers.ModelSerializer):
-    """The fields a client may write; validation only, the services save."""
-
-    regulatory_constraints = serializers.ListField(
-        child=serializers.ChoiceField(choices=RegulatoryConstraint.choices),
-        required=False,
-        allow_empty=True,
-    )
+    """The fields a client may write; validation only, the services save.
+    Risk tier and regulations are read-only: the risk classification sets them."""
 
     class Meta:
         model = UseCase
-        fields = list(services.EDITABLE_FIELDS)
+        fields = [
+            name
+            for name in services.EDITABLE_FIELDS
+            if name not in ("risk_tier", "regulatory_constraints")
+        ]
 
 
 class ReclassifyInput(serializers.Serializer):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from usecases import api, api_accounts
+from usecases import api, api_accounts, api_risk
 
 urlpatterns = [
     path("auth/token/", api_accounts.ObtainTokenView.as_view(), name="api-token"),
@@ -24,6 +24,17 @@ urlpatterns = [
         "use-cases/<id:pk>/withdraw/",
         api.UseCaseWithdrawView.as_view(),
         name="api-usecase-withdraw",
+    ),
+    path("use-cases/<id:pk>/risk/", api_risk.UseCaseRiskView.as_view(), name="api-usecase-risk"),
+    path(
+        "risk-classifications/<id:pk>/decision/",
+        api_risk.RiskDecisionView.as_view(),
+        name="api-risk-decision",
+    ),
+    path(
+        "risk/questionnaire/",
+        api_risk.RiskQuestionnaireView.as_view(),
+        name="api-risk-questionnaire",
     ),
     path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
     path(

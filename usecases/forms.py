@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from core.errors import InvalidInput
-from usecases import access
+from usecases import access, risk
 from usecases.models import BusinessUnit, MemberRole, RegulatoryConstraint, RiskTier, UseCase
 from usecases.services import EDITABLE_FIELDS, clean_idempotency_key
 
@@ -27,20 +27,20 @@ def active_users():
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
+# The risk tier and the regulations are set by the risk classification (the
+# questionnaire, decided by risk and compliance): the forms show them as facts.
+RISK_CLASSIFIED_FIELDS = ("risk_tier", "regulatory_constraints")
+FORM_FIELDS = [name for name in EDITABLE_FIELDS if name not in RISK_CLASSIFIED_FIELDS]
+
+
 class UseCaseForm(forms.ModelForm):
     """The facts of a use case. Stage and status are not fields: they move only
-    through gate decisions."""
-
-    regulatory_constraints = forms.MultipleChoiceField(
-        choices=RegulatoryConstraint.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Every regime the use case falls under; gates ask for evidence on each.",
-    )
+    through gate decisions; risk tier and regulations only through the risk
+    classification."""
 
     class Meta:
         model = UseCase
-        fields = list(EDITABLE_FIELDS)
+        fields = FORM_FIELDS
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
             "business_problem": forms.Textarea(attrs={"rows": 3}),
@@ -66,7 +66,7 @@ class UseCaseForm(forms.ModelForm):
 
     def changes(self) -> dict[str, Any]:
         """The editable fields with their cleaned values, for ``usecase_update``."""
-        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+        return {name: self.cleaned_data[name] for name in FORM_FIELDS}
 
 
 class UseCaseCreateForm(UseCaseForm):
@@ -126,3 +126,80 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit trail. The use case stays visible, read-only.",
     )
+
+
+class RiskQuestionnaireForm(forms.Form):
+    """The risk questionnaire: a Yes/No radio per question, checkboxes for
+    the lists (none ticked is an answer), grouped as ``risk.GROUPS``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for question in risk.QUESTIONS:
+            if question.kind == risk.YES_NO:
+                self.fields[question.code] = forms.TypedChoiceField(
+                    label=question.text,
+                    help_text=question.help,
+                    choices=[("yes", "Yes"), ("no", "No")],
+                    coerce=lambda value: value == "yes",
+                    widget=forms.RadioSelect,
+                )
+            else:
+                self.fields[question.code] = forms.MultipleChoiceField(
+                    label=question.text,
+                    help_text=question.help,
+                    choices=question.options,
+                    widget=forms.CheckboxSelectMultiple,
+                    required=False,
+                )
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        by_group: dict[str, list[Any]] = {code: [] for code, _ in risk.GROUPS}
+        for question in risk.QUESTIONS:
+            by_group[question.group].append(self[question.code])
+        return [(label, by_group[code]) for code, label in risk.GROUPS]
+
+    @staticmethod
+    def initial_from(answers: dict[str, Any]) -> dict[str, Any]:
+        return {
+            code: ("yes" if value else "no") if isinstance(value, bool) else value
+            for code, value in answers.items()
+        }
+
+
+class RiskDecisionForm(forms.Form):
+    """Risk and compliance: confirm the proposal, or override it with a tier,
+    regulations and a reason."""
+
+    decision = forms.ChoiceField(
+        choices=[("confirm", "Confirm the proposal"), ("override", "Override it")],
+        widget=forms.RadioSelect,
+        initial="confirm",
+    )
+    tier = forms.ChoiceField(
+        choices=[("", "—"), *RiskTier.choices],
+        required=False,
+        label="Risk tier (override)",
+    )
+    regulations = forms.MultipleChoiceField(
+        choices=RegulatoryConstraint.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Regulations (override)",
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason (required to override)",
+        help_text="Recorded in the audit trail and shown in the history.",
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        if data["decision"] == "confirm":
+            return {"confirm": True}
+        return {
+            "tier": data["tier"] or None,
+            "regulations": list(data["regulations"]),
+            "reason": data["reason"],
+        }

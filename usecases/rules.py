@@ -187,3 +187,43 @@ def withdraw_refusal(user: Any, use_case: UseCase) -> DomainError | None:
     if reasons:
         return TransitionRefused("This use case cannot be withdrawn.", reasons)
     return None
+
+
+# --- The risk questionnaire ----------------------------------------------------------
+
+RISK_ANSWER_REFUSAL = (
+    "Only the use case's team (sponsor, technical lead, contributors) or a program lead "
+    "answers the risk questionnaire."
+)
+RISK_DECIDE_REFUSAL = (
+    "Only the risk and compliance role confirms or overrides a risk classification."
+)
+RISK_SEGREGATION_REFUSAL = (
+    "You are on this use case's team: segregation of duties keeps its risk classification "
+    "with someone independent of it in risk and compliance."
+)
+
+
+def _on_team(user: Any, use_case: UseCase) -> bool:
+    return use_case.members.filter(user=user).exists()
+
+
+def risk_answer_refusal(user: Any, use_case: UseCase) -> DomainError | None:
+    refusal = read_only_refusal(use_case)
+    if refusal is not None:
+        return refusal
+    if not user.is_authenticated or not (access.is_program_lead(user) or _on_team(user, use_case)):
+        return PermissionRefused(RISK_ANSWER_REFUSAL)
+    return None
+
+
+def risk_decide_refusal(user: Any, use_case: UseCase) -> DomainError | None:
+    """Risk and compliance only, and never someone on the use case's team."""
+    refusal = read_only_refusal(use_case)
+    if refusal is not None:
+        return refusal
+    if not is_risk_officer(user):
+        return PermissionRefused(RISK_DECIDE_REFUSAL)
+    if _on_team(user, use_case):
+        return PermissionRefused(RISK_SEGREGATION_REFUSAL)
+    return None

@@ -17,7 +17,14 @@ from django.http import QueryDict
 from core.web import display_name
 from usecases import access
 from usecases.filters import UseCaseFilterSet
-from usecases.models import MemberRole, Stage, UseCase, UseCaseMember
+from usecases.models import (
+    MemberRole,
+    RiskClassification,
+    RiskClassificationStatus,
+    Stage,
+    UseCase,
+    UseCaseMember,
+)
 
 # Up to 5,000 characters each and not shown in lists.
 LONG_TEXT_FIELDS = (
@@ -170,3 +177,59 @@ def usecase_team(
             display_name(m.user).lower(),
         ),
     )
+
+
+# --- Risk classification ---------------------------------------------------------------
+
+RISK_NOT_ANSWERED = "Risk classification not answered: the team answers the risk questionnaire."
+RISK_NOT_CONFIRMED = "Risk classification not confirmed by risk and compliance."
+RISK_PROHIBITED = (
+    "Risk classification names a practice the EU AI Act prohibits: Gate 1 cannot be "
+    "submitted while it stands."
+)
+
+
+def risk_latest(use_case_ids: Any) -> dict[int, Any]:
+    """The latest version of each use case's risk classification, in one query."""
+    latest: dict[int, Any] = {}
+    for row in (
+        RiskClassification.objects.filter(use_case_id__in=list(use_case_ids))
+        .select_related("decided_by", "answered_by")
+        .order_by("use_case_id", "-version")
+    ):
+        latest.setdefault(row.use_case_id, row)
+    return latest
+
+
+def risk_gate_blocker(classification: Any) -> str | None:
+    """What the latest classification says about submitting Gate 1."""
+    if classification is None:
+        return RISK_NOT_ANSWERED
+    if classification.status == RiskClassificationStatus.PROPOSED:
+        return RISK_NOT_CONFIRMED
+    if classification.prohibited:
+        return RISK_PROHIBITED
+    return None
+
+
+def risk_page(use_case: UseCase) -> list[Any]:
+    """Every version of a use case's classification, newest first, in one query."""
+    return list(
+        use_case.risk_classifications.select_related("answered_by", "decided_by").order_by(
+            "-version"
+        )
+    )
+
+
+def risk_state_label(classification: Any) -> str:
+    """The use case page's one line: not classified, awaiting, or the decision."""
+    if classification is None:
+        return "Not classified"
+    if classification.status == RiskClassificationStatus.PROPOSED:
+        return "Awaiting risk and compliance"
+    verb = (
+        "confirmed" if classification.status == RiskClassificationStatus.CONFIRMED else "overridden"
+    )
+    who = display_name(classification.decided_by) if classification.decided_by else "—"
+    label = f"{classification.get_tier_display()} ({verb} by {who})"
+    return label + ", prohibited practice" if classification.prohibited else label

@@ -9,4 +9,5 @@ urlpatterns = [
     path("use-cases/<id:pk>/edit/", views.usecase_edit, name="usecase-edit"),
     path("use-cases/<id:pk>/reclassify/", views.usecase_reclassify, name="usecase-reclassify"),
     path("use-cases/<id:pk>/withdraw/", views.usecase_withdraw, name="usecase-withdraw"),
+    path("use-cases/<id:pk>/risk/", views.usecase_risk, name="usecase-risk"),
 ]

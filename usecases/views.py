@@ -11,13 +11,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.web import is_htmx, redirect_after_post, show_refusal
-from usecases import access, rules, services
-from usecases.forms import ReclassifyForm, UseCaseCreateForm, UseCaseForm, WithdrawForm
-from usecases.models import UseCase
+from usecases import access, risk, rules, selectors, services
+from usecases.forms import (
+    ReclassifyForm,
+    RiskDecisionForm,
+    RiskQuestionnaireForm,
+    UseCaseCreateForm,
+    UseCaseForm,
+    WithdrawForm,
+)
+from usecases.models import RegulatoryConstraint, RiskClassificationStatus, UseCase
 
 
 def _require_editable(request: HttpRequest, use_case: UseCase, **kwargs: Any) -> None:
@@ -146,3 +154,84 @@ def usecase_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect_after_post(request, use_case.get_absolute_url())
     status = 400 if form.errors else 200
     return render(request, template, {"use_case": use_case, "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def usecase_risk(request: HttpRequest, pk: int) -> HttpResponse:
+    """The risk classification page: the questionnaire (the team, program
+    leads), the proposal with its reasoning, risk and compliance's decision,
+    and every version. A post names its form (``action``: answer or decide)."""
+    use_case = access.visible_use_case(request.user, pk)
+    versions = selectors.risk_page(use_case)
+    latest = versions[0] if versions else None
+    answer_refusal = rules.risk_answer_refusal(request.user, use_case)
+    decide_refusal = rules.risk_decide_refusal(request.user, use_case)
+    can_decide = (
+        decide_refusal is None
+        and latest is not None
+        and latest.status == RiskClassificationStatus.PROPOSED
+    )
+    action = request.POST.get("action") if request.method == "POST" else None
+    answer_form = RiskQuestionnaireForm(
+        request.POST if action == "answer" else None,
+        initial=RiskQuestionnaireForm.initial_from(latest.answers) if latest else None,
+    )
+    decision_form = RiskDecisionForm(request.POST if action == "decide" else None)
+    status = 200
+    if action == "answer":
+        if isinstance(answer_refusal, PermissionRefused):
+            raise PermissionDenied(answer_refusal.message)
+        if answer_refusal is not None:
+            # Killed or withdrawn: the page says why (the answers are not taken).
+            status = 409
+        elif answer_form.is_valid():
+            try:
+                services.risk_answer(
+                    use_case=use_case, by=request.user, answers=answer_form.cleaned_data
+                )
+            except (InvalidInput, TransitionRefused) as exc:
+                show_refusal(answer_form, exc)
+            else:
+                return redirect_after_post(request, reverse("usecase-risk", args=[use_case.pk]))
+            status = 400
+        else:
+            status = 400
+    elif action == "decide":
+        if not can_decide:
+            if isinstance(decide_refusal, PermissionRefused):
+                raise PermissionDenied(decide_refusal.message)
+            decision_form.add_error(None, "There is no proposal awaiting a decision.")
+        elif decision_form.is_valid():
+            try:
+                services.risk_decide(
+                    classification=latest, by=request.user, **decision_form.service_kwargs()
+                )
+            except (InvalidInput, TransitionRefused) as exc:
+                show_refusal(decision_form, exc)
+            else:
+                return redirect_after_post(request, reverse("usecase-risk", args=[use_case.pk]))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "usecases/usecase_risk.html",
+        {
+            "use_case": use_case,
+            "versions": [
+                {"row": row, "answers": risk.answer_rows(row.answers)} for row in versions
+            ],
+            "latest": latest,
+            "proposed_labels": [
+                dict(RegulatoryConstraint.choices).get(code, code)
+                for code in (latest.proposed_regulations if latest else [])
+            ],
+            "state": selectors.risk_state_label(latest),
+            "answer_form": answer_form if answer_refusal is None else None,
+            "answer_refusal": answer_refusal,
+            "decision_form": decision_form if can_decide else None,
+            "decide_refusal": decide_refusal,
+        },
+        status=status,
+    )

@@ -63,6 +63,10 @@ def _context(
     # The summary of the gate ahead reads the open review as the review page does.
     read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
     context["summary"] = readiness_summary(use_case=use_case, read=read)
+    # The risk classification's state, linked from the facts (one query).
+    context["risk_state"] = usecase_selectors.risk_state_label(
+        usecase_selectors.risk_latest([use_case.pk]).get(use_case.pk)
+    )
     return context
 
 

@@ -47,6 +47,7 @@ from gates.services._base import (
 )
 from gates.services.conditions import clean_conditions, describe, proposals_replace
 from usecases import access
+from usecases import selectors as usecase_selectors
 from usecases.models import MemberRole, OrgRole, RiskTier, Stage, Status, UseCase, UseCaseMember
 
 # --- Reviews -----------------------------------------------------------------
@@ -497,6 +498,9 @@ def expired_latest(
     return expired
 
 
+_UNREAD = object()
+
+
 def submission_blockers(
     review: GateReview,
     *,
@@ -504,13 +508,23 @@ def submission_blockers(
     present: set[int] | None = None,
     criteria: Sequence[ReviewCriterion] | None = None,
     expired: ExpiredLatest | None = None,
+    risk: Any = _UNREAD,
 ) -> list[str]:
     """What stops this review being submitted, in words a sponsor acts on.
 
     A page that has already read the requirements (with their types), the
-    artifact type ids present, the criteria (in order) and the required types
-    whose latest version has expired (``expired_latest``) passes them in."""
+    artifact type ids present, the criteria (in order), the required types
+    whose latest version has expired (``expired_latest``) and, for Gate 1,
+    the latest risk classification (or None) passes them in."""
     reasons: list[str] = []
+    # Gate 1 needs the risk classification decided by risk and compliance,
+    # and no prohibited practice in it.
+    if review.gate_number == 1:
+        if risk is _UNREAD:
+            risk = usecase_selectors.risk_latest([review.use_case_id]).get(review.use_case_id)
+        blocker = usecase_selectors.risk_gate_blocker(risk)
+        if blocker:
+            reasons.append(blocker)
     if required is None:
         required = list(
             review.artifact_requirements.select_related("artifact_type").order_by("order", "id")

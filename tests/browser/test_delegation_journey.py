@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from gates import services
 from gates.models import ReviewApprover
 from tests.browser.conftest import JOURNEY_PASSWORD
+from tests.factories import classify
 from tests.gates.helpers import assess_all, upload_required
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
@@ -50,6 +51,7 @@ def test_a_delegate_approves_for_the_seat_the_chair_reassigned(
         created_by=sponsor,
     )
     UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    classify(use_case)  # Gate 1 needs the risk classification decided
     review = services.review_open(use_case=use_case, by=lead)
     upload_required(review, sponsor)
     assess_all(review, sponsor)

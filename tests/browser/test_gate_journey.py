@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from gates.models import ArtifactType, GateReview
 from tests.browser.conftest import JOURNEY_PASSWORD
+from tests.factories import classify
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,7 @@ def test_it_takes_a_use_case_through_gate_1_in_the_browser(
         created_by=sponsor,
     )
     UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    classify(use_case)  # Gate 1 needs the risk classification decided
     required = list(
         ArtifactType.objects.filter(template__number=1, required=True, is_active=True).order_by(
             "order"

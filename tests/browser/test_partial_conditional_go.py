@@ -17,6 +17,7 @@ from gates import services
 from gates.models import AssessmentStatus, GateCondition, GateReview
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import JOURNEY_PASSWORD
+from tests.factories import classify
 from tests.gates.helpers import assess_all, upload_required
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
@@ -43,6 +44,7 @@ def test_a_partially_met_criterion_goes_through_as_conditional_go(
         created_by=sponsor,
     )
     UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    classify(use_case)  # Gate 1 needs the risk classification decided
     review = services.review_open(use_case=use_case, by=lead)
     upload_required(review, sponsor)
     assess_all(review, sponsor)

@@ -168,5 +168,6 @@ def test_my_work_with_every_queue_filled_is_accessible(page: Page, live_server, 
         name = queue if queue == "pending-approvals" else f"queue-{queue}"
         expect(page.locator(f"#{name} tbody tr")).not_to_have_count(0)
     expect(page.locator("#queue-preparing .late")).to_have_text("late")
-    assert get_user_model().objects.count() == 5
+    # The five people, and the risk officer who decided the classifications.
+    assert get_user_model().objects.count() == 6
     assert_accessible(page)

@@ -20,6 +20,7 @@ from gates import services
 from gates.models import GateReview, ReviewStatus
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import JOURNEY_PASSWORD
+from tests.factories import classify
 from tests.gates.helpers import assess_all, upload_required
 from usecases.models import BusinessUnit, MemberRole, OrgRole, Stage, UseCase, UseCaseMember
 
@@ -45,6 +46,7 @@ def people_and_use_case():
         created_by=sponsor,
     )
     UseCaseMember.objects.create(use_case=use_case, user=sponsor, role=MemberRole.SPONSOR)
+    classify(use_case)  # Gate 1 needs the risk classification decided
     return lead, sponsor, use_case
 
 

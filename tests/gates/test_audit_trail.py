@@ -16,6 +16,7 @@ from core.errors import DomainError
 from core.models import AuditEvent
 from gates import services
 from gates.models import GateCondition
+from tests.factories import UseCaseFactory, classify
 from tests.gates.helpers import (
     approve_all,
     artifact_type,
@@ -37,8 +38,10 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def trail(lead, sponsor, use_case) -> list[AuditEvent]:
-    """Six events: a review opened and five uploads."""
+def trail(lead, sponsor, business_unit) -> list[AuditEvent]:
+    """Six events: a review opened and five uploads (on a use case not yet
+    classified, so nothing comes before them)."""
+    use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, risk_classified=False)
     make_open_review(use_case, lead)
     for position in (1, 2, 3, 4, 1):
         services.artifact_upload(
@@ -69,6 +72,7 @@ def test_it_writes_an_event_for_every_service_of_a_journey(lead, sponsor, busine
         business_unit=business_unit,
         sponsor=sponsor,
     )
+    classify(use_case)
     held = make_open_review(use_case, lead)
     services.gate_decide(review=held, by=lead, decision="hold", rationale="Budget freeze.")
     services.usecase_resume(use_case=use_case, by=lead, note="Budget released.")
@@ -95,6 +99,8 @@ def test_it_writes_an_event_for_every_service_of_a_journey(lead, sponsor, busine
 
     assert audit_actions(use_case) == [
         "usecase.created",
+        "risk.answered",
+        "risk.decided",
         "review.opened",
         "gate.decided",
         "usecase.resumed",
@@ -107,18 +113,18 @@ def test_it_writes_an_event_for_every_service_of_a_journey(lead, sponsor, busine
         "condition.closed",
     ]
     events = list(AuditEvent.objects.order_by("seq"))
-    assert [e.seq for e in events] == list(range(1, 20))
+    assert [e.seq for e in events] == list(range(1, 22))
     assert [e.actor.username for e in events] == [
-        "lead", "lead", "lead", "lead", "lead",
+        "lead", "sponsor", "risk", "lead", "lead", "lead", "lead",
         *["sponsor"] * 4, *["sponsor"] * 5, "sponsor",
         "lead", "sponsor",
         "lead", "techlead",
     ]  # fmt: skip
     assert events[0].summary == "Created “Invoice matching” in Discovery"
-    assert events[3].summary == "Resumed from hold: Budget released."
+    assert events[5].summary == "Resumed from hold: Budget released."
     assert events[-2].summary == "Gate 1: Conditional Go; moved to POC"
     assert events[-1].summary == "Closed condition: Name a data owner"
-    assert verify() == "Audit trail intact: 19 events verified.\n"
+    assert verify() == "Audit trail intact: 21 events verified.\n"
 
 
 def test_it_chains_each_event_to_the_one_before(trail):

@@ -38,6 +38,8 @@ def solo_use_case(solo, business_unit):
         sponsor=solo,
         technical_lead=solo,
         regulatory_constraints=["eu_ai_act"],  # the risk seat applies at Gate 3
+        # Nobody in risk and compliance exists here: the seats name who is missing.
+        risk_classified=False,
     )
     UseCaseMember.objects.create(use_case=use_case, user=solo, role=MemberRole.CONTRIBUTOR)
     return use_case

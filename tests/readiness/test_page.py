@@ -14,9 +14,10 @@ from tests.readiness.helpers import to_poc
 # The open review's part of the summary is the gate engine's one read model of
 # a review (criteria with their rules and citations, artifacts, approvers,
 # conditions, Go checks), the same read the review page and the pack make.
-# The controls its criteria and required artifacts cite are one query each.
-PAGE_QUERIES = 28  # includes the unread count behind the bell in the top bar
-API_QUERIES = 21
+# The controls its criteria and required artifacts cite are one query each,
+# and at Gate 1 the latest risk classification (a submission blocker) one.
+PAGE_QUERIES = 29  # includes the unread count behind the bell in the top bar
+API_QUERIES = 22
 
 
 def page(use_case):

@@ -53,7 +53,8 @@ def test_it_shows_stage_and_status_read_only(client_as, superuser, use_case):
     page = response.content.decode()
     assert 'name="stage"' not in page and 'name="status"' not in page
     assert "Discovery" in page
-    assert 'name="regulatory_constraints"' in page
+    # Set by the risk classification: shown, not editable.
+    assert 'name="regulatory_constraints"' not in page and 'name="risk_tier"' not in page
 
 
 def test_it_edits_through_the_service_and_ignores_a_posted_stage(client_as, superuser, use_case):

@@ -22,8 +22,6 @@ def new_use_case(unit, **extra) -> dict:
         "title": "Invoice matching",
         "summary": "Match supplier invoices to purchase orders.",
         "business_unit": unit.pk,
-        "regulatory_constraints": ["sox"],
-        "risk_tier": "low",
         **extra,
     }
 
@@ -156,7 +154,8 @@ def test_it_creates_a_use_case_in_discovery_with_the_caller_as_sponsor(
     use_case = UseCase.objects.get(pk=body["id"])
     assert response["Location"] == use_case.get_absolute_url()
     assert body["stage"] == "discovery" and body["status"] == "active"
-    assert body["regulatory_constraints"] == ["sox"]
+    # Set by the risk classification later: none yet, medium until decided.
+    assert (body["regulatory_constraints"], body["risk_tier"]) == ([], "medium")
     assert [(m["username"], m["role"]) for m in body["team"]] == [("sponsor", "sponsor")]
     assert AuditEvent.objects.filter(action="usecase.created", use_case=use_case).exists()
 
@@ -220,7 +219,9 @@ def test_it_answers_400_with_field_messages(api_as, sponsor, business_unit):
         {"regulatory_constraints": ["sox\x00"]},
         {"regulatory_constraints": ["ccpa"]},
         {"regulatory_constraints": "sox"},
+        {"regulatory_constraints": ["sox"]},  # the risk classification sets them
         {"risk_tier": "extreme"},
+        {"risk_tier": "low"},
         {"business_unit": "1\x00"},
         {"business_unit": 999999},
         {"title": "x" * 201},
@@ -248,14 +249,29 @@ def test_it_answers_400_to_a_body_that_is_not_an_object(api_as, sponsor, busines
 def test_it_lets_the_sponsor_patch_the_facts(use_case, api_as, sponsor):
     response = api_as(sponsor).patch(
         detail_url(use_case),
-        {"title": "Claims triage v2", "regulatory_constraints": ["gdpr", "hipaa"]},
+        {"title": "Claims triage v2", "data_sources": "CRM; claims ledger."},
         format="json",
     )
     assert response.status_code == 200
     assert response.json()["title"] == "Claims triage v2"
     use_case.refresh_from_db()
-    assert use_case.regulatory_constraints == ["hipaa", "gdpr"]
+    assert use_case.data_sources == "CRM; claims ledger."
     assert use_case.summary == "Automate triage of incoming requests with a classifier."
+
+
+def test_it_refuses_the_risk_tier_and_regulations_in_a_patch(use_case, api_as, sponsor):
+    response = api_as(sponsor).patch(
+        detail_url(use_case),
+        {"risk_tier": "high", "regulatory_constraints": ["gdpr"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "risk_tier": ["The risk tier is set by the risk classification."],
+        "regulatory_constraints": ["The regulations are set by the risk classification."],
+    }
+    use_case.refresh_from_db()
+    assert (use_case.risk_tier, use_case.regulatory_constraints) == ("medium", [])
 
 
 def test_it_refuses_stage_and_status_in_a_patch(use_case, api_as, lead):

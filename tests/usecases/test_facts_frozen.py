@@ -67,15 +67,18 @@ def test_an_open_review_freezes_the_team(lead, sponsor, techlead, regulated):
 
 
 def test_the_api_refuses_the_sponsor_lowering_the_risk(api_as, sponsor, regulated):
-    """The finding that started this: PATCH risk_tier low, regulations []."""
+    """The finding that started this: PATCH risk_tier low, regulations []. The
+    risk classification sets both now: the API refuses them outright."""
     response = api_as(sponsor).patch(
         f"/api/v1/use-cases/{regulated.pk}/",
         {"risk_tier": "low", "regulatory_constraints": []},
         format="json",
     )
 
-    assert response.status_code == 409
-    assert response.json()["detail"].startswith("Lowering the risk tier or removing a regulation")
+    assert response.status_code == 400
+    assert response.json()["fields"]["risk_tier"] == [
+        "The risk tier is set by the risk classification."
+    ]
     regulated.refresh_from_db()
     assert regulated.risk_tier == "high"
 

@@ -22,8 +22,6 @@ def valid_data(unit, **extra) -> dict:
         "assumptions": "Invoice formats stay stable.",
         "success_metrics": "Share matched automatically.",
         "data_sources": "ERP purchase orders; scanned invoices.",
-        "regulatory_constraints": ["sox", "gdpr"],
-        "risk_tier": "low",
         "business_unit": unit.pk,
         **extra,
     }
@@ -35,9 +33,10 @@ def test_it_offers_no_stage_or_status_field(client_as, sponsor, use_case):
         assert "stage" not in response.context["form"].fields
         assert "status" not in response.context["form"].fields
         assert 'name="stage"' not in response.content.decode()
-        assert 'type="checkbox" name="regulatory_constraints" value="eu_ai_act"' in (
-            response.content.decode()
-        )
+        # Set by the risk classification, shown as a fact, never a field.
+        assert "risk_tier" not in response.context["form"].fields
+        assert 'name="regulatory_constraints"' not in response.content.decode()
+        assert "set by the risk classification" in response.content.decode()
 
 
 def test_it_creates_a_use_case_from_a_plain_post(client_as, sponsor, business_unit):
@@ -46,7 +45,7 @@ def test_it_creates_a_use_case_from_a_plain_post(client_as, sponsor, business_un
     assert response.status_code == 302
     assert response["Location"] == use_case.get_absolute_url()
     assert use_case.stage == Stage.DISCOVERY
-    assert use_case.regulatory_constraints == ["sox", "gdpr"]
+    assert use_case.regulatory_constraints == []
     assert use_case.created_by == sponsor
     assert use_case.members.get(role=MemberRole.SPONSOR).user == sponsor
     assert AuditEvent.objects.filter(action="usecase.created", use_case=use_case).exists()
@@ -61,7 +60,7 @@ def test_it_redirects_htmx_through_a_client_redirect(client_as, sponsor, busines
 
 def test_it_shows_field_errors_in_place_for_htmx(client_as, sponsor, business_unit):
     data = valid_data(business_unit, title="", summary="Bad\x00byte")
-    data["regulatory_constraints"] = ["ccpa"]
+    data["business_unit"] = "999999"
     response = client_as(sponsor).post(CREATE, data, headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 200
@@ -69,7 +68,7 @@ def test_it_shows_field_errors_in_place_for_htmx(client_as, sponsor, business_un
     assert "<html" not in body
     assert 'id="id_title_errors"' in body and "This field is required." in body
     assert "Null characters are not allowed." in body
-    assert "Select a valid choice. ccpa is not one of the available choices." in body
+    assert "Select a valid choice. That choice is not one of the available choices." in body
     assert not UseCase.objects.exists()
 
 

@@ -51,6 +51,7 @@ from usecases.services.portfolio import (
     usecase_update,
     usecase_withdraw,
 )
+from usecases.services.risk import OVERRIDE_REASON_REQUIRED, risk_answer, risk_decide
 
 __all__ = [
     "ACCOUNT_REFUSAL",
@@ -68,6 +69,9 @@ __all__ = [
     "account_lockout_record",
     "account_unlock",
     "account_unlock_refusal",
+    "OVERRIDE_REASON_REQUIRED",
+    "risk_answer",
+    "risk_decide",
     "business_unit_change",
     "business_unit_create",
     "business_unit_delete",

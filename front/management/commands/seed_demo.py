@@ -33,6 +33,7 @@ from readiness.models import (
     PriorityDimension,
     ScorecardItem,
 )
+from usecases import risk as risk_questionnaire
 from usecases import services as usecase_services
 from usecases.models import BusinessUnit, MemberRole, OrgRole, RiskTier, UseCase
 
@@ -488,6 +489,7 @@ class CaseHistory:
         self.seed = sum(map(ord, case.title))
         self.use_case: UseCase | None = None
         self.review: GateReview | None = None
+        self.risk: Any = None
         self.artifacts: list = []
         self._steps: list[Step] = []
 
@@ -508,6 +510,12 @@ class CaseHistory:
 
         self.at(start, "proposed", self.create)
         self.at(start + day, "prioritized", self.prioritize)
+        # The team answers the risk questionnaire; risk and compliance decides
+        # it two days later, except for a use case still idle in Discovery,
+        # which waits on risk and compliance.
+        self.at(start + day + datetime.timedelta(hours=2), "risk answered", self.risk_answer)
+        if case.gates_passed or case.then:
+            self.at(start + 3 * day, "risk decided", self.risk_decide)
         stage_start = start
         for index, length in enumerate(durations):
             stage_end = stage_start + datetime.timedelta(days=length)
@@ -594,6 +602,40 @@ class CaseHistory:
             usecase_services.member_add(
                 use_case=self.use_case, by=self.lead, user=users[name], role=MemberRole.CONTRIBUTOR
             )
+
+    def risk_answer(self) -> None:
+        """Answers that call for the case's regulations (and its tier, where a
+        rule gives it)."""
+        case = self.case
+        answers = risk_questionnaire.blank_answers()
+        regulations = set(case.regulations)
+        answers["financial_reporting"] = "sox" in regulations
+        answers["consumer_reports"] = "fcra" in regulations
+        answers["phi"] = "hipaa" in regulations
+        answers["personal_data"] = "gdpr" in regulations or "fcra" in regulations
+        if case.risk == RiskTier.HIGH:
+            answers["annex_iii_areas"] = ["essential_services"]
+        elif "eu_ai_act" in regulations:
+            answers["interacts_with_people"] = True
+        self.risk = usecase_services.risk_answer(
+            use_case=self.use_case, by=self.users[case.sponsor], answers=answers
+        )
+
+    def risk_decide(self) -> None:
+        case = self.case
+        proposal = (self.risk.proposed_tier, set(self.risk.proposed_regulations))
+        if proposal == (case.risk, set(case.regulations)):
+            usecase_services.risk_decide(
+                classification=self.risk, by=self.users["risk"], confirm=True
+            )
+            return
+        usecase_services.risk_decide(
+            classification=self.risk,
+            by=self.users["risk"],
+            tier=case.risk,
+            regulations=list(case.regulations),
+            reason="Set at the portfolio review: the data and the users it touches call for it.",
+        )
 
     def prioritize(self) -> None:
         case = self.case
