@@ -9,6 +9,7 @@ import pytest
 from reporting.selectors import dashboard
 from tests.factories import UseCaseFactory, classify
 from tests.gates.helpers import isolate, pass_gate
+from tests.reporting.test_dashboard import DASHBOARD_MAX_QUERIES
 from usecases import risk as questionnaire
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +80,9 @@ def test_the_query_bound_holds_with_classified_use_cases(
 ):
     client = client_as(executive)
     client.get("/dashboard/")  # warm the session
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
         assert client.get("/dashboard/").status_code == 200
     for i in range(8):
         classified(business_unit, sponsor, f"More {i}", phi=bool(i % 2), personal_data=True)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
         assert client.get("/dashboard/").status_code == 200
