@@ -190,30 +190,29 @@ def test_a_missing_regulated_artifact_blocks_submission(lead, sponsor, eu_high, 
 
 
 def test_an_applicability_rule_on_questionnaire_answers_decides_at_opening(lead, team, cio, risk):
-    from usecases.models import RiskClassification
+    from tests.factories import classify
+    from usecases import risk as questionnaire
 
     criterion = GateCriterion.objects.create(
         template=GateTemplate.objects.get(number=3),
         order=99,
         name="Credit decisions explained",
         requirement="Reasons are given for each credit decision.",
-        applies_when={"answers": {"affects_credit": True}},
+        applies_when={"answers": {"automated_decisions": True}},
     )
+    # Both are classified through the services; only one answered "yes".
     answered = team()
-    RiskClassification.objects.create(
-        use_case=answered,
-        version=1,
-        answers={"affects_credit": True},
-        proposed_tier="medium",
-        answered_by=lead,
-        status="confirmed",
+    classify(
+        answered,
+        answers=questionnaire.blank_answers() | {"automated_decisions": True},
+        officer=risk,
     )
-    unanswered = team()
+    answered_no = team()
 
     review = services.review_open(use_case=answered, by=lead)
-    other = services.review_open(use_case=unanswered, by=lead)
+    other = services.review_open(use_case=answered_no, by=lead)
 
-    assert review.criteria.get(source=criterion).applicability == (
-        "Applies: the answer to “affects_credit” is yes"
+    assert review.criteria.get(source=criterion).applicability.startswith(
+        "Applies: the answer to “automated_decisions”"
     )
     assert not other.criteria.filter(source=criterion).exists()
