@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core import checks
+from django.db import connections
 
 
 def check_applicability_rules(app_configs: Any = None, databases: Any = None, **kwargs: Any):
@@ -17,6 +18,12 @@ def check_applicability_rules(app_configs: Any = None, databases: Any = None, **
 
     errors = []
     for model, what in ((GateCriterion, "criterion"), (ArtifactType, "artifact type")):
+        # ``migrate`` runs the database checks before it creates the tables.
+        if not any(
+            model._meta.db_table in connections[alias].introspection.table_names()
+            for alias in databases
+        ):
+            continue
         rows = model.objects.exclude(applies_when={}).select_related("template")
         for row in rows.only("pk", "name", "applies_when", "template__number"):
             problems = validation_errors(row.applies_when)

@@ -67,6 +67,12 @@ DATA_MIGRATIONS = [
     ("gates.Control", "gates.migrations.0010_regulated_evidence", "load"),
     ("readiness.ScorecardItem", "readiness.migrations.0002_default_definitions", "load"),
 ]
+# Data migrations that change what an earlier one loaded: run again after it.
+FOLLOW_UPS = {
+    "gates.GateTemplate": [
+        ("gates.migrations.0009_bands_and_validity_defaults", "apply_defaults"),
+    ],
+}
 
 
 def ensure_reference_data() -> None:
@@ -82,6 +88,8 @@ def ensure_reference_data() -> None:
     for model_label, module_name, loader in DATA_MIGRATIONS:
         if not apps.get_model(model_label).objects.exists():
             getattr(importlib.import_module(module_name), loader)(apps, None)
+            for follow_module, follow_loader in FOLLOW_UPS.get(model_label, ()):
+                getattr(importlib.import_module(follow_module), follow_loader)(apps, None)
 
 
 @pytest.fixture(autouse=True)
