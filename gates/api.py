@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gates import crosswalk, rules, selectors, serializers, services, uploads
+from gates import crosswalk, queues, rules, selectors, serializers, services, uploads
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
 from usecases import access
@@ -430,7 +430,7 @@ class MyQueuesView(APIView):
 
     @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
-        return Response(serializers.MyQueuesSerializer(selectors.my_queues(request.user)).data)
+        return Response(serializers.MyQueuesSerializer(queues.my_queues(request.user)).data)
 
 
 # --- Framework controls and the crosswalk of a use case ----------------------------

@@ -754,7 +754,7 @@ class UseCaseStateSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-# --- My work's queues (selectors.my_queues) ---------------------------------------------
+# --- My work's queues (queues.my_queues) ---------------------------------------------
 
 
 class QueueReviewSerializer(serializers.Serializer):

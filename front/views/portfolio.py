@@ -8,14 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from core.web import is_htmx
-from gates import selectors as gate_selectors
+from gates import queues as gate_queues
 from reporting import rules as reporting_rules
 from usecases import access
 from usecases import rules as usecase_rules
 from usecases import selectors as usecase_selectors
 
 
-def lands_on_dashboard(user, queues: gate_selectors.MyQueues, has_use_cases: bool) -> bool:
+def lands_on_dashboard(user, queues: gate_queues.MyQueues, has_use_cases: bool) -> bool:
     """Where "/" and the login land: the dashboard for those who may read it
     and have nothing of their own to act on (executives, risk and compliance
     with no seat, condition, delegation or team role); My work for everyone
@@ -33,7 +33,7 @@ def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
     """My work: the queues of what waits on me, then my use cases. At "/",
     a reader with nothing to act on lands on the dashboard instead; the
     navigation's "My work" (``my-work``) always shows this page."""
-    queues = gate_selectors.my_queues(request.user)
+    queues = gate_queues.my_queues(request.user)
     my_use_cases = list(usecase_selectors.my_use_cases(user=request.user))
     if landing and lands_on_dashboard(request.user, queues, bool(my_use_cases)):
         return redirect("dashboard")

@@ -1,4 +1,4 @@
-"""My work's queues (gates.selectors.my_queues): what waits on each person,
+"""My work's queues (gates.queues.my_queues): what waits on each person,
 oldest first, with ageing and the due or planned date; the same data on the
 page and at GET /api/v1/me/queues/, in a fixed number of queries."""
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gates import services
 from gates.models import GateCondition
-from gates.selectors import my_queues
+from gates.queues import my_queues
 from tests.factories import UseCaseFactory, UserFactory
 from tests.gates.helpers import (
     approve_all,

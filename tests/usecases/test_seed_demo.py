@@ -10,7 +10,7 @@ from django.test import RequestFactory
 
 from core.audit import audit_verify
 from gates.models import GateReview, StageTransition
-from gates.selectors import my_queues
+from gates.queues import my_queues
 from usecases.models import BusinessUnit, Stage, Status, UseCase
 
 
