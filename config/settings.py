@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "usecases",
     "gates",
     "readiness",
+    "operations",
     "reporting",
     "notifications",
     "front",
@@ -409,6 +410,12 @@ STALLED_AFTER_DAYS = env_int("STALLED_AFTER_DAYS", 21)
 READINESS_GATE3_CHECKLIST_REQUIRED = env_bool("READINESS_GATE3_CHECKLIST_REQUIRED", True)
 # Days before evidence expires that it shows as expiring and its owners are told.
 EVIDENCE_EXPIRY_NOTICE_DAYS = env_int("EVIDENCE_EXPIRY_NOTICE_DAYS", 30)
+# Operating at Scale: months between recertifications by risk tier, and the
+# days before one is due that its review opens and its owner is reminded.
+RECERTIFICATION_MONTHS_HIGH = env_int("RECERTIFICATION_MONTHS_HIGH", 6)
+RECERTIFICATION_MONTHS_MEDIUM = env_int("RECERTIFICATION_MONTHS_MEDIUM", 12)
+RECERTIFICATION_MONTHS_LOW = env_int("RECERTIFICATION_MONTHS_LOW", 24)
+RECERTIFICATION_NOTICE_DAYS = env_int("RECERTIFICATION_NOTICE_DAYS", 30)
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

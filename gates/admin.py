@@ -168,8 +168,8 @@ class GateTemplateAdmin(ServiceAdmin):
         return self.readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # One gate between each pair of stages, and no more.
-        if GateTemplate.objects.count() >= len(Stage.ordered()) - 1:
+        # One gate between each pair of stages and the Recertification, no more.
+        if GateTemplate.objects.count() >= len(Stage.ordered()):
             return False
         return super().has_add_permission(request)
 

@@ -35,7 +35,9 @@ class GateTemplate(models.Model):
     number = models.PositiveSmallIntegerField(unique=True)
     name = models.CharField(max_length=120)
     from_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
-    to_stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
+    # A recertification template goes from Scale to Scale: the periodic
+    # review of a use case in operation, not a move to another stage.
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
     purpose = models.TextField(blank=True)
     min_approvers = models.PositiveSmallIntegerField(
         default=2,
@@ -53,9 +55,27 @@ class GateTemplate(models.Model):
         ordering = ["number"]
 
     def __str__(self) -> str:
+        if self.is_recertification:
+            return f"{self.label}: {self.get_from_stage_display()} in operation"
         return (
             f"Gate {self.number}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
         )
+
+    @property
+    def is_recertification(self) -> bool:
+        return self.from_stage == self.to_stage
+
+    @property
+    def label(self) -> str:
+        """``Gate 3`` or ``Recertification``."""
+        return gate_label(self.number, self.from_stage, self.to_stage)
+
+
+RECERTIFICATION_LABEL = "Recertification"
+
+
+def gate_label(number: int, from_stage: str, to_stage: str) -> str:
+    return RECERTIFICATION_LABEL if from_stage == to_stage else f"Gate {number}"
 
 
 class ControlFramework(models.TextChoices):
@@ -283,6 +303,34 @@ class Decision(models.TextChoices):
     HOLD = "hold", "Hold"
     RECYCLE = "recycle", "Recycle"
     KILL = "kill", "Kill"
+    # Recertification only: ends the life of a use case in operation, with
+    # its decommissioning checklist done.
+    RETIRE = "retire", "Retire"
+
+
+class ReviewTrigger(models.TextChoices):
+    """Why a review was opened."""
+
+    MANUAL = "manual", "Opened by a program lead"
+    SCHEDULED = "scheduled", "Recertification due"
+    DRIFT = "drift", "Drift breach on a monitored KPI"
+    INCIDENT = "incident", "Incident recorded"
+
+
+class DecommissioningStep(models.Model):
+    """A step of the decommissioning checklist a Retire decision needs done
+    (or not applicable, with why). Default data from the seeds' path to
+    decommissioning; an administrator edits them."""
+
+    order = models.PositiveSmallIntegerField(unique=True)
+    text = models.CharField(max_length=300)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.text}"
 
 
 def late_reviews_q(on: datetime.date | None = None) -> models.Q:
@@ -361,6 +409,15 @@ class GateReview(models.Model):
         max_length=500, blank=True, help_text="Attendees without an account, comma-separated."
     )
     minutes = models.TextField(blank=True, max_length=20000)
+    # Why it was opened: by a lead, or (recertification) by the schedule, a
+    # drift breach or an incident, with the breach or incident named.
+    trigger = models.CharField(
+        max_length=20, choices=ReviewTrigger.choices, default=ReviewTrigger.MANUAL
+    )
+    trigger_detail = models.CharField(max_length=300, blank=True)
+    # A Retire decision's decommissioning checklist as answered: one entry per
+    # step, {"step": id, "text": str, "status": "done"|"not_applicable", "note": str}.
+    decommissioning = models.JSONField(default=list, blank=True)
     # Bumped by every change to the review, so a pack knows it has gone stale.
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -391,10 +448,19 @@ class GateReview(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Gate {self.gate_number} review of {self.use_case}"
+        return f"{self.gate_label} review of {self.use_case}"
 
     def get_absolute_url(self) -> str:
         return reverse("review-detail", args=[self.pk])
+
+    @property
+    def is_recertification(self) -> bool:
+        return self.from_stage == self.to_stage
+
+    @property
+    def gate_label(self) -> str:
+        """``Gate 3`` or ``Recertification``: how pages, packs and messages name it."""
+        return gate_label(self.gate_number, self.from_stage, self.to_stage)
 
     @property
     def is_open(self) -> bool:

@@ -35,6 +35,9 @@ class Kind(models.TextChoices):
     )
     RISK_CLASSIFICATION_DECIDED = "risk_classification_decided", "Risk classification decided"
     EVIDENCE_EXPIRING = "evidence_expiring", "Evidence expiring"
+    RECERTIFICATION_DUE = "recertification_due", "Recertification due"
+    RECERTIFICATION_OVERDUE = "recertification_overdue", "Recertification overdue"
+    RECERTIFICATION_OPENED = "recertification_opened", "Recertification opened early"
 
 
 class EmailStatus(models.TextChoices):

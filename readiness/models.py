@@ -238,6 +238,14 @@ class KpiDirection(models.TextChoices):
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
 
 
+class KpiOperator(models.TextChoices):
+    AT_LEAST = ">=", "≥ (at or above)"
+    AT_MOST = "<=", "≤ (at or below)"
+
+
+OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
+
+
 class Kpi(models.Model):
     use_case = models.ForeignKey("usecases.UseCase", on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(max_length=120)
@@ -246,6 +254,11 @@ class Kpi(models.Model):
     baseline = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
     target = models.DecimalField(**VALUE_DIGITS)
     direction = models.CharField(max_length=10, choices=KpiDirection.choices)
+    # Monitoring in operation: the bound a measurement must keep (for example
+    # accuracy ≥ 91%, a 3% drop from 94%); a measurement that breaks it is a
+    # drift breach and opens a recertification early. Empty: not monitored.
+    drift_operator = models.CharField(max_length=2, choices=KpiOperator.choices, blank=True)
+    drift_threshold = models.DecimalField(**VALUE_DIGITS, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -261,6 +274,11 @@ class Kpi(models.Model):
             models.CheckConstraint(
                 condition=models.Q(direction__in=KpiDirection.values), name="kpi_direction_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(drift_operator="", drift_threshold__isnull=True)
+                | models.Q(drift_operator__in=KpiOperator.values, drift_threshold__isnull=False),
+                name="kpi_drift_rule_whole",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -270,6 +288,28 @@ class Kpi(models.Model):
         if self.direction == KpiDirection.HIGHER:
             return value >= self.target
         return value <= self.target
+
+    @property
+    def is_monitored(self) -> bool:
+        return bool(self.drift_operator)
+
+    @property
+    def drift_label(self) -> str:
+        """``Accuracy ≥ 91%``; empty when the KPI is not monitored."""
+        if not self.is_monitored:
+            return ""
+        return (
+            f"{self.name} {OPERATOR_SYMBOLS[self.drift_operator]} "
+            f"{format_value(self.drift_threshold, self.unit)}"
+        )
+
+    def breaches_drift(self, value) -> bool:
+        """True when ``value`` breaks the drift bound (a drift breach)."""
+        if not self.is_monitored:
+            return False
+        if self.drift_operator == KpiOperator.AT_LEAST:
+            return value < self.drift_threshold
+        return value > self.drift_threshold
 
 
 class KpiMeasurement(models.Model):
@@ -288,14 +328,6 @@ class KpiMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi}: {self.value} on {self.measured_at}"
-
-
-class KpiOperator(models.TextChoices):
-    AT_LEAST = ">=", "≥ (at or above)"
-    AT_MOST = "<=", "≤ (at or below)"
-
-
-OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
 
 
 def format_value(value: Decimal, unit: str = "") -> str:

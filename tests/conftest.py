@@ -65,6 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 DATA_MIGRATIONS = [
     ("gates.GateTemplate", "gates.migrations.0002_framework_templates", "load_framework"),
     ("gates.Control", "gates.migrations.0010_regulated_evidence", "load"),
+    ("gates.DecommissioningStep", "gates.migrations.0012_recertification_data", "load"),
     ("readiness.ScorecardItem", "readiness.migrations.0002_default_definitions", "load"),
 ]
 # Data migrations that change what an earlier one loaded: run again after it.
@@ -72,6 +73,8 @@ FOLLOW_UPS = {
     "gates.GateTemplate": [
         ("gates.migrations.0009_bands_and_validity_defaults", "apply_defaults"),
     ],
+    # The Recertification gate cites controls of 0010.
+    "gates.Control": [("gates.migrations.0012_recertification_data", "load")],
 }
 
 

@@ -38,16 +38,25 @@ class Status(models.TextChoices):
     KILLED = "killed", "Killed"
     # Withdrawn by its sponsor or a program lead before it passed any gate.
     WITHDRAWN = "withdrawn", "Withdrawn"
+    # Decommissioned at a recertification after operating at Scale: the end
+    # of a life that delivered, not a pipeline loss like Kill.
+    RETIRED = "retired", "Retired"
 
 
 # Statuses no gate and no edit ever leaves: the use case is read-only.
-TERMINAL_STATUSES = (Status.KILLED, Status.WITHDRAWN)
+TERMINAL_STATUSES = (Status.KILLED, Status.WITHDRAWN, Status.RETIRED)
 
 
 class RiskTier(models.TextChoices):
     LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
+
+
+def recertification_months(tier: str) -> int:
+    """Months between recertifications of a use case operating at Scale, by
+    its risk tier (RECERTIFICATION_MONTHS_HIGH, _MEDIUM, _LOW)."""
+    return int(getattr(settings, f"RECERTIFICATION_MONTHS_{str(tier).upper()}", 12))
 
 
 class RegulatoryConstraint(models.TextChoices):
@@ -125,6 +134,18 @@ class UseCase(models.Model):
         max_length=20, choices=Status.choices, default=Status.ACTIVE, editable=False
     )
     stage_entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Operating at Scale: who answers for the use case in operation, and the
+    # day its next recertification is due (set by the gate engine when Gate 4
+    # passes and at every recertification; never edited by a form).
+    operating_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="operated_use_cases",
+        editable=False,
+    )
+    recertification_due_on = models.DateField(null=True, blank=True, editable=False)
     last_activity_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,6 +167,11 @@ class UseCase(models.Model):
             models.Index(fields=["stage", "status"]),
             models.Index(fields=["business_unit", "stage"]),
             models.Index(fields=["-updated_at", "-id"]),
+            models.Index(
+                fields=["recertification_due_on"],
+                condition=models.Q(stage="scale", status="active"),
+                name="usecase_recertification_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -186,8 +212,24 @@ class UseCase(models.Model):
 
     @property
     def is_read_only(self) -> bool:
-        """Killed at a gate or withdrawn: terminal, no change of any kind."""
+        """Killed at a gate, withdrawn or retired: terminal, no change of any kind."""
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_retired(self) -> bool:
+        return self.status == Status.RETIRED
+
+    @property
+    def is_operating(self) -> bool:
+        """At Scale and not ended: in operation, recertified periodically."""
+        return self.stage == Stage.SCALE and self.status not in TERMINAL_STATUSES
+
+    def recertification_overdue_on(self, day: datetime.date) -> bool:
+        return (
+            self.is_operating
+            and self.recertification_due_on is not None
+            and day > self.recertification_due_on
+        )
 
     @property
     def is_regulated(self) -> bool:

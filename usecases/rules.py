@@ -19,14 +19,17 @@ EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
 TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
 READ_ONLY_MESSAGE = "This use case was killed at a gate; it is read-only."
 WITHDRAWN_MESSAGE = "This use case was withdrawn; it is read-only."
+RETIRED_MESSAGE = "This use case was retired after operation; it is read-only."
 
 
 def read_only_refusal(use_case: UseCase) -> TransitionRefused | None:
-    """A killed or withdrawn use case takes no change of any kind."""
+    """A killed, withdrawn or retired use case takes no change of any kind."""
     if use_case.status == Status.KILLED:
         return TransitionRefused(READ_ONLY_MESSAGE, ["Killed use cases are terminal."])
     if use_case.status == Status.WITHDRAWN:
         return TransitionRefused(WITHDRAWN_MESSAGE, ["Withdrawn use cases are terminal."])
+    if use_case.status == Status.RETIRED:
+        return TransitionRefused(RETIRED_MESSAGE, ["Retired use cases are terminal."])
     return None
 
 

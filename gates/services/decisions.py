@@ -29,6 +29,7 @@ from gates.models import (
     ReviewCriterion,
     ReviewStatus,
     StageTransition,
+    add_months,
 )
 from gates.services._base import (
     DECISION_CHECKS,
@@ -45,7 +46,14 @@ from gates.services.conditions import (
     proposals_to_adopt,
 )
 from usecases import access
-from usecases.models import Stage, Status, UseCase
+from usecases.models import (
+    MemberRole,
+    Stage,
+    Status,
+    UseCase,
+    UseCaseMember,
+    recertification_months,
+)
 
 MAX_ATTENDEES = 200
 
@@ -309,8 +317,17 @@ def gate_decide(
     review.meeting_attendees.set(meeting["attendees"])
     created_conditions = conditions_create(review=review, rows=condition_rows, adopted=adopted)
     changes: dict[str, Any] = {"last_activity_at": now}
-    if decision in (Decision.GO, Decision.CONDITIONAL_GO):
+    passed = decision in (Decision.GO, Decision.CONDITIONAL_GO)
+    if passed and review.is_recertification:
+        # Recertified: still in operation, the next one due a tier's interval on.
+        changes.update(status=Status.ACTIVE, recertification_due_on=next_recertification(use_case))
+    elif passed:
         changes.update(stage=review.to_stage, stage_entered_at=now, status=Status.ACTIVE)
+        if review.to_stage == Stage.SCALE:
+            changes.update(
+                operating_owner=use_case.operating_owner or default_operating_owner(use_case, by),
+                recertification_due_on=next_recertification(use_case),
+            )
         StageTransition.objects.create(
             use_case=use_case,
             from_stage=review.from_stage,
@@ -327,8 +344,10 @@ def gate_decide(
     # The only writer of stage and status besides usecase_resume.
     UseCase.objects.filter(pk=use_case.pk).update(**changes)
     touch(use_case, review)
-    summary = f"Gate {review.gate_number}: {Decision(decision).label}"
-    if decision in (Decision.GO, Decision.CONDITIONAL_GO):
+    summary = f"{review.gate_label}: {Decision(decision).label}"
+    if passed and review.is_recertification:
+        summary += f"; recertified, next due {changes['recertification_due_on']:%d %b %Y}"
+    elif passed:
         summary += f"; moved to {Stage(review.to_stage).label}"
     audit_record(
         actor=by,
@@ -340,9 +359,15 @@ def gate_decide(
             "decision": decision,
             "rationale": rationale,
             "from_stage": review.from_stage,
-            "to_stage": review.to_stage
-            if decision in (Decision.GO, Decision.CONDITIONAL_GO)
-            else None,
+            "to_stage": review.to_stage if passed else None,
+            "operating_owner": (
+                changes["operating_owner"].get_username() if "operating_owner" in changes else None
+            ),
+            "recertification_due_on": (
+                changes["recertification_due_on"].isoformat()
+                if "recertification_due_on" in changes
+                else None
+            ),
             "conditions": [{"id": c.pk, **describe(c)} for c in created_conditions],
             "adopted": {str(p.pk): p.adopted_as_id for p in adopted},
             # The template's setting as it stood when the decision was taken.
@@ -363,6 +388,28 @@ def gate_decide(
         events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
     )
     return review
+
+
+def next_recertification(use_case: UseCase, on: datetime.date | None = None) -> datetime.date:
+    """The day a use case's next recertification is due when it enters
+    operation or is recertified on ``on`` (today): its tier's interval on."""
+    return add_months(on or timezone.localdate(), recertification_months(use_case.risk_tier))
+
+
+def default_operating_owner(use_case: UseCase, chair: Any) -> Any:
+    """Who answers for a use case entering operation unless a lead names
+    someone else: its first sponsor (the framework's owner of the outcome),
+    else its first technical lead, else the chair of Gate 4."""
+    for role in (MemberRole.SPONSOR, MemberRole.TECHNICAL_LEAD):
+        member = (
+            UseCaseMember.objects.filter(use_case=use_case, role=role, user__is_active=True)
+            .select_related("user")
+            .order_by("added_at", "id")
+            .first()
+        )
+        if member is not None:
+            return member.user
+    return chair
 
 
 @transaction.atomic

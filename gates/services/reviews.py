@@ -34,6 +34,7 @@ from gates.models import (
     ReviewArtifactRequirement,
     ReviewCriterion,
     ReviewStatus,
+    ReviewTrigger,
     signed_for,
     with_expiry,
 )
@@ -178,9 +179,18 @@ def review_open(
     by: Any,
     approvers: dict[str, Iterable[Any]] | None = None,
     planned_date: datetime.date | None = None,
+    trigger: str = ReviewTrigger.MANUAL,
+    trigger_detail: str = "",
 ) -> GateReview:
     """Open the next gate's review, snapshotting the template as it is now,
-    with the day its gate meeting is planned for when known."""
+    with the day its gate meeting is planned for when known. At Scale the
+    next gate is the Recertification; ``trigger`` says why it opened (a lead,
+    the schedule, a drift breach, an incident) and ``trigger_detail`` names
+    the breach or incident."""
+    if trigger not in ReviewTrigger.values:
+        raise InvalidInput(
+            f"Trigger must be one of: {', '.join(ReviewTrigger.values)}.", field="trigger"
+        )
     if planned_date is not None:
         planned_date = clean_planned_date(planned_date)
     use_case = _lock_use_case(use_case.pk)
@@ -222,6 +232,8 @@ def review_open(
                 to_stage=template.to_stage,
                 chair=by,
                 planned_date=planned_date,
+                trigger=trigger,
+                trigger_detail=(trigger_detail or "").strip()[:300],
             )
     except IntegrityError:
         # Another lead opened one between our check and insert.
@@ -276,6 +288,8 @@ def review_open(
     }
     if planned_date is not None:
         payload["planned_date"] = planned_date.isoformat()
+    if trigger != ReviewTrigger.MANUAL:
+        payload.update(trigger=trigger, trigger_detail=review.trigger_detail)
     conditional = [j for j in (*judged_criteria, *judged_types) if j.conditional]
     if conditional:
         payload["applicable"] = [f"{j.row.name}: {j.reason}" for j in conditional]
@@ -284,8 +298,13 @@ def review_open(
     audit_record(
         actor=by,
         action="review.opened",
-        summary=f"Opened the Gate {template.number} review (template v{template.version})"
-        + (f", planned for {planned_date:%d %b %Y}" if planned_date else ""),
+        summary=f"Opened the {template.label} review (template v{template.version})"
+        + (f", planned for {planned_date:%d %b %Y}" if planned_date else "")
+        + (
+            f"; {ReviewTrigger(trigger).label.lower()}: {review.trigger_detail}"
+            if trigger != ReviewTrigger.MANUAL and review.trigger_detail
+            else ""
+        ),
         use_case=use_case,
         obj=review,
         payload=payload,

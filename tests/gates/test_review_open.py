@@ -267,15 +267,20 @@ def test_it_lets_a_decided_review_stand_beside_a_new_open_one(lead, use_case):
     assert GateReview.objects.filter(use_case=use_case).count() == 2
 
 
-def test_it_has_no_gate_after_scale(lead, sponsor, cio, use_case):
+def test_at_scale_the_next_review_is_the_recertification(lead, sponsor, cio, use_case):
     advance(use_case, lead, sponsor, gates=4)
     assert use_case.stage == Stage.SCALE
 
-    with pytest.raises(TransitionRefused) as caught:
-        make_open_review(use_case, lead)
+    review = make_open_review(use_case, lead)
 
-    assert caught.value.message == "There is no gate after Scale."
-    assert caught.value.reasons == ["Scale is the last stage of the framework."]
+    assert review.is_recertification
+    assert review.gate_label == "Recertification"
+    assert (review.from_stage, review.to_stage) == (Stage.SCALE, Stage.SCALE)
+    assert review.trigger == "manual"
+    assert [c.name for c in review.criteria.all()][:2] == [
+        "Performance within drift thresholds",
+        "Incidents reviewed",
+    ]
 
 
 def test_it_refuses_a_use_case_on_hold_until_it_is_resumed(lead, use_case):
