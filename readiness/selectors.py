@@ -59,7 +59,7 @@ from readiness.services import (
     priority_score,
 )
 from readiness.svg import kpi_sparkline_svg
-from usecases.models import Status, UseCase
+from usecases.models import Stage, Status, UseCase
 
 SPARKLINE_POINTS = 24
 
@@ -89,16 +89,19 @@ def annotate_overdue_stalled(
 ) -> QuerySet[UseCase]:
     """Annotate ``is_overdue`` (longer in its stage than the norm's upper
     bound) and ``is_stalled`` (no activity for STALLED_AFTER_DAYS days). Only
-    active use cases are either: on hold is a decision, killed is the end."""
+    active use cases are either: on hold is a decision, killed is the end; a
+    use case operating at Scale is never stalled (it is due for recertification)."""
     now = now or timezone.now()
     overdue: Q | None = None
     for stage, max_days in StageNorm.objects.values_list("stage", "max_days"):
         condition = Q(stage=stage, stage_entered_at__lt=now - datetime.timedelta(days=max_days))
         overdue = condition if overdue is None else overdue | condition
+    # In operation at Scale a use case is never stalled: it is due for
+    # recertification on a schedule instead.
     stalled = Q(
         status=Status.ACTIVE,
         last_activity_at__lt=now - datetime.timedelta(days=stalled_after_days()),
-    )
+    ) & ~Q(stage=Stage.SCALE)
     overdue_expression: Any = (
         ExpressionWrapper(Q(status=Status.ACTIVE) & overdue, output_field=BooleanField())
         if overdue is not None
@@ -298,6 +301,7 @@ def stage_timing(
     days = use_case.days_in_stage_at(now)
     idle = max((now - use_case.last_activity_at).days, 0)
     active = use_case.status == Status.ACTIVE
+    operating = use_case.stage == Stage.SCALE
     after = stalled_after_days()
     return StageTiming(
         days_in_stage=days,
@@ -305,7 +309,9 @@ def stage_timing(
         overdue=active
         and norm is not None
         and now - use_case.stage_entered_at > datetime.timedelta(days=norm.max_days),
-        stalled=active and now - use_case.last_activity_at > datetime.timedelta(days=after),
+        stalled=active
+        and not operating
+        and now - use_case.last_activity_at > datetime.timedelta(days=after),
         days_since_activity=idle,
         stalled_after_days=after,
     )
