@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "gates",
     "readiness",
     "operations",
+    "value",
     "reporting",
     "notifications",
     "front",
@@ -416,6 +417,11 @@ RECERTIFICATION_MONTHS_HIGH = env_int("RECERTIFICATION_MONTHS_HIGH", 6)
 RECERTIFICATION_MONTHS_MEDIUM = env_int("RECERTIFICATION_MONTHS_MEDIUM", 12)
 RECERTIFICATION_MONTHS_LOW = env_int("RECERTIFICATION_MONTHS_LOW", 24)
 RECERTIFICATION_NOTICE_DAYS = env_int("RECERTIFICATION_NOTICE_DAYS", 30)
+
+# Value (meaning: value/README.md): the installation's one currency (ISO 4217)
+# and the yearly rate NPV discounts at.
+VALUE_CURRENCY = env_str("VALUE_CURRENCY", "EUR")
+VALUE_DISCOUNT_RATE = env_str("VALUE_DISCOUNT_RATE", "0.08")
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -308,6 +308,30 @@ class Decision(models.TextChoices):
     RETIRE = "retire", "Retire"
 
 
+class ExitKind(models.TextChoices):
+    KILL = "kill", "Kill"
+    RETIRE = "retire", "Retire"
+    BOTH = "both", "Kill or Retire"
+
+
+class ExitReason(models.Model):
+    """Why a use case ended: the taxonomy a Kill or Retire decision picks
+    from, so the portfolio learns where and why it loses its use cases.
+    Default data from the seeds' failure causes; an administrator edits it."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=120)
+    applies_to = models.CharField(max_length=10, choices=ExitKind.choices, default=ExitKind.BOTH)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class ReviewTrigger(models.TextChoices):
     """Why a review was opened."""
 
@@ -418,6 +442,12 @@ class GateReview(models.Model):
     # A Retire decision's decommissioning checklist as answered: one entry per
     # step, {"step": id, "text": str, "status": "done"|"not_applicable", "note": str}.
     decommissioning = models.JSONField(default=list, blank=True)
+    # A Kill or Retire decision's reason from the taxonomy, and what the
+    # portfolio should learn from it.
+    exit_reason = models.ForeignKey(
+        ExitReason, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
+    lessons_learned = models.TextField(blank=True, max_length=5000)
     # Bumped by every change to the review, so a pack knows it has gone stale.
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
