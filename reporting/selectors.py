@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -45,7 +46,7 @@ from gates.models import (
 )
 from gates.selectors import ExpiringArtifact, expiring_evidence, review_read
 from operations.models import DriftBreach, Incident
-from readiness.models import StageNorm
+from readiness.models import OPERATOR_SYMBOLS, StageNorm, format_value
 from readiness.selectors import (
     annotate_overdue_stalled,
     annotate_priority_score,
@@ -56,15 +57,17 @@ from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from usecases import access
 from usecases.models import (
+    TERMINAL_STATUSES,
     MemberRole,
     RegulatoryConstraint,
     RiskTier,
     Stage,
-    TERMINAL_STATUSES,
     Status,
     UseCase,
     UseCaseMember,
 )
+
+User = get_user_model()
 
 AUDIT_EXCERPT_EVENTS = 200
 PANEL_PACKS = 10
@@ -294,6 +297,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "minutes": review.minutes,
             },
         },
+        **_recertification(review, use_case, readiness),
         "stage_track": stage_track,
         "criteria_summary": {
             "total": len(criteria),
@@ -332,6 +336,13 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         "artifacts": [
             {
                 "gate": a.artifact_type.template.number,
+                # Only for the Recertification's evidence: the data of the
+                # other artifacts, and so older packs' content hash, stays.
+                **(
+                    {"gate_label": a.artifact_type.template.label}
+                    if a.artifact_type.template.is_recertification
+                    else {}
+                ),
                 "type": a.artifact_type.name,
                 "version": a.version,
                 "file_name": a.original_name,
@@ -455,6 +466,118 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             for e in audit
         ],
     }
+
+
+def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> dict[str, Any]:
+    """A recertification pack's own data: why the review opened, the use
+    case in operation (owner, next due date, monitored KPIs with their drift
+    bound and latest value, the incidents and drift breaches since the
+    previous recertification or Gate 4's decision, up to this review's
+    decision) and, for a Retire, the decommissioning checklist as answered.
+    Empty for the other gates, so their pack data (and content hash) is as
+    before. Four queries: the owner, the previous passing decision, the
+    incidents, the drift breaches."""
+    if not review.is_recertification:
+        return {}
+    owner = (
+        User.objects.filter(pk=use_case.operating_owner_id).first()
+        if use_case.operating_owner_id
+        else None
+    )
+    previous = (
+        GateReview.objects.filter(
+            use_case=use_case,
+            to_stage=Stage.SCALE,
+            status=ReviewStatus.DECIDED,
+            decision__in=[Decision.GO, Decision.CONDITIONAL_GO],
+            decided_at__lte=review.opened_at,
+        )
+        .exclude(pk=review.pk)
+        .order_by("-decided_at", "-id")
+        .values("from_stage", "to_stage", "decided_at")
+        .first()
+    )
+    since = previous["decided_at"] if previous else None
+    window = Q(review=review)
+    if since is not None:
+        window |= Q(reported_at__gte=since) | Q(occurred_on__gte=timezone.localtime(since).date())
+    incidents = Incident.objects.filter(window, use_case=use_case)
+    window = Q(review=review) | (Q(detected_at__gte=since) if since is not None else Q(pk=None))
+    breaches = DriftBreach.objects.filter(window, use_case=use_case)
+    if review.decided_at is not None:
+        # A decided review's pack shows what the decision saw.
+        incidents = incidents.filter(reported_at__lte=review.decided_at)
+        breaches = breaches.filter(detected_at__lte=review.decided_at)
+    monitored = [line for line in readiness.kpis.lines if line.kpi.is_monitored]
+    data: dict[str, Any] = {
+        "recertification": {
+            "gate_label": review.gate_label,
+            "trigger": review.trigger,
+            "trigger_display": ReviewTrigger(review.trigger).label,
+            "trigger_detail": review.trigger_detail,
+        },
+        "operation": {
+            "owner": display_name(owner),
+            "due_on": _day(use_case.recertification_due_on),
+            "since": _day(since),
+            "since_what": (
+                ""
+                if previous is None
+                else "the previous recertification"
+                if previous["from_stage"] == previous["to_stage"]
+                else "Gate 4's decision"
+            ),
+            "monitored": [
+                {
+                    "name": line.kpi.name,
+                    "bound": line.kpi.drift_label,
+                    "latest": line.latest_text,
+                    "latest_on": _day(line.latest.measured_at) if line.latest else "",
+                    "breached": bool(line.latest and line.kpi.breaches_drift(line.latest.value)),
+                }
+                for line in monitored
+            ],
+            "incidents": [
+                {
+                    "title": i.title,
+                    "severity": i.severity,
+                    "severity_display": i.get_severity_display(),
+                    "occurred_on": _day(i.occurred_on),
+                    "description": i.description,
+                    "reported_by": display_name(i.reported_by),
+                    "opened_this_review": i.review_id == review.pk,
+                }
+                for i in incidents.select_related("reported_by").order_by("-occurred_on", "-id")
+            ],
+            "drift_breaches": [
+                {
+                    "kpi": b.kpi.name,
+                    "value": format_value(b.value, b.kpi.unit),
+                    "bound": f"{OPERATOR_SYMBOLS.get(b.operator, b.operator)} "
+                    f"{format_value(b.threshold, b.kpi.unit)}",
+                    "detected_at": _when(b.detected_at),
+                    "opened_this_review": b.review_id == review.pk,
+                }
+                for b in breaches.select_related("kpi").order_by("-detected_at", "-id")
+            ],
+        },
+    }
+    if review.decision == Decision.RETIRE or review.decommissioning:
+        data["decommissioning"] = [
+            {
+                "text": step.get("text", ""),
+                "status": step.get("status", ""),
+                "status_display": DECOMMISSIONING_STATUS.get(
+                    step.get("status", ""), step.get("status", "")
+                ),
+                "note": step.get("note", ""),
+            }
+            for step in review.decommissioning or []
+        ]
+    return data
+
+
+DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
 
 
 # --- Dashboard ---------------------------------------------------------------------
@@ -903,7 +1026,9 @@ def _recently_retired(visible: QuerySet[UseCase]) -> list[UseCase]:
 
 def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
     """The visible use cases for the CSV export, streamed in chunks: each
-    chunk brings its sponsors in one more query."""
+    chunk brings its sponsors in one more query. A use case in operation
+    has its operating owner and the day its next recertification is due;
+    a retired one says so in its status, with no due date."""
     now = now or timezone.now()
     queryset = annotate_priority_score(
         annotate_overdue_stalled(access.use_cases_visible_to(user), now=now)
@@ -919,7 +1044,7 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
     status_labels = dict(Status.choices)
     risk_labels = dict(RiskTier.choices)
     for use_case in (
-        queryset.select_related("business_unit")
+        queryset.select_related("business_unit", "operating_owner")
         .prefetch_related(sponsors)
         .order_by("id")
         .iterator(chunk_size=2000)
@@ -939,4 +1064,8 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
             "yes" if use_case.is_overdue else "no",
             "yes" if use_case.is_stalled else "no",
             "" if score is None else f"{score:.2f}",
+            display_name(use_case.operating_owner),
+            use_case.recertification_due_on.isoformat()
+            if use_case.is_operating and use_case.recertification_due_on
+            else "",
         ]
