@@ -78,6 +78,7 @@ RECERTIFICATIONS_LISTED = 10
 RETIRED_LISTED = 10
 # Months of recertification decisions the "In operation" panel counts.
 RECERTIFICATION_DECISION_MONTHS = 12
+RECERTIFICATION_DECISIONS = (Decision.GO, Decision.CONDITIONAL_GO, Decision.HOLD, Decision.RETIRE)
 # Use cases still in play: what the risk mix and the regulations in force count.
 ALIVE_Q = Q(status__in=[Status.ACTIVE, Status.ON_HOLD])
 # In operation: at Scale and not ended (``UseCase.is_operating``).
@@ -942,9 +943,11 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         urgent=_urgent_recertifications(visible, today=today, due_by=due_by)
         if scale.recertification_due or scale.recertification_overdue
         else [],
+        # The decisions a recertification takes, and any other it was given.
         decisions=[
             (d.value, d.label, recertified.get(d.value, 0))
-            for d in (Decision.GO, Decision.CONDITIONAL_GO, Decision.HOLD, Decision.RETIRE)
+            for d in Decision
+            if d in RECERTIFICATION_DECISIONS or recertified.get(d.value)
         ],
     )
     retired = sum(r.retired for r in stage_rows)
