@@ -31,6 +31,7 @@ from gates import applicability
 from gates.models import (
     ArtifactType,
     Control,
+    DecommissioningStep,
     GateApproverRole,
     GateCriterion,
     GateTemplate,
@@ -438,5 +439,61 @@ def control_delete(*, by: Any, control: Control) -> None:
         summary=f"Removed control “{row}”",
         obj=row,
         payload={"before": framework_values(row, framework_fields(Control)), "after": {}},
+    )
+    framework_row_delete(row)
+
+
+# The decommissioning checklist belongs to no template version either: a
+# Retire keeps a snapshot of each step's text as it was answered.
+
+
+@transaction.atomic
+def decommissioning_step_create(*, by: Any, step: DecommissioningStep) -> DecommissioningStep:
+    framework_ensure_allowed(by, "add", DecommissioningStep)
+    framework_validate(step)
+    step.save()
+    audit_record(
+        actor=by,
+        action="framework.decommissioning_step_created",
+        summary=f"Added decommissioning step “{step}”",
+        obj=step,
+        payload={
+            "before": {},
+            "after": framework_values(step, framework_fields(DecommissioningStep)),
+        },
+    )
+    return step
+
+
+@transaction.atomic
+def decommissioning_step_change(
+    *, by: Any, step: DecommissioningStep, fields: Sequence[str]
+) -> DecommissioningStep:
+    framework_ensure_allowed(by, "change", DecommissioningStep)
+    saved, before, after = framework_row_change(step, fields)
+    if before:
+        audit_record(
+            actor=by,
+            action="framework.decommissioning_step_changed",
+            summary=f"Changed {_changed(before)} of decommissioning step “{saved}”",
+            obj=saved,
+            payload={"before": before, "after": after},
+        )
+    return saved
+
+
+@transaction.atomic
+def decommissioning_step_delete(*, by: Any, step: DecommissioningStep) -> None:
+    framework_ensure_allowed(by, "delete", DecommissioningStep)
+    row = DecommissioningStep.objects.select_for_update().get(pk=step.pk)
+    audit_record(
+        actor=by,
+        action="framework.decommissioning_step_deleted",
+        summary=f"Removed decommissioning step “{row}”",
+        obj=row,
+        payload={
+            "before": framework_values(row, framework_fields(DecommissioningStep)),
+            "after": {},
+        },
     )
     framework_row_delete(row)
