@@ -317,6 +317,13 @@ class ReviewTrigger(models.TextChoices):
     INCIDENT = "incident", "Incident recorded"
 
 
+class DecommissioningStatus(models.TextChoices):
+    """How a Retire answered a decommissioning step."""
+
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
 class DecommissioningStep(models.Model):
     """A step of the decommissioning checklist a Retire decision needs done
     (or not applicable, with why). Default data from the seeds' path to

@@ -23,6 +23,7 @@ from gates.models import (
     AssessmentStatus,
     ConditionStatus,
     Decision,
+    DecommissioningStatus,
     DecommissioningStep,
     GateCondition,
     GateReview,
@@ -64,7 +65,6 @@ KILL_ON_RECERTIFICATION = (
     "decommissioning checklist."
 )
 RETIRE_ON_GATE = "Retire ends a use case in operation; Kill is for gates 1-4."
-DECOMMISSIONING_STATUSES = {"done": "Done", "not_applicable": "Not applicable"}
 
 
 PARTIAL_REASON = (
@@ -461,7 +461,7 @@ def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[d
                 field="decommissioning",
             )
         status = answer.get("status")
-        if status not in DECOMMISSIONING_STATUSES:
+        if status not in DecommissioningStatus.values:
             raise InvalidInput(
                 f"Decommissioning step “{step.text}”: say whether it is done or not applicable.",
                 field="decommissioning",
@@ -479,7 +479,7 @@ def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[d
                 f"{MAX_DECOMMISSIONING_NOTE:,} characters.",
                 field="decommissioning",
             )
-        if status == "not_applicable" and not note:
+        if status == DecommissioningStatus.NOT_APPLICABLE and not note:
             raise InvalidInput(
                 f"Decommissioning step “{step.text}” is not applicable: say why in its note.",
                 field="decommissioning",
