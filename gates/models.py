@@ -470,6 +470,19 @@ class GateReview(models.Model):
         return gate_label(self.gate_number, self.from_stage, self.to_stage)
 
     @property
+    def trigger_summary(self) -> str:
+        """Why it was opened, in a sentence: ``Opened early: drift breach on
+        a monitored KPI — Accuracy 88% breaks Accuracy ≥ 91%``."""
+        label = ReviewTrigger(self.trigger).label
+        if self.trigger in (ReviewTrigger.DRIFT, ReviewTrigger.INCIDENT):
+            text = f"Opened early: {label[0].lower()}{label[1:]}"
+        elif self.trigger == ReviewTrigger.SCHEDULED:
+            text = "Opened on schedule: recertification due"
+        else:
+            text = label
+        return f"{text} — {self.trigger_detail}" if self.trigger_detail else text
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_REVIEW_STATUSES
 
