@@ -46,8 +46,9 @@ def _review_response(request: Request, review_id: int, code: int = 200) -> Respo
 
 
 class GateTemplateListView(APIView):
-    """The four gates of the framework with their criteria, artifact types and
-    approver roles, at their current version."""
+    """The four gates of the framework and the Recertification of a use case
+    in operation, with their criteria, artifact types and approver roles, at
+    their current version."""
 
     @extend_schema(responses=serializers.GateTemplateSerializer(many=True), tags=["gates"])
     def get(self, request: Request) -> Response:

@@ -47,7 +47,7 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 
 class ArtifactTypeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ArtifactType) -> str:
-        return f"Gate {obj.template.number}: {obj.name}"
+        return f"{obj.template.label}: {obj.name}"
 
 
 class ArtifactChoiceField(forms.ModelMultipleChoiceField):

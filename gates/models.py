@@ -470,6 +470,13 @@ class GateReview(models.Model):
         return gate_label(self.gate_number, self.from_stage, self.to_stage)
 
     @property
+    def heading(self) -> str:
+        """``Gate 3: Pilot → Scale`` or ``Recertification: Scale in operation``."""
+        if self.is_recertification:
+            return f"{self.gate_label}: {self.get_from_stage_display()} in operation"
+        return f"{self.gate_label}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+    @property
     def trigger_summary(self) -> str:
         """Why it was opened, in a sentence: ``Opened early: drift breach on
         a monitored KPI — Accuracy 88% breaks Accuracy ≥ 91%``."""

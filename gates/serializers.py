@@ -147,12 +147,18 @@ class GateTemplateSerializer(serializers.ModelSerializer):
     criteria = GateCriterionSerializer(many=True)
     artifact_types = ArtifactTypeSerializer(many=True)
     approver_roles = GateApproverRoleSerializer(many=True)
+    label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
+    is_recertification = serializers.BooleanField(
+        help_text="The periodic review of a use case in operation (Scale to Scale)."
+    )
 
     class Meta:
         model = GateTemplate
         fields = [
             "id",
             "number",
+            "label",
+            "is_recertification",
             "name",
             "from_stage",
             "to_stage",
@@ -338,6 +344,7 @@ class ArtifactEvidenceSerializer(serializers.Serializer):
 
 class PendingRuleSerializer(serializers.Serializer):
     gate_number = serializers.IntegerField()
+    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
     asks_for = serializers.ChoiceField(
         source="kind",
         choices=PendingKind.choices,

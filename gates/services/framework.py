@@ -182,7 +182,7 @@ def gate_template_change(
     audit_record(
         actor=by,
         action="framework.gate_template_changed",
-        summary=f"Gate {locked.number}: changed {what} (version {locked.version})",
+        summary=f"{locked.label}: changed {what} (version {locked.version})",
         obj=locked,
         payload={
             "before": {**before, "version": version},
@@ -221,7 +221,7 @@ def _row_create(*, by: Any, row: TemplateRow, bump_version: bool) -> TemplateRow
     audit_record(
         actor=by,
         action=f"framework.{entity}_created",
-        summary=f"Gate {template.number}: added {label} “{row}”",
+        summary=f"{template.label}: added {label} “{row}”",
         obj=row,
         payload={
             "before": {},
@@ -247,7 +247,7 @@ def _row_change(
     audit_record(
         actor=by,
         action=f"framework.{entity}_changed",
-        summary=f"Gate {template.number}: changed {_changed(before)} of {label} “{saved}”",
+        summary=f"{template.label}: changed {_changed(before)} of {label} “{saved}”",
         obj=saved,
         payload={"before": before, "after": after, "template_version": template.version},
     )
@@ -266,7 +266,7 @@ def _row_delete(*, by: Any, row: TemplateRow, bump_version: bool) -> None:
     audit_record(
         actor=by,
         action=f"framework.{entity}_deleted",
-        summary=f"Gate {template.number}: removed {label} “{row}”",
+        summary=f"{template.label}: removed {label} “{row}”",
         obj=row,
         payload={
             "before": framework_values(row, framework_fields(model)),
@@ -364,7 +364,7 @@ def _row_set_controls(
     audit_record(
         actor=by,
         action=f"framework.{entity}_changed",
-        summary=f"Gate {template.number}: changed controls of {label} “{row}”",
+        summary=f"{template.label}: changed controls of {label} “{row}”",
         obj=row,
         payload={
             "before": {"controls": before},
