@@ -92,6 +92,7 @@ def test_posting_retire_ends_the_use_case(client_as, lead, review):
     page = client.get(use_case.get_absolute_url()).content.decode()
     assert "Retired" in page
     assert RETIRED_MESSAGE in page
+    assert "Retired after operation: no further reviews." in page
 
 
 def test_a_bad_checklist_re_renders_the_form_and_changes_nothing(client_as, lead, review):
