@@ -22,7 +22,8 @@ def hand_computed_case(use_case: UseCase, by) -> None:
 
     - investment (one-off, effective): 110,000 + 100,000 = 210,000
     - 3 years: costs 210,000 + 3 × 24,000 = 282,000; benefits 900,000;
-      ROI = (900,000 − 282,000) / 282,000 = 2.1915 → 219.1%
+      ROI = (900,000 − 282,000) / 282,000 = 2.1915 (to four places) → 219.2%
+    - NPV at 8%: −210,000 + Σ 23,000 / 1.08^(m/12) for m = 1..36 = 526,996.62
     - monthly net (300,000 − 24,000) / 12 = 23,000: payback in month
       210,000 / 23,000 = 9.13 → 10
     - projection: development 100,000 × 3–5 and infrastructure 10,000 × 3–6:

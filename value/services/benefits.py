@@ -71,7 +71,7 @@ def _state(benefit: Benefit) -> dict[str, Any]:
 def _lock_benefit(benefit: Benefit, by: Any) -> tuple[UseCase, Benefit]:
     use_case_id = Benefit.objects.values_list("use_case_id", flat=True).get(pk=benefit.pk)
     use_case = lock_use_case(use_case_id, by)
-    locked = Benefit.objects.select_for_update().select_related("kpi").get(pk=benefit.pk)
+    locked = Benefit.objects.select_for_update(of=("self",)).select_related("kpi").get(pk=benefit.pk)
     return use_case, locked
 
 

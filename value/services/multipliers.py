@@ -6,6 +6,7 @@ edits do."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +21,11 @@ NOT_MULTIPLIED = (CostCategory.OPERATIONS,)
 
 
 def _validate(row: CostMultiplier) -> None:
+    # Stored with two decimals: audit the values as they will be kept.
+    for name in ("low", "high"):
+        value = getattr(row, name)
+        if isinstance(value, Decimal) and value.is_finite():
+            setattr(row, name, value.quantize(Decimal("0.01")))
     if row.category in NOT_MULTIPLIED:
         raise InvalidInput(
             "Operations is projected as 20–30% of the investment a year, not multiplied.",
