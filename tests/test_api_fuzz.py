@@ -48,6 +48,7 @@ from gates import services as gates
 from notifications.models import Kind, Notification
 from notifications.services import Draft, notifications_create
 from reporting import services as reporting
+from value import services as value_services
 from reporting.models import PackStatus
 from tests.factories import PASSWORD
 from tests.gates.helpers import upload_required
@@ -136,8 +137,12 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         ends_on=today + datetime.timedelta(days=7),
         reason="Away at the board offsite.",
     )
+    benefit = value_services.benefit_create(
+        use_case=use_case, by=sponsor, name="Analyst hours saved", annual_amount="120000"
+    )
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
+        "benefit_id": benefit.pk,
         "reviews": review.pk,
         "decided_review": decided.pk,
         "criterion": review.criteria.order_by("pk").first().pk,
