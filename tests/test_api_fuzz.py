@@ -48,12 +48,12 @@ from gates import services as gates
 from notifications.models import Kind, Notification
 from notifications.services import Draft, notifications_create
 from reporting import services as reporting
-from value import services as value_services
 from reporting.models import PackStatus
 from tests.factories import PASSWORD
 from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
 from usecases.services import accounts
+from value import services as value_services
 
 pytestmark = pytest.mark.fuzz
 

@@ -110,9 +110,7 @@ class CostsView(APIView):
 class BenefitListView(APIView):
     """The use case's benefits (annual figures) with what each realised; add one."""
 
-    @extend_schema(
-        responses={200: serializers.BenefitListSerializer, 404: ERRORS[404]}, tags=TAGS
-    )
+    @extend_schema(responses={200: serializers.BenefitListSerializer, 404: ERRORS[404]}, tags=TAGS)
     def get(self, request: Request, pk: int) -> Response:
         finances = selectors.finances_of(_use_case(request, pk))
         return Response(serializers.BenefitListSerializer({"results": finances.benefits}).data)

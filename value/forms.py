@@ -63,9 +63,7 @@ class BenefitForm(forms.Form):
 
 
 class RealisationForm(forms.Form):
-    period_end = forms.CharField(
-        label="Period end", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    period_end = forms.CharField(label="Period end", widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.CharField(label="Amount", max_length=40)
     kpi_measurement = forms.ChoiceField(label="Measurement", required=False)
     note = forms.CharField(label="Note", max_length=500, required=False)

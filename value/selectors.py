@@ -261,7 +261,8 @@ def value_read(use_case: UseCase) -> ValueRead:
             StageRow(
                 stage=stage.value,
                 label=stage.label,
-                reached=Stage.ordered().index(stage) <= Stage.ordered().index(Stage(use_case.stage)),
+                reached=Stage.ordered().index(stage)
+                <= Stage.ordered().index(Stage(use_case.stage)),
                 cells=cells,
                 planned_total=_sum(c.planned for c in cells),
                 actual_total=_sum(c.actual for c in cells),
@@ -309,9 +310,7 @@ def kpis_of(use_case: UseCase) -> list[Kpi]:
     return list(Kpi.objects.filter(use_case=use_case).only("id", "name").order_by("name", "id"))
 
 
-def recent_measurements(
-    kpi_ids: set[int], per_kpi: int = 12
-) -> dict[int, list[KpiMeasurement]]:
+def recent_measurements(kpi_ids: set[int], per_kpi: int = 12) -> dict[int, list[KpiMeasurement]]:
     """The latest ``per_kpi`` measurements of each KPI, newest first, that a
     realisation may cite (one query, however many measurements there are)."""
     if not kpi_ids:

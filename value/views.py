@@ -96,7 +96,9 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
 
 
 def _done(use_case: UseCase, anchor: str) -> HttpResponse:
-    return HttpResponseRedirect(reverse("usecase-value", args=[use_case.pk]) + f"?saved={anchor}#{anchor}")
+    return HttpResponseRedirect(
+        reverse("usecase-value", args=[use_case.pk]) + f"?saved={anchor}#{anchor}"
+    )
 
 
 def _again(request: HttpRequest, use_case: UseCase, **bound: Any) -> HttpResponse:

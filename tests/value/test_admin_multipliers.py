@@ -43,9 +43,7 @@ def test_the_admin_changes_a_multiplier_through_the_service(admin_client, superu
 
 def test_the_admin_deletes_and_adds_a_multiplier_audited(admin_client):
     row = CostMultiplier.objects.get(category="infrastructure")
-    response = admin_client.post(
-        f"/admin/value/costmultiplier/{row.pk}/delete/", {"post": "yes"}
-    )
+    response = admin_client.post(f"/admin/value/costmultiplier/{row.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="framework.cost_multiplier_deleted").count() == 1
     response = admin_client.post(

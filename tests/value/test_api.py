@@ -216,14 +216,14 @@ def test_benefits_are_created_changed_realised_and_deleted(api_as, use_case, spo
 
 
 def test_a_kpi_of_another_use_case_is_400(api_as, use_case, lead):
-    other = UseCase.objects.create(
-        title="Other", business_unit=use_case.business_unit, summary="s"
-    )
+    other = UseCase.objects.create(title="Other", business_unit=use_case.business_unit, summary="s")
     kpi = readiness.kpi_create(
         use_case=other, by=lead, name="K", kind="lagging", target="1", direction="higher"
     )
     response = api_as(lead).post(
-        url(use_case, "benefits/"), {"name": "x", "annual_amount": "1", "kpi": kpi.pk}, format="json"
+        url(use_case, "benefits/"),
+        {"name": "x", "annual_amount": "1", "kpi": kpi.pk},
+        format="json",
     )
     assert response.status_code == 400
     assert response.json()["fields"] == {"kpi": ["Choose one of this use case's KPIs."]}

@@ -95,14 +95,20 @@ def test_a_kpi_of_another_use_case_is_refused(use_case, lead):
 
 def test_names_are_unique_per_use_case_whatever_the_case(use_case, sponsor, benefit):
     with pytest.raises(InvalidInput) as refused:
-        services.benefit_create(use_case=use_case, by=sponsor, name="HOURS SAVED", annual_amount="1")
+        services.benefit_create(
+            use_case=use_case, by=sponsor, name="HOURS SAVED", annual_amount="1"
+        )
     assert "already has a benefit named" in refused.value.message
 
 
 def test_it_updates_what_is_given_and_audits_the_change(use_case, sponsor, benefit):
     services.benefit_update(benefit=benefit, by=sponsor, annual_amount="150000", kpi=None)
     benefit.refresh_from_db()
-    assert (benefit.name, benefit.annual_amount, benefit.kpi_id) == ("Hours saved", D("150000.00"), None)
+    assert (benefit.name, benefit.annual_amount, benefit.kpi_id) == (
+        "Hours saved",
+        D("150000.00"),
+        None,
+    )
     event = AuditEvent.objects.get(action="value.benefit_changed")
     assert event.payload["before"] == {"annual_amount": "120000.00", "kpi": benefit_kpi_id(event)}
     assert event.payload["after"] == {"annual_amount": "150000.00", "kpi": None}
@@ -155,16 +161,27 @@ def test_it_records_a_realisation_citing_the_kpis_measurement(use_case, sponsor,
 
 def test_a_realisation_cites_only_its_benefits_kpi(use_case, sponsor, benefit, lead):
     other_kpi = readiness.kpi_create(
-        use_case=use_case, by=sponsor, name="Accuracy", kind="leading", target="90", direction="higher"
+        use_case=use_case,
+        by=sponsor,
+        name="Accuracy",
+        kind="leading",
+        target="90",
+        direction="higher",
     )
-    untied = services.benefit_create(use_case=use_case, by=sponsor, name="Fewer errors", annual_amount="1")
+    untied = services.benefit_create(
+        use_case=use_case, by=sponsor, name="Fewer errors", annual_amount="1"
+    )
     with time_machine.travel(TODAY, tick=False):
         foreign = readiness.kpi_measurement_record(
             kpi=other_kpi, by=sponsor, value="91", measured_at="2026-03-31"
         )
         with pytest.raises(InvalidInput) as refused:
             services.benefit_realisation_record(
-                benefit=benefit, by=sponsor, period_end=TODAY, amount="1", kpi_measurement=foreign.pk
+                benefit=benefit,
+                by=sponsor,
+                period_end=TODAY,
+                amount="1",
+                kpi_measurement=foreign.pk,
             )
         assert refused.value.field == "kpi_measurement"
         assert "Analyst hours saved" in refused.value.message
@@ -187,11 +204,10 @@ def test_a_realisation_cites_only_its_benefits_kpi(use_case, sponsor, benefit, l
     ],
 )
 def test_it_refuses_a_bad_realisation(sponsor, benefit, data, field, message):
-    with time_machine.travel(TODAY, tick=False):
-        with pytest.raises(InvalidInput) as refused:
-            services.benefit_realisation_record(
-                benefit=benefit, by=sponsor, **{"period_end": TODAY, "amount": "10", **data}
-            )
+    with time_machine.travel(TODAY, tick=False), pytest.raises(InvalidInput) as refused:
+        services.benefit_realisation_record(
+            benefit=benefit, by=sponsor, **{"period_end": TODAY, "amount": "10", **data}
+        )
     assert refused.value.field == field
     assert message in refused.value.message
     assert not BenefitRealisation.objects.exists()

@@ -63,7 +63,9 @@ def test_a_key_left_out_keeps_the_value_and_a_blank_clears_it(use_case, lead):
     assert event.payload["cells"][0]["after"] == {"planned": "100.00", "actual": None, "note": ""}
     # Both amounts cleared: the cell goes.
     services.cost_lines_set(
-        use_case=use_case, by=lead, rows=[{"stage": "poc", "category": "development", "planned": None}]
+        use_case=use_case,
+        by=lead,
+        rows=[{"stage": "poc", "category": "development", "planned": None}],
     )
     assert cells(use_case) == {}
 
@@ -78,14 +80,46 @@ def test_an_unchanged_grid_writes_no_audit_event(use_case, lead):
 @pytest.mark.parametrize(
     ("row", "field", "message"),
     [
-        ({"stage": "poc", "category": "development", "planned": "-1"}, "cells.0.planned", "cannot be negative"),
-        ({"stage": "poc", "category": "development", "planned": "10000000000000.01"}, "cells.0.planned", "too large"),
-        ({"stage": "poc", "category": "development", "planned": "1.005"}, "cells.0.planned", "more than two decimals"),
-        ({"stage": "poc", "category": "development", "planned": "lots"}, "cells.0.planned", "is not an amount"),
-        ({"stage": "poc", "category": "development", "planned": "NaN"}, "cells.0.planned", "is not an amount"),
-        ({"stage": "moon", "category": "development", "planned": "1"}, "cells.0.stage", "Unknown stage"),
-        ({"stage": "poc", "category": "snacks", "planned": "1"}, "cells.0.category", "Unknown category"),
-        ({"stage": "poc", "category": "development", "note": "x" * 501}, "cells.0.note", "longer than 500"),
+        (
+            {"stage": "poc", "category": "development", "planned": "-1"},
+            "cells.0.planned",
+            "cannot be negative",
+        ),
+        (
+            {"stage": "poc", "category": "development", "planned": "10000000000000.01"},
+            "cells.0.planned",
+            "too large",
+        ),
+        (
+            {"stage": "poc", "category": "development", "planned": "1.005"},
+            "cells.0.planned",
+            "more than two decimals",
+        ),
+        (
+            {"stage": "poc", "category": "development", "planned": "lots"},
+            "cells.0.planned",
+            "is not an amount",
+        ),
+        (
+            {"stage": "poc", "category": "development", "planned": "NaN"},
+            "cells.0.planned",
+            "is not an amount",
+        ),
+        (
+            {"stage": "moon", "category": "development", "planned": "1"},
+            "cells.0.stage",
+            "Unknown stage",
+        ),
+        (
+            {"stage": "poc", "category": "snacks", "planned": "1"},
+            "cells.0.category",
+            "Unknown category",
+        ),
+        (
+            {"stage": "poc", "category": "development", "note": "x" * 501},
+            "cells.0.note",
+            "longer than 500",
+        ),
     ],
 )
 def test_it_refuses_bad_cells_naming_the_field_and_changes_nothing(
@@ -139,7 +173,9 @@ def test_an_actual_cost_for_a_stage_not_reached_is_refused(use_case, lead):
     assert not CostLine.objects.exists()
     # A plan for a later stage is fine.
     services.cost_lines_set(
-        use_case=use_case, by=lead, rows=[{"stage": "pilot", "category": "development", "planned": "10"}]
+        use_case=use_case,
+        by=lead,
+        rows=[{"stage": "pilot", "category": "development", "planned": "10"}],
     )
 
 

@@ -95,7 +95,9 @@ def test_the_sponsor_saves_the_grid(client_as, use_case, sponsor):
     assert response.status_code == 302
     assert response["Location"].endswith("?saved=costs#costs")
     lines = {(x.stage, x.category): (x.planned, x.actual) for x in CostLine.objects.all()}
-    assert {k: tuple(str(v) if v is not None else None for v in val) for k, val in lines.items()} == {
+    assert {
+        k: tuple(str(v) if v is not None else None for v in val) for k, val in lines.items()
+    } == {
         ("poc", "development"): ("80000.00", "95000.50"),
         ("pilot", "infrastructure"): ("12000.00", None),
     }
@@ -199,17 +201,24 @@ def _grow(use_case, sponsor, benefits: int, realisations: int) -> None:
     with time_machine.travel(datetime.date(2026, 6, 30), tick=False):
         for b in range(benefits):
             kpi = readiness.kpi_create(
-                use_case=use_case, by=sponsor, name=f"K{b}", kind="lagging", target="1",
+                use_case=use_case,
+                by=sponsor,
+                name=f"K{b}",
+                kind="lagging",
+                target="1",
                 direction="higher",
             )
             for m in range(realisations):
                 readiness.kpi_measurement_record(
-                    kpi=kpi, by=sponsor, value=str(m), measured_at=datetime.date(2025, 1, 1) + datetime.timedelta(days=m)
+                    kpi=kpi,
+                    by=sponsor,
+                    value=str(m),
+                    measured_at=datetime.date(2025, 1, 1) + datetime.timedelta(days=m),
                 )
             benefit = services.benefit_create(
                 use_case=use_case, by=sponsor, name=f"B{b}", annual_amount="100", kpi=kpi
             )
-            for m in range(realisations):
+            for _ in range(realisations):
                 services.benefit_realisation_record(
                     benefit=benefit, by=sponsor, period_end=datetime.date(2025, 1, 1), amount="10"
                 )

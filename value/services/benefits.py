@@ -32,7 +32,9 @@ UNSET: Any = _Unset()
 
 
 def _clean_name(raw: Any, use_case: UseCase, exclude: int | None = None) -> str:
-    name = clean_text(raw if isinstance(raw, str) else "", field="name", label="name", max_length=NAME_MAX)
+    name = clean_text(
+        raw if isinstance(raw, str) else "", field="name", label="name", max_length=NAME_MAX
+    )
     if not name:
         raise InvalidInput("Name the benefit.", field="name")
     try:
@@ -71,7 +73,9 @@ def _state(benefit: Benefit) -> dict[str, Any]:
 def _lock_benefit(benefit: Benefit, by: Any) -> tuple[UseCase, Benefit]:
     use_case_id = Benefit.objects.values_list("use_case_id", flat=True).get(pk=benefit.pk)
     use_case = lock_use_case(use_case_id, by)
-    locked = Benefit.objects.select_for_update(of=("self",)).select_related("kpi").get(pk=benefit.pk)
+    locked = (
+        Benefit.objects.select_for_update(of=("self",)).select_related("kpi").get(pk=benefit.pk)
+    )
     return use_case, locked
 
 
