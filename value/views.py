@@ -53,10 +53,12 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
     grid_form = bound.pop("grid_form", None)
     benefit_form = bound.pop("benefit_form", None)
     realisation_forms: dict[int, RealisationForm] = bound.pop("realisation_forms", {})
-    benefit_rows: list[tuple[Benefit, RealisationForm | None]] = []
+    edit_forms: dict[int, BenefitForm] = bound.pop("edit_forms", {})
+    benefit_rows: list[tuple[Benefit, RealisationForm | None, BenefitForm | None]] = []
     if can_edit:
+        kpis = selectors.kpis_of(use_case)
         grid_form = grid_form or _grid_form(read)
-        benefit_form = benefit_form or BenefitForm(kpis=selectors.kpis_of(use_case))
+        benefit_form = benefit_form or BenefitForm(kpis=kpis)
         measurements = selectors.recent_measurements(
             {b.kpi_id for b in read.benefits if b.kpi_id is not None}
         )
@@ -64,9 +66,18 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
             form = realisation_forms.get(benefit.pk) or RealisationForm(
                 prefix=f"benefit{benefit.pk}", measurements=measurements.get(benefit.kpi_id, [])
             )
-            benefit_rows.append((benefit, form))
+            edit_form = edit_forms.get(benefit.pk) or BenefitForm(
+                kpis=kpis,
+                prefix=f"edit{benefit.pk}",
+                initial={
+                    "name": benefit.name,
+                    "annual_amount": f"{benefit.annual_amount:.2f}",
+                    "kpi": str(benefit.kpi_id or ""),
+                },
+            )
+            benefit_rows.append((benefit, form, edit_form))
     else:
-        benefit_rows = [(benefit, None) for benefit in read.benefits]
+        benefit_rows = [(benefit, None, None) for benefit in read.benefits]
     grid = [
         (
             row,
@@ -161,6 +172,21 @@ def _benefit(request: HttpRequest, use_case: UseCase, benefit_id: int) -> Benefi
         benefit_id,
         "No such benefit.",
     )
+
+
+@login_required
+@require_POST
+def benefit_change(request: HttpRequest, pk: int, benefit_id: int) -> HttpResponse:
+    use_case = _editable_use_case(request, pk)
+    benefit = _benefit(request, use_case, benefit_id)
+    form = BenefitForm(request.POST, kpis=selectors.kpis_of(use_case), prefix=f"edit{benefit.pk}")
+    if form.is_valid():
+        try:
+            services.benefit_update(benefit=benefit, by=request.user, **form.cleaned_data)
+            return _done(use_case, "benefits")
+        except DomainError as exc:
+            show_refusal(form, exc)
+    return _again(request, use_case, edit_forms={benefit.pk: form})
 
 
 @login_required

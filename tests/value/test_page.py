@@ -241,3 +241,30 @@ def test_the_pages_read_in_a_fixed_number_of_queries(
             assert client.get(page(use_case)).status_code == 200
         with django_assert_max_num_queries(USECASE_PAGE_QUERIES):
             assert client.get(f"/use-cases/{use_case.pk}/").status_code == 200
+
+
+def test_a_benefit_is_changed_on_the_page(client_as, use_case, sponsor):
+    benefit = services.benefit_create(
+        use_case=use_case, by=sponsor, name="Hours saved", annual_amount="1000"
+    )
+    client = client_as(sponsor)
+    prefix = f"edit{benefit.pk}"
+    assert (
+        f'name="{prefix}-annual_amount" value="1000.00"'
+        in client.get(page(use_case)).content.decode()
+    )
+    response = client.post(
+        page(use_case) + f"benefits/{benefit.pk}/",
+        {f"{prefix}-name": "Hours saved", f"{prefix}-annual_amount": "2500", f"{prefix}-kpi": ""},
+    )
+    assert response.status_code == 302
+    benefit.refresh_from_db()
+    assert str(benefit.annual_amount) == "2500.00"
+    assert AuditEvent.objects.filter(action="value.benefit_changed").count() == 1
+    response = client.post(
+        page(use_case) + f"benefits/{benefit.pk}/",
+        {f"{prefix}-name": "Hours saved", f"{prefix}-annual_amount": "-1"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<details open>" in html and "The annual amount cannot be negative." in html
