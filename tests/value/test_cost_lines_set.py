@@ -133,6 +133,28 @@ def test_it_refuses_bad_cells_naming_the_field_and_changes_nothing(
     assert not AuditEvent.objects.filter(action="value.costs_set").exists()
 
 
+@pytest.mark.parametrize(("raw", "stored"), [("1,234,567.5", "1234567.50"), ("12,000", "12000.00")])
+def test_commas_between_thousands_are_read(use_case, lead, raw, stored):
+    services.cost_lines_set(
+        use_case=use_case,
+        by=lead,
+        rows=[{"stage": "discovery", "category": "development", "planned": raw}],
+    )
+    assert str(CostLine.objects.get().planned) == stored
+
+
+@pytest.mark.parametrize("raw", ["1,5", "12,00", "1,2345"])
+def test_a_decimal_comma_is_refused_not_misread(use_case, lead, raw):
+    with pytest.raises(InvalidInput) as refused:
+        services.cost_lines_set(
+            use_case=use_case,
+            by=lead,
+            rows=[{"stage": "discovery", "category": "development", "planned": raw}],
+        )
+    assert "commas only between thousands" in refused.value.message
+    assert not CostLine.objects.exists()
+
+
 def test_the_largest_amount_is_taken(use_case, lead):
     services.cost_lines_set(
         use_case=use_case,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +14,7 @@ from value import rules
 # far below what the column holds (16 digits, 2 after the point).
 MAX_AMOUNT = Decimal(10) ** 13
 CENT = Decimal("0.01")
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def lock_use_case(use_case: UseCase | int, by: Any) -> UseCase:
@@ -31,7 +33,17 @@ def clean_amount(raw: Any, *, field: str, label: str, required: bool = True) -> 
         return None
     if isinstance(raw, bool | float):
         raise InvalidInput(f"The {label} must be written as a decimal number.", field=field)
-    text = raw.strip().replace(",", "") if isinstance(raw, str) else str(raw)
+    text = raw.strip() if isinstance(raw, str) else str(raw)
+    # Commas only as thousands separators (1,234,567.89): "1,5" is refused,
+    # never read as fifteen.
+    if "," in text:
+        if not THOUSANDS.fullmatch(text):
+            raise InvalidInput(
+                f"The {label} “{str(raw)[:40]}” is not an amount: write it as 1234.56 "
+                "(commas only between thousands).",
+                field=field,
+            )
+        text = text.replace(",", "")
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
