@@ -381,6 +381,7 @@ SPECTACULAR_SETTINGS = {
         "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
         # Named once more: the questionnaire's `kind` would otherwise rename it.
         "KindEnum": "notifications.models.Kind",
+        "CostCategoryEnum": "value.models.CostCategory",
     },
 }
 

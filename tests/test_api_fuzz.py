@@ -53,6 +53,7 @@ from tests.factories import PASSWORD
 from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
 from usecases.services import accounts
+from value import services as value_services
 
 pytestmark = pytest.mark.fuzz
 
@@ -136,8 +137,12 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         ends_on=today + datetime.timedelta(days=7),
         reason="Away at the board offsite.",
     )
+    benefit = value_services.benefit_create(
+        use_case=use_case, by=sponsor, name="Analyst hours saved", annual_amount="120000"
+    )
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
+        "benefit_id": benefit.pk,
         "reviews": review.pk,
         "decided_review": decided.pk,
         "criterion": review.criteria.order_by("pk").first().pk,

@@ -19,6 +19,9 @@ PATHS = [
     "/api/v1/reviews/{id}/criteria/20/kpi-rule/",
     "/api/v1/artifacts/{id}/download/",
     "/api/v1/packs/{id}/",
+    "/use-cases/{id}/value/",
+    "/api/v1/use-cases/{id}/value/",
+    "/api/v1/benefits/{id}/realisations/",
 ]
 
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import F, Sum, Window
+from django.db.models.functions import RowNumber
 
+from readiness.models import Kpi, KpiMeasurement
 from usecases.models import Stage, UseCase
 from value import finance
 from value.models import (
@@ -86,7 +88,10 @@ def _sum(values) -> Decimal:
     return sum((v for v in values if v is not None), ZERO)
 
 
-def finances_of(use_case: UseCase | int) -> Finances:
+def finances_of(
+    use_case: UseCase | int, *, ranges: dict[str, tuple[Decimal, Decimal]] | None = None
+) -> Finances:
+    """``ranges``: the multipliers when the caller has read them already."""
     use_case_id = use_case if isinstance(use_case, int) else use_case.pk
     grid: dict[str, dict[str, Cell]] = {}
     for line in CostLine.objects.filter(use_case_id=use_case_id).only(
@@ -115,7 +120,7 @@ def finances_of(use_case: UseCase | int) -> Finances:
     projection = finance.project(
         poc_actuals,
         planned_production=_sum(production_plans) if production_plans else None,
-        multipliers=multipliers(),
+        multipliers=multipliers() if ranges is None else ranges,
     )
     returns = finance.returns(
         investment=investment,
@@ -139,3 +144,191 @@ def finances_of(use_case: UseCase | int) -> Finances:
 
 def realisations_of(benefit: Benefit):
     return BenefitRealisation.objects.filter(benefit=benefit).order_by("period_end", "id")
+
+
+# --- The value page and endpoint ------------------------------------------------
+
+
+def format_money(amount: Decimal | None, currency_code: str | None = None) -> str:
+    """An amount as pages write it: ``EUR 1,234,567.00``; a dash for none."""
+    if amount is None:
+        return "—"
+    return f"{currency_code or currency()} {amount:,.2f}"
+
+
+@dataclass(frozen=True)
+class CellRow:
+    category: str
+    label: str
+    planned: Decimal | None
+    actual: Decimal | None
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage: str
+    label: str
+    reached: bool  # actual costs may be recorded
+    cells: list[CellRow]
+    planned_total: Decimal
+    actual_total: Decimal
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: str
+    label: str
+    planned: Decimal
+    actual: Decimal
+
+
+@dataclass(frozen=True)
+class ProjectedCategory:
+    category: str
+    label: str
+    poc_actual: Decimal
+    multiplier_low: Decimal
+    multiplier_high: Decimal
+    low: Decimal
+    high: Decimal
+
+
+@dataclass(frozen=True)
+class ValueRead:
+    """Everything the Value page, its summary panel and the endpoint show,
+    read once (the three queries of ``finances_of``)."""
+
+    finances: Finances
+    currency: str
+    discount_rate: Decimal
+    stages: list[StageRow]
+    category_totals: list[CategoryTotal]
+    planned_total: Decimal
+    actual_total: Decimal
+    projected: list[ProjectedCategory]
+    multipliers: dict[str, tuple[Decimal, Decimal]]
+    warnings: list[str]
+
+    @property
+    def discount_rate_percent(self) -> str:
+        """The rate as people write it: ``8`` for 0.08."""
+        text = f"{self.discount_rate * 100:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    @property
+    def benefits(self) -> list[Benefit]:
+        return self.finances.benefits
+
+    @property
+    def benefits_annual(self) -> Decimal:
+        return self.finances.returns.benefits_annual
+
+    @property
+    def projection(self) -> finance.Projection:
+        return self.finances.projection
+
+    @property
+    def returns(self) -> finance.Returns:
+        return self.finances.returns
+
+
+def below_projection_warning(projection: finance.Projection, currency_code: str) -> str:
+    return (
+        "The planned production budget (Pilot and Production one-off plans), "
+        f"{format_money(projection.planned, currency_code)}, is below the projection's low end, "
+        f"{format_money(projection.total.low, currency_code)}: "
+        f"{format_money(projection.shortfall, currency_code)} short."
+    )
+
+
+def value_read(use_case: UseCase) -> ValueRead:
+    """The use case's money for the page and the API (three queries)."""
+    ranges = multipliers()
+    finances = finances_of(use_case, ranges=ranges)
+    code = finances.currency
+    stages = []
+    for stage in Stage.ordered():
+        cells = [
+            CellRow(
+                category.value,
+                category.label,
+                finances.cell(stage, category).planned,
+                finances.cell(stage, category).actual,
+            )
+            for category in CostCategory
+        ]
+        stages.append(
+            StageRow(
+                stage=stage.value,
+                label=stage.label,
+                reached=Stage.ordered().index(stage)
+                <= Stage.ordered().index(Stage(use_case.stage)),
+                cells=cells,
+                planned_total=_sum(c.planned for c in cells),
+                actual_total=_sum(c.actual for c in cells),
+            )
+        )
+    category_totals = [
+        CategoryTotal(
+            category.value,
+            category.label,
+            _sum(finances.cell(s, category).planned for s in Stage.ordered()),
+            _sum(finances.cell(s, category).actual for s in Stage.ordered()),
+        )
+        for category in CostCategory
+    ]
+    projection = finances.projection
+    projected = [
+        ProjectedCategory(
+            category=category,
+            label=CostCategory(category).label,
+            poc_actual=finances.cell(Stage.POC, category).actual or ZERO,
+            multiplier_low=ranges[category][0],
+            multiplier_high=ranges[category][1],
+            low=span.low,
+            high=span.high,
+        )
+        for category, span in projection.by_category.items()
+    ]
+    warnings = [below_projection_warning(projection, code)] if projection.below_projection else []
+    return ValueRead(
+        finances=finances,
+        currency=code,
+        discount_rate=finances.returns.discount_rate,
+        stages=stages,
+        category_totals=category_totals,
+        planned_total=_sum(t.planned for t in category_totals),
+        actual_total=_sum(t.actual for t in category_totals),
+        projected=projected,
+        multipliers=ranges,
+        warnings=warnings,
+    )
+
+
+def kpis_of(use_case: UseCase) -> list[Kpi]:
+    """The KPIs a benefit may be tied to (one query)."""
+    return list(Kpi.objects.filter(use_case=use_case).only("id", "name").order_by("name", "id"))
+
+
+def recent_measurements(kpi_ids: set[int], per_kpi: int = 12) -> dict[int, list[KpiMeasurement]]:
+    """The latest ``per_kpi`` measurements of each KPI, newest first, that a
+    realisation may cite (one query, however many measurements there are)."""
+    if not kpi_ids:
+        return {}
+    rows = (
+        KpiMeasurement.objects.filter(kpi_id__in=kpi_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("kpi_id")],
+                order_by=[F("measured_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=per_kpi)
+        .only("id", "kpi_id", "value", "measured_at")
+        .order_by("kpi_id", "-measured_at", "-id")
+    )
+    found: dict[int, list[KpiMeasurement]] = {}
+    for row in rows:
+        found.setdefault(row.kpi_id, []).append(row)
+    return found

@@ -22,6 +22,7 @@ from usecases import selectors as usecase_selectors
 from usecases.forms import MemberAddForm
 from usecases.models import UseCase, UseCaseMember
 from usecases.rules import TEAM_REFUSAL
+from value.selectors import value_read
 
 TEMPLATE = "front/usecase_detail.html"
 
@@ -67,6 +68,8 @@ def _context(
     context["risk_state"] = usecase_selectors.risk_state_label(
         usecase_selectors.risk_latest([use_case.pk]).get(use_case.pk)
     )
+    # The value panel: spent, 3-year ROI, payback and the budget warning (three queries).
+    context["value"] = value_read(use_case)
     return context
 
 

@@ -90,6 +90,7 @@ def test_it_finds_no_blocking_problem_on_the_program_leads_pages(
         "/use-cases/new/",
         f"/use-cases/{use_case.pk}/edit/",
         f"/use-cases/{use_case.pk}/readiness/",
+        f"/use-cases/{use_case.pk}/value/",
         f"/reviews/{review.pk}/",
         "/delegations/",
         "/dashboard/",
@@ -120,6 +121,7 @@ def test_it_finds_no_blocking_problem_on_the_sponsors_pages(
         "/",
         f"/use-cases/{use_case.pk}/",
         f"/use-cases/{use_case.pk}/readiness/",
+        f"/use-cases/{use_case.pk}/value/",
         f"/reviews/{review.pk}/",
         "/inbox/",
     ):
