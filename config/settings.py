@@ -483,6 +483,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_daily_digests",
         "schedule": crontab(minute=0),
     },
+    # Daily, early morning: open the recertifications coming due within
+    # RECERTIFICATION_NOTICE_DAYS (operations/services.py); reruns open nothing.
+    "operations-recertification-schedule": {
+        "task": "operations.recertification_schedule",
+        "schedule": crontab(minute=30, hour=5),
+    },
 }
 
 # Bounded work per request (README "Limits"). Rates per person, counted in
