@@ -378,6 +378,8 @@ SPECTACULAR_SETTINGS = {
         "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
         # Named once more: the questionnaire's `kind` would otherwise rename it.
         "KindEnum": "notifications.models.Kind",
+        "IncidentSeverityEnum": "operations.models.IncidentSeverity",
+        "ReviewTriggerEnum": "gates.models.ReviewTrigger",
     },
 }
 

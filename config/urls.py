@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("usecases.api_urls")),
     path("", include("gates.api_urls")),
     path("", include("readiness.api_urls")),
+    path("", include("operations.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
 ]
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("usecases.urls")),
     path("", include("gates.urls")),
     path("", include("readiness.urls")),
+    path("", include("operations.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
 ]

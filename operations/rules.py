@@ -42,9 +42,8 @@ def owner_change_refusal(user: Any, use_case: UseCase) -> DomainError | None:
 
 
 def may_record_incident(user: Any, use_case: UseCase) -> bool:
-    return (
-        readiness_rules.may_write(user, use_case)
-        or (user.is_authenticated and use_case.operating_owner_id == user.pk)
+    return readiness_rules.may_write(user, use_case) or (
+        user.is_authenticated and use_case.operating_owner_id == user.pk
     )
 
 

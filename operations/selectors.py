@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from gates.models import OPEN_REVIEW_STATUSES, GateReview
+from gates.models import OPEN_REVIEW_STATUSES, Decision, GateReview
 from operations.models import DriftBreach, Incident
 from readiness.models import Kpi, KpiMeasurement
+from readiness.selectors import RecertificationDue, recertification_due
 from usecases.models import Stage, Status, UseCase
 
 
@@ -43,46 +44,9 @@ def annotate_recertification_due(
     )
 
 
-@dataclass(frozen=True)
-class DueState:
-    """Where a use case in operation stands against its next recertification."""
-
-    due_on: datetime.date | None
-    today: datetime.date
-
-    @property
-    def days_left(self) -> int | None:
-        return None if self.due_on is None else (self.due_on - self.today).days
-
-    @property
-    def overdue(self) -> bool:
-        return self.due_on is not None and self.today > self.due_on
-
-    @property
-    def days_overdue(self) -> int:
-        return max(0, -(self.days_left or 0))
-
-    @property
-    def due_soon(self) -> bool:
-        left = self.days_left
-        return left is not None and 0 <= left <= notice_days()
-
-    @property
-    def label(self) -> str:
-        """``Recertification due on 2 Jun 2027`` or ``… overdue by 3 days``."""
-        if self.due_on is None:
-            return ""
-        if self.overdue:
-            days = self.days_overdue
-            return f"Recertification overdue by {days} day{'s' if days != 1 else ''}"
-        return f"Recertification due on {self.due_on:%-d %b %Y}"
-
-
-def due_state(use_case: UseCase, today: datetime.date | None = None) -> DueState | None:
+def due_state(use_case: UseCase, today: datetime.date | None = None) -> RecertificationDue | None:
     """None unless the use case is in operation."""
-    if not use_case.is_operating:
-        return None
-    return DueState(use_case.recertification_due_on, today or timezone.localdate())
+    return recertification_due(use_case, today)
 
 
 @dataclass(frozen=True)
@@ -99,7 +63,7 @@ class MonitoredKpi:
 @dataclass(frozen=True)
 class OperationRead:
     use_case: UseCase
-    due: DueState | None
+    due: RecertificationDue | None
     kpis: list[MonitoredKpi]
     incidents: list[Incident]
     breaches: list[DriftBreach]
@@ -129,9 +93,7 @@ def operation_read(*, use_case: UseCase, today: datetime.date | None = None) -> 
         Incident.objects.filter(use_case=use_case).select_related("reported_by", "review")
     )
     breaches = list(
-        DriftBreach.objects.filter(use_case=use_case).select_related(
-            "kpi", "review", "measurement"
-        )
+        DriftBreach.objects.filter(use_case=use_case).select_related("kpi", "review", "measurement")
     )
     reviews = list(
         GateReview.objects.filter(use_case=use_case, from_stage=F("to_stage"))
@@ -150,7 +112,20 @@ def operation_read(*, use_case: UseCase, today: datetime.date | None = None) -> 
     )
 
 
+def retired_on(use_case: UseCase) -> datetime.date | None:
+    """The day the Retire decision was taken; one query, for retired ones only."""
+    if not use_case.is_retired:
+        return None
+    decided = (
+        GateReview.objects.filter(use_case=use_case, decision=Decision.RETIRE)
+        .order_by("-decided_at")
+        .values_list("decided_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(decided) if decided else None
+
+
 def operation_panel(use_case: UseCase, today: datetime.date | None = None) -> dict[str, Any]:
-    """What the use case page's "In operation" panel shows; no query when the
-    owner is already loaded (``select_related("operating_owner")``)."""
-    return {"use_case": use_case, "due": due_state(use_case, today)}
+    """What the use case page's operation panel shows: at most one query (the
+    owner, or the Retire decision's day); none for a use case before Scale."""
+    return {"due": due_state(use_case, today), "retired_on": retired_on(use_case)}

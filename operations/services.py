@@ -243,9 +243,7 @@ def measurement_drift_check(
     not a breach and nothing is recorded."""
     if not _monitoring(use_case) or not kpi.breaches_drift(measurement.value):
         return None
-    detail = (
-        f"{kpi.name} {format_value(measurement.value, kpi.unit)} breaks {kpi.drift_label}"
-    )
+    detail = f"{kpi.name} {format_value(measurement.value, kpi.unit)} breaks {kpi.drift_label}"
     opening = _open_or_join(use_case, trigger=ReviewTrigger.DRIFT, detail=detail)
     breach = DriftBreach.objects.create(
         use_case=use_case,
@@ -277,6 +275,7 @@ def measurement_drift_check(
         use_case_id=use_case.pk,
         review_id=opening.review.pk if opening.review else None,
         opened=opening.opened,
+        by_id=by.pk,
     )
     return breach
 
@@ -291,7 +290,9 @@ def _clean_day(raw: Any) -> datetime.date:
         try:
             raw = datetime.date.fromisoformat(raw.strip())
         except ValueError:
-            raise InvalidInput("The day must be a date, as YYYY-MM-DD.", field="occurred_on") from None
+            raise InvalidInput(
+                "The day must be a date, as YYYY-MM-DD.", field="occurred_on"
+            ) from None
     if not isinstance(raw, datetime.date):
         raise InvalidInput("Say on which day it happened.", field="occurred_on")
     if raw > timezone.localdate():
@@ -362,6 +363,7 @@ def incident_record(
         use_case_id=use_case.pk,
         review_id=opening.review.pk if opening.review else None,
         opened=opening.opened,
+        by_id=by.pk,
     )
     return incident
 

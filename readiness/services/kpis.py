@@ -53,12 +53,11 @@ def register_measurement_hook(hook: MeasurementHook) -> MeasurementHook:
     return hook
 
 
-def _run_measurement_hooks(
-    measurements: list[KpiMeasurement], use_case: UseCase, by: Any
-) -> None:
+def _run_measurement_hooks(measurements: list[KpiMeasurement], use_case: UseCase, by: Any) -> None:
     for measurement in measurements:
         for hook in MEASUREMENT_HOOKS:
             hook(measurement=measurement, kpi=measurement.kpi, use_case=use_case, by=by)
+
 
 # --- KPIs ------------------------------------------------------------------
 

@@ -64,8 +64,13 @@ def test_a_breach_opens_a_recertification_early_and_a_second_joins_it(accuracy, 
 
 def test_a_low_value_before_scale_is_not_a_breach(use_case, lead, sponsor):
     kpi = readiness_services.kpi_create(
-        use_case=use_case, by=lead, name="Accuracy", kind="leading", target="95",
-        direction="higher", unit="%",
+        use_case=use_case,
+        by=lead,
+        name="Accuracy",
+        kind="leading",
+        target="95",
+        direction="higher",
+        unit="%",
     )
     services.kpi_drift_set(kpi=kpi, by=lead, operator=">=", threshold="91")
     measure(kpi, sponsor, "50")
@@ -98,7 +103,7 @@ def test_an_imported_breach_opens_one_review(accuracy, sponsor, lead):
     import io
 
     file = io.BytesIO(
-        f"kpi,measured_at,value\nAccuracy,2026-01-05,80\nAccuracy,2026-01-06,81\n".encode()
+        b"kpi,measured_at,value\nAccuracy,2026-01-05,80\nAccuracy,2026-01-06,81\n"
     )
     readiness_services.kpi_measurements_import(use_case=accuracy.use_case, by=sponsor, file=file)
     assert DriftBreach.objects.count() == 2
