@@ -10,7 +10,7 @@ from gates.models import GateReview, ReviewTrigger
 from operations import services
 from operations.models import DriftBreach
 from readiness import services as readiness_services
-from tests.operations.conftest import measure
+from tests.operations.helpers import measure
 from usecases.models import Stage, Status, UseCase
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +102,7 @@ def test_a_breach_on_hold_is_recorded_without_a_review(accuracy, sponsor, lead):
 def test_an_imported_breach_opens_one_review(accuracy, sponsor, lead):
     import io
 
-    file = io.BytesIO(
-        b"kpi,measured_at,value\nAccuracy,2026-01-05,80\nAccuracy,2026-01-06,81\n"
-    )
+    file = io.BytesIO(b"kpi,measured_at,value\nAccuracy,2026-01-05,80\nAccuracy,2026-01-06,81\n")
     readiness_services.kpi_measurements_import(use_case=accuracy.use_case, by=sponsor, file=file)
     assert DriftBreach.objects.count() == 2
     assert GateReview.objects.filter(use_case=accuracy.use_case).count() == 1

@@ -11,7 +11,7 @@ from gates.models import GateReview, ReviewTrigger
 from operations import services, tasks
 from tests.factories import UseCaseFactory, UserFactory
 from tests.gates.helpers import advance
-from tests.operations.conftest import in_operation
+from tests.operations.helpers import in_operation
 from usecases.models import OrgRole, Status, UseCase
 
 pytestmark = pytest.mark.django_db
