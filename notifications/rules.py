@@ -13,7 +13,8 @@ maps to the same key:
   n = 1 + (days overdue - 1) // OVERDUE_EVERY (re-announced weekly by default);
 - use case overdue in its stage: once per stage stint (the stage and when it
   was entered); stalled: once per idle spell (the last activity's time);
-- evidence expiring: once per artifact version (``expiring``).
+- evidence expiring: once per artifact version (``expiring``);
+- recertification due, then overdue: once per due date (the due date).
 """
 
 from __future__ import annotations
