@@ -74,3 +74,15 @@ def test_without_a_decided_review_the_lowest_id_lead_chairs(operating, lead):
     lead.is_active = False
     lead.save(update_fields=["is_active"])
     assert services.recertification_chair(operating) == second
+
+
+def test_beat_runs_the_schedule_daily(settings):
+    from config.celery import app
+
+    [entry] = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "operations.recertification_schedule"
+    ]
+    assert entry["schedule"].hour == {5}
+    assert "operations.recertification_schedule" in app.tasks
