@@ -8,7 +8,7 @@ class OperationsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from operations import selectors, services
+        from operations import selectors, services, tasks  # noqa: F401 -- registers the task
         from readiness.services import register_measurement_hook
         from usecases.selectors import register_portfolio_annotation
 
