@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "gates",
     "readiness",
     "operations",
+    "value",
     "reporting",
     "notifications",
     "front",
@@ -374,12 +375,13 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.models.RiskTier",
         "RegulatoryConstraintEnum": "usecases.models.RegulatoryConstraint",
         "ControlFrameworkEnum": "gates.models.ControlFramework",
+        "ReviewTriggerEnum": "gates.models.ReviewTrigger",
+        "DecommissioningStatusEnum": "gates.models.DecommissioningStatus",
         "RiskClassificationStatusEnum": "usecases.models.RiskClassificationStatus",
         "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
         # Named once more: the questionnaire's `kind` would otherwise rename it.
         "KindEnum": "notifications.models.Kind",
         "IncidentSeverityEnum": "operations.models.IncidentSeverity",
-        "ReviewTriggerEnum": "gates.models.ReviewTrigger",
     },
 }
 
@@ -418,6 +420,11 @@ RECERTIFICATION_MONTHS_HIGH = env_int("RECERTIFICATION_MONTHS_HIGH", 6)
 RECERTIFICATION_MONTHS_MEDIUM = env_int("RECERTIFICATION_MONTHS_MEDIUM", 12)
 RECERTIFICATION_MONTHS_LOW = env_int("RECERTIFICATION_MONTHS_LOW", 24)
 RECERTIFICATION_NOTICE_DAYS = env_int("RECERTIFICATION_NOTICE_DAYS", 30)
+
+# Value (meaning: value/README.md): the installation's one currency (ISO 4217)
+# and the yearly rate NPV discounts at.
+VALUE_CURRENCY = env_str("VALUE_CURRENCY", "EUR")
+VALUE_DISCOUNT_RATE = env_str("VALUE_DISCOUNT_RATE", "0.08")
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

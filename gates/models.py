@@ -308,6 +308,30 @@ class Decision(models.TextChoices):
     RETIRE = "retire", "Retire"
 
 
+class ExitKind(models.TextChoices):
+    KILL = "kill", "Kill"
+    RETIRE = "retire", "Retire"
+    BOTH = "both", "Kill or Retire"
+
+
+class ExitReason(models.Model):
+    """Why a use case ended: the taxonomy a Kill or Retire decision picks
+    from, so the portfolio learns where and why it loses its use cases.
+    Default data from the seeds' failure causes; an administrator edits it."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=120)
+    applies_to = models.CharField(max_length=10, choices=ExitKind.choices, default=ExitKind.BOTH)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class ReviewTrigger(models.TextChoices):
     """Why a review was opened."""
 
@@ -315,6 +339,13 @@ class ReviewTrigger(models.TextChoices):
     SCHEDULED = "scheduled", "Recertification due"
     DRIFT = "drift", "Drift breach on a monitored KPI"
     INCIDENT = "incident", "Incident recorded"
+
+
+class DecommissioningStatus(models.TextChoices):
+    """How a Retire answered a decommissioning step."""
+
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
 
 
 class DecommissioningStep(models.Model):
@@ -418,6 +449,12 @@ class GateReview(models.Model):
     # A Retire decision's decommissioning checklist as answered: one entry per
     # step, {"step": id, "text": str, "status": "done"|"not_applicable", "note": str}.
     decommissioning = models.JSONField(default=list, blank=True)
+    # A Kill or Retire decision's reason from the taxonomy, and what the
+    # portfolio should learn from it.
+    exit_reason = models.ForeignKey(
+        ExitReason, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
+    lessons_learned = models.TextField(blank=True, max_length=5000)
     # Bumped by every change to the review, so a pack knows it has gone stale.
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -461,6 +498,26 @@ class GateReview(models.Model):
     def gate_label(self) -> str:
         """``Gate 3`` or ``Recertification``: how pages, packs and messages name it."""
         return gate_label(self.gate_number, self.from_stage, self.to_stage)
+
+    @property
+    def heading(self) -> str:
+        """``Gate 3: Pilot → Scale`` or ``Recertification: Scale in operation``."""
+        if self.is_recertification:
+            return f"{self.gate_label}: {self.get_from_stage_display()} in operation"
+        return f"{self.gate_label}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+    @property
+    def trigger_summary(self) -> str:
+        """Why it was opened, in a sentence: ``Opened early: drift breach on
+        a monitored KPI — Accuracy 88% breaks Accuracy ≥ 91%``."""
+        label = ReviewTrigger(self.trigger).label
+        if self.trigger in (ReviewTrigger.DRIFT, ReviewTrigger.INCIDENT):
+            text = f"Opened early: {label[0].lower()}{label[1:]}"
+        elif self.trigger == ReviewTrigger.SCHEDULED:
+            text = "Opened on schedule: recertification due"
+        else:
+            text = label
+        return f"{text} — {self.trigger_detail}" if self.trigger_detail else text
 
     @property
     def is_open(self) -> bool:

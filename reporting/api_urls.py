@@ -8,4 +8,5 @@ urlpatterns = [
     path("reviews/<id:pk>/packs/", api.ReviewPacksView.as_view(), name="api-review-packs"),
     path("packs/<id:pk>/", api.PackDetailView.as_view(), name="api-pack-detail"),
     path("packs/<id:pk>/download/", api.PackDownloadView.as_view(), name="api-pack-download"),
+    path("dashboard/", api.DashboardView.as_view(), name="api-dashboard"),
 ]

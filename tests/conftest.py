@@ -67,6 +67,8 @@ DATA_MIGRATIONS = [
     ("gates.Control", "gates.migrations.0010_regulated_evidence", "load"),
     ("gates.DecommissioningStep", "gates.migrations.0012_recertification_data", "load"),
     ("readiness.ScorecardItem", "readiness.migrations.0002_default_definitions", "load"),
+    ("gates.ExitReason", "gates.migrations.0014_exit_reasons_data", "load"),
+    ("value.CostMultiplier", "value.migrations.0002_default_multipliers", "load"),
 ]
 # Data migrations that change what an earlier one loaded: run again after it.
 FOLLOW_UPS = {
