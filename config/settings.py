@@ -382,6 +382,7 @@ SPECTACULAR_SETTINGS = {
         # Named once more: the questionnaire's `kind` would otherwise rename it.
         "KindEnum": "notifications.models.Kind",
         "CostCategoryEnum": "value.models.CostCategory",
+        "IncidentSeverityEnum": "operations.models.IncidentSeverity",
     },
 }
 
@@ -491,6 +492,12 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digests": {
         "task": "notifications.send_daily_digests",
         "schedule": crontab(minute=0),
+    },
+    # Daily, early morning: open the recertifications coming due within
+    # RECERTIFICATION_NOTICE_DAYS (operations/services.py); reruns open nothing.
+    "operations-recertification-schedule": {
+        "task": "operations.recertification_schedule",
+        "schedule": crontab(minute=30, hour=5),
     },
 }
 

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("gates.api_urls")),
     path("", include("readiness.api_urls")),
     path("", include("value.api_urls")),
+    path("", include("operations.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
 ]
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("gates.urls")),
     path("", include("readiness.urls")),
     path("", include("value.urls")),
+    path("", include("operations.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
 ]

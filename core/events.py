@@ -40,6 +40,13 @@ APPROVAL_REQUESTED = "approval.requested"  # review_id, approver_id, user_id, re
 GATE_DECIDED = "gate.decided"  # review_id, condition_ids
 PACK_READY = "pack.ready"  # pack_id, requested_by_id
 PACK_FAILED = "pack.failed"  # pack_id, requested_by_id, reason
+# A use case in operation: a monitored KPI broke its drift bound, or someone
+# recorded an incident; ``review_id`` is the recertification it opened or
+# joined (None when none could open), ``opened`` whether it opened it.
+DRIFT_BREACH_RECORDED = "operation.drift_breach"  # breach_id, use_case_id, review_id, opened, by_id
+INCIDENT_RECORDED = (
+    "operation.incident_recorded"  # incident_id, use_case_id, review_id, opened, by_id
+)
 
 OUTBOX_BATCH = 200
 RETRY_BASE_SECONDS = 30

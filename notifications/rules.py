@@ -13,7 +13,8 @@ maps to the same key:
   n = 1 + (days overdue - 1) // OVERDUE_EVERY (re-announced weekly by default);
 - use case overdue in its stage: once per stage stint (the stage and when it
   was entered); stalled: once per idle spell (the last activity's time);
-- evidence expiring: once per artifact version (``expiring``).
+- evidence expiring: once per artifact version (``expiring``);
+- recertification due, then overdue: once per due date (the due date).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from django.utils import timezone
 from core import events
 from core.web import display_name
 from gates.models import (
+    OPEN_REVIEW_STATUSES,
     ApprovalDecision,
     Artifact,
     ConditionStatus,
@@ -47,6 +49,7 @@ from gates.models import (
 from notifications import conf, texts
 from notifications.models import Kind
 from notifications.services import Draft, notifications_create
+from operations.selectors import notice_days
 from readiness.models import StageNorm
 from readiness.selectors import annotate_overdue_stalled
 from usecases.models import (
@@ -103,7 +106,7 @@ def on_review_opened(*, review_id: int, opened_by_id: int | None = None, **_: An
     opener = User.objects.filter(pk=opened_by_id).first() if opened_by_id else None
     subject, body = texts.review_opened(
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage),
+        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
         opened_by=display_name(opener) if opener else "A program lead",
         chair=display_name(review.chair),
     )
@@ -134,7 +137,7 @@ def on_review_returned(
         return 0
     subject, body = texts.review_returned(
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage),
+        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
         returned_by=display_name(review.returned_by) if review.returned_by else "The chair",
         reason=review.return_reason,
         round=round or review.rework_count,
@@ -165,7 +168,7 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
     review = _review(review_id)
     if review is None:
         return 0
-    gate = texts.gate_label(review.gate_number, review.to_stage)
+    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
     submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
     subject, body = texts.approval_requested(
         use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
@@ -203,7 +206,7 @@ def on_approval_requested(
     seat = ReviewApprover.objects.filter(pk=approver_id, review=review, user_id=user_id)
     if not seat.filter(decision=ApprovalDecision.PENDING).exists():
         return 0  # reassigned again since, or already decided
-    gate = texts.gate_label(review.gate_number, review.to_stage)
+    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
     submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
     subject, body = texts.approval_requested(
         use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
@@ -245,7 +248,7 @@ def on_approval_recorded(
         ).count()
     subject, body = texts.approval_recorded(
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage),
+        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
         approver=row.decided_as,
         decision=row.get_decision_display(),
         comment=row.comment,
@@ -274,14 +277,14 @@ def on_gate_decided(*, review_id: int, condition_ids: list[int] | None = None, *
     if review is None or not review.decision:
         return 0
     use_case = review.use_case
-    gate = texts.gate_label(review.gate_number, review.to_stage)
+    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
     moved = review.decision in (Decision.GO, Decision.CONDITIONAL_GO)
     subject, body = texts.gate_decided(
         use_case=use_case.title,
         gate=gate,
         decision=review.get_decision_display(),
         rationale=review.rationale,
-        stage=Stage(review.to_stage).label if moved else None,
+        stage=Stage(review.to_stage).label if moved and not review.is_recertification else None,
     )
     team = set(UseCaseMember.objects.filter(use_case=use_case).values_list("user_id", flat=True))
     approvers = set(ReviewApprover.objects.filter(review=review).values_list("user_id", flat=True))
@@ -338,7 +341,7 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
             return 0
         subject, body = compose(
             use_case=review.use_case.title,
-            gate=texts.gate_label(review.gate_number, review.to_stage),
+            gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
         )
         return notifications_create(
             [Draft(recipient, kind, "pack", pack_id, "", subject, body, review.get_absolute_url())]
@@ -421,6 +424,51 @@ def on_risk_decided(*, classification_id: int, **_: Any) -> int:
     )
 
 
+def on_recertification_triggered(
+    *,
+    use_case_id: int,
+    review_id: int | None = None,
+    opened: bool = False,
+    by_id: int | None = None,
+    incident_id: int | None = None,
+    **_: Any,
+) -> int:
+    """A drift breach or an incident opened a recertification early → the
+    operating owner, the chair and the sponsors; not whoever recorded it.
+    Once per review (a breach or incident that joins an open one says
+    nothing new)."""
+    if not opened or review_id is None:
+        return 0
+    review = _review(review_id)
+    if review is None:
+        return 0
+    use_case = review.use_case
+    cause = "an incident" if incident_id is not None else "a drift breach"
+    subject, body = texts.recertification_opened(
+        use_case=use_case.title,
+        cause=cause,
+        detail=review.trigger_detail,
+        chair=display_name(review.chair),
+    )
+    recipients = set(
+        UseCaseMember.objects.filter(
+            use_case=use_case, role=MemberRole.SPONSOR, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    recipients.add(review.chair_id)
+    if use_case.operating_owner_id:
+        recipients.add(use_case.operating_owner_id)
+    link = review.get_absolute_url()
+    return notifications_create(
+        [
+            Draft(
+                user_id, Kind.RECERTIFICATION_OPENED, "review", review.pk, "", subject, body, link
+            )
+            for user_id in sorted(recipients - {by_id})
+        ]
+    )
+
+
 EVENT_HANDLERS: dict[str, Callable[..., int]] = {
     events.RISK_CLASSIFICATION_PROPOSED: on_risk_proposed,
     events.RISK_CLASSIFICATION_DECIDED: on_risk_decided,
@@ -432,6 +480,8 @@ EVENT_HANDLERS: dict[str, Callable[..., int]] = {
     events.GATE_DECIDED: on_gate_decided,
     events.PACK_READY: _on_pack(Kind.PACK_READY, texts.pack_ready),
     events.PACK_FAILED: _on_pack(Kind.PACK_FAILED, texts.pack_failed),
+    events.DRIFT_BREACH_RECORDED: on_recertification_triggered,
+    events.INCIDENT_RECORDED: on_recertification_triggered,
 }
 
 
@@ -458,22 +508,30 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
             "review__submitted_at",
             "review__gate_number",
             "review__to_stage",
+            "review__from_stage",
             "review__use_case__title",
             "review__rework_count",
         )
     )
     drafts = []
     texts_by_key: dict[tuple[int, int], tuple[str, str]] = {}
-    for user_id, review_id, submitted_at, gate_number, to_stage, title, rounds in rows.iterator(
-        chunk_size=5000
-    ):
+    for (
+        user_id,
+        review_id,
+        submitted_at,
+        gate_number,
+        to_stage,
+        from_stage,
+        title,
+        rounds,
+    ) in rows.iterator(chunk_size=5000):
         days = _days(now, submitted_at)
         number = 1 + (days - after) // every
         key = (review_id, days)
         if key not in texts_by_key:
             texts_by_key[key] = texts.approval_reminder(
                 use_case=title,
-                gate=texts.gate_label(gate_number, to_stage),
+                gate=texts.gate_label(gate_number, to_stage, from_stage),
                 days=days,
                 number=number,
             )
@@ -511,6 +569,7 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
             "review__submitted_at",
             "review__gate_number",
             "review__to_stage",
+            "review__from_stage",
             "review__use_case__title",
             "user__first_name",
             "user__last_name",
@@ -526,6 +585,7 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
         submitted_at,
         gate,
         to_stage,
+        from_stage,
         title,
         first,
         last,
@@ -533,13 +593,13 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
         rounds,
     ) in rows.iterator(chunk_size=5000):
         by_review[review_id].append(_full_name(first, last, username))
-        info[review_id] = (chair_id, submitted_at, gate, to_stage, title, rounds)
+        info[review_id] = (chair_id, submitted_at, gate, to_stage, from_stage, title, rounds)
     drafts = []
     for review_id, pending in by_review.items():
-        chair_id, submitted_at, gate, to_stage, title, rounds = info[review_id]
+        chair_id, submitted_at, gate, to_stage, from_stage, title, rounds = info[review_id]
         subject, body = texts.approval_escalation(
             use_case=title,
-            gate=texts.gate_label(gate, to_stage),
+            gate=texts.gate_label(gate, to_stage, from_stage),
             days=_days(now, submitted_at),
             pending=pending,
         )
@@ -577,15 +637,24 @@ def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
             "review_id",
             "review__gate_number",
             "review__to_stage",
+            "review__from_stage",
             "review__use_case__title",
         )
     )
     drafts = []
-    for pk, owner_id, due, description, review_id, gate, to_stage, title in rows.iterator(
-        chunk_size=5000
-    ):
+    for (
+        pk,
+        owner_id,
+        due,
+        description,
+        review_id,
+        gate,
+        to_stage,
+        from_stage,
+        title,
+    ) in rows.iterator(chunk_size=5000):
         days = (due - today).days
-        label = texts.gate_label(gate, to_stage)
+        label = texts.gate_label(gate, to_stage, from_stage)
         if days >= 0:
             kind, period = Kind.CONDITION_DUE_SOON, "due-soon"
             subject, body = texts.condition_due_soon(
@@ -754,12 +823,78 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
     return drafts
 
 
+def recertification_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
+    """Active use cases in operation whose recertification is due within
+    RECERTIFICATION_NOTICE_DAYS → the operating owner, the sponsors and the
+    chair of the open recertification: due, once per due date (the period);
+    overdue once the day has passed and it is still not recertified (a
+    recertification's Go moves the due date: a new period). Two queries."""
+    today = timezone.localdate(now)
+    open_chair = Subquery(
+        GateReview.objects.filter(
+            use_case=OuterRef("pk"),
+            status__in=OPEN_REVIEW_STATUSES,
+            from_stage=F("to_stage"),
+        )
+        .order_by("-id")
+        .values("chair_id")[:1]
+    )
+    candidates = UseCase.objects.filter(
+        stage=Stage.SCALE,
+        status=Status.ACTIVE,
+        recertification_due_on__isnull=False,
+        recertification_due_on__lte=today + datetime.timedelta(days=notice_days()),
+    )
+    rows = list(
+        candidates.annotate(open_chair_id=open_chair)
+        .order_by()
+        .values_list(
+            "pk",
+            "title",
+            "recertification_due_on",
+            "operating_owner_id",
+            "operating_owner__is_active",
+            "open_chair_id",
+        )
+    )
+    if not rows:
+        return []
+    sponsors: dict[int, list[int]] = defaultdict(list)
+    for use_case_id, user_id in UseCaseMember.objects.filter(
+        role=MemberRole.SPONSOR,
+        user__is_active=True,
+        use_case__in=candidates.order_by().values("pk"),
+    ).values_list("use_case_id", "user_id"):
+        sponsors[use_case_id].append(user_id)
+    drafts = []
+    for pk, title, due, owner_id, owner_active, chair_id in rows:
+        recipients = set(sponsors.get(pk, ()))
+        if owner_id and owner_active:
+            recipients.add(owner_id)
+        if chair_id:
+            recipients.add(chair_id)
+        days = (due - today).days
+        if days >= 0:
+            kind = Kind.RECERTIFICATION_DUE
+            subject, body = texts.recertification_due(use_case=title, due_on=due, days=days)
+        else:
+            kind = Kind.RECERTIFICATION_OVERDUE
+            subject, body = texts.recertification_overdue(use_case=title, due_on=due, days=-days)
+        link = links("usecase-operation", pk)
+        drafts.extend(
+            Draft(user_id, kind, "usecase", pk, due.isoformat(), subject, body, link)
+            for user_id in sorted(recipients)
+        )
+    return drafts
+
+
 SWEEP_RULES: dict[str, Callable[[datetime.datetime, _Links], list[Draft]]] = {
     "approval_reminders": approval_reminders,
     "approval_escalations": approval_escalations,
     "condition_deadlines": condition_deadlines,
     "usecase_timeliness": usecase_timeliness,
     "evidence_expiry": evidence_expiry,
+    "recertification_reminders": recertification_reminders,
 }
 
 

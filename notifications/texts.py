@@ -10,7 +10,11 @@ from collections.abc import Iterable
 from usecases.models import Stage
 
 
-def gate_label(gate_number: int, to_stage: str | None = None) -> str:
+def gate_label(gate_number: int, to_stage: str | None = None, from_stage: str | None = None) -> str:
+    """``Gate 3 (to Pilot)``; a review that keeps the stage is the
+    ``Recertification`` (``gates.models.gate_label`` names it the same)."""
+    if to_stage and from_stage == to_stage:
+        return "Recertification"
     if to_stage:
         return f"Gate {gate_number} (to {Stage(to_stage).label})"
     return f"Gate {gate_number}"
@@ -204,3 +208,33 @@ def risk_decided(
     if reason:
         body += f"\n\nReason: {reason}"
     return f"Risk classification decided: “{use_case}” is {tier.lower()} risk", body
+
+
+def recertification_opened(
+    *, use_case: str, cause: str, detail: str, chair: str
+) -> tuple[str, str]:
+    return (
+        f"Recertification opened early for “{use_case}”: {cause}",
+        f"{cause.capitalize()} opened the recertification of “{use_case}” before it was due"
+        f" ({detail}). {chair} chairs it. Gather the evidence and assess its criteria; the "
+        "decision keeps the use case in operation, or retires it.",
+    )
+
+
+def recertification_due(*, use_case: str, due_on: datetime.date, days: int) -> tuple[str, str]:
+    when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+    return (
+        f"Recertification due {when}: “{use_case}”",
+        f"“{use_case}” is in operation and its recertification is due on {due_on:%d %b %Y}. "
+        "Its review opens on schedule: gather current evidence and assess the criteria "
+        "before the day.",
+    )
+
+
+def recertification_overdue(*, use_case: str, due_on: datetime.date, days: int) -> tuple[str, str]:
+    return (
+        f"Recertification overdue: “{use_case}”",
+        f"The recertification of “{use_case}” was due on {due_on:%d %b %Y}, {days} "
+        f"day{'s' if days != 1 else ''} ago, and is not decided. Decide it, or retire "
+        "the use case.",
+    )

@@ -117,6 +117,51 @@ def annotate_overdue_stalled(
 
 
 @dataclass(frozen=True)
+class RecertificationDue:
+    """Where a use case in operation stands against its next recertification
+    (in operation, the words a page shows instead of the stage's timing)."""
+
+    due_on: datetime.date | None
+    today: datetime.date
+
+    @property
+    def days_left(self) -> int | None:
+        return None if self.due_on is None else (self.due_on - self.today).days
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_on is not None and self.today > self.due_on
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -(self.days_left or 0))
+
+    @property
+    def due_soon(self) -> bool:
+        left = self.days_left
+        return left is not None and 0 <= left <= settings.RECERTIFICATION_NOTICE_DAYS
+
+    @property
+    def label(self) -> str:
+        """``Recertification due on 2 Jun 2027`` or ``… overdue by 3 days``."""
+        if self.due_on is None:
+            return "No recertification scheduled"
+        if self.overdue:
+            days = self.days_overdue
+            return f"Recertification overdue by {days} day{'s' if days != 1 else ''}"
+        return f"Recertification due on {self.due_on.day} {self.due_on:%b %Y}"
+
+
+def recertification_due(
+    use_case: UseCase, today: datetime.date | None = None
+) -> RecertificationDue | None:
+    """None unless the use case is in operation (at Scale, not ended)."""
+    if not use_case.is_operating:
+        return None
+    return RecertificationDue(use_case.recertification_due_on, today or timezone.localdate())
+
+
+@dataclass(frozen=True)
 class StageTiming:
     days_in_stage: int
     norm: StageNorm | None
@@ -124,6 +169,8 @@ class StageTiming:
     stalled: bool
     days_since_activity: int
     stalled_after_days: int
+    # In operation: the next recertification, shown instead of stage timing.
+    recertification: RecertificationDue | None = None
 
     @property
     def norm_text(self) -> str:
@@ -314,6 +361,7 @@ def stage_timing(
         and now - use_case.last_activity_at > datetime.timedelta(days=after),
         days_since_activity=idle,
         stalled_after_days=after,
+        recertification=recertification_due(use_case, timezone.localdate(now)),
     )
 
 

@@ -1,10 +1,11 @@
 """The portfolio's filters, shared by the page and the API so both read the
 same query parameters the same way: ``stage``, ``status``, ``business_unit``
-(id), ``q`` (text in title or summary), ``timing`` (overdue or stalled) and
-``sort``.
+(id), ``q`` (text in title or summary), ``timing`` (overdue, stalled or due
+for recertification) and ``sort``.
 
-The queryset must carry the readiness annotations (``portfolio_queryset``):
-``priority_score``, ``is_overdue`` and ``is_stalled``."""
+The queryset must carry the registered annotations (``portfolio_queryset``):
+``priority_score``, ``is_overdue`` and ``is_stalled`` (readiness) and
+``is_recertification_due`` (operations)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stage_entered": ("Longest in stage", ("stage_entered_at", "id")),
     "priority": ("Priority score", (F("priority_score").desc(nulls_last=True), "-id")),
 }
-TIMING_CHOICES = [("overdue", "Overdue in stage"), ("stalled", "Stalled (no activity)")]
+TIMING_CHOICES = [
+    ("overdue", "Overdue in stage"),
+    ("stalled", "Stalled (no activity)"),
+    ("recertification", "Due for recertification"),
+]
 DEFAULT_SORT = "updated"
 
 
@@ -56,6 +61,8 @@ class UseCaseFilterSet(django_filters.FilterSet):
             return queryset.filter(is_overdue=True)
         if value == "stalled":
             return queryset.filter(is_stalled=True)
+        if value == "recertification":
+            return queryset.filter(is_recertification_due=True)
         return queryset
 
     def filter_sort(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:

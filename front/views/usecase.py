@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.errors import PermissionRefused
 from core.web import is_htmx
 from gates import selectors as gate_selectors
+from operations.selectors import operation_panel
 from readiness.selectors import readiness_summary
 from usecases import access, services
 from usecases import selectors as usecase_selectors
@@ -31,7 +32,9 @@ def _use_case(request: HttpRequest, pk: int) -> UseCase:
     return access.visible_use_case(
         request.user,
         pk,
-        UseCase.objects.select_related("business_unit", "business_unit__head").prefetch_related(
+        UseCase.objects.select_related(
+            "business_unit", "business_unit__head", "operating_owner"
+        ).prefetch_related(
             Prefetch("members", queryset=UseCaseMember.objects.select_related("user"))
         ),
     )
@@ -64,6 +67,8 @@ def _context(
     # The summary of the gate ahead reads the open review as the review page does.
     read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
     context["summary"] = readiness_summary(use_case=use_case, read=read)
+    # In operation: the owner and the next recertification; retired: the day.
+    context["operation"] = operation_panel(use_case)
     # The risk classification's state, linked from the facts (one query).
     context["risk_state"] = usecase_selectors.risk_state_label(
         usecase_selectors.risk_latest([use_case.pk]).get(use_case.pk)

@@ -39,11 +39,13 @@ from readiness.services.kpi_rules import (
     latest_measurement,
 )
 from readiness.services.kpis import (
+    MEASUREMENT_HOOKS,
     ParsedRow,
     kpi_create,
     kpi_measurement_record,
     kpi_measurements_import,
     parse_measurements_csv,
+    register_measurement_hook,
 )
 from readiness.services.scoring import (
     items_to_improve,
@@ -60,6 +62,7 @@ __all__ = [
     "MAX_IMPORT_BYTES",
     "MAX_REPORTED_ERRORS",
     "MAX_VALUE",
+    "MEASUREMENT_HOOKS",
     "ParsedRow",
     "checklist_item_definition_change",
     "checklist_item_definition_create",
@@ -81,6 +84,7 @@ __all__ = [
     "parse_measurements_csv",
     "prioritization_save",
     "prioritization_weights",
+    "register_measurement_hook",
     "priority_score",
     "scorecard_band",
     "scorecard_item_change",

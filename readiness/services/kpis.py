@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -37,6 +38,26 @@ from readiness.services._base import (
 )
 from readiness.services.kpi_rules import kpi_rule_evaluate
 from usecases.models import UseCase
+
+# What else runs when a measurement is recorded, inside its transaction and
+# under the use case's lock: operations checks the KPI's drift bound (a
+# registry, so readiness never imports the app above it). Each hook is called
+# as ``hook(measurement=, kpi=, use_case=, by=)``.
+MeasurementHook = Callable[..., None]
+MEASUREMENT_HOOKS: list[MeasurementHook] = []
+
+
+def register_measurement_hook(hook: MeasurementHook) -> MeasurementHook:
+    if hook not in MEASUREMENT_HOOKS:
+        MEASUREMENT_HOOKS.append(hook)
+    return hook
+
+
+def _run_measurement_hooks(measurements: list[KpiMeasurement], use_case: UseCase, by: Any) -> None:
+    for measurement in measurements:
+        for hook in MEASUREMENT_HOOKS:
+            hook(measurement=measurement, kpi=measurement.kpi, use_case=use_case, by=by)
+
 
 # --- KPIs ------------------------------------------------------------------
 
@@ -156,6 +177,7 @@ def kpi_measurement_record(
         obj=measurement,
         payload={"kpi": kpi.pk, "value": clean, "measured_at": date, "note": note},
     )
+    _run_measurement_hooks([measurement], use_case, by)
     _reevaluate_rules({kpi.pk}, by)
     return measurement
 
@@ -325,5 +347,6 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
         use_case=use_case,
         payload={"measurements": len(created), "per_kpi": counts},
     )
+    _run_measurement_hooks(created, use_case, by)
     _reevaluate_rules({row.kpi.pk for row in rows}, by)
     return created

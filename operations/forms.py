@@ -1,0 +1,56 @@
+"""Forms of the operation page. They validate shape only; the services check
+permissions, state and the rest, and their refusals land back on the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from core.web import display_name
+from operations.models import IncidentSeverity
+from readiness.models import KpiOperator
+
+User = get_user_model()
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return display_name(obj)
+
+
+class OwnerForm(forms.Form):
+    owner = UserChoiceField(
+        label="New operating owner",
+        queryset=User.objects.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
+        ),
+        empty_label="Choose a person",
+    )
+    reason = forms.CharField(
+        label="Why the owner changes", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DriftForm(forms.Form):
+    operator = forms.ChoiceField(
+        label="Breached when the value is not", choices=KpiOperator.choices
+    )
+    threshold = forms.DecimalField(label="Drift bound", max_digits=18, decimal_places=4)
+
+
+class IncidentForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    severity = forms.ChoiceField(label="Severity", choices=IncidentSeverity.choices)
+    occurred_on = forms.DateField(
+        label="Happened on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    description = forms.CharField(
+        label="What happened", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"occurred_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
