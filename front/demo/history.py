@@ -13,19 +13,29 @@ from django.utils import timezone
 
 from front.demo.portfolio import DemoCase
 from gates import services as gate_services
-from gates.models import AssessmentStatus, Decision, GateReview, ProposedCondition
+from gates.models import (
+    AssessmentStatus,
+    Decision,
+    DecommissioningStep,
+    GateReview,
+    ProposedCondition,
+    add_months,
+)
+from operations import services as operations_services
+from operations.models import IncidentSeverity
 from readiness import services as readiness_services
 from readiness.models import (
     ChecklistItemDefinition,
     ChecklistStatus,
     KpiDirection,
     KpiKind,
+    KpiOperator,
     PriorityDimension,
     ScorecardItem,
 )
 from usecases import risk as risk_questionnaire
 from usecases import services as usecase_services
-from usecases.models import MemberRole, RiskTier, UseCase
+from usecases.models import MemberRole, RiskTier, UseCase, recertification_months
 
 
 def _document(title: str, artifact_name: str, case: DemoCase) -> io.BytesIO:
@@ -103,6 +113,8 @@ class CaseHistory:
             self.gate_steps(stage_end, decide=Decision.GO)
             stage_start = stage_end
         self.readiness_steps(current_stage, stage_start, now)
+        if case.operate:
+            self.operate_steps(stage_start, now)
         if case.then == "withdraw":
             self.at(now - datetime.timedelta(days=2), "withdrawn", self.withdraw)
         elif case.then:
@@ -122,11 +134,34 @@ class CaseHistory:
                 measured += week
                 number += 1
 
-    def gate_steps(self, decided_at: datetime.datetime, *, decide: str) -> None:
+    def operate_steps(self, since: datetime.datetime, now: datetime.datetime) -> None:
+        """Life in operation since Gate 4's Go (``since``)."""
+        day = datetime.timedelta(days=1)
+        if self.case.operate == "drift":
+            self.at(since + 6 * day, "drift bound set", self.set_drift_bound)
+            self.at(since + 20 * day, "KPI within bound", self._measure_handling(31))
+            self.at(now - 3 * day, "drift breach", self._measure_handling(36.5))
+            self.at(now - 1 * day, "incident recorded", self.record_incident)
+        elif self.case.operate == "due":
+            self.at(now - datetime.timedelta(hours=2), "recertification due", self.scheduled)
+        elif self.case.operate == "retire":
+            months = recertification_months(self.case.risk)
+            due = add_months(since.date(), months)
+            due_at = since.replace(year=due.year, month=due.month, day=due.day)
+            self.gate_steps(due_at - 5 * day, decide=Decision.GO, opener=self.scheduled)
+            self.gate_steps(now - 2 * day, decide=Decision.RETIRE)
+
+    def gate_steps(
+        self,
+        decided_at: datetime.datetime,
+        *,
+        decide: str,
+        opener: Callable[[], None] | None = None,
+    ) -> None:
         """Open, evidence, submission, approvals and decision before ``decided_at``."""
         hours = datetime.timedelta(hours=1)
         open_at = decided_at - 200 * hours
-        self.at(open_at, "review opened", self.open_review)
+        self.at(open_at, "review opened", opener or self.open_review)
         if decide == "open":
             self.at(open_at + 26 * hours, "first evidence", lambda: self.upload(limit=2))
             return
@@ -141,6 +176,9 @@ class CaseHistory:
             self.at(open_at + 150 * hours, "returned for rework", self.return_for_rework)
             return
         if decide in (Decision.GO, "conditional", "half_approved"):
+            self.at(open_at + 150 * hours, "approvals", self.approve)
+        if decide == Decision.RETIRE:
+            # Retire is the chair's decision; the approvers still vote.
             self.at(open_at + 150 * hours, "approvals", self.approve)
         if decide == "half_approved":
             return
@@ -281,6 +319,50 @@ class CaseHistory:
 
         return measure
 
+    # --- in operation -----------------------------------------------------------
+
+    def set_drift_bound(self) -> None:
+        handling = self.kpis[1]
+        operations_services.kpi_drift_set(
+            kpi=handling, by=self.lead, operator=KpiOperator.AT_MOST, threshold=34
+        )
+
+    def _measure_handling(self, minutes: float) -> Callable[[], None]:
+        def measure() -> None:
+            readiness_services.kpi_measurement_record(
+                kpi=self.kpis[1],
+                by=self.users[self.case.techlead],
+                value=minutes,
+                measured_at=timezone.localdate(),
+            )
+            self._adopt_open_review()
+
+        return measure
+
+    def record_incident(self) -> None:
+        operations_services.incident_record(
+            use_case=self.use_case,
+            by=self._sponsor(),
+            title="Claims registered against the wrong policy",
+            severity=IncidentSeverity.HIGH,
+            occurred_on=timezone.localdate(),
+            description="Twelve claims taken by the chatbot on Monday were registered against "
+            "a lapsed policy of the same customer; handlers caught them at first contact.",
+        )
+        self._adopt_open_review()
+
+    def scheduled(self) -> None:
+        """The daily schedule runs: it opens the recertifications due."""
+        operations_services.recertification_schedule()
+        self._adopt_open_review()
+
+    def _adopt_open_review(self) -> None:
+        self.review = (
+            GateReview.objects.filter(use_case=self.use_case, status__in=["open", "submitted"])
+            .order_by("-id")
+            .first()
+        ) or self.review
+
     def open_review(self) -> None:
         planned = timezone.localdate() + datetime.timedelta(days=self.case.planned_after_days)
         self.review = gate_services.review_open(
@@ -405,6 +487,19 @@ class CaseHistory:
                 by=self.lead,
                 decision=Decision.GO,
                 rationale="The evidence meets every criterion; the approvers agree.",
+                **self._meeting(),
+            )
+        elif decision == Decision.RETIRE:
+            gate_services.gate_decide(
+                review=self.review,
+                by=self.lead,
+                decision=Decision.RETIRE,
+                rationale="The travel platform now checks receipts at submission; this model "
+                "no longer adds value.",
+                decommissioning=[
+                    {"step": step.pk, "status": "done", "note": ""}
+                    for step in DecommissioningStep.objects.filter(is_active=True)
+                ],
                 **self._meeting(),
             )
         elif decision == "conditional":

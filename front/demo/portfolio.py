@@ -65,6 +65,11 @@ class DemoCase:
     # Days from opening a review to its planned gate date: a short one makes
     # the open review late today.
     planned_after_days: int = 14
+    # In operation at Scale: "drift" (a monitored KPI breaks its bound and an
+    # incident follows: a recertification opened early), "due" (the schedule
+    # opens its recertification today), "retire" (recertified once on
+    # schedule, then retired with its decommissioning checklist).
+    operate: str | None = None
 
 
 CASES = [
@@ -143,6 +148,7 @@ CASES = [
         "Call centre peaks delay claim registration.",
         "Register 40% of claims without a call",
         gates_passed=4,
+        operate="drift",
     ),
     DemoCase(
         "Customer email intent routing",
@@ -307,6 +313,22 @@ CASES = [
         "Clear shipments 1 day faster",
         sponsor="sponsor",
         gates_passed=4,
+        # Medium risk: recertified every 12 months, the first due in 3 weeks.
+        in_stage_days=344,
+        operate="due",
+    ),
+    DemoCase(
+        "Expense receipt checking",
+        "finance",
+        "Check expense claims against receipts and the travel policy.",
+        "Auditors sample 5% of expense claims by hand; policy breaches go unseen.",
+        "Check 100% of claims, cut audit effort by half",
+        RiskTier.MEDIUM,
+        ["sox"],
+        sponsor="omar",
+        gates_passed=4,
+        in_stage_days=430,
+        operate="retire",
     ),
     DemoCase(
         "Inventory write-off prediction",

@@ -50,6 +50,19 @@ def test_it_builds_a_portfolio_over_every_stage_and_status_and_is_idempotent(
     assert my_queues(people["cio"]).delegations and my_queues(people["buhead"]).delegations
     assert my_queues(people["exec"]).is_empty
 
+    # Life in operation: a drift breach opened a recertification early and an
+    # incident joined it; the schedule opened one due in three weeks; one use
+    # case was recertified on schedule and later retired.
+    drift = GateReview.objects.get(use_case__title="First notice of loss chatbot", trigger="drift")
+    assert drift.is_open and drift.incidents.count() == 1 and drift.drift_breaches.count() == 1
+    due = GateReview.objects.get(use_case__title="Document intake for customs", trigger="scheduled")
+    assert due.is_open and due.planned_date == due.use_case.recertification_due_on
+    retired = UseCase.objects.get(title="Expense receipt checking")
+    assert retired.status == Status.RETIRED
+    assert list(
+        retired.reviews.filter(gate_number=5).order_by("id").values_list("trigger", "decision")
+    ) == [("scheduled", "go"), ("manual", "retire")]
+
     counts = (UseCase.objects.count(), GateReview.objects.count())
     again = io.StringIO()
     call_command("seed_demo", stdout=again)
