@@ -35,6 +35,7 @@ from gates.models import (
     AssessmentStatus,
     GateReview,
     GateTemplate,
+    gate_label,
 )
 from gates.selectors import ReviewRead, review_read
 from readiness.models import (
@@ -329,7 +330,7 @@ class PrioritizationSummary:
 @dataclass(frozen=True)
 class ReadinessSummary:
     use_case: UseCase
-    gate_number: int | None  # the gate ahead; None at Scale
+    gate_number: int | None  # the gate ahead (at Scale the Recertification's)
     review: GateReview | None  # the open review of that gate, if any
     criteria: CriteriaSummary | None
     artifacts: ArtifactSummary | None
@@ -339,6 +340,14 @@ class ReadinessSummary:
     kpis: KpiSummary
     prioritization: PrioritizationSummary | None
     timing: StageTiming
+
+    @property
+    def gate_label(self) -> str:
+        """``Gate 3``, or ``Recertification`` for a use case in operation."""
+        if self.gate_number is None:
+            return ""
+        stage = self.use_case.stage
+        return gate_label(self.gate_number, stage, stage if stage == Stage.SCALE else "")
 
 
 def stage_timing(

@@ -269,8 +269,11 @@ class ReadinessSerializer(serializers.Serializer):
     use_case = serializers.IntegerField(source="use_case.pk")
     stage = serializers.ChoiceField(choices=Stage.choices, source="use_case.stage")
     gate_number = serializers.IntegerField(
-        allow_null=True, help_text="The gate ahead; null at Scale."
+        allow_null=True,
+        help_text="The gate ahead; at Scale the Recertification's number; null when the use "
+        "case has ended.",
     )
+    gate_label = serializers.CharField(help_text="“Gate 3”, or “Recertification” at Scale.")
     review = ReadinessReviewSerializer(
         allow_null=True, help_text="The open review of that gate, if any."
     )

@@ -23,9 +23,11 @@ The cash-flow model, stated once:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 HORIZON_MONTHS = 36
 ZERO = Decimal("0")
@@ -168,14 +170,16 @@ def returns(
     for _ in range(horizon_months):
         factor *= monthly_rate
         npv += monthly / factor
+    annual_net = benefits_annual - operations_annual
     if investment <= 0:
         payback: int | None = 0
-    elif monthly <= 0:
+    elif annual_net <= 0:
         payback = None
     else:
-        # The first whole month whose cumulative net reaches the investment.
-        months, remainder = divmod(investment, monthly)
-        payback = int(months) + (1 if remainder else 0)
+        # The first whole month whose cumulative net reaches the investment,
+        # in exact fractions: a twelfth of the annual net is rarely a finite
+        # decimal, and 100 recovered at 100 a year is month 12, not 13.
+        payback = math.ceil(Fraction(investment) * 12 / Fraction(annual_net))
     return Returns(
         investment=money(investment),
         operations_annual=money(operations_annual),

@@ -188,3 +188,13 @@ def test_the_portfolio_filters_due_for_recertification(
     html = client_as(lead).get(reverse("portfolio"), {"timing": "recertification"}).content.decode()
     assert "Due for recertification" in html
     assert "Due soon" in html and "Overdue" in html and "Later" not in html
+
+
+def test_the_readiness_summary_names_the_recertification_ahead(client, lead, operating):
+    from readiness.selectors import readiness_summary
+
+    summary = readiness_summary(use_case=operating)
+    assert summary.gate_label == "Recertification"
+    client.force_login(lead)
+    page = client.get(f"/use-cases/{operating.pk}/readiness/").content.decode()
+    assert "Summary for Recertification" in page and "Gate 5" not in page

@@ -171,6 +171,7 @@ def test_it_answers_each_part_in_the_shape_clients_know(api_as, use_case, sponso
         "use_case",
         "stage",
         "gate_number",
+        "gate_label",
         "review",
         "criteria",
         "artifacts",
@@ -181,6 +182,7 @@ def test_it_answers_each_part_in_the_shape_clients_know(api_as, use_case, sponso
         "prioritization",
         "timing",
     }
+    assert summary["gate_label"] == f"Gate {summary['gate_number']}"
     assert (summary["use_case"], summary["stage"], summary["gate_number"]) == (
         use_case.pk,
         "discovery",

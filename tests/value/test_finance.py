@@ -32,6 +32,10 @@ TABLE = [
     ("50000", "20000", "20000", "0.08", "110000.00", "60000.00", "-0.4545", None),
     # Negative net each month: never pays back.
     ("50000", "30000", "10000", "0.08", "140000.00", "30000.00", "-0.7857", None),
+    # Recovered in an exact number of months: 100 at 100 a year is month 12,
+    # 900,000 at 100,000 a year month 108 (a twelfth is not a finite decimal).
+    ("100", "0", "100", "0.08", "100.00", "300.00", "2.0000", 12),
+    ("900000", "0", "100000", "0.08", "900000.00", "300000.00", "-0.6667", 108),
     # Nothing invested, a positive net: paid back at once.
     ("0", "12000", "24000", "0.08", "36000.00", "72000.00", "1.0000", 0),
     # Nothing at all: no ROI (nothing spent), NPV zero, paid back at once.
