@@ -77,6 +77,9 @@ class PortfolioValueSerializer(serializers.Serializer):
     kill_days = serializers.FloatField(allow_null=True)
     kills_by_gate = KillRowSerializer(many=True)
     kills_by_reason = KillRowSerializer(many=True)
+    read_at = serializers.DateTimeField(
+        help_text="When the figures were read (kept VALUE_DASHBOARD_CACHE_SECONDS)."
+    )
 
 
 class DashboardValueView(APIView):

@@ -30,6 +30,12 @@ pytestmark = pytest.mark.django_db
 BUILT_AT = datetime.datetime(2025, 5, 12, 9, 0, tzinfo=datetime.UTC)
 
 
+@pytest.fixture(autouse=True)
+def read_every_time(settings):
+    """Each test reads its own figures; the test of the cache turns it on."""
+    settings.VALUE_DASHBOARD_CACHE_SECONDS = 0
+
+
 def line(use_case, by, stage, category, planned=None, actual=None):
     return CostLine.objects.create(
         use_case=use_case,
@@ -335,11 +341,11 @@ def _grow(lead, sponsor, business_unit, n: int) -> None:
             GateReview.objects.filter(pk=review.pk).update(exit_reason=reason)
 
 
-# The panel's five queries.
-VALUE_QUERIES = 5
+# The panel's six queries.
+VALUE_QUERIES = 6
 
 
-def test_the_panel_reads_in_five_queries_at_any_size(
+def test_the_panel_reads_in_six_queries_at_any_size(
     lead, sponsor, business_unit, django_assert_num_queries
 ):
     _grow(lead, sponsor, business_unit, 5)
@@ -370,3 +376,23 @@ def test_the_page_and_api_query_counts_do_not_grow(
         assert client.get("/dashboard/").status_code == 200
     with django_assert_max_num_queries(VALUE_QUERIES + 3):
         assert api.get("/api/v1/dashboard/value/").status_code == 200
+
+
+def test_readers_of_the_whole_portfolio_share_one_kept_read(
+    portfolio, lead, executive, settings, django_assert_num_queries
+):
+    from reporting.value_selectors import forget_portfolio_value
+
+    settings.VALUE_DASHBOARD_CACHE_SECONDS = 300
+    forget_portfolio_value()
+    try:
+        first = portfolio_value(user=lead)
+        with django_assert_num_queries(1):  # the executive's roles, nothing else
+            kept = portfolio_value(user=executive)
+        assert kept.spent == first.spent == D(195000)
+        assert kept.read_at == first.read_at
+        # A narrower reader never gets the shared figures.
+        reader = UserFactory(username="reader")
+        assert portfolio_value(user=reader).spent == D(0)
+    finally:
+        forget_portfolio_value()

@@ -24,6 +24,11 @@ pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://evil","x")'
 
 
+@pytest.fixture(autouse=True)
+def read_every_time(settings):
+    settings.VALUE_DASHBOARD_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def small_portfolio(lead, sponsor, business_unit):
     """One use case in play with costs and a realised benefit; one killed at
