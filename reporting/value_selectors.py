@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -181,7 +181,6 @@ class PortfolioValue:
     killed_spent: Decimal = ZERO
     kill_days: float | None = None
     read_at: datetime.datetime | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def roi_use_cases(self) -> int:
@@ -195,12 +194,6 @@ class PortfolioValue:
     def top_reason(self) -> KillRow | None:
         recorded = [r for r in self.kills_by_reason if r.key != NO_REASON_CODE]
         return max(recorded, key=lambda r: r.kills, default=None)
-
-    @property
-    def has_data(self) -> bool:
-        return bool(self.spent or self.pipeline_planned or self.realised or self.kills) or any(
-            s.use_cases or s.hypothesis_annual for s in self.stages
-        )
 
 
 def _effective(category_q: Q) -> Sum:
