@@ -375,6 +375,8 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.models.RiskTier",
         "RegulatoryConstraintEnum": "usecases.models.RegulatoryConstraint",
         "ControlFrameworkEnum": "gates.models.ControlFramework",
+        "ReviewTriggerEnum": "gates.models.ReviewTrigger",
+        "DecommissioningStatusEnum": "gates.models.DecommissioningStatus",
         "RiskClassificationStatusEnum": "usecases.models.RiskClassificationStatus",
         "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
         # Named once more: the questionnaire's `kind` would otherwise rename it.

@@ -23,6 +23,7 @@ from gates.models import (
     Artifact,
     ArtifactType,
     Control,
+    DecommissioningStep,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -338,3 +339,24 @@ class ControlAdmin(ServiceAdmin):
 
     def service_delete(self, request: HttpRequest, obj: Control) -> None:
         services.control_delete(by=request.user, control=obj)
+
+
+@admin.register(DecommissioningStep)
+class DecommissioningStepAdmin(ServiceAdmin):
+    """The checklist a Retire decision answers; every add, change and delete
+    goes through the framework services and is audited. A Retire keeps the
+    text of each step as it answered it."""
+
+    list_display = ["order", "text", "is_active"]
+    list_filter = ["is_active"]
+
+    def service_create(self, request: HttpRequest, obj: DecommissioningStep) -> None:
+        services.decommissioning_step_create(by=request.user, step=obj)
+
+    def service_change(
+        self, request: HttpRequest, obj: DecommissioningStep, fields: list[str]
+    ) -> None:
+        services.decommissioning_step_change(by=request.user, step=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: DecommissioningStep) -> None:
+        services.decommissioning_step_delete(by=request.user, step=obj)

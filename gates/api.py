@@ -46,8 +46,9 @@ def _review_response(request: Request, review_id: int, code: int = 200) -> Respo
 
 
 class GateTemplateListView(APIView):
-    """The four gates of the framework with their criteria, artifact types and
-    approver roles, at their current version."""
+    """The four gates of the framework and the Recertification of a use case
+    in operation, with their criteria, artifact types and approver roles, at
+    their current version."""
 
     @extend_schema(responses=serializers.GateTemplateSerializer(many=True), tags=["gates"])
     def get(self, request: Request) -> Response:
@@ -339,7 +340,10 @@ class GateDecideView(APIView):
     is met; a must-meet criterion only partially met allows Conditional Go
     when one of its conditions answers it (``criterion``). Conditional Go
     adopts the approvers' proposed conditions named in ``adopt``. Hold,
-    Recycle and Kill need a rationale."""
+    Recycle and Kill need a rationale. On a recertification Go and
+    Conditional Go set the next due date; Retire (recertifications only)
+    needs a rationale and ``decommissioning``, every active step of
+    ``/decommissioning-steps/`` answered once; Kill is refused there."""
 
     @extend_schema(
         request=serializers.DecisionInput,
@@ -361,6 +365,7 @@ class GateDecideView(APIView):
             attendees=data.validated_data["attendees"],
             guests=data.validated_data["guests"],
             minutes=data.validated_data["minutes"],
+            decommissioning=[dict(a) for a in data.validated_data["decommissioning"]],
         )
         return _review_response(request, review.pk)
 
@@ -431,6 +436,15 @@ class MyQueuesView(APIView):
     @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
         return Response(serializers.MyQueuesSerializer(queues.my_queues(request.user)).data)
+
+
+class DecommissioningStepListView(APIView):
+    """The active steps of the decommissioning checklist a Retire answers."""
+
+    @extend_schema(responses=serializers.DecommissioningStepSerializer(many=True), tags=["gates"])
+    def get(self, request: Request) -> Response:
+        steps = selectors.decommissioning_steps()
+        return Response(serializers.DecommissioningStepSerializer(steps, many=True).data)
 
 
 # --- Framework controls and the crosswalk of a use case ----------------------------

@@ -48,6 +48,11 @@ urlpatterns = [
     path("conditions/<id:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"),
     path("controls/", api.ControlListView.as_view(), name="api-controls"),
     path(
+        "decommissioning-steps/",
+        api.DecommissioningStepListView.as_view(),
+        name="api-decommissioning-steps",
+    ),
+    path(
         "use-cases/<id:pk>/controls/",
         api.UseCaseControlsView.as_view(),
         name="api-usecase-controls",

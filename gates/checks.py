@@ -25,12 +25,19 @@ def check_applicability_rules(app_configs: Any = None, databases: Any = None, **
         ):
             continue
         rows = model.objects.exclude(applies_when={}).select_related("template")
-        for row in rows.only("pk", "name", "applies_when", "template__number"):
+        for row in rows.only(
+            "pk",
+            "name",
+            "applies_when",
+            "template__number",
+            "template__from_stage",
+            "template__to_stage",
+        ):
             problems = validation_errors(row.applies_when)
             if problems:
                 errors.append(
                     checks.Error(
-                        f"Gate {row.template.number} {what} “{row.name}” has an applicability "
+                        f"{row.template.label} {what} “{row.name}” has an applicability "
                         f"rule that could never hold: {' '.join(problems)}",
                         hint="Correct it in the admin, on the gate's page.",
                         obj=row,

@@ -73,6 +73,8 @@ class PendingRule:
     kind: PendingKind
     name: str
     reason: str
+    # "Gate 3" or "Recertification".
+    gate_label: str = ""
 
 
 @dataclass
@@ -225,5 +227,6 @@ def _add_upcoming(use_case: UseCase, reviews: list[GateReview], row_of: Any) -> 
                         kind=kind,
                         name=judged.row.name,
                         reason=judged.reason,
+                        gate_label=judged.row.template.label,
                     )
                 )

@@ -18,6 +18,8 @@ from gates.models import (
     ArtifactType,
     AssessmentStatus,
     Decision,
+    DecommissioningStatus,
+    DecommissioningStep,
     GateApproverRole,
     ProposedCondition,
     ReviewCriterion,
@@ -45,7 +47,7 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 
 class ArtifactTypeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: ArtifactType) -> str:
-        return f"Gate {obj.template.number}: {obj.name}"
+        return f"{obj.template.label}: {obj.name}"
 
 
 class ArtifactChoiceField(forms.ModelMultipleChoiceField):
@@ -310,9 +312,32 @@ class DecisionForm(forms.Form):
         *args: Any,
         attendees: QuerySet,
         proposals: Sequence[Any] = (),
+        recertification: bool = False,
+        steps: Sequence[DecommissioningStep] = (),
         **kwargs: Any,
     ) -> None:
+        """``recertification``: Retire is offered instead of Kill, with a
+        row of the decommissioning checklist per step in ``steps``."""
         super().__init__(*args, **kwargs)
+        self.recertification = recertification
+        left_out = Decision.KILL if recertification else Decision.RETIRE
+        self.fields["decision"].choices = [c for c in Decision.choices if c[0] != left_out]
+        if recertification:
+            self.fields["rationale"].help_text = "Required for Hold, Recycle and Retire."
+        self.steps = list(steps) if recertification else []
+        for step in self.steps:
+            self.fields[f"step-{step.pk}"] = forms.ChoiceField(
+                choices=DecommissioningStatus.choices,
+                required=False,
+                label=step.text,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"step-{step.pk}-note"] = forms.CharField(
+                max_length=1000,
+                required=False,
+                label="Note",
+                help_text="Why it does not apply (required for “Not applicable”).",
+            )
         self.fields["attendees"].queryset = attendees
         if proposals:
             self.fields["adopt"].queryset = ProposedCondition.objects.filter(
@@ -324,6 +349,27 @@ class DecisionForm(forms.Form):
             ]
         else:
             del self.fields["adopt"]
+
+    @property
+    def decommissioning_rows(self) -> list[tuple[DecommissioningStep, Any, Any]]:
+        """Each step with its status and note fields, for the template."""
+        return [
+            (step, self[f"step-{step.pk}"], self[f"step-{step.pk}-note"]) for step in self.steps
+        ]
+
+    def decommissioning(self) -> list[dict[str, Any]]:
+        """The checklist as answered, with Retire only (the rows are ignored
+        with any other decision); rows left blank are left for the service
+        to refuse by name."""
+        if self.cleaned_data.get("decision") != Decision.RETIRE:
+            return []
+        answers = []
+        for step in self.steps:
+            status = self.cleaned_data.get(f"step-{step.pk}") or ""
+            note = self.cleaned_data.get(f"step-{step.pk}-note") or ""
+            if status or note:
+                answers.append({"step": step.pk, "status": status, "note": note})
+        return answers
 
 
 class ConditionForm(forms.Form):

@@ -341,6 +341,13 @@ class ReviewTrigger(models.TextChoices):
     INCIDENT = "incident", "Incident recorded"
 
 
+class DecommissioningStatus(models.TextChoices):
+    """How a Retire answered a decommissioning step."""
+
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
 class DecommissioningStep(models.Model):
     """A step of the decommissioning checklist a Retire decision needs done
     (or not applicable, with why). Default data from the seeds' path to
@@ -491,6 +498,26 @@ class GateReview(models.Model):
     def gate_label(self) -> str:
         """``Gate 3`` or ``Recertification``: how pages, packs and messages name it."""
         return gate_label(self.gate_number, self.from_stage, self.to_stage)
+
+    @property
+    def heading(self) -> str:
+        """``Gate 3: Pilot → Scale`` or ``Recertification: Scale in operation``."""
+        if self.is_recertification:
+            return f"{self.gate_label}: {self.get_from_stage_display()} in operation"
+        return f"{self.gate_label}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
+
+    @property
+    def trigger_summary(self) -> str:
+        """Why it was opened, in a sentence: ``Opened early: drift breach on
+        a monitored KPI — Accuracy 88% breaks Accuracy ≥ 91%``."""
+        label = ReviewTrigger(self.trigger).label
+        if self.trigger in (ReviewTrigger.DRIFT, ReviewTrigger.INCIDENT):
+            text = f"Opened early: {label[0].lower()}{label[1:]}"
+        elif self.trigger == ReviewTrigger.SCHEDULED:
+            text = "Opened on schedule: recertification due"
+        else:
+            text = label
+        return f"{text} — {self.trigger_detail}" if self.trigger_detail else text
 
     @property
     def is_open(self) -> bool:

@@ -61,13 +61,13 @@ def open_review_freeze(use_case: UseCase) -> str | None:
     its approvers when it opened, so the facts that chose them stay put."""
     review = (
         GateReview.objects.filter(use_case_id=use_case.pk, status__in=OPEN_REVIEW_STATUSES)
-        .values("pk", "gate_number")
+        .only("pk", "gate_number", "from_stage", "to_stage")
         .first()
     )
     if review is None:
         return None
     return (
-        f"The Gate {review['gate_number']} review (#{review['pk']}) is open: its approvers were "
+        f"The {review.gate_label} review (#{review.pk}) is open: its approvers were "
         "fixed when it opened. Change this after the gate is decided."
     )
 
@@ -80,23 +80,29 @@ def withdraw_block(use_case: UseCase) -> str | None:
     (a decided Go or Conditional Go) is stopped by a Kill at its next gate,
     not withdrawn; one with a review open or submitted waits for the review
     to be decided, since approvers were named and may have voted."""
-    reviews = GateReview.objects.filter(use_case_id=use_case.pk)
+    reviews = GateReview.objects.filter(use_case_id=use_case.pk).only(
+        "pk", "gate_number", "from_stage", "to_stage", "decision"
+    )
+    if use_case.is_operating:
+        return (
+            "It is in operation: it ends with a Retire decision, with its decommissioning "
+            "checklist, at a recertification."
+        )
     passed = (
         reviews.filter(status=ReviewStatus.DECIDED, decision__in=PASSED_DECISIONS)
         .order_by("-decided_at")
-        .values("pk", "gate_number", "decision")
         .first()
     )
     if passed is not None:
         return (
-            f"It passed Gate {passed['gate_number']} (review #{passed['pk']}: "
-            f"{Decision(passed['decision']).label}): a use case that has passed a gate is "
+            f"It passed {passed.gate_label} (review #{passed.pk}: "
+            f"{Decision(passed.decision).label}): a use case that has passed a gate is "
             "stopped by a Kill decision at its next gate."
         )
-    under_way = reviews.filter(status__in=OPEN_REVIEW_STATUSES).values("pk", "gate_number").first()
+    under_way = reviews.filter(status__in=OPEN_REVIEW_STATUSES).first()
     if under_way is not None:
         return (
-            f"The Gate {under_way['gate_number']} review (#{under_way['pk']}) is under way: "
+            f"The {under_way.gate_label} review (#{under_way.pk}) is under way: "
             "approvers were named and may have voted, so its chair decides it (a Kill "
             "stops the use case)."
         )

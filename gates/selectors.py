@@ -34,6 +34,7 @@ from gates.models import (
     AssessmentStatus,
     ConditionStatus,
     Control,
+    DecommissioningStep,
     GateCondition,
     GateCriterion,
     GateReview,
@@ -160,6 +161,11 @@ def gate_templates() -> QuerySet[GateTemplate]:
         "criteria__controls",
         "artifact_types__controls",
     )
+
+
+def decommissioning_steps() -> QuerySet[DecommissioningStep]:
+    """The active steps a Retire answers, in order."""
+    return DecommissioningStep.objects.filter(is_active=True).order_by("order", "id")
 
 
 def active_artifact_types() -> QuerySet[ArtifactType]:

@@ -25,6 +25,8 @@ from gates.models import (
     Control,
     ControlFramework,
     Decision,
+    DecommissioningStatus,
+    DecommissioningStep,
     DelegationState,
     GateApproverRole,
     GateCondition,
@@ -35,6 +37,7 @@ from gates.models import (
     ReviewApprover,
     ReviewCriterion,
     ReviewStatus,
+    ReviewTrigger,
 )
 from gates.selectors import RequiredArtifact, ReviewRead
 from usecases.models import RegulatoryConstraint, RiskTier, Stage
@@ -144,12 +147,18 @@ class GateTemplateSerializer(serializers.ModelSerializer):
     criteria = GateCriterionSerializer(many=True)
     artifact_types = ArtifactTypeSerializer(many=True)
     approver_roles = GateApproverRoleSerializer(many=True)
+    label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
+    is_recertification = serializers.BooleanField(
+        help_text="The periodic review of a use case in operation (Scale to Scale)."
+    )
 
     class Meta:
         model = GateTemplate
         fields = [
             "id",
             "number",
+            "label",
+            "is_recertification",
             "name",
             "from_stage",
             "to_stage",
@@ -305,6 +314,7 @@ class RequiredArtifactSerializer(serializers.Serializer):
 class ReviewRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     gate_number = serializers.IntegerField()
+    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
     status = serializers.ChoiceField(choices=ReviewStatus.choices)
     decision = serializers.CharField()
 
@@ -334,6 +344,7 @@ class ArtifactEvidenceSerializer(serializers.Serializer):
 
 class PendingRuleSerializer(serializers.Serializer):
     gate_number = serializers.IntegerField()
+    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
     asks_for = serializers.ChoiceField(
         source="kind",
         choices=PendingKind.choices,
@@ -468,11 +479,28 @@ class MeetingSerializer(serializers.Serializer):
     minutes = serializers.CharField(source="review.minutes")
 
 
+class DecommissioningStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DecommissioningStep
+        fields = ["id", "order", "text"]
+
+
+class DecommissioningEntrySerializer(serializers.Serializer):
+    """A step of a Retire's decommissioning checklist as it was answered."""
+
+    step = serializers.IntegerField(help_text="The decommissioning step's id.")
+    text = serializers.CharField(help_text="The step's text when it was answered.")
+    status = serializers.ChoiceField(choices=DecommissioningStatus.choices)
+    note = serializers.CharField()
+
+
 class ReviewSummarySerializer(serializers.ModelSerializer):
     chair = UserRefSerializer()
     from_stage = stage_field()
     to_stage = stage_field()
     decision = serializers.ChoiceField(choices=[("", "Not decided"), *Decision.choices])
+    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
+    trigger = serializers.ChoiceField(choices=ReviewTrigger.choices)
 
     class Meta:
         model = GateReview
@@ -480,6 +508,8 @@ class ReviewSummarySerializer(serializers.ModelSerializer):
             "id",
             "use_case",
             "gate_number",
+            "gate_label",
+            "trigger",
             "from_stage",
             "to_stage",
             "status",
@@ -498,6 +528,22 @@ class ReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="review.pk")
     use_case = serializers.SerializerMethodField()
     gate_number = serializers.IntegerField(source="review.gate_number")
+    gate_label = serializers.CharField(
+        source="review.gate_label", help_text="“Gate 3” or “Recertification”."
+    )
+    is_recertification = serializers.BooleanField(
+        source="review.is_recertification",
+        help_text="A periodic review of a use case in operation (Scale to Scale).",
+    )
+    trigger = serializers.ChoiceField(
+        choices=ReviewTrigger.choices,
+        source="review.trigger",
+        help_text="Why it was opened: by a lead, or (recertification) by the schedule, a "
+        "drift breach or an incident.",
+    )
+    trigger_detail = serializers.CharField(
+        source="review.trigger_detail", help_text="The breach or incident that opened it."
+    )
     from_stage = stage_field(source="review.from_stage")
     to_stage = stage_field(source="review.to_stage")
     status = serializers.CharField(source="review.status")
@@ -545,6 +591,11 @@ class ReviewSerializer(serializers.Serializer):
     )
     late = serializers.BooleanField(
         source="review.is_late", help_text="Not decided and past its planned date."
+    )
+    decommissioning = DecommissioningEntrySerializer(
+        source="review.decommissioning",
+        many=True,
+        help_text="A Retire's decommissioning checklist as answered; empty otherwise.",
     )
 
     @extend_schema_field(
@@ -703,8 +754,25 @@ class DelegationCreateInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class DecommissioningAnswerInput(serializers.Serializer):
+    step = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="A decommissioning step's id."
+    )
+    status = serializers.ChoiceField(choices=DecommissioningStatus.choices)
+    note = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the step is not applicable: why.",
+    )
+
+
 class DecisionInput(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Decision.choices)
+    decision = serializers.ChoiceField(
+        choices=Decision.choices,
+        help_text="Retire only on a recertification; Kill only at gates 1-4.",
+    )
     rationale = serializers.CharField(
         max_length=10000, required=False, allow_blank=True, default=""
     )
@@ -738,6 +806,13 @@ class DecisionInput(serializers.Serializer):
         help_text="Attendees without an account.",
     )
     minutes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    decommissioning = DecommissioningAnswerInput(
+        many=True,
+        required=False,
+        default=list,
+        max_length=100,
+        help_text="Retire only: every active decommissioning step answered once.",
+    )
 
 
 class ConditionCloseInput(serializers.Serializer):
@@ -760,6 +835,7 @@ class UseCaseStateSerializer(serializers.Serializer):
 class QueueReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     gate_number = serializers.IntegerField()
+    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
     status = serializers.CharField()
     use_case_id = serializers.IntegerField()
     use_case_title = serializers.CharField(source="use_case.title")

@@ -1,4 +1,5 @@
-"""The reporting REST API: request a gate pack, follow its status, download it.
+"""The reporting REST API: request a gate pack, follow its status, download
+it; the executive dashboard's figures.
 
 Invisible use case → 404; visible but not allowed → 403; download before the
 pack is ready → 409. Requesting answers 202 once a new pack row exists, even
@@ -18,10 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import PermissionRefused
 from core.throttling import ThrottledAPIView
 from gates.selectors import visible_review
 from reporting import rules, selectors, services
 from reporting.models import GatePack, PackStatus
+from reporting.serializers import DashboardSerializer
 from reporting.views import pack_file_response
 
 
@@ -160,3 +163,20 @@ class PackDownloadView(APIView):
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         return pack_file_response(selectors.visible_pack(request.user, pk))
+
+
+class DashboardView(APIView):
+    """The executive dashboard's figures: use cases per stage, conversion,
+    the quarter's decisions, regulations in force, use cases in operation and
+    their recertifications (due, overdue, the most urgent, the last 12
+    months' decisions), and retired against killed. Program leads and
+    executives; others 403."""
+
+    @extend_schema(
+        responses={200: DashboardSerializer, 403: ERRORS[403]},
+        tags=["dashboard"],
+    )
+    def get(self, request: Request) -> Response:
+        if not rules.can_see_dashboard(request.user):
+            raise PermissionRefused(rules.DASHBOARD_REFUSAL)
+        return Response(DashboardSerializer(selectors.dashboard(user=request.user)).data)

@@ -26,6 +26,7 @@ DECISION_COLOURS = {
     "hold": "#d97706",
     "recycle": "#ca8a04",
     "kill": "#dc2626",
+    "retire": "#4f46e5",
 }
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
 

@@ -127,7 +127,9 @@ class GatePack(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"gate-{self.review.gate_number}-pack-{self.review.use_case_id}-{self.pk}.pdf"
+        review = self.review
+        name = "recertification" if review.is_recertification else f"gate-{review.gate_number}"
+        return f"{name}-pack-{review.use_case_id}-{self.pk}.pdf"
 
     def get_download_url(self) -> str:
         return reverse("pack-download", args=[self.pk])

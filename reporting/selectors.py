@@ -12,6 +12,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -37,11 +39,14 @@ from gates.models import (
     Decision,
     GateReview,
     ReviewStatus,
+    ReviewTrigger,
     StageTransition,
+    add_months,
     late_reviews_q,
 )
 from gates.selectors import ExpiringArtifact, expiring_evidence, review_read
-from readiness.models import StageNorm
+from operations.models import DriftBreach, Incident
+from readiness.models import OPERATOR_SYMBOLS, StageNorm, format_value
 from readiness.selectors import (
     annotate_overdue_stalled,
     annotate_priority_score,
@@ -52,6 +57,7 @@ from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from usecases import access
 from usecases.models import (
+    TERMINAL_STATUSES,
     MemberRole,
     RegulatoryConstraint,
     RiskTier,
@@ -61,13 +67,22 @@ from usecases.models import (
     UseCaseMember,
 )
 
+User = get_user_model()
+
 AUDIT_EXCERPT_EVENTS = 200
 PANEL_PACKS = 10
 UPCOMING_REVIEWS = 20
 ATTENTION_USE_CASES = 15
 EXPIRING_EVIDENCE = 15
+RECERTIFICATIONS_LISTED = 10
+RETIRED_LISTED = 10
+# Months of recertification decisions the "In operation" panel counts.
+RECERTIFICATION_DECISION_MONTHS = 12
+RECERTIFICATION_DECISIONS = (Decision.GO, Decision.CONDITIONAL_GO, Decision.HOLD, Decision.RETIRE)
 # Use cases still in play: what the risk mix and the regulations in force count.
 ALIVE_Q = Q(status__in=[Status.ACTIVE, Status.ON_HOLD])
+# In operation: at Scale and not ended (``UseCase.is_operating``).
+OPERATING_Q = Q(stage=Stage.SCALE) & ~Q(status__in=TERMINAL_STATUSES)
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -283,6 +298,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "minutes": review.minutes,
             },
         },
+        **_recertification(review, use_case, readiness),
         "stage_track": stage_track,
         "criteria_summary": {
             "total": len(criteria),
@@ -321,6 +337,13 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         "artifacts": [
             {
                 "gate": a.artifact_type.template.number,
+                # Only for the Recertification's evidence: the data of the
+                # other artifacts, and so older packs' content hash, stays.
+                **(
+                    {"gate_label": a.artifact_type.template.label}
+                    if a.artifact_type.template.is_recertification
+                    else {}
+                ),
                 "type": a.artifact_type.name,
                 "version": a.version,
                 "file_name": a.original_name,
@@ -446,6 +469,118 @@ def pack_data(review: GateReview) -> dict[str, Any]:
     }
 
 
+def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> dict[str, Any]:
+    """A recertification pack's own data: why the review opened, the use
+    case in operation (owner, next due date, monitored KPIs with their drift
+    bound and latest value, the incidents and drift breaches since the
+    previous recertification or Gate 4's decision, up to this review's
+    decision) and, for a Retire, the decommissioning checklist as answered.
+    Empty for the other gates, so their pack data (and content hash) is as
+    before. Four queries: the owner, the previous passing decision, the
+    incidents, the drift breaches."""
+    if not review.is_recertification:
+        return {}
+    owner = (
+        User.objects.filter(pk=use_case.operating_owner_id).first()
+        if use_case.operating_owner_id
+        else None
+    )
+    previous = (
+        GateReview.objects.filter(
+            use_case=use_case,
+            to_stage=Stage.SCALE,
+            status=ReviewStatus.DECIDED,
+            decision__in=[Decision.GO, Decision.CONDITIONAL_GO],
+            decided_at__lte=review.opened_at,
+        )
+        .exclude(pk=review.pk)
+        .order_by("-decided_at", "-id")
+        .values("from_stage", "to_stage", "decided_at")
+        .first()
+    )
+    since = previous["decided_at"] if previous else None
+    window = Q(review=review)
+    if since is not None:
+        window |= Q(reported_at__gte=since) | Q(occurred_on__gte=timezone.localtime(since).date())
+    incidents = Incident.objects.filter(window, use_case=use_case)
+    window = Q(review=review) | (Q(detected_at__gte=since) if since is not None else Q(pk=None))
+    breaches = DriftBreach.objects.filter(window, use_case=use_case)
+    if review.decided_at is not None:
+        # A decided review's pack shows what the decision saw.
+        incidents = incidents.filter(reported_at__lte=review.decided_at)
+        breaches = breaches.filter(detected_at__lte=review.decided_at)
+    monitored = [line for line in readiness.kpis.lines if line.kpi.is_monitored]
+    data: dict[str, Any] = {
+        "recertification": {
+            "gate_label": review.gate_label,
+            "trigger": review.trigger,
+            "trigger_display": ReviewTrigger(review.trigger).label,
+            "trigger_detail": review.trigger_detail,
+        },
+        "operation": {
+            "owner": display_name(owner),
+            "due_on": _day(use_case.recertification_due_on),
+            "since": _day(since),
+            "since_what": (
+                ""
+                if previous is None
+                else "the previous recertification"
+                if previous["from_stage"] == previous["to_stage"]
+                else "Gate 4's decision"
+            ),
+            "monitored": [
+                {
+                    "name": line.kpi.name,
+                    "bound": line.kpi.drift_label,
+                    "latest": line.latest_text,
+                    "latest_on": _day(line.latest.measured_at) if line.latest else "",
+                    "breached": bool(line.latest and line.kpi.breaches_drift(line.latest.value)),
+                }
+                for line in monitored
+            ],
+            "incidents": [
+                {
+                    "title": i.title,
+                    "severity": i.severity,
+                    "severity_display": i.get_severity_display(),
+                    "occurred_on": _day(i.occurred_on),
+                    "description": i.description,
+                    "reported_by": display_name(i.reported_by),
+                    "opened_this_review": i.review_id == review.pk,
+                }
+                for i in incidents.select_related("reported_by").order_by("-occurred_on", "-id")
+            ],
+            "drift_breaches": [
+                {
+                    "kpi": b.kpi.name,
+                    "value": format_value(b.value, b.kpi.unit),
+                    "bound": f"{OPERATOR_SYMBOLS.get(b.operator, b.operator)} "
+                    f"{format_value(b.threshold, b.kpi.unit)}",
+                    "detected_at": _when(b.detected_at),
+                    "opened_this_review": b.review_id == review.pk,
+                }
+                for b in breaches.select_related("kpi").order_by("-detected_at", "-id")
+            ],
+        },
+    }
+    if review.decision == Decision.RETIRE or review.decommissioning:
+        data["decommissioning"] = [
+            {
+                "text": step.get("text", ""),
+                "status": step.get("status", ""),
+                "status_display": DECOMMISSIONING_STATUS.get(
+                    step.get("status", ""), step.get("status", "")
+                ),
+                "note": step.get("note", ""),
+            }
+            for step in review.decommissioning or []
+        ]
+    return data
+
+
+DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
+
+
 # --- Dashboard ---------------------------------------------------------------------
 
 
@@ -482,6 +617,11 @@ class StageRow:
     killed: int = 0
     overdue: int = 0
     stalled: int = 0
+    retired: int = 0
+    # Scale only: operating use cases whose recertification is due within
+    # RECERTIFICATION_NOTICE_DAYS, and those past their due date.
+    recertification_due: int = 0
+    recertification_overdue: int = 0
     median_days: float | None = None
     norm: StageNorm | None = None
     # Active and on hold, per risk tier (code -> count).
@@ -491,6 +631,17 @@ class StageRow:
     def in_stage(self) -> int:
         """Use cases still alive in this stage (active or on hold)."""
         return self.active + self.on_hold
+
+    @property
+    def is_operating_stage(self) -> bool:
+        """Scale: use cases there operate; they are due for recertification,
+        never overdue against a norm or stalled."""
+        return self.stage == Stage.SCALE
+
+    @property
+    def gate_label(self) -> str:
+        """The gate a use case killed in this stage was killed at."""
+        return "Recertification" if self.is_operating_stage else f"Gate {self.stage.number}"
 
     @property
     def risk_tier_counts(self) -> list[int]:
@@ -530,6 +681,51 @@ class UpcomingReview:
 
 
 @dataclass
+class Recertification:
+    """An operating use case whose recertification is due soon or overdue,
+    with its open recertification review if one is open."""
+
+    use_case: UseCase
+    due_on: datetime.date
+    overdue: bool
+    days: int  # days until due (negative: days overdue)
+    open_review_id: int | None
+
+
+@dataclass
+class Operation:
+    """The "In operation" panel: use cases operating at Scale and their
+    recertifications."""
+
+    operating: int = 0
+    due: int = 0
+    overdue: int = 0
+    notice_days: int = 30
+    # The most urgent, overdue first then soonest due (the first RECERTIFICATIONS_LISTED).
+    urgent: list[Recertification] = field(default_factory=list)
+    # Recertifications decided in the last 12 months: code, label, count.
+    decisions: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def decisions_total(self) -> int:
+        return sum(count for _, _, count in self.decisions)
+
+
+@dataclass
+class EndOfLife:
+    """Retired against killed: an end of life after operating at Scale, and a
+    loss in the pipeline at a gate."""
+
+    retired: int = 0
+    retired_last_year: int = 0
+    # The latest retired, newest first: the use case with ``retired_at``.
+    recently_retired: list[UseCase] = field(default_factory=list)
+    killed: int = 0
+    # Killed per gate: (gate label, stage label, count), in pipeline order.
+    killed_by_gate: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+@dataclass
 class Dashboard:
     now: datetime.datetime
     quarter: str
@@ -551,6 +747,8 @@ class Dashboard:
     # Evidence expired or expiring soon, soonest first (the first EXPIRING_EVIDENCE).
     expiring: list[ExpiringArtifact] = field(default_factory=list)
     expiring_limit: int = EXPIRING_EVIDENCE
+    operation: Operation = field(default_factory=Operation)
+    end_of_life: EndOfLife = field(default_factory=EndOfLife)
 
     @property
     def decisions_total(self) -> int:
@@ -581,6 +779,9 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
     """The executive dashboard, in a fixed number of queries whatever the
     size of the portfolio. The caller has checked the user may see it."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
+    notice_days = settings.RECERTIFICATION_NOTICE_DAYS
+    due_by = today + datetime.timedelta(days=notice_days)
     visible = access.use_cases_visible_to(user)
     norms = {n.stage: n for n in StageNorm.objects.all()}
     flagged = annotate_overdue_stalled(visible, now=now)
@@ -588,8 +789,18 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         active=Count("pk", filter=Q(status=Status.ACTIVE)),
         on_hold=Count("pk", filter=Q(status=Status.ON_HOLD)),
         killed=Count("pk", filter=Q(status=Status.KILLED)),
+        retired=Count("pk", filter=Q(status=Status.RETIRED)),
         overdue=Count("pk", filter=Q(is_overdue=True)),
         stalled=Count("pk", filter=Q(is_stalled=True)),
+        # Recertifications due and overdue, in the same query.
+        recertification_due=Count(
+            "pk",
+            filter=OPERATING_Q
+            & Q(recertification_due_on__gte=today, recertification_due_on__lte=due_by),
+        ),
+        recertification_overdue=Count(
+            "pk", filter=OPERATING_Q & Q(recertification_due_on__lt=today)
+        ),
         # The risk tier mix and the regulations in force, in the same query.
         **{
             f"risk_{tier}": Count("pk", filter=Q(risk_tier=tier) & ALIVE_Q)
@@ -609,6 +820,9 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         row.active = entry["active"]
         row.on_hold = entry["on_hold"]
         row.killed = entry["killed"]
+        row.retired = entry["retired"]
+        row.recertification_due = entry["recertification_due"]
+        row.recertification_overdue = entry["recertification_overdue"]
         row.overdue = entry["overdue"]
         row.stalled = entry["stalled"]
         row.risk_tiers = {tier: entry[f"risk_{tier}"] for tier in RiskTier.values}
@@ -616,7 +830,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
             regulations_in_force[code] += entry[f"regulation_{code}"]
     for stage, days in _median_days(visible, now).items():
         rows[Stage(stage)].median_days = days
-    total = sum(r.active + r.on_hold + r.killed for r in rows.values())
+    total = sum(r.active + r.on_hold + r.killed + r.retired for r in rows.values())
 
     # Conversion: of the use cases that reached stage N, the share that passed
     # gate N (a Go or Conditional Go out of stage N). Every use case starts in
@@ -646,20 +860,40 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
             )
         )
 
+    # The quarter's decisions and the last 12 months' recertification
+    # decisions, in one query.
     start, end = quarter_bounds(now)
-    decided = dict(
+    year_ago = timezone.make_aware(
+        datetime.datetime.combine(
+            add_months(today, -RECERTIFICATION_DECISION_MONTHS), datetime.time.min
+        )
+    )
+    in_quarter = Q(decided_at__gte=start, decided_at__lt=end)
+    recertification = Q(from_stage=F("to_stage"), decided_at__gte=year_ago)
+    decided_rows = list(
         GateReview.objects.filter(
+            Q(in_quarter) | Q(recertification),
             _visible(user, "use_case_id"),
             status=ReviewStatus.DECIDED,
-            decided_at__gte=start,
+            decided_at__gte=min(start, year_ago),
             decided_at__lt=end,
         )
         .order_by()
         .values("decision")
-        .annotate(n=Count("pk"))
-        .values_list("decision", "n")
+        .annotate(
+            quarter=Count("pk", filter=in_quarter),
+            recertifications=Count("pk", filter=recertification),
+        )
     )
-    decisions = [(d.value, d.label, decided.get(d.value, 0)) for d in Decision]
+    decided = {row["decision"]: row["quarter"] for row in decided_rows}
+    recertified = {row["decision"]: row["recertifications"] for row in decided_rows}
+    # Retire is a recertification's decision only: the quarter's chart keeps
+    # the five gate decisions unless a use case was retired this quarter.
+    decisions = [
+        (d.value, d.label, decided.get(d.value, 0))
+        for d in Decision
+        if d != Decision.RETIRE or decided.get(d.value)
+    ]
 
     attention = list(
         flagged.filter(Q(is_overdue=True) | Q(is_stalled=True))
@@ -690,7 +924,6 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         upcoming.append(UpcomingReview(review=review, latest_pack=pack))
     # The total and the late ones among them: from the rows read when they
     # are all there, else one aggregate (the same query the count was).
-    today = timezone.localdate(now)
     if len(upcoming_reviews) < UPCOMING_REVIEWS:
         upcoming_total = len(upcoming_reviews)
         upcoming_late = sum(1 for r in upcoming_reviews if r.is_late_on(today))
@@ -701,6 +934,30 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         upcoming_total, upcoming_late = counts["total"], counts["late"]
 
     stage_rows = [rows[s] for s in Stage.ordered()]
+    scale = rows[Stage.SCALE]
+    operation = Operation(
+        operating=scale.in_stage,
+        due=scale.recertification_due,
+        overdue=scale.recertification_overdue,
+        notice_days=notice_days,
+        urgent=_urgent_recertifications(visible, today=today, due_by=due_by)
+        if scale.recertification_due or scale.recertification_overdue
+        else [],
+        # The decisions a recertification takes, and any other it was given.
+        decisions=[
+            (d.value, d.label, recertified.get(d.value, 0))
+            for d in Decision
+            if d in RECERTIFICATION_DECISIONS or recertified.get(d.value)
+        ],
+    )
+    retired = sum(r.retired for r in stage_rows)
+    end_of_life = EndOfLife(
+        retired=retired,
+        retired_last_year=recertified.get(Decision.RETIRE, 0),
+        recently_retired=_recently_retired(visible) if retired else [],
+        killed=sum(r.killed for r in stage_rows),
+        killed_by_gate=[(r.gate_label, r.stage.label, r.killed) for r in stage_rows],
+    )
     return Dashboard(
         now=now,
         quarter=quarter_label(now),
@@ -721,6 +978,49 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
             (code, label, regulations_in_force[code])
             for code, label in RegulatoryConstraint.choices
         ],
+        operation=operation,
+        end_of_life=end_of_life,
+    )
+
+
+def _urgent_recertifications(
+    visible: QuerySet[UseCase], *, today: datetime.date, due_by: datetime.date
+) -> list[Recertification]:
+    """The operating use cases whose recertification is overdue or due by
+    ``due_by``, most urgent first, each with its open recertification review:
+    one query (the partial index on the due date of active Scale use cases)."""
+    open_review = GateReview.objects.filter(
+        use_case=OuterRef("pk"), status__in=OPEN_REVIEW_STATUSES, from_stage=F("to_stage")
+    )
+    rows = (
+        visible.filter(OPERATING_Q, recertification_due_on__lte=due_by)
+        .select_related("business_unit", "operating_owner")
+        .annotate(open_review_id=Subquery(open_review.values("pk")[:1]))
+        .order_by("recertification_due_on", "id")[:RECERTIFICATIONS_LISTED]
+    )
+    return [
+        Recertification(
+            use_case=use_case,
+            due_on=use_case.recertification_due_on,
+            overdue=use_case.recertification_due_on < today,
+            days=(use_case.recertification_due_on - today).days,
+            open_review_id=use_case.open_review_id,
+        )
+        for use_case in rows
+    ]
+
+
+def _recently_retired(visible: QuerySet[UseCase]) -> list[UseCase]:
+    """The latest retired use cases, each with ``retired_at`` (the time of its
+    Retire decision): one query."""
+    retire = GateReview.objects.filter(
+        use_case=OuterRef("pk"), status=ReviewStatus.DECIDED, decision=Decision.RETIRE
+    ).order_by("-decided_at")
+    return list(
+        visible.filter(status=Status.RETIRED)
+        .select_related("business_unit")
+        .annotate(retired_at=Subquery(retire.values("decided_at")[:1]))
+        .order_by(F("retired_at").desc(nulls_last=True), "-id")[:RETIRED_LISTED]
     )
 
 
@@ -729,7 +1029,9 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
 
 def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
     """The visible use cases for the CSV export, streamed in chunks: each
-    chunk brings its sponsors in one more query."""
+    chunk brings its sponsors in one more query. A use case in operation
+    has its operating owner and the day its next recertification is due;
+    a retired one says so in its status, with no due date."""
     now = now or timezone.now()
     queryset = annotate_priority_score(
         annotate_overdue_stalled(access.use_cases_visible_to(user), now=now)
@@ -745,7 +1047,7 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
     status_labels = dict(Status.choices)
     risk_labels = dict(RiskTier.choices)
     for use_case in (
-        queryset.select_related("business_unit")
+        queryset.select_related("business_unit", "operating_owner")
         .prefetch_related(sponsors)
         .order_by("id")
         .iterator(chunk_size=2000)
@@ -765,4 +1067,8 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
             "yes" if use_case.is_overdue else "no",
             "yes" if use_case.is_stalled else "no",
             "" if score is None else f"{score:.2f}",
+            display_name(use_case.operating_owner),
+            use_case.recertification_due_on.isoformat()
+            if use_case.is_operating and use_case.recertification_due_on
+            else "",
         ]

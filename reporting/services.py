@@ -182,7 +182,7 @@ def pack_request(*, review: GateReview, by: Any) -> PackRequest:
         audit_record(
             actor=by,
             action="pack.requested",
-            summary=f"Requested a Gate {review.gate_number} pack",
+            summary=f"Requested a {review.gate_label} pack",
             use_case=use_case,
             obj=pack,
             payload={"review": review.pk, "review_revision": review.revision},
@@ -292,9 +292,14 @@ def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[s
         {**kpi, "chart": chart}
         for kpi, chart in zip(data["readiness"]["kpis"], charts, strict=True)
     ]
+    recertification = data.get("recertification")
     return {
         **data,
         "kpis": kpis,
+        # How the pack names the review: "Gate 3" or "Recertification".
+        "gate_label": recertification["gate_label"]
+        if recertification
+        else f"Gate {data['review']['gate_number']}",
         "content_hash": digest,
         "pack_id": pack.pk,
         "generated_at": timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z"),
@@ -369,7 +374,7 @@ def pack_store(
             audit_record(
                 actor=None,
                 action="pack.ready",
-                summary=f"Gate {pack.review.gate_number} pack #{pack.pk} generated "
+                summary=f"{pack.review.gate_label} pack #{pack.pk} generated "
                 f"({rendered.page_count} pages)",
                 use_case=UseCase(pk=pack.review.use_case_id),
                 obj=pack,
@@ -414,7 +419,7 @@ def pack_fail(*, pack_id: int, reason: str, run: int | None = None) -> GatePack 
     audit_record(
         actor=None,
         action="pack.failed",
-        summary=f"Gate {pack.review.gate_number} pack #{pack.pk} failed: {reason}",
+        summary=f"{pack.review.gate_label} pack #{pack.pk} failed: {reason}",
         use_case=UseCase(pk=pack.review.use_case_id),
         obj=pack,
         payload={"review": pack.review_id, "reason": reason},

@@ -42,6 +42,8 @@ EXPORT_HEADER = [
     "overdue",
     "stalled",
     "priority_score",
+    "operating_owner",
+    "next_recertification_due",
 ]
 
 

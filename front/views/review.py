@@ -105,6 +105,9 @@ def _decision_form(page: selectors.ReviewRead, data=None) -> forms.DecisionForm:
         "attendees": selectors.condition_owner_candidates(review),
         "proposals": page.open_proposals,
         "auto_id": DECISION_IDS,
+        "recertification": review.is_recertification,
+        # A recertification's Retire answers the decommissioning checklist.
+        "steps": list(selectors.decommissioning_steps()) if review.is_recertification else (),
     }
     if data is not None:
         return forms.DecisionForm(data, **kwargs)
@@ -416,6 +419,7 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 attendees=list(form.cleaned_data["attendees"]),
                 guests=form.cleaned_data["guests"],
                 minutes=form.cleaned_data["minutes"],
+                decommissioning=form.decommissioning(),
             )
         except InvalidInput as error:
             show_refusal(form, error)

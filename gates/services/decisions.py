@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +16,15 @@ from core.audit import audit_checkpoint, audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.events import emit_on_commit
 from core.validators import single_line
-from core.web import display_name
+from core.web import display_name, valid_id
 from gates import rules
 from gates.models import (
     ApprovalDecision,
     AssessmentStatus,
     ConditionStatus,
     Decision,
+    DecommissioningStatus,
+    DecommissioningStep,
     GateCondition,
     GateReview,
     ReviewApprover,
@@ -56,6 +58,13 @@ from usecases.models import (
 )
 
 MAX_ATTENDEES = 200
+MAX_DECOMMISSIONING_NOTE = 1000
+
+KILL_ON_RECERTIFICATION = (
+    "A use case in operation is retired, not killed: record Retire with its "
+    "decommissioning checklist."
+)
+RETIRE_ON_GATE = "Retire ends a use case in operation; Kill is for gates 1-4."
 
 
 PARTIAL_REASON = (
@@ -126,7 +135,7 @@ def go_readiness(
     # reason only when it is what is left.
     if len(approved) < review.min_approvers and not undecided:
         head.append(
-            f"Gate {review.gate_number} needs the approval of at least {review.min_approvers} "
+            f"{review.gate_label} needs the approval of at least {review.min_approvers} "
             f"distinct people; {len(approved)} {'has' if len(approved) == 1 else 'have'} approved."
         )
     for row in approvers:
@@ -242,12 +251,17 @@ def gate_decide(
     attendees: Iterable[Any] = (),
     guests: str = "",
     minutes: str = "",
+    decommissioning: Iterable[Mapping[str, Any]] | None = None,
 ) -> GateReview:
     """The chair's gate decision, with the record of the gate meeting it was
     taken in. Conditional Go carries conditions: the chair's own and the
     approvers' proposals the chair adopts (``adopt``, their ids). Go and
     Conditional Go move the use case to the next stage in this same
-    transaction."""
+    transaction; on a recertification they keep it in operation with the
+    next one due. Retire (recertifications only) carries the decommissioning
+    checklist as answered (``decommissioning``: every active step once,
+    ``{"step": id, "status": "done" | "not_applicable", "note": str}``) and
+    ends the use case; Kill is for gates 1-4."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     if decision not in Decision.values:
@@ -257,13 +271,31 @@ def gate_decide(
     refusal = rules.decision_refusal(by, review)
     if refusal is not None:
         raise refusal
+    if decision == Decision.KILL and review.is_recertification:
+        raise TransitionRefused(
+            "Kill cannot be recorded on a recertification.", [KILL_ON_RECERTIFICATION]
+        )
+    if decision == Decision.RETIRE and not review.is_recertification:
+        raise TransitionRefused(
+            f"Retire cannot be recorded at {review.gate_label}.", [RETIRE_ON_GATE]
+        )
     rationale = (rationale or "").strip()
-    if decision in (Decision.HOLD, Decision.RECYCLE, Decision.KILL) and not rationale:
+    if (
+        decision in (Decision.HOLD, Decision.RECYCLE, Decision.KILL, Decision.RETIRE)
+        and not rationale
+    ):
         raise InvalidInput(
             f"A rationale is required to record {Decision(decision).label}.", field="rationale"
         )
     if len(rationale) > 10000:
         raise InvalidInput("The rationale is longer than 10,000 characters.", field="rationale")
+    checklist: list[dict[str, Any]] = []
+    if decision == Decision.RETIRE:
+        checklist = clean_decommissioning(decommissioning)
+    elif decommissioning:
+        raise InvalidInput(
+            "Only Retire carries the decommissioning checklist.", field="decommissioning"
+        )
     conditional = decision == Decision.CONDITIONAL_GO
     condition_rows = clean_conditions(conditions, review=review)
     adopted = proposals_to_adopt(
@@ -301,8 +333,10 @@ def gate_decide(
     review.meeting_date = meeting["meeting_date"]
     review.meeting_guests = meeting["guests"]
     review.minutes = meeting["minutes"]
+    review.decommissioning = checklist
     review.save(
         update_fields=[
+            "decommissioning",
             "status",
             "decision",
             "rationale",
@@ -341,6 +375,8 @@ def gate_decide(
         changes["status"] = Status.ON_HOLD
     elif decision == Decision.KILL:
         changes["status"] = Status.KILLED
+    elif decision == Decision.RETIRE:
+        changes.update(status=Status.RETIRED, recertification_due_on=None)
     # The only writer of stage and status besides usecase_resume.
     UseCase.objects.filter(pk=use_case.pk).update(**changes)
     touch(use_case, review)
@@ -349,6 +385,8 @@ def gate_decide(
         summary += f"; recertified, next due {changes['recertification_due_on']:%d %b %Y}"
     elif passed:
         summary += f"; moved to {Stage(review.to_stage).label}"
+    elif decision == Decision.RETIRE:
+        summary += "; retired"
     audit_record(
         actor=by,
         action="gate.decided",
@@ -365,9 +403,10 @@ def gate_decide(
             ),
             "recertification_due_on": (
                 changes["recertification_due_on"].isoformat()
-                if "recertification_due_on" in changes
+                if changes.get("recertification_due_on")
                 else None
             ),
+            "decommissioning": checklist,
             "conditions": [{"id": c.pk, **describe(c)} for c in created_conditions],
             "adopted": {str(p.pk): p.adopted_as_id for p in adopted},
             # The template's setting as it stood when the decision was taken.
@@ -382,12 +421,78 @@ def gate_decide(
     )
     # The chain's head leaves the database with every decision.
     transaction.on_commit(
-        lambda: audit_checkpoint(reason=f"Gate {review.gate_number} decided on review #{review.pk}")
+        lambda: audit_checkpoint(reason=f"{review.gate_label} decided on review #{review.pk}")
     )
     emit_on_commit(
         events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
     )
     return review
+
+
+def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The decommissioning checklist of a Retire as it will be kept: every
+    active step answered once, in the steps' order, each entry a snapshot of
+    the step's text. Each problem is refused naming the step."""
+    steps = {step.pk: step for step in DecommissioningStep.objects.order_by("order", "id")}
+    if answers is None or isinstance(answers, (str, bytes, Mapping)):
+        answers = [] if answers is None else [answers]
+    answered: dict[int, dict[str, Any]] = {}
+    for index, answer in enumerate(answers, start=1):
+        if not isinstance(answer, Mapping):
+            raise InvalidInput(
+                f"Decommissioning answer {index} must name a step, a status and a note.",
+                field="decommissioning",
+            )
+        pk = valid_id(answer.get("step"))
+        step = steps.get(pk) if pk is not None else None
+        if step is None:
+            raise InvalidInput(
+                f"Unknown decommissioning step: {answer.get('step')!s:.40}.",
+                field="decommissioning",
+            )
+        if not step.is_active:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}” is no longer in use.",
+                field="decommissioning",
+            )
+        if step.pk in answered:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}” is answered more than once.",
+                field="decommissioning",
+            )
+        status = answer.get("status")
+        if status not in DecommissioningStatus.values:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}”: say whether it is done or not applicable.",
+                field="decommissioning",
+            )
+        note = answer.get("note") or ""
+        if not isinstance(note, str):
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}”: the note must be text.",
+                field="decommissioning",
+            )
+        note = note.strip()
+        if len(note) > MAX_DECOMMISSIONING_NOTE:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}”: the note is longer than "
+                f"{MAX_DECOMMISSIONING_NOTE:,} characters.",
+                field="decommissioning",
+            )
+        if status == DecommissioningStatus.NOT_APPLICABLE and not note:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}” is not applicable: say why in its note.",
+                field="decommissioning",
+            )
+        answered[step.pk] = {"step": step.pk, "text": step.text, "status": status, "note": note}
+    for step in steps.values():
+        if step.is_active and step.pk not in answered:
+            raise InvalidInput(
+                f"Decommissioning step “{step.text}” is not answered: Retire needs every step "
+                "done or not applicable.",
+                field="decommissioning",
+            )
+    return [answered[pk] for pk in steps if pk in answered]
 
 
 def next_recertification(use_case: UseCase, on: datetime.date | None = None) -> datetime.date:

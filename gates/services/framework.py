@@ -31,6 +31,7 @@ from gates import applicability
 from gates.models import (
     ArtifactType,
     Control,
+    DecommissioningStep,
     GateApproverRole,
     GateCriterion,
     GateTemplate,
@@ -181,7 +182,7 @@ def gate_template_change(
     audit_record(
         actor=by,
         action="framework.gate_template_changed",
-        summary=f"Gate {locked.number}: changed {what} (version {locked.version})",
+        summary=f"{locked.label}: changed {what} (version {locked.version})",
         obj=locked,
         payload={
             "before": {**before, "version": version},
@@ -220,7 +221,7 @@ def _row_create(*, by: Any, row: TemplateRow, bump_version: bool) -> TemplateRow
     audit_record(
         actor=by,
         action=f"framework.{entity}_created",
-        summary=f"Gate {template.number}: added {label} “{row}”",
+        summary=f"{template.label}: added {label} “{row}”",
         obj=row,
         payload={
             "before": {},
@@ -246,7 +247,7 @@ def _row_change(
     audit_record(
         actor=by,
         action=f"framework.{entity}_changed",
-        summary=f"Gate {template.number}: changed {_changed(before)} of {label} “{saved}”",
+        summary=f"{template.label}: changed {_changed(before)} of {label} “{saved}”",
         obj=saved,
         payload={"before": before, "after": after, "template_version": template.version},
     )
@@ -265,7 +266,7 @@ def _row_delete(*, by: Any, row: TemplateRow, bump_version: bool) -> None:
     audit_record(
         actor=by,
         action=f"framework.{entity}_deleted",
-        summary=f"Gate {template.number}: removed {label} “{row}”",
+        summary=f"{template.label}: removed {label} “{row}”",
         obj=row,
         payload={
             "before": framework_values(row, framework_fields(model)),
@@ -363,7 +364,7 @@ def _row_set_controls(
     audit_record(
         actor=by,
         action=f"framework.{entity}_changed",
-        summary=f"Gate {template.number}: changed controls of {label} “{row}”",
+        summary=f"{template.label}: changed controls of {label} “{row}”",
         obj=row,
         payload={
             "before": {"controls": before},
@@ -438,5 +439,61 @@ def control_delete(*, by: Any, control: Control) -> None:
         summary=f"Removed control “{row}”",
         obj=row,
         payload={"before": framework_values(row, framework_fields(Control)), "after": {}},
+    )
+    framework_row_delete(row)
+
+
+# The decommissioning checklist belongs to no template version either: a
+# Retire keeps a snapshot of each step's text as it was answered.
+
+
+@transaction.atomic
+def decommissioning_step_create(*, by: Any, step: DecommissioningStep) -> DecommissioningStep:
+    framework_ensure_allowed(by, "add", DecommissioningStep)
+    framework_validate(step)
+    step.save()
+    audit_record(
+        actor=by,
+        action="framework.decommissioning_step_created",
+        summary=f"Added decommissioning step “{step}”",
+        obj=step,
+        payload={
+            "before": {},
+            "after": framework_values(step, framework_fields(DecommissioningStep)),
+        },
+    )
+    return step
+
+
+@transaction.atomic
+def decommissioning_step_change(
+    *, by: Any, step: DecommissioningStep, fields: Sequence[str]
+) -> DecommissioningStep:
+    framework_ensure_allowed(by, "change", DecommissioningStep)
+    saved, before, after = framework_row_change(step, fields)
+    if before:
+        audit_record(
+            actor=by,
+            action="framework.decommissioning_step_changed",
+            summary=f"Changed {_changed(before)} of decommissioning step “{saved}”",
+            obj=saved,
+            payload={"before": before, "after": after},
+        )
+    return saved
+
+
+@transaction.atomic
+def decommissioning_step_delete(*, by: Any, step: DecommissioningStep) -> None:
+    framework_ensure_allowed(by, "delete", DecommissioningStep)
+    row = DecommissioningStep.objects.select_for_update().get(pk=step.pk)
+    audit_record(
+        actor=by,
+        action="framework.decommissioning_step_deleted",
+        summary=f"Removed decommissioning step “{row}”",
+        obj=row,
+        payload={
+            "before": framework_values(row, framework_fields(DecommissioningStep)),
+            "after": {},
+        },
     )
     framework_row_delete(row)

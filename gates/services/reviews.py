@@ -214,10 +214,7 @@ def review_open(
     if existing is not None:
         raise TransitionRefused(
             "This use case already has an open review.",
-            [
-                f"Gate {existing.gate_number} review #{existing.pk}: "
-                f"{existing.get_status_display()}."
-            ],
+            [f"{existing.gate_label} review #{existing.pk}: {existing.get_status_display()}."],
         )
     resolved = resolve_approvers(template=template, use_case=use_case, chair=by, named=approvers)
     try:
@@ -335,7 +332,7 @@ def review_reschedule(
         actor=by,
         action="review.rescheduled",
         summary=(
-            f"Planned the Gate {review.gate_number} review for {planned_date:%d %b %Y}"
+            f"Planned the {review.gate_label} review for {planned_date:%d %b %Y}"
             + (f" (was {before:%d %b %Y})" if before else "")
             + f": {reason}"
         ),
@@ -607,7 +604,7 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
     audit_record(
         actor=by,
         action="review.submitted",
-        summary=f"Submitted the Gate {review.gate_number} review for approval",
+        summary=f"Submitted the {review.gate_label} review for approval",
         use_case=use_case,
         obj=review,
         payload={
@@ -820,8 +817,7 @@ def review_return(*, review: GateReview, by: Any, reason: str) -> GateReview:
     audit_record(
         actor=by,
         action="review.returned",
-        summary=f"Returned the Gate {review.gate_number} review for rework "
-        f"(round {review.rework_count})",
+        summary=f"Returned the {review.gate_label} review for rework (round {review.rework_count})",
         use_case=use_case,
         obj=review,
         payload={

@@ -197,6 +197,7 @@ CHANGES = {
     },
     "gates.gatetemplate": lambda obj, other: {"name": "Renamed gate"},
     "gates.control": lambda obj, other: {"title": "Renamed control"},
+    "gates.decommissioningstep": lambda obj, other: {"text": "Reworded step"},
     "readiness.scorecarditem": lambda obj, other: {"name": "Renamed scorecard item"},
     "readiness.checklistitemdefinition": lambda obj, other: {"text": "Reworded item"},
     "readiness.stagenorm": lambda obj, other: {"max_days": obj.max_days + 7},
@@ -310,3 +311,31 @@ def test_it_audits_every_write_any_registered_admin_allows(superuser, use_case, 
 
     assert walked == set(CHANGES)
     assert chain_intact()
+
+
+# --- Decommissioning steps ----------------------------------------------------------
+
+
+def test_an_administrator_rewords_a_decommissioning_step_through_the_admin(admin_client):
+    from gates.models import DecommissioningStep
+
+    step = DecommissioningStep.objects.order_by("order").first()
+    response = admin_client.post(
+        f"/admin/gates/decommissioningstep/{step.pk}/change/",
+        {"order": step.order, "text": "Archive the model and its data", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    step.refresh_from_db()
+    assert step.text == "Archive the model and its data"
+    event = AuditEvent.objects.get(action="framework.decommissioning_step_changed")
+    assert event.payload["after"] == {"text": "Archive the model and its data"}
+
+
+def test_only_an_administrator_changes_a_decommissioning_step(outsider):
+    from gates.models import DecommissioningStep
+
+    step = DecommissioningStep.objects.order_by("order").first()
+    step.text = "Changed"
+    with pytest.raises(PermissionRefused):
+        services.decommissioning_step_change(by=outsider, step=step, fields=["text"])
+    assert DecommissioningStep.objects.get(pk=step.pk).text != "Changed"

@@ -33,11 +33,13 @@ def in_days(days: int) -> str:
 # --- Gate templates -----------------------------------------------------------------
 
 
-def test_it_lists_the_four_gates_with_their_framework(api_as, sponsor):
+def test_it_lists_the_four_gates_and_the_recertification_with_their_framework(api_as, sponsor):
     response = api_as(sponsor).get("/api/v1/gate-templates/")
     assert response.status_code == 200
     gates = response.json()
-    assert [g["number"] for g in gates] == [1, 2, 3, 4]
+    assert [g["number"] for g in gates] == [1, 2, 3, 4, 5]
+    assert [g["label"] for g in gates][-1] == "Recertification"
+    assert (gates[-1]["from_stage"], gates[-1]["to_stage"]) == ("scale", "scale")
     first = gates[0]
     assert (first["from_stage"], first["to_stage"], first["version"]) == ("discovery", "poc", 1)
     assert [c["name"] for c in first["criteria"]][0] == "Business value"

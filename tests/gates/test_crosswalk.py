@@ -85,6 +85,7 @@ def test_the_crosswalk_api_is_typed_with_evidence_and_gaps(api_as, lead, eu_high
     assert artifact["review"] == {
         "id": regulated_review.pk,
         "gate_number": 3,
+        "gate_label": "Gate 3",
         "status": "open",
         "decision": "",
     }
@@ -97,9 +98,13 @@ def test_the_crosswalk_api_is_typed_with_evidence_and_gaps(api_as, lead, eu_high
     assert logging["covered"] is False
     # Gate 4 is not reviewed yet: its criterion citing MANAGE 4.1 is listed as upcoming.
     manage = row_of(payload, "nist_ai_rmf", "MANAGE 4.1")
-    assert {"gate_number": 4, "asks_for": "criterion", "name": "Sustainability", "reason": ""} in (
-        manage["upcoming"]
-    )
+    assert {
+        "gate_number": 4,
+        "gate_label": "Gate 4",
+        "asks_for": "criterion",
+        "name": "Sustainability",
+        "reason": "",
+    } in manage["upcoming"]
     assert payload["covered_count"] == sum(
         r["covered"] for g in payload["frameworks"] for r in g["controls"]
     )

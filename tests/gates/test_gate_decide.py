@@ -222,6 +222,10 @@ def test_it_moves_the_stage_on_go_in_the_same_transaction(lead, sponsor, use_cas
         "rationale": "Evidence holds.",
         "from_stage": "discovery",
         "to_stage": "poc",
+        # Set only when Gate 4 starts operation or a recertification passes.
+        "operating_owner": None,
+        "recertification_due_on": None,
+        "decommissioning": [],
         "conditions": [],
         "adopted": {},
         "enforce_scorecard_bands": False,
@@ -536,7 +540,8 @@ def test_it_refuses_an_unknown_decision(lead, use_case):
         decide(review, lead, "approve", rationale="x")
 
     assert (
-        caught.value.message == "Decision must be one of: go, conditional_go, hold, recycle, kill."
+        caught.value.message
+        == "Decision must be one of: go, conditional_go, hold, recycle, kill, retire."
     )
 
 

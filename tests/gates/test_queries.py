@@ -26,6 +26,8 @@ from usecases.models import MemberRole, UseCaseMember
 # reads it too): 51 and 53 measured.
 REVIEW_PAGE_MAX_QUERIES = 53
 REVIEW_API_MAX_QUERIES = 17
+# A recertification's decision form reads the decommissioning steps: one more.
+RECERTIFICATION_PAGE_MAX_QUERIES = REVIEW_PAGE_MAX_QUERIES + 1
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +166,48 @@ def test_it_reads_the_artifacts_page_in_fixed_queries(
     with django_assert_max_num_queries(8):
         response = client.get(f"/use-cases/{uploaded_review.use_case_id}/artifacts/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_it_reads_a_recertification_in_fixed_queries(
+    client_as,
+    api_as,
+    lead,
+    sponsor,
+    techlead,
+    cio,
+    business_unit,
+    size,
+    django_assert_max_num_queries,
+):
+    """The decision form's decommissioning rows are one query, the decided
+    checklist none, at any number of criteria and steps."""
+    from gates.models import DecommissioningStep
+    from tests.factories import UseCaseFactory
+    from tests.gates.recertification import checklist, recertification_open
+
+    use_case = UseCaseFactory(business_unit=business_unit, sponsor=sponsor, technical_lead=techlead)
+    review = recertification_open(use_case, lead, sponsor)
+    grow(review, sponsor, size)
+    DecommissioningStep.objects.bulk_create(
+        DecommissioningStep(order=100 + i, text=f"Extra step {i}") for i in range(size // 5)
+    )
+    steps = DecommissioningStep.objects.filter(is_active=True).count()
+    page_client, api_client = client_as(lead), api_as(lead)
+    with django_assert_max_num_queries(RECERTIFICATION_PAGE_MAX_QUERIES):
+        html = page_client.get(f"/reviews/{review.pk}/").content.decode()
+    # Done and Not applicable, and the note.
+    assert html.count('name="step-') == 3 * steps
+    with django_assert_max_num_queries(REVIEW_API_MAX_QUERIES):
+        assert api_client.get(f"/api/v1/reviews/{review.pk}/").json()["is_recertification"]
+    with django_assert_max_num_queries(3):
+        assert len(api_client.get("/api/v1/decommissioning-steps/").json()) == steps
+    services.gate_decide(
+        review=review, by=lead, decision="retire", rationale="Ended.", decommissioning=checklist()
+    )
+    with django_assert_max_num_queries(RECERTIFICATION_PAGE_MAX_QUERIES):
+        html = page_client.get(f"/reviews/{review.pk}/").content.decode()
+    assert 'id="decommissioning-record"' in html
+    with django_assert_max_num_queries(REVIEW_API_MAX_QUERIES):
+        body = api_client.get(f"/api/v1/reviews/{review.pk}/").json()
+    assert len(body["decommissioning"]) == steps

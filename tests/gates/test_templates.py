@@ -49,19 +49,28 @@ def media_root(settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_seeds_four_gates_between_the_five_stages():
+def test_it_seeds_four_gates_between_the_five_stages_and_the_recertification():
     gates = list(GateTemplate.objects.order_by("number"))
     assert [(g.number, g.from_stage, g.to_stage) for g in gates] == [
         (1, Stage.DISCOVERY, Stage.POC),
         (2, Stage.POC, Stage.PILOT),
         (3, Stage.PILOT, Stage.PRODUCTION),
         (4, Stage.PRODUCTION, Stage.SCALE),
+        (5, Stage.SCALE, Stage.SCALE),
     ]
     assert [g.name for g in gates] == [
         "Gate 1: Discovery to POC",
         "Gate 2: POC to Pilot",
         "Gate 3: Pilot to Production",
         "Gate 4: Production to Scale",
+        "Recertification: Scale in operation",
+    ]
+    assert [g.label for g in gates] == [
+        "Gate 1",
+        "Gate 2",
+        "Gate 3",
+        "Gate 4",
+        "Recertification",
     ]
     assert all(g.version == 1 for g in gates)
 
@@ -90,7 +99,8 @@ def test_it_keeps_full_requirement_strings_from_the_seed():
         "Retraining, monitoring, and incident response processes running without AI program "
         "involvement" in requirements
     )
-    assert GateCriterion.objects.filter(applies_when={}).count() == 5 + 5 + 6 + 5
+    # Gates 1-4, then the Recertification's six.
+    assert GateCriterion.objects.filter(applies_when={}).count() == 5 + 5 + 6 + 5 + 6
 
 
 @pytest.mark.django_db
