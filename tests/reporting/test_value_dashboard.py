@@ -396,3 +396,12 @@ def test_readers_of_the_whole_portfolio_share_one_kept_read(
         assert portfolio_value(user=reader).spent == D(0)
     finally:
         forget_portfolio_value()
+
+
+def test_amounts_show_whole_and_grouped():
+    from reporting.templatetags.value_figures import amount
+
+    assert amount(D("1234567.5")) == "1,234,568"
+    assert amount(D("0.49")) == "0"
+    assert amount(7) == "7"
+    assert amount(None) == amount("") == "—"
