@@ -426,6 +426,8 @@ RECERTIFICATION_NOTICE_DAYS = env_int("RECERTIFICATION_NOTICE_DAYS", 30)
 # and the yearly rate NPV discounts at.
 VALUE_CURRENCY = env_str("VALUE_CURRENCY", "EUR")
 VALUE_DISCOUNT_RATE = env_str("VALUE_DISCOUNT_RATE", "0.08")
+# Seconds the dashboard's portfolio value is kept (0: read at every request).
+VALUE_DASHBOARD_CACHE_SECONDS = env_int("VALUE_DASHBOARD_CACHE_SECONDS", 300)
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

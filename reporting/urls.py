@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from reporting import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("packs/<id:pk>/download/", views.pack_download, name="pack-download"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/portfolio.csv", views.portfolio_export, name="portfolio-export"),
+    path("dashboard/", include("reporting.value_urls")),
 ]

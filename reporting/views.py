@@ -21,6 +21,7 @@ from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
 from reporting import charts, rules, selectors, services
 from reporting.models import GatePack
+from reporting.value_charts import value_panel
 from usecases.models import RiskTier
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "decisions_svg": charts.decisions_svg(data.decisions),
             "timing_svg": charts.time_in_stage_svg(data.stages),
             "risk_tiers": RiskTier.choices,
+            "value": value_panel(user=request.user),
         },
     )
 
