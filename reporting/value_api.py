@@ -14,13 +14,9 @@ from core.errors import PermissionRefused
 from reporting import rules
 from reporting.value_selectors import portfolio_value
 from usecases.models import Stage
+from value.serializers import RangeSerializer
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": True}
-
-
-class RangeSerializer(serializers.Serializer):
-    low = serializers.DecimalField(**MONEY)
-    high = serializers.DecimalField(**MONEY)
 
 
 class StageMoneySerializer(serializers.Serializer):
