@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("readiness.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("value.api_urls_rollout")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("readiness.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
+    path("", include("value.urls_rollout")),
 ]
 
 handler400 = "config.errors.bad_request"
