@@ -12,7 +12,6 @@ from typing import Any
 from readiness.models import format_value
 from usecases.models import UseCase
 from value import rollout_rules
-from value.finance import HORIZON_MONTHS
 from value.models import PilotScope, RolloutWave, ValueMetric
 from value.selectors import currency, finances_of
 
@@ -113,11 +112,11 @@ def adoption_figure(use_case_id: int) -> Figure:
         .first()
     )
     if pilot is None or pilot.adoption_percent is None:
-        return Figure(None, "The pilot's adoption rate is not recorded.")
+        return Figure(None, "The pilot's adoption rate is not recorded")
     if wave is None or wave.adoption_percent is None:
         return Figure(
             None,
-            f"No rollout wave validated yet (pilot adoption {_percent(pilot.adoption_percent)}).",
+            f"No rollout wave validated yet (pilot adoption {_percent(pilot.adoption_percent)})",
         )
     gap = wave.adoption_percent - pilot.adoption_percent
     sign = "+" if gap >= 0 else "−"
@@ -125,7 +124,7 @@ def adoption_figure(use_case_id: int) -> Figure:
         gap,
         f"Wave {wave.order} ({_percent(wave.share_percent)}) adoption "
         f"{_percent(wave.adoption_percent)} on {wave.validated_on.isoformat()} against the "
-        f"pilot's {_percent(pilot.adoption_percent)}: {sign}{format_value(abs(gap))} points.",
+        f"pilot's {_percent(pilot.adoption_percent)}: {sign}{format_value(abs(gap))} points",
     )
 
 
@@ -138,16 +137,16 @@ def finance_figures(use_case_id: int) -> dict[str, Figure]:
     return {
         ValueMetric.ROI: Figure(
             roi,
-            "3-year ROI: not computable, no cost recorded."
+            "3-year ROI not computable: no cost recorded"
             if roi is None
-            else f"3-year ROI {_percent(roi)}.",
+            else f"3-year ROI {_percent(roi)}",
         ),
-        ValueMetric.NPV: Figure(returns.npv, f"NPV {_money(returns.npv, code)}."),
+        ValueMetric.NPV: Figure(returns.npv, f"NPV {_money(returns.npv, code)}"),
         ValueMetric.PAYBACK: Figure(
             payback,
-            f"No payback within {HORIZON_MONTHS} months."
+            "No payback: the monthly net is not positive"
             if payback is None
-            else f"Payback in month {payback}.",
+            else f"Payback in month {payback}",
         ),
     }
 

@@ -80,7 +80,9 @@ def test_setting_it_again_keeps_the_before_in_the_audit_trail(use_case, sponsor)
         (10, 1000, "NaN", "adoption_percent"),
     ],
 )
-def test_bad_input_is_refused_and_changes_nothing(use_case, sponsor, pilot, target, adoption, field):
+def test_bad_input_is_refused_and_changes_nothing(
+    use_case, sponsor, pilot, target, adoption, field
+):
     with pytest.raises(InvalidInput) as caught:
         _set(use_case, sponsor, pilot, target=target, adoption_percent=adoption)
 
