@@ -1,6 +1,7 @@
 """The review page: the gate engine's review (criteria, artifacts, approvals,
 decision) with the readiness summary, the KPI rule and scorecard citation of
-each criterion (readiness) and the gate packs panel (reporting).
+each criterion (readiness), its value rule (value) and the gate packs panel
+(reporting).
 
 Every in-place action answers an htmx request with the changed row or panel
 plus the submit and decision panels as they stand after the change, out of
