@@ -53,6 +53,7 @@ from tests.factories import PASSWORD
 from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
 from usecases.services import accounts
+from value.services import rollout
 
 pytestmark = pytest.mark.fuzz
 
@@ -136,8 +137,10 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         ends_on=today + datetime.timedelta(days=7),
         reason="Away at the board offsite.",
     )
+    waves = rollout.waves_plan(use_case=use_case, by=lead)
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
+        "rollout-waves": waves[0].pk,
         "reviews": review.pk,
         "decided_review": decided.pk,
         "criterion": review.criteria.order_by("pk").first().pk,

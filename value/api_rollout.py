@@ -101,7 +101,9 @@ class WavesPlanView(APIView):
         data = _input(s.WavePlanInput, request)
         waves = data.get("waves")
         rollout.waves_plan(
-            use_case=use_case, by=request.user, waves=[dict(w) for w in waves] if waves else None
+            use_case=use_case,
+            by=request.user,
+            waves=None if waves is None else [dict(w) for w in waves],
         )
         return _rollout(use_case.pk, status=201)
 

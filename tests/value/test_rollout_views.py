@@ -98,6 +98,9 @@ def test_the_api_plans_waves_of_its_own_and_refuses_bad_ones_in_the_error_shape(
     assert set(bad.json()) == {"detail", "reasons", "fields"}
     assert "waves.1.share_percent" in bad.json()["fields"]
     assert not RolloutWave.objects.exists()
+    empty = api.post(api_url(use_case, "waves/"), {"waves": []}, format="json")
+    assert empty.status_code == 400
+    assert empty.json()["fields"] == {"waves": ["Plan from 1 to 10 waves."]}
 
     good = api.post(
         api_url(use_case, "waves/"),
