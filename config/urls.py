@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("operations.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("value.api_urls_rollout")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
+    path("", include("value.urls_rollout")),
 ]
 
 handler400 = "config.errors.bad_request"

@@ -26,6 +26,11 @@ urlpatterns = [
         review.criterion_kpi_rule,
         name="criterion-kpi-rule",
     ),
+    path(
+        "reviews/<id:pk>/criteria/<id:criterion_id>/value-rule/",
+        review.criterion_value_rule,
+        name="criterion-value-rule",
+    ),
     path("reviews/<id:pk>/approval/", review.approval_record, name="review-approval"),
     path("reviews/<id:pk>/decision/", review.gate_decide, name="review-decision"),
     path("reviews/<id:pk>/return/", review.review_return, name="review-return"),

@@ -54,6 +54,7 @@ from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
 from usecases.services import accounts
 from value import services as value_services
+from value.services import rollout
 
 pytestmark = pytest.mark.fuzz
 
@@ -140,9 +141,11 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
     benefit = value_services.benefit_create(
         use_case=use_case, by=sponsor, name="Analyst hours saved", annual_amount="120000"
     )
+    waves = rollout.waves_plan(use_case=use_case, by=lead)
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
         "benefit_id": benefit.pk,
+        "rollout-waves": waves[0].pk,
         "reviews": review.pk,
         "decided_review": decided.pk,
         "criterion": review.criteria.order_by("pk").first().pk,

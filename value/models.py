@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from core.validators import single_line
+from readiness.models import format_value
 from usecases.models import Stage
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -165,6 +166,9 @@ class ValueMetric(models.TextChoices):
     ROI = "roi_3y", "3-year ROI (%)"
     NPV = "npv", "NPV"
     PAYBACK = "payback_month", "Payback month"
+    # The latest validated wave's adoption minus the pilot's, in percentage
+    # points: "≥ 0" is the Gate 4 criterion "adoption at or above the pilot rate".
+    ADOPTION = "adoption_vs_pilot", "Adoption against the pilot rate (points)"
 
 
 class ValueOperator(models.TextChoices):
@@ -200,6 +204,12 @@ class ValueRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()} {self.operator} {self.threshold}"
+
+    @property
+    def label(self) -> str:
+        """``3-year ROI (%) ≥ 0``, ``Adoption against the pilot rate (points) ≥ 0``."""
+        symbol = "≥" if self.operator == ValueOperator.AT_LEAST else "≤"
+        return f"{self.get_metric_display()} {symbol} {format_value(self.threshold)}"
 
     def holds_for(self, value: Decimal | int | None) -> bool:
         if value is None:

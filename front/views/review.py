@@ -1,6 +1,7 @@
 """The review page: the gate engine's review (criteria, artifacts, approvals,
 decision) with the readiness summary, the KPI rule and scorecard citation of
-each criterion (readiness) and the gate packs panel (reporting).
+each criterion (readiness), its value rule (value) and the gate packs panel
+(reporting).
 
 Every in-place action answers an htmx request with the changed row or panel
 plus the submit and decision panels as they stand after the change, out of
@@ -27,6 +28,9 @@ from readiness.forms import KpiRuleForm
 from readiness.models import Kpi, PocScorecard
 from readiness.selectors import readiness_summary
 from reporting.selectors import pack_panel
+from value import rollout_rules as value_rules
+from value.forms_rollout import ValueRuleForm
+from value.services import rules as value_rule_services
 
 TEMPLATE = "front/review_detail.html"
 # The approval and decision forms both have a "decision" field and can be on
@@ -204,6 +208,7 @@ def _render_edit_row(
     *,
     criterion_form=None,
     kpi_form=None,
+    value_form=None,
 ) -> HttpResponse:
     """The criterion's row open for editing: the assessment by hand and, when
     the use case has KPIs, the rule that assesses it from measurements."""
@@ -212,8 +217,16 @@ def _render_edit_row(
     if kpi_form is None:
         kpi_form = _kpi_rule_form(review, criterion)
     has_kpis = kpi_form.fields["kpi"].queryset.exists()
-    extra = {"criterion_form": criterion_form, "kpi_form": kpi_form, "has_kpis": has_kpis}
-    failed = bool(criterion_form.errors or kpi_form.errors)
+    if value_form is None:
+        value_form = _value_rule_form(criterion)
+    extra = {
+        "criterion_form": criterion_form,
+        "kpi_form": kpi_form,
+        "has_kpis": has_kpis,
+        "value_form": value_form,
+        "can_bind_value": value_rules.value_rule_refusal(request.user, review.use_case) is None,
+    }
+    failed = bool(criterion_form.errors or kpi_form.errors or value_form.errors)
     if request.htmx:
         return render(
             request,
@@ -289,6 +302,47 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
                 show_refusal(form, error)
         if form.errors:
             return _render_edit_row(request, review, criterion, kpi_form=form)
+    return _criterion_changed(request, review, criterion)
+
+
+def _value_rule_form(criterion, data=None) -> ValueRuleForm:
+    """The value rule part of the edit row, filled from the criterion's rule."""
+    auto_id = f"criterion-{criterion.pk}-value-%s"
+    if data is not None:
+        return ValueRuleForm(data, auto_id=auto_id)
+    rule = getattr(criterion, "value_rule", None)
+    initial = {}
+    if rule is not None:
+        initial = {"metric": rule.metric, "operator": rule.operator, "threshold": rule.threshold}
+    return ValueRuleForm(initial=initial, auto_id=auto_id)
+
+
+@login_required
+@require_POST
+def criterion_value_rule(request: HttpRequest, pk: int, criterion_id: int) -> HttpResponse:
+    """Bind the criterion to a value rule (ROI, NPV, payback, adoption against
+    the pilot; assessed at once), or with ``unbind`` go back to assessing it
+    by hand."""
+    review = selectors.visible_review(request.user, pk)
+    criterion = selectors.criterion_of(review, criterion_id)
+    refusal = value_rules.value_rule_refusal(request.user, review.use_case)
+    if refusal is not None:
+        raise refusal
+    if request.POST.get("unbind"):
+        value_rule_services.value_rule_unbind(
+            review_criterion=criterion, by=request.user, reason=request.POST.get("reason", "")
+        )
+    else:
+        form = _value_rule_form(criterion, request.POST)
+        if form.is_valid():
+            try:
+                value_rule_services.value_rule_bind(
+                    review_criterion=criterion, by=request.user, **form.cleaned_data
+                )
+            except InvalidInput as error:
+                show_refusal(form, error)
+        if form.errors:
+            return _render_edit_row(request, review, criterion, value_form=form)
     return _criterion_changed(request, review, criterion)
 
 

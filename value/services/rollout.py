@@ -1,0 +1,412 @@
+"""The rollout of a use case: the pilot's scope against the target, then the
+production waves (by default 25%, 50%, 100% of the target), each started
+once the one before passed its validation, each validated for stability and
+adoption against its threshold.
+
+Every action locks the use case row first (as every action of the project
+does), checks who acts and the current state, writes, audits in the same
+transaction, and assesses again the criteria of open reviews bound to the
+use case's adoption (``value.services.rules``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import InvalidInput, TransitionRefused
+from usecases.models import UseCase
+from value import rollout_rules
+from value.models import PilotScope, RolloutWave
+from value.selectors_rollout import default_adoption_threshold
+from value.services.rules import value_rules_reassess
+
+MAX_UNITS = 2_000_000_000  # the column holds 2,147,483,647
+MAX_WAVES = 10
+MAX_UNIT_NAME = 40
+MAX_NOTE = 2000
+HUNDRED = Decimal("100")
+
+
+def _lock(use_case: UseCase, by: Any) -> UseCase:
+    locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+    refusal = rollout_rules.rollout_refusal(by, locked)
+    if refusal is not None:
+        raise refusal
+    return locked
+
+
+def _units(raw: Any, field: str, label: str) -> int:
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        value = int(raw.strip())
+    if value is None or not 1 <= value <= MAX_UNITS:
+        raise InvalidInput(f"{label} must be a whole number from 1 to {MAX_UNITS:,}.", field=field)
+    return value
+
+
+def _percent(raw: Any, field: str, label: str, *, required: bool = True) -> Decimal | None:
+    """A percentage from 0 to 100 with at most two decimals."""
+    if raw is None or raw == "":
+        if required:
+            raise InvalidInput(f"{label} is required.", field=field)
+        return None
+    if isinstance(raw, bool):
+        raise InvalidInput(f"{label} must be a number from 0 to 100.", field=field)
+    try:
+        value = Decimal(raw.strip() if isinstance(raw, str) else str(raw))
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= HUNDRED:
+        raise InvalidInput(f"{label} must be a number from 0 to 100.", field=field)
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{label} takes at most two decimals.", field=field)
+    return value.quantize(Decimal("0.01"))
+
+
+def _date(raw: Any, field: str, label: str, *, required: bool = True, past: bool = False):
+    if raw is None or raw == "":
+        if required:
+            raise InvalidInput(f"{label} is required.", field=field)
+        return None
+    if isinstance(raw, datetime.datetime):
+        raw = raw.date()
+    if not isinstance(raw, datetime.date):
+        try:
+            raw = datetime.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise InvalidInput(f"{label} must be a date (YYYY-MM-DD).", field=field) from None
+    if past and raw > timezone.localdate():
+        raise InvalidInput(f"{label} cannot be in the future.", field=field)
+    return raw
+
+
+def _scope_facts(scope: PilotScope | None) -> dict | None:
+    if scope is None:
+        return None
+    return {
+        "unit": scope.unit,
+        "pilot_units": scope.pilot_units,
+        "target_units": scope.target_units,
+        "adoption_percent": scope.adoption_percent,
+    }
+
+
+@transaction.atomic
+def pilot_scope_set(
+    *,
+    use_case: UseCase,
+    by: Any,
+    unit: str,
+    pilot_units: Any,
+    target_units: Any,
+    adoption_percent: Any = None,
+) -> PilotScope:
+    """Set who the pilot reaches against the target, and its adoption rate
+    once measured. A share outside the playbook's 5-15% is warned about
+    (``rollout_rules.pilot_share_warning``), not refused."""
+    use_case = _lock(use_case, by)
+    unit = (unit or "").strip()
+    if not unit or len(unit) > MAX_UNIT_NAME or "\n" in unit or "\r" in unit:
+        raise InvalidInput(
+            f"Name the unit on one line, at most {MAX_UNIT_NAME} characters (users, branches…).",
+            field="unit",
+        )
+    pilot = _units(pilot_units, "pilot_units", "The pilot's units")
+    target = _units(target_units, "target_units", "The target's units")
+    if pilot > target:
+        raise InvalidInput(
+            f"The pilot ({pilot:,}) cannot reach more than the target ({target:,}).",
+            field="pilot_units",
+        )
+    adoption = _percent(adoption_percent, "adoption_percent", "The adoption", required=False)
+    scope = PilotScope.objects.select_for_update().filter(use_case=use_case).first()
+    before = _scope_facts(scope)
+    if scope is None:
+        scope = PilotScope(use_case=use_case)
+    scope.unit = unit
+    scope.pilot_units = pilot
+    scope.target_units = target
+    scope.adoption_percent = adoption
+    scope.updated_by = by
+    scope.save()
+    warning = rollout_rules.pilot_share_warning(pilot, target)
+    audit_record(
+        actor=by,
+        action="pilot_scope.set",
+        summary=f"Pilot scope: {pilot:,} of {target:,} {unit} ({scope.share_percent}%)"
+        + (f", adoption {adoption}%" if adoption is not None else ""),
+        use_case=use_case,
+        obj=scope,
+        payload={"before": before, "after": _scope_facts(scope), "warning": warning},
+    )
+    value_rules_reassess(use_case=use_case, by=by)
+    return scope
+
+
+def _clean_waves(
+    waves: list[dict] | None, default_threshold: Decimal
+) -> list[tuple[Decimal, datetime.date | None, Decimal]]:
+    if waves is None:
+        return [(share, None, default_threshold) for share in rollout_rules.DEFAULT_WAVE_SHARES]
+    if not isinstance(waves, list | tuple) or not 1 <= len(waves) <= MAX_WAVES:
+        raise InvalidInput(f"Plan from 1 to {MAX_WAVES} waves.", field="waves")
+    cleaned = []
+    for index, wave in enumerate(waves):
+        if not isinstance(wave, dict):
+            raise InvalidInput("Each wave needs a share.", field=f"waves.{index}")
+        share = _percent(
+            wave.get("share_percent"), f"waves.{index}.share_percent", f"Wave {index + 1}'s share"
+        )
+        if share == 0:
+            raise InvalidInput(
+                f"Wave {index + 1}'s share must be above 0.", field=f"waves.{index}.share_percent"
+            )
+        planned = _date(
+            wave.get("planned_date"),
+            f"waves.{index}.planned_date",
+            f"Wave {index + 1}'s planned date",
+            required=False,
+        )
+        threshold = _percent(
+            wave.get("adoption_threshold_percent"),
+            f"waves.{index}.adoption_threshold_percent",
+            f"Wave {index + 1}'s adoption threshold",
+            required=False,
+        )
+        cleaned.append((share, planned, default_threshold if threshold is None else threshold))
+    for index in range(1, len(cleaned)):
+        share, planned, _ = cleaned[index]
+        previous_share, previous_planned, _ = cleaned[index - 1]
+        if share <= previous_share:
+            raise InvalidInput(
+                f"Each wave reaches more than the one before: wave {index + 1} ({share}%) "
+                f"after wave {index} ({previous_share}%).",
+                field=f"waves.{index}.share_percent",
+            )
+        if planned and previous_planned and planned < previous_planned:
+            raise InvalidInput(
+                f"Wave {index + 1} is planned before wave {index}.",
+                field=f"waves.{index}.planned_date",
+            )
+    if cleaned[-1][0] != HUNDRED:
+        raise InvalidInput(
+            "The last wave reaches the whole target (100%).",
+            field=f"waves.{len(cleaned) - 1}.share_percent",
+        )
+    return cleaned
+
+
+@transaction.atomic
+def waves_plan(*, use_case: UseCase, by: Any, waves: list[dict] | None = None) -> list[RolloutWave]:
+    """Plan the production waves, replacing the plan there was, while none
+    has started. ``waves``: ``[{"share_percent", "planned_date"?,
+    "adoption_threshold_percent"?}]``, shares strictly increasing, the last
+    100; without it the playbook's 25%, 50%, 100%. A threshold left out is
+    ``default_adoption_threshold``."""
+    use_case = _lock(use_case, by)
+    pilot = PilotScope.objects.filter(use_case=use_case).first()
+    default_threshold, source = default_adoption_threshold(pilot)
+    cleaned = _clean_waves(waves, default_threshold)
+    current = list(RolloutWave.objects.select_for_update().filter(use_case=use_case))
+    started = [w for w in current if w.started_on is not None]
+    if started:
+        first = min(started, key=lambda w: w.order)
+        raise TransitionRefused(
+            "The rollout has started: its waves can no longer be planned again.",
+            [f"Wave {first.order} started on {first.started_on.isoformat()}."],
+        )
+    before = [{"share_percent": w.share_percent, "planned_date": w.planned_date} for w in current]
+    RolloutWave.objects.filter(use_case=use_case).delete()
+    planned = RolloutWave.objects.bulk_create(
+        RolloutWave(
+            use_case=use_case,
+            order=order,
+            share_percent=share,
+            planned_date=planned_date,
+            adoption_threshold_percent=threshold,
+        )
+        for order, (share, planned_date, threshold) in enumerate(cleaned, start=1)
+    )
+    audit_record(
+        actor=by,
+        action="rollout.planned",
+        summary="Rollout planned in waves of "
+        + ", ".join(f"{share.normalize():f}%" for share, _, _ in cleaned),
+        use_case=use_case,
+        payload={
+            "before": before,
+            "after": [
+                {"share_percent": s, "planned_date": d, "adoption_threshold_percent": t}
+                for s, d, t in cleaned
+            ],
+            "default_threshold": {"percent": default_threshold, "source": source},
+        },
+    )
+    return planned
+
+
+def _locked_wave(wave: RolloutWave, by: Any) -> tuple[UseCase, RolloutWave, RolloutWave | None]:
+    """The use case (locked first), the wave and the one before it, both locked."""
+    use_case = _lock(UseCase(pk=wave.use_case_id), by)
+    waves = {
+        w.order: w
+        for w in RolloutWave.objects.select_for_update()
+        .filter(use_case=use_case, order__lte=wave.order)
+        .order_by("order")
+    }
+    if wave.order not in waves:
+        raise TransitionRefused(
+            "This wave is no longer planned.", ["The rollout was planned again."]
+        )
+    earlier = [order for order in waves if order < wave.order]
+    previous = waves[max(earlier)] if earlier else None
+    return use_case, waves[wave.order], previous
+
+
+@transaction.atomic
+def wave_start(*, wave: RolloutWave, by: Any, started_on: Any) -> RolloutWave:
+    """Start a wave: the first at any time, the others once the wave before
+    passed its validation (stable, adoption at or above its threshold)."""
+    use_case, wave, previous = _locked_wave(wave, by)
+    started_on = _date(started_on, "started_on", "The start date", past=True)
+    if wave.started_on is not None:
+        raise TransitionRefused(
+            f"Wave {wave.order} has already started.",
+            [f"It started on {wave.started_on.isoformat()}."],
+        )
+    if previous is not None and not previous.passed:
+        if previous.validated_on is None:
+            why = f"Wave {previous.order} has not been validated yet."
+        else:
+            why = (
+                f"Wave {previous.order}'s validation on {previous.validated_on.isoformat()} "
+                f"failed: {_validation_text(previous)}."
+            )
+        raise TransitionRefused(
+            f"Wave {wave.order} starts once wave {previous.order} passed its validation.", [why]
+        )
+    if previous is not None and started_on < previous.validated_on:
+        raise InvalidInput(
+            f"Wave {wave.order} cannot start before wave {previous.order} was validated "
+            f"({previous.validated_on.isoformat()}).",
+            field="started_on",
+        )
+    wave.started_on = started_on
+    wave.save(update_fields=["started_on"])
+    audit_record(
+        actor=by,
+        action="rollout_wave.started",
+        summary=f"Wave {wave.order} ({wave.share_percent.normalize():f}%) started on "
+        f"{started_on.isoformat()}",
+        use_case=use_case,
+        obj=wave,
+        payload={"wave": wave.order, "started_on": started_on},
+    )
+    return wave
+
+
+def _validation_text(wave: RolloutWave) -> str:
+    stability = "stable" if wave.stable else "not stable"
+    return (
+        f"{stability}, adoption {wave.adoption_percent.normalize():f}% against "
+        f"{wave.adoption_threshold_percent.normalize():f}%"
+        if wave.adoption_percent is not None
+        else stability
+    )
+
+
+@transaction.atomic
+def wave_validate(
+    *,
+    wave: RolloutWave,
+    by: Any,
+    validated_on: Any,
+    stable: Any,
+    adoption_percent: Any,
+    note: str = "",
+) -> RolloutWave:
+    """Record a started wave's validation: stable or not, and its adoption
+    against the wave's threshold. A failed validation is recorded again
+    later (each one is in the audit trail); a passed one stands."""
+    use_case, wave, _ = _locked_wave(wave, by)
+    validated_on = _date(validated_on, "validated_on", "The validation date", past=True)
+    if not isinstance(stable, bool):
+        raise InvalidInput("Say whether the wave ran stable (true or false).", field="stable")
+    adoption = _percent(adoption_percent, "adoption_percent", "The adoption")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"The note is longer than {MAX_NOTE:,} characters.", field="note")
+    if wave.started_on is None:
+        raise TransitionRefused(
+            f"Wave {wave.order} is validated once it has started.", ["It has not started yet."]
+        )
+    if wave.passed:
+        raise TransitionRefused(
+            f"Wave {wave.order} has passed its validation.",
+            [f"Validated on {wave.validated_on.isoformat()}: {_validation_text(wave)}."],
+        )
+    if validated_on < wave.started_on:
+        raise InvalidInput(
+            f"The validation cannot come before the wave started ({wave.started_on.isoformat()}).",
+            field="validated_on",
+        )
+    if wave.validated_on is not None and validated_on < wave.validated_on:
+        raise InvalidInput(
+            f"The validation cannot come before the last one ({wave.validated_on.isoformat()}).",
+            field="validated_on",
+        )
+    before = (
+        None
+        if wave.validated_on is None
+        else {
+            "validated_on": wave.validated_on,
+            "stable": wave.stable,
+            "adoption_percent": wave.adoption_percent,
+            "note": wave.validation_note,
+            "by": wave.validated_by_id,
+        }
+    )
+    wave.validated_on = validated_on
+    wave.stable = stable
+    wave.adoption_percent = adoption
+    wave.validation_note = note
+    wave.validated_by = by
+    wave.save(
+        update_fields=[
+            "validated_on",
+            "stable",
+            "adoption_percent",
+            "validation_note",
+            "validated_by",
+        ]
+    )
+    outcome = "passed" if wave.passed else "failed"
+    audit_record(
+        actor=by,
+        action="rollout_wave.validated",
+        summary=f"Wave {wave.order} validation {outcome}: {_validation_text(wave)}",
+        use_case=use_case,
+        obj=wave,
+        payload={
+            "wave": wave.order,
+            "before": before,
+            "after": {
+                "validated_on": validated_on,
+                "stable": stable,
+                "adoption_percent": adoption,
+                "threshold": wave.adoption_threshold_percent,
+                "note": note,
+            },
+            "passed": wave.passed,
+        },
+    )
+    value_rules_reassess(use_case=use_case, by=by)
+    return wave
