@@ -312,3 +312,26 @@ def test_the_page_shows_form_errors_in_place_and_refuses_non_leads(
     )
     assert refused["HX-Retarget"] == "#flash"
     assert not ValueRule.objects.exists()
+
+
+def test_the_money_services_reassess_bound_criteria_in_their_transaction(
+    use_case, criterion, lead, sponsor
+):
+    from value.services import benefit_create, cost_lines_set
+
+    money(use_case, lead, benefit="30000")  # -10%
+    _bind(criterion, lead)
+
+    benefit_create(use_case=use_case, by=sponsor, name="Fewer errors", annual_amount="10000")
+    criterion.refresh_from_db()
+    assert (criterion.status, criterion.assessed_by) == (AssessmentStatus.MET, sponsor)  # +20%
+
+    # A further 100,000 planned for the pilot: 120,000 back on 200,000 is -40%.
+    cost_lines_set(
+        use_case=use_case,
+        by=lead,
+        rows=[{"stage": "pilot", "category": "development", "planned": "100000"}],
+    )
+    criterion.refresh_from_db()
+    assert criterion.status == AssessmentStatus.NOT_MET
+    assert criterion.evidence.startswith("3-year ROI -40%")

@@ -18,6 +18,7 @@ from readiness.models import Kpi, KpiMeasurement
 from usecases.models import UseCase
 from value.models import Benefit, BenefitRealisation
 from value.services._base import clean_amount, clean_text, lock_use_case, money_json
+from value.services.rules import value_rules_reassess
 
 NAME_MAX = 160
 NOTE_MAX = 500
@@ -91,6 +92,7 @@ def benefit_create(
         use_case=use_case, name=clean_name, annual_amount=amount, kpi=clean_kpi, created_by=by
     )
     gate_services.touch(use_case)
+    value_rules_reassess(use_case=use_case, by=by)
     audit_record(
         actor=by,
         action="value.benefit_created",
@@ -129,6 +131,7 @@ def benefit_update(
         return benefit
     benefit.save(update_fields=["kpi" if key == "kpi" else key for key in changed])
     gate_services.touch(use_case)
+    value_rules_reassess(use_case=use_case, by=by)
     audit_record(
         actor=by,
         action="value.benefit_changed",
@@ -169,6 +172,7 @@ def benefit_delete(*, benefit: Benefit, by: Any) -> None:
     )
     benefit.delete()
     gate_services.touch(use_case)
+    value_rules_reassess(use_case=use_case, by=by)
 
 
 def _clean_period_end(raw: Any) -> datetime.date:
@@ -239,6 +243,7 @@ def benefit_realisation_record(
         recorded_by=by,
     )
     gate_services.touch(use_case)
+    value_rules_reassess(use_case=use_case, by=by)
     audit_record(
         actor=by,
         action="value.benefit_realised",

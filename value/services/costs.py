@@ -15,6 +15,7 @@ from usecases.models import Stage, UseCase
 from value import rules
 from value.models import CostCategory, CostLine
 from value.services._base import clean_amount, clean_text, lock_use_case, money_json
+from value.services.rules import value_rules_reassess
 
 MAX_CELLS = len(Stage.values) * len(CostCategory.values)
 FIELDS = ("planned", "actual", "note")
@@ -105,6 +106,8 @@ def cost_lines_set(
     if not changes:
         return written
     gate_services.touch(use_case)
+    # Criteria bound to ROI, NPV or payback follow the new figures.
+    value_rules_reassess(use_case=use_case, by=by)
     audit_record(
         actor=by,
         action="value.costs_set",
