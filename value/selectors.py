@@ -139,3 +139,11 @@ def finances_of(use_case: UseCase | int) -> Finances:
 
 def realisations_of(benefit: Benefit):
     return BenefitRealisation.objects.filter(benefit=benefit).order_by("period_end", "id")
+
+
+def spent_of(use_case: UseCase | int) -> Decimal:
+    """Every actual cost recorded for a use case, operations included: what
+    it had spent when a Kill or Retire ended it (one query)."""
+    use_case_id = use_case if isinstance(use_case, int) else use_case.pk
+    total = CostLine.objects.filter(use_case_id=use_case_id).aggregate(total=Sum("actual"))
+    return total["total"] or ZERO
