@@ -597,7 +597,7 @@ def _ending(review: GateReview) -> dict[str, Any]:
             "reason": reason.label if reason is not None else "",
             "reason_code": reason.code if reason is not None else "",
             "lessons_learned": review.lessons_learned,
-            "spent": str(spent),
+            "spent": f"{spent:.2f}",
             "spent_display": f"{value_selectors.currency()} {spent:,.2f}",
         }
     }
