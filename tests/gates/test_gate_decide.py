@@ -55,9 +55,14 @@ def tomorrow() -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=1)
 
 
-def decide(review, by, decision, rationale="", conditions=()):
+def decide(review, by, decision, rationale="", conditions=(), **ending):
     return services.gate_decide(
-        review=review, by=by, decision=decision, rationale=rationale, conditions=conditions
+        review=review,
+        by=by,
+        decision=decision,
+        rationale=rationale,
+        conditions=conditions,
+        **ending,
     )
 
 
