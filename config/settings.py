@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
         "ControlFrameworkEnum": "gates.models.ControlFramework",
         "ReviewTriggerEnum": "gates.models.ReviewTrigger",
         "DecommissioningStatusEnum": "gates.models.DecommissioningStatus",
+        "ExitKindEnum": "gates.models.ExitKind",
         "RiskClassificationStatusEnum": "usecases.models.RiskClassificationStatus",
         "RiskQuestionKindEnum": "usecases.risk.QUESTION_KINDS",
         # Named once more: the questionnaire's `kind` would otherwise rename it.

@@ -24,6 +24,7 @@ from gates.models import (
     ArtifactType,
     Control,
     DecommissioningStep,
+    ExitReason,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -360,3 +361,22 @@ class DecommissioningStepAdmin(ServiceAdmin):
 
     def service_delete(self, request: HttpRequest, obj: DecommissioningStep) -> None:
         services.decommissioning_step_delete(by=request.user, step=obj)
+
+
+@admin.register(ExitReason)
+class ExitReasonAdmin(ServiceAdmin):
+    """The taxonomy a Kill or Retire picks its reason from; every add, change
+    and delete goes through the framework services and is audited. A reason
+    a decision gave cannot be deleted: switch it off instead."""
+
+    list_display = ["order", "label", "code", "applies_to", "is_active"]
+    list_filter = ["applies_to", "is_active"]
+
+    def service_create(self, request: HttpRequest, obj: ExitReason) -> None:
+        services.exit_reason_create(by=request.user, reason=obj)
+
+    def service_change(self, request: HttpRequest, obj: ExitReason, fields: list[str]) -> None:
+        services.exit_reason_change(by=request.user, reason=obj, fields=fields)
+
+    def service_delete(self, request: HttpRequest, obj: ExitReason) -> None:
+        services.exit_reason_delete(by=request.user, reason=obj)

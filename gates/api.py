@@ -343,7 +343,9 @@ class GateDecideView(APIView):
     Recycle and Kill need a rationale. On a recertification Go and
     Conditional Go set the next due date; Retire (recertifications only)
     needs a rationale and ``decommissioning``, every active step of
-    ``/decommissioning-steps/`` answered once; Kill is refused there."""
+    ``/decommissioning-steps/`` answered once; Kill is refused there. Kill
+    and Retire name an ``exit_reason`` (a code of ``/exit-reasons/`` that
+    applies to the decision) and the ``lessons_learned``."""
 
     @extend_schema(
         request=serializers.DecisionInput,
@@ -366,6 +368,8 @@ class GateDecideView(APIView):
             guests=data.validated_data["guests"],
             minutes=data.validated_data["minutes"],
             decommissioning=[dict(a) for a in data.validated_data["decommissioning"]],
+            exit_reason=data.validated_data["exit_reason"],
+            lessons_learned=data.validated_data["lessons_learned"],
         )
         return _review_response(request, review.pk)
 
@@ -436,6 +440,16 @@ class MyQueuesView(APIView):
     @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
         return Response(serializers.MyQueuesSerializer(queues.my_queues(request.user)).data)
+
+
+class ExitReasonListView(APIView):
+    """The active reasons a Kill or Retire gives, with the decisions each
+    applies to (``kill``, ``retire`` or ``both``)."""
+
+    @extend_schema(responses=serializers.ExitReasonSerializer(many=True), tags=["gates"])
+    def get(self, request: Request) -> Response:
+        reasons = selectors.exit_reasons()
+        return Response(serializers.ExitReasonSerializer(reasons, many=True).data)
 
 
 class DecommissioningStepListView(APIView):

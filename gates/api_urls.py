@@ -47,6 +47,7 @@ urlpatterns = [
     ),
     path("conditions/<id:pk>/close/", api.ConditionCloseView.as_view(), name="api-condition-close"),
     path("controls/", api.ControlListView.as_view(), name="api-controls"),
+    path("exit-reasons/", api.ExitReasonListView.as_view(), name="api-exit-reasons"),
     path(
         "decommissioning-steps/",
         api.DecommissioningStepListView.as_view(),

@@ -20,6 +20,8 @@ from gates.models import (
     Decision,
     DecommissioningStatus,
     DecommissioningStep,
+    ExitKind,
+    ExitReason,
     GateApproverRole,
     ProposedCondition,
     ReviewCriterion,
@@ -280,6 +282,19 @@ class DecisionForm(forms.Form):
         help_text="Conditional Go only: each adopted proposal becomes a tracked condition.",
         widget=forms.CheckboxSelectMultiple,
     )
+    exit_reason = forms.ChoiceField(
+        choices=[],
+        required=False,
+        label="Exit reason",
+        help_text="Kill only: why the use case ends.",
+    )
+    lessons_learned = forms.CharField(
+        max_length=5000,
+        required=False,
+        label="Lessons learned",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kill only: what the portfolio should learn from it, in a few lines.",
+    )
     meeting_date = forms.DateField(
         label="Gate meeting date",
         required=False,
@@ -314,16 +329,32 @@ class DecisionForm(forms.Form):
         proposals: Sequence[Any] = (),
         recertification: bool = False,
         steps: Sequence[DecommissioningStep] = (),
+        exit_reasons: Sequence[ExitReason] = (),
         **kwargs: Any,
     ) -> None:
         """``recertification``: Retire is offered instead of Kill, with a
-        row of the decommissioning checklist per step in ``steps``."""
+        row of the decommissioning checklist per step in ``steps``.
+        ``exit_reasons``: the active reasons; the select offers those that
+        apply to the ending decision on offer (Kill, or Retire)."""
         super().__init__(*args, **kwargs)
         self.recertification = recertification
         left_out = Decision.KILL if recertification else Decision.RETIRE
+        self.ending = Decision.RETIRE if recertification else Decision.KILL
         self.fields["decision"].choices = [c for c in Decision.choices if c[0] != left_out]
+        self.fields["exit_reason"].choices = [
+            ("", "---------"),
+            *(
+                (reason.code, reason.label)
+                for reason in exit_reasons
+                if reason.applies_to in (self.ending, ExitKind.BOTH)
+            ),
+        ]
         if recertification:
             self.fields["rationale"].help_text = "Required for Hold, Recycle and Retire."
+            self.fields["exit_reason"].help_text = "Retire only: why the use case ends."
+            self.fields[
+                "lessons_learned"
+            ].help_text = "Retire only: what the portfolio should learn from it, in a few lines."
         self.steps = list(steps) if recertification else []
         for step in self.steps:
             self.fields[f"step-{step.pk}"] = forms.ChoiceField(
@@ -356,6 +387,16 @@ class DecisionForm(forms.Form):
         return [
             (step, self[f"step-{step.pk}"], self[f"step-{step.pk}-note"]) for step in self.steps
         ]
+
+    def exit(self) -> tuple[str, str]:
+        """The exit reason's code and the lessons, with Kill or Retire only
+        (ignored with any other decision, like the checklist); left blank
+        for the service to refuse."""
+        if self.cleaned_data.get("decision") != self.ending:
+            return "", ""
+        return self.cleaned_data.get("exit_reason") or "", self.cleaned_data.get(
+            "lessons_learned"
+        ) or ""
 
     def decommissioning(self) -> list[dict[str, Any]]:
         """The checklist as answered, with Retire only (the rows are ignored

@@ -35,6 +35,7 @@ from gates.models import (
     ConditionStatus,
     Control,
     DecommissioningStep,
+    ExitReason,
     GateCondition,
     GateCriterion,
     GateReview,
@@ -161,6 +162,11 @@ def gate_templates() -> QuerySet[GateTemplate]:
         "criteria__controls",
         "artifact_types__controls",
     )
+
+
+def exit_reasons() -> QuerySet[ExitReason]:
+    """The active reasons a Kill or Retire picks from, in order."""
+    return ExitReason.objects.filter(is_active=True).order_by("order", "id")
 
 
 def decommissioning_steps() -> QuerySet[DecommissioningStep]:
@@ -296,7 +302,7 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
     action to open the next one, past decisions, stage history, conditions."""
     reviews = list(
         GateReview.objects.filter(use_case=use_case)
-        .select_related("chair", "decided_by")
+        .select_related("chair", "decided_by", "exit_reason")
         .annotate(
             open_conditions=Count("conditions", filter=Q(conditions__status=ConditionStatus.OPEN))
         )
@@ -525,6 +531,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
             "submitted_by",
             "decided_by",
             "returned_by",
+            "exit_reason",
             Prefetch(
                 "pinned_artifacts",
                 queryset=Artifact.objects.select_related("uploaded_by"),

@@ -28,6 +28,8 @@ from gates.models import (
     DecommissioningStatus,
     DecommissioningStep,
     DelegationState,
+    ExitKind,
+    ExitReason,
     GateApproverRole,
     GateCondition,
     GateCriterion,
@@ -485,6 +487,21 @@ class DecommissioningStepSerializer(serializers.ModelSerializer):
         fields = ["id", "order", "text"]
 
 
+class ExitReasonSerializer(serializers.ModelSerializer):
+    applies_to = serializers.ChoiceField(
+        choices=ExitKind.choices, help_text="The decisions that may give it: Kill, Retire or both."
+    )
+
+    class Meta:
+        model = ExitReason
+        fields = ["id", "code", "label", "applies_to", "order"]
+
+
+class ExitReasonRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
 class DecommissioningEntrySerializer(serializers.Serializer):
     """A step of a Retire's decommissioning checklist as it was answered."""
 
@@ -596,6 +613,15 @@ class ReviewSerializer(serializers.Serializer):
         source="review.decommissioning",
         many=True,
         help_text="A Retire's decommissioning checklist as answered; empty otherwise.",
+    )
+    exit_reason = ExitReasonRefSerializer(
+        source="review.exit_reason",
+        allow_null=True,
+        help_text="Why a Kill or Retire ended the use case; null otherwise.",
+    )
+    lessons_learned = serializers.CharField(
+        source="review.lessons_learned",
+        help_text="What a Kill or Retire recorded as learned; empty otherwise.",
     )
 
     @extend_schema_field(
@@ -812,6 +838,21 @@ class DecisionInput(serializers.Serializer):
         default=list,
         max_length=100,
         help_text="Retire only: every active decommissioning step answered once.",
+    )
+    exit_reason = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Kill and Retire only, and required there: the code of an active reason of "
+        "`/exit-reasons/` that applies to the decision.",
+    )
+    lessons_learned = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Kill and Retire only, and required there: a short record of what was learned.",
     )
 
 

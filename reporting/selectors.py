@@ -66,6 +66,7 @@ from usecases.models import (
     UseCase,
     UseCaseMember,
 )
+from value import selectors as value_selectors
 
 User = get_user_model()
 
@@ -299,6 +300,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             },
         },
         **_recertification(review, use_case, readiness),
+        **_ending(review),
         "stage_track": stage_track,
         "criteria_summary": {
             "total": len(criteria),
@@ -579,6 +581,26 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
 
 
 DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
+
+
+def _ending(review: GateReview) -> dict[str, Any]:
+    """A Kill or Retire's reason, lessons learned and the money the use case
+    had spent (its actual costs), for the decision section. Empty for any
+    other review, so their pack data (and content hash) is as before. One
+    query: the costs."""
+    if review.decision not in (Decision.KILL, Decision.RETIRE):
+        return {}
+    reason = review.exit_reason
+    spent = value_selectors.spent_of(review.use_case_id)
+    return {
+        "ending": {
+            "reason": reason.label if reason is not None else "",
+            "reason_code": reason.code if reason is not None else "",
+            "lessons_learned": review.lessons_learned,
+            "spent": f"{spent:.2f}",
+            "spent_display": f"{value_selectors.currency()} {spent:,.2f}",
+        }
+    }
 
 
 # --- Dashboard ---------------------------------------------------------------------

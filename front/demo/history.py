@@ -500,6 +500,9 @@ class CaseHistory:
                     {"step": step.pk, "status": "done", "note": ""}
                     for step in DecommissioningStep.objects.filter(is_active=True)
                 ],
+                exit_reason="replaced",
+                lessons_learned="Checking at the point of submission beats checking afterwards: "
+                "the model taught the platform's vendor which rules mattered.",
                 **self._meeting(),
             )
         elif decision == "conditional":
@@ -529,11 +532,22 @@ class CaseHistory:
                 "kill": "The value case did not hold up against the evidence; stop here.",
                 "recycle": "Criteria evidence is thin; rework the data assessment and come back.",
             }[decision]
+            # A Kill names its reason from the taxonomy and what was learned.
+            ending = (
+                {
+                    "exit_reason": "no-business-value",
+                    "lessons_learned": "Quantify the value case with the business owner "
+                    "before the PoC, not after it.",
+                }
+                if decision == Decision.KILL
+                else {}
+            )
             gate_services.gate_decide(
                 review=self.review,
                 by=self.lead,
                 decision=decision,
                 rationale=rationale,
+                **ending,
                 **self._meeting(),
             )
         self.use_case.refresh_from_db()

@@ -112,6 +112,8 @@ def _decision_form(page: selectors.ReviewRead, data=None) -> forms.DecisionForm:
         "recertification": review.is_recertification,
         # A recertification's Retire answers the decommissioning checklist.
         "steps": list(selectors.decommissioning_steps()) if review.is_recertification else (),
+        # Kill or Retire names its reason from the taxonomy.
+        "exit_reasons": list(selectors.exit_reasons()),
     }
     if data is not None:
         return forms.DecisionForm(data, **kwargs)
@@ -461,6 +463,7 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = _decision_form(page, request.POST)
     formset = _condition_formset(review, request.POST)
     if form.is_valid() and formset.is_valid():
+        exit_reason, lessons_learned = form.exit()
         try:
             services.gate_decide(
                 review=review,
@@ -474,6 +477,8 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 guests=form.cleaned_data["guests"],
                 minutes=form.cleaned_data["minutes"],
                 decommissioning=form.decommissioning(),
+                exit_reason=exit_reason,
+                lessons_learned=lessons_learned,
             )
         except InvalidInput as error:
             show_refusal(form, error)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core.errors import PermissionRefused
 from core.web import is_htmx
 from gates import selectors as gate_selectors
+from gates.models import Decision
 from operations.selectors import operation_panel
 from readiness.selectors import readiness_summary
 from usecases import access, services
@@ -23,6 +24,7 @@ from usecases import selectors as usecase_selectors
 from usecases.forms import MemberAddForm
 from usecases.models import UseCase, UseCaseMember
 from usecases.rules import TEAM_REFUSAL
+from value import selectors as value_selectors
 from value.selectors import value_read
 
 TEMPLATE = "front/usecase_detail.html"
@@ -64,6 +66,22 @@ def _context(
         "member_form": member_form or (MemberAddForm() if can_edit else None),
         **gate_panel,
     }
+    # A killed or retired use case: the decision that ended it, why, what was
+    # learned and what it had spent (one query, the costs; only then).
+    ending = next(
+        (
+            r
+            for r in gate_panel["gate_past_reviews"]
+            if r.decision in (Decision.KILL, Decision.RETIRE)
+        ),
+        None,
+    )
+    if ending is not None:
+        context["ending"] = {
+            "review": ending,
+            "spent": value_selectors.spent_of(use_case),
+            "currency": value_selectors.currency(),
+        }
     # The summary of the gate ahead reads the open review as the review page does.
     read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
     context["summary"] = readiness_summary(use_case=use_case, read=read)

@@ -25,6 +25,8 @@ from gates.models import (
     Decision,
     DecommissioningStatus,
     DecommissioningStep,
+    ExitKind,
+    ExitReason,
     GateCondition,
     GateReview,
     ReviewApprover,
@@ -59,6 +61,10 @@ from usecases.models import (
 
 MAX_ATTENDEES = 200
 MAX_DECOMMISSIONING_NOTE = 1000
+MAX_LESSONS_LEARNED = 5000
+# The decisions that end a use case: each names why, from the taxonomy, and
+# what the portfolio should learn from it.
+ENDING_DECISIONS = (Decision.KILL, Decision.RETIRE)
 
 KILL_ON_RECERTIFICATION = (
     "A use case in operation is retired, not killed: record Retire with its "
@@ -252,6 +258,8 @@ def gate_decide(
     guests: str = "",
     minutes: str = "",
     decommissioning: Iterable[Mapping[str, Any]] | None = None,
+    exit_reason: ExitReason | int | str | None = None,
+    lessons_learned: str = "",
 ) -> GateReview:
     """The chair's gate decision, with the record of the gate meeting it was
     taken in. Conditional Go carries conditions: the chair's own and the
@@ -261,7 +269,10 @@ def gate_decide(
     next one due. Retire (recertifications only) carries the decommissioning
     checklist as answered (``decommissioning``: every active step once,
     ``{"step": id, "status": "done" | "not_applicable", "note": str}``) and
-    ends the use case; Kill is for gates 1-4."""
+    ends the use case; Kill is for gates 1-4. Kill and Retire name why
+    (``exit_reason``: an active ``ExitReason`` that applies to the decision,
+    given as the row, its id or its code) and what was learned
+    (``lessons_learned``, required: a record nobody fills in teaches nothing)."""
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     if decision not in Decision.values:
@@ -296,6 +307,7 @@ def gate_decide(
         raise InvalidInput(
             "Only Retire carries the decommissioning checklist.", field="decommissioning"
         )
+    reason, lessons = clean_exit(decision, exit_reason, lessons_learned)
     conditional = decision == Decision.CONDITIONAL_GO
     condition_rows = clean_conditions(conditions, review=review)
     adopted = proposals_to_adopt(
@@ -334,9 +346,13 @@ def gate_decide(
     review.meeting_guests = meeting["guests"]
     review.minutes = meeting["minutes"]
     review.decommissioning = checklist
+    review.exit_reason = reason
+    review.lessons_learned = lessons
     review.save(
         update_fields=[
             "decommissioning",
+            "exit_reason",
+            "lessons_learned",
             "status",
             "decision",
             "rationale",
@@ -407,6 +423,10 @@ def gate_decide(
                 else None
             ),
             "decommissioning": checklist,
+            "exit_reason": (
+                {"code": reason.code, "label": reason.label} if reason is not None else None
+            ),
+            "lessons_learned": lessons,
             "conditions": [{"id": c.pk, **describe(c)} for c in created_conditions],
             "adopted": {str(p.pk): p.adopted_as_id for p in adopted},
             # The template's setting as it stood when the decision was taken.
@@ -427,6 +447,82 @@ def gate_decide(
         events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
     )
     return review
+
+
+def exit_reasons_for(decision: str) -> list[ExitReason]:
+    """The active reasons a Kill or Retire may give, in order."""
+    kind = ExitKind.KILL if decision == Decision.KILL else ExitKind.RETIRE
+    return list(
+        ExitReason.objects.filter(is_active=True, applies_to__in=[kind, ExitKind.BOTH]).order_by(
+            "order", "id"
+        )
+    )
+
+
+def _find_exit_reason(value: Any) -> ExitReason | None:
+    """The reason named by a row, an id or a code; None when none is."""
+    if isinstance(value, ExitReason):
+        pk = value.pk
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+        pk = valid_id(value)
+    elif isinstance(value, str):
+        return ExitReason.objects.filter(code=value.strip()[:40]).first()
+    else:
+        return None
+    return ExitReason.objects.filter(pk=pk).first() if pk is not None else None
+
+
+def clean_exit(
+    decision: str, exit_reason: ExitReason | int | str | None, lessons_learned: str | None
+) -> tuple[ExitReason | None, str]:
+    """The reason and lessons of a Kill or Retire as they will be kept. The
+    reason is read again from the database, so a reason switched off or
+    narrowed since the form was drawn is refused."""
+    lessons = lessons_learned if isinstance(lessons_learned, str) else ""
+    lessons = lessons.strip()
+    given = exit_reason not in (None, "")
+    if decision not in ENDING_DECISIONS:
+        if given:
+            raise InvalidInput("Only Kill and Retire carry an exit reason.", field="exit_reason")
+        if lessons:
+            raise InvalidInput(
+                "Only Kill and Retire carry lessons learned.", field="lessons_learned"
+            )
+        return None, ""
+    label = Decision(decision).label
+    allowed = exit_reasons_for(decision)
+    named = ", ".join(f"{r.label} ({r.code})" for r in allowed) or "none is active"
+    if not given:
+        raise InvalidInput(f"{label} needs an exit reason; one of: {named}.", field="exit_reason")
+    reason = _find_exit_reason(exit_reason)
+    if reason is None:
+        raise InvalidInput(
+            f"Unknown exit reason “{exit_reason!s:.40}”; {label} takes one of: {named}.",
+            field="exit_reason",
+        )
+    if not reason.is_active:
+        raise InvalidInput(
+            f"The exit reason “{reason.label}” is no longer in use; {label} takes one of: {named}.",
+            field="exit_reason",
+        )
+    if reason not in allowed:
+        raise InvalidInput(
+            f"“{reason.label}” is a reason to {ExitKind(reason.applies_to).label.lower()}, "
+            f"not to {label.lower()}; {label} takes one of: {named}.",
+            field="exit_reason",
+        )
+    if not lessons:
+        raise InvalidInput(
+            f"{label} needs a short record of the lessons learned.", field="lessons_learned"
+        )
+    if len(lessons) > MAX_LESSONS_LEARNED:
+        raise InvalidInput(
+            f"The lessons learned are longer than {MAX_LESSONS_LEARNED:,} characters.",
+            field="lessons_learned",
+        )
+    return reason, lessons
 
 
 def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:

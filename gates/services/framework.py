@@ -32,6 +32,7 @@ from gates.models import (
     ArtifactType,
     Control,
     DecommissioningStep,
+    ExitReason,
     GateApproverRole,
     GateCriterion,
     GateTemplate,
@@ -495,5 +496,53 @@ def decommissioning_step_delete(*, by: Any, step: DecommissioningStep) -> None:
             "before": framework_values(row, framework_fields(DecommissioningStep)),
             "after": {},
         },
+    )
+    framework_row_delete(row)
+
+
+# The exit reasons belong to no template version either: a decided review
+# points at its reason, so one in use is switched off, not deleted.
+
+
+@transaction.atomic
+def exit_reason_create(*, by: Any, reason: ExitReason) -> ExitReason:
+    framework_ensure_allowed(by, "add", ExitReason)
+    framework_validate(reason)
+    reason.save()
+    audit_record(
+        actor=by,
+        action="framework.exit_reason_created",
+        summary=f"Added exit reason “{reason}”",
+        obj=reason,
+        payload={"before": {}, "after": framework_values(reason, framework_fields(ExitReason))},
+    )
+    return reason
+
+
+@transaction.atomic
+def exit_reason_change(*, by: Any, reason: ExitReason, fields: Sequence[str]) -> ExitReason:
+    framework_ensure_allowed(by, "change", ExitReason)
+    saved, before, after = framework_row_change(reason, fields)
+    if before:
+        audit_record(
+            actor=by,
+            action="framework.exit_reason_changed",
+            summary=f"Changed {_changed(before)} of exit reason “{saved}”",
+            obj=saved,
+            payload={"before": before, "after": after},
+        )
+    return saved
+
+
+@transaction.atomic
+def exit_reason_delete(*, by: Any, reason: ExitReason) -> None:
+    framework_ensure_allowed(by, "delete", ExitReason)
+    row = ExitReason.objects.select_for_update().get(pk=reason.pk)
+    audit_record(
+        actor=by,
+        action="framework.exit_reason_deleted",
+        summary=f"Removed exit reason “{row}”",
+        obj=row,
+        payload={"before": framework_values(row, framework_fields(ExitReason)), "after": {}},
     )
     framework_row_delete(row)

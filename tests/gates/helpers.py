@@ -175,3 +175,14 @@ def score_poc(use_case, by, scores: list[int] | None = None):
         by=by,
         scores={item.pk: score for item, score in zip(items, scores, strict=True)},
     )
+
+
+# What a Kill or a Retire names: a reason of the default taxonomy and the lessons.
+KILL_EXIT = {
+    "exit_reason": "no-business-value",
+    "lessons_learned": "Agree the value case with the business before building.",
+}
+RETIRE_EXIT = {
+    "exit_reason": "replaced",
+    "lessons_learned": "Plan the successor's rollout before the recertification falls due.",
+}

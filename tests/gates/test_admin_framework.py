@@ -198,6 +198,7 @@ CHANGES = {
     "gates.gatetemplate": lambda obj, other: {"name": "Renamed gate"},
     "gates.control": lambda obj, other: {"title": "Renamed control"},
     "gates.decommissioningstep": lambda obj, other: {"text": "Reworded step"},
+    "gates.exitreason": lambda obj, other: {"label": "Reworded reason"},
     "readiness.scorecarditem": lambda obj, other: {"name": "Renamed scorecard item"},
     "readiness.checklistitemdefinition": lambda obj, other: {"text": "Reworded item"},
     "readiness.stagenorm": lambda obj, other: {"max_days": obj.max_days + 7},

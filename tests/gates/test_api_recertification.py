@@ -8,7 +8,7 @@ import pytest
 
 from gates.models import DecommissioningStep, GateReview, ReviewStatus
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import isolate
+from tests.gates.helpers import RETIRE_EXIT, isolate
 from tests.gates.recertification import checklist, recertification_open
 from usecases.models import Status
 
@@ -49,7 +49,12 @@ def test_it_retires_with_the_checklist(api_as, lead, review):
     response = _decide(
         api_as(lead),
         review,
-        {"decision": "retire", "rationale": "Superseded.", "decommissioning": answers},
+        {
+            "decision": "retire",
+            "rationale": "Superseded.",
+            "decommissioning": answers,
+            **RETIRE_EXIT,
+        },
     )
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -80,7 +85,12 @@ def test_it_answers_400_for_a_bad_checklist_and_changes_nothing(api_as, lead, re
     response = _decide(
         api_as(lead),
         review,
-        {"decision": "retire", "rationale": "Superseded.", "decommissioning": answers()},
+        {
+            "decision": "retire",
+            "rationale": "Superseded.",
+            "decommissioning": answers(),
+            **RETIRE_EXIT,
+        },
     )
     assert response.status_code == 400
     assert "decommissioning" in str(response.json())

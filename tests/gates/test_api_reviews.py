@@ -17,7 +17,7 @@ from gates.models import (
     GateReview,
     ReviewStatus,
 )
-from tests.gates.helpers import isolate, ready_for_decision, upload_required
+from tests.gates.helpers import KILL_EXIT, isolate, ready_for_decision, upload_required
 from usecases.models import Stage, Status
 
 
@@ -592,7 +592,9 @@ def test_it_resumes_a_use_case_on_hold(api_as, lead, sponsor, submitted_review, 
 
 
 def test_it_keeps_a_killed_use_case_read_only(api_as, lead, sponsor, submitted_review):
-    services.gate_decide(review=submitted_review, by=lead, decision="kill", rationale="No value.")
+    services.gate_decide(
+        review=submitted_review, by=lead, decision="kill", rationale="No value.", **KILL_EXIT
+    )
     response = api_as(sponsor).post(
         f"/api/v1/reviews/{submitted_review.pk}/approvals/", {"decision": "approve"}, format="json"
     )

@@ -13,6 +13,7 @@ from gates import services
 from gates.models import Artifact
 from tests.gates.helpers import (
     JPEG_BYTES,
+    KILL_EXIT,
     PDF_BYTES,
     PNG_BYTES,
     artifact_type,
@@ -225,7 +226,9 @@ def test_it_lets_the_team_and_program_leads_upload(request, use_case, who):
 
 def test_it_refuses_uploads_to_a_killed_use_case(media_root, lead, sponsor, use_case):
     review = make_open_review(use_case, lead)
-    services.gate_decide(review=review, by=lead, decision="kill", rationale="No value.")
+    services.gate_decide(
+        review=review, by=lead, decision="kill", rationale="No value.", **KILL_EXIT
+    )
 
     with pytest.raises(TransitionRefused) as caught:
         upload(use_case, sponsor, "a.txt", b"evidence\n")

@@ -12,7 +12,7 @@ from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.models import AuditEvent
 from gates import services
 from gates.models import ConditionStatus, GateCondition
-from tests.gates.helpers import isolate, make_open_review, ready_for_decision
+from tests.gates.helpers import KILL_EXIT, isolate, make_open_review, ready_for_decision
 from usecases.models import Stage, Status
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_it_refuses_closing_a_condition_of_a_killed_use_case(lead, techlead, use
     use_case.refresh_from_db()
     assert use_case.stage == Stage.POC
     review = make_open_review(use_case, lead)
-    services.gate_decide(review=review, by=lead, decision="kill", rationale="Stopped.")
+    services.gate_decide(review=review, by=lead, decision="kill", rationale="Stopped.", **KILL_EXIT)
 
     with pytest.raises(TransitionRefused) as caught:
         services.condition_close(condition=condition, by=techlead, note="Passed.")

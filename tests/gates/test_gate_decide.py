@@ -24,6 +24,7 @@ from gates.models import (
 )
 from tests.factories import OrgRole, UserFactory
 from tests.gates.helpers import (
+    KILL_EXIT,
     advance,
     approve_all,
     artifact_type,
@@ -54,9 +55,14 @@ def tomorrow() -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=1)
 
 
-def decide(review, by, decision, rationale="", conditions=()):
+def decide(review, by, decision, rationale="", conditions=(), **ending):
     return services.gate_decide(
-        review=review, by=by, decision=decision, rationale=rationale, conditions=conditions
+        review=review,
+        by=by,
+        decision=decision,
+        rationale=rationale,
+        conditions=conditions,
+        **ending,
     )
 
 
@@ -226,6 +232,8 @@ def test_it_moves_the_stage_on_go_in_the_same_transaction(lead, sponsor, use_cas
         "operating_owner": None,
         "recertification_due_on": None,
         "decommissioning": [],
+        "exit_reason": None,
+        "lessons_learned": "",
         "conditions": [],
         "adopted": {},
         "enforce_scorecard_bands": False,
@@ -461,7 +469,7 @@ def test_it_recycles_the_review_and_keeps_the_stage(lead, sponsor, use_case):
 def test_it_kills_the_use_case_and_makes_it_read_only(lead, sponsor, contributor, use_case):
     review = make_open_review(use_case, lead)
 
-    decide(review, lead, Decision.KILL, rationale="No measurable value.")
+    decide(review, lead, Decision.KILL, rationale="No measurable value.", **KILL_EXIT)
 
     review.refresh_from_db()
     assert (review.status, review.decision) == ("decided", "kill")

@@ -10,7 +10,7 @@ from core.models import AuditEvent
 from gates import services
 from gates.models import Decision, DecommissioningStep, GateReview, ReviewStatus
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import advance, artifact_type, text_file
+from tests.gates.helpers import RETIRE_EXIT, advance, artifact_type, text_file
 from tests.gates.recertification import checklist, recertification_open
 from usecases import services as usecase_services
 from usecases.models import Status
@@ -39,6 +39,7 @@ def _retire(review, lead, answers, rationale="Replaced by the new platform."):
         decision=Decision.RETIRE,
         rationale=rationale,
         decommissioning=answers,
+        **RETIRE_EXIT,
     )
 
 
@@ -86,6 +87,11 @@ def test_the_audit_trail_records_the_checklist(review, lead):
     assert event.payload["decision"] == "retire"
     assert event.payload["decommissioning"] == review.decommissioning
     assert event.payload["recertification_due_on"] is None
+    assert event.payload["exit_reason"] == {
+        "code": "replaced",
+        "label": "Replaced by a better solution",
+    }
+    assert event.payload["lessons_learned"] == RETIRE_EXIT["lessons_learned"]
 
 
 def test_a_retired_use_case_is_read_only(review, lead, sponsor):

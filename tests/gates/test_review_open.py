@@ -11,7 +11,7 @@ from core.models import AuditEvent
 from gates import services
 from gates.models import ApproverRoleKind, GateReview, GateTemplate, ReviewStatus
 from tests.factories import OrgRole, UseCaseFactory, UserFactory
-from tests.gates.helpers import advance, isolate, make_open_review
+from tests.gates.helpers import KILL_EXIT, advance, isolate, make_open_review
 from usecases.models import Stage, Status
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +303,7 @@ def test_it_refuses_a_use_case_on_hold_until_it_is_resumed(lead, use_case):
 
 def test_it_refuses_a_killed_use_case(lead, use_case):
     first = make_open_review(use_case, lead)
-    services.gate_decide(review=first, by=lead, decision="kill", rationale="No value.")
+    services.gate_decide(review=first, by=lead, decision="kill", rationale="No value.", **KILL_EXIT)
 
     with pytest.raises(TransitionRefused) as caught:
         make_open_review(use_case, lead)

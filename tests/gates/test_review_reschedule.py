@@ -15,7 +15,7 @@ from core.models import AuditEvent
 from gates import services
 from gates.models import GateReview, late_reviews_q
 from tests.factories import UserFactory
-from tests.gates.helpers import isolate, pass_gate
+from tests.gates.helpers import KILL_EXIT, isolate, pass_gate
 from usecases.models import OrgRole
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +184,9 @@ def test_a_decided_review_keeps_its_planned_date(lead, sponsor, use_case, today)
 
 
 def test_a_killed_use_cases_review_is_not_rescheduled(lead, open_review, today):
-    services.gate_decide(review=open_review, by=lead, decision="kill", rationale="No value.")
+    services.gate_decide(
+        review=open_review, by=lead, decision="kill", rationale="No value.", **KILL_EXIT
+    )
     with pytest.raises(TransitionRefused):
         services.review_reschedule(
             review=open_review, by=lead, planned_date=today + DAY, reason="Try again."

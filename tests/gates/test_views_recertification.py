@@ -9,7 +9,7 @@ import pytest
 
 from gates.models import Decision, DecommissioningStep, GateReview, ReviewStatus
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import isolate
+from tests.gates.helpers import RETIRE_EXIT, isolate
 from tests.gates.recertification import recertification_open
 from usecases.models import Status
 from usecases.rules import RETIRED_MESSAGE
@@ -34,6 +34,7 @@ def _form(review, steps, **overrides):
     data = {
         "decision": "retire",
         "rationale": "Superseded by the new platform.",
+        **RETIRE_EXIT,
         "conditions-TOTAL_FORMS": "0",
         "conditions-INITIAL_FORMS": "0",
     }

@@ -18,6 +18,7 @@ from gates.models import (
     ReviewStatus,
 )
 from tests.gates.helpers import (
+    KILL_EXIT,
     assess_all,
     isolate,
     pass_gate,
@@ -399,7 +400,9 @@ def test_it_lets_the_owner_close_a_condition(client_as, lead, sponsor, techlead,
 
 
 def test_it_makes_a_killed_use_case_read_only(client_as, lead, sponsor, submitted_review):
-    services.gate_decide(review=submitted_review, by=lead, decision="kill", rationale="No value.")
+    services.gate_decide(
+        review=submitted_review, by=lead, decision="kill", rationale="No value.", **KILL_EXIT
+    )
     body = client_as(lead).get(url(submitted_review)).content.decode()
     assert "This use case was killed at a gate" in body
     for action in (

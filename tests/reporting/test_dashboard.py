@@ -12,7 +12,7 @@ from django.utils import timezone
 from gates import services as gate_services
 from reporting.selectors import dashboard, quarter_bounds
 from tests.factories import UseCaseFactory, UserFactory
-from tests.gates.helpers import make_open_review, pass_gate
+from tests.gates.helpers import KILL_EXIT, make_open_review, pass_gate
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,11 @@ def portfolio(lead, sponsor, techlead, business_unit):
         pass_gate(cases["B"], lead, sponsor)
         review = make_open_review(cases["C"], lead)
         gate_services.gate_decide(
-            review=review, by=lead, decision="kill", rationale="No data to learn from."
+            review=review,
+            by=lead,
+            decision="kill",
+            rationale="No data to learn from.",
+            **KILL_EXIT,
         )
         make_open_review(cases["D"], lead)
     return cases

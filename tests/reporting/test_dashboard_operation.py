@@ -17,7 +17,7 @@ from gates import services as gate_services
 from gates.models import Decision, GateReview, ReviewStatus, ReviewTrigger
 from reporting.selectors import dashboard
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import advance, isolate, make_open_review, pass_gate
+from tests.gates.helpers import KILL_EXIT, advance, isolate, make_open_review, pass_gate
 from tests.reporting.test_dashboard import DASHBOARD_MAX_QUERIES
 from usecases.models import Stage, Status, UseCase
 
@@ -114,7 +114,11 @@ def portfolio(lead, sponsor, techlead, cio, business_unit):
     cases["retired"] = retired
     killed = UseCaseFactory(title="Killed", business_unit=business_unit, sponsor=sponsor)
     gate_services.gate_decide(
-        review=make_open_review(killed, lead), by=lead, decision="kill", rationale="No data."
+        review=make_open_review(killed, lead),
+        by=lead,
+        decision="kill",
+        rationale="No data.",
+        **KILL_EXIT,
     )
     cases["killed"] = killed
     return cases
