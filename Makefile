@@ -9,7 +9,12 @@ MANAGE := $(PY) manage.py
 
 # The test and benchmark services on loopback (scripts/ensure-services.sh).
 TEST_DATABASE_URL ?= postgres://stagegate:stagegate@127.0.0.1:5432/stagegate
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# Each pytest-xdist worker adds its index to the Redis database number (gw0 14,
+# gw1 15), as pytest-django adds it to the test database's name.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# The suite runs on this many pytest-xdist workers; TEST_WORKERS=0 (or
+# PYTEST_ARGS='-p no:xdist') runs it serially, in one process.
+TEST_WORKERS ?= 2
 
 # Tests run against PostgreSQL. REDIS_URL stays unset so Celery runs eagerly;
 # tests that need a real worker read TEST_REDIS_URL and start one themselves.
@@ -46,7 +51,7 @@ test: venv services ## Lint, import contracts, migration and system checks, then
 	.venv/bin/lint-imports
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(MANAGE) check
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS)) $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check, import contracts between apps
 	$(PY) -m ruff check .

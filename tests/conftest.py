@@ -16,11 +16,15 @@ from usecases.models import OrgRole
 
 
 def _run_order(item: pytest.Item) -> int:
-    fixtures = getattr(item, "fixturenames", ())
-    if "live_server" in fixtures or item.get_closest_marker("browser"):
-        return 2
-    if _is_transactional(item):
+    if item.get_closest_marker("browser"):
+        return 3
+    # The fuzz runs take minutes each: first among the tests that flush, so
+    # that with several xdist workers the shorter tests after them even out
+    # the workers' ends instead of one worker finishing them alone.
+    if item.get_closest_marker("fuzz"):
         return 1
+    if "live_server" in getattr(item, "fixturenames", ()) or _is_transactional(item):
+        return 2
     return 0
 
 
@@ -48,8 +52,8 @@ def _skip_postgres_only(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Skip the PostgreSQL-only tests on another database; run the tests that
-    flush the database last, as Django's own runner does, and the browser
-    journeys after them.
+    flush the database last, as Django's own runner does (the schemathesis
+    runs first among them), and the browser journeys after them.
 
     A test that reaches the database only through ``request.getfixturevalue``
     looks database-free to pytest-django; run before a flush it still finds

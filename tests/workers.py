@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -68,6 +68,25 @@ def wait_for(
             message = f"timed out after {timeout} s waiting for {what or condition}"
             raise AssertionError(f"{message}\n{details()}" if details else message)
         time.sleep(interval)
+
+
+def xdist_worker_index() -> int:
+    """0 in a serial run; the index of this pytest-xdist worker (gw0, gw1,
+    ...) in a parallel one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+
+
+def redis_url_for_worker() -> str | None:
+    """TEST_REDIS_URL with its database number moved on by the xdist worker's
+    index (gw0 keeps it, gw1 takes the next one), so parallel workers never
+    flush or consume each other's queues; None when TEST_REDIS_URL is unset."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + xdist_worker_index()}"))
 
 
 def database_url() -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import pytest
 
 from reporting import services
 from reporting.models import GatePack, PackStatus
 from tests.reporting.helpers import pdf_pages, pdf_text, squash
-from tests.workers import WORKER_TEST, CeleryWorker, wait_for
+from tests.workers import WORKER_TEST, CeleryWorker, redis_url_for_worker, wait_for
 
 pytestmark = WORKER_TEST
 
@@ -19,14 +18,22 @@ TIMEOUT_S = 60
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL")
+    url = redis_url_for_worker()
     if not url:
         pytest.skip("TEST_REDIS_URL is not set")
     import redis
 
     client = redis.Redis.from_url(url)
-    client.flushdb()  # no task left over from an earlier run
-    client.close()
+    try:
+        client.flushdb()  # no task left over from an earlier run
+    except redis.ResponseError as error:
+        pytest.fail(
+            f"{url} (TEST_REDIS_URL plus the xdist worker's index) is refused: {error}; "
+            "set TEST_REDIS_URL to a lower database number",
+            pytrace=False,
+        )
+    finally:
+        client.close()
     return url
 
 
