@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import statistics
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +56,7 @@ from readiness.selectors import (
 )
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
+from reporting.pack_value import pack_value
 from usecases import access
 from usecases.models import (
     TERMINAL_STATUSES,
@@ -252,6 +254,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
         for step in read.track
     ]
     current = Stage(use_case.stage)
+    value_section, spent = pack_value(use_case.pk)
     scorecard = readiness.scorecard
     checklist = readiness.checklist
     return {
@@ -300,7 +303,8 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             },
         },
         **_recertification(review, use_case, readiness),
-        **_ending(review),
+        **_ending(review, spent=spent),
+        **value_section,
         "stage_track": stage_track,
         "criteria_summary": {
             "total": len(criteria),
@@ -583,15 +587,13 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
 DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
 
 
-def _ending(review: GateReview) -> dict[str, Any]:
+def _ending(review: GateReview, *, spent: Decimal) -> dict[str, Any]:
     """A Kill or Retire's reason, lessons learned and the money the use case
-    had spent (its actual costs), for the decision section. Empty for any
-    other review, so their pack data (and content hash) is as before. One
-    query: the costs."""
+    had spent (its actual costs, read with the Value section), for the
+    decision section. Empty for any other review."""
     if review.decision not in (Decision.KILL, Decision.RETIRE):
         return {}
     reason = review.exit_reason
-    spent = value_selectors.spent_of(review.use_case_id)
     return {
         "ending": {
             "reason": reason.label if reason is not None else "",
