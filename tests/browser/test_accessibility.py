@@ -108,7 +108,8 @@ def test_it_finds_no_blocking_problem_on_the_program_leads_pages(
 
     # The dashboard's charts are legible.
     lead_page.goto(f"{live_server.url}/dashboard/")
-    assert lead_page.locator("svg.chart").count() == 4
+    # Four portfolio charts and the value panel's six.
+    assert lead_page.locator("svg.chart").count() == 10
     assert smallest_chart_label_px(lead_page) >= 12
 
 

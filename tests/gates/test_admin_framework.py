@@ -204,6 +204,7 @@ CHANGES = {
     "readiness.stagenorm": lambda obj, other: {"max_days": obj.max_days + 7},
     "usecases.businessunit": lambda obj, other: {"head": other.pk},
     "usecases.usecase": lambda obj, other: {"title": "Retitled use case"},
+    "value.costmultiplier": lambda obj, other: {"high": obj.high + 1},
 }
 
 # What an add form needs beyond the values of the row the walk deleted.

@@ -21,7 +21,7 @@ from reporting.value_selectors import (
     roi_bucket,
 )
 from tests.factories import UseCaseFactory, UserFactory
-from tests.gates.helpers import make_open_review, pass_gate
+from tests.gates.helpers import KILL_EXIT, make_open_review, pass_gate
 from value import finance
 from value.models import Benefit, BenefitRealisation, CostLine
 
@@ -49,18 +49,23 @@ def line(use_case, by, stage, category, planned=None, actual=None):
 
 def kill(use_case, lead, sponsor, *, gates_passed: int, days: int, reason: str | None):
     """Pass ``gates_passed`` gates, then kill at the next one ``days`` after
-    BUILT_AT. The Kill form does not take a reason yet: the reason is set on
-    the decided review with a queryset update, as the decision will record it."""
+    BUILT_AT with ``reason``. ``None`` stands for a kill recorded before Kill
+    took a reason: test set-up clears it with a queryset update."""
     with time_machine.travel(BUILT_AT + datetime.timedelta(days=days), tick=False):
         for _ in range(gates_passed):
             pass_gate(use_case, lead, sponsor)
             use_case.refresh_from_db()
         review = make_open_review(use_case, lead)
-        gate_services.gate_decide(review=review, by=lead, decision="kill", rationale="Stop.")
-    if reason:
-        GateReview.objects.filter(pk=review.pk).update(
-            exit_reason=ExitReason.objects.get(code=reason)
+        gate_services.gate_decide(
+            review=review,
+            by=lead,
+            decision="kill",
+            rationale="Stop.",
+            exit_reason=reason or "no-business-value",
+            lessons_learned="Test the riskiest assumption first.",
         )
+    if reason is None:
+        GateReview.objects.filter(pk=review.pk).update(exit_reason=None)
 
 
 @pytest.fixture
@@ -337,7 +342,9 @@ def _grow(lead, sponsor, business_unit, n: int) -> None:
         )
         if i % 3 == 0:
             review = make_open_review(case, lead)
-            gate_services.gate_decide(review=review, by=lead, decision="kill", rationale="Stop.")
+            gate_services.gate_decide(
+                review=review, by=lead, decision="kill", rationale="Stop.", **KILL_EXIT
+            )
             GateReview.objects.filter(pk=review.pk).update(exit_reason=reason)
 
 

@@ -16,7 +16,7 @@ from gates.models import ExitReason, GateReview
 from reporting.value_export import XLSX_TYPE
 from reporting.views import EXPORT_HEADER
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import make_open_review
+from tests.gates.helpers import KILL_EXIT, make_open_review
 from value.models import Benefit, BenefitRealisation, CostLine
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,9 @@ def small_portfolio(lead, sponsor, business_unit):
         use_case=doomed, stage="discovery", category="development", actual=D(4000), updated_by=lead
     )
     review = make_open_review(doomed, lead)
-    gate_services.gate_decide(review=review, by=lead, decision="kill", rationale="Stop.")
+    gate_services.gate_decide(
+        review=review, by=lead, decision="kill", rationale="Stop.", **KILL_EXIT
+    )
     reason = ExitReason.objects.get(code="no-sponsor")
     ExitReason.objects.filter(pk=reason.pk).update(label=FORMULA)
     GateReview.objects.filter(pk=review.pk).update(exit_reason=reason)
