@@ -88,6 +88,15 @@ ALIVE_Q = Q(status__in=[Status.ACTIVE, Status.ON_HOLD])
 OPERATING_Q = Q(stage=Stage.SCALE) & ~Q(status__in=TERMINAL_STATUSES)
 
 
+def _regulation_q(code: str) -> Q:
+    """The use cases a regulation applies to. PostgreSQL answers with jsonb
+    containment, several times faster at 10,000 use cases than matching the
+    text; SQLite (the embedded default) has no containment on JSON."""
+    if connection.vendor == "postgresql":
+        return Q(regulatory_constraints__contains=[code])
+    return Q(regulatory_constraints__icontains=f'"{code}"')
+
+
 def _when(value: datetime.datetime | None) -> str:
     if value is None:
         return ""
@@ -831,9 +840,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
             for tier in RiskTier.values
         },
         **{
-            f"regulation_{code}": Count(
-                "pk", filter=Q(regulatory_constraints__icontains=f'"{code}"') & ALIVE_Q
-            )
+            f"regulation_{code}": Count("pk", filter=_regulation_q(code) & ALIVE_Q)
             for code in RegulatoryConstraint.values
         },
     )

@@ -167,6 +167,8 @@ class UseCase(models.Model):
             models.Index(fields=["stage", "status"]),
             models.Index(fields=["business_unit", "stage"]),
             models.Index(fields=["-updated_at", "-id"]),
+            # The dashboard's "needs attention" list: oldest in stage first.
+            models.Index(fields=["stage_entered_at", "id"], name="usecase_in_stage_since_idx"),
             models.Index(
                 fields=["recertification_due_on"],
                 condition=models.Q(stage="scale", status="active"),
