@@ -68,6 +68,17 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
+def _sponsors_by_use_case(**use_cases: Any) -> dict[int, list[int]]:
+    """The active sponsors of the use cases the filter names (one query):
+    ``use_case__in=`` a subquery, or ``use_case_id__in=`` ids."""
+    sponsors: dict[int, list[int]] = defaultdict(list)
+    for use_case_id, user_id in UseCaseMember.objects.filter(
+        role=MemberRole.SPONSOR, user__is_active=True, **use_cases
+    ).values_list("use_case_id", "user_id"):
+        sponsors[use_case_id].append(user_id)
+    return sponsors
+
+
 def _full_name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
@@ -708,13 +719,7 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
     )
     if not rows:
         return []
-    sponsors: dict[int, list[int]] = defaultdict(list)
-    for use_case_id, user_id in UseCaseMember.objects.filter(
-        role=MemberRole.SPONSOR,
-        user__is_active=True,
-        use_case__in=candidates.order_by().values("pk"),
-    ).values_list("use_case_id", "user_id"):
-        sponsors[use_case_id].append(user_id)
+    sponsors = _sponsors_by_use_case(use_case__in=candidates.order_by().values("pk"))
     program_leads = list(
         User.objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True).values_list(
             "pk", flat=True
@@ -796,13 +801,7 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
     )
     if not rows:
         return []
-    sponsors: dict[int, list[int]] = defaultdict(list)
-    for use_case_id, user_id in UseCaseMember.objects.filter(
-        role=MemberRole.SPONSOR,
-        user__is_active=True,
-        use_case_id__in={row[5] for row in rows},
-    ).values_list("use_case_id", "user_id"):
-        sponsors[use_case_id].append(user_id)
+    sponsors = _sponsors_by_use_case(use_case_id__in={row[5] for row in rows})
     drafts = []
     for pk, version, expiry, uploader_id, uploader_active, use_case_id, title, name in rows:
         recipients = set(sponsors.get(use_case_id, ()))
@@ -859,13 +858,7 @@ def recertification_reminders(now: datetime.datetime, links: _Links) -> list[Dra
     )
     if not rows:
         return []
-    sponsors: dict[int, list[int]] = defaultdict(list)
-    for use_case_id, user_id in UseCaseMember.objects.filter(
-        role=MemberRole.SPONSOR,
-        user__is_active=True,
-        use_case__in=candidates.order_by().values("pk"),
-    ).values_list("use_case_id", "user_id"):
-        sponsors[use_case_id].append(user_id)
+    sponsors = _sponsors_by_use_case(use_case__in=candidates.order_by().values("pk"))
     drafts = []
     for pk, title, due, owner_id, owner_active, chair_id in rows:
         recipients = set(sponsors.get(pk, ()))

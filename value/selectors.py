@@ -332,11 +332,3 @@ def recent_measurements(kpi_ids: set[int], per_kpi: int = 12) -> dict[int, list[
     for row in rows:
         found.setdefault(row.kpi_id, []).append(row)
     return found
-
-
-def spent_of(use_case: UseCase | int) -> Decimal:
-    """Every actual cost recorded for a use case, operations included: what
-    it had spent when a Kill or Retire ended it (one query)."""
-    use_case_id = use_case if isinstance(use_case, int) else use_case.pk
-    total = CostLine.objects.filter(use_case_id=use_case_id).aggregate(total=Sum("actual"))
-    return total["total"] or ZERO

@@ -67,7 +67,7 @@ def _context(
         **gate_panel,
     }
     # A killed or retired use case: the decision that ended it, why, what was
-    # learned and what it had spent (one query, the costs; only then).
+    # learned and what it had spent (from the value read below).
     ending = next(
         (
             r
@@ -76,12 +76,7 @@ def _context(
         ),
         None,
     )
-    if ending is not None:
-        context["ending"] = {
-            "review": ending,
-            "spent": value_selectors.spent_of(use_case),
-            "currency": value_selectors.currency(),
-        }
+
     # The summary of the gate ahead reads the open review as the review page does.
     read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
     context["summary"] = readiness_summary(use_case=use_case, read=read)
@@ -93,6 +88,13 @@ def _context(
     )
     # The value panel: spent, 3-year ROI, payback and the budget warning (three queries).
     context["value"] = value_read(use_case)
+    if ending is not None:
+        # What it had spent when it ended: the value read's sum of actuals.
+        context["ending"] = {
+            "review": ending,
+            "spent": context["value"].finances.spent,
+            "currency": value_selectors.currency(),
+        }
     return context
 
 

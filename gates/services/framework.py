@@ -390,159 +390,122 @@ def artifact_type_set_controls(
     return _row_set_controls(by=by, row=artifact_type, controls=controls, bump_version=bump_version)
 
 
-# Controls belong to no gate: editing one makes no template version, and a
-# review shows the control as it reads now.
+# Controls, decommissioning steps and exit reasons belong to no template
+# version: editing one makes no new version. Each is created, changed and
+# deleted the same way, audited as ``framework.<kind>_created`` and so on.
 
 
-@transaction.atomic
-def control_create(*, by: Any, control: Control) -> Control:
-    framework_ensure_allowed(by, "add", Control)
-    framework_validate(control)
-    control.save()
+def _definition_create(*, by: Any, row: models.Model, kind: str, noun: str) -> Any:
+    model = type(row)
+    framework_ensure_allowed(by, "add", model)
+    framework_validate(row)
+    row.save()
     audit_record(
         actor=by,
-        action="framework.control_created",
-        summary=f"Added control “{control}”",
-        obj=control,
-        payload={"before": {}, "after": framework_values(control, framework_fields(Control))},
+        action=f"framework.{kind}_created",
+        summary=f"Added {noun} “{row}”",
+        obj=row,
+        payload={"before": {}, "after": framework_values(row, framework_fields(model))},
     )
-    return control
+    return row
 
 
-@transaction.atomic
-def control_change(*, by: Any, control: Control, fields: Sequence[str]) -> Control:
-    framework_ensure_allowed(by, "change", Control)
-    saved, before, after = framework_row_change(control, fields)
+def _definition_change(
+    *, by: Any, row: models.Model, fields: Sequence[str], kind: str, noun: str
+) -> Any:
+    framework_ensure_allowed(by, "change", type(row))
+    saved, before, after = framework_row_change(row, fields)
     if before:
         audit_record(
             actor=by,
-            action="framework.control_changed",
-            summary=f"Changed {_changed(before)} of control “{saved}”",
+            action=f"framework.{kind}_changed",
+            summary=f"Changed {_changed(before)} of {noun} “{saved}”",
             obj=saved,
             payload={"before": before, "after": after},
         )
     return saved
 
 
+def _definition_locked(*, by: Any, row: models.Model) -> Any:
+    model = type(row)
+    framework_ensure_allowed(by, "delete", model)
+    return model.objects.select_for_update().get(pk=row.pk)
+
+
+def _definition_delete(*, by: Any, row: models.Model, kind: str, noun: str) -> None:
+    audit_record(
+        actor=by,
+        action=f"framework.{kind}_deleted",
+        summary=f"Removed {noun} “{row}”",
+        obj=row,
+        payload={"before": framework_values(row, framework_fields(type(row))), "after": {}},
+    )
+    framework_row_delete(row)
+
+
+# A review shows a control as it reads now.
+
+
+@transaction.atomic
+def control_create(*, by: Any, control: Control) -> Control:
+    return _definition_create(by=by, row=control, kind="control", noun="control")
+
+
+@transaction.atomic
+def control_change(*, by: Any, control: Control, fields: Sequence[str]) -> Control:
+    return _definition_change(by=by, row=control, fields=fields, kind="control", noun="control")
+
+
 @transaction.atomic
 def control_delete(*, by: Any, control: Control) -> None:
-    framework_ensure_allowed(by, "delete", Control)
-    row = Control.objects.select_for_update().get(pk=control.pk)
+    row = _definition_locked(by=by, row=control)
     # Reviews keep the controls their criteria cited: history is not rewritten.
     if ReviewCriterion.controls.through.objects.filter(control_id=row.pk).exists():
         raise TransitionRefused(
             f"“{row}” is still in use and cannot be deleted.",
             ["Gate reviews cite it as evidence of their criteria."],
         )
-    audit_record(
-        actor=by,
-        action="framework.control_deleted",
-        summary=f"Removed control “{row}”",
-        obj=row,
-        payload={"before": framework_values(row, framework_fields(Control)), "after": {}},
-    )
-    framework_row_delete(row)
+    _definition_delete(by=by, row=row, kind="control", noun="control")
 
 
-# The decommissioning checklist belongs to no template version either: a
-# Retire keeps a snapshot of each step's text as it was answered.
+# A Retire keeps a snapshot of each decommissioning step's text as answered.
+
+STEP = {"kind": "decommissioning_step", "noun": "decommissioning step"}
 
 
 @transaction.atomic
 def decommissioning_step_create(*, by: Any, step: DecommissioningStep) -> DecommissioningStep:
-    framework_ensure_allowed(by, "add", DecommissioningStep)
-    framework_validate(step)
-    step.save()
-    audit_record(
-        actor=by,
-        action="framework.decommissioning_step_created",
-        summary=f"Added decommissioning step “{step}”",
-        obj=step,
-        payload={
-            "before": {},
-            "after": framework_values(step, framework_fields(DecommissioningStep)),
-        },
-    )
-    return step
+    return _definition_create(by=by, row=step, **STEP)
 
 
 @transaction.atomic
 def decommissioning_step_change(
     *, by: Any, step: DecommissioningStep, fields: Sequence[str]
 ) -> DecommissioningStep:
-    framework_ensure_allowed(by, "change", DecommissioningStep)
-    saved, before, after = framework_row_change(step, fields)
-    if before:
-        audit_record(
-            actor=by,
-            action="framework.decommissioning_step_changed",
-            summary=f"Changed {_changed(before)} of decommissioning step “{saved}”",
-            obj=saved,
-            payload={"before": before, "after": after},
-        )
-    return saved
+    return _definition_change(by=by, row=step, fields=fields, **STEP)
 
 
 @transaction.atomic
 def decommissioning_step_delete(*, by: Any, step: DecommissioningStep) -> None:
-    framework_ensure_allowed(by, "delete", DecommissioningStep)
-    row = DecommissioningStep.objects.select_for_update().get(pk=step.pk)
-    audit_record(
-        actor=by,
-        action="framework.decommissioning_step_deleted",
-        summary=f"Removed decommissioning step “{row}”",
-        obj=row,
-        payload={
-            "before": framework_values(row, framework_fields(DecommissioningStep)),
-            "after": {},
-        },
-    )
-    framework_row_delete(row)
+    _definition_delete(by=by, row=_definition_locked(by=by, row=step), **STEP)
 
 
-# The exit reasons belong to no template version either: a decided review
-# points at its reason, so one in use is switched off, not deleted.
+# A decided review points at its exit reason: one in use is switched off,
+# not deleted (the delete is refused).
+
+REASON = {"kind": "exit_reason", "noun": "exit reason"}
 
 
 @transaction.atomic
 def exit_reason_create(*, by: Any, reason: ExitReason) -> ExitReason:
-    framework_ensure_allowed(by, "add", ExitReason)
-    framework_validate(reason)
-    reason.save()
-    audit_record(
-        actor=by,
-        action="framework.exit_reason_created",
-        summary=f"Added exit reason “{reason}”",
-        obj=reason,
-        payload={"before": {}, "after": framework_values(reason, framework_fields(ExitReason))},
-    )
-    return reason
+    return _definition_create(by=by, row=reason, **REASON)
 
 
 @transaction.atomic
 def exit_reason_change(*, by: Any, reason: ExitReason, fields: Sequence[str]) -> ExitReason:
-    framework_ensure_allowed(by, "change", ExitReason)
-    saved, before, after = framework_row_change(reason, fields)
-    if before:
-        audit_record(
-            actor=by,
-            action="framework.exit_reason_changed",
-            summary=f"Changed {_changed(before)} of exit reason “{saved}”",
-            obj=saved,
-            payload={"before": before, "after": after},
-        )
-    return saved
+    return _definition_change(by=by, row=reason, fields=fields, **REASON)
 
 
 @transaction.atomic
 def exit_reason_delete(*, by: Any, reason: ExitReason) -> None:
-    framework_ensure_allowed(by, "delete", ExitReason)
-    row = ExitReason.objects.select_for_update().get(pk=reason.pk)
-    audit_record(
-        actor=by,
-        action="framework.exit_reason_deleted",
-        summary=f"Removed exit reason “{row}”",
-        obj=row,
-        payload={"before": framework_values(row, framework_fields(ExitReason)), "after": {}},
-    )
-    framework_row_delete(row)
+    _definition_delete(by=by, row=_definition_locked(by=by, row=reason), **REASON)
