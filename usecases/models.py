@@ -348,3 +348,17 @@ class RiskClassification(models.Model):
 
     def __str__(self) -> str:
         return f"Risk classification v{self.version} of {self.use_case}"
+
+
+class UserLanguage(models.Model):
+    """The language a person chose with the switcher: pages follow it once they
+    sign in, and e-mails, notifications and packs are written in it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_choice"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
@@ -24,6 +25,7 @@ from usecases.models import (
     Stage,
     UseCase,
     UseCaseMember,
+    UserLanguage,
 )
 
 # Up to 5,000 characters each and not shown in lists.
@@ -233,3 +235,17 @@ def risk_state_label(classification: Any) -> str:
     who = display_name(classification.decided_by) if classification.decided_by else "—"
     label = f"{classification.get_tier_display()} ({verb} by {who})"
     return label + ", prohibited practice" if classification.prohibited else label
+
+
+def user_language(user: Any) -> str:
+    """The language to write to ``user`` in: their choice, else the default."""
+    choice = UserLanguage.objects.filter(user_id=getattr(user, "pk", None)).first()
+    return choice.language if choice else settings.LANGUAGE_CODE
+
+
+def user_languages(user_ids: Any) -> dict[int, str]:
+    """``user_language`` for many people in one query: id → language code."""
+    chosen = dict(
+        UserLanguage.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "language")
+    )
+    return {uid: chosen.get(uid, settings.LANGUAGE_CODE) for uid in user_ids}
