@@ -522,6 +522,10 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 # Rows one KPI CSV import may carry, and measurements one KPI may hold.
 KPI_IMPORT_MAX_ROWS = env_int("KPI_IMPORT_MAX_ROWS", 5000)
 KPI_MAX_MEASUREMENTS = env_int("KPI_MAX_MEASUREMENTS", 10000)
+# Bulk import of use cases (CSV or XLSX): rows and bytes one file may carry;
+# a larger file is refused whole.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1000)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 # Every multipart body passes gates.uploads.UploadLimitHandler first: a file
 # past its view's limit (ARTIFACT_MAX_BYTES unless the view says less) is
 # dropped while it streams, before more of it reaches a temporary file, and a

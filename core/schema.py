@@ -14,6 +14,10 @@ each as the ``Error`` component (the one shape ``core.api_errors`` answers):
 - any other error a view declares itself (409 where its service refuses a
   transition), with the view's description.
 
+A view whose error body carries more than the one shape names the
+serializer per status in ``error_serializers`` (a subclass of
+``ErrorSerializer``: the shape plus its own fields).
+
 A view never repeats these; it declares only what is particular to it.
 """
 
@@ -61,14 +65,19 @@ class DocumentedErrorsSchema(AutoSchema):
             return None
         component = self.resolve_serializer(ErrorSerializer, "response")
         error = {"application/json": {"schema": component.ref}}
+        particular = getattr(self.view, "error_serializers", {})
         responses = operation["responses"]
         codes = self.error_codes(operation) | {
             int(code) for code in responses if code[0] in "45" and code.isdigit()
         }
         for code in sorted(codes):
             declared = responses.get(str(code), {})
+            content = error
+            if code in particular:
+                own = self.resolve_serializer(particular[code], "response")
+                content = {"application/json": {"schema": own.ref}}
             response: dict[str, Any] = {
-                "content": error,
+                "content": content,
                 "description": declared.get("description") or ERROR_DESCRIPTIONS.get(code, ""),
             }
             if code in RETRY_AFTER_CODES:

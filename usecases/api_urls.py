@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from usecases import api, api_accounts, api_risk
+from usecases import api, api_accounts, api_imports, api_risk
 
 urlpatterns = [
     path("auth/token/", api_accounts.ObtainTokenView.as_view(), name="api-token"),
@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("accounts/unlock/", api_accounts.AccountUnlockView.as_view(), name="api-account-unlock"),
     path("use-cases/", api.UseCaseListView.as_view(), name="api-usecase-list"),
+    path("use-cases/import/", api_imports.UseCaseImportView.as_view(), name="api-usecase-import"),
     path("use-cases/<id:pk>/", api.UseCaseDetailView.as_view(), name="api-usecase-detail"),
     path(
         "use-cases/<id:pk>/reclassify/",

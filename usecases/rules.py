@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
+from core.throttling import ScopedUserThrottle
 from usecases import access
 from usecases.models import BusinessUnit, OrgRole, RiskTier, Status, UseCase
 
@@ -230,3 +231,11 @@ def risk_decide_refusal(user: Any, use_case: UseCase) -> DomainError | None:
     if _on_team(user, use_case):
         return PermissionRefused(RISK_SEGREGATION_REFUSAL)
     return None
+
+
+class UseCaseImportThrottle(ScopedUserThrottle):
+    """Use case imports and their dry runs per person (``THROTTLE_IMPORTS``,
+    counted with the KPI imports: one allowance of imports), page and API together."""
+
+    scope = "imports"
+    subject = "imports"

@@ -35,6 +35,7 @@ from usecases.services.framework import (
     business_unit_member_add,
     business_unit_member_remove,
 )
+from usecases.services.imports import ImportRefused, ImportReport, usecase_import
 from usecases.services.portfolio import (
     EDITABLE_FIELDS,
     IDEMPOTENCY_KEY,
@@ -59,6 +60,8 @@ __all__ = [
     "EDITABLE_FIELDS",
     "EDIT_REFUSAL",
     "IDEMPOTENCY_KEY",
+    "ImportRefused",
+    "ImportReport",
     "GROUP_FIELDS",
     "TEAM_REFUSAL",
     "TOKEN_ID_LENGTH",
@@ -97,6 +100,7 @@ __all__ = [
     "usecase_ensure_editable",
     "usecase_reclassify",
     "usecase_ensure_withdrawable",
+    "usecase_import",
     "usecase_update",
     "usecase_withdraw",
     "user_admin_change",
