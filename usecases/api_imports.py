@@ -19,7 +19,7 @@ from core.throttling import ThrottledAPIView
 from usecases import rules, services
 
 
-class ImportInput(serializers.Serializer):
+class UseCaseImportInput(serializers.Serializer):
     file = serializers.FileField(
         help_text=_(
             "A .csv (UTF-8, comma or semicolon) or .xlsx file; its first row names the columns."
@@ -30,7 +30,7 @@ class ImportInput(serializers.Serializer):
     )
 
 
-class ImportProblemSerializer(serializers.Serializer):
+class UseCaseImportProblemSerializer(serializers.Serializer):
     row = serializers.IntegerField(
         help_text=_("The row as a spreadsheet program numbers it: the header is row 1.")
     )
@@ -40,17 +40,17 @@ class ImportProblemSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportReportSerializer(serializers.Serializer):
+class UseCaseImportReportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     rows = serializers.IntegerField(help_text=_("Data rows read from the file."))
     created = serializers.ListField(
         child=serializers.IntegerField(),
         help_text=_("Ids of the use cases created; empty on a dry run."),
     )
-    problems = ImportProblemSerializer(many=True)
+    problems = UseCaseImportProblemSerializer(many=True)
 
 
-class ImportRefusedSerializer(ErrorSerializer, ImportReportSerializer):
+class UseCaseImportRefusedSerializer(ErrorSerializer, UseCaseImportReportSerializer):
     """The error shape, with the report of the refused import."""
 
 
@@ -75,13 +75,17 @@ class UseCaseImportView(ThrottledAPIView, APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [rules.UseCaseImportThrottle]
-    error_serializers = {400: ImportRefusedSerializer}
+    error_serializers = {400: UseCaseImportRefusedSerializer}
 
     @extend_schema(
-        request={"multipart/form-data": ImportInput},
+        request={"multipart/form-data": UseCaseImportInput},
         responses={
-            200: OpenApiResponse(ImportReportSerializer, description="The dry run's report."),
-            201: OpenApiResponse(ImportReportSerializer, description="Imported: the new ids."),
+            200: OpenApiResponse(
+                UseCaseImportReportSerializer, description="The dry run's report."
+            ),
+            201: OpenApiResponse(
+                UseCaseImportReportSerializer, description="Imported: the new ids."
+            ),
             400: OpenApiResponse(
                 description="The file cannot be read (`fields.file`), or an import was refused "
                 "for its rows' problems: nothing was created; `problems` lists each."
@@ -90,7 +94,7 @@ class UseCaseImportView(ThrottledAPIView, APIView):
     )
     def post(self, request: Request) -> Response:
         services.usecase_ensure_creatable(by=request.user)
-        data = ImportInput(data=request.data)
+        data = UseCaseImportInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         try:
@@ -104,4 +108,4 @@ class UseCaseImportView(ThrottledAPIView, APIView):
             body = error_body(exc.message, exc.reasons, {"file": [exc.message]})
             return Response({**body, **report_data(exc.report)}, status=400)
         code = status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED
-        return Response(ImportReportSerializer(report_data(report)).data, status=code)
+        return Response(UseCaseImportReportSerializer(report_data(report)).data, status=code)

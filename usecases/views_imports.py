@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.errors import InvalidInput, PermissionRefused, RequestThrottled
-from core.throttling import ensure_not_throttled
+from core.errors import InvalidInput, PermissionRefused
+from core.throttling import RequestThrottled, ensure_not_throttled
 from usecases import access, imports, rules, services
 
 TEMPLATE = "usecases/usecase_import.html"
@@ -109,11 +109,12 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     if len(digest) == HASH_LENGTH and all(c in "0123456789abcdef" for c in digest):
         kept = cache.get(_cache_key(request, digest))
     if kept is None:
-        form = ImportUploadForm()
-        form.add_error(
-            None, _("The checked file is no longer kept here: upload it again to import it.")
+        return _render(
+            request,
+            ImportUploadForm(),
+            error=_("The checked file is no longer kept here: upload it again to import it."),
+            status=400,
         )
-        return _render(request, form, status=400)
     name, content = kept
     try:
         ensure_not_throttled(request, rules.UseCaseImportThrottle)
@@ -124,9 +125,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         # Something changed since the dry run (a unit's members, a title).
         return _render(request, ImportUploadForm(), report=exc.report, digest="", status=400)
     except (InvalidInput, RequestThrottled) as exc:
-        form = ImportUploadForm()
-        form.add_error(None, exc.message)
-        return _render(request, form, status=exc.status_code)
+        return _render(request, ImportUploadForm(), error=exc.message, status=exc.status_code)
     cache.delete(_cache_key(request, digest))
     count = len(report.created)
     messages.success(

@@ -13,7 +13,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["title", "summary", "business_unit", "technical_lead"]
 
 
-def csv_file(rows: list[list[str]], *, name: str = "use-cases.csv", delimiter: str = ",", bom=False):
+def csv_file(
+    rows: list[list[str]], *, name: str = "use-cases.csv", delimiter: str = ",", bom=False
+):
     lines = [delimiter.join(_quote(cell, delimiter) for cell in row) for row in rows]
     text = ("\ufeff" if bom else "") + "\r\n".join(lines) + "\r\n"
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
