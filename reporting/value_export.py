@@ -1,36 +1,29 @@
 """The value tables of the dashboard as CSV and XLSX, and the portfolio
-export as XLSX. Program leads and executives, like the dashboard.
-
-Every text cell goes through ``views.csv_safe``: a label an administrator
-typed (an exit reason) that starts with = + - @ is never read as a formula,
-in the CSV as in the workbook (openpyxl writes such a string as a formula)."""
+export as XLSX. Program leads and executives, like the dashboard. The files
+are written by ``reporting.exports`` (text cells defused against formulas)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reporting import selectors
+from reporting.exports import (
+    CSV_TYPE,
+    XLSX_TYPE,
+    Table,
+    attachment,
+    csv_text,
+    tables_workbook,
+    workbook,
+)
 from reporting.value_selectors import PortfolioValue, portfolio_value
-from reporting.views import EXPORT_HEADER, _dashboard_user, csv_safe
+from reporting.views import EXPORT_HEADER, _dashboard_user
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str  # the XLSX sheet's name (31 characters at most)
-    title: str
-    header: list[str]
-    rows: list[list[Any]]
+__all__ = ["XLSX_TYPE", "portfolio_xlsx", "value_csv", "value_tables", "value_xlsx"]
 
 
 def _days(value: float | None) -> Any:
@@ -113,49 +106,12 @@ def value_tables(data: PortfolioValue) -> list[Table]:
     ]
 
 
-def _csv_text(tables: Sequence[Table]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-    writer = csv.writer(out)
-    for index, table in enumerate(tables):
-        if index:
-            writer.writerow([])
-        writer.writerow([csv_safe(table.title)])
-        writer.writerow(table.header)
-        for row in table.rows:
-            writer.writerow([csv_safe(cell) for cell in row])
-    return out.getvalue()
-
-
-def _workbook(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, header, rows in sheets:
-        sheet = book.create_sheet(title=name[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append([csv_safe(cell) for cell in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _attachment(content: bytes | str, content_type: str, stem: str, extension: str):
-    response = HttpResponse(content, content_type=content_type)
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{extension}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @require_GET
 def value_csv(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
     tables = value_tables(portfolio_value(user=request.user))
-    return _attachment(_csv_text(tables), "text/csv; charset=utf-8", "portfolio-value", "csv")
+    return attachment(csv_text(tables), CSV_TYPE, "portfolio-value", "csv")
 
 
 @login_required
@@ -163,8 +119,7 @@ def value_csv(request: HttpRequest) -> HttpResponse:
 def value_xlsx(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
     tables = value_tables(portfolio_value(user=request.user))
-    content = _workbook((t.name, t.header, t.rows) for t in tables)
-    return _attachment(content, XLSX_TYPE, "portfolio-value", "xlsx")
+    return attachment(tables_workbook(tables), XLSX_TYPE, "portfolio-value", "xlsx")
 
 
 @login_required
@@ -174,5 +129,5 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     at 10,000 use cases)."""
     _dashboard_user(request)
     rows = selectors.portfolio_export_rows(user=request.user)
-    content = _workbook([("portfolio", EXPORT_HEADER, rows)])
-    return _attachment(content, XLSX_TYPE, "portfolio", "xlsx")
+    content = workbook([("portfolio", EXPORT_HEADER, rows)])
+    return attachment(content, XLSX_TYPE, "portfolio", "xlsx")

@@ -20,6 +20,7 @@ from core.errors import TransitionRefused
 from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
 from reporting import charts, rules, selectors, services
+from reporting.exports import csv_safe
 from reporting.models import GatePack
 from reporting.value_charts import value_panel
 from usecases.models import RiskTier
@@ -137,17 +138,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 # --- Portfolio export ----------------------------------------------------------------
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """Defuse spreadsheet formula injection: a text cell that starts with
-    = + - @ (or a tab or carriage return) gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 class _Echo:
