@@ -88,6 +88,7 @@ def test_it_finds_no_blocking_problem_on_the_program_leads_pages(
         "/portfolio/",
         f"/use-cases/{use_case.pk}/",
         "/use-cases/new/",
+        "/use-cases/import/",
         f"/use-cases/{use_case.pk}/edit/",
         f"/use-cases/{use_case.pk}/readiness/",
         f"/use-cases/{use_case.pk}/value/",
