@@ -50,8 +50,16 @@ class UseCaseImportReportSerializer(serializers.Serializer):
     problems = UseCaseImportProblemSerializer(many=True)
 
 
-class UseCaseImportRefusedSerializer(ErrorSerializer, UseCaseImportReportSerializer):
-    """The error shape, with the report of the refused import."""
+class UseCaseImportRefusedSerializer(ErrorSerializer):
+    """The error shape; when the rows were refused, with the import's report
+    (a file that cannot be read at all has no report: ``fields.file`` says why)."""
+
+    dry_run = serializers.BooleanField(required=False)
+    rows = serializers.IntegerField(required=False, help_text=_("Data rows read from the file."))
+    created = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text=_("Always empty here.")
+    )
+    problems = UseCaseImportProblemSerializer(many=True, required=False)
 
 
 def report_data(report: services.ImportReport) -> dict[str, Any]:
