@@ -234,3 +234,33 @@ def test_a_sponsor_may_not_name_another_sponsor_but_a_lead_may(
     assert list(use_case.members.values_list("user__username", "role")) == [
         ("techlead", MemberRole.SPONSOR)
     ]
+
+
+def _queries(by, rows) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        usecase_import(by=by, file=csv_file([HEADER, *rows]), dry_run=True)
+    return len(captured)
+
+
+def test_reading_a_file_does_not_grow_with_its_rows(sponsor, business_unit, techlead):
+    """Units and people are read once per file: a file whose rows all fail to
+    parse costs the same at 3 and 30 rows."""
+    bad = ["Claims intake bot", "Reads forms.", "nowhere", "techlead"]
+    _queries(sponsor, [bad])  # the person's roles, read once per request
+    assert _queries(sponsor, [bad] * 3) == _queries(sponsor, [bad] * 30)
+
+
+def test_each_row_costs_the_same_queries_whatever_the_size(sponsor, business_unit, techlead):
+    def rows(count: int) -> list[list[str]]:
+        return [[f"Case {n}", "Summary.", "claims", "techlead"] for n in range(count)]
+
+    _queries(sponsor, rows(1))  # the person's roles, read once per request
+    small, large = _queries(sponsor, rows(3)), _queries(sponsor, rows(9))
+    # Each row is written through the services (savepoints, the use case, its
+    # team, their audit events): the same cost per row, none per file size.
+    per_row = (large - small) / 6
+    assert per_row == int(per_row) and per_row <= 35
+    assert small - 3 * per_row <= 12  # the file's own reads
