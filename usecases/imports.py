@@ -42,6 +42,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A header wider than this is not a use case sheet: refuse it rather than
 # reading thousands of empty columns of every row.
 MAX_COLUMNS = 100
+MAX_EMPTY_ROWS = 10_000
 
 
 class FileRefused(Exception):
@@ -303,6 +304,12 @@ def _rows(numbered: Iterator[tuple[int, list[str]]], max_rows: int) -> Sheet:
             header = cells
             continue
         if not any(cells):
+            if number - len(rows) > MAX_EMPTY_ROWS:
+                # A sheet of endless empty rows (a few bytes each, compressed).
+                raise FileRefused(
+                    _("The file has more than %(count)s empty rows.")
+                    % {"count": f"{MAX_EMPTY_ROWS:,}"}
+                )
             continue
         if len(rows) >= max_rows:
             return Sheet(header, rows, over_limit_row=number)

@@ -264,3 +264,15 @@ def test_each_row_costs_the_same_queries_whatever_the_size(sponsor, business_uni
     per_row = (large - small) / 6
     assert per_row == int(per_row) and per_row <= 35
     assert small - 3 * per_row <= 12  # the file's own reads
+
+
+def test_it_refuses_a_sheet_of_endless_empty_rows(sponsor, business_unit):
+    from usecases.imports import MAX_EMPTY_ROWS
+
+    rows = [HEADER, *([[None, None, None, None]] * 5), ["Claims intake bot", "S.", "claims", ""]]
+    report = usecase_import(by=sponsor, file=xlsx_file(rows), dry_run=True)
+    assert report.clean and report.rows == 1
+    book_rows = [HEADER, *([["", "", "", " "]] * (MAX_EMPTY_ROWS + 1))]
+    with pytest.raises(InvalidInput) as refused:
+        usecase_import(by=sponsor, file=csv_file(book_rows), dry_run=True)
+    assert "empty rows" in refused.value.message
