@@ -94,3 +94,28 @@ def test_the_import_is_typed_in_the_schema(schema):
         component["properties"]
     )
     assert set(operation["responses"]) >= {"200", "201", "400", "403", "429"}
+
+
+def test_the_page_and_the_api_share_the_import_allowance(
+    settings, api_as, client_as, sponsor, business_unit
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"pack_requests": "30/hour", "imports": "2/hour"},
+    }
+    api = api_as(sponsor)
+    file = [HEADER, ["Claims intake bot", "Reads claim forms.", "claims", ""]]
+    assert api.post(URL, {"file": csv_file(file), "dry_run": "true"}).status_code == 200
+    page = client_as(sponsor).post("/use-cases/import/", {"file": csv_file(file)})
+    assert page.status_code == 200
+    response = api.post(URL, {"file": csv_file(file), "dry_run": "true"})
+    assert response.status_code == 429
+    assert response.json()["reasons"] == ["Each person may make at most 2 imports per hour."]
+    assert int(response["Retry-After"]) > 3500
+    page = client_as(sponsor).post("/use-cases/import/", {"file": csv_file(file)})
+    assert page.status_code == 429
+    assert "Too many imports" in page.content.decode()
+    cache.clear()
