@@ -7,8 +7,8 @@ sponsor, the field limits. Each created use case is audited as any other
 (``usecase.created``, ``usecase.member_added``), and the import as a whole
 once more (``usecase.imported``: the file's name, its rows, the ids).
 
-A dry run runs exactly that inside a transaction it then rolls back: it
-reports every problem of every row and changes nothing. An import with any
+A dry run runs exactly that, each row in a savepoint it rolls back at once:
+it reports every problem of every row and changes nothing. An import with any
 problem rolls back too, and is refused with the same report. A title the
 file repeats in one business unit, or one a use case of that unit already
 has, is a problem of the row (the second row in the file).
@@ -152,9 +152,17 @@ def _refusal_problems(number: int, error: Exception, column: str) -> list[Proble
     return [Problem(number, column, str(error))]
 
 
-def _create_row(by: Any, row: ParsedRow, team: list[Column]) -> UseCase | None:
+class _Discard(Exception):
+    """Roll a checked row back at once (see ``_create_row``)."""
+
+
+def _create_row(by: Any, row: ParsedRow, team: list[Column], *, keep: bool) -> UseCase | None:
     """Create one row's use case and its team through the services, in a
-    savepoint: a refused row leaves nothing behind and the next row goes on."""
+    savepoint: a refused row leaves nothing behind and the next row goes on.
+    A row that will not be kept (a dry run, or an import already refused) is
+    rolled back as soon as it passed: rolling back to the savepoint releases
+    the audit chain's lock its events took, so a long dry run does not hold
+    every other audited action of the application until it ends."""
     fields = {k: v for k, v in row.values.items() if k not in {c.name for c in team}}
     try:
         with transaction.atomic():
@@ -163,7 +171,11 @@ def _create_row(by: Any, row: ParsedRow, team: list[Column]) -> UseCase | None:
                 person = row.values.get(column.name)
                 if person is not None:
                     member_add(use_case=use_case, by=by, user=person, role=column.role)
+            if not keep:
+                raise _Discard
             return use_case
+    except _Discard:
+        return None
     except PermissionRefused as exc:
         # The unit refused first (usecase_create checks it before the sponsor).
         unit = fields.get("business_unit")
@@ -212,12 +224,14 @@ def usecase_import(
     team = [c for c in columns if c.role]
     with transaction.atomic():
         created: list[UseCase] = []
+        refused = any(row.problems for row in rows)
         for row in rows:
             if row.problems:
                 continue
-            use_case = _create_row(by, row, team)
+            use_case = _create_row(by, row, team, keep=not (dry_run or refused))
             if use_case is not None:
                 created.append(use_case)
+            refused = refused or bool(row.problems)
         report.problems = sorted((p for row in rows for p in row.problems), key=lambda p: p.row)
         if report.problems or dry_run:
             # Nothing of a dry run or a refused import stays: the use cases,
