@@ -445,7 +445,9 @@ def lookup_values(sheet: Sheet, matched: list[Column | None]) -> dict[str, set[s
     wanted: dict[str, set[str]] = {}
     for _number, cells in sheet.rows:
         for position, column in enumerate(matched):
-            if column is not None and position < len(cells) and cells[position]:
+            if column is None or column.kind == "text":
+                continue
+            if position < len(cells) and cells[position]:
                 wanted.setdefault(column.kind, set()).add(cells[position])
     return wanted
 
