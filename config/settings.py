@@ -17,6 +17,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -103,9 +104,16 @@ INSTALLED_APPS = [
     "reporting",
     "notifications",
     "front",
+    "monitoring",
+    "django_guid",
 ]
 
 MIDDLEWARE = [
+    # Counts every request and times it (monitoring.metrics).
+    "monitoring.middleware.RequestMetricsMiddleware",
+    # The request id (X-Request-ID, or a new one): in every log line of the
+    # request and of the Celery tasks it queues, and in the response.
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -233,8 +241,34 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # No MEDIA_URL route is served: artifacts and packs leave only through
 # permission-checked views.
 MEDIA_URL = "/media-not-served/"
+# Artifacts and packs: the local disk (MEDIA_ROOT) by default; with
+# S3_BUCKET set, an S3-compatible object store (AWS S3, MinIO, ...) through
+# django-storages, so every web process and worker reads what another wrote.
+# Downloads still pass the permission-checked views, which stream the object.
+S3_BUCKET = env_str("S3_BUCKET")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # Empty: AWS itself; MinIO and others: their URL.
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            # Empty keys: boto3's own chain (instance role, AWS_* variables).
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX"),
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -262,6 +296,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and scrapers talk plain HTTP to the process, behind the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Cookies travel over https only. The embedded default (scripts/embedded.sh)
     # serves plain http on loopback and turns these and the redirect off.
@@ -393,17 +429,66 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: one line per record on standard error, as text (LOG_FORMAT=text) or
+# as JSON objects (LOG_FORMAT=json); each carries the request id, which
+# django-guid takes from X-Request-ID (or makes), returns in the response and
+# hands to the Celery tasks the request queues.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "task": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s",
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "asctime": "time"},
+            "static_fields": {"service": "stagegate"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "task"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # django-axes logs every sign-in at INFO; lockouts are WARNING (and audited).
         "axes": {"level": "WARNING"},
+        # Each probe that fails is in /readyz's answer; a warning per probe is noise.
+        "health_check": {"level": "ERROR"},
+        "django_guid": {"level": "WARNING"},
     },
 }
+
+# Operations: /readyz waits this many seconds for the Celery workers' answer;
+# /metrics needs this bearer token (without one, it answers loopback only);
+# the pack duration summaries cover the packs finished in the last minutes.
+READYZ_WORKER_TIMEOUT = env_int("READYZ_WORKER_TIMEOUT", 2)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_PACK_WINDOW_MINUTES = env_int("METRICS_PACK_WINDOW_MINUTES", 60)
+if READYZ_WORKER_TIMEOUT < 1 or METRICS_PACK_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "READYZ_WORKER_TIMEOUT and METRICS_PACK_WINDOW_MINUTES must be at least 1"
+    )
 
 # Portfolio page size.
 PORTFOLIO_PAGE_SIZE = env_int("PORTFOLIO_PAGE_SIZE", 25)

@@ -5,6 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from monitoring import views as probes
+from monitoring.metrics import metrics_view
+
 api_v1 = [
     path("", include("usecases.api_urls")),
     path("", include("gates.api_urls")),
@@ -17,6 +20,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", probes.Liveness.as_view(), name="healthz"),
+    path("readyz", probes.Readiness.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

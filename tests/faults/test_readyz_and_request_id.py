@@ -1,0 +1,86 @@
+"""With a real broker and worker: /readyz asks the workers and tells when
+none answers, and a request's id reaches the log lines of the Celery task it
+queued, as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+from tests.workers import WORKER_TEST, wait_for
+
+pytestmark = WORKER_TEST
+
+TIMEOUT_S = 60
+REQUEST_ID = "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b"
+
+
+def _readyz() -> tuple[int, dict]:
+    response = Client().get("/readyz")
+    return response.status_code, response.json()
+
+
+def test_readyz_asks_redis_and_the_workers_and_tells_when_no_worker_answers(
+    celery_worker, redis_server, settings
+):
+    settings.REDIS_URL = redis_server.url
+    settings.READYZ_WORKER_TIMEOUT = 1
+    status, body = _readyz()
+    assert status == 503
+    assert body["checks"]["Redis"] == "OK"
+    assert body["checks"]["Ping"] == "Unavailable: Celery workers unavailable"
+
+    celery_worker.start()
+    status, body = wait_for(
+        lambda: (answer := _readyz())[0] == 200 and answer,
+        timeout=TIMEOUT_S,
+        interval=0.5,
+        what="the worker to answer /readyz's ping",
+        details=celery_worker.log_text,
+    )
+    assert body == {
+        "status": "ok",
+        "checks": {"Database": "OK", "Storage": "OK", "Redis": "OK", "Ping": "OK"},
+    }
+
+    celery_worker.kill()
+    status, body = _readyz()
+    assert status == 503
+    assert body["checks"]["Ping"] == "Unavailable: Celery workers unavailable"
+
+
+def test_the_request_id_reaches_the_workers_json_log_lines(
+    celery_worker, decided_review, lead, api_as
+):
+    celery_worker.start(LOG_FORMAT="json", LOG_LEVEL="INFO")
+    as_lead = api_as(lead)
+    response = as_lead.post(
+        f"/api/v1/reviews/{decided_review.pk}/packs/", HTTP_X_REQUEST_ID=REQUEST_ID
+    )
+    assert response.status_code == 202, response.content
+    assert response["X-Request-ID"] == REQUEST_ID
+    pack_id = response.json()["id"]
+    wait_for(
+        lambda: as_lead.get(f"/api/v1/packs/{pack_id}/").json()["status"] == "ready",
+        timeout=TIMEOUT_S,
+        interval=0.3,
+        what="the worker to generate the pack",
+        details=celery_worker.log_text,
+    )
+
+    def lines() -> list[dict]:
+        records = []
+        for line in celery_worker.log_text().splitlines():
+            if line.startswith("{"):
+                records.append(json.loads(line))
+        return records
+
+    carried = wait_for(
+        lambda: [r for r in lines() if r.get("correlation_id") == REQUEST_ID],
+        timeout=10,
+        what="a worker log line carrying the request id",
+        details=celery_worker.log_text,
+    )
+    assert any("audit checkpoint" in record["message"] for record in carried), carried
+    assert all({"time", "level", "logger", "message"} <= record.keys() for record in carried)

@@ -1,0 +1,114 @@
+"""/healthz, /readyz and /metrics, as a load balancer, an orchestrator and a
+Prometheus scraper use them (no session, no sign-in)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.test import Client
+
+from core.models import OutboxEvent
+from notifications.models import EmailStatus, Kind, Notification
+from reporting.models import GatePack, PackStatus
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok_without_asking_any_service(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {}}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_checks_the_database_and_the_storage_of_the_embedded_default():
+    response = Client().get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"status": "ok", "checks": {"Database": "OK", "Storage": "OK"}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(settings):
+    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["Database"] == "OK"
+    assert body["checks"]["Storage"] == "OK"
+    assert body["checks"]["Redis"] != "OK"
+    assert body["checks"]["Ping"] != "OK"
+    text = Client().get("/readyz?format=text")
+    assert text.status_code == 503
+    assert "Database" in text.content.decode()
+
+
+def _scrape(**headers: str) -> str:
+    response = Client().get("/metrics", **headers)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def _value(text: str, sample: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{sample} not in the metrics:\n{text}")
+
+
+@pytest.mark.django_db
+def test_metrics_count_requests_by_route_and_report_the_backlogs(lead, decided_review):
+    Client().get("/healthz")
+    Client().get("/healthz")
+    OutboxEvent.objects.create(name="review.opened", data={})
+    for status in (EmailStatus.PENDING, EmailStatus.PENDING, EmailStatus.FAILED):
+        Notification.objects.create(
+            recipient=lead,
+            kind=Kind.REVIEW_OPENED,
+            subject="s",
+            body="b",
+            object_type="review",
+            object_id=Notification.objects.count() + 1,
+            email_status=status,
+        )
+    GatePack.objects.create(
+        review=decided_review, review_revision=1, requested_by=lead, status=PackStatus.QUEUED
+    )
+
+    text = _scrape()
+    healthz = 'method="GET",route="healthz",status="2xx"'
+    assert _value(text, f"stagegate_http_request_duration_seconds_count{{{healthz}}}") >= 2
+    assert _value(text, "stagegate_outbox_pending") >= 1
+    assert _value(text, 'stagegate_notification_email_backlog{status="pending"}') == 2
+    assert _value(text, 'stagegate_notification_email_backlog{status="failed"}') == 1
+    assert _value(text, 'stagegate_packs{status="queued"}') == 1
+    assert _value(text, "stagegate_pack_wait_seconds_count") == 0
+
+
+@pytest.mark.django_db
+def test_metrics_need_the_token_when_one_is_set_and_loopback_otherwise(settings):
+    assert Client().get("/metrics", REMOTE_ADDR="10.0.0.8").status_code == 403
+    settings.METRICS_TOKEN = "scrape-secret"
+    refused = Client().get("/metrics")
+    assert refused.status_code == 403
+    assert "METRICS_TOKEN" in refused.content.decode()
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    _scrape(HTTP_AUTHORIZATION="Bearer scrape-secret", REMOTE_ADDR="10.0.0.8")
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_request_id_and_keeps_the_callers():
+    response = Client().get("/healthz")
+    made = response["X-Request-ID"]
+    assert len(made) == 32 and int(made, 16) >= 0
+    given = "7b3c0f0e2f5e4a8c9d1e2f3a4b5c6d7e"
+    assert Client().get("/healthz", HTTP_X_REQUEST_ID=given)["X-Request-ID"] == given

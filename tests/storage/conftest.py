@@ -1,0 +1,128 @@
+"""A real S3-compatible server on loopback (moto's standalone server, the
+whole S3 API over HTTP in a process of its own) and the settings that point
+the application's storage at it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import boto3
+import pytest
+
+# A real worker on a private Redis, as the fault tests start one.
+from tests.faults.conftest import celery_worker, redis_server  # noqa: F401
+
+ACCESS_KEY = "stagegate-test"
+SECRET_KEY = "stagegate-test-secret"
+REGION = "eu-central-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ObjectStore:
+    """moto's server on a free port, with one bucket of the test's own."""
+
+    def __init__(self, log_path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.bucket = f"stagegate-{uuid.uuid4().hex[:12]}"
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ObjectStore:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.log_path.read_text()
+                    raise RuntimeError(f"the S3 server did not start:\n{log}") from None
+                time.sleep(0.1)
+        self.client().create_bucket(
+            Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def client(self):
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+
+    def object_keys(self) -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=self.bucket)
+        return sorted(entry["Key"] for entry in listed.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The settings, as the environment of another process sets them."""
+        return {
+            "S3_BUCKET": self.bucket,
+            "S3_ENDPOINT_URL": self.url,
+            "S3_REGION": REGION,
+            "S3_ACCESS_KEY_ID": ACCESS_KEY,
+            "S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "S3_PREFIX": "media",
+        }
+
+    @property
+    def storage_settings(self) -> dict:
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": self.bucket,
+                "endpoint_url": self.url,
+                "region_name": REGION,
+                "access_key": ACCESS_KEY,
+                "secret_key": SECRET_KEY,
+                "location": "media",
+                "default_acl": None,
+                "file_overwrite": False,
+                "querystring_auth": True,
+                "querystring_expire": 300,
+            },
+        }
+
+
+@pytest.fixture
+def object_store(tmp_path):
+    store = ObjectStore(tmp_path / "s3.log").start()
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def on_object_store(object_store, settings, tmp_path):
+    """This process's default storage is the object store; its MEDIA_ROOT is a
+    directory of its own, which must stay empty."""
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    settings.MEDIA_ROOT = tmp_path / "web-disk"
+    return object_store
