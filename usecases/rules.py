@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from usecases import access
 from usecases.models import BusinessUnit, OrgRole, RiskTier, Status, UseCase
@@ -230,3 +233,15 @@ def risk_decide_refusal(user: Any, use_case: UseCase) -> DomainError | None:
     if _on_team(user, use_case):
         return PermissionRefused(RISK_SEGREGATION_REFUSAL)
     return None
+
+
+def password_sign_in_refusal(username: str) -> PermissionRefused | None:
+    """Sign-in with a password, refused when LOCAL_LOGIN is off to everyone but
+    the break-glass accounts (BREAK_GLASS_USERS): the sign-in page, the admin's
+    and the API token endpoint ask this before checking the password."""
+    if settings.LOCAL_LOGIN or username in settings.BREAK_GLASS_USERS:
+        return None
+    return PermissionRefused(
+        _("Signing in with a password is turned off: sign in with %(provider)s instead.")
+        % {"provider": settings.OIDC_PROVIDER_NAME}
+    )
