@@ -92,8 +92,12 @@ def test_only_administrators_read_or_edit_the_mappings(who, db):
 
 def test_unknown_ids_are_404(admin_api):
     assert admin_api.delete(f"{URL}99999999999999999999/").status_code == 404
-    assert admin_api.put(f"{URL}12345/", {"idp_group": "x", "org_role": "Executive"},
-                         format="json").status_code == 404
+    assert (
+        admin_api.put(
+            f"{URL}12345/", {"idp_group": "x", "org_role": "Executive"}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("rows", [3, 30])

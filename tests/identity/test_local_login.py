@@ -47,9 +47,7 @@ def test_the_break_glass_account_still_signs_in_with_its_password(people, client
 
 @override_settings(**PASSWORDS_OFF)
 def test_the_admin_sign_in_refuses_a_password(people, client):
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": "lead", "password": PASSWORD}
-    )
+    response = client.post("/admin/login/?next=/admin/", {"username": "lead", "password": PASSWORD})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     response = client.post(
