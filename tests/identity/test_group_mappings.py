@@ -161,3 +161,23 @@ def test_the_admin_refuses_a_mapping_that_grants_nothing(admin_client):
 def test_the_admin_is_for_administrators_only(client, db):
     client.force_login(UserFactory(username="staff", is_staff=True))
     assert client.get(reverse("admin:identity_groupmapping_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"idp_group": "a\x00b", "org_role": OrgRole.EXECUTIVE},
+        {"idp_group": "x" * 201, "org_role": OrgRole.EXECUTIVE},
+        {"idp_group": "  ", "org_role": OrgRole.EXECUTIVE},
+        {"idp_group": "x", "business_unit": 2**70},
+        {"idp_group": "x", "business_unit": -1},
+        {"idp_group": "x", "business_unit": "claims"},
+        {"idp_group": ["x"], "org_role": [OrgRole.EXECUTIVE]},
+        [{"idp_group": "x"}],
+    ],
+)
+def test_bad_input_is_a_400_and_changes_nothing(payload, admin_api, claims_unit):
+    mapping = GroupMapping.objects.create(idp_group="kept", org_role=OrgRole.EXECUTIVE)
+    assert admin_api.post(URL, payload, format="json").status_code == 400
+    assert admin_api.put(f"{URL}{mapping.pk}/", payload, format="json").status_code == 400
+    assert list(GroupMapping.objects.values_list("idp_group", flat=True)) == ["kept"]
