@@ -246,6 +246,8 @@ LOGIN_REDIRECT_URL_FAILURE = "login"
 # identity provider is down.
 LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
 BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_LOGIN=0 needs single sign-on: set OIDC_ISSUER")
 
 LANGUAGE_CODE = "en-gb"
 # The languages people may choose (the switcher, Accept-Language); each app
