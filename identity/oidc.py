@@ -16,6 +16,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -105,8 +106,6 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The library reads its endpoints here; this backend is built for every
         # password sign-in too, so they are read in authenticate() instead.
-        from django.contrib.auth import get_user_model
-
         self.UserModel = get_user_model()
 
     @staticmethod

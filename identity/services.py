@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -59,13 +60,11 @@ def sso_sign_in(
     sign-in, its names and e-mail kept up to date and its mapped roles
     synchronised. Raises SignInRefused when the username is taken by an
     account not created by single sign-on, or the account is deactivated."""
-    from django.conf import settings
-
     username_claim = username_claim or settings.OIDC_USERNAME_CLAIM
     groups_claim = groups_claim or settings.OIDC_GROUPS_CLAIM
     subject = _claim_text(claims, "sub")
     if not subject:
-        raise SignInRefused("The provider sent no subject.")
+        raise SignInRefused(_("The provider sent no subject."))
     User = get_user_model()
     identity = (
         SsoIdentity.objects.select_for_update()
@@ -116,8 +115,14 @@ def _user_create(*, issuer: str, subject: str, claims: dict, username_claim: str
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
         raise SignInRefused(" ".join(exc.messages)) from None
-    user.save(force_insert=True)
-    SsoIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+    try:
+        # Two first sign-ins of one person at once: the second finds the row
+        # taken and is asked to try again (it will find the account).
+        with transaction.atomic():
+            user.save(force_insert=True)
+            SsoIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+    except IntegrityError:
+        raise SignInRefused(_("Your account was being created elsewhere: sign in again.")) from None
     audit_record(
         actor=user,
         action="identity.user_created",

@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 from core.models import AuditEvent
 from identity import services
-from identity.models import SsoGrant, SsoIdentity
+from identity.models import GroupMapping, SsoGrant, SsoIdentity
 from tests.factories import UserFactory
 from tests.identity.oidc_provider import sign_in_at_provider
 from usecases.models import BusinessUnitMember, OrgRole
@@ -27,6 +27,10 @@ def sso_sign_in(client: Client, login: str):
     assert response.status_code == 302
     callback = sign_in_at_provider(response["Location"], login, CALLBACK)
     return client.get(callback.removeprefix("http://testserver"))
+
+
+def mapping_named(idp_group: str) -> GroupMapping:
+    return GroupMapping.objects.get(idp_group=idp_group)
 
 
 def roles_of(user) -> set[str]:
@@ -86,7 +90,7 @@ def test_it_synchronises_the_mapped_roles_at_every_sign_in(
         )
         services.group_mapping_delete(by=superuser, mapping=mappings["claims"])
         services.group_mapping_update(
-            by=superuser, mapping=GroupMapping_by("bu-claims-cio"), idp_group="bu-claims"
+            by=superuser, mapping=mapping_named("bu-claims-cio"), idp_group="bu-claims"
         )
 
         second = Client()
@@ -106,7 +110,7 @@ def test_it_synchronises_the_mapped_roles_at_every_sign_in(
 
     # Once the mapping goes, the role it never granted stays.
     with override_settings(**provider.settings()):
-        services.group_mapping_delete(by=superuser, mapping=GroupMapping_by("bu-claims"))
+        services.group_mapping_delete(by=superuser, mapping=mapping_named("bu-claims"))
         sso_sign_in(Client(), "sso-lead")
     assert roles_of(user) == {OrgRole.EXECUTIVE, OrgRole.CIO_CTO}
     # A sign-in that changes nothing writes nothing.
@@ -115,12 +119,6 @@ def test_it_synchronises_the_mapped_roles_at_every_sign_in(
         sso_sign_in(Client(), "sso-lead")
     assert AuditEvent.objects.filter(action="identity.roles_synced").count() == before
     assert User.objects.filter(username="sso-lead").count() == 1
-
-
-def GroupMapping_by(idp_group: str):  # noqa: N802
-    from identity.models import GroupMapping
-
-    return GroupMapping.objects.get(idp_group=idp_group)
 
 
 def test_it_never_hands_a_local_account_to_the_provider(oidc_provider, mappings, client):

@@ -5,7 +5,7 @@
 //   PORT=54321 REDIRECT_URIS=http://127.0.0.1:8000/oidc/callback/ node provider.js
 //
 // It prints "listening <issuer>" once it answers. The accounts below carry a
-// `groups` claim, released with the `groups` scope in the ID token's userinfo.
+// `groups` claim, released with the `groups` scope (in userinfo).
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT || 0);
