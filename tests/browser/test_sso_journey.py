@@ -1,7 +1,8 @@
 """Single sign-on in the browser: "Sign in with ..." on the sign-in page, the
 provider's own login page (npm's oidc-provider on loopback), and back on
 StageGate signed in with the roles the group mappings give; a later sign-in
-after an administrator changed the mappings takes the role away."""
+after an administrator changed the mappings takes the role away. With
+passwords off, the sign-in page refuses one, except to a break-glass account."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from playwright.sync_api import Page, expect
 from core.models import AuditEvent
 from identity import services
 from identity.models import GroupMapping
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import login
 from tests.identity.oidc_provider import oidc_provider  # noqa: F401  (a fixture)
 from usecases.models import OrgRole
 
@@ -65,3 +68,33 @@ def test_a_program_lead_signs_in_through_the_provider(
         assert set(user.groups.values_list("name", flat=True)) == {OrgRole.EXECUTIVE}
         synced = AuditEvent.objects.filter(action="identity.roles_synced").order_by("seq")
         assert synced.last().payload["roles_removed"] == [OrgRole.PROGRAM_LEAD]
+
+
+def test_with_passwords_off_only_the_break_glass_account_signs_in_with_one(page: Page, live_server):
+    User = get_user_model()
+    User.objects.create_user("lead", password="lead-pass-123")
+    User.objects.create_superuser("breakglass", "bg@example.com", "glass-pass-123")
+    off = {
+        "OIDC_ISSUER": "http://127.0.0.1:9",
+        "OIDC_CLIENT_ID": "stagegate",
+        "OIDC_CLIENT_SECRET": "unused",
+        "OIDC_PROVIDER_NAME": "Contoso ID",
+        "LOCAL_LOGIN": False,
+        "BREAK_GLASS_USERS": ["breakglass"],
+    }
+    with override_settings(**off):
+        page.goto(f"{live_server.url}/accounts/login/")
+        expect(page.get_by_role("link", name="Sign in with Contoso ID")).to_be_visible()
+        expect(page.locator("main")).to_contain_text("kept for break-glass accounts")
+        assert_accessible(page)
+
+        page.fill("#id_username", "lead")
+        page.fill("#id_password", "lead-pass-123")
+        page.locator("form:has(#id_password) [type=submit]").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            "Signing in with a password is turned off: sign in with Contoso ID instead."
+        )
+        assert "/accounts/login/" in page.url
+
+        login(page, live_server, "breakglass", "glass-pass-123")
+        expect(page.get_by_role("navigation", name="Main")).to_contain_text("Admin")
