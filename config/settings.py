@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "value",
     "reporting",
     "notifications",
+    "identity",
     "front",
     "monitoring",
     "django_guid",
@@ -192,7 +193,10 @@ LOGOUT_REDIRECT_URL = "login"
 # audited). Failures while locked neither count nor extend the lock.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, refused (LOCAL_LOGIN=0) to all but the break-glass accounts.
+    "identity.backends.LocalPasswordBackend",
+    # OpenID Connect's code flow; answers only on its callback, when SSO is on.
+    "identity.oidc.SingleSignOnBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
@@ -223,6 +227,35 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
     "AUTH_HEADER_PREFIX": "Token",
 }
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc) ------------------
+# SSO is on when OIDC_ISSUER is set: the provider's endpoints are read from
+# <issuer>/.well-known/openid-configuration at the first sign-in (identity/oidc.py).
+# Users are created at their first sign-in; their IdP groups grant roles and
+# business units through the mappings an administrator edits (identity.GroupMapping).
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10)
+if OIDC_ISSUER and not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured("OIDC_SCOPES must include openid")
+# mozilla-django-oidc's own settings that do not depend on the provider.
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# LOCAL_LOGIN=0 turns sign-in with a password off (sign-in page, admin, API
+# token endpoint) for everyone but the BREAK_GLASS_USERS, kept for when the
+# identity provider is down.
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+if not LOCAL_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured("LOCAL_LOGIN=0 needs single sign-on: set OIDC_ISSUER")
 
 LANGUAGE_CODE = "en-gb"
 # The languages people may choose (the switcher, Accept-Language); each app
@@ -426,6 +459,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "notifications.models.Kind",
         "CostCategoryEnum": "value.models.CostCategory",
         "IncidentSeverityEnum": "operations.models.IncidentSeverity",
+        "OrgRoleEnum": "usecases.models.OrgRole",
     },
 }
 

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("operations.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("identity.api_urls")),
     path("", include("value.api_urls_rollout")),
 ]
 
@@ -24,11 +25,8 @@ urlpatterns = [
     path("readyz", probes.Readiness.as_view(), name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    # The sign-in page and single sign-on's start and callback.
+    path("", include("identity.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

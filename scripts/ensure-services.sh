@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite needs are up on loopback:
 #   PostgreSQL on 127.0.0.1:5432 with role and database "stagegate",
-#   Redis on 127.0.0.1:6379, and Debian's Chromium at /usr/bin/chromium.
+#   Redis on 127.0.0.1:6379, Debian's Chromium at /usr/bin/chromium, and the
+#   OpenID Connect provider the single sign-on tests start (npm's oidc-provider,
+#   installed with Node.js into tests/identity/provider/node_modules).
 # Starts what is installed but stopped; installs what is missing with apt-get
 # when running as root; otherwise says what to install and exits non-zero.
 # Idempotent, and silent when everything is already up.
@@ -136,6 +138,27 @@ ensure_chromium() {
     fi
 }
 
+# The test OpenID Connect provider: `npm ci` from the committed lock file,
+# again only when package-lock.json changed since the last install.
+OIDC_PROVIDER_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/identity/provider"
+oidc_provider_installed() {
+    [ "$OIDC_PROVIDER_DIR/node_modules/.package-lock.json" -nt "$OIDC_PROVIDER_DIR/package-lock.json" ]
+}
+
+ensure_oidc_provider() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    [ "$major" -ge 20 ] || die "Node.js $major is too old for oidc-provider 9: install Node.js 20.19 or later"
+    oidc_provider_installed && return 0
+    say "installing the test OpenID Connect provider (npm ci in $OIDC_PROVIDER_DIR)"
+    (cd "$OIDC_PROVIDER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        die "npm ci failed in $OIDC_PROVIDER_DIR"
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_oidc_provider

@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gates import services as gates
+from identity.models import GroupMapping
 from notifications.models import Kind, Notification
 from notifications.services import Draft, notifications_create
 from reporting import services as reporting
@@ -160,6 +161,8 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         "member": use_case.business_unit.memberships.order_by("pk").first().pk,
         # Classified through the services by the factory (decided already).
         "risk-classifications": use_case.risk_classifications.order_by("-version").first().pk,
+        # /api/v1/sso/group-mappings/{id}/
+        "sso": GroupMapping.objects.create(idp_group="stagegate-leads", org_role="Executive").pk,
     }
     return World(ids)
 

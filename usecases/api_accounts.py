@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput
-from usecases import services
+from usecases import rules, services
 from usecases.lockout import account_locked
 
 WRONG_CREDENTIALS = "The username and password do not match an active account."
@@ -92,6 +92,10 @@ class ObtainTokenView(APIView):
         responses={
             201: TokenIssuedSerializer,
             400: OpenApiResponse(description="The username and password do not match."),
+            403: OpenApiResponse(
+                description="Sign-in with a password is turned off (LOCAL_LOGIN=0) and the "
+                "account is not a break-glass account."
+            ),
             429: OpenApiResponse(
                 description="The account is locked after too many failed sign-ins: wait the "
                 "seconds `Retry-After` names, or have a program lead unlock it."
@@ -106,6 +110,9 @@ class ObtainTokenView(APIView):
         data = TokenObtainInput(data=request.data)
         data.is_valid(raise_exception=True)
         username = data.validated_data["username"]
+        refusal = rules.password_sign_in_refusal(username)
+        if refusal is not None:
+            raise refusal
         # The Django request, not DRF's: django-axes marks it when it refuses.
         user = authenticate(
             request._request, username=username, password=data.validated_data["password"]

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.throttling import ScopedUserThrottle
 from usecases import access
@@ -239,3 +242,15 @@ class UseCaseImportThrottle(ScopedUserThrottle):
 
     scope = "imports"
     subject = "imports"
+
+
+def password_sign_in_refusal(username: str) -> PermissionRefused | None:
+    """Sign-in with a password, refused when LOCAL_LOGIN is off to everyone but
+    the break-glass accounts (BREAK_GLASS_USERS): the sign-in page, the admin's
+    and the API token endpoint ask this before checking the password."""
+    if settings.LOCAL_LOGIN or username in settings.BREAK_GLASS_USERS:
+        return None
+    return PermissionRefused(
+        _("Signing in with a password is turned off: sign in with %(provider)s instead.")
+        % {"provider": settings.OIDC_PROVIDER_NAME}
+    )
