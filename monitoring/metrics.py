@@ -79,6 +79,11 @@ def _summary(name: str, documentation: str, seconds: list[float]) -> SummaryMetr
 class StageGateCollector(Collector):
     """The figures above, collected at each scrape."""
 
+    def describe(self) -> list[Metric]:
+        # Without it, registering would collect once, reading the database
+        # while the apps load.
+        return []
+
     def collect(self) -> Iterator[Metric]:
         for gather in (self._queue, self._outbox, self._emails, self._packs):
             try:
