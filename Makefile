@@ -23,7 +23,7 @@ TEST_WORKERS ?= 2
 # (tests/test_settings.py runs `check --deploy`, which rejects it).
 TEST_ENV := env -u REDIS_URL DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: help venv services run migrate test lint fmt bench worker beat clean
+.PHONY: help venv services run migrate test lint fmt bench loadtest worker beat clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ fmt: venv ## Fix what ruff can fix and format the code
 bench: venv services ## Portfolio and API benchmarks at scale; writes var/bench.json
 	@mkdir -p var/staticfiles
 	env -u REDIS_URL AUDIT_CHECKPOINT_FILE=var/bench-audit-checkpoints.jsonl $(PY) -m tests.bench.run $(BENCH_ARGS)
+
+loadtest: venv services ## Load test on loopback: gunicorn, two Celery workers, locust personas; writes var/loadtest.json
+	env -u REDIS_URL $(PY) -m tests.load.run $(LOADTEST_ARGS)
 
 worker: venv ## Celery worker (needs REDIS_URL)
 	$(PY) -m celery -A config worker -l info

@@ -1,0 +1,456 @@
+"""The load test: ``make loadtest`` or ``python -m tests.load.run``.
+
+On loopback only: gunicorn (``--web-workers`` processes) serving the
+10,000-use-case portfolio from its own PostgreSQL database
+(``stagegate_load``, built like the benchmark's and kept between runs),
+Redis (database 12) and two Celery workers. Then, with locust headless,
+bounded in time:
+
+1. the ceiling: a trivial Django view (/healthz) as fast as the server goes;
+2. the mixed workload: the personas of ``locustfile.py`` (portfolio, review
+   pages, approvals, uploads, pack requests, dashboard);
+3. packs in parallel: the same number of fresh packs rendered by one worker,
+   then by two.
+
+It prints and writes (``var/loadtest.json``) requests per second, p50, p95,
+p99 and errors per phase, and the targets: no error, the mixed workload at
+40% of the ceiling or more, two workers rendering packs at 1.7 times one
+worker's rate or more. The exit code is 0 either way: load figures inform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var" / "load"
+DATABASE_URL = "postgres://stagegate:stagegate@127.0.0.1:5432/stagegate_load"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+APPROVALS = 150
+PACK_REVIEWS = 12
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.load.run", description=__doc__)
+    parser.add_argument("--users", type=int, default=16, help="concurrent locust users")
+    parser.add_argument("--seconds", type=int, default=45, help="length of each locust phase")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--packs", type=int, default=6, help="packs per worker-count phase")
+    parser.add_argument("--output", type=Path, default=ROOT / "var" / "loadtest.json")
+    return parser.parse_args(argv)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("LOADTEST_SECRET_KEY", "load-" + "k" * 60),
+        AUDIT_KEY=os.environ.get("LOADTEST_AUDIT_KEY", "load-audit-" + "a" * 60),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        STATICFILES_COMPRESS="0",
+        MEDIA_ROOT=str(VAR / "media"),
+        VAR_DIR=str(VAR),
+        AUDIT_CHECKPOINT_FILE=str(VAR / "audit-checkpoints.jsonl"),
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        # Personas hammer the limits on purpose: the load test measures the
+        # server, not the per-person rate limits (tested elsewhere).
+        THROTTLE_PACK_REQUESTS="100000/hour",
+        THROTTLE_IMPORTS="100000/hour",
+        CACHE_IN_REDIS="1",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def prepare(out=print) -> dict:
+    """The data set, and what the personas use: signed-in sessions, API
+    tokens, reviews waiting for an approval, reviews to pack."""
+    os.environ.update(server_environment())
+    from tests.bench.run import ensure_database
+
+    ensure_database(DATABASE_URL, fresh=False)
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from knox.models import AuthToken
+
+    from gates.models import GateReview, ReviewStatus
+    from tests.bench.dataset import ensure_dataset
+    from tests.factories import UseCaseFactory
+    from tests.gates.helpers import make_open_review, make_submitted_review
+    from usecases.models import UseCase
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    dataset = ensure_dataset(out=out)
+    lead, executive, sponsor = dataset.lead, dataset.executive, dataset.sponsor
+
+    def signed_in(user) -> dict:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return {"session": session.session_key, "token": AuthToken.objects.create(user)[1]}
+
+    # Fresh work for every run: use cases of the sponsor with a submitted
+    # Gate 1 review each (the sponsor is a named approver), open reviews to
+    # upload to, and reviews to pack.
+    started = time.monotonic()
+    unit = dataset.business_units[0]
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+
+    def new_use_case(n: int, kind: str):
+        # Risk-classified through the real services, as Gate 1 needs.
+        return UseCaseFactory(title=f"Load {kind} {stamp}-{n}", business_unit=unit, sponsor=sponsor)
+
+    approvals = [
+        make_submitted_review(new_use_case(n, "approval"), lead, sponsor).pk
+        for n in range(APPROVALS)
+    ]
+    upload_targets = []
+    for n in range(10):
+        review = make_open_review(new_use_case(n, "upload"), lead)
+        requirement = review.artifact_requirements.select_related("artifact_type").first()
+        upload_targets.append([review.use_case_id, requirement.artifact_type.code])
+    pack_reviews = [
+        make_submitted_review(new_use_case(n, "pack"), lead, sponsor).pk
+        for n in range(PACK_REVIEWS + 2 * 6)
+    ]
+    out(f"load: fixtures made in {time.monotonic() - started:.0f} s")
+    read_reviews = (
+        list(
+            GateReview.objects.filter(status=ReviewStatus.DECIDED).values_list("pk", flat=True)[
+                :200
+            ]
+        )
+        or approvals[:20]
+    )
+    fixtures = {
+        "people": {
+            "lead": signed_in(lead),
+            "executive": signed_in(executive),
+            "sponsor": signed_in(sponsor),
+        },
+        "use_cases": list(UseCase.objects.values_list("pk", flat=True)[:2000]),
+        "read_reviews": read_reviews,
+        "approvals": approvals,
+        "upload_targets": upload_targets,
+        "pack_reviews": pack_reviews[:PACK_REVIEWS],
+        "pack_phase_reviews": pack_reviews[PACK_REVIEWS:],
+    }
+    from django.db import connections
+
+    connections.close_all()
+    return fixtures
+
+
+class Services:
+    """gunicorn and the Celery workers, each in its own process group."""
+
+    def __init__(self, web_workers: int):
+        self.port = free_port()
+        self.web_workers = web_workers
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.env = server_environment()
+
+    def _start(self, name: str, command: list[str]) -> None:
+        log = open(VAR / f"{name}.log", "wb")  # noqa: SIM115
+        self.processes[name] = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_web(self) -> None:
+        self._start(
+            "gunicorn",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.web_workers),
+                "--worker-class",
+                "sync",
+                "--timeout",
+                "60",
+                "--log-level",
+                "warning",
+            ],
+        )
+        deadline = time.monotonic() + 60
+        import urllib.request
+
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError((VAR / "gunicorn.log").read_text()) from None
+                time.sleep(0.3)
+
+    def start_worker(self, n: int) -> None:
+        self._start(
+            f"worker{n}",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-c",
+                "1",
+                "-n",
+                f"load{n}@%h",
+                "--loglevel=warning",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+def locust(
+    host: str, classes: list[str], *, users: int, seconds: int, prefix: str, fixtures: Path
+) -> dict:
+    """One headless locust phase; its aggregated figures from the CSV."""
+    env = {**os.environ, "LOADTEST_FIXTURES": str(fixtures)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(Path(__file__).with_name("locustfile.py")),
+            "--headless",
+            "--host",
+            host,
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--csv",
+            str(VAR / prefix),
+            "--only-summary",
+            "--exit-code-on-error",
+            "0",
+            "--loglevel",
+            "WARNING",
+            *classes,
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    rows = list(csv.DictReader((VAR / f"{prefix}_stats.csv").open()))
+    by_name = {}
+    for row in rows:
+        figures = {
+            "requests": int(row["Request Count"]),
+            "errors": int(row["Failure Count"]),
+            "rps": float(row["Requests/s"]),
+            "p50_ms": float(row["50%"] or 0),
+            "p95_ms": float(row["95%"] or 0),
+            "p99_ms": float(row["99%"] or 0),
+        }
+        by_name[row["Name"] if row["Type"] else "Aggregated"] = figures
+    failures = list(csv.DictReader((VAR / f"{prefix}_failures.csv").open()))
+    return {"total": by_name.pop("Aggregated"), "requests": by_name, "failures": failures}
+
+
+def pack_rate(services: Services, reviews: list[int], token: str, workers: int) -> dict:
+    """Request ``len(reviews)`` packs at once and time them to the last PDF
+    with ``workers`` Celery workers running."""
+    import urllib.request
+
+    for n in range(1, 3):
+        services.stop(f"worker{n}")
+    for n in range(1, workers + 1):
+        services.start_worker(n)
+    time.sleep(4)  # the workers connect to the broker
+    base = f"http://127.0.0.1:{services.port}/api/v1"
+    headers = {"Authorization": f"Token {token}"}
+
+    def call(method: str, url: str) -> dict:
+        request = urllib.request.Request(url, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    started = time.monotonic()
+    packs = [call("POST", f"{base}/reviews/{review}/packs/")["id"] for review in reviews]
+    pending = set(packs)
+    statuses = {}
+    while pending and time.monotonic() - started < 600:
+        for pack in list(pending):
+            status = call("GET", f"{base}/packs/{pack}/")["status"]
+            if status in ("ready", "failed"):
+                statuses[pack] = status
+                pending.discard(pack)
+        time.sleep(0.25)
+    seconds = time.monotonic() - started
+    return {
+        "workers": workers,
+        "packs": len(packs),
+        "ready": sum(1 for s in statuses.values() if s == "ready"),
+        "seconds": round(seconds, 1),
+        "packs_per_minute": round(len(packs) / seconds * 60, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    VAR.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(VAR / "media", ignore_errors=True)
+    fixtures = prepare()
+    fixtures_path = VAR / "fixtures.json"
+    fixtures_path.write_text(json.dumps(fixtures))
+    subprocess.run(
+        ["redis-cli", "-n", REDIS_URL.rsplit("/", 1)[1], "flushdb"],
+        check=False,
+        capture_output=True,
+    )
+
+    services = Services(args.web_workers)
+    try:
+        services.start_web()
+        services.start_worker(1)
+        services.start_worker(2)
+        host = f"http://127.0.0.1:{services.port}"
+        print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
+        ceiling = locust(
+            host,
+            ["Ceiling"],
+            users=args.users,
+            seconds=args.seconds,
+            prefix="ceiling",
+            fixtures=fixtures_path,
+        )
+        mixed = locust(
+            host,
+            [
+                "PortfolioReader",
+                "ReviewReader",
+                "Approver",
+                "Uploader",
+                "PackRequester",
+                "Executive",
+            ],
+            users=args.users,
+            seconds=args.seconds,
+            prefix="mixed",
+            fixtures=fixtures_path,
+        )
+        half = len(fixtures["pack_phase_reviews"]) // 2
+        token = fixtures["people"]["executive"]["token"]
+        one = pack_rate(services, fixtures["pack_phase_reviews"][:half][: args.packs], token, 1)
+        two = pack_rate(services, fixtures["pack_phase_reviews"][half:][: args.packs], token, 2)
+    finally:
+        services.stop_all()
+
+    share = mixed["total"]["rps"] / ceiling["total"]["rps"] if ceiling["total"]["rps"] else 0
+    speedup = two["packs_per_minute"] / one["packs_per_minute"] if one["packs_per_minute"] else 0
+    targets = {
+        "no_errors": mixed["total"]["errors"] == 0 and ceiling["total"]["errors"] == 0,
+        "mixed_share_of_ceiling": round(share, 3),
+        "mixed_at_least_40pct": share >= 0.40,
+        "two_workers_speedup": round(speedup, 2),
+        "two_workers_at_least_1_7x": speedup >= 1.7,
+        "every_pack_ready": one["ready"] == one["packs"] and two["ready"] == two["packs"],
+    }
+    print()
+    print(
+        f"{'phase':<42} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6}"
+    )
+    for label, phase in (("ceiling: GET /healthz", ceiling), ("mixed workload", mixed)):
+        t = phase["total"]
+        print(
+            f"{label:<42} {t['requests']:>8} {t['errors']:>6} {t['rps']:>7.1f} "
+            f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}"
+        )
+    for name, t in sorted(mixed["requests"].items()):
+        print(
+            f"  {name:<40} {t['requests']:>8} {t['errors']:>6} {t['rps']:>7.1f} "
+            f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}"
+        )
+    for phase in (one, two):
+        print(
+            f"packs with {phase['workers']} worker(s): {phase['ready']}/{phase['packs']} ready "
+            f"in {phase['seconds']} s ({phase['packs_per_minute']} per minute)"
+        )
+    print(f"\ntargets: {json.dumps(targets)}")
+    for failure in mixed["failures"][:10]:
+        print(f"  failure: {failure}")
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count()},
+        "settings": {
+            "users": args.users,
+            "seconds": args.seconds,
+            "web_workers": args.web_workers,
+            "celery_workers": 2,
+        },
+        "ceiling": ceiling,
+        "mixed": mixed,
+        "packs": [one, two],
+        "targets": targets,
+    }
+    args.output.write_text(json.dumps(report, indent=2))
+    print(f"load: wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
