@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("operations.api_urls")),
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("integrations.api_urls")),
     path("", include("value.api_urls_rollout")),
 ]
 
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
+    path("", include("integrations.urls")),
     path("", include("value.urls_rollout")),
 ]
 

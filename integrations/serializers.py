@@ -1,0 +1,85 @@
+"""The webhooks API's input and output, typed for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from integrations.catalogue import EVENT_TYPES
+from integrations.models import DeliveryStatus, EndpointFormat, WebhookDelivery, WebhookEndpoint
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    url = serializers.CharField(max_length=500, help_text="http:// or https:// only.")
+    format = serializers.ChoiceField(choices=EndpointFormat.choices, default=EndpointFormat.JSON)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENT_TYPES)), allow_empty=False
+    )
+    active = serializers.BooleanField(default=True)
+
+
+class WebhookEndpointUpdateSerializer(WebhookEndpointInputSerializer):
+    rotate_secret = serializers.BooleanField(
+        default=False, help_text="Replace the signing secret with a new one."
+    )
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=list(EVENT_TYPES)))
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The HMAC-SHA256 key of the X-StageGate-Signature header.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "name",
+            "url",
+            "format",
+            "event_types",
+            "active",
+            "secret",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookPayloadSerializer(serializers.Serializer):
+    """The JSON document a ``json`` endpoint receives (integrations/README.md)."""
+
+    id = serializers.CharField(help_text="The event occurrence, the same for every endpoint.")
+    event = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    data = serializers.DictField(help_text="The event's fields (see the README).")
+    link = serializers.URLField()
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    payload = WebhookPayloadSerializer(read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "delivery_id",
+            "event",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "updated_at",
+            "delivered_at",
+            "payload",
+        ]
+        read_only_fields = fields
+
+
+class WebhookTestSerializer(serializers.Serializer):
+    delivery = WebhookDeliverySerializer()
+    message = serializers.CharField()
