@@ -82,9 +82,7 @@ def test_each_event_reaches_a_subscribed_endpoint_and_not_an_unsubscribed_one(
     assert due["condition"]["owner"] and due["period"] == "due-soon"
     recert = by_event["recertification.due"][0]
     assert recert["data"]["use_case"]["title"] == "Invoice matching"
-    assert recert["link"] == (
-        f"https://stagegate.example.com/use-cases/{operated.pk}/operation/"
-    )
+    assert recert["link"] == (f"https://stagegate.example.com/use-cases/{operated.pk}/operation/")
     approvals = [body["data"]["approval"] for body in by_event["approval.recorded"]]
     assert {a["decision"] for a in approvals} == {"approve", "approve_with_conditions"}
     assert all(a["approver"] for a in approvals)
