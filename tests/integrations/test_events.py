@@ -52,9 +52,11 @@ def test_each_event_reaches_a_subscribed_endpoint_and_not_an_unsubscribed_one(
             sweep()  # the condition is due within 7 days; the recertification overdue
         with django_capture_on_commit_callbacks(execute=True):
             sweep()  # a rerun announces nothing again
-    with time_machine.travel(today + datetime.timedelta(days=31)):
-        with django_capture_on_commit_callbacks(execute=True):
-            sweep()  # the condition is overdue
+    with (
+        time_machine.travel(today + datetime.timedelta(days=31)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        sweep()  # the condition is overdue
 
     everything = received(httpserver, "/all")
     assert {body["event"] for _headers, body in everything} == set(EVENT_TYPES)
