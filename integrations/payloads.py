@@ -203,7 +203,7 @@ def build(
 ) -> Data | None:
     """The payload of one event occurrence, or None when its object is gone."""
     if event == PING:
-        built: tuple[Data, str] | None = (dict(data), conf.site_url() + "/integrations/webhooks/")
+        built: tuple[Data, str] | None = (dict(data), conf.site_url() + reverse("webhooks"))
     else:
         builder = BUILDERS.get(event)
         # Ids arrive as the outbox stored them; anything odd builds nothing.

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -287,11 +288,9 @@ def _claim(now: datetime.datetime, batch: int) -> list[WebhookDelivery]:
         rows = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .filter(
-                status=DeliveryStatus.PENDING,
-                next_attempt_at__lte=now,
-                endpoint__active=True,
-            )
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            # An inactive endpoint's events wait; its test message goes.
+            .filter(Q(endpoint__active=True) | Q(event=PING))
             .order_by("next_attempt_at", "id")[:batch]
         )
         for row in rows:

@@ -157,3 +157,13 @@ def test_an_inactive_endpoint_receives_nothing(httpserver, register, decided_rev
     services.deliveries_send_due()
     assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
     assert httpserver.log == []
+
+
+def test_a_test_message_reaches_an_endpoint_not_yet_active(httpserver, register, admin):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    endpoint = register(httpserver.url_for("/hook"), active=False)
+    delivery = services.endpoint_test(by=admin, endpoint=endpoint)
+    services.deliveries_send_due()
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert received(httpserver)[0][1]["event"] == "ping"
