@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -29,6 +30,7 @@ def test_an_administrator_registers_an_endpoint_and_sends_a_test(
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Webhooks").click()
     expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
+    assert_accessible(page)
     page.fill("#id_name", "Board channel")
     page.fill("#id_url", "ftp://files.example.com/hook")
     page.get_by_label("Slack incoming webhook").check()
@@ -47,6 +49,7 @@ def test_an_administrator_registers_an_endpoint_and_sends_a_test(
     page.get_by_role("button", name="Send test").click()
     expect(page.locator("#log")).to_contain_text("Test message queued.")
     expect(page.locator("#log .delivery").first).to_contain_text("Delivered")
+    assert_accessible(page)
 
     [(request, _response)] = httpserver.log
     body = json.loads(request.get_data())
