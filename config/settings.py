@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "reporting",
     "notifications",
     "identity",
+    "integrations",
     "front",
     "monitoring",
     "django_guid",
@@ -587,6 +588,16 @@ REPORTING_HEARTBEAT_SECONDS = env_int("REPORTING_HEARTBEAT_SECONDS", 30)
 if REPORTING_HEARTBEAT_SECONDS < 1:
     raise ImproperlyConfigured("REPORTING_HEARTBEAT_SECONDS must be at least 1")
 
+# Outbound webhooks (integrations/README.md): a delivery is retried with
+# exponential backoff (base, doubling, at most the maximum) until it has been
+# tried WEBHOOKS_MAX_ATTEMPTS times; each request waits WEBHOOKS_TIMEOUT_SECONDS
+# at most. Beat sends what is due every WEBHOOKS_DELIVER_SECONDS.
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 6)
+WEBHOOKS_RETRY_BASE_SECONDS = env_int("WEBHOOKS_RETRY_BASE_SECONDS", 30)
+WEBHOOKS_RETRY_MAX_SECONDS = env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_DELIVER_SECONDS = env_int("WEBHOOKS_DELIVER_SECONDS", 30)
+
 # The periodic tasks. Run exactly one beat. Every task here is idempotent
 # anyway (unique delivery keys, claimed e-mail rows, the pack claim), so a
 # duplicated beat costs a little work and sends or generates nothing twice.
@@ -610,6 +621,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.sweep",
         "schedule": crontab(minute=f"*/{NOTIFICATIONS_SWEEP_MINUTES}"),
+    },
+    "integrations-send-due-webhooks": {
+        "task": "integrations.send_due_webhooks",
+        "schedule": float(WEBHOOKS_DELIVER_SECONDS),
     },
     "notifications-deliver-pending-emails": {
         "task": "notifications.deliver_pending_emails",

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("reporting.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("identity.api_urls")),
+    path("", include("integrations.api_urls")),
     path("", include("value.api_urls_rollout")),
 ]
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("reporting.urls")),
     path("", include("notifications.urls")),
+    path("", include("integrations.urls")),
     path("", include("value.urls_rollout")),
 ]
 

@@ -13,10 +13,12 @@ its event is retried with a backoff and the error kept on the row.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -47,6 +49,14 @@ DRIFT_BREACH_RECORDED = "operation.drift_breach"  # breach_id, use_case_id, revi
 INCIDENT_RECORDED = (
     "operation.incident_recorded"  # incident_id, use_case_id, review_id, opened, by_id
 )
+# Deadlines the notifications sweep finds, each emitted once per occurrence
+# (when the sweep creates its first notification): a condition due soon, a
+# condition overdue (again each overdue period), a recertification due within
+# the notice days, a recertification overdue.
+CONDITION_DUE = "condition.due"  # condition_id, period ("due-soon")
+CONDITION_OVERDUE = "condition.overdue"  # condition_id, period ("overdue-<n>")
+RECERTIFICATION_DUE = "recertification.due"  # use_case_id, due_on (ISO date)
+RECERTIFICATION_OVERDUE = "recertification.overdue"  # use_case_id, due_on
 
 OUTBOX_BATCH = 200
 RETRY_BASE_SECONDS = 30
@@ -66,11 +76,35 @@ def subscribe(listener: Listener) -> Listener:
     return listener
 
 
-def deliver(event: str, data: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """The outbox row being delivered: one occurrence of an event, the same
+    on every redelivery, so a listener can key what it writes on it."""
+
+    id: int
+    occurred_at: datetime.datetime
+
+
+_current: contextvars.ContextVar[Occurrence | None] = contextvars.ContextVar(
+    "core_events_current", default=None
+)
+
+
+def current_occurrence() -> Occurrence | None:
+    """The occurrence a listener is hearing of, or None outside the outbox
+    (an event handed to ``deliver`` directly)."""
+    return _current.get()
+
+
+def deliver(event: str, data: dict[str, Any], *, occurrence: Occurrence | None = None) -> None:
     """Hand one event to every listener now; a listener's error propagates,
     so the outbox keeps the event for a retry."""
-    for listener in list(_listeners):
-        listener(event, data)
+    token = _current.set(occurrence)
+    try:
+        for listener in list(_listeners):
+            listener(event, data)
+    finally:
+        _current.reset(token)
 
 
 def set_delivery_kick(kick: Callable[[], None]) -> None:
@@ -123,7 +157,11 @@ def outbox_deliver(batch: int = OUTBOX_BATCH) -> int:
                     # A savepoint per event: a listener's database error undoes
                     # its own writes only.
                     with transaction.atomic():
-                        deliver(row.name, row.data)
+                        deliver(
+                            row.name,
+                            row.data,
+                            occurrence=Occurrence(row.pk, row.created_at),
+                        )
                 except Exception as error:
                     row.attempts += 1
                     row.last_error = f"{type(error).__name__}: {error}"[:2000]

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -891,11 +892,36 @@ SWEEP_RULES: dict[str, Callable[[datetime.datetime, _Links], list[Draft]]] = {
 }
 
 
+# The deadlines other apps hear of: the first notification of an occurrence
+# emits its event, in the same transaction as the insert.
+SWEEP_EVENTS = {
+    Kind.CONDITION_DUE_SOON: events.CONDITION_DUE,
+    Kind.CONDITION_OVERDUE: events.CONDITION_OVERDUE,
+    Kind.RECERTIFICATION_DUE: events.RECERTIFICATION_DUE,
+    Kind.RECERTIFICATION_OVERDUE: events.RECERTIFICATION_OVERDUE,
+}
+
+
+def _announce(kind: str, object_type: str, object_id: int, period: str) -> None:
+    name = SWEEP_EVENTS.get(kind)
+    if name is None:
+        return
+    if object_type == "condition":
+        events.emit_on_commit(name, condition_id=object_id, period=period)
+    else:
+        events.emit_on_commit(name, use_case_id=object_id, due_on=period)
+
+
 def sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Run every scheduled rule once. Idempotent: rerunning it in the same
-    periods inserts nothing. Returns the rows offered per rule."""
+    periods inserts nothing and announces nothing. Returns the rows offered
+    per rule."""
     now = now or timezone.now()
     links = _Links()
-    return {
-        name: notifications_create(rule(now, links), now=now) for name, rule in SWEEP_RULES.items()
-    }
+    counts = {}
+    for name, rule in SWEEP_RULES.items():
+        with transaction.atomic():
+            counts[name] = notifications_create(
+                rule(now, links), now=now, on_new_occurrence=_announce
+            )
+    return counts

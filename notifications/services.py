@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import batched
 
@@ -137,12 +137,20 @@ _COLUMNS = (
 )
 
 
-def _insert(rows: list[tuple]) -> None:
+# (kind, object_type, object_id, period): one occurrence, whoever it reaches.
+Occurrence = tuple[str, str, int, str]
+
+
+def _insert(rows: list[tuple]) -> set[Occurrence]:
     """INSERT ... ON CONFLICT DO NOTHING, chunked. On PostgreSQL one
     multi-row statement per chunk (the ORM's per-value preparation costs
     several times the database's own work at 100,000 rows); elsewhere
-    ``bulk_create(ignore_conflicts=True)``."""
+    ``bulk_create(ignore_conflicts=True)``. Returns the occurrences of the
+    rows inserted (on PostgreSQL, those the database actually inserted: a
+    row a concurrent sweep inserted first is not among them; elsewhere, with
+    one writer, every row offered)."""
     size = conf.batch_size()
+    created: set[Occurrence] = set()
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Notification._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
@@ -151,26 +159,38 @@ def _insert(rows: list[tuple]) -> None:
             for chunk in batched(rows, size):
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "
-                    "ON CONFLICT DO NOTHING",
+                    "ON CONFLICT DO NOTHING RETURNING kind, object_type, object_id, period",
                     [value for row in chunk for value in row],
                 )
-        return
+                created.update(tuple(found) for found in cursor.fetchall())
+        return created
     for chunk in batched(rows, size):
         Notification.objects.bulk_create(
             [Notification(**dict(zip(_COLUMNS, row, strict=True))) for row in chunk],
             ignore_conflicts=True,
         )
+    return {(row[1], row[2], row[3], row[4]) for row in rows}
 
 
-def notifications_create(drafts: Sequence[Draft], *, now: datetime.datetime | None = None) -> int:
+def notifications_create(
+    drafts: Sequence[Draft],
+    *,
+    now: datetime.datetime | None = None,
+    on_new_occurrence: Callable[[str, str, int, str], None] | None = None,
+) -> int:
     """Insert the drafts for active recipients, in chunks, skipping any whose
     delivery key exists. Returns how many new rows were offered to the
-    database (a key a concurrent sweep inserted first is dropped there)."""
+    database (a key a concurrent sweep inserted first is dropped there).
+
+    ``on_new_occurrence(kind, object_type, object_id, period)`` is called once
+    for each occurrence that had no notification before and got its first
+    now (whoever it reached): the sweep announces deadlines with it."""
     if not drafts:
         return 0
     now = now or timezone.now()
     routing = _routing_for(d.recipient_id for d in drafts)
     existing = _existing_keys(drafts)
+    known = {(kind, type_, pk, period) for kind, type_, pk, _recipient, period in existing}
     rows: list[tuple] = []
     for draft in drafts:
         route = routing.get(draft.recipient_id)
@@ -200,7 +220,10 @@ def notifications_create(drafts: Sequence[Draft], *, now: datetime.datetime | No
                 0,
             )
         )
-    _insert(rows)
+    created = _insert(rows)
+    if on_new_occurrence is not None:
+        for occurrence in sorted(created - known):
+            on_new_occurrence(*occurrence)
     return len(rows)
 
 

@@ -46,11 +46,12 @@ from schemathesis.specs.openapi.checks import (
 
 from gates import services as gates
 from identity.models import GroupMapping
+from integrations import services as integrations
 from notifications.models import Kind, Notification
 from notifications.services import Draft, notifications_create
 from reporting import services as reporting
 from reporting.models import PackStatus
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
 from usecases.services import accounts
@@ -143,6 +144,15 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         use_case=use_case, by=sponsor, name="Analyst hours saved", annual_amount="120000"
     )
     waves = rollout.waves_plan(use_case=use_case, by=lead)
+    # Registered by an administrator; none of the four people may manage it
+    # (403 for every webhook operation), and nothing is ever sent to it.
+    webhook = integrations.endpoint_create(
+        by=UserFactory(username="admin", is_superuser=True, is_staff=True),
+        name="Governance feed",
+        url="http://127.0.0.1:9/never-called",
+        event_types=["gate.decided"],
+        active=False,
+    )
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
         "benefit_id": benefit.pk,
@@ -155,6 +165,7 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         "kpis": use_case.kpis.first().pk,
         "artifacts": use_case.artifacts.order_by("pk").first().pk,
         "packs": pack.pk,
+        "webhooks": webhook.pk,
         "conditions": decided.conditions.first().pk,
         "delegations": delegation.pk,
         "business-units": use_case.business_unit_id,
