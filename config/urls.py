@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from usecases.views_language import language_set
+
 api_v1 = [
     path("", include("usecases.api_urls")),
     path("", include("gates.api_urls")),
@@ -24,6 +26,9 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switcher (templates/base.html): Django's set_language, and
+    # for a signed-in person the choice kept as theirs.
+    path("i18n/setlang/", language_set, name="set_language"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

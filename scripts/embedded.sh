@@ -85,6 +85,7 @@ run() {
     local address=${1:-127.0.0.1:8000}
     export SITE_URL="http://$address"
     "$PY" manage.py collectstatic --noinput --verbosity 0
+    "$PY" manage.py compilemessages --ignore .venv --ignore var --ignore node_modules --verbosity 0
     "$PY" manage.py migrate --noinput
     "$PY" manage.py seed_demo
     say "serving $SITE_URL/ (DEBUG off; keys in $VAR_DIR)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite needs are up on loopback:
 #   PostgreSQL on 127.0.0.1:5432 with role and database "stagegate",
-#   Redis on 127.0.0.1:6379, and Debian's Chromium at /usr/bin/chromium.
+#   Redis on 127.0.0.1:6379, Debian's Chromium at /usr/bin/chromium, and GNU
+#   gettext (msgfmt) to compile the translation catalogues.
 # Starts what is installed but stopped; installs what is missing with apt-get
 # when running as root; otherwise says what to install and exits non-zero.
 # Idempotent, and silent when everything is already up.
@@ -136,6 +137,14 @@ ensure_chromium() {
     fi
 }
 
+# GNU gettext: makemessages and compilemessages (scripts/check-messages.sh).
+ensure_gettext() {
+    if ! command -v msgfmt >/dev/null || ! command -v xgettext >/dev/null; then
+        apt_install gettext
+    fi
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_gettext

@@ -237,10 +237,18 @@ def risk_state_label(classification: Any) -> str:
     return label + ", prohibited practice" if classification.prohibited else label
 
 
+def user_language_saved(user: Any) -> str | None:
+    """The language ``user`` chose with the switcher, or None if they never did."""
+    return (
+        UserLanguage.objects.filter(user_id=getattr(user, "pk", None))
+        .values_list("language", flat=True)
+        .first()
+    )
+
+
 def user_language(user: Any) -> str:
     """The language to write to ``user`` in: their choice, else the default."""
-    choice = UserLanguage.objects.filter(user_id=getattr(user, "pk", None)).first()
-    return choice.language if choice else settings.LANGUAGE_CODE
+    return user_language_saved(user) or settings.LANGUAGE_CODE
 
 
 def user_languages(user_ids: Any) -> dict[int, str]:

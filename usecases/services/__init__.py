@@ -35,6 +35,7 @@ from usecases.services.framework import (
     business_unit_member_add,
     business_unit_member_remove,
 )
+from usecases.services.language import SESSION_LANGUAGE_KEY, user_language_set
 from usecases.services.portfolio import (
     EDITABLE_FIELDS,
     IDEMPOTENCY_KEY,
@@ -54,6 +55,8 @@ from usecases.services.portfolio import (
 from usecases.services.risk import OVERRIDE_REASON_REQUIRED, risk_answer, risk_decide
 
 __all__ = [
+    "SESSION_LANGUAGE_KEY",
+    "user_language_set",
     "ACCOUNT_REFUSAL",
     "BUSINESS_UNIT_FIELDS",
     "EDITABLE_FIELDS",
