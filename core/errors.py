@@ -14,9 +14,12 @@ class DomainError(Exception):
     status_code = 409
 
     def __init__(self, message: str, reasons: Iterable[str] = ()) -> None:
+        # Translated texts are read now, in the language of the request that
+        # is being refused (a lazy text would follow a later one).
+        message = str(message)
         super().__init__(message)
         self.message = message
-        self.reasons = list(reasons)
+        self.reasons = [str(reason) for reason in reasons]
 
     def __str__(self) -> str:
         if not self.reasons:
