@@ -136,9 +136,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     if isinstance(exc, Http404):
-        response.data = error_body(NOT_FOUND)
+        response.data = error_body(gettext(NOT_FOUND))
     elif isinstance(exc, PermissionDenied):
-        response.data = error_body(NOT_ALLOWED)
+        response.data = error_body(gettext(NOT_ALLOWED))
     elif isinstance(exc, ValidationError):
         response.data = validation_error_body(response.data)
     elif isinstance(response.data, Mapping) and "detail" in response.data:
