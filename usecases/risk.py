@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.errors import InvalidInput
 from usecases.models import RegulatoryConstraint, RiskTier
 
@@ -193,7 +195,7 @@ def clean_answers(answers: Any) -> dict[str, Any]:
     """Every question answered, with a value of its kind; unknown codes
     refused. Returns the answers in the questionnaire's order."""
     if not isinstance(answers, dict):
-        raise InvalidInput("Answers must be an object of question codes.", field="answers")
+        raise InvalidInput(_("Answers must be an object of question codes."), field="answers")
     unknown = sorted(str(code) for code in answers if code not in QUESTIONS_BY_CODE)
     if unknown:
         raise InvalidInput(f"Unknown questions: {', '.join(unknown)}.", field="answers")
@@ -211,7 +213,7 @@ def clean_answers(answers: Any) -> dict[str, Any]:
                 )
             cleaned[question.code] = value
         else:
-            allowed = [code for code, _ in question.options]
+            allowed = [code for code, _label in question.options]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InvalidInput(
                     f"Answer {question.code} with a list of options.", field=question.code
@@ -226,7 +228,7 @@ def clean_answers(answers: Any) -> dict[str, Any]:
             cleaned[question.code] = [code for code in allowed if code in value]
     if missing:
         raise InvalidInput(
-            "Answer every question.",
+            _("Answer every question."),
             [f"Not answered: {QUESTIONS_BY_CODE[code].text}" for code in missing],
             field=missing[0],
         )

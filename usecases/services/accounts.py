@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from core.audit import audit_record
@@ -221,7 +222,7 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
     stored = User.objects.select_for_update().get(pk=user.pk)
     if stored.pk == by.pk:
         raise TransitionRefused(
-            "You may not delete your own account.", ["Another superuser may delete it."]
+            _("You may not delete your own account."), [_("Another superuser may delete it.")]
         )
     # Deleting the account would take these with it, past the rules of the
     # services that change them (a team is frozen during a review and keeps a
@@ -238,7 +239,7 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
     if reasons:
         raise TransitionRefused(
             f"“{stored.username}” holds roles that decide who approves and cannot be deleted.",
-            [*reasons, "Or deactivate the account instead."],
+            [*reasons, _("Or deactivate the account instead.")],
         )
     token_revoke_all(by=by, user=stored)
     # Audited before the row goes, while its values can still be read.
@@ -259,14 +260,14 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
         raise TransitionRefused(
             f"“{stored.username}” has a part in gate reviews or the audit trail "
             "and cannot be deleted.",
-            ["Deactivate the account instead: its history stays and it can no longer sign in."],
+            [_("Deactivate the account instead: its history stays and it can no longer sign in.")],
         ) from None
 
 
 def _org_role_group_refusal(name: str) -> TransitionRefused:
     return TransitionRefused(
         f"“{name}” is an organisation role: it is neither renamed nor deleted.",
-        ["Change who holds the role through the group's members."],
+        [_("Change who holds the role through the group's members.")],
     )
 
 
@@ -434,7 +435,7 @@ def token_create(*, by: Any, user: Any) -> tuple[AuthToken, str]:
     (``by`` is ``user``); administrators may issue one to anyone. Returns the
     token and its whole key, which is never stored and never shown again."""
     if not (by.is_authenticated and (by.pk == user.pk or by.is_superuser)):
-        raise PermissionRefused("An API token is issued only to the person who asks for it.")
+        raise PermissionRefused(_("An API token is issued only to the person who asks for it."))
     # The user's row is the lock: two issues for one user queue here.
     owner = User.objects.select_for_update().get(pk=user.pk)
     if not owner.is_active:
@@ -442,7 +443,7 @@ def token_create(*, by: Any, user: Any) -> tuple[AuthToken, str]:
     if tokens_live(owner).count() >= TOKEN_LIMIT_PER_USER:
         raise TransitionRefused(
             f"“{owner.username}” already holds {TOKEN_LIMIT_PER_USER} API tokens.",
-            ["Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/)."],
+            [_("Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/).")],
         )
     # Expired tokens authenticate no one; they go as the next one comes.
     AuthToken.objects.filter(user=owner, expiry__lte=timezone.now()).delete()
@@ -467,7 +468,7 @@ def token_revoke(*, by: Any, token: AuthToken) -> None:
         .first()
     )
     if stored is None:
-        raise TransitionRefused("This API token is already revoked.")
+        raise TransitionRefused(_("This API token is already revoked."))
     refusal = token_revoke_refusal(by, stored.user)
     if refusal is not None:
         raise refusal
@@ -557,13 +558,13 @@ def account_unlock(*, by: Any, username: str, reason: str) -> dict[str, Any]:
         raise refusal
     username = (username or "").strip()
     if not username:
-        raise InvalidInput("Name the account to unlock.", field="username")
+        raise InvalidInput(_("Name the account to unlock."), field="username")
     reason = clean_reason(reason, required=UNLOCK_REASON_REQUIRED)
     # The username's attempts are the lock: a sign-in failing meanwhile waits.
     attempts = list(AccessAttempt.objects.select_for_update().filter(username=username))
     if not attempts:
         raise TransitionRefused(
-            f"“{username}” is not locked.", ["No failed sign-in is counted against it."]
+            f"“{username}” is not locked.", [_("No failed sign-in is counted against it.")]
         )
     failures, until = account_lock_state(username)
     axes_reset(username=username)

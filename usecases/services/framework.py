@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -100,7 +101,7 @@ def business_unit_delete(*, by: Any, business_unit: BusinessUnit) -> None:
     if unit.use_cases.exists():
         raise TransitionRefused(
             f"“{unit.name}” still has use cases and cannot be deleted.",
-            ["Move its use cases to another business unit first."],
+            [_("Move its use cases to another business unit first.")],
         )
     # Audited before the row goes, while its values can still be read.
     audit_record(
@@ -120,7 +121,7 @@ def _membership_ensure_allowed(by: Any) -> None:
     """Program leads and administrators name who works in a unit."""
     if not (access.is_program_lead(by) or by.has_perm("usecases.change_businessunit")):
         raise PermissionRefused(
-            "Only program leads and administrators change who works in a business unit."
+            _("Only program leads and administrators change who works in a business unit.")
         )
 
 
@@ -155,7 +156,7 @@ def business_unit_member_remove(*, by: Any, member: BusinessUnitMember) -> None:
         .first()
     )
     if stored is None:
-        raise TransitionRefused("This person no longer works in that business unit.")
+        raise TransitionRefused(_("This person no longer works in that business unit."))
     unit, username = stored.business_unit, stored.user.get_username()
     audit_record(
         actor=by,
