@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from core.web import display_name
@@ -143,7 +144,7 @@ def assess_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.status != ReviewStatus.OPEN:
         return TransitionRefused(
-            "Criteria can be assessed only while the review is open.",
+            _("Criteria can be assessed only while the review is open."),
             [f"The review is {review.get_status_display().lower()}."],
         )
     if not can_assess(user, review):
@@ -215,7 +216,7 @@ def approval_refusal(
             if review.status == ReviewStatus.OPEN
             else "The gate has already been decided."
         )
-        return TransitionRefused("Approvals are recorded on a submitted review.", [reason])
+        return TransitionRefused(_("Approvals are recorded on a submitted review."), [reason])
     return None
 
 
@@ -235,8 +236,8 @@ def reassign_refusal(user: Any, review: GateReview) -> DomainError | None:
         )
     if not review.is_open:
         return TransitionRefused(
-            "Approver seats are reassigned only while the review is open or submitted.",
-            ["The gate has already been decided."],
+            _("Approver seats are reassigned only while the review is open or submitted."),
+            [_("The gate has already been decided.")],
         )
     return None
 
@@ -245,16 +246,16 @@ def delegation_revoke_refusal(user: Any, delegation: ApproverDelegation) -> Doma
     """Not the holder nor a program lead, then already revoked or ended."""
     if delegation.holder_id != user.pk and not access.is_program_lead(user):
         return PermissionRefused(
-            "Only the person who gave a delegation or a program lead revokes it."
+            _("Only the person who gave a delegation or a program lead revokes it.")
         )
     if delegation.revoked_at is not None:
         return TransitionRefused(
-            "This delegation is already revoked.",
+            _("This delegation is already revoked."),
             [f"Revoked on {delegation.revoked_at:%d %b %Y}."],
         )
     if delegation.ends_on < timezone.localdate():
         return TransitionRefused(
-            "This delegation has already ended.", [f"It ended on {delegation.ends_on:%d %b %Y}."]
+            _("This delegation has already ended."), [f"It ended on {delegation.ends_on:%d %b %Y}."]
         )
     return None
 
@@ -270,7 +271,7 @@ def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
         )
     if review.status == ReviewStatus.DECIDED:
         return TransitionRefused(
-            "The gate has already been decided.",
+            _("The gate has already been decided."),
             [f"Decision: {review.get_decision_display()} on {review.decided_at:%d %b %Y}."],
         )
     return None
@@ -300,7 +301,7 @@ def return_refusal(user: Any, review: GateReview, *, rejected_seat: bool) -> Dom
             if review.status == ReviewStatus.OPEN
             else f"The gate has already been decided ({review.get_decision_display()})."
         )
-        return TransitionRefused("Only a submitted review is returned for rework.", [reason])
+        return TransitionRefused(_("Only a submitted review is returned for rework."), [reason])
     return None
 
 
@@ -311,12 +312,12 @@ def reschedule_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk and not access.is_program_lead(user):
         return PermissionRefused(
-            "Only the chair of this gate or a program lead changes its planned date."
+            _("Only the chair of this gate or a program lead changes its planned date.")
         )
     if not review.is_open:
         return TransitionRefused(
-            "The planned date of a decided review stays as it was.",
-            ["The gate has already been decided."],
+            _("The planned date of a decided review stays as it was."),
+            [_("The gate has already been decided.")],
         )
     return None
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from core.web import display_name
@@ -106,7 +107,7 @@ def proposals_to_adopt(
     for item in adopt:
         pk = item.pk if isinstance(item, ProposedCondition) else item
         if not isinstance(pk, int) or isinstance(pk, bool):
-            raise InvalidInput("Adopt proposed conditions by their id.", field="adopt")
+            raise InvalidInput(_("Adopt proposed conditions by their id."), field="adopt")
         ids.append(pk)
     if not ids:
         return []

@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from core import events
 from core.audit import audit_checkpoint, audit_record
@@ -73,7 +75,7 @@ KILL_ON_RECERTIFICATION = (
 RETIRE_ON_GATE = "Retire ends a use case in operation; Kill is for gates 1-4."
 
 
-PARTIAL_REASON = (
+PARTIAL_REASON = gettext_noop(
     "Must-meet criterion “{name}” is partially met: Go needs it met; Conditional Go needs "
     "a condition attached to it."
 )
@@ -95,12 +97,12 @@ class GoReadiness:
 
     @property
     def partially_met(self) -> list[int]:
-        return [pk for pk, _ in self.criteria if pk is not None]
+        return [pk for pk, _reason in self.criteria if pk is not None]
 
     def for_go(self) -> list[str]:
         return [
             *self.head,
-            *(reason for _, reason in self.criteria),
+            *(reason for _pk, reason in self.criteria),
             *self.checks,
             *self.against_go,
         ]
@@ -128,9 +130,9 @@ def go_readiness(
     says which conditions the decision checks ask for)."""
     head: list[str] = []
     if review.status == ReviewStatus.OPEN:
-        head.append("The review has not been submitted.")
+        head.append(_("The review has not been submitted."))
     elif review.status == ReviewStatus.DECIDED:
-        return GoReadiness(["The gate has already been decided."], [], [])
+        return GoReadiness([_("The gate has already been decided.")], [], [])
     if approvers is None:
         approvers = list(review.approvers.select_related("user", "decided_by").order_by("id"))
     if criteria is None:
@@ -141,26 +143,37 @@ def go_readiness(
     # reason only when it is what is left.
     if len(approved) < review.min_approvers and not undecided:
         head.append(
-            f"{review.gate_label} needs the approval of at least {review.min_approvers} "
-            f"distinct people; {len(approved)} {'has' if len(approved) == 1 else 'have'} approved."
+            ngettext(
+                "%(gate)s needs the approval of at least %(minimum)s distinct people; "
+                "%(count)s has approved.",
+                "%(gate)s needs the approval of at least %(minimum)s distinct people; "
+                "%(count)s have approved.",
+                len(approved),
+            )
+            % {"gate": review.gate_label, "minimum": review.min_approvers, "count": len(approved)}
         )
     for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
-            head.append(f"{display_name(row.user)} has not approved yet.")
+            head.append(_("%(who)s has not approved yet.") % {"who": display_name(row.user)})
         elif row.decision == ApprovalDecision.REJECT:
-            head.append(f"{row.decided_as} rejected: {row.comment}")
+            head.append(
+                _("%(who)s rejected: %(comment)s") % {"who": row.decided_as, "comment": row.comment}
+            )
     criteria_reasons: list[tuple[int | None, str]] = []
     for criterion in criteria:
         if not criterion.must_meet or criterion.status == AssessmentStatus.MET:
             continue
         if criterion.status == AssessmentStatus.PARTIALLY_MET:
-            criteria_reasons.append((criterion.pk, PARTIAL_REASON.format(name=criterion.name)))
+            criteria_reasons.append((criterion.pk, _(PARTIAL_REASON).format(name=criterion.name)))
         else:
             criteria_reasons.append(
                 (
                     None,
-                    f"Must-meet criterion “{criterion.name}” is "
-                    f"{criterion.get_status_display().lower()}.",
+                    _("Must-meet criterion “%(name)s” is %(status)s.")
+                    % {
+                        "name": criterion.name,
+                        "status": criterion.get_status_display().lower(),
+                    },
                 )
             )
     checks = [reason for check in GO_CHECKS for reason in check(review)]
@@ -204,12 +217,12 @@ def _clean_meeting(
             meeting_date = datetime.date.fromisoformat(meeting_date)
         except ValueError:
             raise InvalidInput(
-                "The meeting date must be YYYY-MM-DD.", field="meeting_date"
+                _("The meeting date must be YYYY-MM-DD."), field="meeting_date"
             ) from None
     if not isinstance(meeting_date, datetime.date):
-        raise InvalidInput("The meeting date must be a date.", field="meeting_date")
+        raise InvalidInput(_("The meeting date must be a date."), field="meeting_date")
     if meeting_date > today:
-        raise InvalidInput("The meeting date is in the future.", field="meeting_date")
+        raise InvalidInput(_("The meeting date is in the future."), field="meeting_date")
     opened = timezone.localdate(review.opened_at)
     if meeting_date < opened:
         raise InvalidInput(
@@ -228,14 +241,14 @@ def _clean_meeting(
         raise InvalidInput(f"At most {MAX_ATTENDEES} attendees.", field="attendees")
     guests = (guests or "").strip()
     if len(guests) > 500:
-        raise InvalidInput("The guests are longer than 500 characters.", field="guests")
+        raise InvalidInput(_("The guests are longer than 500 characters."), field="guests")
     try:
         single_line(guests)
     except ValidationError as error:
         raise InvalidInput(error.messages[0], field="guests") from None
     minutes = (minutes or "").strip()
     if len(minutes) > 20000:
-        raise InvalidInput("The minutes are longer than 20,000 characters.", field="minutes")
+        raise InvalidInput(_("The minutes are longer than 20,000 characters."), field="minutes")
     return {
         "meeting_date": meeting_date,
         "attendees": list(people.values()),
@@ -284,7 +297,7 @@ def gate_decide(
         raise refusal
     if decision == Decision.KILL and review.is_recertification:
         raise TransitionRefused(
-            "Kill cannot be recorded on a recertification.", [KILL_ON_RECERTIFICATION]
+            _("Kill cannot be recorded on a recertification."), [KILL_ON_RECERTIFICATION]
         )
     if decision == Decision.RETIRE and not review.is_recertification:
         raise TransitionRefused(
@@ -299,13 +312,13 @@ def gate_decide(
             f"A rationale is required to record {Decision(decision).label}.", field="rationale"
         )
     if len(rationale) > 10000:
-        raise InvalidInput("The rationale is longer than 10,000 characters.", field="rationale")
+        raise InvalidInput(_("The rationale is longer than 10,000 characters."), field="rationale")
     checklist: list[dict[str, Any]] = []
     if decision == Decision.RETIRE:
         checklist = clean_decommissioning(decommissioning)
     elif decommissioning:
         raise InvalidInput(
-            "Only Retire carries the decommissioning checklist.", field="decommissioning"
+            _("Only Retire carries the decommissioning checklist."), field="decommissioning"
         )
     reason, lessons = clean_exit(decision, exit_reason, lessons_learned)
     conditional = decision == Decision.CONDITIONAL_GO
@@ -318,11 +331,11 @@ def gate_decide(
     )
     if conditional and not (condition_rows or adopted):
         raise InvalidInput(
-            "Conditional Go needs at least one condition with an owner and a due date.",
+            _("Conditional Go needs at least one condition with an owner and a due date."),
             field="conditions",
         )
     if not conditional and condition_rows:
-        raise InvalidInput("Only Conditional Go carries conditions.", field="conditions")
+        raise InvalidInput(_("Only Conditional Go carries conditions."), field="conditions")
     meeting = _clean_meeting(
         review, by, meeting_date=meeting_date, attendees=attendees, guests=guests, minutes=minutes
     )
@@ -485,10 +498,10 @@ def clean_exit(
     given = exit_reason not in (None, "")
     if decision not in ENDING_DECISIONS:
         if given:
-            raise InvalidInput("Only Kill and Retire carry an exit reason.", field="exit_reason")
+            raise InvalidInput(_("Only Kill and Retire carry an exit reason."), field="exit_reason")
         if lessons:
             raise InvalidInput(
-                "Only Kill and Retire carry lessons learned.", field="lessons_learned"
+                _("Only Kill and Retire carry lessons learned."), field="lessons_learned"
             )
         return None, ""
     label = Decision(decision).label
@@ -618,9 +631,9 @@ def usecase_resume(*, use_case: UseCase, by: Any, note: str = "") -> UseCase:
     use_case = _lock_use_case(use_case.pk)
     _ensure_not_killed(use_case)
     if not access.is_program_lead(by):
-        raise PermissionRefused("Only a program lead resumes a use case on hold.")
+        raise PermissionRefused(_("Only a program lead resumes a use case on hold."))
     if use_case.status != Status.ON_HOLD:
-        raise TransitionRefused("Only a use case on hold can be resumed.")
+        raise TransitionRefused(_("Only a use case on hold can be resumed."))
     UseCase.objects.filter(pk=use_case.pk).update(
         status=Status.ACTIVE, last_activity_at=timezone.now()
     )
@@ -645,12 +658,12 @@ def condition_close(*, condition: GateCondition, by: Any, note: str) -> GateCond
     _ensure_not_killed(use_case)
     condition = GateCondition.objects.select_for_update().get(pk=condition.pk)
     if condition.owner_id != by.pk and not access.is_program_lead(by):
-        raise PermissionRefused("Only the condition's owner or a program lead closes it.")
+        raise PermissionRefused(_("Only the condition's owner or a program lead closes it."))
     if condition.status == ConditionStatus.CLOSED:
-        raise TransitionRefused("This condition is already closed.")
+        raise TransitionRefused(_("This condition is already closed."))
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("A note saying how the condition was met is required.", field="note")
+        raise InvalidInput(_("A note saying how the condition was met is required."), field="note")
     condition.status = ConditionStatus.CLOSED
     condition.closed_note = note
     condition.closed_at = timezone.now()

@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -463,7 +464,7 @@ def control_delete(*, by: Any, control: Control) -> None:
     if ReviewCriterion.controls.through.objects.filter(control_id=row.pk).exists():
         raise TransitionRefused(
             f"“{row}” is still in use and cannot be deleted.",
-            ["Gate reviews cite it as evidence of their criteria."],
+            [_("Gate reviews cite it as evidence of their criteria.")],
         )
     _definition_delete(by=by, row=row, kind="control", noun="control")
 
