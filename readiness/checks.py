@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, TransitionRefused
 from gates.models import Decision, GateReview, ReviewCriterion
@@ -40,8 +41,10 @@ def kpi_bound_assessment_refusal(criterion: ReviewCriterion) -> DomainError | No
     return TransitionRefused(
         f"“{criterion.name}” is assessed from the KPI rule “{rule.label}”.",
         [
-            "Record a measurement of the KPI, or unbind the rule (with a reason) "
-            "to assess the criterion by hand."
+            _(
+                "Record a measurement of the KPI, or unbind the rule (with a reason) "
+                "to assess the criterion by hand."
+            )
         ],
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.throttling import ScopedUserThrottle
@@ -50,7 +51,7 @@ class ImportThrottle(ScopedUserThrottle):
     """KPI CSV imports per person (``THROTTLE_IMPORTS``), page and API together."""
 
     scope = "imports"
-    subject = "imports"
+    subject = gettext_lazy("imports")
 
 
 def measurement_cap_refusal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -67,7 +68,7 @@ def checklist_item_update(
     use_case = _lock(use_case, by)
     if isinstance(item, ChecklistItem):
         if item.use_case_id != use_case.pk:
-            raise InvalidInput("That checklist item belongs to another use case.", field="item")
+            raise InvalidInput(_("That checklist item belongs to another use case."), field="item")
         number = item.definition.number
     elif isinstance(item, ChecklistItemDefinition):
         number = item.number
@@ -83,15 +84,15 @@ def checklist_item_update(
         )
     evidence = (evidence or "").strip()
     if len(evidence) > 5000:
-        raise InvalidInput("The evidence is longer than 5,000 characters.", field="evidence")
+        raise InvalidInput(_("The evidence is longer than 5,000 characters."), field="evidence")
     if status == ChecklistStatus.DONE and not evidence:
-        raise InvalidInput("Say what shows the item is done.", field="evidence")
+        raise InvalidInput(_("Say what shows the item is done."), field="evidence")
     if status == ChecklistStatus.NOT_APPLICABLE and not evidence:
-        raise InvalidInput("Say why the item does not apply.", field="evidence")
+        raise InvalidInput(_("Say why the item does not apply."), field="evidence")
     if owner is not None and not getattr(owner, "is_active", False):
-        raise InvalidInput("The owner must be an active user.", field="owner")
+        raise InvalidInput(_("The owner must be an active user."), field="owner")
     _start_checklist(use_case, by)
-    row, _ = ChecklistItem.objects.select_for_update().get_or_create(
+    row, _created = ChecklistItem.objects.select_for_update().get_or_create(
         use_case=use_case, definition=definition
     )
     before = {"status": row.status, "owner": row.owner_id, "evidence": row.evidence}

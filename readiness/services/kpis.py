@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -77,12 +78,12 @@ def kpi_create(
     use_case = _lock(use_case, by)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Name the KPI.", field="name")
+        raise InvalidInput(_("Name the KPI."), field="name")
     if len(name) > 120:
-        raise InvalidInput("The name is longer than 120 characters.", field="name")
+        raise InvalidInput(_("The name is longer than 120 characters."), field="name")
     unit = (unit or "").strip()
     if len(unit) > 30:
-        raise InvalidInput("The unit is longer than 30 characters.", field="unit")
+        raise InvalidInput(_("The unit is longer than 30 characters."), field="unit")
     kind = _choice(kind, KpiKind, "kind")
     direction = _choice(direction, KpiDirection, "direction")
     target_value = _decimal_field(target, "target", "target")
@@ -158,7 +159,7 @@ def kpi_measurement_record(
         raise InvalidInput(str(exc)[0].upper() + str(exc)[1:] + ".", field="measured_at") from None
     note = (note or "").strip()
     if len(note) > 1000:
-        raise InvalidInput("The note is longer than 1,000 characters.", field="note")
+        raise InvalidInput(_("The note is longer than 1,000 characters."), field="note")
     # Counted under the use case's lock, which every measurement write takes:
     # two writers cannot both see room for one more.
     held = KpiMeasurement.objects.filter(kpi=kpi).count()
@@ -201,9 +202,11 @@ def _read_upload(file: IO[bytes]) -> str:
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput(IMPORT_TOO_LARGE, field="file")
     if not data.strip():
-        raise InvalidInput("The file is empty.", field="file")
+        raise InvalidInput(_("The file is empty."), field="file")
     if b"\x00" in data:
-        raise InvalidInput("The file contains NUL bytes: it is not a CSV text file.", field="file")
+        raise InvalidInput(
+            _("The file contains NUL bytes: it is not a CSV text file."), field="file"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -307,7 +310,7 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
         if len(errors) > MAX_REPORTED_ERRORS:
             shown.append(f"…and {len(errors) - MAX_REPORTED_ERRORS} more lines with errors.")
         raise InvalidInput(
-            "Nothing was imported: fix these lines and upload the file again.", shown, "file"
+            _("Nothing was imported: fix these lines and upload the file again."), shown, "file"
         )
     adding: dict[int, int] = {}
     for row in rows:

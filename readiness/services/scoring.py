@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -62,11 +63,11 @@ def prioritization_save(
         if not rationale:
             raise InvalidInput(f"Say why {dimension.label.lower()} scores as it does.", field=field)
         if len(rationale) > 2000:
-            raise InvalidInput("The rationale is longer than 2,000 characters.", field=field)
+            raise InvalidInput(_("The rationale is longer than 2,000 characters."), field=field)
         cleaned[field] = rationale
     if use_case.stage != Stage.DISCOVERY:
         raise TransitionRefused(
-            "The prioritization is scored at Discovery.",
+            _("The prioritization is scored at Discovery."),
             [f"The use case is in {use_case.get_stage_display()}."],
         )
     existing = Prioritization.objects.select_for_update().filter(use_case=use_case).first()
@@ -138,7 +139,7 @@ def scorecard_save(
     missing = [item.name for item in items if scores.get(item.pk) in (None, "")]
     if missing:
         raise InvalidInput(
-            "Score every item of the scorecard.", [f"Not scored: {m}" for m in missing], "scores"
+            _("Score every item of the scorecard."), [f"Not scored: {m}" for m in missing], "scores"
         )
     cleaned = [(item, _score(scores[item.pk], f"item_{item.pk}", item.name)) for item in items]
     for item in items:
@@ -149,10 +150,10 @@ def scorecard_save(
             )
     note = (note or "").strip()
     if len(note) > 2000:
-        raise InvalidInput("The note is longer than 2,000 characters.", field="note")
+        raise InvalidInput(_("The note is longer than 2,000 characters."), field="note")
     if use_case.stage != Stage.POC:
         raise TransitionRefused(
-            "The PoC evaluation scorecard is scored while the use case is in POC.",
+            _("The PoC evaluation scorecard is scored while the use case is in POC."),
             [f"The use case is in {use_case.get_stage_display()}."],
         )
     total = sum(score for _, score in cleaned)
