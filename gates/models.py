@@ -666,7 +666,7 @@ class ReviewApprover(models.Model):
 
     def role_labels(self) -> list[str]:
         labels = dict(ApproverRoleKind.choices)
-        return [labels.get(code, code) for code in self.roles]
+        return [str(labels.get(code, code)) for code in self.roles]
 
     @property
     def has_approved(self) -> bool:

@@ -347,7 +347,7 @@ TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS = frozenset({MemberRole.SPONSOR, Member
 
 
 def seat_label(role: str) -> str:
-    return ApproverRoleKind(role).label
+    return str(ApproverRoleKind(role).label)
 
 
 def seating_refusals(

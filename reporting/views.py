@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import TransitionRefused
@@ -144,7 +145,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_safe(value: object) -> object:
     """Defuse spreadsheet formula injection: a text cell that starts with
-    = + - @ (or a tab or carriage return) gets a leading quote."""
+    = + - @ (or a tab or carriage return) gets a leading quote. A translated
+    label (a choice's) is written as the text it reads in."""
+    if isinstance(value, Promise):
+        value = str(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

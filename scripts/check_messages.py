@@ -60,9 +60,7 @@ def apps() -> list[str]:
 
 
 def catalogues() -> list[Catalogue]:
-    found = [
-        Catalogue(app, ROOT / app, ()) for app in apps() if (ROOT / app / "locale").is_dir()
-    ]
+    found = [Catalogue(app, ROOT / app, ()) for app in apps() if (ROOT / app / "locale").is_dir()]
     found.append(Catalogue("project", ROOT, tuple(apps() + NOT_PROJECT)))
     return found
 

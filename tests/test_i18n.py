@@ -11,18 +11,46 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from asgiref.local import Local
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
+from django.utils.translation import trans_real
 
 from core.models import AuditEvent
 from usecases.models import UserLanguage
 from usecases.services import user_language_set
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="module")
+def compiled_catalogues():
+    """The .mo files are build output (make test compiles them first): compile
+    any that is missing or older than its catalogue, for a run of this module
+    alone."""
+    catalogues = [
+        *ROOT.glob("locale/*/LC_MESSAGES/django.po"),
+        *ROOT.glob("*/locale/*/LC_MESSAGES/django.po"),
+    ]
+    stale = [
+        po
+        for po in catalogues
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    for po in stale:
+        subprocess.run(
+            ["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True
+        )
+    if stale:
+        # Read the new files: forget the catalogues this process loaded.
+        trans_real._translations = {}
+        trans_real._default = None
+        trans_real._active = Local()
 
 
 def review_url(review) -> str:
@@ -134,9 +162,7 @@ def test_a_chosen_language_sticks_for_the_signed_in_person_in_a_new_session(
     assert "Missing artifact:" in page(second.get(review_url(open_review)))
 
 
-def test_signing_out_leaves_the_next_visitor_in_the_browser_language(
-    client, sponsor, open_review
-):
+def test_signing_out_leaves_the_next_visitor_in_the_browser_language(client, sponsor, open_review):
     user_language_set(user=sponsor, language="de")
     client.force_login(sponsor)
     assert "Meine Arbeit" in page(client.get(review_url(open_review)))
@@ -154,9 +180,7 @@ def test_the_saved_language_costs_no_query_per_request(client_as, sponsor, open_
     assert not [q for q in queries if "usecases_userlanguage" in q["sql"]]
 
 
-def test_a_session_signed_in_before_reads_the_saved_language_once(
-    client_as, sponsor, open_review
-):
+def test_a_session_signed_in_before_reads_the_saved_language_once(client_as, sponsor, open_review):
     browser = client_as(sponsor)
     session = browser.session
     session.pop("usecases_user_language", None)

@@ -240,7 +240,7 @@ class UseCase(models.Model):
 
     def regulatory_constraint_labels(self) -> list[str]:
         labels = dict(RegulatoryConstraint.choices)
-        return [labels.get(code, code) for code in self.regulatory_constraints]
+        return [str(labels.get(code, code)) for code in self.regulatory_constraints]
 
 
 class BusinessUnitMember(models.Model):

@@ -118,7 +118,7 @@ def resolve_approvers(
         labels = dict(ApproverRoleKind.choices)
         raise InvalidInput(
             "These roles do not approve this gate: "
-            + ", ".join(labels.get(r, r) for r in sorted(unknown))
+            + ", ".join(str(labels.get(r, r)) for r in sorted(unknown))
             + ".",
             field="approvers",
         )
