@@ -145,7 +145,7 @@ def assess_refusal(user: Any, review: GateReview) -> DomainError | None:
     if review.status != ReviewStatus.OPEN:
         return TransitionRefused(
             _("Criteria can be assessed only while the review is open."),
-            [f"The review is {review.get_status_display().lower()}."],
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
     if not can_assess(user, review):
         return PermissionRefused(ASSESS_REFUSAL)
@@ -206,8 +206,11 @@ def approval_refusal(
         if reasons:
             holders = " and ".join(display_name(row.user) for row in acting_for)
             return PermissionRefused(
-                f"{display_name(delegate)} may not decide for {holders}: a delegate obeys "
-                "the seat's rules of segregation of duties.",
+                _(
+                    "%(delegate)s may not decide for %(holders)s: a delegate obeys the "
+                    "seat's rules of segregation of duties."
+                )
+                % {"delegate": display_name(delegate), "holders": holders},
                 reasons,
             )
     if review.status != ReviewStatus.SUBMITTED:
@@ -231,8 +234,8 @@ def reassign_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk:
         return PermissionRefused(
-            f"Only the chair of this gate ({display_name(review.chair)}) reassigns its "
-            "approver seats."
+            _("Only the chair of this gate (%(chair)s) reassigns its approver seats.")
+            % {"chair": display_name(review.chair)}
         )
     if not review.is_open:
         return TransitionRefused(
@@ -251,11 +254,12 @@ def delegation_revoke_refusal(user: Any, delegation: ApproverDelegation) -> Doma
     if delegation.revoked_at is not None:
         return TransitionRefused(
             _("This delegation is already revoked."),
-            [f"Revoked on {delegation.revoked_at:%d %b %Y}."],
+            [_("Revoked on %(revoked_at)s.") % {"revoked_at": f"{delegation.revoked_at:%d %b %Y}"}],
         )
     if delegation.ends_on < timezone.localdate():
         return TransitionRefused(
-            _("This delegation has already ended."), [f"It ended on {delegation.ends_on:%d %b %Y}."]
+            _("This delegation has already ended."),
+            [_("It ended on %(ends_on)s.") % {"ends_on": f"{delegation.ends_on:%d %b %Y}"}],
         )
     return None
 
@@ -267,12 +271,19 @@ def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk:
         return PermissionRefused(
-            f"Only the chair of this gate ({display_name(review.chair)}) records its decision."
+            _("Only the chair of this gate (%(chair)s) records its decision.")
+            % {"chair": display_name(review.chair)}
         )
     if review.status == ReviewStatus.DECIDED:
         return TransitionRefused(
             _("The gate has already been decided."),
-            [f"Decision: {review.get_decision_display()} on {review.decided_at:%d %b %Y}."],
+            [
+                _("Decision: %(decision)s on %(decided_at)s.")
+                % {
+                    "decision": review.get_decision_display(),
+                    "decided_at": f"{review.decided_at:%d %b %Y}",
+                }
+            ],
         )
     return None
 

@@ -201,7 +201,9 @@ class ChecklistItemView(APIView):
             None,
         )
         if current is None:
-            raise InvalidInput(f"There is no checklist item {item_id}.", field="item")
+            raise InvalidInput(
+                _("There is no checklist item %(item_id)s.") % {"item_id": item_id}, field="item"
+            )
         services.checklist_item_update(
             use_case=use_case,
             item=item_id,

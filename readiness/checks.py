@@ -39,7 +39,8 @@ def kpi_bound_assessment_refusal(criterion: ReviewCriterion) -> DomainError | No
     if rule is None:
         return None
     return TransitionRefused(
-        f"“{criterion.name}” is assessed from the KPI rule “{rule.label}”.",
+        _("“%(name)s” is assessed from the KPI rule “%(label)s”.")
+        % {"name": criterion.name, "label": rule.label},
         [
             _(
                 "Record a measurement of the KPI, or unbind the rule (with a reason) "

@@ -49,7 +49,8 @@ def artifact_upload(
         ).exists()
     ):
         raise InvalidInput(
-            f"“{artifact_type.name}” is no longer an artifact type of the framework.",
+            _("“%(name)s” is no longer an artifact type of the framework.")
+            % {"name": artifact_type.name},
             field="artifact_type",
         )
     if len(note) > 1000:

@@ -226,19 +226,24 @@ def _clean_meeting(
     opened = timezone.localdate(review.opened_at)
     if meeting_date < opened:
         raise InvalidInput(
-            f"The meeting cannot be before the review opened ({opened:%d %b %Y}).",
+            _("The meeting cannot be before the review opened (%(opened)s).")
+            % {"opened": f"{opened:%d %b %Y}"},
             field="meeting_date",
         )
     people = {by.pk: by}
     for person in attendees:
         if not getattr(person, "is_active", False):
             raise InvalidInput(
-                f"{getattr(person, 'username', person)} is not an active user.",
+                _("%(person)s is not an active user.")
+                % {"person": getattr(person, "username", person)},
                 field="attendees",
             )
         people.setdefault(person.pk, person)
     if len(people) > MAX_ATTENDEES:
-        raise InvalidInput(f"At most {MAX_ATTENDEES} attendees.", field="attendees")
+        raise InvalidInput(
+            _("At most %(MAX_ATTENDEES)s attendees.") % {"MAX_ATTENDEES": MAX_ATTENDEES},
+            field="attendees",
+        )
     guests = (guests or "").strip()
     if len(guests) > 500:
         raise InvalidInput(_("The guests are longer than 500 characters."), field="guests")
@@ -290,7 +295,8 @@ def gate_decide(
     _ensure_not_killed(use_case)
     if decision not in Decision.values:
         raise InvalidInput(
-            f"Decision must be one of: {', '.join(Decision.values)}.", field="decision"
+            _("Decision must be one of: %(values)s.") % {"values": ", ".join(Decision.values)},
+            field="decision",
         )
     refusal = rules.decision_refusal(by, review)
     if refusal is not None:
@@ -301,7 +307,8 @@ def gate_decide(
         )
     if decision == Decision.RETIRE and not review.is_recertification:
         raise TransitionRefused(
-            f"Retire cannot be recorded at {review.gate_label}.", [RETIRE_ON_GATE]
+            _("Retire cannot be recorded at %(gate_label)s.") % {"gate_label": review.gate_label},
+            [RETIRE_ON_GATE],
         )
     rationale = (rationale or "").strip()
     if (
@@ -309,7 +316,8 @@ def gate_decide(
         and not rationale
     ):
         raise InvalidInput(
-            f"A rationale is required to record {Decision(decision).label}.", field="rationale"
+            _("A rationale is required to record %(label)s.") % {"label": Decision(decision).label},
+            field="rationale",
         )
     if len(rationale) > 10000:
         raise InvalidInput(_("The rationale is longer than 10,000 characters."), field="rationale")
@@ -347,7 +355,10 @@ def gate_decide(
         covered |= {p.criterion_id for p in adopted if p.criterion_id is not None}
         reasons = readiness.for_conditional_go(covered) if conditional else readiness.for_go()
         if reasons:
-            raise TransitionRefused(f"{Decision(decision).label} cannot be recorded yet.", reasons)
+            raise TransitionRefused(
+                _("%(label)s cannot be recorded yet.") % {"label": Decision(decision).label},
+                reasons,
+            )
 
     now = timezone.now()
     review.status = ReviewStatus.DECIDED
@@ -508,31 +519,51 @@ def clean_exit(
     allowed = exit_reasons_for(decision)
     named = ", ".join(f"{r.label} ({r.code})" for r in allowed) or "none is active"
     if not given:
-        raise InvalidInput(f"{label} needs an exit reason; one of: {named}.", field="exit_reason")
+        raise InvalidInput(
+            _("%(label)s needs an exit reason; one of: %(named)s.")
+            % {"label": label, "named": named},
+            field="exit_reason",
+        )
     reason = _find_exit_reason(exit_reason)
     if reason is None:
         raise InvalidInput(
-            f"Unknown exit reason “{exit_reason!s:.40}”; {label} takes one of: {named}.",
+            _("Unknown exit reason “%(exit_reason)s”; %(label)s takes one of: %(named)s.")
+            % {"exit_reason": f"{exit_reason:.40}", "label": label, "named": named},
             field="exit_reason",
         )
     if not reason.is_active:
         raise InvalidInput(
-            f"The exit reason “{reason.label}” is no longer in use; {label} takes one of: {named}.",
+            _(
+                "The exit reason “%(label)s” is no longer in use; %(label2)s takes one "
+                "of: %(named)s."
+            )
+            % {"label": reason.label, "label2": label, "named": named},
             field="exit_reason",
         )
     if reason not in allowed:
         raise InvalidInput(
-            f"“{reason.label}” is a reason to {ExitKind(reason.applies_to).label.lower()}, "
-            f"not to {label.lower()}; {label} takes one of: {named}.",
+            _(
+                "“%(label)s” is a reason to %(label2)s, not to %(label3)s; %(label4)s "
+                "takes one of: %(named)s."
+            )
+            % {
+                "label": reason.label,
+                "label2": ExitKind(reason.applies_to).label.lower(),
+                "label3": label.lower(),
+                "label4": label,
+                "named": named,
+            },
             field="exit_reason",
         )
     if not lessons:
         raise InvalidInput(
-            f"{label} needs a short record of the lessons learned.", field="lessons_learned"
+            _("%(label)s needs a short record of the lessons learned.") % {"label": label},
+            field="lessons_learned",
         )
     if len(lessons) > MAX_LESSONS_LEARNED:
         raise InvalidInput(
-            f"The lessons learned are longer than {MAX_LESSONS_LEARNED:,} characters.",
+            _("The lessons learned are longer than %(MAX_LESSONS_LEARNED)s characters.")
+            % {"MAX_LESSONS_LEARNED": f"{MAX_LESSONS_LEARNED:,}"},
             field="lessons_learned",
         )
     return reason, lessons
@@ -549,56 +580,66 @@ def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[d
     for index, answer in enumerate(answers, start=1):
         if not isinstance(answer, Mapping):
             raise InvalidInput(
-                f"Decommissioning answer {index} must name a step, a status and a note.",
+                _("Decommissioning answer %(index)s must name a step, a status and a note.")
+                % {"index": index},
                 field="decommissioning",
             )
         pk = valid_id(answer.get("step"))
         step = steps.get(pk) if pk is not None else None
         if step is None:
             raise InvalidInput(
-                f"Unknown decommissioning step: {answer.get('step')!s:.40}.",
+                _("Unknown decommissioning step: %(get)s.") % {"get": f"{answer.get('step'):.40}"},
                 field="decommissioning",
             )
         if not step.is_active:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is no longer in use.",
+                _("Decommissioning step “%(text)s” is no longer in use.") % {"text": step.text},
                 field="decommissioning",
             )
         if step.pk in answered:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is answered more than once.",
+                _("Decommissioning step “%(text)s” is answered more than once.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         status = answer.get("status")
         if status not in DecommissioningStatus.values:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: say whether it is done or not applicable.",
+                _("Decommissioning step “%(text)s”: say whether it is done or not applicable.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         note = answer.get("note") or ""
         if not isinstance(note, str):
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: the note must be text.",
+                _("Decommissioning step “%(text)s”: the note must be text.") % {"text": step.text},
                 field="decommissioning",
             )
         note = note.strip()
         if len(note) > MAX_DECOMMISSIONING_NOTE:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: the note is longer than "
-                f"{MAX_DECOMMISSIONING_NOTE:,} characters.",
+                _(
+                    "Decommissioning step “%(text)s”: the note is longer than "
+                    "%(MAX_DECOMMISSIONING_NOTE)s characters."
+                )
+                % {"text": step.text, "MAX_DECOMMISSIONING_NOTE": f"{MAX_DECOMMISSIONING_NOTE:,}"},
                 field="decommissioning",
             )
         if status == DecommissioningStatus.NOT_APPLICABLE and not note:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is not applicable: say why in its note.",
+                _("Decommissioning step “%(text)s” is not applicable: say why in its note.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         answered[step.pk] = {"step": step.pk, "text": step.text, "status": status, "note": note}
     for step in steps.values():
         if step.is_active and step.pk not in answered:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is not answered: Retire needs every step "
-                "done or not applicable.",
+                _(
+                    "Decommissioning step “%(text)s” is not answered: Retire needs every "
+                    "step done or not applicable."
+                )
+                % {"text": step.text},
                 field="decommissioning",
             )
     return [answered[pk] for pk in steps if pk in answered]

@@ -137,7 +137,9 @@ def resolve_approvers(
         for user in users:
             if not user.is_active:
                 raise InvalidInput(
-                    f"{user.get_username()} is not an active user.", field="approvers"
+                    _("%(get_username)s is not an active user.")
+                    % {"get_username": user.get_username()},
+                    field="approvers",
                 )
             entry = by_user.setdefault(user.pk, ResolvedApprover(user=user, roles=[]))
             entry.roles.append(role.role)
@@ -191,7 +193,8 @@ def review_open(
     the breach or incident."""
     if trigger not in ReviewTrigger.values:
         raise InvalidInput(
-            f"Trigger must be one of: {', '.join(ReviewTrigger.values)}.", field="trigger"
+            _("Trigger must be one of: %(values)s.") % {"values": ", ".join(ReviewTrigger.values)},
+            field="trigger",
         )
     if planned_date is not None:
         planned_date = clean_planned_date(planned_date)
@@ -209,14 +212,21 @@ def review_open(
         ).get(from_stage=use_case.stage)
     except GateTemplate.DoesNotExist:
         raise TransitionRefused(
-            f"There is no gate after {Stage(use_case.stage).label}.",
+            _("There is no gate after %(label)s.") % {"label": Stage(use_case.stage).label},
             [_("Scale is the last stage of the framework.")],
         ) from None
     existing = GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES).first()
     if existing is not None:
         raise TransitionRefused(
             _("This use case already has an open review."),
-            [f"{existing.gate_label} review #{existing.pk}: {existing.get_status_display()}."],
+            [
+                _("%(gate_label)s review #%(pk)s: %(status)s.")
+                % {
+                    "gate_label": existing.gate_label,
+                    "pk": existing.pk,
+                    "status": existing.get_status_display(),
+                }
+            ],
         )
     resolved = resolve_approvers(template=template, use_case=use_case, chair=by, named=approvers)
     try:
@@ -442,7 +452,10 @@ def criterion_assess(
                 raise refusal
     if status not in AssessmentStatus.values or status == AssessmentStatus.PENDING:
         allowed = [s for s in AssessmentStatus.values if s != AssessmentStatus.PENDING]
-        raise InvalidInput(f"Status must be one of: {', '.join(allowed)}.", field="status")
+        raise InvalidInput(
+            _("Status must be one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+            field="status",
+        )
     if len(evidence) > 10000:
         raise InvalidInput(_("The evidence is longer than 10,000 characters."), field="evidence")
     artifact_list = list(artifacts or [])
@@ -589,7 +602,7 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
     if review.status != ReviewStatus.OPEN:
         raise TransitionRefused(
             _("Only an open review can be submitted."),
-            [f"The review is {review.get_status_display().lower()}."],
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
     if not rules.can_submit(by, review):
         raise PermissionRefused(
@@ -683,7 +696,10 @@ def approval_record(
         row = acting_for[0]
     allowed = [d for d in ApprovalDecision.values if d != ApprovalDecision.PENDING]
     if decision not in allowed:
-        raise InvalidInput(f"Decision must be one of: {', '.join(allowed)}.", field="decision")
+        raise InvalidInput(
+            _("Decision must be one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+            field="decision",
+        )
     comment = (comment or "").strip()
     if decision == ApprovalDecision.REJECT and not comment:
         raise InvalidInput(_("A comment is required when you reject."), field="comment")

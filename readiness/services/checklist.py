@@ -77,10 +77,13 @@ def checklist_item_update(
     try:
         definition = ChecklistItemDefinition.objects.get(number=number)
     except (ChecklistItemDefinition.DoesNotExist, ValueError, TypeError):
-        raise InvalidInput(f"There is no checklist item {number}.", field="item") from None
+        raise InvalidInput(
+            _("There is no checklist item %(number)s.") % {"number": number}, field="item"
+        ) from None
     if status not in ChecklistStatus.values:
         raise InvalidInput(
-            f"Status must be one of: {', '.join(ChecklistStatus.values)}.", field="status"
+            _("Status must be one of: %(values)s.") % {"values": ", ".join(ChecklistStatus.values)},
+            field="status",
         )
     evidence = (evidence or "").strip()
     if len(evidence) > 5000:

@@ -31,8 +31,8 @@ def _ensure_review_open(review: Any, what: str) -> None:
     review.refresh_from_db(fields=["status"])
     if review.status != ReviewStatus.OPEN:
         raise TransitionRefused(
-            f"{what} only while its review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
+            _("%(what)s only while its review is open.") % {"what": what},
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
 
 
@@ -135,7 +135,7 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str) 
     if rule is None:
         raise TransitionRefused(
             _("This criterion is not bound to a KPI."),
-            [f"“{review_criterion.name}” is assessed by hand."],
+            [_("“%(name)s” is assessed by hand.") % {"name": review_criterion.name}],
         )
     label = rule.label
     before = {"kpi_id": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}

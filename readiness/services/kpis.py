@@ -89,7 +89,9 @@ def kpi_create(
     target_value = _decimal_field(target, "target", "target")
     baseline_value = _decimal_field(baseline, "baseline", "baseline", required=False)
     if Kpi.objects.filter(use_case=use_case, name__iexact=name).exists():
-        raise InvalidInput(f"This use case already has a KPI named “{name}”.", field="name")
+        raise InvalidInput(
+            _("This use case already has a KPI named “%(name)s”.") % {"name": name}, field="name"
+        )
     kpi = Kpi.objects.create(
         use_case=use_case,
         name=name,
@@ -211,8 +213,11 @@ def _read_upload(file: IO[bytes]) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read); "
-            "save it as CSV UTF-8 and try again.",
+            _(
+                "The file is not UTF-8 text (byte %(value)s cannot be read); save it "
+                "as CSV UTF-8 and try again."
+            )
+            % {"value": exc.start + 1},
             field="file",
         ) from None
 
@@ -283,8 +288,12 @@ def parse_measurements_csv(
             rows.append(ParsedRow(line, kpi, value, measured_at, note))
     if max_rows is not None and data_rows > max_rows:
         raise InvalidInput(
-            f"The file has {data_rows:,} measurement rows; one import takes at most "
-            f"{max_rows:,}. Nothing was imported: split the file and import the parts.",
+            _(
+                "The file has %(data_rows)s measurement rows; one import takes at most "
+                "%(max_rows)s. Nothing was imported: split the file and import the "
+                "parts."
+            )
+            % {"data_rows": f"{data_rows:,}", "max_rows": f"{max_rows:,}"},
             field="file",
         )
     if not rows and not errors:

@@ -61,14 +61,17 @@ def prioritization_save(
         rationale = str(rationales.get(dimension.value) or "").strip()
         field = f"{dimension.value}_rationale"
         if not rationale:
-            raise InvalidInput(f"Say why {dimension.label.lower()} scores as it does.", field=field)
+            raise InvalidInput(
+                _("Say why %(label)s scores as it does.") % {"label": dimension.label.lower()},
+                field=field,
+            )
         if len(rationale) > 2000:
             raise InvalidInput(_("The rationale is longer than 2,000 characters."), field=field)
         cleaned[field] = rationale
     if use_case.stage != Stage.DISCOVERY:
         raise TransitionRefused(
             _("The prioritization is scored at Discovery."),
-            [f"The use case is in {use_case.get_stage_display()}."],
+            [_("The use case is in %(stage)s.") % {"stage": use_case.get_stage_display()}],
         )
     existing = Prioritization.objects.select_for_update().filter(use_case=use_case).first()
     before = {d.value: getattr(existing, d.value) for d in PriorityDimension} if existing else None
@@ -145,7 +148,7 @@ def scorecard_save(
     for item in items:
         if len(str(comments.get(item.pk) or "")) > 1000:
             raise InvalidInput(
-                f"The comment on {item.name} is longer than 1,000 characters.",
+                _("The comment on %(name)s is longer than 1,000 characters.") % {"name": item.name},
                 field=f"item_{item.pk}",
             )
     note = (note or "").strip()
@@ -154,7 +157,7 @@ def scorecard_save(
     if use_case.stage != Stage.POC:
         raise TransitionRefused(
             _("The PoC evaluation scorecard is scored while the use case is in POC."),
-            [f"The use case is in {use_case.get_stage_display()}."],
+            [_("The use case is in %(stage)s.") % {"stage": use_case.get_stage_display()}],
         )
     total = sum(score for _, score in cleaned)
     band = scorecard_band(total)

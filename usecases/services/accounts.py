@@ -73,7 +73,7 @@ def _ensure_known_fields(fields: Iterable[str], known: tuple[str, ...]) -> None:
     # The password is not among them: it changes through user_password_set.
     unknown = [name for name in fields if name not in known]
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(unknown)})
 
 
 def _group_names(groups: Iterable[Any]) -> list[str]:
@@ -238,7 +238,8 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
         reasons.append(f"Name another head of {', '.join(units)} first.")
     if reasons:
         raise TransitionRefused(
-            f"“{stored.username}” holds roles that decide who approves and cannot be deleted.",
+            _("“%(username)s” holds roles that decide who approves and cannot be deleted.")
+            % {"username": stored.username},
             [*reasons, _("Or deactivate the account instead.")],
         )
     token_revoke_all(by=by, user=stored)
@@ -258,15 +259,16 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
     except ProtectedError:
         # The transaction rolls back, the event above included.
         raise TransitionRefused(
-            f"“{stored.username}” has a part in gate reviews or the audit trail "
-            "and cannot be deleted.",
+            _("“%(username)s” has a part in gate reviews or the audit trail and cannot be deleted.")
+            % {"username": stored.username},
             [_("Deactivate the account instead: its history stays and it can no longer sign in.")],
         ) from None
 
 
 def _org_role_group_refusal(name: str) -> TransitionRefused:
     return TransitionRefused(
-        f"“{name}” is an organisation role: it is neither renamed nor deleted.",
+        _("“%(name)s” is an organisation role: it is neither renamed nor deleted.")
+        % {"name": name},
         [_("Change who holds the role through the group's members.")],
     )
 
@@ -439,10 +441,14 @@ def token_create(*, by: Any, user: Any) -> tuple[AuthToken, str]:
     # The user's row is the lock: two issues for one user queue here.
     owner = User.objects.select_for_update().get(pk=user.pk)
     if not owner.is_active:
-        raise TransitionRefused(f"“{owner.username}” is deactivated and holds no API tokens.")
+        raise TransitionRefused(
+            _("“%(username)s” is deactivated and holds no API tokens.")
+            % {"username": owner.username}
+        )
     if tokens_live(owner).count() >= TOKEN_LIMIT_PER_USER:
         raise TransitionRefused(
-            f"“{owner.username}” already holds {TOKEN_LIMIT_PER_USER} API tokens.",
+            _("“%(username)s” already holds %(TOKEN_LIMIT_PER_USER)s API tokens.")
+            % {"username": owner.username, "TOKEN_LIMIT_PER_USER": TOKEN_LIMIT_PER_USER},
             [_("Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/).")],
         )
     # Expired tokens authenticate no one; they go as the next one comes.
@@ -564,7 +570,8 @@ def account_unlock(*, by: Any, username: str, reason: str) -> dict[str, Any]:
     attempts = list(AccessAttempt.objects.select_for_update().filter(username=username))
     if not attempts:
         raise TransitionRefused(
-            f"“{username}” is not locked.", [_("No failed sign-in is counted against it.")]
+            _("“%(username)s” is not locked.") % {"username": username},
+            [_("No failed sign-in is counted against it.")],
         )
     failures, until = account_lock_state(username)
     axes_reset(username=username)

@@ -31,7 +31,7 @@ def _business_unit_values(
 
 def _business_unit_ensure_allowed(by: Any, action: str) -> None:
     if not by.has_perm(f"usecases.{action}_businessunit"):
-        raise PermissionRefused(f"You may not {action} business units.")
+        raise PermissionRefused(_("You may not %(action)s business units.") % {"action": action})
 
 
 def _business_unit_validate(unit: BusinessUnit) -> None:
@@ -69,7 +69,7 @@ def business_unit_change(
     _business_unit_ensure_allowed(by, "change")
     unknown = [name for name in fields if name not in BUSINESS_UNIT_FIELDS]
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(unknown)})
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     before = _business_unit_values(unit, fields)
     after = _business_unit_values(business_unit, fields)
@@ -100,7 +100,7 @@ def business_unit_delete(*, by: Any, business_unit: BusinessUnit) -> None:
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     if unit.use_cases.exists():
         raise TransitionRefused(
-            f"“{unit.name}” still has use cases and cannot be deleted.",
+            _("“%(name)s” still has use cases and cannot be deleted.") % {"name": unit.name},
             [_("Move its use cases to another business unit first.")],
         )
     # Audited before the row goes, while its values can still be read.
@@ -132,10 +132,16 @@ def business_unit_member_add(
     _membership_ensure_allowed(by)
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     if not user.is_active:
-        raise InvalidInput(f"{user.get_username()} is deactivated.", field="user")
+        raise InvalidInput(
+            _("%(get_username)s is deactivated.") % {"get_username": user.get_username()},
+            field="user",
+        )
     member, created = BusinessUnitMember.objects.get_or_create(business_unit=unit, user=user)
     if not created:
-        raise TransitionRefused(f"{user.get_username()} already works in {unit.name}.")
+        raise TransitionRefused(
+            _("%(get_username)s already works in %(name)s.")
+            % {"get_username": user.get_username(), "name": unit.name}
+        )
     audit_record(
         actor=by,
         action="framework.business_unit_member_added",
