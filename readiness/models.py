@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from usecases.models import Stage
@@ -415,5 +416,8 @@ class StageNorm(models.Model):
 
     def describe(self) -> str:
         if self.min_days % 7 == 0 and self.max_days % 7 == 0:
-            return f"{self.min_days // 7}–{self.max_days // 7} weeks"
-        return f"{self.min_days}–{self.max_days} days"
+            return gettext("%(min)s–%(max)s weeks") % {
+                "min": self.min_days // 7,
+                "max": self.max_days // 7,
+            }
+        return gettext("%(min)s–%(max)s days") % {"min": self.min_days, "max": self.max_days}
