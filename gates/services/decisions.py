@@ -528,7 +528,7 @@ def clean_exit(
     if reason is None:
         raise InvalidInput(
             _("Unknown exit reason “%(exit_reason)s”; %(label)s takes one of: %(named)s.")
-            % {"exit_reason": f"{exit_reason:.40}", "label": label, "named": named},
+            % {"exit_reason": f"{exit_reason!s:.40}", "label": label, "named": named},
             field="exit_reason",
         )
     if not reason.is_active:
@@ -588,7 +588,8 @@ def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[d
         step = steps.get(pk) if pk is not None else None
         if step is None:
             raise InvalidInput(
-                _("Unknown decommissioning step: %(get)s.") % {"get": f"{answer.get('step'):.40}"},
+                _("Unknown decommissioning step: %(step)s.")
+                % {"step": f"{answer.get('step')!s:.40}"},
                 field="decommissioning",
             )
         if not step.is_active:
