@@ -534,23 +534,23 @@ def clean_exit(
     if not reason.is_active:
         raise InvalidInput(
             _(
-                "The exit reason “%(label)s” is no longer in use; %(label2)s takes one "
+                "The exit reason “%(reason)s” is no longer in use; %(decision)s takes one "
                 "of: %(named)s."
             )
-            % {"label": reason.label, "label2": label, "named": named},
+            % {"reason": reason.label, "decision": label, "named": named},
             field="exit_reason",
         )
     if reason not in allowed:
         raise InvalidInput(
             _(
-                "“%(label)s” is a reason to %(label2)s, not to %(label3)s; %(label4)s "
+                "“%(reason)s” is a reason to %(kind)s, not to %(verb)s; %(decision)s "
                 "takes one of: %(named)s."
             )
             % {
-                "label": reason.label,
-                "label2": ExitKind(reason.applies_to).label.lower(),
-                "label3": label.lower(),
-                "label4": label,
+                "reason": reason.label,
+                "kind": ExitKind(reason.applies_to).label.lower(),
+                "verb": label.lower(),
+                "decision": label,
                 "named": named,
             },
             field="exit_reason",
