@@ -9,6 +9,19 @@ RUN apt-get update \
 COPY requirements.lock /tmp/requirements.lock
 RUN pip wheel --no-cache-dir --wheel-dir /wheels -r /tmp/requirements.lock
 
+# The translation catalogues compiled with GNU gettext's msgfmt (what
+# compilemessages runs); only the .mo files go on.
+FROM python:3.13-slim AS messages
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+COPY . /src
+WORKDIR /src
+RUN mkdir /mo \
+    && find . -path ./.venv -prune -o -path '*/LC_MESSAGES/django.po' -print \
+        | while read -r po; do msgfmt --check-format -o "${po%.po}.mo" "$po"; done \
+    && find . -path ./.venv -prune -o -name '*.mo' -print | tar -cf - -T - | tar -xf - -C /mo
+
 FROM python:3.13-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -33,6 +46,7 @@ RUN useradd --create-home --uid 1000 stagegate \
     && chown -R stagegate:stagegate /app /data
 WORKDIR /app
 COPY --chown=stagegate:stagegate . .
+COPY --from=messages --chown=stagegate:stagegate /mo/ ./
 USER stagegate
 
 # Collected at build time so every container (the worker renders PDF packs

@@ -23,7 +23,7 @@ TEST_WORKERS ?= 2
 # (tests/test_settings.py runs `check --deploy`, which rejects it).
 TEST_ENV := env -u REDIS_URL DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: help venv services run migrate test lint fmt bench loadtest worker beat clean
+.PHONY: help venv services run migrate test lint fmt messages bench loadtest worker beat clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,13 +44,14 @@ migrate: venv ## Apply migrations to the configured database (DATABASE_URL or SQ
 	@mkdir -p var
 	$(MANAGE) migrate --noinput
 
-test: venv services ## Lint, import contracts, migration and system checks, then the whole suite on PostgreSQL
+test: venv services ## Lint, import contracts, migration, system and translation checks, then the whole suite on PostgreSQL
 	@mkdir -p var/staticfiles
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	.venv/bin/lint-imports
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(MANAGE) check
+	scripts/check-messages.sh
 	$(TEST_ENV) $(PY) -m pytest $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS)) $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check, import contracts between apps
@@ -61,6 +62,9 @@ lint: venv ## ruff check and format check, import contracts between apps
 fmt: venv ## Fix what ruff can fix and format the code
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+messages: venv ## Regenerate the translation catalogues (.po), list what is left to translate, compile them (.mo)
+	scripts/check-messages.sh --update
 
 bench: venv services ## Portfolio and API benchmarks at scale; writes var/bench.json
 	@mkdir -p var/staticfiles

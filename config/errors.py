@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from core.api_errors import NOT_ALLOWED, NOT_FOUND, error_body, is_database_unavailable
 from core.middleware import database_unavailable_response
@@ -27,22 +29,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if _wants_json(request):
         message = str(exception) if exception else ""
         if "DATA_UPLOAD_MAX_MEMORY_SIZE" in message:
-            message = (
-                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
-            )
-        return JsonResponse(error_body(message or "Bad request."), status=400)
+            message = gettext("The request body is larger than %(limit)s bytes.") % {
+                "limit": number_format(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, force_grouping=True)
+            }
+        return JsonResponse(error_body(message or gettext("Bad request.")), status=400)
     return render(request, "400.html", status=400)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body(NOT_FOUND), status=404)
+        return JsonResponse(error_body(gettext(NOT_FOUND)), status=404)
     return render(request, "404.html", status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body(NOT_ALLOWED), status=403)
+        return JsonResponse(error_body(gettext(NOT_ALLOWED)), status=403)
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
@@ -54,7 +56,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_database_unavailable(exception):
         return database_unavailable_response(request, exception)
     if _wants_json(request):
-        return JsonResponse(error_body("Server error."), status=500)
+        return JsonResponse(error_body(gettext("Server error.")), status=500)
     # Rendered without the request, whose context processors need the
     # database and the session: whatever broke may have broken them too.
     try:

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from monitoring import views as probes
 from monitoring.metrics import metrics_view
+from usecases.views_language import language_set
 
 api_v1 = [
     path("", include("usecases.api_urls")),
@@ -29,6 +30,9 @@ urlpatterns = [
     # The sign-in page and single sign-on's start and callback.
     path("", include("identity.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The language switcher (templates/base.html): Django's set_language, and
+    # for a signed-in person the choice kept as theirs.
+    path("i18n/setlang/", language_set, name="set_language"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

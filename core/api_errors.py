@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -28,9 +29,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
 
-INVALID_INPUT = "Invalid input."
-NOT_FOUND = "Not found."
-NOT_ALLOWED = "You do not have permission to do this."
+# In English here; each answer translates them (gettext) when it is built.
+INVALID_INPUT = gettext_noop("Invalid input.")
+NOT_FOUND = gettext_noop("Not found.")
+NOT_ALLOWED = gettext_noop("You do not have permission to do this.")
 
 
 def error_body(
@@ -71,7 +73,7 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
     reasons: list[str] = []
     _flatten(errors, "", fields, reasons)
     # A message about the whole input, alone, is the best summary there is.
-    detail = reasons[0] if len(reasons) == 1 and not fields else INVALID_INPUT
+    detail = reasons[0] if len(reasons) == 1 and not fields else gettext(INVALID_INPUT)
     return error_body(detail, reasons, fields)
 
 
@@ -79,8 +81,10 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
 # request can be retried, so it is a 503 with Retry-After, never a 500. The
 # same answer for the API (here), for the site's pages (core.middleware) and
 # for an error raised outside any view (config.errors.server_error).
-DATABASE_UNAVAILABLE = "The database is unavailable for a moment; try again in a few seconds."
-DATABASE_UNAVAILABLE_REASON = "The database did not answer: it may be restarting."
+DATABASE_UNAVAILABLE = gettext_noop(
+    "The database is unavailable for a moment; try again in a few seconds."
+)
+DATABASE_UNAVAILABLE_REASON = gettext_noop("The database did not answer: it may be restarting.")
 DATABASE_RETRY_AFTER_SECONDS = 5
 database_logger = logging.getLogger("core.database")
 
@@ -92,7 +96,7 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
 
 
 def database_unavailable_body() -> dict[str, Any]:
-    return error_body(DATABASE_UNAVAILABLE, [DATABASE_UNAVAILABLE_REASON])
+    return error_body(gettext(DATABASE_UNAVAILABLE), [gettext(DATABASE_UNAVAILABLE_REASON)])
 
 
 def log_database_unavailable(request: HttpRequest, response: HttpResponse, exc: Exception) -> None:
@@ -132,9 +136,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     if isinstance(exc, Http404):
-        response.data = error_body(NOT_FOUND)
+        response.data = error_body(gettext(NOT_FOUND))
     elif isinstance(exc, PermissionDenied):
-        response.data = error_body(NOT_ALLOWED)
+        response.data = error_body(gettext(NOT_ALLOWED))
     elif isinstance(exc, ValidationError):
         response.data = validation_error_body(response.data)
     elif isinstance(response.data, Mapping) and "detail" in response.data:

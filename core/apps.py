@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "Audit trail and events"
+    verbose_name = _("Audit trail and events")
 
     def ready(self) -> None:
         from django.urls import register_converter

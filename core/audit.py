@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import AuditEvent
 
@@ -102,6 +102,13 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
 
 
+def _plain(payload: dict | None) -> dict:
+    """The payload as JSON values; a translatable label (a choice's) is kept
+    in English, whatever language the request is answered in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return json.loads(json.dumps(payload or {}, default=str))
+
+
 def audit_record(
     *,
     actor: Any,
@@ -124,7 +131,7 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         summary=summary[:500],
-        payload=json.loads(json.dumps(payload or {}, default=str)),
+        payload=_plain(payload),
         prev_hash=head["hash"] if head else GENESIS_HASH,
         key_id=current_key_id(),
     )

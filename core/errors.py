@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     status_code = 409
 
     def __init__(self, message: str, reasons: Iterable[str] = ()) -> None:
+        # Translated now, in the language of the request being refused: a
+        # lazy text is read, and an English text marked elsewhere with
+        # gettext_noop (a module's refusal constant) is looked up. A text
+        # already translated, or not in any catalogue, stays as it is.
+        message = gettext(str(message))
         super().__init__(message)
         self.message = message
-        self.reasons = list(reasons)
+        self.reasons = [gettext(str(reason)) for reason in reasons]
 
     def __str__(self) -> str:
         if not self.reasons:

@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import OutboxEvent
 
@@ -112,7 +113,10 @@ def set_delivery_kick(kick: Callable[[], None]) -> None:
 
 
 def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    # A translatable label (a choice's) goes out in English: each listener
+    # writes to its readers in their own language.
+    with translation.override(settings.LANGUAGE_CODE):
+        return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def emit_on_commit(event: str, **data: Any) -> None:

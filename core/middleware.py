@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 
 from core.api_errors import (
     DATABASE_RETRY_AFTER_SECONDS,
@@ -34,8 +35,8 @@ def database_unavailable_response(request: HttpRequest, exc: Exception) -> HttpR
         html = render_to_string(
             "503.html",
             {
-                "message": DATABASE_UNAVAILABLE,
-                "reason": DATABASE_UNAVAILABLE_REASON,
+                "message": gettext(DATABASE_UNAVAILABLE),
+                "reason": gettext(DATABASE_UNAVAILABLE_REASON),
                 "retry_after": DATABASE_RETRY_AFTER_SECONDS,
                 "retry_url": request.get_full_path() if request.method == "GET" else "",
             },

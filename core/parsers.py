@@ -7,6 +7,8 @@ import io
 from typing import Any
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -43,7 +45,13 @@ class BoundedJSONParser(JSONParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         body = stream.read(limit + 1) if stream is not None else b""
         if limit is not None and len(body) > limit:
-            raise ParseError(f"The JSON body is larger than {limit:,} bytes.")
+            raise ParseError(
+                gettext("The JSON body is larger than %(limit)s bytes.")
+                % {"limit": number_format(limit, force_grouping=True)}
+            )
         if json_depth(body) > MAX_DEPTH:
-            raise ParseError(f"The JSON body is nested deeper than {MAX_DEPTH} levels.")
+            raise ParseError(
+                gettext("The JSON body is nested deeper than %(depth)s levels.")
+                % {"depth": MAX_DEPTH}
+            )
         return super().parse(io.BytesIO(body), media_type, parser_context)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -27,7 +28,12 @@ from rest_framework.throttling import UserRateThrottle
 
 from core.errors import DomainError
 
-PERIODS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+PERIODS = {
+    1: gettext_lazy("second"),
+    60: gettext_lazy("minute"),
+    3600: gettext_lazy("hour"),
+    86400: gettext_lazy("day"),
+}
 
 
 class RequestThrottled(DomainError):
@@ -46,29 +52,36 @@ class ScopedUserThrottle(UserRateThrottle):
     settings can change (tests, a reload) and DRF's class attribute would
     keep the first value."""
 
-    #: What is counted, for the message: "pack requests".
-    subject = "requests"
+    #: What is counted, for the message: "pack requests" (a translated text).
+    subject = gettext_lazy("requests")
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def refusal(self, wait: float | None) -> RequestThrottled:
         seconds = math.ceil(wait) if wait is not None else None
-        period = PERIODS.get(self.duration, f"{self.duration} seconds")
+        period = PERIODS.get(self.duration) or ngettext(
+            "%(count)d second", "%(count)d seconds", self.duration
+        ) % {"count": self.duration}
+        subject = gettext(str(self.subject))
         return RequestThrottled(
-            f"Too many {self.subject}: try again {_in(seconds)}.",
-            [f"Each person may make at most {self.num_requests} {self.subject} per {period}."],
+            gettext("Too many %(subject)s: try again %(when)s.")
+            % {"subject": subject, "when": _in(seconds)},
+            [
+                gettext("Each person may make at most %(count)s %(subject)s per %(period)s.")
+                % {"count": self.num_requests, "subject": subject, "period": period}
+            ],
             seconds,
         )
 
 
 def _in(seconds: int | None) -> str:
     if seconds is None:
-        return "later"
+        return gettext("later")
     if seconds < 60:
-        return f"in {seconds} second{'' if seconds == 1 else 's'}"
+        return ngettext("in %(count)d second", "in %(count)d seconds", seconds) % {"count": seconds}
     minutes = math.ceil(seconds / 60)
-    return f"in {minutes} minute{'' if minutes == 1 else 's'}"
+    return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {"count": minutes}
 
 
 def ensure_not_throttled(request: HttpRequest, throttle_class: type[ScopedUserThrottle]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from core.errors import InvalidInput
 
@@ -16,7 +17,8 @@ def single_line(value: str) -> None:
     title would end up in e-mail headers and page titles)."""
     if _CONTROL.search(value or ""):
         raise ValidationError(
-            "Use a single line without line breaks or control characters.", code="single_line"
+            gettext("Use a single line without line breaks or control characters."),
+            code="single_line",
         )
 
 
@@ -31,5 +33,5 @@ def clean_reason(reason: str | None, *, required: str) -> str:
     if not reason:
         raise InvalidInput(required, field="reason")
     if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidInput("The reason is longer than 2,000 characters.", field="reason")
+        raise InvalidInput(gettext("The reason is longer than 2,000 characters."), field="reason")
     return reason

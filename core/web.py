@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.errors import DomainError
@@ -62,9 +63,10 @@ def valid_id(pk: Any) -> int | None:
     return pk if 0 < pk <= MAX_ID else None
 
 
-def get_or_404[M: Model](queryset: QuerySet[M], pk: Any, message: str = "Not found.") -> M:
+def get_or_404[M: Model](queryset: QuerySet[M], pk: Any, message: str | None = None) -> M:
     """The row of ``queryset`` with this id, or 404: also for an id no row
     can have (negative, or past 64 bits)."""
+    message = message or gettext("Not found.")
     pk = valid_id(pk)
     if pk is None:
         raise Http404(message)

@@ -67,7 +67,7 @@ def facts_of(use_case: UseCase) -> UseCaseFacts:
 
 
 def _label(choices: type, code: str) -> str:
-    return dict(choices.choices).get(code, code)
+    return str(dict(choices.choices).get(code, code))
 
 
 def _value_text(value: Any) -> str:

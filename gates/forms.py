@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from gates.models import (
     ApprovalDecision,
@@ -88,14 +89,14 @@ class MultipleFileField(forms.Field):
 
 class ArtifactUploadForm(forms.Form):
     artifact_type = ArtifactTypeChoiceField(
-        queryset=ArtifactType.objects.none(), empty_label="Choose the artifact type…"
+        queryset=ArtifactType.objects.none(), empty_label=_("Choose the artifact type…")
     )
-    files = MultipleFileField(label="Files")
+    files = MultipleFileField(label=_("Files"))
     note = forms.CharField(
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What changed in this version, or where the evidence comes from.",
+        help_text=_("What changed in this version, or where the evidence comes from."),
     )
 
     def __init__(self, *args: Any, artifact_types: QuerySet[ArtifactType], **kwargs: Any):
@@ -109,10 +110,10 @@ class OpenReviewForm(forms.Form):
     roles people hold"."""
 
     planned_date = forms.DateField(
-        label="Planned gate date",
+        label=_("Planned gate date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The day of the gate meeting, if known: past it, the review shows as late.",
+        help_text=_("The day of the gate meeting, if known: past it, the review shows as late."),
     )
 
     def __init__(
@@ -128,7 +129,7 @@ class OpenReviewForm(forms.Form):
                 queryset=candidates,
                 required=False,
                 label=role.get_role_display(),
-                help_text="Leave empty to name whoever holds this role.",
+                help_text=_("Leave empty to name whoever holds this role."),
                 widget=forms.SelectMultiple(attrs={"size": 4}),
             )
 
@@ -142,17 +143,17 @@ class OpenReviewForm(forms.Form):
 
 class ReviewScheduleForm(forms.Form):
     planned_date = forms.DateField(
-        label="Planned gate date", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Planned gate date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why the date is set or moves, for the audit trail.",
+        help_text=_("Why the date is set or moves, for the audit trail."),
     )
 
 
 class ResumeForm(forms.Form):
-    note = forms.CharField(max_length=2000, required=False, label="Why it resumes")
+    note = forms.CharField(max_length=2000, required=False, label=_("Why it resumes"))
 
 
 class CriterionAssessForm(forms.Form):
@@ -168,7 +169,7 @@ class CriterionAssessForm(forms.Form):
     artifacts = ArtifactChoiceField(
         queryset=Artifact.objects.none(),
         required=False,
-        label="Linked artifacts",
+        label=_("Linked artifacts"),
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
 
@@ -194,12 +195,12 @@ class ApprovalForm(forms.Form):
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when you reject.",
+        help_text=_("Required when you reject."),
     )
     return_for_rework = forms.BooleanField(
         required=False,
-        label="Also return the review to the team for rework",
-        help_text="With “Reject” only: your comment is the reason the team reads.",
+        label=_("Also return the review to the team for rework"),
+        help_text=_("With “Reject” only: your comment is the reason the team reads."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -214,10 +215,12 @@ class ApprovalForm(forms.Form):
 class ReviewReturnForm(forms.Form):
     reason = forms.CharField(
         max_length=5000,
-        label="Why it goes back to the team",
+        label=_("Why it goes back to the team"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What to rework before it is submitted again. The team is notified; "
-        "the approvers' votes are cleared and kept in the audit trail.",
+        help_text=_(
+            "What to rework before it is submitted again. The team is notified; "
+            "the approvers' votes are cleared and kept in the audit trail."
+        ),
     )
 
 
@@ -226,12 +229,12 @@ class ApproverReassignForm(forms.Form):
     seating against the rules of segregation of duties."""
 
     user = PersonChoiceField(
-        queryset=User.objects.none(), label="Give the seat to", empty_label="Choose a person…"
+        queryset=User.objects.none(), label=_("Give the seat to"), empty_label=_("Choose a person…")
     )
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Kept in the audit trail. The seat's vote starts again from pending.",
+        help_text=_("Kept in the audit trail. The seat's vote starts again from pending."),
     )
 
     def __init__(self, *args: Any, candidates: QuerySet, **kwargs: Any) -> None:
@@ -241,16 +244,18 @@ class ApproverReassignForm(forms.Form):
 
 class DelegationForm(forms.Form):
     delegate = PersonChoiceField(
-        queryset=User.objects.none(), label="Who decides for you", empty_label="Choose a person…"
+        queryset=User.objects.none(),
+        label=_("Who decides for you"),
+        empty_label=_("Choose a person…"),
     )
-    starts_on = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(
-        label="Until (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until (inclusive)"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Why, for the audit trail: leave, travel, a conflict of interest.",
+        help_text=_("Why, for the audit trail: leave, travel, a conflict of interest."),
     )
 
     def __init__(self, *args: Any, candidates: QuerySet, **kwargs: Any) -> None:
@@ -273,52 +278,52 @@ class DecisionForm(forms.Form):
         max_length=10000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required for Hold, Recycle and Kill.",
+        help_text=_("Required for Hold, Recycle and Kill."),
     )
     adopt = ProposalChoiceField(
         queryset=ProposedCondition.objects.none(),
         required=False,
-        label="Adopt conditions the approvers proposed",
-        help_text="Conditional Go only: each adopted proposal becomes a tracked condition.",
+        label=_("Adopt conditions the approvers proposed"),
+        help_text=_("Conditional Go only: each adopted proposal becomes a tracked condition."),
         widget=forms.CheckboxSelectMultiple,
     )
     exit_reason = forms.ChoiceField(
         choices=[],
         required=False,
-        label="Exit reason",
-        help_text="Kill only: why the use case ends.",
+        label=_("Exit reason"),
+        help_text=_("Kill only: why the use case ends."),
     )
     lessons_learned = forms.CharField(
         max_length=5000,
         required=False,
-        label="Lessons learned",
+        label=_("Lessons learned"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Kill only: what the portfolio should learn from it, in a few lines.",
+        help_text=_("Kill only: what the portfolio should learn from it, in a few lines."),
     )
     meeting_date = forms.DateField(
-        label="Gate meeting date",
+        label=_("Gate meeting date"),
         required=False,
-        help_text="Today when left empty.",
+        help_text=_("Today when left empty."),
         # A date input takes ISO dates only, whatever the locale.
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     attendees = PeopleChoiceField(
         queryset=User.objects.none(),
         required=False,
-        label="Attendees",
-        help_text="You are recorded as present.",
+        label=_("Attendees"),
+        help_text=_("You are recorded as present."),
         widget=forms.CheckboxSelectMultiple,
     )
     guests = forms.CharField(
         max_length=500,
         required=False,
-        label="Other attendees",
-        help_text="People without an account, comma-separated.",
+        label=_("Other attendees"),
+        help_text=_("People without an account, comma-separated."),
     )
     minutes = forms.CharField(
         max_length=20000,
         required=False,
-        label="Minutes",
+        label=_("Minutes"),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -366,8 +371,8 @@ class DecisionForm(forms.Form):
             self.fields[f"step-{step.pk}-note"] = forms.CharField(
                 max_length=1000,
                 required=False,
-                label="Note",
-                help_text="Why it does not apply (required for “Not applicable”).",
+                label=_("Note"),
+                help_text=_("Why it does not apply (required for “Not applicable”)."),
             )
         self.fields["attendees"].queryset = attendees
         if proposals:
@@ -417,13 +422,13 @@ class ConditionForm(forms.Form):
     description = forms.CharField(
         max_length=2000, required=False, widget=forms.TextInput(attrs={"placeholder": "What"})
     )
-    owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label="Owner…")
+    owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label=_("Owner…"))
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     criterion = forms.ModelChoiceField(
         queryset=ReviewCriterion.objects.none(),
         required=False,
-        empty_label="No criterion",
-        label="Answers criterion",
+        empty_label=_("No criterion"),
+        label=_("Answers criterion"),
     )
 
     def __init__(
@@ -478,6 +483,6 @@ ProposalFormSet = forms.formset_factory(
 class ConditionCloseForm(forms.Form):
     note = forms.CharField(
         max_length=2000,
-        label="How it was met",
+        label=_("How it was met"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )

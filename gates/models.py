@@ -9,23 +9,25 @@ from django.db import models
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from core.web import display_name
 from usecases.models import Stage
 
 
 class ApproverRoleKind(models.TextChoices):
-    PROGRAM_LEAD = "program_lead", "AI program lead"
-    SPONSOR = "sponsor", "Business unit sponsor"
-    TECHNICAL_LEAD = "technical_lead", "Technical lead"
-    BUSINESS_UNIT_HEAD = "business_unit_head", "Business unit head"
-    CIO_CTO = "cio_cto", "CIO or CTO"
-    RISK_COMPLIANCE = "risk_compliance", "Risk or compliance"
+    PROGRAM_LEAD = "program_lead", _("AI program lead")
+    SPONSOR = "sponsor", _("Business unit sponsor")
+    TECHNICAL_LEAD = "technical_lead", _("Technical lead")
+    BUSINESS_UNIT_HEAD = "business_unit_head", _("Business unit head")
+    CIO_CTO = "cio_cto", _("CIO or CTO")
+    RISK_COMPLIANCE = "risk_compliance", _("Risk or compliance")
 
 
 class ApproverCondition(models.TextChoices):
-    ALWAYS = "always", "Always"
-    IF_APPLICABLE = "if_applicable", "If applicable (high risk or regulated)"
+    ALWAYS = "always", _("Always")
+    IF_APPLICABLE = "if_applicable", _("If applicable (high risk or regulated)")
 
 
 class GateTemplate(models.Model):
@@ -71,17 +73,19 @@ class GateTemplate(models.Model):
         return gate_label(self.number, self.from_stage, self.to_stage)
 
 
-RECERTIFICATION_LABEL = "Recertification"
+RECERTIFICATION_LABEL = gettext_noop("Recertification")
 
 
 def gate_label(number: int, from_stage: str, to_stage: str) -> str:
-    return RECERTIFICATION_LABEL if from_stage == to_stage else f"Gate {number}"
+    if from_stage == to_stage:
+        return gettext(RECERTIFICATION_LABEL)
+    return gettext("Gate %(number)s") % {"number": number}
 
 
 class ControlFramework(models.TextChoices):
-    EU_AI_ACT = "eu_ai_act", "EU AI Act"
-    ISO_42001 = "iso_42001", "ISO/IEC 42001"
-    NIST_AI_RMF = "nist_ai_rmf", "NIST AI RMF"
+    EU_AI_ACT = "eu_ai_act", _("EU AI Act")
+    ISO_42001 = "iso_42001", _("ISO/IEC 42001")
+    NIST_AI_RMF = "nist_ai_rmf", _("NIST AI RMF")
 
 
 class Control(models.Model):
@@ -289,29 +293,29 @@ def expiry_notice_days() -> int:
 
 
 class ReviewStatus(models.TextChoices):
-    OPEN = "open", "Open: preparing evidence"
-    SUBMITTED = "submitted", "Submitted: awaiting approvals and decision"
-    DECIDED = "decided", "Decided"
+    OPEN = "open", _("Open: preparing evidence")
+    SUBMITTED = "submitted", _("Submitted: awaiting approvals and decision")
+    DECIDED = "decided", _("Decided")
 
 
 OPEN_REVIEW_STATUSES = (ReviewStatus.OPEN, ReviewStatus.SUBMITTED)
 
 
 class Decision(models.TextChoices):
-    GO = "go", "Go"
-    CONDITIONAL_GO = "conditional_go", "Conditional Go"
-    HOLD = "hold", "Hold"
-    RECYCLE = "recycle", "Recycle"
-    KILL = "kill", "Kill"
+    GO = "go", _("Go")
+    CONDITIONAL_GO = "conditional_go", _("Conditional Go")
+    HOLD = "hold", _("Hold")
+    RECYCLE = "recycle", _("Recycle")
+    KILL = "kill", _("Kill")
     # Recertification only: ends the life of a use case in operation, with
     # its decommissioning checklist done.
-    RETIRE = "retire", "Retire"
+    RETIRE = "retire", _("Retire")
 
 
 class ExitKind(models.TextChoices):
-    KILL = "kill", "Kill"
-    RETIRE = "retire", "Retire"
-    BOTH = "both", "Kill or Retire"
+    KILL = "kill", _("Kill")
+    RETIRE = "retire", _("Retire")
+    BOTH = "both", _("Kill or Retire")
 
 
 class ExitReason(models.Model):
@@ -335,17 +339,17 @@ class ExitReason(models.Model):
 class ReviewTrigger(models.TextChoices):
     """Why a review was opened."""
 
-    MANUAL = "manual", "Opened by a program lead"
-    SCHEDULED = "scheduled", "Recertification due"
-    DRIFT = "drift", "Drift breach on a monitored KPI"
-    INCIDENT = "incident", "Incident recorded"
+    MANUAL = "manual", _("Opened by a program lead")
+    SCHEDULED = "scheduled", _("Recertification due")
+    DRIFT = "drift", _("Drift breach on a monitored KPI")
+    INCIDENT = "incident", _("Incident recorded")
 
 
 class DecommissioningStatus(models.TextChoices):
     """How a Retire answered a decommissioning step."""
 
-    DONE = "done", "Done"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    DONE = "done", _("Done")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class DecommissioningStep(models.Model):
@@ -503,7 +507,10 @@ class GateReview(models.Model):
     def heading(self) -> str:
         """``Gate 3: Pilot → Scale`` or ``Recertification: Scale in operation``."""
         if self.is_recertification:
-            return f"{self.gate_label}: {self.get_from_stage_display()} in operation"
+            return gettext("%(gate)s: %(stage)s in operation") % {
+                "gate": self.gate_label,
+                "stage": self.get_from_stage_display(),
+            }
         return f"{self.gate_label}: {self.get_from_stage_display()} → {self.get_to_stage_display()}"
 
     @property
@@ -512,9 +519,9 @@ class GateReview(models.Model):
         a monitored KPI — Accuracy 88% breaks Accuracy ≥ 91%``."""
         label = ReviewTrigger(self.trigger).label
         if self.trigger in (ReviewTrigger.DRIFT, ReviewTrigger.INCIDENT):
-            text = f"Opened early: {label[0].lower()}{label[1:]}"
+            text = gettext("Opened early: %(why)s") % {"why": f"{label[0].lower()}{label[1:]}"}
         elif self.trigger == ReviewTrigger.SCHEDULED:
-            text = "Opened on schedule: recertification due"
+            text = gettext("Opened on schedule: recertification due")
         else:
             text = label
         return f"{text} — {self.trigger_detail}" if self.trigger_detail else text
@@ -537,11 +544,11 @@ class GateReview(models.Model):
 
 
 class AssessmentStatus(models.TextChoices):
-    PENDING = "pending", "Not assessed"
-    MET = "met", "Met"
-    PARTIALLY_MET = "partially_met", "Partially met"
-    NOT_MET = "not_met", "Not met"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    PENDING = "pending", _("Not assessed")
+    MET = "met", _("Met")
+    PARTIALLY_MET = "partially_met", _("Partially met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class ReviewCriterion(models.Model):
@@ -609,10 +616,10 @@ class ReviewArtifactRequirement(models.Model):
 
 
 class ApprovalDecision(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVE = "approve", "Approved"
-    APPROVE_WITH_CONDITIONS = "approve_with_conditions", "Approved with conditions"
-    REJECT = "reject", "Rejected"
+    PENDING = "pending", _("Pending")
+    APPROVE = "approve", _("Approved")
+    APPROVE_WITH_CONDITIONS = "approve_with_conditions", _("Approved with conditions")
+    REJECT = "reject", _("Rejected")
 
 
 APPROVED_DECISIONS = (ApprovalDecision.APPROVE, ApprovalDecision.APPROVE_WITH_CONDITIONS)
@@ -659,7 +666,7 @@ class ReviewApprover(models.Model):
 
     def role_labels(self) -> list[str]:
         labels = dict(ApproverRoleKind.choices)
-        return [labels.get(code, code) for code in self.roles]
+        return [str(labels.get(code, code)) for code in self.roles]
 
     @property
     def has_approved(self) -> bool:
@@ -682,10 +689,10 @@ class ApproverDelegationQuerySet(models.QuerySet):
 
 
 class DelegationState(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ACTIVE = "active", "Active"
-    ENDED = "ended", "Ended"
-    REVOKED = "revoked", "Revoked"
+    SCHEDULED = "scheduled", _("Scheduled")
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+    REVOKED = "revoked", _("Revoked")
 
 
 class ApproverDelegation(models.Model):
@@ -751,8 +758,8 @@ class ApproverDelegation(models.Model):
 
 
 class ConditionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
 
 
 class GateCondition(models.Model):

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidInput, PermissionRefused, TransitionRefused
 from core.web import display_name
@@ -143,8 +144,8 @@ def assess_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.status != ReviewStatus.OPEN:
         return TransitionRefused(
-            "Criteria can be assessed only while the review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
+            _("Criteria can be assessed only while the review is open."),
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
     if not can_assess(user, review):
         return PermissionRefused(ASSESS_REFUSAL)
@@ -205,8 +206,11 @@ def approval_refusal(
         if reasons:
             holders = " and ".join(display_name(row.user) for row in acting_for)
             return PermissionRefused(
-                f"{display_name(delegate)} may not decide for {holders}: a delegate obeys "
-                "the seat's rules of segregation of duties.",
+                _(
+                    "%(delegate)s may not decide for %(holders)s: a delegate obeys the "
+                    "seat's rules of segregation of duties."
+                )
+                % {"delegate": display_name(delegate), "holders": holders},
                 reasons,
             )
     if review.status != ReviewStatus.SUBMITTED:
@@ -215,7 +219,7 @@ def approval_refusal(
             if review.status == ReviewStatus.OPEN
             else "The gate has already been decided."
         )
-        return TransitionRefused("Approvals are recorded on a submitted review.", [reason])
+        return TransitionRefused(_("Approvals are recorded on a submitted review."), [reason])
     return None
 
 
@@ -230,13 +234,13 @@ def reassign_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk:
         return PermissionRefused(
-            f"Only the chair of this gate ({display_name(review.chair)}) reassigns its "
-            "approver seats."
+            _("Only the chair of this gate (%(chair)s) reassigns its approver seats.")
+            % {"chair": display_name(review.chair)}
         )
     if not review.is_open:
         return TransitionRefused(
-            "Approver seats are reassigned only while the review is open or submitted.",
-            ["The gate has already been decided."],
+            _("Approver seats are reassigned only while the review is open or submitted."),
+            [_("The gate has already been decided.")],
         )
     return None
 
@@ -245,16 +249,17 @@ def delegation_revoke_refusal(user: Any, delegation: ApproverDelegation) -> Doma
     """Not the holder nor a program lead, then already revoked or ended."""
     if delegation.holder_id != user.pk and not access.is_program_lead(user):
         return PermissionRefused(
-            "Only the person who gave a delegation or a program lead revokes it."
+            _("Only the person who gave a delegation or a program lead revokes it.")
         )
     if delegation.revoked_at is not None:
         return TransitionRefused(
-            "This delegation is already revoked.",
-            [f"Revoked on {delegation.revoked_at:%d %b %Y}."],
+            _("This delegation is already revoked."),
+            [_("Revoked on %(revoked_at)s.") % {"revoked_at": f"{delegation.revoked_at:%d %b %Y}"}],
         )
     if delegation.ends_on < timezone.localdate():
         return TransitionRefused(
-            "This delegation has already ended.", [f"It ended on {delegation.ends_on:%d %b %Y}."]
+            _("This delegation has already ended."),
+            [_("It ended on %(ends_on)s.") % {"ends_on": f"{delegation.ends_on:%d %b %Y}"}],
         )
     return None
 
@@ -266,12 +271,19 @@ def decision_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk:
         return PermissionRefused(
-            f"Only the chair of this gate ({display_name(review.chair)}) records its decision."
+            _("Only the chair of this gate (%(chair)s) records its decision.")
+            % {"chair": display_name(review.chair)}
         )
     if review.status == ReviewStatus.DECIDED:
         return TransitionRefused(
-            "The gate has already been decided.",
-            [f"Decision: {review.get_decision_display()} on {review.decided_at:%d %b %Y}."],
+            _("The gate has already been decided."),
+            [
+                _("Decision: %(decision)s on %(decided_at)s.")
+                % {
+                    "decision": review.get_decision_display(),
+                    "decided_at": f"{review.decided_at:%d %b %Y}",
+                }
+            ],
         )
     return None
 
@@ -300,7 +312,7 @@ def return_refusal(user: Any, review: GateReview, *, rejected_seat: bool) -> Dom
             if review.status == ReviewStatus.OPEN
             else f"The gate has already been decided ({review.get_decision_display()})."
         )
-        return TransitionRefused("Only a submitted review is returned for rework.", [reason])
+        return TransitionRefused(_("Only a submitted review is returned for rework."), [reason])
     return None
 
 
@@ -311,12 +323,12 @@ def reschedule_refusal(user: Any, review: GateReview) -> DomainError | None:
         return refusal
     if review.chair_id != user.pk and not access.is_program_lead(user):
         return PermissionRefused(
-            "Only the chair of this gate or a program lead changes its planned date."
+            _("Only the chair of this gate or a program lead changes its planned date.")
         )
     if not review.is_open:
         return TransitionRefused(
-            "The planned date of a decided review stays as it was.",
-            ["The gate has already been decided."],
+            _("The planned date of a decided review stays as it was."),
+            [_("The gate has already been decided.")],
         )
     return None
 
@@ -346,7 +358,7 @@ TEAM_ROLES_BARRED_FROM_INDEPENDENT_SEATS = frozenset({MemberRole.SPONSOR, Member
 
 
 def seat_label(role: str) -> str:
-    return ApproverRoleKind(role).label
+    return str(ApproverRoleKind(role).label)
 
 
 def seating_refusals(

@@ -364,7 +364,7 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
 
 def _regulation_labels(codes: list[str]) -> str:
     labels = dict(RegulatoryConstraint.choices)
-    return ", ".join(labels.get(code, code) for code in codes)
+    return ", ".join(str(labels.get(code, code)) for code in codes)
 
 
 def on_risk_proposed(*, classification_id: int, **_: Any) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -200,7 +201,9 @@ class ChecklistItemView(APIView):
             None,
         )
         if current is None:
-            raise InvalidInput(f"There is no checklist item {item_id}.", field="item")
+            raise InvalidInput(
+                _("There is no checklist item %(item_id)s.") % {"item_id": item_id}, field="item"
+            )
         services.checklist_item_update(
             use_case=use_case,
             item=item_id,
@@ -326,7 +329,7 @@ class CriterionScorecardView(APIView):
             scorecard = PocScorecard.objects.filter(pk=scorecard_id, use_case=use_case).first()
             if scorecard is None:
                 raise InvalidInput(
-                    "Name a PoC scorecard of this use case, or null.", field="scorecard"
+                    _("Name a PoC scorecard of this use case, or null."), field="scorecard"
                 )
         services.criterion_scorecard_cite(
             review_criterion=criterion, by=request.user, scorecard=scorecard
@@ -382,7 +385,7 @@ class KpiRuleView(APIView):
         data = _input(serializers.KpiRuleInput, request)
         kpi = Kpi.objects.filter(pk=data["kpi"], use_case=use_case).first()
         if kpi is None:
-            raise InvalidInput("Name a KPI of this use case.", field="kpi")
+            raise InvalidInput(_("Name a KPI of this use case."), field="kpi")
         rule = services.kpi_rule_bind(
             review_criterion=criterion,
             kpi=kpi,

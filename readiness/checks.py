@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, TransitionRefused
 from gates.models import Decision, GateReview, ReviewCriterion
@@ -38,10 +39,13 @@ def kpi_bound_assessment_refusal(criterion: ReviewCriterion) -> DomainError | No
     if rule is None:
         return None
     return TransitionRefused(
-        f"“{criterion.name}” is assessed from the KPI rule “{rule.label}”.",
+        _("“%(name)s” is assessed from the KPI rule “%(label)s”.")
+        % {"name": criterion.name, "label": rule.label},
         [
-            "Record a measurement of the KPI, or unbind the rule (with a reason) "
-            "to assess the criterion by hand."
+            _(
+                "Record a measurement of the KPI, or unbind the rule (with a reason) "
+                "to assess the criterion by hand."
+            )
         ],
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from core.web import display_name
 from readiness.models import (
@@ -31,7 +32,7 @@ class PrioritizationForm(forms.Form):
                 label=dimension.label, choices=SCORE_CHOICES, coerce=int
             )
             self.fields[f"{dimension.value}_rationale"] = forms.CharField(
-                label="Why", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+                label=_("Why"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
             )
 
     def dimension_fields(self) -> list[tuple[Any, Any]]:
@@ -51,7 +52,7 @@ class ScorecardForm(forms.Form):
                 label=item.name, choices=SCORE_CHOICES, coerce=int
             )
             self.fields[f"comment_{item.pk}"] = forms.CharField(
-                label="Comment", max_length=1000, required=False
+                label=_("Comment"), max_length=1000, required=False
             )
 
     def rows(self) -> list[tuple[ScorecardItem, Any, Any]]:
@@ -98,15 +99,17 @@ class MeasurementForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV, UTF-8, at most 1 MB: kpi,measured_at,value,note")
+    file = forms.FileField(help_text=_("CSV, UTF-8, at most 1 MB: kpi,measured_at,value,note"))
 
 
 class KpiRuleForm(forms.Form):
     """Bind a gate criterion to a KPI rule: assessed from the latest measurement."""
 
-    kpi = forms.ModelChoiceField(queryset=None, label="KPI", empty_label=None)
-    operator = forms.ChoiceField(label="Met when the latest value is", choices=KpiOperator.choices)
-    threshold = forms.DecimalField(label="Threshold", max_digits=18, decimal_places=4)
+    kpi = forms.ModelChoiceField(queryset=None, label=_("KPI"), empty_label=None)
+    operator = forms.ChoiceField(
+        label=_("Met when the latest value is"), choices=KpiOperator.choices
+    )
+    threshold = forms.DecimalField(label=_("Threshold"), max_digits=18, decimal_places=4)
 
     def __init__(self, *args: Any, kpis: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from usecases.models import Stage
 
@@ -22,10 +24,10 @@ from usecases.models import Stage
 class PriorityDimension(models.TextChoices):
     """The selection criteria of the ML PoC-to-production roadmap."""
 
-    BUSINESS_IMPACT = "business_impact", "Business impact"
-    DATA_READINESS = "data_readiness", "Data readiness"
-    TECHNICAL_FEASIBILITY = "technical_feasibility", "Technical feasibility"
-    ORGANISATIONAL_READINESS = "organisational_readiness", "Organisational readiness"
+    BUSINESS_IMPACT = "business_impact", _("Business impact")
+    DATA_READINESS = "data_readiness", _("Data readiness")
+    TECHNICAL_FEASIBILITY = "technical_feasibility", _("Technical feasibility")
+    ORGANISATIONAL_READINESS = "organisational_readiness", _("Organisational readiness")
 
 
 def _score_check(field: str, name: str) -> models.CheckConstraint:
@@ -88,9 +90,12 @@ class ScorecardItem(models.Model):
 
 
 class ScorecardBand(models.TextChoices):
-    RECOMMENDED = "recommended", "Recommended for production"
-    CONDITIONAL = "conditional", "Conditional production possible (improve low-scoring items first)"
-    MORE_POC = "more_poc", "Additional PoC period or strategy revision needed"
+    RECOMMENDED = "recommended", _("Recommended for production")
+    CONDITIONAL = (
+        "conditional",
+        _("Conditional production possible (improve low-scoring items first)"),
+    )
+    MORE_POC = "more_poc", _("Additional PoC period or strategy revision needed")
 
 
 class PocScorecard(models.Model):
@@ -156,9 +161,9 @@ class PocScore(models.Model):
 
 
 class ChecklistGroup(models.TextChoices):
-    TECHNICAL = "technical", "Technical"
-    OPERATIONS = "operations", "Operations"
-    ORGANISATIONAL = "organisational", "Organisational"
+    TECHNICAL = "technical", _("Technical")
+    OPERATIONS = "operations", _("Operations")
+    ORGANISATIONAL = "organisational", _("Organisational")
 
 
 class ChecklistItemDefinition(models.Model):
@@ -175,9 +180,9 @@ class ChecklistItemDefinition(models.Model):
 
 
 class ChecklistStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class ChecklistItem(models.Model):
@@ -226,21 +231,21 @@ class ChecklistItem(models.Model):
 
 
 class KpiKind(models.TextChoices):
-    LEADING = "leading", "Leading"
-    LAGGING = "lagging", "Lagging"
+    LEADING = "leading", _("Leading")
+    LAGGING = "lagging", _("Lagging")
 
 
 class KpiDirection(models.TextChoices):
-    HIGHER = "higher", "Higher is better"
-    LOWER = "lower", "Lower is better"
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
 
 
 VALUE_DIGITS = {"max_digits": 18, "decimal_places": 4}
 
 
 class KpiOperator(models.TextChoices):
-    AT_LEAST = ">=", "≥ (at or above)"
-    AT_MOST = "<=", "≤ (at or below)"
+    AT_LEAST = ">=", _("≥ (at or above)")
+    AT_MOST = "<=", _("≤ (at or below)")
 
 
 OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
@@ -411,5 +416,8 @@ class StageNorm(models.Model):
 
     def describe(self) -> str:
         if self.min_days % 7 == 0 and self.max_days % 7 == 0:
-            return f"{self.min_days // 7}–{self.max_days // 7} weeks"
-        return f"{self.min_days}–{self.max_days} days"
+            return gettext("%(min)s–%(max)s weeks") % {
+                "min": self.min_days // 7,
+                "max": self.max_days // 7,
+            }
+        return gettext("%(min)s–%(max)s days") % {"min": self.min_days, "max": self.max_days}

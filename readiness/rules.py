@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.throttling import ScopedUserThrottle
@@ -50,7 +52,7 @@ class ImportThrottle(ScopedUserThrottle):
     """KPI CSV imports per person (``THROTTLE_IMPORTS``), page and API together."""
 
     scope = "imports"
-    subject = "imports"
+    subject = gettext_lazy("imports")
 
 
 def measurement_cap_refusal(
@@ -61,11 +63,20 @@ def measurement_cap_refusal(
     checked under the use case's lock, the lock every measurement write takes."""
     cap = settings.KPI_MAX_MEASUREMENTS
     over = [
-        f"“{name}” holds {held:,} and this adds {adding:,}: {held + adding:,} in all."
+        _("“%(name)s” holds %(held)s and this adds %(adding)s: %(total)s in all.")
+        % {
+            "name": name,
+            "held": f"{held:,}",
+            "adding": f"{adding:,}",
+            "total": f"{held + adding:,}",
+        }
         for name, held, adding in counts
         if held + adding > cap
     ]
     if not over:
         return None
-    prefix = "Nothing was imported: a" if nothing_imported else "A"
-    return TransitionRefused(f"{prefix} KPI keeps at most {cap:,} measurements.", over)
+    if nothing_imported:
+        message = _("Nothing was imported: a KPI keeps at most %(cap)s measurements.")
+    else:
+        message = _("A KPI keeps at most %(cap)s measurements.")
+    return TransitionRefused(message % {"cap": f"{cap:,}"}, over)

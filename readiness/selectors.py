@@ -26,6 +26,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from core.web import display_name
 from gates.models import (
@@ -146,11 +148,17 @@ class RecertificationDue:
     def label(self) -> str:
         """``Recertification due on 2 Jun 2027`` or ``… overdue by 3 days``."""
         if self.due_on is None:
-            return "No recertification scheduled"
+            return gettext("No recertification scheduled")
         if self.overdue:
             days = self.days_overdue
-            return f"Recertification overdue by {days} day{'s' if days != 1 else ''}"
-        return f"Recertification due on {self.due_on.day} {self.due_on:%b %Y}"
+            return ngettext(
+                "Recertification overdue by %(days)s day",
+                "Recertification overdue by %(days)s days",
+                days,
+            ) % {"days": days}
+        return gettext("Recertification due on %(day)s") % {
+            "day": date_format(self.due_on, "DATE_FORMAT")
+        }
 
 
 def recertification_due(
@@ -175,7 +183,7 @@ class StageTiming:
 
     @property
     def norm_text(self) -> str:
-        return self.norm.describe() if self.norm else "no norm"
+        return self.norm.describe() if self.norm else gettext("no norm")
 
 
 @dataclass(frozen=True)
@@ -277,7 +285,7 @@ def kpi_target_word(on_target: bool | None) -> str:
     "below" it); empty before the first measurement."""
     if on_target is None:
         return ""
-    return "on target" if on_target else "off target"
+    return gettext("on target") if on_target else gettext("off target")
 
 
 @dataclass(frozen=True)
@@ -291,7 +299,7 @@ class KpiLine:
     @property
     def latest_text(self) -> str:
         if self.latest is None:
-            return "no measurement yet"
+            return gettext("no measurement yet")
         return format_value(self.latest.value, self.kpi.unit)
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.functional import Promise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -25,7 +26,10 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_safe(value: object) -> object:
     """Defuse spreadsheet formula injection: a text cell that starts with
-    = + - @ (or a tab or carriage return) gets a leading quote."""
+    = + - @ (or a tab or carriage return) gets a leading quote. A translated
+    label (a choice's) is written as the text it reads in."""
+    if isinstance(value, Promise):
+        value = str(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value

@@ -85,6 +85,14 @@ run() {
     local address=${1:-127.0.0.1:8000}
     export SITE_URL="http://$address"
     "$PY" manage.py collectstatic --noinput --verbosity 0
+    # The translation catalogues (.mo are build output); without GNU gettext
+    # the pages stay in English.
+    if command -v msgfmt >/dev/null; then
+        "$PY" manage.py compilemessages --ignore .venv --ignore var --ignore node_modules \
+            --verbosity 0
+    else
+        say "msgfmt (GNU gettext) is missing: pages are shown in English only"
+    fi
     "$PY" manage.py migrate --noinput
     "$PY" manage.py seed_demo
     say "serving $SITE_URL/ (DEBUG off; keys in $VAR_DIR)"

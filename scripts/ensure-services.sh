@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite needs are up on loopback:
 #   PostgreSQL on 127.0.0.1:5432 with role and database "stagegate",
-#   Redis on 127.0.0.1:6379, Debian's Chromium at /usr/bin/chromium, and the
+#   Redis on 127.0.0.1:6379, Debian's Chromium at /usr/bin/chromium, the
 #   OpenID Connect provider the single sign-on tests start (npm's oidc-provider,
-#   installed with Node.js into tests/identity/provider/node_modules).
+#   installed with Node.js into tests/identity/provider/node_modules), and GNU
+#   gettext (msgfmt) to compile the translation catalogues.
 # Starts what is installed but stopped; installs what is missing with apt-get
 # when running as root; otherwise says what to install and exits non-zero.
 # Idempotent, and silent when everything is already up.
@@ -158,7 +159,15 @@ ensure_oidc_provider() {
         die "npm ci failed in $OIDC_PROVIDER_DIR"
 }
 
+# GNU gettext: makemessages and compilemessages (scripts/check-messages.sh).
+ensure_gettext() {
+    if ! command -v msgfmt >/dev/null || ! command -v xgettext >/dev/null; then
+        apt_install gettext
+    fi
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
 ensure_oidc_provider
+ensure_gettext

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from core.web import get_or_404
 from usecases.models import (
@@ -84,7 +85,7 @@ def visible_use_case(user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None 
     wants more joined; 404 otherwise, so an invisible use case cannot be told
     apart from one that does not exist."""
     queryset = UseCase.objects.select_related("business_unit") if queryset is None else queryset
-    return get_or_404(use_cases_visible_to(user, queryset), pk, "No such use case.")
+    return get_or_404(use_cases_visible_to(user, queryset), pk, gettext("No such use case."))
 
 
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:

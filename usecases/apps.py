@@ -5,5 +5,6 @@ class UsecasesConfig(AppConfig):
     name = "usecases"
 
     def ready(self) -> None:
-        # Audits each account django-axes locks (a signal receiver).
-        from usecases import lockout  # noqa: F401
+        # Signal receivers: lockout audits each account django-axes locks;
+        # middleware keeps a person's saved language in the session at sign-in.
+        from usecases import lockout, middleware  # noqa: F401

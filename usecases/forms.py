@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 from usecases import access, risk
@@ -49,6 +50,17 @@ class UseCaseForm(forms.ModelForm):
             "success_metrics": forms.Textarea(attrs={"rows": 3}),
             "data_sources": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {
+            "title": _("Title"),
+            "summary": _("Summary"),
+            "business_problem": _("Business problem"),
+            "value_hypothesis": _("Value hypothesis"),
+            "quantified_outcome": _("Quantified outcome"),
+            "assumptions": _("Assumptions"),
+            "success_metrics": _("Success metrics"),
+            "data_sources": _("Data sources"),
+            "business_unit": _("Business unit"),
+        }
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,7 +71,7 @@ class UseCaseForm(forms.ModelForm):
             if self.instance.business_unit_id:
                 units = units | BusinessUnit.objects.filter(pk=self.instance.business_unit_id)
             self.fields["business_unit"].queryset = units.order_by("name")
-            self.fields["business_unit"].help_text = (
+            self.fields["business_unit"].help_text = _(
                 "The business units where you hold a role (head, member, or on a use "
                 "case's team). A program lead proposes in any."
             )
@@ -84,8 +96,9 @@ class UseCaseCreateForm(UseCaseForm):
             self.fields["sponsor"] = UserChoiceField(
                 queryset=active_users(),
                 required=False,
-                empty_label="Me",
-                help_text="The business unit sponsor who owns the outcome.",
+                label=_("Sponsor"),
+                empty_label=_("Me"),
+                help_text=_("The business unit sponsor who owns the outcome."),
             )
 
     def clean_idempotency_key(self) -> str | None:
@@ -96,25 +109,26 @@ class UseCaseCreateForm(UseCaseForm):
 
 
 class MemberAddForm(forms.Form):
-    user = UserChoiceField(queryset=active_users(), label="Person")
-    role = forms.ChoiceField(choices=MemberRole.choices)
+    user = UserChoiceField(queryset=active_users(), label=_("Person"))
+    role = forms.ChoiceField(choices=MemberRole.choices, label=_("Role"))
 
 
 class ReclassifyForm(forms.Form):
     """The risk and compliance role's reclassification: the new risk tier and
     regulations, and why."""
 
-    risk_tier = forms.ChoiceField(choices=RiskTier.choices)
+    risk_tier = forms.ChoiceField(choices=RiskTier.choices, label=_("Risk tier"))
     regulatory_constraints = forms.MultipleChoiceField(
         choices=RegulatoryConstraint.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Regulatory constraints",
+        label=_("Regulatory constraints"),
     )
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Recorded in the audit trail with the classification before and after.",
+        label=_("Reason"),
+        help_text=_("Recorded in the audit trail with the classification before and after."),
     )
 
 
@@ -124,7 +138,8 @@ class WithdrawForm(forms.Form):
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Recorded in the audit trail. The use case stays visible, read-only.",
+        label=_("Reason"),
+        help_text=_("Recorded in the audit trail. The use case stays visible, read-only."),
     )
 
 
@@ -139,7 +154,7 @@ class RiskQuestionnaireForm(forms.Form):
                 self.fields[question.code] = forms.TypedChoiceField(
                     label=question.text,
                     help_text=question.help,
-                    choices=[("yes", "Yes"), ("no", "No")],
+                    choices=[("yes", _("Yes")), ("no", _("No"))],
                     coerce=lambda value: value == "yes",
                     widget=forms.RadioSelect,
                 )
@@ -153,7 +168,7 @@ class RiskQuestionnaireForm(forms.Form):
                 )
 
     def groups(self) -> list[tuple[str, list[Any]]]:
-        by_group: dict[str, list[Any]] = {code: [] for code, _ in risk.GROUPS}
+        by_group: dict[str, list[Any]] = {code: [] for code, _label in risk.GROUPS}
         for question in risk.QUESTIONS:
             by_group[question.group].append(self[question.code])
         return [(label, by_group[code]) for code, label in risk.GROUPS]
@@ -171,27 +186,28 @@ class RiskDecisionForm(forms.Form):
     regulations and a reason."""
 
     decision = forms.ChoiceField(
-        choices=[("confirm", "Confirm the proposal"), ("override", "Override it")],
+        choices=[("confirm", _("Confirm the proposal")), ("override", _("Override it"))],
+        label=_("Decision"),
         widget=forms.RadioSelect,
         initial="confirm",
     )
     tier = forms.ChoiceField(
         choices=[("", "—"), *RiskTier.choices],
         required=False,
-        label="Risk tier (override)",
+        label=_("Risk tier (override)"),
     )
     regulations = forms.MultipleChoiceField(
         choices=RegulatoryConstraint.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Regulations (override)",
+        label=_("Regulations (override)"),
     )
     reason = forms.CharField(
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason (required to override)",
-        help_text="Recorded in the audit trail and shown in the history.",
+        label=_("Reason (required to override)"),
+        help_text=_("Recorded in the audit trail and shown in the history."),
     )
 
     def service_kwargs(self) -> dict[str, Any]:

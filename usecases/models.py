@@ -6,16 +6,17 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.validators import single_line
 
 
 class Stage(models.TextChoices):
-    DISCOVERY = "discovery", "Discovery"
-    POC = "poc", "POC"
-    PILOT = "pilot", "Pilot"
-    PRODUCTION = "production", "Production"
-    SCALE = "scale", "Scale"
+    DISCOVERY = "discovery", _("Discovery")
+    POC = "poc", _("POC")
+    PILOT = "pilot", _("Pilot")
+    PRODUCTION = "production", _("Production")
+    SCALE = "scale", _("Scale")
 
     @classmethod
     def ordered(cls) -> list[Stage]:
@@ -33,14 +34,14 @@ class Stage(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    ACTIVE = "active", "Active"
-    ON_HOLD = "on_hold", "On hold"
-    KILLED = "killed", "Killed"
+    ACTIVE = "active", _("Active")
+    ON_HOLD = "on_hold", _("On hold")
+    KILLED = "killed", _("Killed")
     # Withdrawn by its sponsor or a program lead before it passed any gate.
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
     # Decommissioned at a recertification after operating at Scale: the end
     # of a life that delivered, not a pipeline loss like Kill.
-    RETIRED = "retired", "Retired"
+    RETIRED = "retired", _("Retired")
 
 
 # Statuses no gate and no edit ever leaves: the use case is read-only.
@@ -48,9 +49,9 @@ TERMINAL_STATUSES = (Status.KILLED, Status.WITHDRAWN, Status.RETIRED)
 
 
 class RiskTier(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
 
 
 def recertification_months(tier: str) -> int:
@@ -60,27 +61,27 @@ def recertification_months(tier: str) -> int:
 
 
 class RegulatoryConstraint(models.TextChoices):
-    EU_AI_ACT = "eu_ai_act", "EU AI Act"
-    HIPAA = "hipaa", "HIPAA"
-    SOX = "sox", "SOX"
-    FCRA = "fcra", "FCRA"
-    GDPR = "gdpr", "GDPR"
-    OTHER = "other", "Other"
+    EU_AI_ACT = "eu_ai_act", _("EU AI Act")
+    HIPAA = "hipaa", _("HIPAA")
+    SOX = "sox", _("SOX")
+    FCRA = "fcra", _("FCRA")
+    GDPR = "gdpr", _("GDPR")
+    OTHER = "other", _("Other")
 
 
 class OrgRole(models.TextChoices):
     """Organisation roles, each an auth group of the same name."""
 
-    PROGRAM_LEAD = "Program lead", "Program lead"
-    EXECUTIVE = "Executive", "Executive"
-    RISK_COMPLIANCE = "Risk and compliance", "Risk and compliance"
-    CIO_CTO = "CIO/CTO", "CIO/CTO"
+    PROGRAM_LEAD = "Program lead", _("Program lead")
+    EXECUTIVE = "Executive", _("Executive")
+    RISK_COMPLIANCE = "Risk and compliance", _("Risk and compliance")
+    CIO_CTO = "CIO/CTO", _("CIO/CTO")
 
 
 class MemberRole(models.TextChoices):
-    SPONSOR = "sponsor", "Business unit sponsor"
-    TECHNICAL_LEAD = "technical_lead", "Technical lead"
-    CONTRIBUTOR = "contributor", "Contributor"
+    SPONSOR = "sponsor", _("Business unit sponsor")
+    TECHNICAL_LEAD = "technical_lead", _("Technical lead")
+    CONTRIBUTOR = "contributor", _("Contributor")
 
 
 class BusinessUnit(models.Model):
@@ -111,7 +112,7 @@ class UseCase(models.Model):
     quantified_outcome = models.CharField(
         max_length=300,
         blank=True,
-        help_text="The outcome in numbers, for example “cut claim handling time by 30%”.",
+        help_text=_("The outcome in numbers, for example “cut claim handling time by 30%”."),
     )
     assumptions = models.TextField(max_length=5000, blank=True)
     success_metrics = models.TextField(max_length=5000, blank=True)
@@ -239,7 +240,7 @@ class UseCase(models.Model):
 
     def regulatory_constraint_labels(self) -> list[str]:
         labels = dict(RegulatoryConstraint.choices)
-        return [labels.get(code, code) for code in self.regulatory_constraints]
+        return [str(labels.get(code, code)) for code in self.regulatory_constraints]
 
 
 class BusinessUnitMember(models.Model):
@@ -292,9 +293,9 @@ class UseCaseMember(models.Model):
 
 
 class RiskClassificationStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed: awaiting risk and compliance"
-    CONFIRMED = "confirmed", "Confirmed"
-    OVERRIDDEN = "overridden", "Overridden"
+    PROPOSED = "proposed", _("Proposed: awaiting risk and compliance")
+    CONFIRMED = "confirmed", _("Confirmed")
+    OVERRIDDEN = "overridden", _("Overridden")
 
 
 class RiskClassification(models.Model):

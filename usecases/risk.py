@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.errors import InvalidInput
 from usecases.models import RegulatoryConstraint, RiskTier
 
@@ -193,10 +195,12 @@ def clean_answers(answers: Any) -> dict[str, Any]:
     """Every question answered, with a value of its kind; unknown codes
     refused. Returns the answers in the questionnaire's order."""
     if not isinstance(answers, dict):
-        raise InvalidInput("Answers must be an object of question codes.", field="answers")
+        raise InvalidInput(_("Answers must be an object of question codes."), field="answers")
     unknown = sorted(str(code) for code in answers if code not in QUESTIONS_BY_CODE)
     if unknown:
-        raise InvalidInput(f"Unknown questions: {', '.join(unknown)}.", field="answers")
+        raise InvalidInput(
+            _("Unknown questions: %(unknown)s.") % {"unknown": ", ".join(unknown)}, field="answers"
+        )
     cleaned: dict[str, Any] = {}
     missing: list[str] = []
     for question in QUESTIONS:
@@ -207,26 +211,32 @@ def clean_answers(answers: Any) -> dict[str, Any]:
         if question.kind == YES_NO:
             if not isinstance(value, bool):
                 raise InvalidInput(
-                    f"Answer {question.code} with true or false.", field=question.code
+                    _("Answer %(code)s with true or false.") % {"code": question.code},
+                    field=question.code,
                 )
             cleaned[question.code] = value
         else:
-            allowed = [code for code, _ in question.options]
+            allowed = [code for code, _label in question.options]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InvalidInput(
-                    f"Answer {question.code} with a list of options.", field=question.code
+                    _("Answer %(code)s with a list of options.") % {"code": question.code},
+                    field=question.code,
                 )
             wrong = sorted({v for v in value if v not in allowed})
             if wrong:
                 raise InvalidInput(
-                    f"Unknown options for {question.code}: {', '.join(wrong)}. "
-                    f"Choose from {', '.join(allowed)}.",
+                    _("Unknown options for %(code)s: %(wrong)s. Choose from %(allowed)s.")
+                    % {
+                        "code": question.code,
+                        "wrong": ", ".join(wrong),
+                        "allowed": ", ".join(allowed),
+                    },
                     field=question.code,
                 )
             cleaned[question.code] = [code for code in allowed if code in value]
     if missing:
         raise InvalidInput(
-            "Answer every question.",
+            _("Answer every question."),
             [f"Not answered: {QUESTIONS_BY_CODE[code].text}" for code in missing],
             field=missing[0],
         )

@@ -13,27 +13,30 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from core.throttling import ScopedUserThrottle
 from usecases import access
 from usecases.models import BusinessUnit, OrgRole, RiskTier, Status, UseCase
 
-EDIT_REFUSAL = "Only program leads and the use case's sponsor may edit it."
-TEAM_REFUSAL = "Only program leads and the use case's sponsor may change the team."
-READ_ONLY_MESSAGE = "This use case was killed at a gate; it is read-only."
-WITHDRAWN_MESSAGE = "This use case was withdrawn; it is read-only."
-RETIRED_MESSAGE = "This use case was retired after operation; it is read-only."
+# Refusal texts in English, marked for the catalogue: a domain error
+# translates them when it is raised (core.errors).
+EDIT_REFUSAL = gettext_noop("Only program leads and the use case's sponsor may edit it.")
+TEAM_REFUSAL = gettext_noop("Only program leads and the use case's sponsor may change the team.")
+READ_ONLY_MESSAGE = gettext_noop("This use case was killed at a gate; it is read-only.")
+WITHDRAWN_MESSAGE = gettext_noop("This use case was withdrawn; it is read-only.")
+RETIRED_MESSAGE = gettext_noop("This use case was retired after operation; it is read-only.")
 
 
 def read_only_refusal(use_case: UseCase) -> TransitionRefused | None:
     """A killed, withdrawn or retired use case takes no change of any kind."""
     if use_case.status == Status.KILLED:
-        return TransitionRefused(READ_ONLY_MESSAGE, ["Killed use cases are terminal."])
+        return TransitionRefused(READ_ONLY_MESSAGE, [_("Killed use cases are terminal.")])
     if use_case.status == Status.WITHDRAWN:
-        return TransitionRefused(WITHDRAWN_MESSAGE, ["Withdrawn use cases are terminal."])
+        return TransitionRefused(WITHDRAWN_MESSAGE, [_("Withdrawn use cases are terminal.")])
     if use_case.status == Status.RETIRED:
-        return TransitionRefused(RETIRED_MESSAGE, ["Retired use cases are terminal."])
+        return TransitionRefused(RETIRED_MESSAGE, [_("Retired use cases are terminal.")])
     return None
 
 
@@ -43,7 +46,7 @@ def ensure_writable(use_case: UseCase) -> None:
         raise refusal
 
 
-NO_UNIT_REASON = (
+NO_UNIT_REASON = gettext_noop(
     "You hold no role in any business unit: a program lead or an administrator adds "
     "you to one (Admin → Business units), or names you on one of its use cases."
 )
@@ -53,7 +56,7 @@ def _proposable_reasons(user: Any) -> list[str]:
     names = list(access.proposable_business_units(user).values_list("name", flat=True))
     if not names:
         return [NO_UNIT_REASON]
-    return [f"You may propose use cases in: {', '.join(names)}."]
+    return [_("You may propose use cases in: %(units)s.") % {"units": ", ".join(names)}]
 
 
 def create_refusal(
@@ -64,20 +67,23 @@ def create_refusal(
     or on the team of one of its use cases). Without ``business_unit``: may
     this person propose anywhere at all."""
     if not access.can_create_use_case(user):
-        return PermissionRefused("You may not propose use cases.")
+        return PermissionRefused(_("You may not propose use cases."))
     if access.is_program_lead(user):
         return None
     if business_unit is None:
         if not access.proposable_business_units(user).exists():
             return PermissionRefused(
-                "You may propose use cases only in a business unit where you hold a role.",
+                _("You may propose use cases only in a business unit where you hold a role."),
                 [NO_UNIT_REASON],
             )
         return None
     if not access.holds_role_in(user, business_unit):
         return PermissionRefused(
-            f"You hold no role in {business_unit.name}: you may propose use cases only "
-            "in business units where you hold a role.",
+            _(
+                "You hold no role in %(unit)s: you may propose use cases only "
+                "in business units where you hold a role."
+            )
+            % {"unit": business_unit.name},
             _proposable_reasons(user),
         )
     return None
@@ -89,8 +95,11 @@ def business_unit_move_refusal(user: Any, business_unit: BusinessUnit) -> Permis
     if access.is_program_lead(user) or access.holds_role_in(user, business_unit):
         return None
     return PermissionRefused(
-        f"You hold no role in {business_unit.name}: only a program lead may move a use "
-        "case to a business unit where you hold none.",
+        _(
+            "You hold no role in %(unit)s: only a program lead may move a use "
+            "case to a business unit where you hold none."
+        )
+        % {"unit": business_unit.name},
         _proposable_reasons(user),
     )
 
@@ -113,7 +122,7 @@ def edit_refusal(user: Any, use_case: UseCase, message: str = EDIT_REFUSAL) -> D
 # fill independent seats).
 APPROVER_FACTS = ("risk_tier", "regulatory_constraints", "business_unit")
 RISK_ORDER = {tier: index for index, tier in enumerate(RiskTier.values)}  # low < medium < high
-RECLASSIFY_MESSAGE = (
+RECLASSIFY_MESSAGE = gettext_noop(
     "Lowering the risk tier or removing a regulation is a reclassification: "
     "the risk and compliance role records it, with a reason."
 )
@@ -136,7 +145,7 @@ def facts_frozen_refusal(use_case: UseCase, what: str) -> TransitionRefused | No
     that decide it do not move."""
     reasons = [reason for freeze in FREEZES if (reason := freeze(use_case))]
     if reasons:
-        return TransitionRefused(f"{what} cannot change now.", reasons)
+        return TransitionRefused(_("%(what)s cannot change now.") % {"what": _(what)}, reasons)
     return None
 
 
@@ -158,15 +167,15 @@ def reclassify_refusal(user: Any, use_case: UseCase) -> DomainError | None:
         return refusal
     if not is_risk_officer(user):
         return PermissionRefused(
-            "Only the risk and compliance role reclassifies a use case's risk."
+            _("Only the risk and compliance role reclassifies a use case's risk.")
         )
-    return facts_frozen_refusal(use_case, "The risk classification")
+    return facts_frozen_refusal(use_case, gettext_noop("The risk classification"))
 
 
 # --- Withdrawing a use case ----------------------------------------------------------
 
-WITHDRAW_REFUSAL = "Only program leads and the use case's sponsor may withdraw it."
-WITHDRAW_REASON_REQUIRED = "Say why the use case is withdrawn."
+WITHDRAW_REFUSAL = gettext_noop("Only program leads and the use case's sponsor may withdraw it.")
+WITHDRAW_REASON_REQUIRED = gettext_noop("Say why the use case is withdrawn.")
 
 # What keeps a use case from being withdrawn, registered by the apps above at
 # start-up (gates: a gate it has passed, a review open or submitted). Each
@@ -192,20 +201,20 @@ def withdraw_refusal(user: Any, use_case: UseCase) -> DomainError | None:
         return PermissionRefused(WITHDRAW_REFUSAL)
     reasons = [reason for block in WITHDRAW_BLOCKS if (reason := block(use_case))]
     if reasons:
-        return TransitionRefused("This use case cannot be withdrawn.", reasons)
+        return TransitionRefused(_("This use case cannot be withdrawn."), reasons)
     return None
 
 
 # --- The risk questionnaire ----------------------------------------------------------
 
-RISK_ANSWER_REFUSAL = (
+RISK_ANSWER_REFUSAL = gettext_noop(
     "Only the use case's team (sponsor, technical lead, contributors) or a program lead "
     "answers the risk questionnaire."
 )
-RISK_DECIDE_REFUSAL = (
+RISK_DECIDE_REFUSAL = gettext_noop(
     "Only the risk and compliance role confirms or overrides a risk classification."
 )
-RISK_SEGREGATION_REFUSAL = (
+RISK_SEGREGATION_REFUSAL = gettext_noop(
     "You are on this use case's team: segregation of duties keeps its risk classification "
     "with someone independent of it in risk and compliance."
 )

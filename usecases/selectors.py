@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.web import display_name
 from usecases import access
@@ -183,9 +185,11 @@ def usecase_team(
 
 # --- Risk classification ---------------------------------------------------------------
 
-RISK_NOT_ANSWERED = "Risk classification not answered: the team answers the risk questionnaire."
-RISK_NOT_CONFIRMED = "Risk classification not confirmed by risk and compliance."
-RISK_PROHIBITED = (
+RISK_NOT_ANSWERED = gettext_noop(
+    "Risk classification not answered: the team answers the risk questionnaire."
+)
+RISK_NOT_CONFIRMED = gettext_noop("Risk classification not confirmed by risk and compliance.")
+RISK_PROHIBITED = gettext_noop(
     "Risk classification names a practice the EU AI Act prohibits: Gate 1 cannot be "
     "submitted while it stands."
 )
@@ -206,11 +210,11 @@ def risk_latest(use_case_ids: Any) -> dict[int, Any]:
 def risk_gate_blocker(classification: Any) -> str | None:
     """What the latest classification says about submitting Gate 1."""
     if classification is None:
-        return RISK_NOT_ANSWERED
+        return _(RISK_NOT_ANSWERED)
     if classification.status == RiskClassificationStatus.PROPOSED:
-        return RISK_NOT_CONFIRMED
+        return _(RISK_NOT_CONFIRMED)
     if classification.prohibited:
-        return RISK_PROHIBITED
+        return _(RISK_PROHIBITED)
     return None
 
 
@@ -226,21 +230,30 @@ def risk_page(use_case: UseCase) -> list[Any]:
 def risk_state_label(classification: Any) -> str:
     """The use case page's one line: not classified, awaiting, or the decision."""
     if classification is None:
-        return "Not classified"
+        return _("Not classified")
     if classification.status == RiskClassificationStatus.PROPOSED:
-        return "Awaiting risk and compliance"
-    verb = (
-        "confirmed" if classification.status == RiskClassificationStatus.CONFIRMED else "overridden"
-    )
+        return _("Awaiting risk and compliance")
     who = display_name(classification.decided_by) if classification.decided_by else "—"
-    label = f"{classification.get_tier_display()} ({verb} by {who})"
-    return label + ", prohibited practice" if classification.prohibited else label
+    if classification.status == RiskClassificationStatus.CONFIRMED:
+        label = _("%(tier)s (confirmed by %(who)s)")
+    else:
+        label = _("%(tier)s (overridden by %(who)s)")
+    label = label % {"tier": classification.get_tier_display(), "who": who}
+    return label + _(", prohibited practice") if classification.prohibited else label
+
+
+def user_language_saved(user: Any) -> str | None:
+    """The language ``user`` chose with the switcher, or None if they never did."""
+    return (
+        UserLanguage.objects.filter(user_id=getattr(user, "pk", None))
+        .values_list("language", flat=True)
+        .first()
+    )
 
 
 def user_language(user: Any) -> str:
     """The language to write to ``user`` in: their choice, else the default."""
-    choice = UserLanguage.objects.filter(user_id=getattr(user, "pk", None)).first()
-    return choice.language if choice else settings.LANGUAGE_CODE
+    return user_language_saved(user) or settings.LANGUAGE_CODE
 
 
 def user_languages(user_ids: Any) -> dict[int, str]:

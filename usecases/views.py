@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -201,7 +202,7 @@ def usecase_risk(request: HttpRequest, pk: int) -> HttpResponse:
         if not can_decide:
             if isinstance(decide_refusal, PermissionRefused):
                 raise PermissionDenied(decide_refusal.message)
-            decision_form.add_error(None, "There is no proposal awaiting a decision.")
+            decision_form.add_error(None, _("There is no proposal awaiting a decision."))
         elif decision_form.is_valid():
             try:
                 services.risk_decide(

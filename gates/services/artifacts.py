@@ -7,6 +7,7 @@ from typing import IO, Any
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -48,11 +49,12 @@ def artifact_upload(
         ).exists()
     ):
         raise InvalidInput(
-            f"“{artifact_type.name}” is no longer an artifact type of the framework.",
+            _("“%(name)s” is no longer an artifact type of the framework.")
+            % {"name": artifact_type.name},
             field="artifact_type",
         )
     if len(note) > 1000:
-        raise InvalidInput("The note is longer than 1,000 characters.", field="note")
+        raise InvalidInput(_("The note is longer than 1,000 characters."), field="note")
     checked = check_upload(file, name)
     use_case = _lock_use_case(use_case.pk)
     refusal = rules.upload_refusal(by, use_case)

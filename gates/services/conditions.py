@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from core.web import display_name
@@ -32,7 +33,11 @@ def clean_conditions(
     instance) is optional. Raises InvalidInput naming the condition's number."""
     rows = list(conditions)
     if len(rows) > MAX_CONDITIONS:
-        raise InvalidInput(f"At most {MAX_CONDITIONS} conditions at once.", field=field)
+        raise InvalidInput(
+            _("At most %(MAX_CONDITIONS)s conditions at once.")
+            % {"MAX_CONDITIONS": MAX_CONDITIONS},
+            field=field,
+        )
     cleaned: list[dict[str, Any]] = []
     today = timezone.localdate()
     criteria: dict[int, ReviewCriterion] | None = None
@@ -41,22 +46,35 @@ def clean_conditions(
         owner = raw.get("owner")
         due = raw.get("due_date")
         if not description:
-            raise InvalidInput(f"Condition {index} needs a description.", field=field)
+            raise InvalidInput(
+                _("Condition %(index)s needs a description.") % {"index": index}, field=field
+            )
         if len(description) > 2000:
-            raise InvalidInput(f"Condition {index} is longer than 2,000 characters.", field=field)
+            raise InvalidInput(
+                _("Condition %(index)s is longer than 2,000 characters.") % {"index": index},
+                field=field,
+            )
         if owner is None or not getattr(owner, "is_active", False):
-            raise InvalidInput(f"Condition {index} needs an active owner.", field=field)
+            raise InvalidInput(
+                _("Condition %(index)s needs an active owner.") % {"index": index}, field=field
+            )
         if isinstance(due, str):
             try:
                 due = datetime.date.fromisoformat(due)
             except ValueError:
                 raise InvalidInput(
-                    f"Condition {index}: due date must be YYYY-MM-DD.", field=field
+                    _("Condition %(index)s: due date must be YYYY-MM-DD.") % {"index": index},
+                    field=field,
                 ) from None
         if not isinstance(due, datetime.date):
-            raise InvalidInput(f"Condition {index} needs a due date.", field=field)
+            raise InvalidInput(
+                _("Condition %(index)s needs a due date.") % {"index": index}, field=field
+            )
         if due < today:
-            raise InvalidInput(f"Condition {index}: the due date is in the past.", field=field)
+            raise InvalidInput(
+                _("Condition %(index)s: the due date is in the past.") % {"index": index},
+                field=field,
+            )
         criterion = raw.get("criterion")
         if criterion is not None:
             if criteria is None:
@@ -65,7 +83,9 @@ def clean_conditions(
             criterion = criteria.get(criterion_id) if isinstance(criterion_id, int) else None
             if criterion is None:
                 raise InvalidInput(
-                    f"Condition {index}: the criterion is not one of this review's.", field=field
+                    _("Condition %(index)s: the criterion is not one of this review's.")
+                    % {"index": index},
+                    field=field,
                 )
         cleaned.append(
             {"description": description, "owner": owner, "due_date": due, "criterion": criterion}
@@ -106,13 +126,14 @@ def proposals_to_adopt(
     for item in adopt:
         pk = item.pk if isinstance(item, ProposedCondition) else item
         if not isinstance(pk, int) or isinstance(pk, bool):
-            raise InvalidInput("Adopt proposed conditions by their id.", field="adopt")
+            raise InvalidInput(_("Adopt proposed conditions by their id."), field="adopt")
         ids.append(pk)
     if not ids:
         return []
     if not conditional:
         raise InvalidInput(
-            f"Only Conditional Go adopts proposed conditions, not {decision_label}.",
+            _("Only Conditional Go adopts proposed conditions, not %(decision_label)s.")
+            % {"decision_label": decision_label},
             field="adopt",
         )
     proposals = list(
@@ -131,16 +152,17 @@ def proposals_to_adopt(
     for proposal in proposals:
         name = f"“{proposal.description[:80]}” (proposed by {display_name(proposal.proposed_by)})"
         if proposal.adopted_as_id is not None:
-            raise InvalidInput(f"{name} is already adopted.", field="adopt")
+            raise InvalidInput(_("%(name)s is already adopted.") % {"name": name}, field="adopt")
         if not proposal.owner.is_active:
             raise InvalidInput(
-                f"{name}: its owner is no longer active; write the condition anew.",
+                _("%(name)s: its owner is no longer active; write the condition anew.")
+                % {"name": name},
                 field="adopt",
             )
         if proposal.due_date < today:
             raise InvalidInput(
-                f"{name} was due on {proposal.due_date:%d %b %Y}: write it anew with a later "
-                "due date.",
+                _("%(name)s was due on %(due_date)s: write it anew with a later due date.")
+                % {"name": name, "due_date": f"{proposal.due_date:%d %b %Y}"},
                 field="adopt",
             )
     return proposals

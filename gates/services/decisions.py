@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from core import events
 from core.audit import audit_checkpoint, audit_record
@@ -73,7 +75,7 @@ KILL_ON_RECERTIFICATION = (
 RETIRE_ON_GATE = "Retire ends a use case in operation; Kill is for gates 1-4."
 
 
-PARTIAL_REASON = (
+PARTIAL_REASON = gettext_noop(
     "Must-meet criterion “{name}” is partially met: Go needs it met; Conditional Go needs "
     "a condition attached to it."
 )
@@ -95,12 +97,12 @@ class GoReadiness:
 
     @property
     def partially_met(self) -> list[int]:
-        return [pk for pk, _ in self.criteria if pk is not None]
+        return [pk for pk, _reason in self.criteria if pk is not None]
 
     def for_go(self) -> list[str]:
         return [
             *self.head,
-            *(reason for _, reason in self.criteria),
+            *(reason for _pk, reason in self.criteria),
             *self.checks,
             *self.against_go,
         ]
@@ -128,9 +130,9 @@ def go_readiness(
     says which conditions the decision checks ask for)."""
     head: list[str] = []
     if review.status == ReviewStatus.OPEN:
-        head.append("The review has not been submitted.")
+        head.append(_("The review has not been submitted."))
     elif review.status == ReviewStatus.DECIDED:
-        return GoReadiness(["The gate has already been decided."], [], [])
+        return GoReadiness([_("The gate has already been decided.")], [], [])
     if approvers is None:
         approvers = list(review.approvers.select_related("user", "decided_by").order_by("id"))
     if criteria is None:
@@ -141,26 +143,37 @@ def go_readiness(
     # reason only when it is what is left.
     if len(approved) < review.min_approvers and not undecided:
         head.append(
-            f"{review.gate_label} needs the approval of at least {review.min_approvers} "
-            f"distinct people; {len(approved)} {'has' if len(approved) == 1 else 'have'} approved."
+            ngettext(
+                "%(gate)s needs the approval of at least %(minimum)s distinct people; "
+                "%(count)s has approved.",
+                "%(gate)s needs the approval of at least %(minimum)s distinct people; "
+                "%(count)s have approved.",
+                len(approved),
+            )
+            % {"gate": review.gate_label, "minimum": review.min_approvers, "count": len(approved)}
         )
     for row in approvers:
         if row.decision == ApprovalDecision.PENDING:
-            head.append(f"{display_name(row.user)} has not approved yet.")
+            head.append(_("%(who)s has not approved yet.") % {"who": display_name(row.user)})
         elif row.decision == ApprovalDecision.REJECT:
-            head.append(f"{row.decided_as} rejected: {row.comment}")
+            head.append(
+                _("%(who)s rejected: %(comment)s") % {"who": row.decided_as, "comment": row.comment}
+            )
     criteria_reasons: list[tuple[int | None, str]] = []
     for criterion in criteria:
         if not criterion.must_meet or criterion.status == AssessmentStatus.MET:
             continue
         if criterion.status == AssessmentStatus.PARTIALLY_MET:
-            criteria_reasons.append((criterion.pk, PARTIAL_REASON.format(name=criterion.name)))
+            criteria_reasons.append((criterion.pk, _(PARTIAL_REASON).format(name=criterion.name)))
         else:
             criteria_reasons.append(
                 (
                     None,
-                    f"Must-meet criterion “{criterion.name}” is "
-                    f"{criterion.get_status_display().lower()}.",
+                    _("Must-meet criterion “%(name)s” is %(status)s.")
+                    % {
+                        "name": criterion.name,
+                        "status": criterion.get_status_display().lower(),
+                    },
                 )
             )
     checks = [reason for check in GO_CHECKS for reason in check(review)]
@@ -204,38 +217,43 @@ def _clean_meeting(
             meeting_date = datetime.date.fromisoformat(meeting_date)
         except ValueError:
             raise InvalidInput(
-                "The meeting date must be YYYY-MM-DD.", field="meeting_date"
+                _("The meeting date must be YYYY-MM-DD."), field="meeting_date"
             ) from None
     if not isinstance(meeting_date, datetime.date):
-        raise InvalidInput("The meeting date must be a date.", field="meeting_date")
+        raise InvalidInput(_("The meeting date must be a date."), field="meeting_date")
     if meeting_date > today:
-        raise InvalidInput("The meeting date is in the future.", field="meeting_date")
+        raise InvalidInput(_("The meeting date is in the future."), field="meeting_date")
     opened = timezone.localdate(review.opened_at)
     if meeting_date < opened:
         raise InvalidInput(
-            f"The meeting cannot be before the review opened ({opened:%d %b %Y}).",
+            _("The meeting cannot be before the review opened (%(opened)s).")
+            % {"opened": f"{opened:%d %b %Y}"},
             field="meeting_date",
         )
     people = {by.pk: by}
     for person in attendees:
         if not getattr(person, "is_active", False):
             raise InvalidInput(
-                f"{getattr(person, 'username', person)} is not an active user.",
+                _("%(person)s is not an active user.")
+                % {"person": getattr(person, "username", person)},
                 field="attendees",
             )
         people.setdefault(person.pk, person)
     if len(people) > MAX_ATTENDEES:
-        raise InvalidInput(f"At most {MAX_ATTENDEES} attendees.", field="attendees")
+        raise InvalidInput(
+            _("At most %(MAX_ATTENDEES)s attendees.") % {"MAX_ATTENDEES": MAX_ATTENDEES},
+            field="attendees",
+        )
     guests = (guests or "").strip()
     if len(guests) > 500:
-        raise InvalidInput("The guests are longer than 500 characters.", field="guests")
+        raise InvalidInput(_("The guests are longer than 500 characters."), field="guests")
     try:
         single_line(guests)
     except ValidationError as error:
         raise InvalidInput(error.messages[0], field="guests") from None
     minutes = (minutes or "").strip()
     if len(minutes) > 20000:
-        raise InvalidInput("The minutes are longer than 20,000 characters.", field="minutes")
+        raise InvalidInput(_("The minutes are longer than 20,000 characters."), field="minutes")
     return {
         "meeting_date": meeting_date,
         "attendees": list(people.values()),
@@ -277,18 +295,20 @@ def gate_decide(
     _ensure_not_killed(use_case)
     if decision not in Decision.values:
         raise InvalidInput(
-            f"Decision must be one of: {', '.join(Decision.values)}.", field="decision"
+            _("Decision must be one of: %(values)s.") % {"values": ", ".join(Decision.values)},
+            field="decision",
         )
     refusal = rules.decision_refusal(by, review)
     if refusal is not None:
         raise refusal
     if decision == Decision.KILL and review.is_recertification:
         raise TransitionRefused(
-            "Kill cannot be recorded on a recertification.", [KILL_ON_RECERTIFICATION]
+            _("Kill cannot be recorded on a recertification."), [KILL_ON_RECERTIFICATION]
         )
     if decision == Decision.RETIRE and not review.is_recertification:
         raise TransitionRefused(
-            f"Retire cannot be recorded at {review.gate_label}.", [RETIRE_ON_GATE]
+            _("Retire cannot be recorded at %(gate_label)s.") % {"gate_label": review.gate_label},
+            [RETIRE_ON_GATE],
         )
     rationale = (rationale or "").strip()
     if (
@@ -296,16 +316,17 @@ def gate_decide(
         and not rationale
     ):
         raise InvalidInput(
-            f"A rationale is required to record {Decision(decision).label}.", field="rationale"
+            _("A rationale is required to record %(label)s.") % {"label": Decision(decision).label},
+            field="rationale",
         )
     if len(rationale) > 10000:
-        raise InvalidInput("The rationale is longer than 10,000 characters.", field="rationale")
+        raise InvalidInput(_("The rationale is longer than 10,000 characters."), field="rationale")
     checklist: list[dict[str, Any]] = []
     if decision == Decision.RETIRE:
         checklist = clean_decommissioning(decommissioning)
     elif decommissioning:
         raise InvalidInput(
-            "Only Retire carries the decommissioning checklist.", field="decommissioning"
+            _("Only Retire carries the decommissioning checklist."), field="decommissioning"
         )
     reason, lessons = clean_exit(decision, exit_reason, lessons_learned)
     conditional = decision == Decision.CONDITIONAL_GO
@@ -318,11 +339,11 @@ def gate_decide(
     )
     if conditional and not (condition_rows or adopted):
         raise InvalidInput(
-            "Conditional Go needs at least one condition with an owner and a due date.",
+            _("Conditional Go needs at least one condition with an owner and a due date."),
             field="conditions",
         )
     if not conditional and condition_rows:
-        raise InvalidInput("Only Conditional Go carries conditions.", field="conditions")
+        raise InvalidInput(_("Only Conditional Go carries conditions."), field="conditions")
     meeting = _clean_meeting(
         review, by, meeting_date=meeting_date, attendees=attendees, guests=guests, minutes=minutes
     )
@@ -334,7 +355,10 @@ def gate_decide(
         covered |= {p.criterion_id for p in adopted if p.criterion_id is not None}
         reasons = readiness.for_conditional_go(covered) if conditional else readiness.for_go()
         if reasons:
-            raise TransitionRefused(f"{Decision(decision).label} cannot be recorded yet.", reasons)
+            raise TransitionRefused(
+                _("%(label)s cannot be recorded yet.") % {"label": Decision(decision).label},
+                reasons,
+            )
 
     now = timezone.now()
     review.status = ReviewStatus.DECIDED
@@ -485,41 +509,61 @@ def clean_exit(
     given = exit_reason not in (None, "")
     if decision not in ENDING_DECISIONS:
         if given:
-            raise InvalidInput("Only Kill and Retire carry an exit reason.", field="exit_reason")
+            raise InvalidInput(_("Only Kill and Retire carry an exit reason."), field="exit_reason")
         if lessons:
             raise InvalidInput(
-                "Only Kill and Retire carry lessons learned.", field="lessons_learned"
+                _("Only Kill and Retire carry lessons learned."), field="lessons_learned"
             )
         return None, ""
     label = Decision(decision).label
     allowed = exit_reasons_for(decision)
     named = ", ".join(f"{r.label} ({r.code})" for r in allowed) or "none is active"
     if not given:
-        raise InvalidInput(f"{label} needs an exit reason; one of: {named}.", field="exit_reason")
+        raise InvalidInput(
+            _("%(label)s needs an exit reason; one of: %(named)s.")
+            % {"label": label, "named": named},
+            field="exit_reason",
+        )
     reason = _find_exit_reason(exit_reason)
     if reason is None:
         raise InvalidInput(
-            f"Unknown exit reason “{exit_reason!s:.40}”; {label} takes one of: {named}.",
+            _("Unknown exit reason “%(exit_reason)s”; %(label)s takes one of: %(named)s.")
+            % {"exit_reason": f"{exit_reason!s:.40}", "label": label, "named": named},
             field="exit_reason",
         )
     if not reason.is_active:
         raise InvalidInput(
-            f"The exit reason “{reason.label}” is no longer in use; {label} takes one of: {named}.",
+            _(
+                "The exit reason “%(reason)s” is no longer in use; %(decision)s takes one "
+                "of: %(named)s."
+            )
+            % {"reason": reason.label, "decision": label, "named": named},
             field="exit_reason",
         )
     if reason not in allowed:
         raise InvalidInput(
-            f"“{reason.label}” is a reason to {ExitKind(reason.applies_to).label.lower()}, "
-            f"not to {label.lower()}; {label} takes one of: {named}.",
+            _(
+                "“%(reason)s” is a reason to %(kind)s, not to %(verb)s; %(decision)s "
+                "takes one of: %(named)s."
+            )
+            % {
+                "reason": reason.label,
+                "kind": ExitKind(reason.applies_to).label.lower(),
+                "verb": label.lower(),
+                "decision": label,
+                "named": named,
+            },
             field="exit_reason",
         )
     if not lessons:
         raise InvalidInput(
-            f"{label} needs a short record of the lessons learned.", field="lessons_learned"
+            _("%(label)s needs a short record of the lessons learned.") % {"label": label},
+            field="lessons_learned",
         )
     if len(lessons) > MAX_LESSONS_LEARNED:
         raise InvalidInput(
-            f"The lessons learned are longer than {MAX_LESSONS_LEARNED:,} characters.",
+            _("The lessons learned are longer than %(MAX_LESSONS_LEARNED)s characters.")
+            % {"MAX_LESSONS_LEARNED": f"{MAX_LESSONS_LEARNED:,}"},
             field="lessons_learned",
         )
     return reason, lessons
@@ -536,56 +580,67 @@ def clean_decommissioning(answers: Iterable[Mapping[str, Any]] | None) -> list[d
     for index, answer in enumerate(answers, start=1):
         if not isinstance(answer, Mapping):
             raise InvalidInput(
-                f"Decommissioning answer {index} must name a step, a status and a note.",
+                _("Decommissioning answer %(index)s must name a step, a status and a note.")
+                % {"index": index},
                 field="decommissioning",
             )
         pk = valid_id(answer.get("step"))
         step = steps.get(pk) if pk is not None else None
         if step is None:
             raise InvalidInput(
-                f"Unknown decommissioning step: {answer.get('step')!s:.40}.",
+                _("Unknown decommissioning step: %(step)s.")
+                % {"step": f"{answer.get('step')!s:.40}"},
                 field="decommissioning",
             )
         if not step.is_active:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is no longer in use.",
+                _("Decommissioning step “%(text)s” is no longer in use.") % {"text": step.text},
                 field="decommissioning",
             )
         if step.pk in answered:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is answered more than once.",
+                _("Decommissioning step “%(text)s” is answered more than once.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         status = answer.get("status")
         if status not in DecommissioningStatus.values:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: say whether it is done or not applicable.",
+                _("Decommissioning step “%(text)s”: say whether it is done or not applicable.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         note = answer.get("note") or ""
         if not isinstance(note, str):
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: the note must be text.",
+                _("Decommissioning step “%(text)s”: the note must be text.") % {"text": step.text},
                 field="decommissioning",
             )
         note = note.strip()
         if len(note) > MAX_DECOMMISSIONING_NOTE:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}”: the note is longer than "
-                f"{MAX_DECOMMISSIONING_NOTE:,} characters.",
+                _(
+                    "Decommissioning step “%(text)s”: the note is longer than "
+                    "%(MAX_DECOMMISSIONING_NOTE)s characters."
+                )
+                % {"text": step.text, "MAX_DECOMMISSIONING_NOTE": f"{MAX_DECOMMISSIONING_NOTE:,}"},
                 field="decommissioning",
             )
         if status == DecommissioningStatus.NOT_APPLICABLE and not note:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is not applicable: say why in its note.",
+                _("Decommissioning step “%(text)s” is not applicable: say why in its note.")
+                % {"text": step.text},
                 field="decommissioning",
             )
         answered[step.pk] = {"step": step.pk, "text": step.text, "status": status, "note": note}
     for step in steps.values():
         if step.is_active and step.pk not in answered:
             raise InvalidInput(
-                f"Decommissioning step “{step.text}” is not answered: Retire needs every step "
-                "done or not applicable.",
+                _(
+                    "Decommissioning step “%(text)s” is not answered: Retire needs every "
+                    "step done or not applicable."
+                )
+                % {"text": step.text},
                 field="decommissioning",
             )
     return [answered[pk] for pk in steps if pk in answered]
@@ -618,9 +673,9 @@ def usecase_resume(*, use_case: UseCase, by: Any, note: str = "") -> UseCase:
     use_case = _lock_use_case(use_case.pk)
     _ensure_not_killed(use_case)
     if not access.is_program_lead(by):
-        raise PermissionRefused("Only a program lead resumes a use case on hold.")
+        raise PermissionRefused(_("Only a program lead resumes a use case on hold."))
     if use_case.status != Status.ON_HOLD:
-        raise TransitionRefused("Only a use case on hold can be resumed.")
+        raise TransitionRefused(_("Only a use case on hold can be resumed."))
     UseCase.objects.filter(pk=use_case.pk).update(
         status=Status.ACTIVE, last_activity_at=timezone.now()
     )
@@ -645,12 +700,12 @@ def condition_close(*, condition: GateCondition, by: Any, note: str) -> GateCond
     _ensure_not_killed(use_case)
     condition = GateCondition.objects.select_for_update().get(pk=condition.pk)
     if condition.owner_id != by.pk and not access.is_program_lead(by):
-        raise PermissionRefused("Only the condition's owner or a program lead closes it.")
+        raise PermissionRefused(_("Only the condition's owner or a program lead closes it."))
     if condition.status == ConditionStatus.CLOSED:
-        raise TransitionRefused("This condition is already closed.")
+        raise TransitionRefused(_("This condition is already closed."))
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("A note saying how the condition was met is required.", field="note")
+        raise InvalidInput(_("A note saying how the condition was met is required."), field="note")
     condition.status = ConditionStatus.CLOSED
     condition.closed_note = note
     condition.closed_at = timezone.now()

@@ -24,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -61,7 +62,10 @@ def framework_ensure_allowed(by: Any, action: str, model: type[models.Model]) ->
     """The admin's own permission: ``<app>.<add|change|delete>_<model>``."""
     opts = model._meta
     if not by.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
-        raise PermissionRefused(f"You may not {action} {opts.verbose_name_plural}.")
+        raise PermissionRefused(
+            _("You may not %(action)s %(verbose_name_plural)s.")
+            % {"action": action, "verbose_name_plural": opts.verbose_name_plural}
+        )
 
 
 def framework_validate(obj: models.Model) -> None:
@@ -89,7 +93,7 @@ def framework_row_change(
     editable = framework_fields(model)
     unknown = [name for name in fields if name not in editable]
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(unknown)})
     row = model._default_manager.select_for_update().get(pk=obj.pk)
     before = framework_values(row, fields)
     for name in fields:
@@ -99,7 +103,10 @@ def framework_row_change(
     changed = [name for name in fields if before[name] != after[name]]
     refused = [name for name in changed if name in fixed]
     if refused:
-        raise InvalidInput(f"{', '.join(refused)} cannot be changed once set.", field=refused[0])
+        raise InvalidInput(
+            _("%(refused)s cannot be changed once set.") % {"refused": ", ".join(refused)},
+            field=refused[0],
+        )
     if changed:
         framework_validate(row)
         auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
@@ -112,7 +119,7 @@ def framework_row_delete(obj: models.Model) -> None:
         obj.delete()
     except ProtectedError as exc:
         raise TransitionRefused(
-            f"“{obj}” is still in use and cannot be deleted.",
+            _("“%(obj)s” is still in use and cannot be deleted.") % {"obj": obj},
             sorted({str(o) for o in exc.protected_objects})[:10],
         ) from None
 
@@ -462,8 +469,8 @@ def control_delete(*, by: Any, control: Control) -> None:
     # Reviews keep the controls their criteria cited: history is not rewritten.
     if ReviewCriterion.controls.through.objects.filter(control_id=row.pk).exists():
         raise TransitionRefused(
-            f"“{row}” is still in use and cannot be deleted.",
-            ["Gate reviews cite it as evidence of their criteria."],
+            _("“%(row)s” is still in use and cannot be deleted.") % {"row": row},
+            [_("Gate reviews cite it as evidence of their criteria.")],
         )
     _definition_delete(by=by, row=row, kind="control", noun="control")
 

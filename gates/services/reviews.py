@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from core import events
 from core.audit import audit_record
@@ -116,7 +118,7 @@ def resolve_approvers(
         labels = dict(ApproverRoleKind.choices)
         raise InvalidInput(
             "These roles do not approve this gate: "
-            + ", ".join(labels.get(r, r) for r in sorted(unknown))
+            + ", ".join(str(labels.get(r, r)) for r in sorted(unknown))
             + ".",
             field="approvers",
         )
@@ -135,12 +137,14 @@ def resolve_approvers(
         for user in users:
             if not user.is_active:
                 raise InvalidInput(
-                    f"{user.get_username()} is not an active user.", field="approvers"
+                    _("%(get_username)s is not an active user.")
+                    % {"get_username": user.get_username()},
+                    field="approvers",
                 )
             entry = by_user.setdefault(user.pk, ResolvedApprover(user=user, roles=[]))
             entry.roles.append(role.role)
     if missing:
-        raise TransitionRefused("The gate's approvers cannot be named yet.", missing)
+        raise TransitionRefused(_("The gate's approvers cannot be named yet."), missing)
     reasons = rules.seating_refusals(
         use_case=use_case,
         chair=chair,
@@ -163,12 +167,12 @@ def clean_planned_date(planned_date: Any) -> datetime.date:
             planned_date = datetime.date.fromisoformat(planned_date)
         except ValueError:
             raise InvalidInput(
-                "The planned date must be a day, as YYYY-MM-DD.", field="planned_date"
+                _("The planned date must be a day, as YYYY-MM-DD."), field="planned_date"
             ) from None
     if not isinstance(planned_date, datetime.date) or isinstance(planned_date, datetime.datetime):
-        raise InvalidInput("The planned date is required.", field="planned_date")
+        raise InvalidInput(_("The planned date is required."), field="planned_date")
     if planned_date < timezone.localdate():
-        raise InvalidInput("The planned date cannot be in the past.", field="planned_date")
+        raise InvalidInput(_("The planned date cannot be in the past."), field="planned_date")
     return planned_date
 
 
@@ -189,17 +193,18 @@ def review_open(
     the breach or incident."""
     if trigger not in ReviewTrigger.values:
         raise InvalidInput(
-            f"Trigger must be one of: {', '.join(ReviewTrigger.values)}.", field="trigger"
+            _("Trigger must be one of: %(values)s.") % {"values": ", ".join(ReviewTrigger.values)},
+            field="trigger",
         )
     if planned_date is not None:
         planned_date = clean_planned_date(planned_date)
     use_case = _lock_use_case(use_case.pk)
     _ensure_not_killed(use_case)
     if not access.is_program_lead(by):
-        raise PermissionRefused("Only a program lead opens and chairs gate reviews.")
+        raise PermissionRefused(_("Only a program lead opens and chairs gate reviews."))
     if use_case.status == Status.ON_HOLD:
         raise TransitionRefused(
-            "This use case is on hold.", ["Resume it before opening a gate review."]
+            _("This use case is on hold."), [_("Resume it before opening a gate review.")]
         )
     try:
         template = GateTemplate.objects.prefetch_related(
@@ -207,14 +212,21 @@ def review_open(
         ).get(from_stage=use_case.stage)
     except GateTemplate.DoesNotExist:
         raise TransitionRefused(
-            f"There is no gate after {Stage(use_case.stage).label}.",
-            ["Scale is the last stage of the framework."],
+            _("There is no gate after %(label)s.") % {"label": Stage(use_case.stage).label},
+            [_("Scale is the last stage of the framework.")],
         ) from None
     existing = GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES).first()
     if existing is not None:
         raise TransitionRefused(
-            "This use case already has an open review.",
-            [f"{existing.gate_label} review #{existing.pk}: {existing.get_status_display()}."],
+            _("This use case already has an open review."),
+            [
+                _("%(gate_label)s review #%(pk)s: %(status)s.")
+                % {
+                    "gate_label": existing.gate_label,
+                    "pk": existing.pk,
+                    "status": existing.get_status_display(),
+                }
+            ],
         )
     resolved = resolve_approvers(template=template, use_case=use_case, chair=by, named=approvers)
     try:
@@ -234,7 +246,7 @@ def review_open(
             )
     except IntegrityError:
         # Another lead opened one between our check and insert.
-        raise TransitionRefused("This use case already has an open review.") from None
+        raise TransitionRefused(_("This use case already has an open review.")) from None
     recycled = _recycled_review(use_case, template)
     # Only the criteria and artifact types whose applicability rule holds for
     # this use case, each with why (empty when it always applies).
@@ -322,7 +334,7 @@ def review_reschedule(
         raise refusal
     planned_date = clean_planned_date(planned_date)
     if planned_date == review.planned_date:
-        raise InvalidInput("That is already the planned date.", field="planned_date")
+        raise InvalidInput(_("That is already the planned date."), field="planned_date")
     reason = clean_reason(reason, required="A reason is required to change the planned date.")
     before = review.planned_date
     review.planned_date = planned_date
@@ -429,7 +441,7 @@ def criterion_assess(
     use_case, review = _lock_review(review.pk)
     _ensure_not_killed(use_case)
     if criterion.review_id != review.pk:
-        raise InvalidInput("That criterion belongs to another review.", field="criterion")
+        raise InvalidInput(_("That criterion belongs to another review."), field="criterion")
     refusal = rules.assess_refusal(by, review)
     if refusal is not None:
         raise refusal
@@ -440,13 +452,16 @@ def criterion_assess(
                 raise refusal
     if status not in AssessmentStatus.values or status == AssessmentStatus.PENDING:
         allowed = [s for s in AssessmentStatus.values if s != AssessmentStatus.PENDING]
-        raise InvalidInput(f"Status must be one of: {', '.join(allowed)}.", field="status")
+        raise InvalidInput(
+            _("Status must be one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+            field="status",
+        )
     if len(evidence) > 10000:
-        raise InvalidInput("The evidence is longer than 10,000 characters.", field="evidence")
+        raise InvalidInput(_("The evidence is longer than 10,000 characters."), field="evidence")
     artifact_list = list(artifacts or [])
     foreign = [a for a in artifact_list if a.use_case_id != use_case.pk]
     if foreign:
-        raise InvalidInput("Linked artifacts must belong to this use case.", field="artifacts")
+        raise InvalidInput(_("Linked artifacts must belong to this use case."), field="artifacts")
     criterion = ReviewCriterion.objects.select_for_update().get(pk=criterion.pk)
     # Omitted artifacts keep the links the criterion has, and those count.
     has_artifacts = bool(artifact_list) if artifacts is not None else criterion.artifacts.exists()
@@ -558,16 +573,25 @@ def submission_blockers(
         expired = expired_latest([review.use_case_id]).get(review.use_case_id, {})
     for requirement in required:
         if requirement.artifact_type_id not in present:
-            reasons.append(f"Missing artifact: {requirement.artifact_type.name}")
+            reasons.append(
+                _("Missing artifact: %(name)s") % {"name": requirement.artifact_type.name}
+            )
         elif requirement.artifact_type_id in expired:
             version, expired_on = expired[requirement.artifact_type_id]
             reasons.append(
-                f"Expired artifact: {requirement.artifact_type.name} v{version} expired on "
-                f"{expired_on:%d %b %Y}; upload a current version"
+                _(
+                    "Expired artifact: %(name)s v%(version)s expired on %(day)s; "
+                    "upload a current version"
+                )
+                % {
+                    "name": requirement.artifact_type.name,
+                    "version": version,
+                    "day": date_format(expired_on, "d M Y"),
+                }
             )
     for criterion in criteria:
         if criterion.status == AssessmentStatus.PENDING:
-            reasons.append(f"Criterion not assessed: {criterion.name}")
+            reasons.append(_("Criterion not assessed: %(name)s") % {"name": criterion.name})
     return reasons
 
 
@@ -577,16 +601,16 @@ def review_submit(*, review: GateReview, by: Any) -> GateReview:
     _ensure_not_killed(use_case)
     if review.status != ReviewStatus.OPEN:
         raise TransitionRefused(
-            "Only an open review can be submitted.",
-            [f"The review is {review.get_status_display().lower()}."],
+            _("Only an open review can be submitted."),
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
     if not rules.can_submit(by, review):
         raise PermissionRefused(
-            "Only the use case's sponsor, technical lead or a program lead submits a review."
+            _("Only the use case's sponsor, technical lead or a program lead submits a review.")
         )
     reasons = submission_blockers(review)
     if reasons:
-        raise TransitionRefused("The review cannot be submitted yet.", reasons)
+        raise TransitionRefused(_("The review cannot be submitted yet."), reasons)
     # Pin the latest version of every artifact the gate asks for: the
     # approvers judge these versions, whatever is uploaded later.
     type_ids = list(review.artifact_requirements.values_list("artifact_type_id", flat=True))
@@ -672,21 +696,27 @@ def approval_record(
         row = acting_for[0]
     allowed = [d for d in ApprovalDecision.values if d != ApprovalDecision.PENDING]
     if decision not in allowed:
-        raise InvalidInput(f"Decision must be one of: {', '.join(allowed)}.", field="decision")
+        raise InvalidInput(
+            _("Decision must be one of: %(allowed)s.") % {"allowed": ", ".join(allowed)},
+            field="decision",
+        )
     comment = (comment or "").strip()
     if decision == ApprovalDecision.REJECT and not comment:
-        raise InvalidInput("A comment is required when you reject.", field="comment")
+        raise InvalidInput(_("A comment is required when you reject."), field="comment")
     if len(comment) > 5000:
-        raise InvalidInput("The comment is longer than 5,000 characters.", field="comment")
+        raise InvalidInput(_("The comment is longer than 5,000 characters."), field="comment")
     proposals = clean_conditions(conditions, review=review)
     if decision == ApprovalDecision.APPROVE_WITH_CONDITIONS and not proposals:
         raise InvalidInput(
-            "Approving with conditions needs at least one condition with an owner and a due date.",
+            _(
+                "Approving with conditions needs at least one condition with an owner "
+                "and a due date."
+            ),
             field="conditions",
         )
     if decision != ApprovalDecision.APPROVE_WITH_CONDITIONS and proposals:
         raise InvalidInput(
-            "Only approving with conditions proposes conditions.", field="conditions"
+            _("Only approving with conditions proposes conditions."), field="conditions"
         )
     previous = row.decision
     row.decision = decision
@@ -770,9 +800,9 @@ def review_return(*, review: GateReview, by: Any, reason: str) -> GateReview:
         raise refusal
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the review goes back for rework.", field="reason")
+        raise InvalidInput(_("Say why the review goes back for rework."), field="reason")
     if len(reason) > RETURN_REASON_MAX:
-        raise InvalidInput("The reason is longer than 5,000 characters.", field="reason")
+        raise InvalidInput(_("The reason is longer than 5,000 characters."), field="reason")
     cleared = [
         {
             "approver": seat.user.get_username(),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import events
 from core.audit import audit_record
@@ -61,13 +62,16 @@ def approver_reassign(
         .first()
     )
     if row is None:
-        raise InvalidInput("That approver seat belongs to another review.", field="approver")
+        raise InvalidInput(_("That approver seat belongs to another review."), field="approver")
     reason = clean_reason(reason, required="A reason is required to reassign an approver seat.")
     if to_user is None or not to_user.is_active:
         name = display_name(to_user) if to_user is not None else "Nobody"
-        raise InvalidInput(f"{name} is not an active user.", field="user")
+        raise InvalidInput(_("%(name)s is not an active user.") % {"name": name}, field="user")
     if to_user.pk == row.user_id:
-        raise InvalidInput(f"{display_name(to_user)} already holds this seat.", field="user")
+        raise InvalidInput(
+            _("%(to_user)s already holds this seat.") % {"to_user": display_name(to_user)},
+            field="user",
+        )
     seats: dict[str, list[Any]] = {}
     for seat in ReviewApprover.objects.filter(review=review).select_related("user").order_by("id"):
         holder = to_user if seat.pk == row.pk else seat.user
@@ -82,7 +86,7 @@ def approver_reassign(
     )
     if reasons:
         raise InvalidInput(
-            "This reassignment would not keep the gate's duties apart.", reasons, field="user"
+            _("This reassignment would not keep the gate's duties apart."), reasons, field="user"
         )
     before = row.user
     previous = row.decision
@@ -142,22 +146,29 @@ def delegation_create(
     # person, asked for at once, cannot both pass the check below.
     User.objects.select_for_update().filter(pk=by.pk).first()
     if delegate is None:
-        raise InvalidInput("Name the person who decides for you.", field="delegate")
+        raise InvalidInput(_("Name the person who decides for you."), field="delegate")
     if delegate.pk == by.pk:
-        raise InvalidInput("You cannot delegate to yourself.", field="delegate")
+        raise InvalidInput(_("You cannot delegate to yourself."), field="delegate")
     if not delegate.is_active:
-        raise InvalidInput(f"{display_name(delegate)} is not an active user.", field="delegate")
+        raise InvalidInput(
+            _("%(delegate)s is not an active user.") % {"delegate": display_name(delegate)},
+            field="delegate",
+        )
     if not isinstance(starts_on, datetime.date):
-        raise InvalidInput("The first day is required.", field="starts_on")
+        raise InvalidInput(_("The first day is required."), field="starts_on")
     if not isinstance(ends_on, datetime.date):
-        raise InvalidInput("The last day is required.", field="ends_on")
+        raise InvalidInput(_("The last day is required."), field="ends_on")
     if starts_on < timezone.localdate():
-        raise InvalidInput("A delegation cannot start in the past.", field="starts_on")
+        raise InvalidInput(_("A delegation cannot start in the past."), field="starts_on")
     if ends_on < starts_on:
-        raise InvalidInput("The last day comes before the first.", field="ends_on")
+        raise InvalidInput(_("The last day comes before the first."), field="ends_on")
     if (ends_on - starts_on).days >= DELEGATION_MAX_DAYS:
         raise InvalidInput(
-            f"A delegation lasts at most {DELEGATION_MAX_DAYS} days; give a new one when it ends.",
+            _(
+                "A delegation lasts at most %(DELEGATION_MAX_DAYS)s days; give a new "
+                "one when it ends."
+            )
+            % {"DELEGATION_MAX_DAYS": DELEGATION_MAX_DAYS},
             field="ends_on",
         )
     reason = clean_reason(reason, required="A reason is required to delegate your seats.")
@@ -174,8 +185,12 @@ def delegation_create(
     )
     if overlap is not None:
         raise TransitionRefused(
-            f"{display_name(delegate)} is already your delegate for some of these days.",
-            [f"From {_day(overlap.starts_on)} to {_day(overlap.ends_on)}."],
+            _("%(delegate)s is already your delegate for some of these days.")
+            % {"delegate": display_name(delegate)},
+            [
+                _("From %(starts_on)s to %(ends_on)s.")
+                % {"starts_on": _day(overlap.starts_on), "ends_on": _day(overlap.ends_on)}
+            ],
         )
     delegation = ApproverDelegation.objects.create(
         holder=by, delegate=delegate, starts_on=starts_on, ends_on=ends_on, reason=reason

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.errors import InvalidInput
 from readiness import rules
 from usecases.models import UseCase
@@ -31,7 +33,9 @@ def _score(raw: Any, field: str, label: str) -> int:
     elif isinstance(raw, str) and raw.strip() in {"1", "2", "3", "4", "5"}:
         value = int(raw.strip())
     if value is None or not 1 <= value <= 5:
-        raise InvalidInput(f"{label} must be a whole number from 1 to 5.", field=field)
+        raise InvalidInput(
+            _("%(label)s must be a whole number from 1 to 5.") % {"label": label}, field=field
+        )
     return value
 
 
@@ -57,7 +61,9 @@ def clean_value(raw: Any, label: str = "value") -> Decimal:
 
 def _choice(raw: Any, choices: type, field: str) -> str:
     if raw not in choices.values:
-        raise InvalidInput(f"Must be one of: {', '.join(choices.values)}.", field=field)
+        raise InvalidInput(
+            _("Must be one of: %(values)s.") % {"values": ", ".join(choices.values)}, field=field
+        )
     return raw
 
 

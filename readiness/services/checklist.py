@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -67,7 +68,7 @@ def checklist_item_update(
     use_case = _lock(use_case, by)
     if isinstance(item, ChecklistItem):
         if item.use_case_id != use_case.pk:
-            raise InvalidInput("That checklist item belongs to another use case.", field="item")
+            raise InvalidInput(_("That checklist item belongs to another use case."), field="item")
         number = item.definition.number
     elif isinstance(item, ChecklistItemDefinition):
         number = item.number
@@ -76,22 +77,25 @@ def checklist_item_update(
     try:
         definition = ChecklistItemDefinition.objects.get(number=number)
     except (ChecklistItemDefinition.DoesNotExist, ValueError, TypeError):
-        raise InvalidInput(f"There is no checklist item {number}.", field="item") from None
+        raise InvalidInput(
+            _("There is no checklist item %(number)s.") % {"number": number}, field="item"
+        ) from None
     if status not in ChecklistStatus.values:
         raise InvalidInput(
-            f"Status must be one of: {', '.join(ChecklistStatus.values)}.", field="status"
+            _("Status must be one of: %(values)s.") % {"values": ", ".join(ChecklistStatus.values)},
+            field="status",
         )
     evidence = (evidence or "").strip()
     if len(evidence) > 5000:
-        raise InvalidInput("The evidence is longer than 5,000 characters.", field="evidence")
+        raise InvalidInput(_("The evidence is longer than 5,000 characters."), field="evidence")
     if status == ChecklistStatus.DONE and not evidence:
-        raise InvalidInput("Say what shows the item is done.", field="evidence")
+        raise InvalidInput(_("Say what shows the item is done."), field="evidence")
     if status == ChecklistStatus.NOT_APPLICABLE and not evidence:
-        raise InvalidInput("Say why the item does not apply.", field="evidence")
+        raise InvalidInput(_("Say why the item does not apply."), field="evidence")
     if owner is not None and not getattr(owner, "is_active", False):
-        raise InvalidInput("The owner must be an active user.", field="owner")
+        raise InvalidInput(_("The owner must be an active user."), field="owner")
     _start_checklist(use_case, by)
-    row, _ = ChecklistItem.objects.select_for_update().get_or_create(
+    row, _created = ChecklistItem.objects.select_for_update().get_or_create(
         use_case=use_case, definition=definition
     )
     before = {"status": row.status, "owner": row.owner_id, "evidence": row.evidence}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -30,8 +31,8 @@ def _ensure_review_open(review: Any, what: str) -> None:
     review.refresh_from_db(fields=["status"])
     if review.status != ReviewStatus.OPEN:
         raise TransitionRefused(
-            f"{what} only while its review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
+            _("%(what)s only while its review is open.") % {"what": what},
+            [_("The review is %(status)s.") % {"status": review.get_status_display().lower()}],
         )
 
 
@@ -87,7 +88,7 @@ def kpi_rule_bind(
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
     if kpi.use_case_id != use_case.pk:
-        raise InvalidInput("The KPI must belong to the review's use case.", field="kpi")
+        raise InvalidInput(_("The KPI must belong to the review's use case."), field="kpi")
     operator = _choice(operator, KpiOperator, "operator")
     value = _decimal_field(threshold, "threshold", "threshold")
     _ensure_review_open(review, "A criterion is bound to a KPI")
@@ -96,7 +97,7 @@ def kpi_rule_bind(
         .values("kpi_id", "operator", "threshold")
         .first()
     )
-    rule, _ = KpiRule.objects.update_or_create(
+    rule, _created = KpiRule.objects.update_or_create(
         review_criterion=review_criterion,
         defaults={"kpi": kpi, "operator": operator, "threshold": value, "created_by": by},
     )
@@ -133,8 +134,8 @@ def kpi_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str) 
     rule = KpiRule.objects.select_related("kpi").filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(
-            "This criterion is not bound to a KPI.",
-            [f"“{review_criterion.name}” is assessed by hand."],
+            _("This criterion is not bound to a KPI."),
+            [_("“%(name)s” is assessed by hand.") % {"name": review_criterion.name}],
         )
     label = rule.label
     before = {"kpi_id": rule.kpi_id, "operator": rule.operator, "threshold": rule.threshold}
@@ -167,7 +168,7 @@ def criterion_scorecard_cite(
     use_case = _lock(review.use_case, by)
     _ensure_review_open(review, "A criterion cites the PoC scorecard")
     if scorecard is not None and scorecard.use_case_id != use_case.pk:
-        raise InvalidInput("Cite a scorecard of this use case.", field="scorecard")
+        raise InvalidInput(_("Cite a scorecard of this use case."), field="scorecard")
     before = sorted(review_criterion.scorecards.values_list("version", flat=True))
     after = [scorecard.version] if scorecard is not None else []
     if before == after:

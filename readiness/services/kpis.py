@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -77,18 +78,20 @@ def kpi_create(
     use_case = _lock(use_case, by)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("Name the KPI.", field="name")
+        raise InvalidInput(_("Name the KPI."), field="name")
     if len(name) > 120:
-        raise InvalidInput("The name is longer than 120 characters.", field="name")
+        raise InvalidInput(_("The name is longer than 120 characters."), field="name")
     unit = (unit or "").strip()
     if len(unit) > 30:
-        raise InvalidInput("The unit is longer than 30 characters.", field="unit")
+        raise InvalidInput(_("The unit is longer than 30 characters."), field="unit")
     kind = _choice(kind, KpiKind, "kind")
     direction = _choice(direction, KpiDirection, "direction")
     target_value = _decimal_field(target, "target", "target")
     baseline_value = _decimal_field(baseline, "baseline", "baseline", required=False)
     if Kpi.objects.filter(use_case=use_case, name__iexact=name).exists():
-        raise InvalidInput(f"This use case already has a KPI named “{name}”.", field="name")
+        raise InvalidInput(
+            _("This use case already has a KPI named “%(name)s”.") % {"name": name}, field="name"
+        )
     kpi = Kpi.objects.create(
         use_case=use_case,
         name=name,
@@ -158,7 +161,7 @@ def kpi_measurement_record(
         raise InvalidInput(str(exc)[0].upper() + str(exc)[1:] + ".", field="measured_at") from None
     note = (note or "").strip()
     if len(note) > 1000:
-        raise InvalidInput("The note is longer than 1,000 characters.", field="note")
+        raise InvalidInput(_("The note is longer than 1,000 characters."), field="note")
     # Counted under the use case's lock, which every measurement write takes:
     # two writers cannot both see room for one more.
     held = KpiMeasurement.objects.filter(kpi=kpi).count()
@@ -201,15 +204,20 @@ def _read_upload(file: IO[bytes]) -> str:
     if len(data) > MAX_IMPORT_BYTES:
         raise InvalidInput(IMPORT_TOO_LARGE, field="file")
     if not data.strip():
-        raise InvalidInput("The file is empty.", field="file")
+        raise InvalidInput(_("The file is empty."), field="file")
     if b"\x00" in data:
-        raise InvalidInput("The file contains NUL bytes: it is not a CSV text file.", field="file")
+        raise InvalidInput(
+            _("The file contains NUL bytes: it is not a CSV text file."), field="file"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read); "
-            "save it as CSV UTF-8 and try again.",
+            _(
+                "The file is not UTF-8 text (byte %(value)s cannot be read); save it "
+                "as CSV UTF-8 and try again."
+            )
+            % {"value": exc.start + 1},
             field="file",
         ) from None
 
@@ -280,8 +288,12 @@ def parse_measurements_csv(
             rows.append(ParsedRow(line, kpi, value, measured_at, note))
     if max_rows is not None and data_rows > max_rows:
         raise InvalidInput(
-            f"The file has {data_rows:,} measurement rows; one import takes at most "
-            f"{max_rows:,}. Nothing was imported: split the file and import the parts.",
+            _(
+                "The file has %(data_rows)s measurement rows; one import takes at most "
+                "%(max_rows)s. Nothing was imported: split the file and import the "
+                "parts."
+            )
+            % {"data_rows": f"{data_rows:,}", "max_rows": f"{max_rows:,}"},
             field="file",
         )
     if not rows and not errors:
@@ -307,7 +319,7 @@ def kpi_measurements_import(*, use_case: UseCase, by: Any, file: IO[bytes]) -> l
         if len(errors) > MAX_REPORTED_ERRORS:
             shown.append(f"…and {len(errors) - MAX_REPORTED_ERRORS} more lines with errors.")
         raise InvalidInput(
-            "Nothing was imported: fix these lines and upload the file again.", shown, "file"
+            _("Nothing was imported: fix these lines and upload the file again."), shown, "file"
         )
     adding: dict[int, int] = {}
     for row in rows:

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -60,14 +61,17 @@ def prioritization_save(
         rationale = str(rationales.get(dimension.value) or "").strip()
         field = f"{dimension.value}_rationale"
         if not rationale:
-            raise InvalidInput(f"Say why {dimension.label.lower()} scores as it does.", field=field)
+            raise InvalidInput(
+                _("Say why %(label)s scores as it does.") % {"label": dimension.label.lower()},
+                field=field,
+            )
         if len(rationale) > 2000:
-            raise InvalidInput("The rationale is longer than 2,000 characters.", field=field)
+            raise InvalidInput(_("The rationale is longer than 2,000 characters."), field=field)
         cleaned[field] = rationale
     if use_case.stage != Stage.DISCOVERY:
         raise TransitionRefused(
-            "The prioritization is scored at Discovery.",
-            [f"The use case is in {use_case.get_stage_display()}."],
+            _("The prioritization is scored at Discovery."),
+            [_("The use case is in %(stage)s.") % {"stage": use_case.get_stage_display()}],
         )
     existing = Prioritization.objects.select_for_update().filter(use_case=use_case).first()
     before = {d.value: getattr(existing, d.value) for d in PriorityDimension} if existing else None
@@ -138,22 +142,22 @@ def scorecard_save(
     missing = [item.name for item in items if scores.get(item.pk) in (None, "")]
     if missing:
         raise InvalidInput(
-            "Score every item of the scorecard.", [f"Not scored: {m}" for m in missing], "scores"
+            _("Score every item of the scorecard."), [f"Not scored: {m}" for m in missing], "scores"
         )
     cleaned = [(item, _score(scores[item.pk], f"item_{item.pk}", item.name)) for item in items]
     for item in items:
         if len(str(comments.get(item.pk) or "")) > 1000:
             raise InvalidInput(
-                f"The comment on {item.name} is longer than 1,000 characters.",
+                _("The comment on %(name)s is longer than 1,000 characters.") % {"name": item.name},
                 field=f"item_{item.pk}",
             )
     note = (note or "").strip()
     if len(note) > 2000:
-        raise InvalidInput("The note is longer than 2,000 characters.", field="note")
+        raise InvalidInput(_("The note is longer than 2,000 characters."), field="note")
     if use_case.stage != Stage.POC:
         raise TransitionRefused(
-            "The PoC evaluation scorecard is scored while the use case is in POC.",
-            [f"The use case is in {use_case.get_stage_display()}."],
+            _("The PoC evaluation scorecard is scored while the use case is in POC."),
+            [_("The use case is in %(stage)s.") % {"stage": use_case.get_stage_display()}],
         )
     total = sum(score for _, score in cleaned)
     band = scorecard_band(total)

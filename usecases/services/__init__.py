@@ -36,6 +36,7 @@ from usecases.services.framework import (
     business_unit_member_remove,
 )
 from usecases.services.imports import ImportRefused, ImportReport, usecase_import
+from usecases.services.language import SESSION_LANGUAGE_KEY, user_language_set
 from usecases.services.portfolio import (
     EDITABLE_FIELDS,
     IDEMPOTENCY_KEY,
@@ -55,6 +56,8 @@ from usecases.services.portfolio import (
 from usecases.services.risk import OVERRIDE_REASON_REQUIRED, risk_answer, risk_decide
 
 __all__ = [
+    "SESSION_LANGUAGE_KEY",
+    "user_language_set",
     "ACCOUNT_REFUSAL",
     "BUSINESS_UNIT_FIELDS",
     "EDITABLE_FIELDS",

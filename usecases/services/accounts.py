@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from core.audit import audit_record
@@ -72,7 +73,7 @@ def _ensure_known_fields(fields: Iterable[str], known: tuple[str, ...]) -> None:
     # The password is not among them: it changes through user_password_set.
     unknown = [name for name in fields if name not in known]
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(unknown)})
 
 
 def _group_names(groups: Iterable[Any]) -> list[str]:
@@ -221,7 +222,7 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
     stored = User.objects.select_for_update().get(pk=user.pk)
     if stored.pk == by.pk:
         raise TransitionRefused(
-            "You may not delete your own account.", ["Another superuser may delete it."]
+            _("You may not delete your own account."), [_("Another superuser may delete it.")]
         )
     # Deleting the account would take these with it, past the rules of the
     # services that change them (a team is frozen during a review and keeps a
@@ -237,8 +238,9 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
         reasons.append(f"Name another head of {', '.join(units)} first.")
     if reasons:
         raise TransitionRefused(
-            f"“{stored.username}” holds roles that decide who approves and cannot be deleted.",
-            [*reasons, "Or deactivate the account instead."],
+            _("“%(username)s” holds roles that decide who approves and cannot be deleted.")
+            % {"username": stored.username},
+            [*reasons, _("Or deactivate the account instead.")],
         )
     token_revoke_all(by=by, user=stored)
     # Audited before the row goes, while its values can still be read.
@@ -257,16 +259,17 @@ def user_admin_delete(*, by: Any, user: Any) -> None:
     except ProtectedError:
         # The transaction rolls back, the event above included.
         raise TransitionRefused(
-            f"“{stored.username}” has a part in gate reviews or the audit trail "
-            "and cannot be deleted.",
-            ["Deactivate the account instead: its history stays and it can no longer sign in."],
+            _("“%(username)s” has a part in gate reviews or the audit trail and cannot be deleted.")
+            % {"username": stored.username},
+            [_("Deactivate the account instead: its history stays and it can no longer sign in.")],
         ) from None
 
 
 def _org_role_group_refusal(name: str) -> TransitionRefused:
     return TransitionRefused(
-        f"“{name}” is an organisation role: it is neither renamed nor deleted.",
-        ["Change who holds the role through the group's members."],
+        _("“%(name)s” is an organisation role: it is neither renamed nor deleted.")
+        % {"name": name},
+        [_("Change who holds the role through the group's members.")],
     )
 
 
@@ -434,15 +437,19 @@ def token_create(*, by: Any, user: Any) -> tuple[AuthToken, str]:
     (``by`` is ``user``); administrators may issue one to anyone. Returns the
     token and its whole key, which is never stored and never shown again."""
     if not (by.is_authenticated and (by.pk == user.pk or by.is_superuser)):
-        raise PermissionRefused("An API token is issued only to the person who asks for it.")
+        raise PermissionRefused(_("An API token is issued only to the person who asks for it."))
     # The user's row is the lock: two issues for one user queue here.
     owner = User.objects.select_for_update().get(pk=user.pk)
     if not owner.is_active:
-        raise TransitionRefused(f"“{owner.username}” is deactivated and holds no API tokens.")
+        raise TransitionRefused(
+            _("“%(username)s” is deactivated and holds no API tokens.")
+            % {"username": owner.username}
+        )
     if tokens_live(owner).count() >= TOKEN_LIMIT_PER_USER:
         raise TransitionRefused(
-            f"“{owner.username}” already holds {TOKEN_LIMIT_PER_USER} API tokens.",
-            ["Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/)."],
+            _("“%(username)s” already holds %(TOKEN_LIMIT_PER_USER)s API tokens.")
+            % {"username": owner.username, "TOKEN_LIMIT_PER_USER": TOKEN_LIMIT_PER_USER},
+            [_("Revoke one that is no longer used (DELETE /api/v1/auth/tokens/<id>/).")],
         )
     # Expired tokens authenticate no one; they go as the next one comes.
     AuthToken.objects.filter(user=owner, expiry__lte=timezone.now()).delete()
@@ -467,7 +474,7 @@ def token_revoke(*, by: Any, token: AuthToken) -> None:
         .first()
     )
     if stored is None:
-        raise TransitionRefused("This API token is already revoked.")
+        raise TransitionRefused(_("This API token is already revoked."))
     refusal = token_revoke_refusal(by, stored.user)
     if refusal is not None:
         raise refusal
@@ -557,13 +564,14 @@ def account_unlock(*, by: Any, username: str, reason: str) -> dict[str, Any]:
         raise refusal
     username = (username or "").strip()
     if not username:
-        raise InvalidInput("Name the account to unlock.", field="username")
+        raise InvalidInput(_("Name the account to unlock."), field="username")
     reason = clean_reason(reason, required=UNLOCK_REASON_REQUIRED)
     # The username's attempts are the lock: a sign-in failing meanwhile waits.
     attempts = list(AccessAttempt.objects.select_for_update().filter(username=username))
     if not attempts:
         raise TransitionRefused(
-            f"“{username}” is not locked.", ["No failed sign-in is counted against it."]
+            _("“%(username)s” is not locked.") % {"username": username},
+            [_("No failed sign-in is counted against it.")],
         )
     failures, until = account_lock_state(username)
     axes_reset(username=username)

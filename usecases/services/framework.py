@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -30,7 +31,7 @@ def _business_unit_values(
 
 def _business_unit_ensure_allowed(by: Any, action: str) -> None:
     if not by.has_perm(f"usecases.{action}_businessunit"):
-        raise PermissionRefused(f"You may not {action} business units.")
+        raise PermissionRefused(_("You may not %(action)s business units.") % {"action": action})
 
 
 def _business_unit_validate(unit: BusinessUnit) -> None:
@@ -68,7 +69,7 @@ def business_unit_change(
     _business_unit_ensure_allowed(by, "change")
     unknown = [name for name in fields if name not in BUSINESS_UNIT_FIELDS]
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown fields: %(unknown)s.") % {"unknown": ", ".join(unknown)})
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     before = _business_unit_values(unit, fields)
     after = _business_unit_values(business_unit, fields)
@@ -99,8 +100,8 @@ def business_unit_delete(*, by: Any, business_unit: BusinessUnit) -> None:
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     if unit.use_cases.exists():
         raise TransitionRefused(
-            f"“{unit.name}” still has use cases and cannot be deleted.",
-            ["Move its use cases to another business unit first."],
+            _("“%(name)s” still has use cases and cannot be deleted.") % {"name": unit.name},
+            [_("Move its use cases to another business unit first.")],
         )
     # Audited before the row goes, while its values can still be read.
     audit_record(
@@ -120,7 +121,7 @@ def _membership_ensure_allowed(by: Any) -> None:
     """Program leads and administrators name who works in a unit."""
     if not (access.is_program_lead(by) or by.has_perm("usecases.change_businessunit")):
         raise PermissionRefused(
-            "Only program leads and administrators change who works in a business unit."
+            _("Only program leads and administrators change who works in a business unit.")
         )
 
 
@@ -131,10 +132,16 @@ def business_unit_member_add(
     _membership_ensure_allowed(by)
     unit = BusinessUnit.objects.select_for_update().get(pk=business_unit.pk)
     if not user.is_active:
-        raise InvalidInput(f"{user.get_username()} is deactivated.", field="user")
+        raise InvalidInput(
+            _("%(get_username)s is deactivated.") % {"get_username": user.get_username()},
+            field="user",
+        )
     member, created = BusinessUnitMember.objects.get_or_create(business_unit=unit, user=user)
     if not created:
-        raise TransitionRefused(f"{user.get_username()} already works in {unit.name}.")
+        raise TransitionRefused(
+            _("%(get_username)s already works in %(name)s.")
+            % {"get_username": user.get_username(), "name": unit.name}
+        )
     audit_record(
         actor=by,
         action="framework.business_unit_member_added",
@@ -155,7 +162,7 @@ def business_unit_member_remove(*, by: Any, member: BusinessUnitMember) -> None:
         .first()
     )
     if stored is None:
-        raise TransitionRefused("This person no longer works in that business unit.")
+        raise TransitionRefused(_("This person no longer works in that business unit."))
     unit, username = stored.business_unit, stored.user.get_username()
     audit_record(
         actor=by,

@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
@@ -46,13 +48,15 @@ def _clean_constraints(values: Any) -> list[str]:
     if values is None:
         return []
     if not isinstance(values, list | tuple):
-        raise InvalidInput("Regulatory constraints must be a list.", field="regulatory_constraints")
+        raise InvalidInput(
+            _("Regulatory constraints must be a list."), field="regulatory_constraints"
+        )
     allowed = set(RegulatoryConstraint.values)
     unknown = [str(v) for v in values if v not in allowed]
     if unknown:
         raise InvalidInput(
-            f"Unknown regulatory constraint: {', '.join(unknown)}. "
-            f"Choose from {', '.join(sorted(allowed))}.",
+            _("Unknown regulatory constraint: %(unknown)s. Choose from %(allowed)s.")
+            % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))},
             field="regulatory_constraints",
         )
     # Keep the framework's order, drop duplicates.
@@ -102,9 +106,11 @@ def usecase_create(
         raise refusal
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     if sponsor is not None and sponsor != by and not access.is_program_lead(by):
-        raise PermissionRefused("Only a program lead may name someone else as sponsor.")
+        raise PermissionRefused(_("Only a program lead may name someone else as sponsor."))
     fields["regulatory_constraints"] = _clean_constraints(fields.get("regulatory_constraints"))
     now = timezone.now()
     use_case = UseCase(
@@ -136,7 +142,7 @@ def usecase_create(
 
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
-IDEMPOTENCY_KEY_MESSAGE = (
+IDEMPOTENCY_KEY_MESSAGE = gettext_noop(
     "An idempotency key is 8 to 64 letters, digits or the characters _ . : - "
     "(a random token per form or request)."
 )
@@ -187,10 +193,12 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     if forbidden:
         if forbidden & {"stage", "status", "stage_entered_at"}:
             raise InvalidInput(
-                "The stage and status change only through a gate decision.",
+                _("The stage and status change only through a gate decision."),
                 field=sorted(forbidden)[0],
             )
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(forbidden))}.")
+        raise InvalidInput(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(forbidden))}
+        )
     if "regulatory_constraints" in changes:
         changes["regulatory_constraints"] = _clean_constraints(changes["regulatory_constraints"])
     before = _audit_fields(use_case, list(changes))
@@ -246,12 +254,17 @@ def _ensure_approver_facts_may_change(
     if lowered:
         raise TransitionRefused(
             rules.RECLASSIFY_MESSAGE,
-            ["Raise the risk or add a regulation here; lowering goes through a reclassification."],
+            [
+                _(
+                    "Raise the risk or add a regulation here; lowering goes through a "
+                    "reclassification."
+                )
+            ],
         )
 
 
 def _ensure_team_may_change(use_case: UseCase) -> None:
-    refusal = rules.facts_frozen_refusal(use_case, "The team")
+    refusal = rules.facts_frozen_refusal(use_case, gettext_noop("The team"))
     if refusal is not None:
         raise refusal
 
@@ -272,10 +285,11 @@ def usecase_reclassify(
     refusal = rules.reclassify_refusal(by, use_case)
     if refusal is not None:
         raise refusal
-    reason = clean_reason(reason, required="A reclassification needs a reason.")
+    reason = clean_reason(reason, required=_("A reclassification needs a reason."))
     if risk_tier not in RiskTier.values:
         raise InvalidInput(
-            f"Risk tier must be one of: {', '.join(RiskTier.values)}.", field="risk_tier"
+            _("Risk tier must be one of: %(tiers)s.") % {"tiers": ", ".join(RiskTier.values)},
+            field="risk_tier",
         )
     constraints = _clean_constraints(regulatory_constraints)
     before = {
@@ -285,7 +299,7 @@ def usecase_reclassify(
     after = {"risk_tier": risk_tier, "regulatory_constraints": constraints}
     if before == after:
         raise InvalidInput(
-            "This is the classification the use case already has.", field="risk_tier"
+            _("This is the classification the use case already has."), field="risk_tier"
         )
     UseCase.objects.filter(pk=use_case.pk).update(
         risk_tier=risk_tier, regulatory_constraints=constraints, last_activity_at=timezone.now()
@@ -309,14 +323,16 @@ def member_add(*, use_case: UseCase, by: Any, user: Any, role: str) -> UseCaseMe
     usecase_ensure_editable(use_case=use_case, by=by, refusal=TEAM_REFUSAL)
     _ensure_team_may_change(use_case)
     if role not in MemberRole.values:
-        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+        raise InvalidInput(_("Unknown role %(role)r.") % {"role": role}, field="role")
     if not user.is_active:
-        raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
+        raise InvalidInput(
+            _("%(user)s is not an active user.") % {"user": user.get_username()}, field="user"
+        )
     member, created = UseCaseMember.objects.get_or_create(use_case=use_case, user=user, role=role)
     if not created:
         raise TransitionRefused(
-            f"{user.get_username()} is already "
-            f"{member.get_role_display().lower()} on this use case."
+            _("%(user)s is already %(role)s on this use case.")
+            % {"user": user.get_username(), "role": member.get_role_display().lower()}
         )
     audit_record(
         actor=by,
@@ -341,8 +357,8 @@ def member_remove(*, member: UseCaseMember, by: Any) -> None:
         .exists()
     ):
         raise TransitionRefused(
-            "A use case needs a sponsor who owns its outcome.",
-            ["Add another sponsor before removing this one."],
+            _("A use case needs a sponsor who owns its outcome."),
+            [_("Add another sponsor before removing this one.")],
         )
     audit_record(
         actor=by,

@@ -10,6 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import events
 from core.audit import audit_record
@@ -24,7 +26,9 @@ from usecases.models import (
 )
 from usecases.services.portfolio import _clean_constraints
 
-OVERRIDE_REASON_REQUIRED = "An override needs a reason: say why the proposal does not hold."
+OVERRIDE_REASON_REQUIRED = gettext_noop(
+    "An override needs a reason: say why the proposal does not hold."
+)
 
 
 def _tier_label(tier: str) -> str:
@@ -97,19 +101,24 @@ def risk_decide(
     latest = use_case.risk_classifications.aggregate(v=Max("version"))["v"]
     if classification.version != latest:
         raise TransitionRefused(
-            "Only the latest answers are decided.",
-            [f"Version {latest} replaced version {classification.version}."],
+            _("Only the latest answers are decided."),
+            [
+                _("Version %(latest)s replaced version %(version)s.")
+                % {"latest": latest, "version": classification.version}
+            ],
         )
     if classification.status != RiskClassificationStatus.PROPOSED:
         raise TransitionRefused(
-            "This risk classification is already decided.",
-            [f"It was {classification.get_status_display().lower()}."],
+            _("This risk classification is already decided."),
+            [_("It was %(status)s.") % {"status": classification.get_status_display().lower()}],
         )
     if confirm:
         if tier is not None or regulations is not None or reason:
             raise InvalidInput(
-                "Confirm the proposal as it is, or override it with a tier, regulations "
-                "and a reason.",
+                _(
+                    "Confirm the proposal as it is, or override it with a tier, regulations "
+                    "and a reason."
+                ),
                 field="confirm",
             )
         new_tier = classification.proposed_tier
@@ -119,7 +128,8 @@ def risk_decide(
     else:
         if tier not in RiskTier.values:
             raise InvalidInput(
-                f"Risk tier must be one of: {', '.join(RiskTier.values)}.", field="tier"
+                _("Risk tier must be one of: %(tiers)s.") % {"tiers": ", ".join(RiskTier.values)},
+                field="tier",
             )
         try:
             new_regulations = _clean_constraints(regulations)
@@ -134,7 +144,7 @@ def risk_decide(
     )
     if changes_facts:
         # A review under way fixed its approvers from these facts.
-        frozen = rules.facts_frozen_refusal(use_case, "The risk tier and regulations")
+        frozen = rules.facts_frozen_refusal(use_case, gettext_noop("The risk tier and regulations"))
         if frozen is not None:
             raise frozen
     now = timezone.now()
