@@ -48,7 +48,7 @@ def _input(serializer_class: type[Serializer], request: Request) -> dict[str, An
 
 def _endpoint(request: Request, pk: int) -> WebhookEndpoint:
     _ensure_admin(request)
-    return get_or_404(WebhookEndpoint.objects.all(), pk, "Not found.")
+    return get_or_404(WebhookEndpoint.objects.all(), pk, _("Not found."))
 
 
 class WebhookListView(ListAPIView):
