@@ -31,7 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import AuditEvent
 from core.web import display_name
@@ -161,9 +161,30 @@ def mark_stale(packs: list[GatePack], review: GateReview) -> None:
     (about 20 queries) serves every pack; none when there is no pack."""
     if not packs:
         return
-    digest = pdf.content_hash(pack_data(review))
+    # The pack data holds labels in the pack's language, so each language's
+    # packs are compared with the data read in that language (usually one).
+    digests = {language: pack_digest(review, language) for language in {p.language for p in packs}}
     for pack in packs:
-        pack.stale = pack.content_hash != digest
+        pack.stale = pack.content_hash != digests[pack.language]
+
+
+def pack_language(language: str | None = None) -> str:
+    """The language a pack is written in: ``language`` (by default the one
+    active now, the requester's) when the application offers it, else the
+    default language."""
+    try:
+        return translation.get_supported_language_variant(
+            language or translation.get_language() or settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def pack_digest(review: GateReview, language: str) -> str:
+    """The content hash of the review's pack data as a pack in ``language``
+    shows it (labels such as statuses and decisions are read translated)."""
+    with translation.override(language):
+        return pdf.content_hash(pack_data(review))
 
 
 def pack_panel(*, review: GateReview, user: Any, is_approver: bool | None = None) -> dict[str, Any]:

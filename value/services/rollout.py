@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -161,7 +162,7 @@ def _clean_waves(
     cleaned = []
     for index, wave in enumerate(waves):
         if not isinstance(wave, dict):
-            raise InvalidInput("Each wave needs a share.", field=f"waves.{index}")
+            raise InvalidInput(gettext("Each wave needs a share."), field=f"waves.{index}")
         share = _percent(
             wave.get("share_percent"), f"waves.{index}.share_percent", f"Wave {index + 1}'s share"
         )
@@ -198,7 +199,7 @@ def _clean_waves(
             )
     if cleaned[-1][0] != HUNDRED:
         raise InvalidInput(
-            "The last wave reaches the whole target (100%).",
+            gettext("The last wave reaches the whole target (100%)."),
             field=f"waves.{len(cleaned) - 1}.share_percent",
         )
     return cleaned
@@ -220,7 +221,7 @@ def waves_plan(*, use_case: UseCase, by: Any, waves: list[dict] | None = None) -
     if started:
         first = min(started, key=lambda w: w.order)
         raise TransitionRefused(
-            "The rollout has started: its waves can no longer be planned again.",
+            gettext("The rollout has started: its waves can no longer be planned again."),
             [f"Wave {first.order} started on {first.started_on.isoformat()}."],
         )
     before = [{"share_percent": w.share_percent, "planned_date": w.planned_date} for w in current]
@@ -264,7 +265,7 @@ def _locked_wave(wave: RolloutWave, by: Any) -> tuple[UseCase, RolloutWave, Roll
     }
     if wave.order not in waves:
         raise TransitionRefused(
-            "This wave is no longer planned.", ["The rollout was planned again."]
+            gettext("This wave is no longer planned."), ["The rollout was planned again."]
         )
     earlier = [order for order in waves if order < wave.order]
     previous = waves[max(earlier)] if earlier else None
@@ -339,7 +340,9 @@ def wave_validate(
     use_case, wave, _ = _locked_wave(wave, by)
     validated_on = _date(validated_on, "validated_on", "The validation date", past=True)
     if not isinstance(stable, bool):
-        raise InvalidInput("Say whether the wave ran stable (true or false).", field="stable")
+        raise InvalidInput(
+            gettext("Say whether the wave ran stable (true or false)."), field="stable"
+        )
     adoption = _percent(adoption_percent, "adoption_percent", "The adoption")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:

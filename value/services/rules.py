@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -54,13 +55,13 @@ def _threshold(raw: Any) -> Decimal:
     except (InvalidOperation, ValueError, AttributeError):
         value = None
     if isinstance(raw, bool) or raw is None or value is None or not value.is_finite():
-        raise InvalidInput("The threshold must be a number.", field="threshold")
+        raise InvalidInput(gettext("The threshold must be a number."), field="threshold")
     if abs(value) >= MAX_THRESHOLD:
         raise InvalidInput(
-            "The threshold is too large: at most 9,999,999,999,999.99.", field="threshold"
+            gettext("The threshold is too large: at most 9,999,999,999,999.99."), field="threshold"
         )
     if value != value.quantize(Decimal("0.01")):
-        raise InvalidInput("The threshold takes at most two decimals.", field="threshold")
+        raise InvalidInput(gettext("The threshold takes at most two decimals."), field="threshold")
     return value.quantize(Decimal("0.01"))
 
 
@@ -173,7 +174,7 @@ def value_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str
     rule = ValueRule.objects.filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(
-            "This criterion is not bound to the use case's value.",
+            gettext("This criterion is not bound to the use case's value."),
             [f"“{review_criterion.name}” is assessed by hand."],
         )
     label = rule.label
