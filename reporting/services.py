@@ -25,7 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from kombu.exceptions import KombuError, OperationalError
 
 from core import events
@@ -325,6 +325,12 @@ def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[s
         else gettext("Gate %(number)s") % {"number": data["review"]["gate_number"]},
         "content_hash": digest,
         "pack_id": pack.pk,
+        # The running header and the page numbers of pack.css.
+        "running_title": gettext("Recertification pack · for the recertification meeting")
+        if recertification
+        else gettext("Gate pack · for the gate meeting"),
+        "page_word": gettext("Page"),
+        "page_of": pgettext("page 2 of 11", "of"),
         "generated_at": localised_when(
             timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z")
         ),
