@@ -111,11 +111,7 @@ def test_a_german_and_an_english_pack_of_the_same_review_are_two_packs(
 
 
 def test_the_pack_panel_speaks_german(client_as, decided_review, lead, ready_pack):
-    html = (
-        client_as(lead)
-        .get(f"/reviews/{decided_review.pk}/packs/", **GERMAN)
-        .content.decode()
-    )
+    html = client_as(lead).get(f"/reviews/{decided_review.pk}/packs/", **GERMAN).content.decode()
     assert "Gate-Pakete" in html
     assert "Gate-Paket erstellen" in html
     assert f"Gate-Paket #{ready_pack.pk}" in html
