@@ -37,7 +37,7 @@ def _clean_name(raw: Any, use_case: UseCase, exclude: int | None = None) -> str:
     name = clean_text(
         raw if isinstance(raw, str) else "",
         field="name",
-        label="name",
+        label=gettext_lazy("name"),
         max_length=NAME_MAX,
     )
     if not name:
@@ -50,7 +50,10 @@ def _clean_name(raw: Any, use_case: UseCase, exclude: int | None = None) -> str:
     if exclude is not None:
         clash = clash.exclude(pk=exclude)
     if clash.exists():
-        raise InvalidInput(f"This use case already has a benefit named “{name}”.", field="name")
+        raise InvalidInput(
+            gettext("This use case already has a benefit named “%(name)s”.") % {"name": name},
+            field="name",
+        )
     return name
 
 
@@ -187,12 +190,14 @@ def _clean_period_end(raw: Any) -> datetime.date:
             raw = datetime.date.fromisoformat(str(raw or "").strip())
         except ValueError:
             raise InvalidInput(
-                f"The period end “{str(raw)[:40]}” is not a date (YYYY-MM-DD).",
+                gettext("The period end “%(raw)s” is not a date (YYYY-MM-DD).")
+                % {"raw": str(raw)[:40]},
                 field="period_end",
             ) from None
     if raw > timezone.localdate():
         raise InvalidInput(
-            f"The period end {raw.isoformat()} is in the future: record money once it came in.",
+            gettext("The period end %(day)s is in the future: record money once it came in.")
+            % {"day": raw.isoformat()},
             field="period_end",
         )
     return raw
@@ -203,8 +208,11 @@ def _clean_measurement(raw: Any, benefit: Benefit) -> KpiMeasurement | None:
         return None
     if benefit.kpi_id is None:
         raise InvalidInput(
-            f"“{benefit.name}” is tied to no KPI: a realisation cites a measurement only of "
-            "its benefit's KPI.",
+            gettext(
+                "“%(name)s” is tied to no KPI: a realisation cites a measurement only of "
+                "its benefit's KPI."
+            )
+            % {"name": benefit.name},
             field="kpi_measurement",
         )
     pk = raw.pk if isinstance(raw, KpiMeasurement) else raw
@@ -215,7 +223,8 @@ def _clean_measurement(raw: Any, benefit: Benefit) -> KpiMeasurement | None:
         ).first()
     if measurement is None:
         raise InvalidInput(
-            f"Choose a measurement of the KPI “{benefit.kpi.name}”.", field="kpi_measurement"
+            gettext("Choose a measurement of the KPI “%(kpi)s”.") % {"kpi": benefit.kpi.name},
+            field="kpi_measurement",
         )
     return measurement
 

@@ -51,7 +51,9 @@ def cost_lines_set(
     if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
         raise InvalidInput(gettext("Give the cells as a list."), field="cells")
     if len(rows) > MAX_CELLS:
-        raise InvalidInput(f"At most {MAX_CELLS} cells in one change.", field="cells")
+        raise InvalidInput(
+            gettext("At most %(max)s cells in one change.") % {"max": MAX_CELLS}, field="cells"
+        )
     existing = {
         (line.stage, line.category): line
         for line in CostLine.objects.select_for_update().filter(use_case=use_case)

@@ -124,15 +124,21 @@ def value_rule_bind(
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
     if metric not in ValueMetric.values:
-        raise InvalidInput(f"Must be one of: {', '.join(ValueMetric.values)}.", field="metric")
+        raise InvalidInput(
+            gettext("Must be one of: %(values)s.") % {"values": ", ".join(ValueMetric.values)},
+            field="metric",
+        )
     if operator not in ValueOperator.values:
-        raise InvalidInput(f"Must be one of: {', '.join(ValueOperator.values)}.", field="operator")
+        raise InvalidInput(
+            gettext("Must be one of: %(values)s.") % {"values": ", ".join(ValueOperator.values)},
+            field="operator",
+        )
     value = _threshold(threshold)
     _ensure_review_open(review, "A criterion is bound to the use case's value")
     if ReviewCriterion.objects.filter(pk=review_criterion.pk, kpi_rule__isnull=False).exists():
         raise TransitionRefused(
-            f"“{review_criterion.name}” is assessed from a KPI rule.",
-            ["Unbind the KPI rule first: a criterion is assessed from one rule."],
+            gettext("“%(name)s” is assessed from a KPI rule.") % {"name": review_criterion.name},
+            [gettext("Unbind the KPI rule first: a criterion is assessed from one rule.")],
         )
     before = (
         ValueRule.objects.filter(review_criterion=review_criterion)
@@ -175,7 +181,7 @@ def value_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str
     if rule is None:
         raise TransitionRefused(
             gettext("This criterion is not bound to the use case's value."),
-            [f"“{review_criterion.name}” is assessed by hand."],
+            [gettext("“%(name)s” is assessed by hand.") % {"name": review_criterion.name}],
         )
     label = rule.label
     before = {"metric": rule.metric, "operator": rule.operator, "threshold": rule.threshold}
