@@ -50,7 +50,11 @@ def content_hash(data: dict[str, Any]) -> str:
     The PDF's own SHA-256 cannot be printed inside the PDF, so the footer
     carries this instead: the same facts always give the same hash, whenever
     and however often the pack is generated."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # default=str: labels read from choices are lazy translations; they are
+    # hashed as the text the pack prints (the pack's language is active).
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

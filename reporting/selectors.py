@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Extract
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from core.models import AuditEvent
 from core.web import display_name
@@ -227,7 +228,10 @@ def _controls_covered(read: Any) -> dict[str, Any]:
     for c in read.criteria:
         for control in c.cited_controls:
             row = row_of(control)
-            row["evidence"].append(f"Criterion “{c.name}”: {c.get_status_display().lower()}")
+            row["evidence"].append(
+                gettext("Criterion “%(name)s”: %(status)s")
+                % {"name": c.name, "status": c.get_status_display().lower()}
+            )
             row["covered"] = row["covered"] or c.status in ("met", "partially_met")
     for required in read.required:
         shown = required.shown
@@ -560,9 +564,9 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
             "since_what": (
                 ""
                 if previous is None
-                else "the previous recertification"
+                else gettext("the previous recertification")
                 if previous["from_stage"] == previous["to_stage"]
-                else "Gate 4's decision"
+                else gettext("Gate 4's decision")
             ),
             "monitored": [
                 {
@@ -604,8 +608,8 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
             {
                 "text": step.get("text", ""),
                 "status": step.get("status", ""),
-                "status_display": DECOMMISSIONING_STATUS.get(
-                    step.get("status", ""), step.get("status", "")
+                "status_display": str(
+                    DECOMMISSIONING_STATUS.get(step.get("status", ""), step.get("status", ""))
                 ),
                 "note": step.get("note", ""),
             }
@@ -614,7 +618,10 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
     return data
 
 
-DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
+DECOMMISSIONING_STATUS = {
+    "done": gettext_lazy("Done"),
+    "not_applicable": gettext_lazy("Not applicable"),
+}
 
 
 def _ending(review: GateReview, *, spent: Decimal) -> dict[str, Any]:
@@ -695,7 +702,9 @@ class StageRow:
     @property
     def gate_label(self) -> str:
         """The gate a use case killed in this stage was killed at."""
-        return "Recertification" if self.is_operating_stage else f"Gate {self.stage.number}"
+        if self.is_operating_stage:
+            return gettext("Recertification")
+        return gettext("Gate %(number)s") % {"number": self.stage.number}
 
     @property
     def risk_tier_counts(self) -> list[int]:
