@@ -1,20 +1,23 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from notifications.models import EmailMode, Kind
 
 
 class PreferencesForm(forms.Form):
     email_mode = forms.ChoiceField(
-        label="E-mail me", choices=EmailMode.choices, widget=forms.RadioSelect
+        label=gettext_lazy("E-mail me"), choices=EmailMode.choices, widget=forms.RadioSelect
     )
     email_kinds = forms.MultipleChoiceField(
-        label="E-mail me about",
+        label=gettext_lazy("E-mail me about"),
         choices=Kind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Unticked kinds still reach your inbox; they are just not e-mailed.",
+        help_text=gettext_lazy(
+            "Unticked kinds still reach your inbox; they are just not e-mailed."
+        ),
     )
 
     @classmethod

@@ -12,47 +12,51 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class Kind(models.TextChoices):
-    REVIEW_OPENED = "review_opened", "Gate review opened"
-    APPROVAL_REQUESTED = "approval_requested", "Approval requested"
-    APPROVAL_RECORDED = "approval_recorded", "Approval recorded"
-    REVIEW_RETURNED = "review_returned", "Gate review returned for rework"
-    GATE_DECIDED = "gate_decided", "Gate decided"
-    CONDITION_ASSIGNED = "condition_assigned", "Condition assigned to you"
-    PACK_READY = "pack_ready", "Gate pack ready"
-    PACK_FAILED = "pack_failed", "Gate pack failed"
-    APPROVAL_REMINDER = "approval_reminder", "Approval reminder"
-    APPROVAL_ESCALATION = "approval_escalation", "Approvals overdue (escalation)"
-    CONDITION_DUE_SOON = "condition_due_soon", "Condition due soon"
-    CONDITION_OVERDUE = "condition_overdue", "Condition overdue"
-    USECASE_OVERDUE = "usecase_overdue", "Use case overdue in its stage"
-    USECASE_STALLED = "usecase_stalled", "Use case stalled"
+    REVIEW_OPENED = "review_opened", gettext_lazy("Gate review opened")
+    APPROVAL_REQUESTED = "approval_requested", gettext_lazy("Approval requested")
+    APPROVAL_RECORDED = "approval_recorded", gettext_lazy("Approval recorded")
+    REVIEW_RETURNED = "review_returned", gettext_lazy("Gate review returned for rework")
+    GATE_DECIDED = "gate_decided", gettext_lazy("Gate decided")
+    CONDITION_ASSIGNED = "condition_assigned", gettext_lazy("Condition assigned to you")
+    PACK_READY = "pack_ready", gettext_lazy("Gate pack ready")
+    PACK_FAILED = "pack_failed", gettext_lazy("Gate pack failed")
+    APPROVAL_REMINDER = "approval_reminder", gettext_lazy("Approval reminder")
+    APPROVAL_ESCALATION = "approval_escalation", gettext_lazy("Approvals overdue (escalation)")
+    CONDITION_DUE_SOON = "condition_due_soon", gettext_lazy("Condition due soon")
+    CONDITION_OVERDUE = "condition_overdue", gettext_lazy("Condition overdue")
+    USECASE_OVERDUE = "usecase_overdue", gettext_lazy("Use case overdue in its stage")
+    USECASE_STALLED = "usecase_stalled", gettext_lazy("Use case stalled")
     RISK_CLASSIFICATION_PROPOSED = (
         "risk_classification_proposed",
-        "Risk classification to confirm",
+        gettext_lazy("Risk classification to confirm"),
     )
-    RISK_CLASSIFICATION_DECIDED = "risk_classification_decided", "Risk classification decided"
-    EVIDENCE_EXPIRING = "evidence_expiring", "Evidence expiring"
-    RECERTIFICATION_DUE = "recertification_due", "Recertification due"
-    RECERTIFICATION_OVERDUE = "recertification_overdue", "Recertification overdue"
-    RECERTIFICATION_OPENED = "recertification_opened", "Recertification opened early"
+    RISK_CLASSIFICATION_DECIDED = (
+        "risk_classification_decided",
+        gettext_lazy("Risk classification decided"),
+    )
+    EVIDENCE_EXPIRING = "evidence_expiring", gettext_lazy("Evidence expiring")
+    RECERTIFICATION_DUE = "recertification_due", gettext_lazy("Recertification due")
+    RECERTIFICATION_OVERDUE = "recertification_overdue", gettext_lazy("Recertification overdue")
+    RECERTIFICATION_OPENED = "recertification_opened", gettext_lazy("Recertification opened early")
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    DIGEST = "digest", "Waiting for the daily digest"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (gave up)"
-    SKIPPED = "skipped", "Not e-mailed"
+    PENDING = "pending", gettext_lazy("Waiting to be sent")
+    DIGEST = "digest", gettext_lazy("Waiting for the daily digest")
+    SENDING = "sending", gettext_lazy("Being sent")
+    SENT = "sent", gettext_lazy("Sent")
+    FAILED = "failed", gettext_lazy("Failed (gave up)")
+    SKIPPED = "skipped", gettext_lazy("Not e-mailed")
 
 
 class EmailMode(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediately, one e-mail per notification"
-    DIGEST = "digest", "One daily digest"
-    OFF = "off", "Never (inbox only)"
+    IMMEDIATE = "immediate", gettext_lazy("Immediately, one e-mail per notification")
+    DIGEST = "digest", gettext_lazy("One daily digest")
+    OFF = "off", gettext_lazy("Never (inbox only)")
 
 
 class Notification(models.Model):
@@ -133,7 +137,9 @@ class NotificationPreference(models.Model):
         max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
     )
     email_kinds_off = models.JSONField(
-        default=list, blank=True, help_text="Kinds (Kind codes) never e-mailed to this person."
+        default=list,
+        blank=True,
+        help_text=gettext_lazy("Kinds (Kind codes) never e-mailed to this person."),
     )
     last_digest_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

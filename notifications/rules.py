@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core import events
 from core.web import display_name
@@ -116,10 +117,11 @@ def on_review_opened(*, review_id: int, opened_by_id: int | None = None, **_: An
     if review is None:
         return 0
     opener = User.objects.filter(pk=opened_by_id).first() if opened_by_id else None
-    subject, body = texts.review_opened(
+    compose = texts.later(
+        texts.review_opened,
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
-        opened_by=display_name(opener) if opener else "A program lead",
+        gate=(review.gate_number, review.to_stage, review.from_stage),
+        opened_by=display_name(opener) if opener else gettext_lazy("A program lead"),
         chair=display_name(review.chair),
     )
     team = set(
@@ -128,7 +130,7 @@ def on_review_opened(*, review_id: int, opened_by_id: int | None = None, **_: An
     link = review.get_absolute_url()
     return notifications_create(
         [
-            Draft(user_id, Kind.REVIEW_OPENED, "review", review.pk, "", subject, body, link)
+            Draft(user_id, Kind.REVIEW_OPENED, "review", review.pk, "", "", "", link, compose)
             for user_id in sorted(team - {opened_by_id})
         ]
     )
@@ -147,10 +149,13 @@ def on_review_returned(
     )
     if review is None:
         return 0
-    subject, body = texts.review_returned(
+    compose = texts.later(
+        texts.review_returned,
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
-        returned_by=display_name(review.returned_by) if review.returned_by else "The chair",
+        gate=(review.gate_number, review.to_stage, review.from_stage),
+        returned_by=display_name(review.returned_by)
+        if review.returned_by
+        else gettext_lazy("The chair"),
         reason=review.return_reason,
         round=round or review.rework_count,
     )
@@ -162,7 +167,7 @@ def on_review_returned(
     link = review.get_absolute_url()
     return notifications_create(
         [
-            Draft(user_id, Kind.REVIEW_RETURNED, "review", review.pk, period, subject, body, link)
+            Draft(user_id, Kind.REVIEW_RETURNED, "review", review.pk, period, "", "", link, compose)
             for user_id in sorted(recipients)
         ]
     )
@@ -180,10 +185,14 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
     review = _review(review_id)
     if review is None:
         return 0
-    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
-    submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
-    subject, body = texts.approval_requested(
-        use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
+    submitted_by = (
+        display_name(review.submitted_by) if review.submitted_by else gettext_lazy("The team")
+    )
+    compose = texts.later(
+        texts.approval_requested,
+        use_case=review.use_case.title,
+        gate=(review.gate_number, review.to_stage, review.from_stage),
+        submitted_by=submitted_by,
     )
     approvers = ReviewApprover.objects.filter(
         review=review, decision=ApprovalDecision.PENDING
@@ -196,9 +205,10 @@ def on_review_submitted(*, review_id: int, **_: Any) -> int:
                 "review",
                 review.pk,
                 _round_period(review.rework_count),
-                subject,
-                body,
+                "",
+                "",
                 review.get_absolute_url(),
+                compose,
             )
             # Nobody is asked to approve what they have just submitted.
             for user_id in approvers
@@ -218,10 +228,14 @@ def on_approval_requested(
     seat = ReviewApprover.objects.filter(pk=approver_id, review=review, user_id=user_id)
     if not seat.filter(decision=ApprovalDecision.PENDING).exists():
         return 0  # reassigned again since, or already decided
-    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
-    submitted_by = display_name(review.submitted_by) if review.submitted_by else "The team"
-    subject, body = texts.approval_requested(
-        use_case=review.use_case.title, gate=gate, submitted_by=submitted_by
+    submitted_by = (
+        display_name(review.submitted_by) if review.submitted_by else gettext_lazy("The team")
+    )
+    compose = texts.later(
+        texts.approval_requested,
+        use_case=review.use_case.title,
+        gate=(review.gate_number, review.to_stage, review.from_stage),
+        submitted_by=submitted_by,
     )
     return notifications_create(
         [
@@ -232,9 +246,10 @@ def on_approval_requested(
                 review.pk,
                 # A person may be given a seat of the same review twice.
                 f"reassigned-{requested_at}",
-                subject,
-                body,
+                "",
+                "",
                 review.get_absolute_url(),
+                compose,
             )
         ]
     )
@@ -258,11 +273,12 @@ def on_approval_recorded(
         remaining = ReviewApprover.objects.filter(
             review=review, decision=ApprovalDecision.PENDING
         ).count()
-    subject, body = texts.approval_recorded(
+    compose = texts.later(
+        texts.approval_recorded,
         use_case=review.use_case.title,
-        gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
+        gate=(review.gate_number, review.to_stage, review.from_stage),
         approver=row.decided_as,
-        decision=row.get_decision_display(),
+        decision=row.get_decision_display,
         comment=row.comment,
         remaining=remaining,
     )
@@ -276,9 +292,10 @@ def on_approval_recorded(
                 "approver",
                 row.pk,
                 period,
-                subject,
-                body,
+                "",
+                "",
                 review.get_absolute_url(),
+                compose,
             )
         ]
     )
@@ -289,12 +306,13 @@ def on_gate_decided(*, review_id: int, condition_ids: list[int] | None = None, *
     if review is None or not review.decision:
         return 0
     use_case = review.use_case
-    gate = texts.gate_label(review.gate_number, review.to_stage, review.from_stage)
+    gate = (review.gate_number, review.to_stage, review.from_stage)
     moved = review.decision in (Decision.GO, Decision.CONDITIONAL_GO)
-    subject, body = texts.gate_decided(
+    compose = texts.later(
+        texts.gate_decided,
         use_case=use_case.title,
         gate=gate,
-        decision=review.get_decision_display(),
+        decision=review.get_decision_display,
         rationale=review.rationale,
         stage=Stage(review.to_stage).label if moved and not review.is_recertification else None,
     )
@@ -303,14 +321,15 @@ def on_gate_decided(*, review_id: int, condition_ids: list[int] | None = None, *
     recipients = (team | approvers) - {review.decided_by_id}
     link = review.get_absolute_url()
     drafts = [
-        Draft(user_id, Kind.GATE_DECIDED, "review", review.pk, "", subject, body, link)
+        Draft(user_id, Kind.GATE_DECIDED, "review", review.pk, "", "", "", link, compose)
         for user_id in sorted(recipients)
     ]
     conditions = GateCondition.objects.filter(pk__in=condition_ids or [], review=review)
     for condition in conditions:
         if condition.owner_id == review.decided_by_id:
             continue
-        c_subject, c_body = texts.condition_assigned(
+        c_compose = texts.later(
+            texts.condition_assigned,
             use_case=use_case.title,
             gate=gate,
             description=condition.description,
@@ -323,9 +342,10 @@ def on_gate_decided(*, review_id: int, condition_ids: list[int] | None = None, *
                 "condition",
                 condition.pk,
                 "",
-                c_subject,
-                c_body,
+                "",
+                "",
                 link,
+                c_compose,
             )
         )
     return notifications_create(drafts)
@@ -351,20 +371,27 @@ def _on_pack(kind: str, compose: Callable[..., tuple[str, str]]):
         review = getattr(pack, "review", None)
         if recipient is None or review is None:
             return 0
-        subject, body = compose(
+        composer = texts.later(
+            compose,
             use_case=review.use_case.title,
-            gate=texts.gate_label(review.gate_number, review.to_stage, review.from_stage),
+            gate=(review.gate_number, review.to_stage, review.from_stage),
         )
+        link = review.get_absolute_url()
         return notifications_create(
-            [Draft(recipient, kind, "pack", pack_id, "", subject, body, review.get_absolute_url())]
+            [Draft(recipient, kind, "pack", pack_id, "", "", "", link, composer)]
         )
 
     return handler
 
 
-def _regulation_labels(codes: list[str]) -> str:
-    labels = dict(RegulatoryConstraint.choices)
-    return ", ".join(str(labels.get(code, code)) for code in codes)
+def _regulation_labels(codes: list[str]) -> Callable[[], str]:
+    """The regulations' labels, read when the text is composed (translated)."""
+
+    def labels() -> str:
+        names = dict(RegulatoryConstraint.choices)
+        return ", ".join(str(names.get(code, code)) for code in codes)
+
+    return labels
 
 
 def on_risk_proposed(*, classification_id: int, **_: Any) -> int:
@@ -377,10 +404,11 @@ def on_risk_proposed(*, classification_id: int, **_: Any) -> int:
     )
     if row is None:
         return 0
-    subject, body = texts.risk_proposed(
+    compose = texts.later(
+        texts.risk_proposed,
         use_case=row.use_case.title,
         answered_by=display_name(row.answered_by),
-        tier=row.get_proposed_tier_display(),
+        tier=row.get_proposed_tier_display,
         regulations=_regulation_labels(row.proposed_regulations),
         prohibited=row.prohibited,
     )
@@ -397,7 +425,15 @@ def on_risk_proposed(*, classification_id: int, **_: Any) -> int:
     return notifications_create(
         [
             Draft(
-                user_id, Kind.RISK_CLASSIFICATION_PROPOSED, "risk", row.pk, "", subject, body, link
+                user_id,
+                Kind.RISK_CLASSIFICATION_PROPOSED,
+                "risk",
+                row.pk,
+                "",
+                "",
+                "",
+                link,
+                compose,
             )
             for user_id in sorted(recipients)
         ]
@@ -414,11 +450,12 @@ def on_risk_decided(*, classification_id: int, **_: Any) -> int:
     )
     if row is None or row.decided_by_id is None:
         return 0
-    subject, body = texts.risk_decided(
+    compose = texts.later(
+        texts.risk_decided,
         use_case=row.use_case.title,
         decided_by=display_name(row.decided_by),
         verb="confirmed" if row.status == RiskClassificationStatus.CONFIRMED else "overrode",
-        tier=row.get_tier_display(),
+        tier=row.get_tier_display,
         regulations=_regulation_labels(row.regulations),
         reason=row.override_reason,
     )
@@ -429,7 +466,15 @@ def on_risk_decided(*, classification_id: int, **_: Any) -> int:
     return notifications_create(
         [
             Draft(
-                user_id, Kind.RISK_CLASSIFICATION_DECIDED, "risk", row.pk, "", subject, body, link
+                user_id,
+                Kind.RISK_CLASSIFICATION_DECIDED,
+                "risk",
+                row.pk,
+                "",
+                "",
+                "",
+                link,
+                compose,
             )
             for user_id in sorted(team - {row.decided_by_id})
         ]
@@ -455,8 +500,9 @@ def on_recertification_triggered(
     if review is None:
         return 0
     use_case = review.use_case
-    cause = "an incident" if incident_id is not None else "a drift breach"
-    subject, body = texts.recertification_opened(
+    cause = "incident" if incident_id is not None else "drift breach"
+    compose = texts.later(
+        texts.recertification_opened,
         use_case=use_case.title,
         cause=cause,
         detail=review.trigger_detail,
@@ -474,7 +520,15 @@ def on_recertification_triggered(
     return notifications_create(
         [
             Draft(
-                user_id, Kind.RECERTIFICATION_OPENED, "review", review.pk, "", subject, body, link
+                user_id,
+                Kind.RECERTIFICATION_OPENED,
+                "review",
+                review.pk,
+                "",
+                "",
+                "",
+                link,
+                compose,
             )
             for user_id in sorted(recipients - {by_id})
         ]
@@ -526,7 +580,7 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
         )
     )
     drafts = []
-    texts_by_key: dict[tuple[int, int], tuple[str, str]] = {}
+    texts_by_key: dict[tuple[int, int], texts.Composer] = {}
     for (
         user_id,
         review_id,
@@ -541,13 +595,13 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
         number = 1 + (days - after) // every
         key = (review_id, days)
         if key not in texts_by_key:
-            texts_by_key[key] = texts.approval_reminder(
+            texts_by_key[key] = texts.later(
+                texts.approval_reminder,
                 use_case=title,
-                gate=texts.gate_label(gate_number, to_stage, from_stage),
+                gate=(gate_number, to_stage, from_stage),
                 days=days,
                 number=number,
             )
-        subject, body = texts_by_key[key]
         drafts.append(
             Draft(
                 user_id,
@@ -555,9 +609,10 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
                 "review",
                 review_id,
                 _round_period(rounds, f"reminder-{number}"),
-                subject,
-                body,
+                "",
+                "",
                 links("review-detail", review_id),
+                texts_by_key[key],
             )
         )
     return drafts
@@ -609,9 +664,10 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
     drafts = []
     for review_id, pending in by_review.items():
         chair_id, submitted_at, gate, to_stage, from_stage, title, rounds = info[review_id]
-        subject, body = texts.approval_escalation(
+        compose = texts.later(
+            texts.approval_escalation,
             use_case=title,
-            gate=texts.gate_label(gate, to_stage, from_stage),
+            gate=(gate, to_stage, from_stage),
             days=_days(now, submitted_at),
             pending=pending,
         )
@@ -622,9 +678,10 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
                 "review",
                 review_id,
                 _round_period(rounds, "escalation"),
-                subject,
-                body,
+                "",
+                "",
                 links("review-detail", review_id),
+                compose,
             )
         )
     return drafts
@@ -666,16 +723,26 @@ def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
         title,
     ) in rows.iterator(chunk_size=5000):
         days = (due - today).days
-        label = texts.gate_label(gate, to_stage, from_stage)
+        label = (gate, to_stage, from_stage)
         if days >= 0:
             kind, period = Kind.CONDITION_DUE_SOON, "due-soon"
-            subject, body = texts.condition_due_soon(
-                use_case=title, gate=label, description=description, due=due, days=days
+            compose = texts.later(
+                texts.condition_due_soon,
+                use_case=title,
+                gate=label,
+                description=description,
+                due=due,
+                days=days,
             )
         else:
             kind, period = Kind.CONDITION_OVERDUE, f"overdue-{(-days - 1) // every + 1}"
-            subject, body = texts.condition_overdue(
-                use_case=title, gate=label, description=description, due=due, days=-days
+            compose = texts.later(
+                texts.condition_overdue,
+                use_case=title,
+                gate=label,
+                description=description,
+                due=due,
+                days=-days,
             )
         drafts.append(
             Draft(
@@ -684,9 +751,10 @@ def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
                 "condition",
                 pk,
                 period,
-                subject,
-                body,
+                "",
+                "",
                 links("review-detail", review_id),
+                compose,
             )
         )
     return drafts
@@ -739,7 +807,8 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
                 (
                     Kind.USECASE_OVERDUE,
                     f"{stage}-{entered:%Y%m%dT%H%M%S}",
-                    texts.usecase_overdue(
+                    texts.later(
+                        texts.usecase_overdue,
                         use_case=title,
                         stage=stage_label,
                         days=_days(now, entered),
@@ -752,14 +821,17 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
                 (
                     Kind.USECASE_STALLED,
                     f"idle-{last_activity:%Y%m%dT%H%M%S}",
-                    texts.usecase_stalled(
-                        use_case=title, stage=stage_label, idle_days=_days(now, last_activity)
+                    texts.later(
+                        texts.usecase_stalled,
+                        use_case=title,
+                        stage=stage_label,
+                        idle_days=_days(now, last_activity),
                     ),
                 )
             )
-        for kind, period, (subject, body) in items:
+        for kind, period, compose in items:
             drafts.extend(
-                Draft(user_id, kind, "usecase", pk, period, subject, body, link)
+                Draft(user_id, kind, "usecase", pk, period, "", "", link, compose)
                 for user_id in sorted(recipients)
             )
     return drafts
@@ -808,7 +880,8 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
         recipients = set(sponsors.get(use_case_id, ()))
         if uploader_active:
             recipients.add(uploader_id)
-        subject, body = texts.evidence_expiring(
+        compose = texts.later(
+            texts.evidence_expiring,
             use_case=title,
             artifact=name,
             version=version,
@@ -817,7 +890,9 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
         )
         link = links("usecase-artifacts", use_case_id)
         drafts.extend(
-            Draft(user_id, Kind.EVIDENCE_EXPIRING, "artifact", pk, "expiring", subject, body, link)
+            Draft(
+                user_id, Kind.EVIDENCE_EXPIRING, "artifact", pk, "expiring", "", "", link, compose
+            )
             for user_id in sorted(recipients)
         )
     return drafts
@@ -870,13 +945,15 @@ def recertification_reminders(now: datetime.datetime, links: _Links) -> list[Dra
         days = (due - today).days
         if days >= 0:
             kind = Kind.RECERTIFICATION_DUE
-            subject, body = texts.recertification_due(use_case=title, due_on=due, days=days)
+            compose = texts.later(texts.recertification_due, use_case=title, due_on=due, days=days)
         else:
             kind = Kind.RECERTIFICATION_OVERDUE
-            subject, body = texts.recertification_overdue(use_case=title, due_on=due, days=-days)
+            compose = texts.later(
+                texts.recertification_overdue, use_case=title, due_on=due, days=-days
+            )
         link = links("usecase-operation", pk)
         drafts.extend(
-            Draft(user_id, kind, "usecase", pk, due.isoformat(), subject, body, link)
+            Draft(user_id, kind, "usecase", pk, due.isoformat(), "", "", link, compose)
             for user_id in sorted(recipients)
         )
     return drafts

@@ -28,7 +28,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from core.errors import InvalidInput
 from notifications import conf
@@ -39,6 +40,7 @@ from notifications.models import (
     Notification,
     NotificationPreference,
 )
+from usecases.selectors import user_languages
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -57,6 +59,9 @@ class Draft:
     subject: str
     body: str
     link: str = ""
+    # When given, the subject and body come from it, composed in the
+    # recipient's language (``texts.later``); ``subject`` and ``body`` are unused.
+    compose: Callable[[], tuple[str, str]] | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -83,6 +88,15 @@ def _routing_for(user_ids: Iterable[int]) -> dict[int, Routing]:
                 kinds_off=frozenset(kinds_off or ()),
             )
     return routing
+
+
+def _languages_for(user_ids: set[int]) -> dict[int, str]:
+    """The recipients' languages, one query per 10,000."""
+    ids = sorted(user_ids)
+    languages: dict[int, str] = {}
+    for start in range(0, len(ids), 10_000):
+        languages.update(user_languages(ids[start : start + 10_000]))
+    return languages
 
 
 def _route(routing: Routing, kind: str) -> tuple[str, bool, str]:
@@ -191,6 +205,8 @@ def notifications_create(
     routing = _routing_for(d.recipient_id for d in drafts)
     existing = _existing_keys(drafts)
     known = {(kind, type_, pk, period) for kind, type_, pk, _recipient, period in existing}
+    languages = _languages_for({d.recipient_id for d in drafts if d.compose is not None})
+    composed: dict[tuple[int, str], tuple[str, str]] = {}
     rows: list[tuple] = []
     for draft in drafts:
         route = routing.get(draft.recipient_id)
@@ -201,6 +217,15 @@ def notifications_create(
             continue
         existing.add(key)  # a draft repeated in one batch is inserted once
         status, in_digest, why = _route(route, draft.kind)
+        subject, body = draft.subject, draft.body
+        if draft.compose is not None:
+            # Once per composer and language, however many recipients share it.
+            language = languages[draft.recipient_id]
+            text_key = (id(draft.compose), language)
+            if text_key not in composed:
+                with translation.override(language):
+                    composed[text_key] = draft.compose()
+            subject, body = composed[text_key]
         rows.append(
             (
                 draft.recipient_id,
@@ -210,8 +235,8 @@ def notifications_create(
                 draft.period,
                 # One header line whatever the texts held (a title once
                 # stored with a line break must not stop the e-mail).
-                " ".join(draft.subject.split())[:255],
-                draft.body,
+                " ".join(subject.split())[:255],
+                body,
                 draft.link,
                 now,
                 status,
@@ -274,12 +299,17 @@ def preferences_update(
     e-mails already queued)."""
     if email_mode not in EmailMode.values:
         raise InvalidInput(
-            f"E-mail mode must be one of: {', '.join(EmailMode.values)}.", field="email_mode"
+            gettext("E-mail mode must be one of: %(modes)s.")
+            % {"modes": ", ".join(EmailMode.values)},
+            field="email_mode",
         )
     kinds_off = sorted(set(email_kinds_off))
     unknown = [k for k in kinds_off if k not in Kind.values]
     if unknown:
-        raise InvalidInput(f"Unknown kinds: {', '.join(unknown)}.", field="email_kinds_off")
+        raise InvalidInput(
+            gettext("Unknown kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)},
+            field="email_kinds_off",
+        )
     preference, _ = NotificationPreference.objects.select_for_update().update_or_create(
         user=user, defaults={"email_mode": email_mode, "email_kinds_off": kinds_off}
     )
@@ -433,7 +463,11 @@ def digest_email(user, rows: Sequence[Notification]) -> EmailMessage:
     items = [(row, absolute(row.link)) for row in rows]
     context = {**_email_context(), "user": user, "items": items, "count": len(rows)}
     body = render_to_string("notifications/email/digest.txt", context)
-    subject = f"StageGate daily digest: {len(rows)} notification{'s' if len(rows) != 1 else ''}"
+    subject = ngettext(
+        "StageGate daily digest: %(count)s notification",
+        "StageGate daily digest: %(count)s notifications",
+        len(rows),
+    ) % {"count": len(rows)}
     return EmailMessage(subject=subject, body=body, to=[user.email])
 
 
@@ -473,10 +507,14 @@ def _send_batch(rows: Sequence[Notification], token, now, report: DeliveryReport
         _record_failure(rows, token, f"{type(exc).__name__}: {exc}", now, report)
         return
     sent: list[int] = []
+    # Each e-mail in its recipient's language: one query for the batch.
+    languages = user_languages({row.recipient_id for row in rows})
     try:
         for row in rows:
             try:
-                connection.send_messages([notification_email(row)])
+                with translation.override(languages[row.recipient_id]):
+                    message = notification_email(row)
+                connection.send_messages([message])
             except Exception as exc:
                 logger.warning("notifications: e-mail %s failed: %s", row.pk, exc)
                 _record_failure([row], token, f"{type(exc).__name__}: {exc}", now, report)
@@ -520,6 +558,7 @@ def digests_send(*, now: datetime.datetime | None = None) -> DeliveryReport:
         .values_list("recipient_id", flat=True)
         .distinct()
     )
+    languages = user_languages(user_ids)
     for user_id in user_ids:
         token, rows = _claim(queued & Q(recipient_id=user_id), now, 500)
         if not rows:
@@ -529,8 +568,10 @@ def digests_send(*, now: datetime.datetime | None = None) -> DeliveryReport:
             _record_skipped(rows, token, "The recipient has no e-mail address.", report)
             continue
         try:
+            with translation.override(languages[user_id]):
+                message = digest_email(user, rows)
             with mailers.default as connection:
-                connection.send_messages([digest_email(user, rows)])
+                connection.send_messages([message])
         except Exception as exc:
             logger.warning("notifications: digest for user %s failed: %s", user_id, exc)
             _record_failure(rows, token, f"{type(exc).__name__}: {exc}", now, report)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from notifications import conf, selectors, services
@@ -96,7 +97,13 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     marked = services.notifications_mark_all_read(user=request.user)
     if not request.htmx:
         messages.success(
-            request, f"Marked {marked} notification{'s' if marked != 1 else ''} as read."
+            request,
+            ngettext(
+                "Marked %(count)s notification as read.",
+                "Marked %(count)s notifications as read.",
+                marked,
+            )
+            % {"count": marked},
         )
         return _back_to_inbox(request)
     context = _inbox_context(request)
@@ -117,7 +124,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             email_mode=form.cleaned_data["email_mode"],
             email_kinds_off=form.kinds_off(),
         )
-        messages.success(request, "Your notification preferences are saved.")
+        messages.success(request, gettext("Your notification preferences are saved."))
         return redirect("notification-preferences")
     return render(
         request,

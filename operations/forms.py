@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from core.web import display_name
 from operations.models import IncidentSeverity
@@ -23,32 +24,38 @@ class UserChoiceField(forms.ModelChoiceField):
 
 class OwnerForm(forms.Form):
     owner = UserChoiceField(
-        label="New operating owner",
+        label=gettext_lazy("New operating owner"),
         queryset=User.objects.filter(is_active=True).order_by(
             "first_name", "last_name", "username"
         ),
-        empty_label="Choose a person",
+        empty_label=gettext_lazy("Choose a person"),
     )
     reason = forms.CharField(
-        label="Why the owner changes", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Why the owner changes"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class DriftForm(forms.Form):
     operator = forms.ChoiceField(
-        label="Breached when the value is not", choices=KpiOperator.choices
+        label=gettext_lazy("Breached when the value is not"), choices=KpiOperator.choices
     )
-    threshold = forms.DecimalField(label="Drift bound", max_digits=18, decimal_places=4)
+    threshold = forms.DecimalField(
+        label=gettext_lazy("Drift bound"), max_digits=18, decimal_places=4
+    )
 
 
 class IncidentForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
-    severity = forms.ChoiceField(label="Severity", choices=IncidentSeverity.choices)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    severity = forms.ChoiceField(label=gettext_lazy("Severity"), choices=IncidentSeverity.choices)
     occurred_on = forms.DateField(
-        label="Happened on", widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Happened on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     description = forms.CharField(
-        label="What happened", max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=gettext_lazy("What happened"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from core.errors import DomainError, PermissionRefused, TransitionRefused
 from readiness import rules as readiness_rules
 from usecases import access
 from usecases.models import Stage, UseCase
 from usecases.rules import read_only_refusal
 
-OWNER_REFUSAL = "Only a program lead names the operating owner."
-INCIDENT_REFUSAL = (
+OWNER_REFUSAL = gettext_lazy("Only a program lead names the operating owner.")
+INCIDENT_REFUSAL = gettext_lazy(
     "Only program leads, the use case's sponsor, technical lead, contributors and its "
     "operating owner record incidents."
 )
@@ -26,7 +28,7 @@ def not_operating_refusal(use_case: UseCase) -> DomainError | None:
         return refusal
     if use_case.stage != Stage.SCALE:
         return TransitionRefused(
-            "This use case is not in operation.",
+            gettext("This use case is not in operation."),
             [
                 f"It is in {Stage(use_case.stage).label}; operation starts when Gate 4 "
                 "passes and the use case reaches Scale."

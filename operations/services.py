@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import events
 from core.audit import audit_record
@@ -63,16 +64,18 @@ def operating_owner_set(*, use_case: UseCase, by: Any, owner: Any, reason: str) 
     _raise(rules.owner_change_refusal(by, use_case))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the owner changes.", field="reason")
+        raise InvalidInput(gettext("Say why the owner changes."), field="reason")
     if len(reason) > MAX_REASON:
-        raise InvalidInput("The reason is longer than 1,000 characters.", field="reason")
+        raise InvalidInput(gettext("The reason is longer than 1,000 characters."), field="reason")
     if owner is None or not getattr(owner, "pk", None):
-        raise InvalidInput("Name the new operating owner.", field="owner")
+        raise InvalidInput(gettext("Name the new operating owner."), field="owner")
     owner = User.objects.filter(pk=owner.pk, is_active=True).first()
     if owner is None:
-        raise InvalidInput("The operating owner must be an active user.", field="owner")
+        raise InvalidInput(gettext("The operating owner must be an active user."), field="owner")
     if owner.pk == use_case.operating_owner_id:
-        raise InvalidInput(f"{display_name(owner)} already owns it.", field="owner")
+        raise InvalidInput(
+            gettext("%(name)s already owns it.") % {"name": display_name(owner)}, field="owner"
+        )
     before = use_case.operating_owner
     use_case.operating_owner = owner
     use_case.save(update_fields=["operating_owner"])
@@ -108,7 +111,9 @@ def kpi_drift_set(*, kpi: Kpi, by: Any, operator: str, threshold: Any) -> Kpi:
     use_case, kpi = _locked_kpi(kpi, by)
     if operator not in KpiOperator.values:
         raise InvalidInput(
-            f"The operator must be one of: {', '.join(KpiOperator.values)}.", field="operator"
+            gettext("The operator must be one of: %(values)s.")
+            % {"values": ", ".join(KpiOperator.values)},
+            field="operator",
         )
     try:
         value = clean_value(threshold, "threshold")
@@ -135,7 +140,9 @@ def kpi_drift_set(*, kpi: Kpi, by: Any, operator: str, threshold: Any) -> Kpi:
 def kpi_drift_clear(*, kpi: Kpi, by: Any) -> Kpi:
     use_case, kpi = _locked_kpi(kpi, by)
     if not kpi.is_monitored:
-        raise TransitionRefused(f"“{kpi.name}” has no drift bound to clear.")
+        raise TransitionRefused(
+            gettext("“%(kpi)s” has no drift bound to clear.") % {"kpi": kpi.name}
+        )
     before = kpi.drift_label
     kpi.drift_operator = ""
     kpi.drift_threshold = None
@@ -291,12 +298,14 @@ def _clean_day(raw: Any) -> datetime.date:
             raw = datetime.date.fromisoformat(raw.strip())
         except ValueError:
             raise InvalidInput(
-                "The day must be a date, as YYYY-MM-DD.", field="occurred_on"
+                gettext("The day must be a date, as YYYY-MM-DD."), field="occurred_on"
             ) from None
     if not isinstance(raw, datetime.date):
-        raise InvalidInput("Say on which day it happened.", field="occurred_on")
+        raise InvalidInput(gettext("Say on which day it happened."), field="occurred_on")
     if raw > timezone.localdate():
-        raise InvalidInput("The day it happened cannot be in the future.", field="occurred_on")
+        raise InvalidInput(
+            gettext("The day it happened cannot be in the future."), field="occurred_on"
+        )
     return raw
 
 
@@ -316,21 +325,25 @@ def incident_record(
     _raise(rules.incident_refusal(by, use_case))
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("Give the incident a title.", field="title")
+        raise InvalidInput(gettext("Give the incident a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise InvalidInput("The title is longer than 200 characters.", field="title")
+        raise InvalidInput(gettext("The title is longer than 200 characters."), field="title")
     if "\n" in title or "\r" in title:
-        raise InvalidInput("The title is one line.", field="title")
+        raise InvalidInput(gettext("The title is one line."), field="title")
     if severity not in IncidentSeverity.values:
         raise InvalidInput(
-            f"Severity must be one of: {', '.join(IncidentSeverity.values)}.", field="severity"
+            gettext("Severity must be one of: %(values)s.")
+            % {"values": ", ".join(IncidentSeverity.values)},
+            field="severity",
         )
     day = _clean_day(occurred_on)
     description = (description or "").strip()
     if not description:
-        raise InvalidInput("Describe what happened.", field="description")
+        raise InvalidInput(gettext("Describe what happened."), field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput("The description is longer than 5,000 characters.", field="description")
+        raise InvalidInput(
+            gettext("The description is longer than 5,000 characters."), field="description"
+        )
     label = IncidentSeverity(severity).label
     detail = f"{label} incident on {day.isoformat()}: {title}"
     opening = _open_or_join(use_case, trigger=ReviewTrigger.INCIDENT, detail=detail)

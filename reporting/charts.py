@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from reporting.selectors import GateConversion, StageRow
@@ -83,7 +84,7 @@ def funnel_svg(stages: Sequence[StageRow]) -> SafeString:
                     font_size="12",
                 )
             )
-    return _svg(width, height, "Use cases per stage", body)
+    return _svg(width, height, gettext("Use cases per stage"), body)
 
 
 def conversion_svg(conversions: Sequence[GateConversion]) -> SafeString:
@@ -95,7 +96,13 @@ def conversion_svg(conversions: Sequence[GateConversion]) -> SafeString:
     for i, gate in enumerate(conversions):
         y = gap + i * (row_h + gap)
         body.append(
-            _text(0, y + row_h / 2 + 4, f"Gate {gate.number}: {gate.from_stage.label} →", fill=INK)
+            _text(
+                0,
+                y + row_h / 2 + 4,
+                gettext("Gate %(number)s: %(stage)s →")
+                % {"number": gate.number, "stage": gate.from_stage.label},
+                fill=INK,
+            )
         )
         body.append(
             f'<rect x="{label_w}" y="{y}" width="{span}" height="{row_h}" rx="3" fill="{GRID}"/>'
@@ -119,7 +126,7 @@ def conversion_svg(conversions: Sequence[GateConversion]) -> SafeString:
                 font_size="12",
             )
         )
-    return _svg(width, height, "Conversion through each gate", body)
+    return _svg(width, height, gettext("Conversion through each gate"), body)
 
 
 def decisions_svg(decisions: Sequence[tuple[str, str, int]]) -> SafeString:
@@ -148,7 +155,7 @@ def decisions_svg(decisions: Sequence[tuple[str, str, int]]) -> SafeString:
             )
         )
         body.append(_text(x + bar_w / 2, base + 18, label, fill=INK, text_anchor="middle"))
-    return _svg(width, height, "Gate decisions this quarter", body)
+    return _svg(width, height, gettext("Gate decisions this quarter"), body)
 
 
 def time_in_stage_svg(stages: Sequence[StageRow]) -> SafeString:
@@ -192,21 +199,29 @@ def time_in_stage_svg(stages: Sequence[StageRow]) -> SafeString:
                 )
             )
         else:
-            body.append(_text(width, y + row_h / 2 + 4, "no active", fill=MUTED, text_anchor="end"))
+            body.append(
+                _text(width, y + row_h / 2 + 4, gettext("no active"), fill=MUTED, text_anchor="end")
+            )
     legend_y = height - 4
     body.append(
         f'<rect x="{label_w}" y="{legend_y - 9}" width="12" height="10" '
         'fill="#dcfce7" stroke="#86efac"/>'
     )
-    body.append(_text(label_w + 16, legend_y, "norm (min–max)", fill=MUTED, font_size="12"))
+    body.append(
+        _text(label_w + 16, legend_y, gettext("norm (min–max)"), fill=MUTED, font_size="12")
+    )
     body.append(
         f'<rect x="{label_w + 130}" y="{legend_y - 9}" width="12" height="10" fill="{BLUE}"/>'
     )
     body.append(
-        _text(label_w + 146, legend_y, "median, active use cases", fill=MUTED, font_size="12")
+        _text(
+            label_w + 146, legend_y, gettext("median, active use cases"), fill=MUTED, font_size="12"
+        )
     )
     body.append(
         f'<rect x="{label_w + 330}" y="{legend_y - 9}" width="12" height="10" fill="{AMBER}"/>'
     )
-    body.append(_text(label_w + 346, legend_y, "median over the norm", fill=MUTED, font_size="12"))
-    return _svg(width, height, "Median time in stage against the norm", body)
+    body.append(
+        _text(label_w + 346, legend_y, gettext("median over the norm"), fill=MUTED, font_size="12")
+    )
+    return _svg(width, height, gettext("Median time in stage against the norm"), body)

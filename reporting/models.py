@@ -16,13 +16,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class PackStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Generating"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Generating")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 # The allowed status changes, written once: queued → running (the task's
@@ -57,13 +59,18 @@ class GatePackQuerySet(models.QuerySet):
 class GatePack(models.Model):
     review = models.ForeignKey("gates.GateReview", on_delete=models.PROTECT, related_name="packs")
     review_revision = models.PositiveIntegerField(
-        help_text="The review's revision when the pack was requested."
+        help_text=gettext_lazy("The review's revision when the pack was requested.")
     )
     status = models.CharField(max_length=10, choices=PackStatus.choices, default=PackStatus.QUEUED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(auto_now_add=True)
+    # The language the requester read the application in: the pack is written
+    # in it. Packs of the same content in two languages are two packs.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     # When the task was last handed to the broker; NULL while it never was.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -78,13 +85,15 @@ class GatePack(models.Model):
     file = models.FileField(upload_to=pack_upload_to, max_length=200, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField(
-        max_length=64, blank=True, help_text="SHA-256 of the PDF file as stored."
+        max_length=64, blank=True, help_text=gettext_lazy("SHA-256 of the PDF file as stored.")
     )
     content_hash = models.CharField(
         max_length=64,
         blank=True,
-        help_text="SHA-256 of the canonical JSON of the data the pack renders; printed in "
-        "the pack's footer.",
+        help_text=gettext_lazy(
+            "SHA-256 of the canonical JSON of the data the pack renders; printed in "
+            "the pack's footer."
+        ),
     )
     page_count = models.PositiveIntegerField(null=True, blank=True)
     failure_reason = models.TextField(blank=True, max_length=2000)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from readiness.models import format_value
 from value import selectors as value_selectors
 from value.finance import RULE_OF_THUMB, SURVEY_RANGE, Range
@@ -35,12 +37,12 @@ def _wave_state(wave: Any) -> tuple[str, str]:
     """The wave's validation state as a word and a badge class."""
     passed = wave.passed
     if passed is True:
-        return "Validated: passed", "on"
+        return gettext("Validated: passed"), "on"
     if passed is False:
-        return "Validated: not passed", "off"
+        return gettext("Validated: not passed"), "off"
     if wave.started_on is not None:
-        return "Started, not validated", "open"
-    return "Not started", "pending"
+        return gettext("Started, not validated"), "open"
+    return gettext("Not started"), "pending"
 
 
 def _day(value: Any) -> str:
@@ -105,13 +107,13 @@ def _money(finances: Finances) -> dict[str, Any]:
         "investment": format_money(returns.investment, code),
         "operations_annual": format_money(returns.operations_annual, code),
         "benefits_annual": format_money(returns.benefits_annual, code),
-        "roi": "Not computable: no cost recorded"
+        "roi": gettext("Not computable: no cost recorded")
         if returns.roi_percent is None
         else _percent(returns.roi_percent),
         "npv": format_money(returns.npv, code),
-        "payback": "Never: the monthly net is not positive"
+        "payback": gettext("Never: the monthly net is not positive")
         if returns.payback_month is None
-        else f"Month {returns.payback_month}",
+        else gettext("Month %(month)s") % {"month": returns.payback_month},
         "horizon_months": returns.horizon_months,
         "benefits": [
             {

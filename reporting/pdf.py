@@ -50,7 +50,8 @@ def content_hash(data: dict[str, Any]) -> str:
     The PDF's own SHA-256 cannot be printed inside the PDF, so the footer
     carries this instead: the same facts always give the same hash, whenever
     and however often the pack is generated."""
-    # default=str: a translated label (a choice's) is written as the text it reads in.
+    # default=str: labels read from choices are lazy translations; they are
+    # hashed as the text the pack prints (the pack's language is active).
     canonical = json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )

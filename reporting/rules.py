@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from core.throttling import ScopedUserThrottle
 from gates.models import GateReview, ReviewApprover
 from usecases import access
 
-REQUEST_REFUSAL = (
+REQUEST_REFUSAL = gettext_lazy(
     "Only program leads, executives, the use case's team and the review's named approvers "
     "request gate packs."
 )
-DASHBOARD_REFUSAL = "The executive dashboard is for program leads and executives."
+DASHBOARD_REFUSAL = gettext_lazy("The executive dashboard is for program leads and executives.")
 
 
 def can_request_pack(user: Any, review: GateReview, *, is_approver: bool | None = None) -> bool:

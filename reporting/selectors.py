@@ -31,7 +31,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from core.models import AuditEvent
 from core.web import display_name
@@ -161,9 +162,30 @@ def mark_stale(packs: list[GatePack], review: GateReview) -> None:
     (about 20 queries) serves every pack; none when there is no pack."""
     if not packs:
         return
-    digest = pdf.content_hash(pack_data(review))
+    # The pack data holds labels in the pack's language, so each language's
+    # packs are compared with the data read in that language (usually one).
+    digests = {language: pack_digest(review, language) for language in {p.language for p in packs}}
     for pack in packs:
-        pack.stale = pack.content_hash != digest
+        pack.stale = pack.content_hash != digests[pack.language]
+
+
+def pack_language(language: str | None = None) -> str:
+    """The language a pack is written in: ``language`` (by default the one
+    active now, the requester's) when the application offers it, else the
+    default language."""
+    try:
+        return translation.get_supported_language_variant(
+            language or translation.get_language() or settings.LANGUAGE_CODE
+        )
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def pack_digest(review: GateReview, language: str) -> str:
+    """The content hash of the review's pack data as a pack in ``language``
+    shows it (labels such as statuses and decisions are read translated)."""
+    with translation.override(language):
+        return pdf.content_hash(pack_data(review))
 
 
 def pack_panel(*, review: GateReview, user: Any, is_approver: bool | None = None) -> dict[str, Any]:
@@ -206,7 +228,10 @@ def _controls_covered(read: Any) -> dict[str, Any]:
     for c in read.criteria:
         for control in c.cited_controls:
             row = row_of(control)
-            row["evidence"].append(f"Criterion “{c.name}”: {c.get_status_display().lower()}")
+            row["evidence"].append(
+                gettext("Criterion “%(name)s”: %(status)s")
+                % {"name": c.name, "status": c.get_status_display().lower()}
+            )
             row["covered"] = row["covered"] or c.status in ("met", "partially_met")
     for required in read.required:
         shown = required.shown
@@ -539,9 +564,9 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
             "since_what": (
                 ""
                 if previous is None
-                else "the previous recertification"
+                else gettext("the previous recertification")
                 if previous["from_stage"] == previous["to_stage"]
-                else "Gate 4's decision"
+                else gettext("Gate 4's decision")
             ),
             "monitored": [
                 {
@@ -583,8 +608,8 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
             {
                 "text": step.get("text", ""),
                 "status": step.get("status", ""),
-                "status_display": DECOMMISSIONING_STATUS.get(
-                    step.get("status", ""), step.get("status", "")
+                "status_display": str(
+                    DECOMMISSIONING_STATUS.get(step.get("status", ""), step.get("status", ""))
                 ),
                 "note": step.get("note", ""),
             }
@@ -593,7 +618,10 @@ def _recertification(review: GateReview, use_case: UseCase, readiness: Any) -> d
     return data
 
 
-DECOMMISSIONING_STATUS = {"done": "Done", "not_applicable": "Not applicable"}
+DECOMMISSIONING_STATUS = {
+    "done": gettext_lazy("Done"),
+    "not_applicable": gettext_lazy("Not applicable"),
+}
 
 
 def _ending(review: GateReview, *, spent: Decimal) -> dict[str, Any]:
@@ -674,7 +702,9 @@ class StageRow:
     @property
     def gate_label(self) -> str:
         """The gate a use case killed in this stage was killed at."""
-        return "Recertification" if self.is_operating_stage else f"Gate {self.stage.number}"
+        if self.is_operating_stage:
+            return gettext("Recertification")
+        return gettext("Gate %(number)s") % {"number": self.stage.number}
 
     @property
     def risk_tier_counts(self) -> list[int]:

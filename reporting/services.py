@@ -24,7 +24,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from kombu.exceptions import KombuError, OperationalError
 
 from core import events
@@ -36,15 +37,20 @@ from gates.models import GateReview
 from readiness.svg import kpi_sparkline_svg
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack, PackStatus
-from reporting.selectors import pack_data
+from reporting.pack_i18n import localised_when
+from reporting.selectors import pack_data, pack_digest, pack_language
 from usecases.models import UseCase
 
 logger = logging.getLogger(__name__)
 
-QUEUED_MESSAGE = "queued; the pack is being generated"
-BROKER_DOWN_MESSAGE = "queued; it will be generated when the task queue is back"
-CURRENT_MESSAGE = "pack #{id} is current: nothing in the review has changed since it was generated"
-IN_PROGRESS_MESSAGE = "pack #{id} of the review as it stands is already being generated"
+QUEUED_MESSAGE = gettext_lazy("queued; the pack is being generated")
+BROKER_DOWN_MESSAGE = gettext_lazy("queued; it will be generated when the task queue is back")
+CURRENT_MESSAGE = gettext_lazy(
+    "pack #%(id)s is current: nothing in the review has changed since it was generated"
+)
+IN_PROGRESS_MESSAGE = gettext_lazy(
+    "pack #%(id)s of the review as it stands is already being generated"
+)
 FAILURE_REASON_MAX = 2000
 GENERATE_TASK = "reporting.generate_gate_pack"
 
@@ -90,10 +96,10 @@ class PackRequest:
     def message(self) -> str:
         if not self.created:
             message = CURRENT_MESSAGE if self.pack.is_ready else IN_PROGRESS_MESSAGE
-            return message.format(id=self.pack.pk)
+            return str(message) % {"id": self.pack.pk}
         if self.published is False:
-            return BROKER_DOWN_MESSAGE
-        return QUEUED_MESSAGE
+            return str(BROKER_DOWN_MESSAGE)
+        return str(QUEUED_MESSAGE)
 
 
 # --- Enqueuing -------------------------------------------------------------------
@@ -132,9 +138,10 @@ def _unmark_enqueued(pack_id: int) -> None:
 # --- Requesting ------------------------------------------------------------------
 
 
-def pack_request(*, review: GateReview, by: Any) -> PackRequest:
-    """Request a gate pack of the review as it stands now. The caller has
-    checked that ``by`` sees the review's use case.
+def pack_request(*, review: GateReview, by: Any, language: str | None = None) -> PackRequest:
+    """Request a gate pack of the review as it stands now, written in
+    ``language`` (by default the language active now: the requester's). The
+    caller has checked that ``by`` sees the review's use case.
 
     Nothing is rendered twice for the same content: when the review's pack
     data has the content hash of a pack that is ready or being generated,
@@ -156,10 +163,12 @@ def pack_request(*, review: GateReview, by: Any) -> PackRequest:
             raise PermissionRefused(rules.REQUEST_REFUSAL)
         # Read under the locks every change of the review and its readiness
         # takes first: two requests for the same content get one pack.
-        digest = pdf.content_hash(pack_data(review))
+        language = pack_language(language)
+        digest = pack_digest(review, language)
         current = (
             GatePack.objects.filter(
                 review=review,
+                language=language,
                 # Not stale either: a pack requested at an earlier revision
                 # whose render happened to read this state still reads stale.
                 review_revision=review.revision,
@@ -176,7 +185,11 @@ def pack_request(*, review: GateReview, by: Any) -> PackRequest:
         # The hash of the data at the request; the renderer records the hash
         # of the data it renders (the same, unless the review moved on).
         pack = GatePack.objects.create(
-            review=review, review_revision=review.revision, requested_by=by, content_hash=digest
+            review=review,
+            review_revision=review.revision,
+            requested_by=by,
+            content_hash=digest,
+            language=language,
         )
         pack.review = review
         audit_record(
@@ -185,7 +198,11 @@ def pack_request(*, review: GateReview, by: Any) -> PackRequest:
             summary=f"Requested a {review.gate_label} pack",
             use_case=use_case,
             obj=pack,
-            payload={"review": review.pk, "review_revision": review.revision},
+            payload={
+                "review": review.pk,
+                "review_revision": review.revision,
+                "language": language,
+            },
         )
         result = PackRequest(pack=pack)
 
@@ -261,11 +278,17 @@ def pack_heartbeat(*, pack_id: int, run: int) -> Iterator[None]:
 def pack_render(pack: GatePack) -> tuple[pdf.RenderedPdf, str, str]:
     """Gather the data, render the HTML and the PDF. Returns the PDF, the
     final HTML and the content hash. Raises ``pdf.PackRenderError`` for what
-    a retry cannot fix."""
-    data = selectors_pack_data(pack.review)
-    digest = pdf.content_hash(data)
+    a retry cannot fix. Everything is read and written in the pack's language."""
+    with translation.override(pack.language):
+        data = selectors_pack_data(pack.review)
+        digest = pdf.content_hash(data)
+        try:
+            html = pdf.render_pack_html(pack_context(data, digest=digest, pack=pack))
+        except (OSError, MemoryError):
+            raise
+        except Exception as exc:
+            raise pdf.PackRenderError(f"{type(exc).__name__}: {exc}") from exc
     try:
-        html = pdf.render_pack_html(pack_context(data, digest=digest, pack=pack))
         rendered = pdf.html_to_pdf(html)
     except (OSError, MemoryError):
         raise
@@ -299,10 +322,18 @@ def pack_context(data: dict[str, Any], *, digest: str, pack: GatePack) -> dict[s
         # How the pack names the review: "Gate 3" or "Recertification".
         "gate_label": recertification["gate_label"]
         if recertification
-        else f"Gate {data['review']['gate_number']}",
+        else gettext("Gate %(number)s") % {"number": data["review"]["gate_number"]},
         "content_hash": digest,
         "pack_id": pack.pk,
-        "generated_at": timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z"),
+        # The running header and the page numbers of pack.css.
+        "running_title": gettext("Recertification pack · for the recertification meeting")
+        if recertification
+        else gettext("Gate pack · for the gate meeting"),
+        "page_word": gettext("Page"),
+        "page_of": pgettext("page 2 of 11", "of"),
+        "generated_at": localised_when(
+            timezone.localtime(timezone.now()).strftime("%d %b %Y %H:%M %Z")
+        ),
         "requested_by": display_name(pack.requested_by),
         # Not part of the content hash: the chain grows while the review does
         # not. Written outside the database too (log, checkpoint file).

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from reporting.charts import AMBER, BLUE, GRID, INK, MUTED, _svg, _text
 from reporting.value_selectors import (
@@ -94,9 +95,15 @@ def money_by_stage_svg(stages: Sequence[StageMoney], currency: str) -> SafeStrin
     body += _legend(
         label_w,
         height - 4,
-        [(LIGHT_BLUE, "planned"), (BLUE, "actual"), ("#fef3c7", "projected production (low–high)")],
+        [
+            (LIGHT_BLUE, gettext("planned")),
+            (BLUE, gettext("actual")),
+            ("#fef3c7", gettext("projected production (low–high)")),
+        ],
     )
-    return _svg(width, height, f"Money by stage ({currency})", body)
+    return _svg(
+        width, height, gettext("Money by stage (%(currency)s)") % {"currency": currency}, body
+    )
 
 
 def benefits_svg(stages: Sequence[StageMoney], currency: str) -> SafeString:
@@ -108,7 +115,9 @@ def benefits_svg(stages: Sequence[StageMoney], currency: str) -> SafeString:
     span = width - label_w - 70
     body = []
     if not rows:
-        body.append(_text(label_w, gap + row_h / 2 + 4, "No benefit recorded yet.", fill=MUTED))
+        body.append(
+            _text(label_w, gap + row_h / 2 + 4, gettext("No benefit recorded yet."), fill=MUTED)
+        )
     for i, row in enumerate(rows):
         y = gap + i * (row_h + gap)
         body.append(_text(0, y + row_h / 2 + 4, row.stage.label, fill=INK))
@@ -133,8 +142,17 @@ def benefits_svg(stages: Sequence[StageMoney], currency: str) -> SafeString:
                 font_weight="bold",
             )
         )
-    body += _legend(label_w, height - 4, [(GRID, "annual hypothesis"), (GREEN, "realised to date")])
-    return _svg(width, height, f"Benefits realised against the hypothesis ({currency})", body)
+    body += _legend(
+        label_w,
+        height - 4,
+        [(GRID, gettext("annual hypothesis")), (GREEN, gettext("realised to date"))],
+    )
+    return _svg(
+        width,
+        height,
+        gettext("Benefits realised against the hypothesis (%(currency)s)") % {"currency": currency},
+        body,
+    )
 
 
 def histogram_svg(buckets: Sequence[Bucket], label: str, colour: str = BLUE) -> SafeString:
@@ -176,7 +194,7 @@ def kills_svg(rows: Sequence[KillRow], label: str) -> SafeString:
     span = width - label_w - 90
     body = []
     if not rows:
-        body.append(_text(0, gap + row_h / 2 + 4, "No use case killed.", fill=MUTED))
+        body.append(_text(0, gap + row_h / 2 + 4, gettext("No use case killed."), fill=MUTED))
     for i, row in enumerate(rows):
         y = gap + i * (row_h + gap)
         name = row.label if len(row.label) <= 34 else row.label[:33] + "…"
@@ -205,9 +223,11 @@ def panel(data: PortfolioValue) -> dict[str, Any]:
         "money_svg": money_by_stage_svg(data.stages, data.currency),
         "benefits_svg": benefits_svg(data.stages, data.currency),
         "roi_svg": histogram_svg(data.roi, "3-year ROI of the use cases in play"),
-        "payback_svg": histogram_svg(data.payback, "Payback month of the use cases in play", GREEN),
-        "kills_gate_svg": kills_svg(data.kills_by_gate, "Kills by gate"),
-        "kills_reason_svg": kills_svg(data.kills_by_reason, "Kills by reason"),
+        "payback_svg": histogram_svg(
+            data.payback, gettext("Payback month of the use cases in play"), GREEN
+        ),
+        "kills_gate_svg": kills_svg(data.kills_by_gate, gettext("Kills by gate")),
+        "kills_reason_svg": kills_svg(data.kills_by_reason, gettext("Kills by reason")),
     }
 
 

@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from gates.models import Decision, GateReview, ReviewStatus
 from usecases import access
@@ -53,7 +54,7 @@ ZERO = Decimal("0")
 ALIVE = (Status.ACTIVE, Status.ON_HOLD)
 # Use cases not yet at Production or Scale: the pipeline still to be paid for.
 PIPELINE_STAGES = (Stage.DISCOVERY, Stage.POC, Stage.PILOT)
-NO_REASON = "No reason recorded"
+NO_REASON = gettext_lazy("No reason recorded")
 CACHE_KEY = "reporting:portfolio-value:v1"
 NO_REASON_CODE = "none"
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import TransitionRefused
@@ -61,7 +62,7 @@ def pack_panel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _pack_message(result: services.PackRequest) -> str:
     if result.created and result.pack.is_ready:
-        return "Pack ready."
+        return gettext("Pack ready.")
     return result.message[0].upper() + result.message[1:] + "."
 
 
@@ -88,7 +89,8 @@ def pack_file_response(pack: GatePack) -> FileResponse:
     """The stored PDF as an attachment. Also used by the API."""
     if not pack.is_ready:
         raise TransitionRefused(
-            "The pack is not ready yet.", [f"Its status is {pack.get_status_display().lower()}."]
+            gettext("The pack is not ready yet."),
+            [gettext("Its status is %(status)s.") % {"status": pack.get_status_display().lower()}],
         )
     try:
         handle = pack.file.open("rb")

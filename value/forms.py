@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from usecases.models import Stage
 from value.models import CostCategory
@@ -54,8 +55,8 @@ class CostGridForm(forms.Form):
 
 class BenefitForm(forms.Form):
     name = forms.CharField(max_length=160)
-    annual_amount = forms.CharField(label="Annual amount", max_length=40)
-    kpi = forms.ChoiceField(label="Shown by KPI", required=False)
+    annual_amount = forms.CharField(label=gettext_lazy("Annual amount"), max_length=40)
+    kpi = forms.ChoiceField(label=gettext_lazy("Shown by KPI"), required=False)
 
     def __init__(self, *args: Any, kpis: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,10 +64,12 @@ class BenefitForm(forms.Form):
 
 
 class RealisationForm(forms.Form):
-    period_end = forms.CharField(label="Period end", widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.CharField(label="Amount", max_length=40)
-    kpi_measurement = forms.ChoiceField(label="Measurement", required=False)
-    note = forms.CharField(label="Note", max_length=500, required=False)
+    period_end = forms.CharField(
+        label=gettext_lazy("Period end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.CharField(label=gettext_lazy("Amount"), max_length=40)
+    kpi_measurement = forms.ChoiceField(label=gettext_lazy("Measurement"), required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=500, required=False)
 
     def __init__(self, *args: Any, measurements: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from value.models import ValueMetric, ValueOperator
 
@@ -17,30 +18,39 @@ PERCENT = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 10
 
 
 class PilotScopeForm(forms.Form):
-    unit = forms.CharField(max_length=40, initial="users", help_text="users, branches, sites…")
-    pilot_units = forms.IntegerField(label="Pilot reaches", min_value=1, max_value=2_000_000_000)
-    target_units = forms.IntegerField(label="Target", min_value=1, max_value=2_000_000_000)
+    unit = forms.CharField(
+        max_length=40, initial="users", help_text=gettext_lazy("users, branches, sites…")
+    )
+    pilot_units = forms.IntegerField(
+        label=gettext_lazy("Pilot reaches"), min_value=1, max_value=2_000_000_000
+    )
+    target_units = forms.IntegerField(
+        label=gettext_lazy("Target"), min_value=1, max_value=2_000_000_000
+    )
     adoption_percent = forms.DecimalField(
-        label="Pilot adoption (%)", required=False, help_text="Once measured.", **PERCENT
+        label=gettext_lazy("Pilot adoption (%)"),
+        required=False,
+        help_text=gettext_lazy("Once measured."),
+        **PERCENT,
     )
 
 
 class WavesPlanForm(forms.Form):
     shares = forms.CharField(
-        label="Shares of the target (%)",
+        label=gettext_lazy("Shares of the target (%)"),
         required=False,
         initial="25, 50, 100",
-        help_text="Strictly increasing, the last 100. Empty: 25, 50, 100.",
+        help_text=gettext_lazy("Strictly increasing, the last 100. Empty: 25, 50, 100."),
     )
     planned_dates = forms.CharField(
-        label="Planned dates",
+        label=gettext_lazy("Planned dates"),
         required=False,
-        help_text="Optional, one per wave in order (YYYY-MM-DD, comma-separated).",
+        help_text=gettext_lazy("Optional, one per wave in order (YYYY-MM-DD, comma-separated)."),
     )
     adoption_threshold_percent = forms.DecimalField(
-        label="Adoption threshold (%)",
+        label=gettext_lazy("Adoption threshold (%)"),
         required=False,
-        help_text="For every wave. Empty: the pilot's adoption rate, else 60%.",
+        help_text=gettext_lazy("For every wave. Empty: the pilot's adoption rate, else 60%."),
         **PERCENT,
     )
 
@@ -76,7 +86,9 @@ class WavesPlanForm(forms.Form):
 
 
 class WaveStartForm(forms.Form):
-    started_on = forms.DateField(label="Started on", widget=forms.DateInput(attrs={"type": "date"}))
+    started_on = forms.DateField(
+        label=gettext_lazy("Started on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"started_on": timezone.localdate()})
@@ -85,14 +97,14 @@ class WaveStartForm(forms.Form):
 
 class WaveValidateForm(forms.Form):
     validated_on = forms.DateField(
-        label="Validated on", widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Validated on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     stable = forms.TypedChoiceField(
-        label="Stable",
+        label=gettext_lazy("Stable"),
         choices=[("yes", "Stable"), ("no", "Not stable")],
         coerce=lambda v: v == "yes",
     )
-    adoption_percent = forms.DecimalField(label="Adoption (%)", **PERCENT)
+    adoption_percent = forms.DecimalField(label=gettext_lazy("Adoption (%)"), **PERCENT)
     note = forms.CharField(
         max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -109,6 +121,8 @@ class ValueRuleForm(forms.Form):
         max_digits=15,
         decimal_places=2,
         initial=0,
-        help_text="ROI in %, NPV in the currency, payback in months, adoption in points above "
-        "the pilot rate (0: at or above it).",
+        help_text=gettext_lazy(
+            "ROI in %, NPV in the currency, payback in months, adoption in points above "
+            "the pilot rate (0: at or above it)."
+        ),
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.validators import single_line
 from readiness.models import format_value
@@ -24,11 +25,11 @@ PERCENT = {"max_digits": 6, "decimal_places": 2}
 class CostCategory(models.TextChoices):
     """The categories of the scorecard's cost projection model (Strategy 5)."""
 
-    INFRASTRUCTURE = "infrastructure", "Infrastructure"
-    DEVELOPMENT = "development", "Development"
-    DATA_PREPARATION = "data_preparation", "Data preparation"
-    TRAINING = "training_change", "Training and change management"
-    OPERATIONS = "operations_annual", "Operations (per year)"
+    INFRASTRUCTURE = "infrastructure", gettext_lazy("Infrastructure")
+    DEVELOPMENT = "development", gettext_lazy("Development")
+    DATA_PREPARATION = "data_preparation", gettext_lazy("Data preparation")
+    TRAINING = "training_change", gettext_lazy("Training and change management")
+    OPERATIONS = "operations_annual", gettext_lazy("Operations (per year)")
 
 
 ONE_OFF_CATEGORIES = (
@@ -163,17 +164,17 @@ class BenefitRealisation(models.Model):
 
 
 class ValueMetric(models.TextChoices):
-    ROI = "roi_3y", "3-year ROI (%)"
-    NPV = "npv", "NPV"
-    PAYBACK = "payback_month", "Payback month"
+    ROI = "roi_3y", gettext_lazy("3-year ROI (%)")
+    NPV = "npv", gettext_lazy("NPV")
+    PAYBACK = "payback_month", gettext_lazy("Payback month")
     # The latest validated wave's adoption minus the pilot's, in percentage
     # points: "≥ 0" is the Gate 4 criterion "adoption at or above the pilot rate".
-    ADOPTION = "adoption_vs_pilot", "Adoption against the pilot rate (points)"
+    ADOPTION = "adoption_vs_pilot", gettext_lazy("Adoption against the pilot rate (points)")
 
 
 class ValueOperator(models.TextChoices):
-    AT_LEAST = ">=", "≥ (at or above)"
-    AT_MOST = "<=", "≤ (at or below)"
+    AT_LEAST = ">=", gettext_lazy("≥ (at or above)")
+    AT_MOST = "<=", gettext_lazy("≤ (at or below)")
 
 
 class ValueRule(models.Model):
@@ -226,11 +227,16 @@ class PilotScope(models.Model):
     use_case = models.OneToOneField(
         "usecases.UseCase", on_delete=models.CASCADE, related_name="pilot_scope"
     )
-    unit = models.CharField(max_length=40, default="users", help_text="users, branches, sites…")
+    unit = models.CharField(
+        max_length=40, default="users", help_text=gettext_lazy("users, branches, sites…")
+    )
     pilot_units = models.PositiveIntegerField()
     target_units = models.PositiveIntegerField()
     adoption_percent = models.DecimalField(
-        **PERCENT, null=True, blank=True, help_text="The pilot's adoption rate, once measured."
+        **PERCENT,
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("The pilot's adoption rate, once measured."),
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

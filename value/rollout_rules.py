@@ -12,16 +12,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from core.errors import DomainError, PermissionRefused
 from usecases import access
 from usecases.models import MemberRole, UseCase
 from usecases.rules import read_only_refusal
 
-ROLLOUT_REFUSAL = (
+ROLLOUT_REFUSAL = gettext_lazy(
     "Only program leads and the use case's sponsor and technical lead plan and validate "
     "its rollout."
 )
-VALUE_RULE_REFUSAL = "Only program leads bind a gate criterion to the use case's value."
+VALUE_RULE_REFUSAL = gettext_lazy(
+    "Only program leads bind a gate criterion to the use case's value."
+)
 ROLLOUT_ROLES = frozenset({MemberRole.SPONSOR, MemberRole.TECHNICAL_LEAD})
 
 # The playbook's pilot: 5-15% of the target deployment scale. Outside it the

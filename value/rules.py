@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from core.errors import DomainError, TransitionRefused
 from usecases import rules as usecase_rules
 from usecases.models import Stage, UseCase
 
-EDIT_REFUSAL = "Only program leads and the use case's sponsor change its costs and benefits."
+EDIT_REFUSAL = gettext_lazy(
+    "Only program leads and the use case's sponsor change its costs and benefits."
+)
 
 
 def edit_refusal(user: Any, use_case: UseCase) -> DomainError | None:
@@ -42,9 +46,13 @@ def actual_refusal(use_case: UseCase, stage: str) -> TransitionRefused | None:
     if stage_reached(use_case, stage):
         return None
     return TransitionRefused(
-        f"No actual cost can be recorded for {Stage(stage).label} yet.",
+        gettext("No actual cost can be recorded for %(stage)s yet.")
+        % {"stage": Stage(stage).label},
         [
-            f"The use case is in {Stage(use_case.stage).label}; actual costs are recorded "
-            "for the stages it has reached, plans for any stage."
+            gettext(
+                "The use case is in %(stage)s; actual costs are recorded "
+                "for the stages it has reached, plans for any stage."
+            )
+            % {"stage": Stage(use_case.stage).label}
         ],
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils.formats import number_format
 
 from readiness.models import Kpi, KpiMeasurement
 from usecases.models import Stage, UseCase
@@ -150,10 +151,13 @@ def realisations_of(benefit: Benefit):
 
 
 def format_money(amount: Decimal | None, currency_code: str | None = None) -> str:
-    """An amount as pages write it: ``EUR 1,234,567.00``; a dash for none."""
+    """An amount as pages write it, grouped as the active language groups
+    numbers: ``EUR 1,234,567.00`` in English, ``EUR 1.234.567,00`` in
+    German; a dash for none."""
     if amount is None:
         return "—"
-    return f"{currency_code or currency()} {amount:,.2f}"
+    figure = number_format(Decimal(amount), decimal_pos=2, force_grouping=True)
+    return f"{currency_code or currency()} {figure}"
 
 
 @dataclass(frozen=True)

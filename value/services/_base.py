@@ -6,6 +6,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.errors import InvalidInput
 from usecases.models import UseCase
 from value import rules
@@ -29,18 +31,24 @@ def clean_amount(raw: Any, *, field: str, label: str, required: bool = True) -> 
     MAX_AMOUNT; blank is None when not ``required``. Refuses with the field named."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
-            raise InvalidInput(f"Give the {label}.", field=field)
+            raise InvalidInput(gettext("Give the %(label)s.") % {"label": label}, field=field)
         return None
     if isinstance(raw, bool | float):
-        raise InvalidInput(f"The {label} must be written as a decimal number.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s must be written as a decimal number.") % {"label": label},
+            field=field,
+        )
     text = raw.strip() if isinstance(raw, str) else str(raw)
     # Commas only as thousands separators (1,234,567.89): "1,5" is refused,
     # never read as fifteen.
     if "," in text:
         if not THOUSANDS.fullmatch(text):
             raise InvalidInput(
-                f"The {label} “{str(raw)[:40]}” is not an amount: write it as 1234.56 "
-                "(commas only between thousands).",
+                gettext(
+                    "The %(label)s “%(raw)s” is not an amount: write it as 1234.56 "
+                    "(commas only between thousands)."
+                )
+                % {"label": label, "raw": str(raw)[:40]},
                 field=field,
             )
         text = text.replace(",", "")
@@ -48,23 +56,40 @@ def clean_amount(raw: Any, *, field: str, label: str, required: bool = True) -> 
         value = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InvalidInput(
-            f"The {label} “{str(raw)[:40]}” is not an amount.", field=field
+            gettext("The %(label)s “%(raw)s” is not an amount.")
+            % {"label": label, "raw": str(raw)[:40]},
+            field=field,
         ) from None
     if not value.is_finite():
-        raise InvalidInput(f"The {label} “{str(raw)[:40]}” is not an amount.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s “%(raw)s” is not an amount.")
+            % {"label": label, "raw": str(raw)[:40]},
+            field=field,
+        )
     if value < 0:
-        raise InvalidInput(f"The {label} cannot be negative.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s cannot be negative.") % {"label": label}, field=field
+        )
     if value > MAX_AMOUNT:
-        raise InvalidInput(f"The {label} is too large: at most 10,000,000,000,000.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s is too large: at most 10,000,000,000,000.") % {"label": label},
+            field=field,
+        )
     if value != value.quantize(CENT):
-        raise InvalidInput(f"The {label} has more than two decimals.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s has more than two decimals.") % {"label": label}, field=field
+        )
     return value.quantize(CENT)
 
 
 def clean_text(raw: Any, *, field: str, label: str, max_length: int) -> str:
     text = (raw or "").strip() if isinstance(raw, str | type(None)) else str(raw).strip()
     if len(text) > max_length:
-        raise InvalidInput(f"The {label} is longer than {max_length:,} characters.", field=field)
+        raise InvalidInput(
+            gettext("The %(label)s is longer than %(max)s characters.")
+            % {"label": label, "max": f"{max_length:,}"},
+            field=field,
+        )
     return text
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -34,10 +35,13 @@ UNSET: Any = _Unset()
 
 def _clean_name(raw: Any, use_case: UseCase, exclude: int | None = None) -> str:
     name = clean_text(
-        raw if isinstance(raw, str) else "", field="name", label="name", max_length=NAME_MAX
+        raw if isinstance(raw, str) else "",
+        field="name",
+        label=gettext_lazy("name"),
+        max_length=NAME_MAX,
     )
     if not name:
-        raise InvalidInput("Name the benefit.", field="name")
+        raise InvalidInput(gettext("Name the benefit."), field="name")
     try:
         single_line(name)
     except ValidationError as exc:
@@ -46,7 +50,10 @@ def _clean_name(raw: Any, use_case: UseCase, exclude: int | None = None) -> str:
     if exclude is not None:
         clash = clash.exclude(pk=exclude)
     if clash.exists():
-        raise InvalidInput(f"This use case already has a benefit named “{name}”.", field="name")
+        raise InvalidInput(
+            gettext("This use case already has a benefit named “%(name)s”.") % {"name": name},
+            field="name",
+        )
     return name
 
 
@@ -56,10 +63,10 @@ def _clean_kpi(raw: Any, use_case: UseCase) -> Kpi | None:
         return None
     pk = raw.pk if isinstance(raw, Kpi) else raw
     if isinstance(pk, bool) or not str(pk).strip().isdigit():
-        raise InvalidInput("Choose one of this use case's KPIs.", field="kpi")
+        raise InvalidInput(gettext("Choose one of this use case's KPIs."), field="kpi")
     kpi = Kpi.objects.filter(use_case=use_case, pk=int(str(pk).strip())).first()
     if kpi is None:
-        raise InvalidInput("Choose one of this use case's KPIs.", field="kpi")
+        raise InvalidInput(gettext("Choose one of this use case's KPIs."), field="kpi")
     return kpi
 
 
@@ -86,7 +93,7 @@ def benefit_create(
 ) -> Benefit:
     use_case = lock_use_case(use_case, by)
     clean_name = _clean_name(name, use_case)
-    amount = clean_amount(annual_amount, field="annual_amount", label="annual amount")
+    amount = clean_amount(annual_amount, field="annual_amount", label=gettext_lazy("annual amount"))
     clean_kpi = _clean_kpi(kpi, use_case)
     benefit = Benefit.objects.create(
         use_case=use_case, name=clean_name, annual_amount=amount, kpi=clean_kpi, created_by=by
@@ -121,7 +128,7 @@ def benefit_update(
         benefit.name = _clean_name(name, use_case, exclude=benefit.pk)
     if annual_amount is not UNSET:
         benefit.annual_amount = clean_amount(
-            annual_amount, field="annual_amount", label="annual amount"
+            annual_amount, field="annual_amount", label=gettext_lazy("annual amount")
         )
     if kpi is not UNSET:
         benefit.kpi = _clean_kpi(kpi, use_case)
@@ -183,12 +190,14 @@ def _clean_period_end(raw: Any) -> datetime.date:
             raw = datetime.date.fromisoformat(str(raw or "").strip())
         except ValueError:
             raise InvalidInput(
-                f"The period end “{str(raw)[:40]}” is not a date (YYYY-MM-DD).",
+                gettext("The period end “%(raw)s” is not a date (YYYY-MM-DD).")
+                % {"raw": str(raw)[:40]},
                 field="period_end",
             ) from None
     if raw > timezone.localdate():
         raise InvalidInput(
-            f"The period end {raw.isoformat()} is in the future: record money once it came in.",
+            gettext("The period end %(day)s is in the future: record money once it came in.")
+            % {"day": raw.isoformat()},
             field="period_end",
         )
     return raw
@@ -199,8 +208,11 @@ def _clean_measurement(raw: Any, benefit: Benefit) -> KpiMeasurement | None:
         return None
     if benefit.kpi_id is None:
         raise InvalidInput(
-            f"“{benefit.name}” is tied to no KPI: a realisation cites a measurement only of "
-            "its benefit's KPI.",
+            gettext(
+                "“%(name)s” is tied to no KPI: a realisation cites a measurement only of "
+                "its benefit's KPI."
+            )
+            % {"name": benefit.name},
             field="kpi_measurement",
         )
     pk = raw.pk if isinstance(raw, KpiMeasurement) else raw
@@ -211,7 +223,8 @@ def _clean_measurement(raw: Any, benefit: Benefit) -> KpiMeasurement | None:
         ).first()
     if measurement is None:
         raise InvalidInput(
-            f"Choose a measurement of the KPI “{benefit.kpi.name}”.", field="kpi_measurement"
+            gettext("Choose a measurement of the KPI “%(kpi)s”.") % {"kpi": benefit.kpi.name},
+            field="kpi_measurement",
         )
     return measurement
 
@@ -231,8 +244,8 @@ def benefit_realisation_record(
     of that KPI's measurements as the evidence."""
     use_case, benefit = _lock_benefit(benefit, by)
     date = _clean_period_end(period_end)
-    clean = clean_amount(amount, field="amount", label="amount")
-    clean_note = clean_text(note, field="note", label="note", max_length=NOTE_MAX)
+    clean = clean_amount(amount, field="amount", label=gettext_lazy("amount"))
+    clean_note = clean_text(note, field="note", label=gettext_lazy("note"), max_length=NOTE_MAX)
     measurement = _clean_measurement(kpi_measurement, benefit)
     realisation = BenefitRealisation.objects.create(
         benefit=benefit,

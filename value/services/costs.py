@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -48,9 +49,11 @@ def cost_lines_set(
     before and after. Returns the lines written (not those removed)."""
     use_case = lock_use_case(use_case, by)
     if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
-        raise InvalidInput("Give the cells as a list.", field="cells")
+        raise InvalidInput(gettext("Give the cells as a list."), field="cells")
     if len(rows) > MAX_CELLS:
-        raise InvalidInput(f"At most {MAX_CELLS} cells in one change.", field="cells")
+        raise InvalidInput(
+            gettext("At most %(max)s cells in one change.") % {"max": MAX_CELLS}, field="cells"
+        )
     existing = {
         (line.stage, line.category): line
         for line in CostLine.objects.select_for_update().filter(use_case=use_case)
@@ -60,7 +63,7 @@ def cost_lines_set(
     for index, row in enumerate(rows):
         where = f"cells.{index}"
         if not isinstance(row, Mapping):
-            raise InvalidInput("Each cell names a stage and a category.", field=where)
+            raise InvalidInput(gettext("Each cell names a stage and a category."), field=where)
         stage = _choice(row.get("stage"), Stage, f"{where}.stage", "stage")
         category = _choice(row.get("category"), CostCategory, f"{where}.category", "category")
         if (stage, category) in seen:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput
@@ -28,11 +29,11 @@ def _validate(row: CostMultiplier) -> None:
             setattr(row, name, value.quantize(Decimal("0.01")))
     if row.category in NOT_MULTIPLIED:
         raise InvalidInput(
-            "Operations is projected as 20–30% of the investment a year, not multiplied.",
+            gettext("Operations is projected as 20–30% of the investment a year, not multiplied."),
             field="category",
         )
     if row.low is not None and row.high is not None and row.high < row.low:
-        raise InvalidInput("The high end is below the low end.", field="high")
+        raise InvalidInput(gettext("The high end is below the low end."), field="high")
 
 
 def _values(row: CostMultiplier) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -116,14 +117,16 @@ def pilot_scope_set(
     unit = (unit or "").strip()
     if not unit or len(unit) > MAX_UNIT_NAME or "\n" in unit or "\r" in unit:
         raise InvalidInput(
-            f"Name the unit on one line, at most {MAX_UNIT_NAME} characters (users, branches…).",
+            gettext("Name the unit on one line, at most %(max)s characters (users, branches…).")
+            % {"max": MAX_UNIT_NAME},
             field="unit",
         )
     pilot = _units(pilot_units, "pilot_units", "The pilot's units")
     target = _units(target_units, "target_units", "The target's units")
     if pilot > target:
         raise InvalidInput(
-            f"The pilot ({pilot:,}) cannot reach more than the target ({target:,}).",
+            gettext("The pilot (%(pilot)s) cannot reach more than the target (%(target)s).")
+            % {"pilot": f"{pilot:,}", "target": f"{target:,}"},
             field="pilot_units",
         )
     adoption = _percent(adoption_percent, "adoption_percent", "The adoption", required=False)
@@ -157,17 +160,20 @@ def _clean_waves(
     if waves is None:
         return [(share, None, default_threshold) for share in rollout_rules.DEFAULT_WAVE_SHARES]
     if not isinstance(waves, list | tuple) or not 1 <= len(waves) <= MAX_WAVES:
-        raise InvalidInput(f"Plan from 1 to {MAX_WAVES} waves.", field="waves")
+        raise InvalidInput(
+            gettext("Plan from 1 to %(max)s waves.") % {"max": MAX_WAVES}, field="waves"
+        )
     cleaned = []
     for index, wave in enumerate(waves):
         if not isinstance(wave, dict):
-            raise InvalidInput("Each wave needs a share.", field=f"waves.{index}")
+            raise InvalidInput(gettext("Each wave needs a share."), field=f"waves.{index}")
         share = _percent(
             wave.get("share_percent"), f"waves.{index}.share_percent", f"Wave {index + 1}'s share"
         )
         if share == 0:
             raise InvalidInput(
-                f"Wave {index + 1}'s share must be above 0.", field=f"waves.{index}.share_percent"
+                gettext("Wave %(number)s's share must be above 0.") % {"number": index + 1},
+                field=f"waves.{index}.share_percent",
             )
         planned = _date(
             wave.get("planned_date"),
@@ -187,18 +193,27 @@ def _clean_waves(
         previous_share, previous_planned, _ = cleaned[index - 1]
         if share <= previous_share:
             raise InvalidInput(
-                f"Each wave reaches more than the one before: wave {index + 1} ({share}%) "
-                f"after wave {index} ({previous_share}%).",
+                gettext(
+                    "Each wave reaches more than the one before: wave %(number)s (%(share)s%%) "
+                    "after wave %(previous)s (%(previous_share)s%%)."
+                )
+                % {
+                    "number": index + 1,
+                    "share": share,
+                    "previous": index,
+                    "previous_share": previous_share,
+                },
                 field=f"waves.{index}.share_percent",
             )
         if planned and previous_planned and planned < previous_planned:
             raise InvalidInput(
-                f"Wave {index + 1} is planned before wave {index}.",
+                gettext("Wave %(number)s is planned before wave %(previous)s.")
+                % {"number": index + 1, "previous": index},
                 field=f"waves.{index}.planned_date",
             )
     if cleaned[-1][0] != HUNDRED:
         raise InvalidInput(
-            "The last wave reaches the whole target (100%).",
+            gettext("The last wave reaches the whole target (100%)."),
             field=f"waves.{len(cleaned) - 1}.share_percent",
         )
     return cleaned
@@ -220,8 +235,11 @@ def waves_plan(*, use_case: UseCase, by: Any, waves: list[dict] | None = None) -
     if started:
         first = min(started, key=lambda w: w.order)
         raise TransitionRefused(
-            "The rollout has started: its waves can no longer be planned again.",
-            [f"Wave {first.order} started on {first.started_on.isoformat()}."],
+            gettext("The rollout has started: its waves can no longer be planned again."),
+            [
+                gettext("Wave %(number)s started on %(day)s.")
+                % {"number": first.order, "day": first.started_on.isoformat()}
+            ],
         )
     before = [{"share_percent": w.share_percent, "planned_date": w.planned_date} for w in current]
     RolloutWave.objects.filter(use_case=use_case).delete()
@@ -264,7 +282,7 @@ def _locked_wave(wave: RolloutWave, by: Any) -> tuple[UseCase, RolloutWave, Roll
     }
     if wave.order not in waves:
         raise TransitionRefused(
-            "This wave is no longer planned.", ["The rollout was planned again."]
+            gettext("This wave is no longer planned."), ["The rollout was planned again."]
         )
     earlier = [order for order in waves if order < wave.order]
     previous = waves[max(earlier)] if earlier else None
@@ -279,24 +297,34 @@ def wave_start(*, wave: RolloutWave, by: Any, started_on: Any) -> RolloutWave:
     started_on = _date(started_on, "started_on", "The start date", past=True)
     if wave.started_on is not None:
         raise TransitionRefused(
-            f"Wave {wave.order} has already started.",
-            [f"It started on {wave.started_on.isoformat()}."],
+            gettext("Wave %(number)s has already started.") % {"number": wave.order},
+            [gettext("It started on %(day)s.") % {"day": wave.started_on.isoformat()}],
         )
     if previous is not None and not previous.passed:
         if previous.validated_on is None:
-            why = f"Wave {previous.order} has not been validated yet."
+            why = gettext("Wave %(number)s has not been validated yet.") % {
+                "number": previous.order
+            }
         else:
             why = (
                 f"Wave {previous.order}'s validation on {previous.validated_on.isoformat()} "
                 f"failed: {_validation_text(previous)}."
             )
         raise TransitionRefused(
-            f"Wave {wave.order} starts once wave {previous.order} passed its validation.", [why]
+            gettext("Wave %(number)s starts once wave %(previous)s passed its validation.")
+            % {"number": wave.order, "previous": previous.order},
+            [why],
         )
     if previous is not None and started_on < previous.validated_on:
         raise InvalidInput(
-            f"Wave {wave.order} cannot start before wave {previous.order} was validated "
-            f"({previous.validated_on.isoformat()}).",
+            gettext(
+                "Wave %(number)s cannot start before wave %(previous)s was validated (%(day)s)."
+            )
+            % {
+                "number": wave.order,
+                "previous": previous.order,
+                "day": previous.validated_on.isoformat(),
+            },
             field="started_on",
         )
     wave.started_on = started_on
@@ -339,28 +367,36 @@ def wave_validate(
     use_case, wave, _ = _locked_wave(wave, by)
     validated_on = _date(validated_on, "validated_on", "The validation date", past=True)
     if not isinstance(stable, bool):
-        raise InvalidInput("Say whether the wave ran stable (true or false).", field="stable")
+        raise InvalidInput(
+            gettext("Say whether the wave ran stable (true or false)."), field="stable"
+        )
     adoption = _percent(adoption_percent, "adoption_percent", "The adoption")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"The note is longer than {MAX_NOTE:,} characters.", field="note")
+        raise InvalidInput(
+            gettext("The note is longer than %(max)s characters.") % {"max": f"{MAX_NOTE:,}"},
+            field="note",
+        )
     if wave.started_on is None:
         raise TransitionRefused(
-            f"Wave {wave.order} is validated once it has started.", ["It has not started yet."]
+            gettext("Wave %(number)s is validated once it has started.") % {"number": wave.order},
+            [gettext("It has not started yet.")],
         )
     if wave.passed:
         raise TransitionRefused(
-            f"Wave {wave.order} has passed its validation.",
+            gettext("Wave %(number)s has passed its validation.") % {"number": wave.order},
             [f"Validated on {wave.validated_on.isoformat()}: {_validation_text(wave)}."],
         )
     if validated_on < wave.started_on:
         raise InvalidInput(
-            f"The validation cannot come before the wave started ({wave.started_on.isoformat()}).",
+            gettext("The validation cannot come before the wave started (%(day)s).")
+            % {"day": wave.started_on.isoformat()},
             field="validated_on",
         )
     if wave.validated_on is not None and validated_on < wave.validated_on:
         raise InvalidInput(
-            f"The validation cannot come before the last one ({wave.validated_on.isoformat()}).",
+            gettext("The validation cannot come before the last one (%(day)s).")
+            % {"day": wave.validated_on.isoformat()},
             field="validated_on",
         )
     before = (

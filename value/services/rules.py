@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
@@ -54,13 +55,13 @@ def _threshold(raw: Any) -> Decimal:
     except (InvalidOperation, ValueError, AttributeError):
         value = None
     if isinstance(raw, bool) or raw is None or value is None or not value.is_finite():
-        raise InvalidInput("The threshold must be a number.", field="threshold")
+        raise InvalidInput(gettext("The threshold must be a number."), field="threshold")
     if abs(value) >= MAX_THRESHOLD:
         raise InvalidInput(
-            "The threshold is too large: at most 9,999,999,999,999.99.", field="threshold"
+            gettext("The threshold is too large: at most 9,999,999,999,999.99."), field="threshold"
         )
     if value != value.quantize(Decimal("0.01")):
-        raise InvalidInput("The threshold takes at most two decimals.", field="threshold")
+        raise InvalidInput(gettext("The threshold takes at most two decimals."), field="threshold")
     return value.quantize(Decimal("0.01"))
 
 
@@ -123,15 +124,21 @@ def value_rule_bind(
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
     if metric not in ValueMetric.values:
-        raise InvalidInput(f"Must be one of: {', '.join(ValueMetric.values)}.", field="metric")
+        raise InvalidInput(
+            gettext("Must be one of: %(values)s.") % {"values": ", ".join(ValueMetric.values)},
+            field="metric",
+        )
     if operator not in ValueOperator.values:
-        raise InvalidInput(f"Must be one of: {', '.join(ValueOperator.values)}.", field="operator")
+        raise InvalidInput(
+            gettext("Must be one of: %(values)s.") % {"values": ", ".join(ValueOperator.values)},
+            field="operator",
+        )
     value = _threshold(threshold)
     _ensure_review_open(review, "A criterion is bound to the use case's value")
     if ReviewCriterion.objects.filter(pk=review_criterion.pk, kpi_rule__isnull=False).exists():
         raise TransitionRefused(
-            f"“{review_criterion.name}” is assessed from a KPI rule.",
-            ["Unbind the KPI rule first: a criterion is assessed from one rule."],
+            gettext("“%(name)s” is assessed from a KPI rule.") % {"name": review_criterion.name},
+            [gettext("Unbind the KPI rule first: a criterion is assessed from one rule.")],
         )
     before = (
         ValueRule.objects.filter(review_criterion=review_criterion)
@@ -173,8 +180,8 @@ def value_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str
     rule = ValueRule.objects.filter(review_criterion=review_criterion).first()
     if rule is None:
         raise TransitionRefused(
-            "This criterion is not bound to the use case's value.",
-            [f"“{review_criterion.name}” is assessed by hand."],
+            gettext("This criterion is not bound to the use case's value."),
+            [gettext("“%(name)s” is assessed by hand.") % {"name": review_criterion.name}],
         )
     label = rule.label
     before = {"metric": rule.metric, "operator": rule.operator, "threshold": rule.threshold}
