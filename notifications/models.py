@@ -60,8 +60,13 @@ class EmailMode(models.TextChoices):
 
 
 class Notification(models.Model):
+    # No index of its own: ``notification_inbox_idx`` starts with it (one
+    # index less to write per row of a sweep).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=40, choices=Kind.choices)
     subject = models.CharField(max_length=255)
@@ -73,6 +78,11 @@ class Notification(models.Model):
     object_type = models.CharField(max_length=30)
     object_id = models.BigIntegerField()
     period = models.CharField(max_length=60, blank=True)
+    # Set for the kinds the sweep writes in bulk (``texts.RENDERED``): the
+    # values of the text, which is then written when the row is read, in the
+    # active language (``subject`` and ``body`` stay empty in the table).
+    # NULL: the row stores its finished texts.
+    params = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -120,6 +130,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.recipient}: {self.subject}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance.render_texts()
+        return instance
+
+    def render_texts(self) -> None:
+        """Write ``subject`` and ``body`` from ``params`` in the active
+        language (no query: only what the row holds). Loading a row does it;
+        e-mail delivery does it again inside the recipient's language."""
+        if self.__dict__.get("params") is None or "kind" not in self.__dict__:
+            return
+        from notifications import texts
+
+        self.subject, self.body = texts.render(self.kind, self.params)
 
     @property
     def is_read(self) -> bool:

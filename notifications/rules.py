@@ -27,7 +27,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +48,7 @@ from gates.models import (
     expiry_notice_days,
     with_expiry,
 )
-from notifications import conf, texts
+from notifications import bulk, conf, texts
 from notifications.models import Kind
 from notifications.services import Draft, notifications_create
 from operations.selectors import notice_days
@@ -580,7 +580,6 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
         )
     )
     drafts = []
-    texts_by_key: dict[tuple[int, int], texts.Composer] = {}
     for (
         user_id,
         review_id,
@@ -593,15 +592,6 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
     ) in rows.iterator(chunk_size=5000):
         days = _days(now, submitted_at)
         number = 1 + (days - after) // every
-        key = (review_id, days)
-        if key not in texts_by_key:
-            texts_by_key[key] = texts.later(
-                texts.approval_reminder,
-                use_case=title,
-                gate=(gate_number, to_stage, from_stage),
-                days=days,
-                number=number,
-            )
         drafts.append(
             Draft(
                 user_id,
@@ -612,7 +602,12 @@ def approval_reminders(now: datetime.datetime, links: _Links) -> list[Draft]:
                 "",
                 "",
                 links("review-detail", review_id),
-                texts_by_key[key],
+                params={
+                    "use_case": title,
+                    "gate": [gate_number, to_stage, from_stage],
+                    "days": days,
+                    "number": number,
+                },
             )
         )
     return drafts
@@ -664,13 +659,6 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
     drafts = []
     for review_id, pending in by_review.items():
         chair_id, submitted_at, gate, to_stage, from_stage, title, rounds = info[review_id]
-        compose = texts.later(
-            texts.approval_escalation,
-            use_case=title,
-            gate=(gate, to_stage, from_stage),
-            days=_days(now, submitted_at),
-            pending=pending,
-        )
         drafts.append(
             Draft(
                 chair_id,
@@ -681,7 +669,12 @@ def approval_escalations(now: datetime.datetime, links: _Links) -> list[Draft]:
                 "",
                 "",
                 links("review-detail", review_id),
-                compose,
+                params={
+                    "use_case": title,
+                    "gate": [gate, to_stage, from_stage],
+                    "days": _days(now, submitted_at),
+                    "pending": pending,
+                },
             )
         )
     return drafts
@@ -760,20 +753,35 @@ def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
     return drafts
 
 
-def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
-    """Use cases overdue in their stage or stalled → their sponsors and the
-    program lead: the chair of the use case's latest review or, when it never
-    had one, every active program lead."""
+def timeliness_candidates(now: datetime.datetime):
+    """Active use cases overdue in their stage or stalled, with the chair of
+    their latest review (``latest_chair_id``)."""
     latest_chair = Subquery(
         GateReview.objects.filter(use_case=OuterRef("pk"))
         .order_by("-opened_at", "-id")
         .values("chair_id")[:1]
     )
-    candidates = (
+    return (
         annotate_overdue_stalled(UseCase.objects.filter(status=Status.ACTIVE), now)
         .filter(Q(is_overdue=True) | Q(is_stalled=True))
         .annotate(latest_chair_id=latest_chair)
+        .order_by()
     )
+
+
+def program_lead_ids() -> list[int]:
+    return list(
+        User.objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
+    """Use cases overdue in their stage or stalled → their sponsors and the
+    program lead: the chair of the use case's latest review or, when it never
+    had one, every active program lead."""
+    candidates = timeliness_candidates(now)
     rows = list(
         candidates.order_by().values_list(
             "pk",
@@ -788,18 +796,13 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
     )
     if not rows:
         return []
-    sponsors = _sponsors_by_use_case(use_case__in=candidates.order_by().values("pk"))
-    program_leads = list(
-        User.objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True).values_list(
-            "pk", flat=True
-        )
-    )
+    sponsors = _sponsors_by_use_case(use_case__in=candidates.values("pk"))
+    program_leads = program_lead_ids()
     norms = dict(StageNorm.objects.values_list("stage", "max_days"))
     drafts = []
     for pk, title, stage, entered, last_activity, overdue, stalled, chair_id in rows:
         recipients = set(sponsors.get(pk, ()))
         recipients.update([chair_id] if chair_id else program_leads)
-        stage_label = Stage(stage).label
         link = links("usecase-detail", pk)
         items = []
         if overdue:
@@ -807,13 +810,12 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
                 (
                     Kind.USECASE_OVERDUE,
                     f"{stage}-{entered:%Y%m%dT%H%M%S}",
-                    texts.later(
-                        texts.usecase_overdue,
-                        use_case=title,
-                        stage=stage_label,
-                        days=_days(now, entered),
-                        max_days=norms.get(stage),
-                    ),
+                    {
+                        "use_case": title,
+                        "stage": stage,
+                        "days": _days(now, entered),
+                        "max_days": norms.get(stage),
+                    },
                 )
             )
         if stalled:
@@ -821,17 +823,12 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
                 (
                     Kind.USECASE_STALLED,
                     f"idle-{last_activity:%Y%m%dT%H%M%S}",
-                    texts.later(
-                        texts.usecase_stalled,
-                        use_case=title,
-                        stage=stage_label,
-                        idle_days=_days(now, last_activity),
-                    ),
+                    {"use_case": title, "stage": stage, "idle_days": _days(now, last_activity)},
                 )
             )
-        for kind, period, compose in items:
+        for kind, period, params in items:
             drafts.extend(
-                Draft(user_id, kind, "usecase", pk, period, "", "", link, compose)
+                Draft(user_id, kind, "usecase", pk, period, "", "", link, params=params)
                 for user_id in sorted(recipients)
             )
     return drafts
@@ -989,16 +986,22 @@ def _announce(kind: str, object_type: str, object_id: int, period: str) -> None:
         events.emit_on_commit(name, use_case_id=object_id, due_on=period)
 
 
-def sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> dict[str, int]:
     """Run every scheduled rule once. Idempotent: rerunning it in the same
     periods inserts nothing and announces nothing. Returns the rows offered
-    per rule."""
+    per rule. On PostgreSQL the rules of ``bulk.SQL_RULES`` run as one
+    INSERT ... SELECT each (``set_based=False``: their Python drafts, as on
+    other databases)."""
     now = now or timezone.now()
     links = _Links()
     counts = {}
+    in_sql = bulk.SQL_RULES if set_based and connection.vendor == "postgresql" else {}
     for name, rule in SWEEP_RULES.items():
         with transaction.atomic():
-            counts[name] = notifications_create(
-                rule(now, links), now=now, on_new_occurrence=_announce
-            )
+            if name in in_sql:
+                counts[name] = in_sql[name](now, links)
+            else:
+                counts[name] = notifications_create(
+                    rule(now, links), now=now, on_new_occurrence=_announce
+                )
     return counts

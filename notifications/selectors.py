@@ -8,7 +8,18 @@ from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
 
-INBOX_FIELDS = ("id", "recipient_id", "kind", "subject", "body", "link", "created_at", "read_at")
+# ``params``: the texts of bulk-written kinds are rendered from it on load.
+INBOX_FIELDS = (
+    "id",
+    "recipient_id",
+    "kind",
+    "subject",
+    "body",
+    "params",
+    "link",
+    "created_at",
+    "read_at",
+)
 
 
 def inbox(user, *, unread_only: bool = False) -> QuerySet[Notification]:

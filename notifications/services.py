@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,9 @@ class Draft:
     # When given, the subject and body come from it, composed in the
     # recipient's language (``texts.later``); ``subject`` and ``body`` are unused.
     compose: Callable[[], tuple[str, str]] | None = None
+    # For the kinds in ``texts.RENDERED``: the text's values, stored on the row
+    # and rendered when it is read; ``subject``, ``body`` and ``compose`` unused.
+    params: dict | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -99,14 +103,21 @@ def _languages_for(user_ids: set[int]) -> dict[int, str]:
     return languages
 
 
+# Why a new row is not e-mailed (``email_last_error``; also written by the
+# sweep's SQL, ``notifications.bulk``).
+SKIP_MODE_OFF = "E-mail is off in the recipient's preferences."
+SKIP_KIND_OFF = "This kind is off in the recipient's preferences."
+SKIP_NO_ADDRESS = "The recipient has no e-mail address."
+
+
 def _route(routing: Routing, kind: str) -> tuple[str, bool, str]:
     """(email_status, in_digest, why not) for a new row."""
     if routing.mode == EmailMode.OFF:
-        return EmailStatus.SKIPPED, False, "E-mail is off in the recipient's preferences."
+        return EmailStatus.SKIPPED, False, SKIP_MODE_OFF
     if kind in routing.kinds_off:
-        return EmailStatus.SKIPPED, False, "This kind is off in the recipient's preferences."
+        return EmailStatus.SKIPPED, False, SKIP_KIND_OFF
     if not routing.email:
-        return EmailStatus.SKIPPED, False, "The recipient has no e-mail address."
+        return EmailStatus.SKIPPED, False, SKIP_NO_ADDRESS
     if routing.mode == EmailMode.DIGEST:
         return EmailStatus.DIGEST, True, ""
     return EmailStatus.PENDING, False, ""
@@ -143,6 +154,7 @@ _COLUMNS = (
     "subject",
     "body",
     "link",
+    "params",
     "created_at",
     "email_status",
     "email_in_digest",
@@ -153,6 +165,10 @@ _COLUMNS = (
 
 # (kind, object_type, object_id, period): one occurrence, whoever it reaches.
 Occurrence = tuple[str, str, int, str]
+
+
+def _sql_value(value):
+    return json.dumps(value) if isinstance(value, dict) else value
 
 
 def _insert(rows: list[tuple]) -> set[Occurrence]:
@@ -168,13 +184,13 @@ def _insert(rows: list[tuple]) -> set[Occurrence]:
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Notification._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-        one = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+        one = "(" + ", ".join("%s::jsonb" if c == "params" else "%s" for c in _COLUMNS) + ")"
         with connection.cursor() as cursor:
             for chunk in batched(rows, size):
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "
                     "ON CONFLICT DO NOTHING RETURNING kind, object_type, object_id, period",
-                    [value for row in chunk for value in row],
+                    [_sql_value(value) for row in chunk for value in row],
                 )
                 created.update(tuple(found) for found in cursor.fetchall())
         return created
@@ -218,7 +234,9 @@ def notifications_create(
         existing.add(key)  # a draft repeated in one batch is inserted once
         status, in_digest, why = _route(route, draft.kind)
         subject, body = draft.subject, draft.body
-        if draft.compose is not None:
+        if draft.params is not None:
+            subject, body = "", ""  # rendered when the row is read
+        elif draft.compose is not None:
             # Once per composer and language, however many recipients share it.
             language = languages[draft.recipient_id]
             text_key = (id(draft.compose), language)
@@ -238,6 +256,7 @@ def notifications_create(
                 " ".join(subject.split())[:255],
                 body,
                 draft.link,
+                draft.params,
                 now,
                 status,
                 in_digest,
@@ -513,6 +532,7 @@ def _send_batch(rows: Sequence[Notification], token, now, report: DeliveryReport
         for row in rows:
             try:
                 with translation.override(languages[row.recipient_id]):
+                    row.render_texts()
                     message = notification_email(row)
                 connection.send_messages([message])
             except Exception as exc:
@@ -569,6 +589,8 @@ def digests_send(*, now: datetime.datetime | None = None) -> DeliveryReport:
             continue
         try:
             with translation.override(languages[user_id]):
+                for row in rows:
+                    row.render_texts()
                 message = digest_email(user, rows)
             with mailers.default as connection:
                 connection.send_messages([message])

@@ -429,3 +429,26 @@ def recertification_overdue(*, use_case: str, due_on: datetime.date, days: int) 
         )
         % values,
     )
+
+
+# The kinds whose rows hold ``params`` instead of finished texts (the sweep
+# writes them in bulk, in SQL): the text is written when the row is read,
+# in the reader's language. ``gate`` is stored as [number, to stage, from stage],
+# ``stage`` as its code.
+RENDERED: dict[str, Callable[..., tuple[str, str]]] = {
+    "approval_reminder": approval_reminder,
+    "approval_escalation": approval_escalation,
+    "usecase_overdue": usecase_overdue,
+    "usecase_stalled": usecase_stalled,
+}
+
+
+def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of a row stored with ``params``, in the active language."""
+    values = dict(params)
+    if "gate" in values:
+        values["gate"] = gate_label(*values["gate"])
+    if "stage" in values:
+        values["stage"] = Stage(values["stage"]).label
+    subject, body = RENDERED[kind](**values)
+    return " ".join(subject.split())[:255], body

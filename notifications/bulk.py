@@ -1,0 +1,281 @@
+"""The sweep's set-based rules on PostgreSQL: one ``INSERT ... SELECT ... ON
+CONFLICT DO NOTHING`` per rule, for the rules that reach one row per pending
+approver (``approval_reminders``) or per review (``approval_escalations``).
+
+Each statement writes exactly the rows ``services.notifications_create``
+writes from the rule's Python drafts (``rules.approval_reminders`` and
+``rules.approval_escalations``, the path on other databases): the same
+delivery keys, links and e-mail routing, and ``params`` instead of texts
+(``texts.render`` writes them when the row is read, in the reader's
+language). An anti-join on the delivery key's index skips what exists, so a
+rerun reads and writes nothing; the UNIQUE constraint still decides a race
+between two sweeps.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from gates.models import ApprovalDecision, GateReview, ReviewApprover, ReviewStatus
+from notifications import conf
+from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
+from notifications.services import SKIP_KIND_OFF, SKIP_MODE_OFF, SKIP_NO_ADDRESS
+from readiness.models import StageNorm
+from usecases.models import MemberRole, UseCase, UseCaseMember
+
+Link = Callable[[str, int], str]
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _insert_select(
+    *,
+    object_type: str,
+    candidates: str,
+    params: list,
+    link: tuple[str, str],
+    now: datetime.datetime,
+) -> int:
+    """Insert one row per candidate that has an active recipient and no row
+    with its delivery key yet. ``candidates`` is a SELECT of
+    (recipient_id, kind, object_id, period, params); the link is
+    prefix || object_id || suffix. Routing as ``services._route``."""
+    notification = _table(Notification)
+    sql = f"""
+        WITH c AS ({candidates})
+        INSERT INTO {notification} (
+            recipient_id, kind, object_type, object_id, period, subject, body, link, params,
+            created_at, email_status, email_in_digest, email_last_error, email_attempts
+        )
+        SELECT c.recipient_id, c.kind, %s, c.object_id, c.period, '', '',
+               %s || c.object_id || %s, c.params, %s,
+               CASE route.code WHEN 'digest' THEN %s WHEN 'pending' THEN %s ELSE %s END,
+               route.code = 'digest',
+               CASE route.code WHEN 'off' THEN %s WHEN 'kind' THEN %s WHEN 'address' THEN %s
+                    ELSE '' END,
+               0
+        FROM c
+        JOIN {_table(get_user_model())} AS u ON u.id = c.recipient_id AND u.is_active
+        LEFT JOIN {_table(NotificationPreference)} AS p ON p.user_id = c.recipient_id
+        CROSS JOIN LATERAL (
+            SELECT CASE
+                WHEN p.email_mode = %s THEN 'off'
+                WHEN p.email_kinds_off @> jsonb_build_array(c.kind) THEN 'kind'
+                WHEN COALESCE(u.email, '') = '' THEN 'address'
+                WHEN p.email_mode = %s THEN 'digest'
+                ELSE 'pending'
+            END AS code
+        ) AS route
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {notification} AS n
+            WHERE n.kind = c.kind AND n.object_type = %s AND n.object_id = c.object_id
+              AND n.recipient_id = c.recipient_id AND n.period = c.period
+        )
+        ON CONFLICT DO NOTHING
+    """
+    values = [
+        *params,
+        object_type,
+        link[0],
+        link[1],
+        now,
+        EmailStatus.DIGEST,
+        EmailStatus.PENDING,
+        EmailStatus.SKIPPED,
+        SKIP_MODE_OFF,
+        SKIP_KIND_OFF,
+        SKIP_NO_ADDRESS,
+        EmailMode.OFF,
+        EmailMode.DIGEST,
+        object_type,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.rowcount
+
+
+def _link(links: Link, name: str) -> tuple[str, str]:
+    prefix, _, suffix = links(name, 987654321).partition("987654321")
+    return prefix, suffix
+
+
+# Whole days since submission, as ``rules._days`` counts them.
+_DAYS = "floor(extract(epoch FROM (%s - r.submitted_at)) / 86400)::int"
+
+
+def _gate() -> str:
+    return "jsonb_build_array(r.gate_number, r.to_stage, r.from_stage)"
+
+
+def approval_reminders(now: datetime.datetime, links: Link) -> int:
+    after, every = conf.reminder_after_days(), conf.reminder_every_days()
+    number = "(1 + (d.days - %s) / %s)"
+    candidates = f"""
+        SELECT a.user_id AS recipient_id, %s::text AS kind, r.id AS object_id,
+               CASE WHEN r.rework_count > 0 THEN 'round-' || r.rework_count || '-' ELSE '' END
+                   || 'reminder-' || {number} AS period,
+               jsonb_build_object(
+                   'use_case', uc.title, 'gate', {_gate()}, 'days', d.days, 'number', {number}
+               ) AS params
+        FROM {_table(ReviewApprover)} AS a
+        JOIN {_table(GateReview)} AS r ON r.id = a.review_id
+        JOIN {_table(UseCase)} AS uc ON uc.id = r.use_case_id
+        CROSS JOIN LATERAL (SELECT {_DAYS} AS days) AS d
+        WHERE a.decision = %s AND r.status = %s AND r.submitted_at <= %s
+    """
+    params = [
+        Kind.APPROVAL_REMINDER,
+        after,
+        every,
+        after,
+        every,
+        now,
+        ApprovalDecision.PENDING,
+        ReviewStatus.SUBMITTED,
+        now - datetime.timedelta(days=after),
+    ]
+    return _insert_select(
+        object_type="review",
+        candidates=candidates,
+        params=params,
+        link=_link(links, "review-detail"),
+        now=now,
+    )
+
+
+def approval_escalations(now: datetime.datetime, links: Link) -> int:
+    user = _table(get_user_model())
+    name = "COALESCE(NULLIF(btrim(pu.first_name || ' ' || pu.last_name), ''), pu.username)"
+    candidates = f"""
+        SELECT r.chair_id AS recipient_id, %s::text AS kind, r.id AS object_id,
+               CASE WHEN r.rework_count > 0 THEN 'round-' || r.rework_count || '-escalation'
+                    ELSE 'escalation' END AS period,
+               jsonb_build_object(
+                   'use_case', uc.title, 'gate', {_gate()}, 'days', {_DAYS},
+                   'pending', jsonb_agg({name} ORDER BY a.id)
+               ) AS params
+        FROM {_table(ReviewApprover)} AS a
+        JOIN {_table(GateReview)} AS r ON r.id = a.review_id
+        JOIN {_table(UseCase)} AS uc ON uc.id = r.use_case_id
+        JOIN {user} AS pu ON pu.id = a.user_id
+        WHERE a.decision = %s AND r.status = %s AND r.submitted_at <= %s
+          AND a.user_id <> r.chair_id
+          AND NOT EXISTS (
+              SELECT 1 FROM {_table(Notification)} AS n
+              WHERE n.kind = %s AND n.object_type = 'review' AND n.object_id = r.id
+                AND n.recipient_id = r.chair_id
+                AND n.period = CASE WHEN r.rework_count > 0
+                                    THEN 'round-' || r.rework_count || '-escalation'
+                                    ELSE 'escalation' END
+          )
+        GROUP BY r.id, uc.id
+    """
+    params = [
+        Kind.APPROVAL_ESCALATION,
+        now,
+        ApprovalDecision.PENDING,
+        ReviewStatus.SUBMITTED,
+        now - datetime.timedelta(days=conf.escalate_after_days()),
+        Kind.APPROVAL_ESCALATION,
+    ]
+    return _insert_select(
+        object_type="review",
+        candidates=candidates,
+        params=params,
+        link=_link(links, "review-detail"),
+        now=now,
+    )
+
+
+def _stamp(column: str) -> str:
+    """``%Y%m%dT%H%M%S`` of a UTC timestamp, as the Python periods write it."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')"
+
+
+def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
+    """As ``rules.usecase_timeliness``: the candidates are the ORM's query
+    (``rules.timeliness_candidates``), the recipients and rows are joined here."""
+    from notifications.rules import program_lead_ids, timeliness_candidates
+
+    candidates_sql, candidates_params = (
+        timeliness_candidates(now)
+        .values_list(
+            "pk",
+            "title",
+            "stage",
+            "stage_entered_at",
+            "last_activity_at",
+            "is_overdue",
+            "is_stalled",
+            "latest_chair_id",
+        )
+        .query.sql_with_params()
+    )
+    days = "floor(extract(epoch FROM (%s - {})) / 86400)::int"
+    candidates = f"""
+        WITH uc (pk, title, stage, entered, last_activity, overdue, stalled, chair_id) AS (
+            {candidates_sql}
+        ),
+        recipient AS (
+            SELECT uc.pk, m.user_id FROM uc
+            JOIN {_table(UseCaseMember)} AS m ON m.use_case_id = uc.pk AND m.role = %s
+            UNION
+            SELECT uc.pk, uc.chair_id FROM uc WHERE uc.chair_id IS NOT NULL
+            UNION
+            SELECT uc.pk, lead.id FROM uc CROSS JOIN unnest(%s::bigint[]) AS lead (id)
+            WHERE uc.chair_id IS NULL
+        )
+        SELECT r.user_id AS recipient_id, k.kind, uc.pk AS object_id, k.period, k.params
+        FROM uc
+        LEFT JOIN {_table(StageNorm)} AS norm ON norm.stage = uc.stage
+        CROSS JOIN LATERAL (
+            VALUES (
+                %s::text,
+                uc.overdue,
+                uc.stage || '-' || {_stamp("uc.entered")},
+                jsonb_build_object(
+                    'use_case', uc.title, 'stage', uc.stage,
+                    'days', {days.format("uc.entered")}, 'max_days', norm.max_days
+                )
+            ), (
+                %s::text,
+                uc.stalled,
+                'idle-' || {_stamp("uc.last_activity")},
+                jsonb_build_object(
+                    'use_case', uc.title, 'stage', uc.stage,
+                    'idle_days', {days.format("uc.last_activity")}
+                )
+            )
+        ) AS k (kind, due, period, params)
+        JOIN recipient AS r ON r.pk = uc.pk
+        WHERE k.due
+    """
+    params = [
+        *candidates_params,
+        MemberRole.SPONSOR,
+        program_lead_ids(),
+        Kind.USECASE_OVERDUE,
+        now,
+        Kind.USECASE_STALLED,
+        now,
+    ]
+    return _insert_select(
+        object_type="usecase",
+        candidates=candidates,
+        params=params,
+        link=_link(links, "usecase-detail"),
+        now=now,
+    )
+
+
+SQL_RULES: dict[str, Callable[[datetime.datetime, Link], int]] = {
+    "approval_reminders": approval_reminders,
+    "approval_escalations": approval_escalations,
+    "usecase_timeliness": usecase_timeliness,
+}

@@ -1,0 +1,160 @@
+"""The sweep's set-based SQL (PostgreSQL, ``notifications.bulk``) writes the
+very rows its Python drafts write (the path on other databases): the same
+delivery keys, links, e-mail routing and text values, so the texts read the
+same in every language; and neither path writes again what the other wrote."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from gates import services
+from notifications.models import EmailMode, Kind, Notification
+from notifications.rules import sweep
+from notifications.services import emails_deliver_pending, preferences_update
+from tests.factories import UseCaseFactory, UserFactory
+from tests.gates.helpers import make_submitted_review
+from usecases.models import UserLanguage
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the set-based sweep is PostgreSQL's"
+)
+
+BULK_RULES = ("approval_reminders", "approval_escalations", "usecase_timeliness")
+COLUMNS = (
+    "recipient__username",
+    "kind",
+    "object_type",
+    "object_id",
+    "period",
+    "subject",
+    "body",
+    "link",
+    "params",
+    "created_at",
+    "email_status",
+    "email_in_digest",
+    "email_last_error",
+    "email_attempts",
+)
+
+
+def snapshot() -> list[tuple]:
+    return sorted(
+        Notification.objects.order_by().values_list(*COLUMNS),
+        key=lambda row: tuple(str(value) for value in row),
+    )
+
+
+def texts(language: str) -> dict[tuple, tuple[str, str]]:
+    """Each row's subject and body as its reader would see them."""
+    from django.utils import translation
+
+    with translation.override(language):
+        return {
+            (n.recipient_id, n.kind, n.object_id, n.period): (n.subject, n.body)
+            for n in Notification.objects.all()
+        }
+
+
+@pytest.fixture
+def varied_reviews(
+    clock, gate1_review, use_case, lead, sponsor, django_capture_on_commit_callbacks
+):
+    """Three submitted reviews chaired by the lead, whose approvers read
+    German with a digest (Sam), turned approval reminders off (the lead), have
+    no e-mail address (Nora, no last name), or left (Gus, inactive); the second
+    review was returned once and submitted again (round 1)."""
+    UserLanguage.objects.create(user=sponsor, language="de")
+    preferences_update(user=sponsor, email_mode=EmailMode.DIGEST, email_kinds_off=[])
+    preferences_update(
+        user=lead, email_mode=EmailMode.IMMEDIATE, email_kinds_off=[Kind.APPROVAL_REMINDER]
+    )
+    nora = UserFactory(username="nora", first_name="Nora", last_name="", email="")
+    gus = UserFactory(username="gus", first_name="Gus", last_name="Gone")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = make_submitted_review(
+            UseCaseFactory(title="Invoice matcher", sponsor=nora), lead, nora
+        )
+        services.review_return(review=second, by=lead, reason="Add the baseline.")
+        services.review_submit(review=second, by=nora)
+        make_submitted_review(UseCaseFactory(title="Churn radar", sponsor=gus), lead, gus)
+    gus.is_active = False
+    gus.save(update_fields=["is_active"])
+    second.refresh_from_db()
+    assert second.rework_count == 1
+    return second
+
+
+@pytest.mark.parametrize("days", [6, 60])
+def test_the_sql_and_python_paths_write_the_same_rows(clock, varied_reviews, days):
+    """Day 6: reminders and escalations; day 60: the use cases are overdue
+    in their stage and stalled too."""
+    clock(days)
+    Notification.objects.all().delete()
+    offered = sweep(set_based=False)
+    python_rows, python_en, python_de = snapshot(), texts("en"), texts("de")
+
+    Notification.objects.all().delete()
+    counts = sweep()
+    assert snapshot() == python_rows
+    assert texts("en") == python_en and texts("de") == python_de
+    assert {rule: counts[rule] for rule in BULK_RULES} == {
+        rule: offered[rule] for rule in BULK_RULES
+    }
+
+    periods = set(Notification.objects.values_list("recipient__username", "kind", "period"))
+    number = 1 + (days - 2) // 2
+    assert ("lead", Kind.APPROVAL_REMINDER, f"round-1-reminder-{number}") in periods
+    assert ("lead", Kind.APPROVAL_ESCALATION, "round-1-escalation") in periods
+    assert ("sponsor", Kind.APPROVAL_REMINDER, f"reminder-{number}") in periods
+    timeliness = {kind for _, kind, _ in periods} & {Kind.USECASE_OVERDUE, Kind.USECASE_STALLED}
+    assert timeliness == (set() if days == 6 else {Kind.USECASE_OVERDUE, Kind.USECASE_STALLED})
+    assert not Notification.objects.filter(recipient__username="gus").exists()
+    routing = set(
+        Notification.objects.filter(kind=Kind.APPROVAL_REMINDER).values_list(
+            "recipient__username", "email_status", "email_last_error"
+        )
+    )
+    assert routing == {
+        ("lead", "skipped", "This kind is off in the recipient's preferences."),
+        ("sponsor", "digest", ""),
+        ("nora", "skipped", "The recipient has no e-mail address."),
+    }
+    names = sorted(
+        n.params["pending"] for n in Notification.objects.filter(kind=Kind.APPROVAL_ESCALATION)
+    )
+    assert names == [["Gus Gone"], ["Nora"], ["Sam Sponsor"]]
+    # The table holds the values, not the texts.
+    stored = Notification.objects.filter(
+        kind__in=[Kind.APPROVAL_REMINDER, Kind.APPROVAL_ESCALATION, Kind.USECASE_STALLED]
+    )
+    assert set(stored.values_list("subject", "body")) == {("", "")}
+
+    # A rerun on either path writes nothing: neither repeats the other.
+    assert {rule: sweep()[rule] for rule in BULK_RULES} == dict.fromkeys(BULK_RULES, 0)
+    assert {rule: sweep(set_based=False)[rule] for rule in BULK_RULES} == dict.fromkeys(
+        BULK_RULES, 0
+    )
+    assert snapshot() == python_rows
+
+
+def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
+    clock, varied_reviews, sponsor, lead
+):
+    from django.core import mail
+    from django.utils import translation
+
+    clock(6)
+    sweep()
+    emails_deliver_pending()
+    escalation = next(m for m in mail.outbox if m.subject.startswith("Approvals overdue"))
+    assert escalation.to == ["lead@example.com"]
+    assert "still waits for: " in escalation.body
+    with translation.override("de"):
+        row = Notification.objects.get(recipient=sponsor, kind=Kind.APPROVAL_REMINDER)
+    assert row.subject.startswith("Erinnerung: Ihre Genehmigung des Gate 1 (zu ")
+    with translation.override("en"):
+        row = Notification.objects.get(recipient=sponsor, kind=Kind.APPROVAL_REMINDER)
+    assert row.subject.startswith("Reminder: your approval of the Gate 1 (to POC) review")
+    assert "has waited 6 days for your decision (reminder 3)" in row.body
