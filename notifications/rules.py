@@ -998,6 +998,8 @@ def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> di
     in_sql = bulk.SQL_RULES if set_based and connection.vendor == "postgresql" else {}
     for name, rule in SWEEP_RULES.items():
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                bulk.lock_rule(name)
             if name in in_sql:
                 counts[name] = in_sql[name](now, links)
             else:
