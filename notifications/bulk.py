@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from gates.models import ApprovalDecision, GateReview, ReviewApprover, ReviewStatus
 from notifications import conf
 from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
+from notifications.selectors import program_lead_ids, timeliness_candidates
 from notifications.services import SKIP_KIND_OFF, SKIP_MODE_OFF, SKIP_NO_ADDRESS
 from readiness.models import StageNorm
 from usecases.models import MemberRole, UseCase, UseCaseMember
@@ -224,8 +225,6 @@ def _stamp(column: str) -> str:
 def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
     """As ``rules.usecase_timeliness``: the candidates are the ORM's query
     (``rules.timeliness_candidates``), the recipients and rows are joined here."""
-    from notifications.rules import program_lead_ids, timeliness_candidates
-
     candidates_sql, candidates_params = (
         timeliness_candidates(now)
         .values_list(

@@ -28,7 +28,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -50,10 +50,10 @@ from gates.models import (
 )
 from notifications import bulk, conf, texts
 from notifications.models import Kind
+from notifications.selectors import program_lead_ids, timeliness_candidates
 from notifications.services import Draft, notifications_create
 from operations.selectors import notice_days
 from readiness.models import StageNorm
-from readiness.selectors import annotate_overdue_stalled
 from usecases.models import (
     MemberRole,
     OrgRole,
@@ -751,30 +751,6 @@ def condition_deadlines(now: datetime.datetime, links: _Links) -> list[Draft]:
             )
         )
     return drafts
-
-
-def timeliness_candidates(now: datetime.datetime):
-    """Active use cases overdue in their stage or stalled, with the chair of
-    their latest review (``latest_chair_id``)."""
-    latest_chair = Subquery(
-        GateReview.objects.filter(use_case=OuterRef("pk"))
-        .order_by("-opened_at", "-id")
-        .values("chair_id")[:1]
-    )
-    return (
-        annotate_overdue_stalled(UseCase.objects.filter(status=Status.ACTIVE), now)
-        .filter(Q(is_overdue=True) | Q(is_stalled=True))
-        .annotate(latest_chair_id=latest_chair)
-        .order_by()
-    )
-
-
-def program_lead_ids() -> list[int]:
-    return list(
-        User.objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:

@@ -3,10 +3,16 @@ recipient first: somebody else's notification does not exist for you (404)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from gates.models import GateReview
 from notifications.models import Notification
+from readiness.selectors import annotate_overdue_stalled
+from usecases.models import OrgRole, Status, UseCase
 
 # ``params``: the texts of bulk-written kinds are rendered from it on load.
 INBOX_FIELDS = (
@@ -45,3 +51,27 @@ def unread_count(user, *, cap: int | None = None) -> int:
 
 def notification_of(user, pk: int) -> Notification:
     return get_object_or_404(Notification.objects.only(*INBOX_FIELDS), pk=pk, recipient=user)
+
+
+# --- The sweep's reads (``rules`` and ``bulk``) ---------------------------------
+
+
+def timeliness_candidates(now: datetime.datetime):
+    """Active use cases overdue in their stage or stalled, with the chair of
+    their latest review (``latest_chair_id``)."""
+    latest_chair = Subquery(
+        GateReview.objects.filter(use_case=OuterRef("pk"))
+        .order_by("-opened_at", "-id")
+        .values("chair_id")[:1]
+    )
+    return (
+        annotate_overdue_stalled(UseCase.objects.filter(status=Status.ACTIVE), now)
+        .filter(Q(is_overdue=True) | Q(is_stalled=True))
+        .annotate(latest_chair_id=latest_chair)
+        .order_by()
+    )
+
+
+def program_lead_ids() -> list[int]:
+    leads = get_user_model().objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True)
+    return list(leads.values_list("pk", flat=True))

@@ -5,7 +5,8 @@ Every text names the use case and the gate, and the row carries the link.
 The texts are written in the active language: the callers compose them
 inside ``translation.override`` with the recipient's language
 (``later``; ``services.notifications_create``), once per language, not once
-per row."""
+per row. The sweep's bulk kinds (``RENDERED``) store their values instead
+and are written when read (``render``)."""
 
 from __future__ import annotations
 
