@@ -49,7 +49,7 @@ from gates.models import (
     expiry_notice_days,
     with_expiry,
 )
-from usecases import access
+from usecases import access, custom_fields
 from usecases import selectors as usecase_selectors
 from usecases.models import TERMINAL_STATUSES, Stage, UseCase, UseCaseMember
 from usecases.selectors import usecase_team
@@ -598,6 +598,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
                     if artifact.is_expired
                 },
                 risk=gate1_risk_latest([review]).get(review.use_case_id),
+                fields=custom_fields.active_fields(),
             )
             if review.status == ReviewStatus.OPEN
             else []
