@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from reporting import selectors
 from reporting.value_selectors import PortfolioValue, portfolio_value
 from reporting.views import EXPORT_HEADER, _dashboard_user, csv_safe
+from usecases import custom_fields
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -173,6 +174,8 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     """The portfolio export's rows in a workbook (built in memory: a few MB
     at 10,000 use cases)."""
     _dashboard_user(request)
-    rows = selectors.portfolio_export_rows(user=request.user)
-    content = _workbook([("portfolio", EXPORT_HEADER, rows)])
+    fields = custom_fields.active_fields()
+    rows = selectors.portfolio_export_rows(user=request.user, fields=fields)
+    header = [*EXPORT_HEADER, *selectors.export_columns(fields)]
+    content = _workbook([("portfolio", header, rows)])
     return _attachment(content, XLSX_TYPE, "portfolio", "xlsx")
