@@ -25,56 +25,97 @@ VALUE_SCHEMA = {
         {"type": "number"},
         {"type": "array", "items": {"type": "string"}},
     ],
+    "nullable": True,
     "description": "text: a string; number: a number; date: a string YYYY-MM-DD; choice: "
-    "one of the field's choices; multi_choice: a list of its choices; person: a user id.",
-}
-VALUES_SCHEMA = {
-    "type": "object",
-    "additionalProperties": VALUE_SCHEMA,
-    "description": "The custom fields' values keyed by the field's key "
-    "(`GET /api/v1/custom-fields/`); a field without a value is left out.",
-}
-WRITE_SCHEMA = {
-    "type": "object",
-    "additionalProperties": VALUE_SCHEMA,
-    "description": "Custom fields to set, keyed by the field's key; an empty string or an "
-    "empty list clears a value, and fields not named keep theirs. Errors are named "
-    "`custom_fields.<key>`.",
+    "one of the field's choices; multi_choice: a list of its choices; person: a user id. "
+    "null: no value.",
 }
 
 
-@extend_schema_field(VALUES_SCHEMA)
-class CustomValuesField(serializers.Field):
-    """Reads the active fields from the serializer's context
-    (``custom_field_definitions``), read once per request."""
+@extend_schema_field(VALUE_SCHEMA)
+class CustomValueField(serializers.Field):
+    """A value as sent or stored; the service checks it against its field's kind."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("source", "*")
-        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
-    def to_representation(self, use_case: Any) -> dict[str, Any]:
-        definitions = self.context.get("custom_field_definitions")
-        if definitions is None:
-            definitions = custom_fields.active_fields()
-            self.context["custom_field_definitions"] = definitions
-        typed = custom_fields.typed_values(definitions, use_case)
-        return {key: value for key, value in typed.items() if value is not None}
-
-
-@extend_schema_field(WRITE_SCHEMA)
-class CustomValuesInput(serializers.Field):
-    """The object as sent; the service validates each value against its field."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise serializers.ValidationError(
-                _("Custom fields are an object keyed by the field's key.")
-            )
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            raise serializers.ValidationError(_("A value is a text, a number or a list of texts."))
         return data
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+class CustomValueSerializer(serializers.Serializer):
+    """One active custom field of a use case and its value (null: none)."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CustomFieldKind.choices)
+    value = CustomValueField()
+
+
+class CustomValueInput(serializers.Serializer):
+    key = serializers.CharField(max_length=40, help_text="The field's key.")
+    value = CustomValueField(
+        help_text="The new value; null, an empty string or an empty list clears it."
+    )
+
+
+class CustomValuesField(serializers.ListField):
+    """Every active custom field with the use case's value. The definitions
+    are read once per request and kept in the serializer's context
+    (``custom_field_definitions``)."""
+
+    child = CustomValueSerializer()
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault(
+            "help_text",
+            "Every active custom field (`GET /api/v1/custom-fields/`) with its value.",
+        )
+        super().__init__(**kwargs)
+
+    def to_representation(self, use_case: Any) -> list[dict[str, Any]]:
+        definitions = self.context.get("custom_field_definitions")
+        if definitions is None:
+            definitions = custom_fields.active_fields()
+            self.context["custom_field_definitions"] = definitions
+        values = use_case.custom_values or {}
+        return [
+            {
+                "key": field.key,
+                "label": field.label,
+                "kind": field.kind,
+                "value": values.get(field.key),
+            }
+            for field in definitions
+        ]
+
+
+class CustomValuesInput(serializers.ListField):
+    """The custom fields to set, as ``[{"key", "value"}]``; the others keep
+    their values. Handed to the services as ``{key: value}``."""
+
+    child = CustomValueInput()
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault(
+            "help_text",
+            "Custom fields to set, each `{key, value}`; fields not named keep their values. "
+            "Errors are named `custom_fields.<key>`.",
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        rows = super().to_internal_value(data)
+        return {row["key"]: row["value"] for row in rows}
 
 
 class CustomFieldSerializer(serializers.ModelSerializer):

@@ -366,3 +366,8 @@ def filter_q(field: CustomField, value: Any) -> Q:
         return Q(text.get_lookup("icontains")(text, f'"{value}"'))
     transform = KeyTransform(key, "custom_values")
     return Q(transform.get_lookup("exact")(transform, value))
+
+
+def uses_of(field: CustomField, value: Any, queryset: Any) -> int:
+    """How many use cases of ``queryset`` hold ``value`` in ``field``."""
+    return queryset.filter(filter_q(field, value)).count()
