@@ -233,7 +233,10 @@ def _read(use_case_id: int) -> dict:
 
 
 class UseCaseListView(generics.ListCreateAPIView):
-    """Use cases visible to the caller; propose a new one (it starts in Discovery)."""
+    """Use cases visible to the caller; propose a new one (it starts in Discovery).
+    Besides the filters below, `cf_<key>` filters on an active custom field: a
+    choice, one of a multiple choice's choices, a person's user id, or a part
+    of a text (`GET /api/v1/custom-fields/` lists the keys)."""
 
     serializer_class = UseCaseSerializer
     filterset_class = UseCaseFilterSet
