@@ -287,7 +287,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             "status": Status(use_case.status).label,
             "custom_fields": [
                 {"label": row["label"], "text": row["text"]}
-                for row in custom_fields.display_rows(custom_fields.active_fields(), use_case)
+                for row in custom_fields.display_rows(read.custom_fields, use_case)
             ],
         },
         "review": {
