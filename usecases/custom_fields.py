@@ -19,6 +19,7 @@ An empty value is no value: the key is removed.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -27,8 +28,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models import Q, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains, Exact, IContains
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
@@ -351,21 +354,20 @@ def required_message(field: CustomField) -> str:
 
 def filter_q(field: CustomField, value: Any) -> Q:
     """Use cases whose ``field`` holds ``value``: jsonb containment on
-    PostgreSQL (served by the GIN index on ``custom_values``), the key's value
+    PostgreSQL (served by the GIN index on ``custom_values``), the key's text
     elsewhere. Text fields match a part of the text, any case. The key is an
     expression, never a lookup path, so no key can read as a lookup name."""
     key = field.key
-    if field.kind == CustomFieldKind.TEXT:
-        text = KeyTextTransform(key, "custom_values")
-        return Q(text.get_lookup("icontains")(text, str(value)))
-    item: Any = [value] if field.kind == CustomFieldKind.MULTI_CHOICE else value
-    if connection.vendor == "postgresql":
+    if field.kind != CustomFieldKind.TEXT and connection.vendor == "postgresql":
+        item: Any = [value] if field.kind == CustomFieldKind.MULTI_CHOICE else value
         return Q(custom_values__contains={key: item})
+    # The key's value as plain text (a list keeps its JSON form).
+    text = Cast(KeyTextTransform(key, "custom_values"), output_field=TextField())
+    if field.kind == CustomFieldKind.TEXT:
+        return Q(IContains(text, str(value)))
     if field.kind == CustomFieldKind.MULTI_CHOICE:
-        text = KeyTextTransform(key, "custom_values")
-        return Q(text.get_lookup("icontains")(text, f'"{value}"'))
-    transform = KeyTransform(key, "custom_values")
-    return Q(transform.get_lookup("exact")(transform, value))
+        return Q(Contains(text, json.dumps(str(value))))
+    return Q(Exact(text, str(value)))
 
 
 def uses_of(field: CustomField, value: Any, queryset: Any) -> int:
