@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -250,11 +252,15 @@ def column_allowed(column: Column) -> str:
 
 
 def column_index(columns: Iterable[Column] = COLUMNS) -> dict[str, Column]:
-    """Each column by its name and its label, case-folded."""
+    """Each column by its name and its label, case-folded: the label in the
+    reader's language and in the default one (a template downloaded in
+    English still imports for someone reading German)."""
     index: dict[str, Column] = {}
     for column in columns:
         index[column.name.casefold()] = column
         index[str(column.label).casefold()] = column
+        with translation.override(settings.LANGUAGE_CODE):
+            index.setdefault(str(column.label).casefold(), column)
     return index
 
 
