@@ -35,7 +35,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from usecases.models import BusinessUnit, MemberRole, UseCase
+from core.errors import InvalidInput
+from usecases import custom_fields
+from usecases.models import BusinessUnit, CustomFieldKind, MemberRole, UseCase
 
 User = get_user_model()
 
@@ -245,6 +247,59 @@ COLUMNS: list[Column] = [
 ]
 
 
+CUSTOM_PREFIX = "cf_"
+
+
+def _custom_parse(field: Any) -> Callable[[str, Lookups], Any]:
+    def parse(value: str, lookups: Lookups) -> Any:
+        try:
+            return custom_fields.parse_value(field, value)
+        except InvalidInput as exc:
+            raise CellRefused(exc.message) from None
+
+    return parse
+
+
+def _custom_allowed(field: Any) -> str:
+    kind = CustomFieldKind(field.kind)
+    if kind == CustomFieldKind.CHOICE:
+        return _("One of: %(choices)s.") % {"choices": ", ".join(field.choices)}
+    if kind == CustomFieldKind.MULTI_CHOICE:
+        return _("Any of %(choices)s, separated by “%(separator)s”.") % {
+            "choices": ", ".join(field.choices),
+            "separator": custom_fields.MULTI_SEPARATOR,
+        }
+    if kind == CustomFieldKind.DATE:
+        return _("A date, YYYY-MM-DD.")
+    if kind == CustomFieldKind.PERSON:
+        return _("The username of an active person.")
+    if kind == CustomFieldKind.NUMBER:
+        return _("A number.")
+    return _("Text.")
+
+
+def import_columns(fields: Iterable[Any] | None = None) -> list[Column]:
+    """The columns of an import: ``COLUMNS``, then one per active custom
+    field, named ``cf_<key>`` as the exports name them (optional here: a
+    field required from a stage blocks that stage's gate, not the proposal)."""
+    fields = custom_fields.active_fields() if fields is None else fields
+    return [
+        *COLUMNS,
+        *(
+            Column(
+                name=f"{CUSTOM_PREFIX}{field.key}",
+                label=field.label,
+                required=False,
+                parse=_custom_parse(field),
+                allowed=_custom_allowed(field),
+                example="",
+                kind="custom",
+            )
+            for field in fields
+        ),
+    ]
+
+
 def column_allowed(column: Column) -> str:
     """What a column takes, in words (the template's notes)."""
     limit = _max_length(column.name) if column.kind == "text" else None
@@ -451,7 +506,7 @@ def lookup_values(sheet: Sheet, matched: list[Column | None]) -> dict[str, set[s
     wanted: dict[str, set[str]] = {}
     for _number, cells in sheet.rows:
         for position, column in enumerate(matched):
-            if column is None or column.kind == "text":
+            if column is None or column.kind in {"text", "custom"}:
                 continue
             if position < len(cells) and cells[position]:
                 wanted.setdefault(column.kind, set()).add(cells[position])
