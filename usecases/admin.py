@@ -118,9 +118,10 @@ class CustomFieldAdminForm(forms.ModelForm):
 
 @admin.register(CustomField)
 class CustomFieldAdmin(ServiceAdmin):
-    """Custom fields of use cases: every add, change and deactivation goes
-    through ``services.custom_field_*`` (audited ``custom_field.*``).
-    Deleting deactivates: the values stay with the use cases."""
+    """Custom fields of use cases: every add and change goes through
+    ``services.custom_field_*`` (audited ``custom_field.*``). A field is never
+    deleted, only deactivated (untick "active"): the values stay with the use
+    cases."""
 
     form = CustomFieldAdminForm
     list_display = ["label", "key", "kind", "required_from_stage", "active", "order"]
