@@ -456,6 +456,7 @@ SPECTACULAR_SETTINGS = {
         "ChecklistStatusEnum": "readiness.models.ChecklistStatus",
         "PackStatusEnum": "reporting.models.PackStatus",
         "RiskTierEnum": "usecases.models.RiskTier",
+        "CustomFieldKindEnum": "usecases.models.CustomFieldKind",
         "RegulatoryConstraintEnum": "usecases.models.RegulatoryConstraint",
         "ControlFrameworkEnum": "gates.models.ControlFramework",
         "ReviewTriggerEnum": "gates.models.ReviewTrigger",

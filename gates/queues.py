@@ -29,6 +29,7 @@ from gates.models import (
     ReviewStatus,
 )
 from gates.selectors import approvals_pending_for, gate1_risk_latest
+from usecases import custom_fields
 from usecases.models import MemberRole, UseCaseMember
 
 User = get_user_model()
@@ -210,6 +211,7 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
         criteria.setdefault(criterion.review_id, []).append(criterion)
     expired = services.expired_latest(use_case_ids, today)
     risk = gate1_risk_latest(reviews)
+    fields = custom_fields.active_fields()
     labels = dict(MemberRole.choices)
     roles: dict[int, list[str]] = {}
     for use_case_id, role in (
@@ -238,6 +240,7 @@ def _preparing_rows(user: Any, today: datetime.date) -> list[PreparingRow]:
                     criteria=criteria.get(review.pk, []),
                     expired=expired.get(review.use_case_id, {}),
                     risk=risk.get(review.use_case_id),
+                    fields=fields,
                 ),
             )
         )

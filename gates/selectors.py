@@ -49,7 +49,7 @@ from gates.models import (
     expiry_notice_days,
     with_expiry,
 )
-from usecases import access
+from usecases import access, custom_fields
 from usecases import selectors as usecase_selectors
 from usecases.models import TERMINAL_STATUSES, Stage, UseCase, UseCaseMember
 from usecases.selectors import usecase_team
@@ -390,6 +390,9 @@ class ReviewRead:
     # must-meet criterion that is only partially met (``partially_met``).
     conditional_go_blockers: list[str] = field(default_factory=list)
     partially_met: list[ReviewCriterion] = field(default_factory=list)
+    # The active custom field definitions, read once for the blockers and
+    # for the pack's use case section.
+    custom_fields: list[Any] = field(default_factory=list)
     my_approval: ReviewApprover | None = None
     # The seat the viewer decides in as a holder's active delegate (holding
     # none of their own), and why they may not when a seat rule forbids it.
@@ -577,6 +580,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         else None
     )
     partially_met = readiness.partially_met if readiness else []
+    definitions = custom_fields.active_fields()
     read = ReviewRead(
         review=review,
         use_case=use_case,
@@ -598,6 +602,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
                     if artifact.is_expired
                 },
                 risk=gate1_risk_latest([review]).get(review.use_case_id),
+                fields=definitions,
             )
             if review.status == ReviewStatus.OPEN
             else []
@@ -605,6 +610,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         go_blockers=readiness.for_go() if readiness else [],
         conditional_go_blockers=(readiness.for_conditional_go(partially_met) if readiness else []),
         partially_met=[c for c in criteria if c.pk in partially_met],
+        custom_fields=definitions,
     )
     if user is not None:
         _add_viewer(read, user)

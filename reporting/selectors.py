@@ -58,9 +58,10 @@ from readiness.selectors import (
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from reporting.pack_value import pack_value
-from usecases import access
+from usecases import access, custom_fields
 from usecases.models import (
     TERMINAL_STATUSES,
+    CustomFieldKind,
     MemberRole,
     RegulatoryConstraint,
     RiskTier,
@@ -309,6 +310,10 @@ def pack_data(review: GateReview) -> dict[str, Any]:
             "regulatory_constraints": use_case.regulatory_constraint_labels(),
             "stage": current.label,
             "status": Status(use_case.status).label,
+            "custom_fields": [
+                {"label": row["label"], "text": row["text"]}
+                for row in custom_fields.display_rows(read.custom_fields, use_case)
+            ],
         },
         "review": {
             "id": review.pk,
@@ -1088,12 +1093,24 @@ def _recently_retired(visible: QuerySet[UseCase]) -> list[UseCase]:
 # --- Portfolio export ----------------------------------------------------------------
 
 
-def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
+def portfolio_export_rows(
+    *, user: Any, now: datetime.datetime | None = None, fields: list[Any] | None = None
+):
     """The visible use cases for the CSV export, streamed in chunks: each
     chunk brings its sponsors in one more query. A use case in operation
     has its operating owner and the day its next recertification is due;
-    a retired one says so in its status, with no due date."""
+    a retired one says so in its status, with no due date. Then one column
+    per custom field of ``fields`` (the active ones, as ``export_columns``
+    names them), written by ``custom_fields.format_value``."""
     now = now or timezone.now()
+    fields = custom_fields.active_fields() if fields is None else fields
+    # Person fields name people: every name read once, up front (one query),
+    # so the count stays fixed whatever the rows.
+    people = (
+        {u.pk: custom_fields.person_text(u) for u in User.objects.all()}
+        if any(custom.kind == CustomFieldKind.PERSON for custom in fields)
+        else {}
+    )
     queryset = annotate_priority_score(
         annotate_overdue_stalled(access.use_cases_visible_to(user), now=now)
     )
@@ -1132,4 +1149,16 @@ def portfolio_export_rows(*, user: Any, now: datetime.datetime | None = None):
             use_case.recertification_due_on.isoformat()
             if use_case.is_operating and use_case.recertification_due_on
             else "",
+            *(
+                custom_fields.format_value(
+                    custom, (use_case.custom_values or {}).get(custom.key), people=people
+                )
+                for custom in fields
+            ),
         ]
+
+
+def export_columns(fields: list[Any]) -> list[str]:
+    """The custom fields' column names in the export: ``cf_<key>``, as the
+    portfolio's filters name them."""
+    return [f"cf_{custom.key}" for custom in fields]

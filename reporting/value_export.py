@@ -22,6 +22,7 @@ from reporting.exports import (
 )
 from reporting.value_selectors import PortfolioValue, portfolio_value
 from reporting.views import EXPORT_HEADER, _dashboard_user
+from usecases import custom_fields
 
 __all__ = ["XLSX_TYPE", "portfolio_xlsx", "value_csv", "value_tables", "value_xlsx"]
 
@@ -128,6 +129,8 @@ def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
     """The portfolio export's rows in a workbook (built in memory: a few MB
     at 10,000 use cases)."""
     _dashboard_user(request)
-    rows = selectors.portfolio_export_rows(user=request.user)
-    content = workbook([("portfolio", EXPORT_HEADER, rows)])
+    fields = custom_fields.active_fields()
+    rows = selectors.portfolio_export_rows(user=request.user, fields=fields)
+    header = [*EXPORT_HEADER, *selectors.export_columns(fields)]
+    content = workbook([("portfolio", header, rows)])
     return attachment(content, XLSX_TYPE, "portfolio", "xlsx")

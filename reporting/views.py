@@ -24,6 +24,7 @@ from reporting import charts, rules, selectors, services
 from reporting.exports import csv_safe
 from reporting.models import GatePack
 from reporting.value_charts import value_panel
+from usecases import custom_fields
 from usecases.models import RiskTier
 
 logger = logging.getLogger(__name__)
@@ -147,10 +148,10 @@ class _Echo:
         return value
 
 
-def _csv_lines(rows: Iterable[list]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[list], extra_columns: list[str] = ()) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-    yield writer.writerow(EXPORT_HEADER)
+    yield writer.writerow([*EXPORT_HEADER, *extra_columns])
     for row in rows:
         yield writer.writerow([csv_safe(cell) for cell in row])
 
@@ -159,8 +160,12 @@ def _csv_lines(rows: Iterable[list]) -> Iterator[str]:
 @require_GET
 def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
     _dashboard_user(request)
-    rows = selectors.portfolio_export_rows(user=request.user)
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    # One column per active custom field, after the fixed ones.
+    fields = custom_fields.active_fields()
+    rows = selectors.portfolio_export_rows(user=request.user, fields=fields)
+    response = StreamingHttpResponse(
+        _csv_lines(rows, selectors.export_columns(fields)), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.localtime().strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="portfolio-{stamp}.csv"'
     response["X-Content-Type-Options"] = "nosniff"

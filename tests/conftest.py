@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
@@ -112,6 +113,19 @@ def _reference_data_after_flush(request) -> None:
 def media_in_tmp(settings, tmp_path):
     # Uploaded artifacts and generated packs never land in var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language. A request activates the
+    language it asked for (LocaleMiddleware) in the thread, and it stays
+    active after the response: a test that asked in German must not leave
+    the next test's services speaking German."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

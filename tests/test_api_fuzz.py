@@ -54,6 +54,8 @@ from reporting.models import PackStatus
 from tests.factories import PASSWORD, UserFactory
 from tests.gates.helpers import upload_required
 from tests.reporting.helpers import make_decided_review
+from tests.usecases.custom_field_helpers import define, define_the_usual
+from usecases import services as usecase_services
 from usecases.services import accounts
 from value import services as value_services
 from value.services import rollout
@@ -153,6 +155,15 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         event_types=["gate.decided"],
         active=False,
     )
+    # Custom fields of every kind, with values on the use case; one is
+    # required from Scale (it holds back no review opened here).
+    fields = define_the_usual()
+    define("exit_plan", "Exit plan", "text", required_from="scale", order=7)
+    usecase_services.usecase_update(
+        use_case=use_case,
+        by=lead,
+        custom_values={"region": "US East", "channels": ["Web"], "data_owner": sponsor.pk},
+    )
     ids: dict[str, int | str] = {
         "use-cases": use_case.pk,
         "benefit_id": benefit.pk,
@@ -169,6 +180,7 @@ def world(live_server, lead, sponsor, risk, cio, use_case) -> World:
         "conditions": decided.conditions.first().pk,
         "delegations": delegation.pk,
         "business-units": use_case.business_unit_id,
+        "custom-fields": fields["region"].pk,
         "member": use_case.business_unit.memberships.order_by("pk").first().pk,
         # Classified through the services by the factory (decided already).
         "risk-classifications": use_case.risk_classifications.order_by("-version").first().pk,

@@ -29,15 +29,22 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from knox.models import AuthToken
 
 from core.admin import ServiceAdmin, ServiceInline
 from core.errors import DomainError, InvalidInput
 from usecases import access, services
-from usecases.forms import UseCaseForm
-from usecases.models import BusinessUnit, BusinessUnitMember, OrgRole, UseCase, UseCaseMember
+from usecases.forms import FORM_FIELDS, UseCaseForm
+from usecases.models import (
+    BusinessUnit,
+    BusinessUnitMember,
+    CustomField,
+    OrgRole,
+    UseCase,
+    UseCaseMember,
+)
 
 User = get_user_model()
 
@@ -80,6 +87,67 @@ class BusinessUnitAdmin(ServiceAdmin):
 
     def service_delete(self, request: HttpRequest, obj: BusinessUnit) -> None:
         services.business_unit_delete(by=request.user, business_unit=obj)
+
+
+class CustomFieldAdminForm(forms.ModelForm):
+    choices_text = forms.CharField(
+        label=gettext_lazy("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("For single and multiple choice fields: one choice per line."),
+    )
+
+    class Meta:
+        model = CustomField
+        fields = ["key", "label", "help_text", "kind", "required_from_stage", "active", "order"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["choices_text"].initial = "\n".join(self.instance.choices or [])
+        if self.instance.pk:
+            # Fixed once created: the values stored under them would be stranded.
+            self.fields["key"].disabled = True
+            self.fields["kind"].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lines = (data.get("choices_text") or "").splitlines()
+        self.instance.choices = [line.strip() for line in lines if line.strip()]
+        return data
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(ServiceAdmin):
+    """Custom fields of use cases: every add and change goes through
+    ``services.custom_field_*`` (audited ``custom_field.*``). A field is never
+    deleted, only deactivated (untick "active"): the values stay with the use
+    cases."""
+
+    form = CustomFieldAdminForm
+    list_display = ["label", "key", "kind", "required_from_stage", "active", "order"]
+    list_filter = ["kind", "active", "required_from_stage"]
+    search_fields = ["label", "key"]
+    fields = [
+        "key",
+        "label",
+        "help_text",
+        "kind",
+        "choices_text",
+        "required_from_stage",
+        "active",
+        "order",
+    ]
+
+    def service_create(self, request: HttpRequest, obj: CustomField) -> None:
+        services.custom_field_create(by=request.user, field=obj)
+
+    def service_change(self, request: HttpRequest, obj: CustomField, fields: list[str]) -> None:
+        names = [n if n != "choices_text" else "choices" for n in fields]
+        names = [n for n in names if n in services.CUSTOM_FIELD_FIELDS]
+        services.custom_field_change(by=request.user, field=obj, fields=names)
+
+    def service_delete(self, request: HttpRequest, obj: CustomField) -> None:
+        services.custom_field_deactivate(by=request.user, field=obj)
 
 
 class UseCaseMemberInline(admin.TabularInline):
@@ -137,7 +205,11 @@ class UseCaseAdmin(admin.ModelAdmin):
         return allowed and (obj is None or access.can_edit_use_case(request.user, obj))
 
     def save_model(self, request: HttpRequest, obj: UseCase, form: Any, change: bool) -> None:
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        # The facts only: the custom fields are edited on the use case's own
+        # form (the admin does not show them).
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in FORM_FIELDS
+        }
         if changes:
             services.usecase_update(use_case=obj, by=request.user, **changes)
 

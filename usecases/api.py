@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from core.web import display_name, get_or_404
 from usecases import access, rules, selectors, services
+from usecases.api_custom_fields import CustomValuesField, CustomValuesInput
 from usecases.filters import UseCaseFilterSet
 from usecases.models import (
     BusinessUnit,
@@ -128,6 +129,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
     )
     team = serializers.SerializerMethodField()
     open_review = serializers.SerializerMethodField()
+    custom_fields = CustomValuesField()
 
     class Meta:
         model = UseCase
@@ -144,6 +146,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
             "regulatory_constraints",
             "risk_tier",
             "business_unit",
+            "custom_fields",
             "stage",
             "stage_display",
             "status",
@@ -175,12 +178,17 @@ class UseCaseWriteSerializer(serializers.ModelSerializer):
     """The fields a client may write; validation only, the services save.
     Risk tier and regulations are read-only: the risk classification sets them."""
 
+    custom_fields = CustomValuesInput(required=False, source="custom_values")
+
     class Meta:
         model = UseCase
         fields = [
-            name
-            for name in services.EDITABLE_FIELDS
-            if name not in ("risk_tier", "regulatory_constraints")
+            *(
+                name
+                for name in services.EDITABLE_FIELDS
+                if name not in ("risk_tier", "regulatory_constraints")
+            ),
+            "custom_fields",
         ]
 
 
@@ -225,7 +233,10 @@ def _read(use_case_id: int) -> dict:
 
 
 class UseCaseListView(generics.ListCreateAPIView):
-    """Use cases visible to the caller; propose a new one (it starts in Discovery)."""
+    """Use cases visible to the caller; propose a new one (it starts in Discovery).
+    Besides the filters below, `cf_<key>` filters on an active custom field: a
+    choice, one of a multiple choice's choices, a person's user id, or a part
+    of a text (`GET /api/v1/custom-fields/` lists the keys)."""
 
     serializer_class = UseCaseSerializer
     filterset_class = UseCaseFilterSet

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from usecases import api, api_accounts, api_imports, api_risk
+from usecases import api, api_accounts, api_custom_fields, api_imports, api_risk
 
 urlpatterns = [
     path("auth/token/", api_accounts.ObtainTokenView.as_view(), name="api-token"),
@@ -36,6 +36,16 @@ urlpatterns = [
         "risk/questionnaire/",
         api_risk.RiskQuestionnaireView.as_view(),
         name="api-risk-questionnaire",
+    ),
+    path(
+        "custom-fields/",
+        api_custom_fields.CustomFieldListView.as_view(),
+        name="api-customfield-list",
+    ),
+    path(
+        "custom-fields/<id:pk>/",
+        api_custom_fields.CustomFieldDetailView.as_view(),
+        name="api-customfield-detail",
     ),
     path("business-units/", api.BusinessUnitListView.as_view(), name="api-businessunit-list"),
     path(

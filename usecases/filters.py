@@ -1,7 +1,9 @@
 """The portfolio's filters, shared by the page and the API so both read the
 same query parameters the same way: ``stage``, ``status``, ``business_unit``
 (id), ``q`` (text in title or summary), ``timing`` (overdue, stalled or due
-for recertification) and ``sort``.
+for recertification), ``sort``, and ``cf_<key>`` per active custom field
+(a choice, one of the choices of a multiple choice, a person's user id, a
+part of a text).
 
 The queryset must carry the registered annotations (``portfolio_queryset``):
 ``priority_score``, ``is_overdue`` and ``is_stalled`` (readiness) and
@@ -9,10 +11,15 @@ The queryset must carry the registered annotations (``portfolio_queryset``):
 
 from __future__ import annotations
 
-import django_filters
-from django.db.models import F, Q, QuerySet
+from typing import Any
 
-from usecases.models import BusinessUnit, Stage, Status, UseCase
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from usecases import custom_fields
+from usecases.models import BusinessUnit, CustomField, CustomFieldKind, Stage, Status, UseCase
 
 # Every ordering ends on the primary key so pages never overlap or skip rows.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -50,6 +57,16 @@ class UseCaseFilterSet(django_filters.FilterSet):
         model = UseCase
         fields: list[str] = []
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One query: the active custom fields, each a filter of its own.
+        for field in custom_fields.active_fields():
+            custom = custom_filter(field)
+            if custom is not None:
+                custom.field_name = f"cf_{field.key}"
+                custom.parent = self
+                self.filters[f"cf_{field.key}"] = custom
+
     def filter_text(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
@@ -77,3 +94,41 @@ class UseCaseFilterSet(django_filters.FilterSet):
             if name not in names:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+
+def custom_filter(field: CustomField) -> django_filters.Filter | None:
+    """The portfolio filter of a custom field (``cf_<key>``): choice, multiple
+    choice and person fields by value, text fields by a part of the text;
+    numbers and dates have none."""
+
+    def method(queryset: QuerySet[UseCase], name: str, value: Any) -> QuerySet:
+        if value in (None, ""):
+            return queryset
+        if field.kind == CustomFieldKind.PERSON:
+            value = value.pk
+        elif field.kind == CustomFieldKind.TEXT:
+            value = value.strip()
+            if not value:
+                return queryset
+        return queryset.filter(custom_fields.filter_q(field, value))
+
+    label = field.label
+    if field.is_choice:
+        return django_filters.ChoiceFilter(
+            choices=[(choice, choice) for choice in field.choices],
+            method=method,
+            label=label,
+            empty_label=_("Any"),
+        )
+    if field.kind == CustomFieldKind.PERSON:
+        return django_filters.ModelChoiceFilter(
+            queryset=get_user_model()
+            .objects.filter(is_active=True)
+            .order_by("first_name", "last_name", "username"),
+            method=method,
+            label=label,
+            empty_label=_("Anyone"),
+        )
+    if field.kind == CustomFieldKind.TEXT:
+        return django_filters.CharFilter(method=method, label=label, max_length=200)
+    return None

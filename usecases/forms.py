@@ -11,8 +11,18 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
-from usecases import access, risk
-from usecases.models import BusinessUnit, MemberRole, RegulatoryConstraint, RiskTier, UseCase
+from core.web import show_refusal
+from usecases import access, custom_fields, risk
+from usecases.models import (
+    BusinessUnit,
+    CustomField,
+    CustomFieldKind,
+    MemberRole,
+    RegulatoryConstraint,
+    RiskTier,
+    Stage,
+    UseCase,
+)
 from usecases.services import EDITABLE_FIELDS, clean_idempotency_key
 
 User = get_user_model()
@@ -75,10 +85,98 @@ class UseCaseForm(forms.ModelForm):
                 "The business units where you hold a role (head, member, or on a use "
                 "case's team). A program lead proposes in any."
             )
+        self.custom_fields = custom_fields.active_fields()
+        values = self.instance.custom_values or {}
+        stage = self.instance.stage or Stage.DISCOVERY
+        for field in self.custom_fields:
+            form_field = custom_form_field(field, stage)
+            form_field.initial = _initial(field, values.get(field.key))
+            self.fields[custom_field_name(field)] = form_field
+
+    def show_refusal(self, error: Any) -> None:
+        """A service's refusal next to the field it names; the services name
+        custom fields as the API does (``custom_fields.<key>``)."""
+        field = getattr(error, "field", None) or ""
+        if field.startswith("custom_fields."):
+            error.field = "cf_" + field.split(".", 1)[1]
+        show_refusal(self, error)
+
+    def custom_bound_fields(self) -> list[Any]:
+        return [self[custom_field_name(field)] for field in self.custom_fields]
+
+    def standard_bound_fields(self) -> list[Any]:
+        custom = {custom_field_name(field) for field in self.custom_fields}
+        return [bound for bound in self.visible_fields() if bound.name not in custom]
 
     def changes(self) -> dict[str, Any]:
-        """The editable fields with their cleaned values, for ``usecase_update``."""
-        return {name: self.cleaned_data[name] for name in FORM_FIELDS}
+        """The editable fields with their cleaned values, for ``usecase_update``;
+        the custom fields as ``custom_values`` (typed as the API sends them)."""
+        changes = {name: self.cleaned_data[name] for name in FORM_FIELDS}
+        if self.custom_fields:
+            changes["custom_values"] = {
+                field.key: _typed(field, self.cleaned_data.get(custom_field_name(field)))
+                for field in self.custom_fields
+            }
+        return changes
+
+
+def custom_field_name(field: CustomField) -> str:
+    return f"cf_{field.key}"
+
+
+def custom_form_field(field: CustomField, stage: str) -> forms.Field:
+    """The widget of a custom field; never required by the form (a gate
+    review asks for it), but marked when the use case's next gate needs it."""
+    common: dict[str, Any] = {"label": field.label, "required": False}
+    help_parts = [field.help_text] if field.help_text else []
+    next_stage = Stage(stage).next if stage in Stage.values else None
+    if field.required_from is not None:
+        needed_now = field.required_for_target(stage) or (
+            next_stage is not None and field.required_for_target(next_stage)
+        )
+        note = _(
+            "Required from %(stage)s on: a gate review into %(stage)s cannot be "
+            "submitted without it."
+        ) % {"stage": field.required_from.label}
+        help_parts.append(note)
+        if needed_now:
+            common["label"] = _("%(label)s (required)") % {"label": field.label}
+    common["help_text"] = " ".join(help_parts)
+    kind = field.kind
+    if kind == CustomFieldKind.NUMBER:
+        return forms.DecimalField(max_digits=21, decimal_places=6, **common)
+    if kind == CustomFieldKind.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == CustomFieldKind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *((c, c) for c in field.choices)], **common)
+    if kind == CustomFieldKind.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in field.choices], widget=forms.SelectMultiple, **common
+        )
+    if kind == CustomFieldKind.PERSON:
+        return UserChoiceField(queryset=active_users(), empty_label="—", **common)
+    return forms.CharField(max_length=custom_fields.TEXT_MAX_LENGTH, **common)
+
+
+def _initial(field: CustomField, value: Any) -> Any:
+    if value is None:
+        return None
+    if field.kind == CustomFieldKind.NUMBER:
+        return custom_fields.format_value(field, value)
+    return value
+
+
+def _typed(field: CustomField, value: Any) -> Any:
+    """A form's cleaned value as the API sends it (the service validates it)."""
+    if value in (None, "", []):
+        return None
+    if field.kind == CustomFieldKind.NUMBER:
+        return int(value) if value == value.to_integral_value() else float(value)
+    if field.kind == CustomFieldKind.DATE:
+        return value.isoformat()
+    if field.kind == CustomFieldKind.PERSON:
+        return value.pk
+    return value
 
 
 class UseCaseCreateForm(UseCaseForm):

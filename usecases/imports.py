@@ -27,13 +27,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from usecases.models import BusinessUnit, MemberRole, UseCase
+from core.errors import InvalidInput
+from usecases import custom_fields
+from usecases.models import BusinessUnit, CustomFieldKind, MemberRole, UseCase
 
 User = get_user_model()
 
@@ -243,6 +247,59 @@ COLUMNS: list[Column] = [
 ]
 
 
+CUSTOM_PREFIX = "cf_"
+
+
+def _custom_parse(field: Any) -> Callable[[str, Lookups], Any]:
+    def parse(value: str, lookups: Lookups) -> Any:
+        try:
+            return custom_fields.parse_value(field, value)
+        except InvalidInput as exc:
+            raise CellRefused(exc.message) from None
+
+    return parse
+
+
+def _custom_allowed(field: Any) -> str:
+    kind = CustomFieldKind(field.kind)
+    if kind == CustomFieldKind.CHOICE:
+        return _("One of: %(choices)s.") % {"choices": ", ".join(field.choices)}
+    if kind == CustomFieldKind.MULTI_CHOICE:
+        return _("Any of %(choices)s, separated by “%(separator)s”.") % {
+            "choices": ", ".join(field.choices),
+            "separator": custom_fields.MULTI_SEPARATOR,
+        }
+    if kind == CustomFieldKind.DATE:
+        return _("A date, YYYY-MM-DD.")
+    if kind == CustomFieldKind.PERSON:
+        return _("The username of an active person.")
+    if kind == CustomFieldKind.NUMBER:
+        return _("A number.")
+    return _("Text.")
+
+
+def import_columns(fields: Iterable[Any] | None = None) -> list[Column]:
+    """The columns of an import: ``COLUMNS``, then one per active custom
+    field, named ``cf_<key>`` as the exports name them (optional here: a
+    field required from a stage blocks that stage's gate, not the proposal)."""
+    fields = custom_fields.active_fields() if fields is None else fields
+    return [
+        *COLUMNS,
+        *(
+            Column(
+                name=f"{CUSTOM_PREFIX}{field.key}",
+                label=field.label,
+                required=False,
+                parse=_custom_parse(field),
+                allowed=_custom_allowed(field),
+                example="",
+                kind="custom",
+            )
+            for field in fields
+        ),
+    ]
+
+
 def column_allowed(column: Column) -> str:
     """What a column takes, in words (the template's notes)."""
     limit = _max_length(column.name) if column.kind == "text" else None
@@ -250,11 +307,15 @@ def column_allowed(column: Column) -> str:
 
 
 def column_index(columns: Iterable[Column] = COLUMNS) -> dict[str, Column]:
-    """Each column by its name and its label, case-folded."""
+    """Each column by its name and its label, case-folded: the label in the
+    reader's language and in the default one (a template downloaded in
+    English still imports for someone reading German)."""
     index: dict[str, Column] = {}
     for column in columns:
         index[column.name.casefold()] = column
         index[str(column.label).casefold()] = column
+        with translation.override(settings.LANGUAGE_CODE):
+            index.setdefault(str(column.label).casefold(), column)
     return index
 
 
@@ -445,7 +506,7 @@ def lookup_values(sheet: Sheet, matched: list[Column | None]) -> dict[str, set[s
     wanted: dict[str, set[str]] = {}
     for _number, cells in sheet.rows:
         for position, column in enumerate(matched):
-            if column is None or column.kind == "text":
+            if column is None or column.kind in {"text", "custom"}:
                 continue
             if position < len(cells) and cells[position]:
                 wanted.setdefault(column.kind, set()).add(cells[position])

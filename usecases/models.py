@@ -159,6 +159,11 @@ class UseCase(models.Model):
     # it: the same person sending the same key again gets this use case back
     # instead of a second one (a double click, a retried request).
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # The values of the custom fields an administrator defined (CustomField),
+    # keyed by the field's key: text, number, ISO date, choice, list of
+    # choices, person (a user id). Validated and written by the use case's
+    # create and edit services only (usecases.custom_fields).
+    custom_values = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -363,3 +368,89 @@ class UserLanguage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Single choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    PERSON = "person", _("Person")
+
+
+CHOICE_KINDS = (CustomFieldKind.CHOICE, CustomFieldKind.MULTI_CHOICE)
+
+
+class CustomField(models.Model):
+    """A fact an administrator adds to every use case (a data owner, a cost
+    centre, a deployment region). Its values live in ``UseCase.custom_values``
+    under ``key``. Required from a stage: a gate review whose target stage is
+    that stage or a later one cannot be submitted while the value is empty
+    ("required from POC" holds back the Gate 1 review, Discovery → POC)."""
+
+    key = models.SlugField(
+        max_length=40,
+        unique=True,
+        help_text=_(
+            "Lower-case letters, digits and single underscores, starting with a letter; "
+            "the name in the API, the exports and the portfolio filter (cf_<key>). "
+            "Never changes once created."
+        ),
+    )
+    label = models.CharField(max_length=80, validators=[single_line])
+    help_text = models.CharField(max_length=300, blank=True, validators=[single_line])
+    kind = models.CharField(max_length=20, choices=CustomFieldKind.choices)
+    choices = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("The options of a single or multiple choice field, as a list of texts."),
+    )
+    required_from_stage = models.CharField(
+        max_length=20,
+        choices=Stage.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "Leave empty for an optional field. Otherwise the gate review into this stage, "
+            "and every later one, cannot be submitted while the value is empty."
+        ),
+    )
+    active = models.BooleanField(
+        default=True,
+        help_text=_("An inactive field is hidden everywhere; its values are kept."),
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "label", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=CustomFieldKind.values), name="customfield_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_from_stage__in=["", *Stage.values]),
+                name="customfield_required_from_stage_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    @property
+    def required_from(self) -> Stage | None:
+        return Stage(self.required_from_stage) if self.required_from_stage else None
+
+    def required_for_target(self, target: str) -> bool:
+        """Whether a gate review into ``target`` needs this field's value."""
+        start = self.required_from
+        if start is None:
+            return False
+        stages = Stage.values
+        return target in stages and stages.index(target) >= stages.index(start)

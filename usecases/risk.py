@@ -20,7 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import InvalidInput
 from usecases.models import RegulatoryConstraint, RiskTier
@@ -29,7 +32,10 @@ QUESTIONNAIRE_VERSION = 1
 
 YES_NO = "yes_no"
 CHOICES = "choices"  # any number of the options, none included
-QUESTION_KINDS = [(YES_NO, "Yes or no"), (CHOICES, "Any of the options")]
+QUESTION_KINDS = [
+    (YES_NO, gettext_lazy("Yes or no")),
+    (CHOICES, gettext_lazy("Any of the options")),
+]
 
 
 @dataclass(frozen=True)
@@ -42,44 +48,77 @@ class Question:
     options: tuple[tuple[str, str], ...] = ()
 
     def option_label(self, code: str) -> str:
-        return dict(self.options).get(code, code)
+        """The option's label in the active language."""
+        return str(dict(self.options).get(code, code))
 
 
 # The groups, in the order the questionnaire shows them.
 GROUPS: tuple[tuple[str, str], ...] = (
-    ("prohibited", "Prohibited practices (EU AI Act, Article 5)"),
-    ("high_risk", "High-risk areas (EU AI Act, Annex III and safety components)"),
-    ("transparency", "Transparency obligations (EU AI Act, Article 50)"),
-    ("gpai", "General-purpose AI models"),
-    ("data", "Personal and sensitive data"),
-    ("decisions", "Automated decisions about people"),
-    ("regimes", "Sector regimes (HIPAA, SOX, FCRA)"),
+    ("prohibited", gettext_lazy("Prohibited practices (EU AI Act, Article 5)")),
+    ("high_risk", gettext_lazy("High-risk areas (EU AI Act, Annex III and safety components)")),
+    ("transparency", gettext_lazy("Transparency obligations (EU AI Act, Article 50)")),
+    ("gpai", gettext_lazy("General-purpose AI models")),
+    ("data", gettext_lazy("Personal and sensitive data")),
+    ("decisions", gettext_lazy("Automated decisions about people")),
+    ("regimes", gettext_lazy("Sector regimes (HIPAA, SOX, FCRA)")),
 )
 
 PROHIBITED_PRACTICES: tuple[tuple[str, str], ...] = (
-    ("manipulation", "Subliminal, manipulative or deceptive techniques that distort behaviour"),
-    ("vulnerabilities", "Exploiting the vulnerabilities of age, disability or social situation"),
-    ("social_scoring", "Social scoring of people leading to unfair treatment"),
-    ("crime_prediction", "Predicting a person's crimes from profiling or personality traits"),
-    ("face_scraping", "Untargeted scraping of facial images to build recognition databases"),
-    ("emotion_workplace", "Inferring emotions at the workplace or in education"),
-    ("biometric_categorisation", "Biometric categorisation inferring race, beliefs or sexuality"),
-    ("remote_biometric_id", "Real-time remote biometric identification in public spaces"),
+    (
+        "manipulation",
+        gettext_lazy("Subliminal, manipulative or deceptive techniques that distort behaviour"),
+    ),
+    (
+        "vulnerabilities",
+        gettext_lazy("Exploiting the vulnerabilities of age, disability or social situation"),
+    ),
+    ("social_scoring", gettext_lazy("Social scoring of people leading to unfair treatment")),
+    (
+        "crime_prediction",
+        gettext_lazy("Predicting a person's crimes from profiling or personality traits"),
+    ),
+    (
+        "face_scraping",
+        gettext_lazy("Untargeted scraping of facial images to build recognition databases"),
+    ),
+    ("emotion_workplace", gettext_lazy("Inferring emotions at the workplace or in education")),
+    (
+        "biometric_categorisation",
+        gettext_lazy("Biometric categorisation inferring race, beliefs or sexuality"),
+    ),
+    (
+        "remote_biometric_id",
+        gettext_lazy("Real-time remote biometric identification in public spaces"),
+    ),
 )
 
 ANNEX_III_AREAS: tuple[tuple[str, str], ...] = (
-    ("biometrics", "Biometrics (remote identification, categorisation, emotion recognition)"),
-    ("critical_infrastructure", "Critical infrastructure (utilities, traffic, digital)"),
-    ("education", "Education and vocational training (admission, grading, proctoring)"),
-    ("employment", "Employment and workers' management (hiring, promotion, termination)"),
+    (
+        "biometrics",
+        gettext_lazy("Biometrics (remote identification, categorisation, emotion recognition)"),
+    ),
+    (
+        "critical_infrastructure",
+        gettext_lazy("Critical infrastructure (utilities, traffic, digital)"),
+    ),
+    (
+        "education",
+        gettext_lazy("Education and vocational training (admission, grading, proctoring)"),
+    ),
+    (
+        "employment",
+        gettext_lazy("Employment and workers' management (hiring, promotion, termination)"),
+    ),
     (
         "essential_services",
-        "Essential services: public benefits, credit scoring, life and "
-        "health insurance pricing, emergency dispatch",
+        gettext_lazy(
+            "Essential services: public benefits, credit scoring, life and "
+            "health insurance pricing, emergency dispatch"
+        ),
     ),
-    ("law_enforcement", "Law enforcement"),
-    ("migration", "Migration, asylum and border control"),
-    ("justice_democracy", "Administration of justice and democratic processes"),
+    ("law_enforcement", gettext_lazy("Law enforcement")),
+    ("migration", gettext_lazy("Migration, asylum and border control")),
+    ("justice_democracy", gettext_lazy("Administration of justice and democratic processes")),
 )
 
 QUESTIONS: tuple[Question, ...] = (
@@ -88,91 +127,125 @@ QUESTIONS: tuple[Question, ...] = (
         group="prohibited",
         kind=CHOICES,
         options=PROHIBITED_PRACTICES,
-        text="Does the system do any of these?",
-        help="Practices the EU AI Act prohibits outright. Tick none if none applies.",
+        text=gettext_lazy("Does the system do any of these?"),
+        help=gettext_lazy("Practices the EU AI Act prohibits outright. Tick none if none applies."),
     ),
     Question(
         code="annex_iii_areas",
         group="high_risk",
         kind=CHOICES,
         options=ANNEX_III_AREAS,
-        text="Is the system used in any of these areas?",
-        help="The EU AI Act's high-risk areas (Annex III). Tick none if none applies.",
+        text=gettext_lazy("Is the system used in any of these areas?"),
+        help=gettext_lazy(
+            "The EU AI Act's high-risk areas (Annex III). Tick none if none applies."
+        ),
     ),
     Question(
         code="safety_component",
         group="high_risk",
-        text="Is the system a safety component of a product (machinery, medical device, "
-        "vehicle, lift, toy)?",
-        help="A safety component of a product under EU product safety law is high-risk.",
+        text=gettext_lazy(
+            "Is the system a safety component of a product (machinery, medical device, "
+            "vehicle, lift, toy)?"
+        ),
+        help=gettext_lazy(
+            "A safety component of a product under EU product safety law is high-risk."
+        ),
     ),
     Question(
         code="interacts_with_people",
         group="transparency",
-        text="Do people talk to the system directly (a chatbot or voice assistant)?",
-        help="People must be told they are interacting with an AI system.",
+        text=gettext_lazy("Do people talk to the system directly (a chatbot or voice assistant)?"),
+        help=gettext_lazy("People must be told they are interacting with an AI system."),
     ),
     Question(
         code="synthetic_content",
         group="transparency",
-        text="Does the system generate or alter text, images, audio or video that people will see?",
-        help="Synthetic content and deep fakes must be marked as generated.",
+        text=gettext_lazy(
+            "Does the system generate or alter text, images, audio or video that people will see?"
+        ),
+        help=gettext_lazy("Synthetic content and deep fakes must be marked as generated."),
     ),
     Question(
         code="emotion_recognition",
         group="transparency",
-        text="Does the system recognise emotions or categorise people from biometric data "
-        "(outside the workplace and education)?",
-        help="The people exposed to it must be informed.",
+        text=gettext_lazy(
+            "Does the system recognise emotions or categorise people from biometric data "
+            "(outside the workplace and education)?"
+        ),
+        help=gettext_lazy("The people exposed to it must be informed."),
     ),
     Question(
         code="gpai_model",
         group="gpai",
-        text="Does the organisation train, fine-tune and release, or place on the market, a "
-        "general-purpose AI model?",
-        help="Providers of general-purpose models have their own obligations "
-        "(documentation, copyright policy, training-data summary).",
+        text=gettext_lazy(
+            "Does the organisation train, fine-tune and release, or place on the market, a "
+            "general-purpose AI model?"
+        ),
+        help=gettext_lazy(
+            "Providers of general-purpose models have their own obligations "
+            "(documentation, copyright policy, training-data summary)."
+        ),
     ),
     Question(
         code="personal_data",
         group="data",
-        text="Does the system process personal data (anything about an identifiable person)?",
-        help="Names, customer records, employee data, device identifiers, free text about people.",
+        text=gettext_lazy(
+            "Does the system process personal data (anything about an identifiable person)?"
+        ),
+        help=gettext_lazy(
+            "Names, customer records, employee data, device identifiers, free text about people."
+        ),
     ),
     Question(
         code="special_category_data",
         group="data",
-        text="Does it process special-category data (health, biometrics, ethnicity, religion, "
-        "sexual orientation, union membership, criminal records)?",
-        help="Sensitive data needs a specific legal basis and stronger safeguards.",
+        text=gettext_lazy(
+            "Does it process special-category data (health, biometrics, ethnicity, religion, "
+            "sexual orientation, union membership, criminal records)?"
+        ),
+        help=gettext_lazy("Sensitive data needs a specific legal basis and stronger safeguards."),
     ),
     Question(
         code="automated_decisions",
         group="decisions",
-        text="Does the system decide, without a person reviewing each case, something with "
-        "legal or similarly significant effects on people?",
-        help="Refusing credit, a claim, a job or a benefit; a person only rubber-stamping "
-        "counts as no review.",
+        text=gettext_lazy(
+            "Does the system decide, without a person reviewing each case, something with "
+            "legal or similarly significant effects on people?"
+        ),
+        help=gettext_lazy(
+            "Refusing credit, a claim, a job or a benefit; a person only rubber-stamping "
+            "counts as no review."
+        ),
     ),
     Question(
         code="phi",
         group="regimes",
-        text="Does it use protected health information of a covered entity or its business "
-        "associates?",
-        help="HIPAA: patient records, claims with diagnoses, health plan data.",
+        text=gettext_lazy(
+            "Does it use protected health information of a covered entity or its business "
+            "associates?"
+        ),
+        help=gettext_lazy("HIPAA: patient records, claims with diagnoses, health plan data."),
     ),
     Question(
         code="financial_reporting",
         group="regimes",
-        text="Does its output feed financial statements or internal controls over financial "
-        "reporting?",
-        help="SOX: journal entries, reconciliations, revenue recognition, control testing.",
+        text=gettext_lazy(
+            "Does its output feed financial statements or internal controls over financial "
+            "reporting?"
+        ),
+        help=gettext_lazy(
+            "SOX: journal entries, reconciliations, revenue recognition, control testing."
+        ),
     ),
     Question(
         code="consumer_reports",
         group="regimes",
-        text="Does it use consumer reports to decide on credit, insurance, employment or housing?",
-        help="FCRA: credit bureau data, background checks; adverse action notices apply.",
+        text=gettext_lazy(
+            "Does it use consumer reports to decide on credit, insurance, employment or housing?"
+        ),
+        help=gettext_lazy(
+            "FCRA: credit bureau data, background checks; adverse action notices apply."
+        ),
     ),
 )
 
@@ -248,7 +321,15 @@ _ORDER = {tier: index for index, tier in enumerate(RiskTier.values)}  # low < me
 
 def propose(answers: dict[str, Any]) -> Proposal:
     """The tier and regulations the answers call for, one sentence per rule
-    that fired. ``answers`` as ``clean_answers`` returns them."""
+    that fired. ``answers`` as ``clean_answers`` returns them. The reasoning
+    is kept with the classification as it was written, so it is written in
+    the installation's language whoever answered (the questions themselves
+    show in the reader's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _propose(answers)
+
+
+def _propose(answers: dict[str, Any]) -> Proposal:
     tier = RiskTier.LOW
     regulations: set[str] = set()
     reasoning: list[str] = []
@@ -356,8 +437,8 @@ def answer_rows(answers: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         value = answers[question.code]
         if question.kind == YES_NO:
-            shown = "Yes" if value else "No"
+            shown = _("Yes") if value else _("No")
         else:
-            shown = "; ".join(question.option_label(c) for c in value) or "None"
+            shown = "; ".join(question.option_label(c) for c in value) or _("None")
         rows.append({"question": question.text, "answer": shown, "code": question.code})
     return rows

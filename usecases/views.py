@@ -61,7 +61,7 @@ def usecase_create(request: HttpRequest) -> HttpResponse:
             )
         except (InvalidInput, PermissionRefused) as exc:
             # A role in the unit lost between loading the form and saving it.
-            show_refusal(form, exc)
+            form.show_refusal(exc)
         else:
             return redirect_after_post(request, use_case.get_absolute_url())
     return _render_form(request, form, use_case=None)
@@ -87,7 +87,7 @@ def usecase_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except (InvalidInput, TransitionRefused, PermissionRefused) as exc:
             # Killed between loading the form and saving it, or refused input
             # (a move to a business unit where the editor holds no role).
-            show_refusal(form, exc)
+            form.show_refusal(exc)
         else:
             return redirect_after_post(request, use_case.get_absolute_url())
     return _render_form(request, form, use_case=use_case)

@@ -60,7 +60,7 @@ def _columns() -> list[dict[str, object]]:
             "required": column.required,
             "allowed": imports.column_allowed(column),
         }
-        for column in imports.COLUMNS
+        for column in imports.import_columns()
     ]
 
 
@@ -146,7 +146,7 @@ def _confirm(request: HttpRequest) -> HttpResponse:
 def _example_row(request: HttpRequest) -> list[str]:
     unit = access.proposable_business_units(request.user).first()
     row = []
-    for column in imports.COLUMNS:
+    for column in imports.import_columns():
         if column.name == "business_unit":
             row.append(unit.code if unit else "")
         else:
@@ -169,7 +169,7 @@ def import_template_csv(request: HttpRequest) -> HttpResponse:
     out = io.StringIO()
     out.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
     writer = csv.writer(out)
-    writer.writerow([column.name for column in imports.COLUMNS])
+    writer.writerow([column.name for column in imports.import_columns()])
     writer.writerow(_example_row(request))
     return _attachment(out.getvalue(), "text/csv; charset=utf-8", "use-case-import.csv")
 
@@ -185,11 +185,12 @@ def import_template_xlsx(request: HttpRequest) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = _("use cases")[:31]
-    sheet.append([column.name for column in imports.COLUMNS])
+    columns = imports.import_columns()
+    sheet.append([column.name for column in columns])
     sheet.append(_example_row(request))
     notes = book.create_sheet(_("columns")[:31])
     notes.append([_("column"), _("required"), _("what it takes")])
-    for column in imports.COLUMNS:
+    for column in columns:
         notes.append(
             [column.name, _("yes") if column.required else _("no"), imports.column_allowed(column)]
         )

@@ -41,7 +41,6 @@ def _use_case(request: Request, pk: int) -> UseCase:
     return get_or_404(
         access.use_cases_visible_to(request.user).select_related("business_unit"),
         pk,
-        "Not found.",
     )
 
 
@@ -57,7 +56,6 @@ def _benefit(request: Request, benefit_id: int) -> Benefit:
             use_case__in=access.use_cases_visible_to(request.user)
         ),
         benefit_id,
-        "Not found.",
     )
     rules.ensure_can_edit(request.user, benefit.use_case)
     return benefit

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from core.errors import DomainError, TransitionRefused
@@ -67,10 +68,13 @@ def value_bound_assessment_refusal(criterion: ReviewCriterion) -> DomainError | 
     if rule is None:
         return None
     return TransitionRefused(
-        f"“{criterion.name}” is assessed from the value rule “{rule.label}”.",
+        gettext("“%(name)s” is assessed from the value rule “%(rule)s”.")
+        % {"name": criterion.name, "rule": rule.label},
         [
-            "Change the figures (costs, benefits, the pilot, the waves), or unbind the rule "
-            "(with a reason) to assess the criterion by hand."
+            gettext(
+                "Change the figures (costs, benefits, the pilot, the waves), or unbind the rule "
+                "(with a reason) to assess the criterion by hand."
+            )
         ],
     )
 

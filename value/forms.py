@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from usecases.models import Stage
-from value.models import CostCategory
+from value.models import CATEGORY_IN_TEXT, CostCategory
 
 
 def cell_name(kind: str, stage: str, category: str) -> str:
@@ -27,10 +27,16 @@ class CostGridForm(forms.Form):
             for category in CostCategory:
                 kinds = ["planned", "actual"] if stage in reached else ["planned"]
                 for kind in kinds:
+                    label = (
+                        gettext("Planned %(stage)s %(category)s")
+                        if kind == "planned"
+                        else gettext("Actual %(stage)s %(category)s")
+                    )
                     self.fields[cell_name(kind, stage, category)] = forms.CharField(
                         required=False,
                         max_length=40,
-                        label=f"{kind.capitalize()} {stage.label} {category.label.lower()}",
+                        label=label
+                        % {"stage": stage.label, "category": CATEGORY_IN_TEXT[category]},
                         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
                     )
 
@@ -60,7 +66,9 @@ class BenefitForm(forms.Form):
 
     def __init__(self, *args: Any, kpis: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kpi"].choices = [("", "— none —")] + [(str(k.pk), k.name) for k in kpis]
+        self.fields["kpi"].choices = [("", gettext("— none —"))] + [
+            (str(k.pk), k.name) for k in kpis
+        ]
 
 
 class RealisationForm(forms.Form):
@@ -73,8 +81,12 @@ class RealisationForm(forms.Form):
 
     def __init__(self, *args: Any, measurements: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kpi_measurement"].choices = [("", "— none —")] + [
-            (str(m.pk), f"{m.value.normalize():f} on {m.measured_at:%Y-%m-%d}")
+        self.fields["kpi_measurement"].choices = [("", gettext("— none —"))] + [
+            (
+                str(m.pk),
+                gettext("%(value)s on %(day)s")
+                % {"value": f"{m.value.normalize():f}", "day": f"{m.measured_at:%Y-%m-%d}"},
+            )
             for m in measurements
         ]
         if not measurements:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from value.models import ValueMetric, ValueOperator
 
@@ -65,18 +65,18 @@ class WavesPlanForm(forms.Form):
         try:
             shares = [Decimal(p.strip()) for p in (shares_text or "25, 50, 100").split(",")]
         except InvalidOperation:
-            self.add_error("shares", "Write the shares as numbers separated by commas.")
+            self.add_error("shares", gettext("Write the shares as numbers separated by commas."))
             return data
         dates: list[datetime.date | None] = [None] * len(shares)
         if dates_text:
             parts = [p.strip() for p in dates_text.split(",")]
             if len(parts) != len(shares):
-                self.add_error("planned_dates", "Give one date per wave, or none.")
+                self.add_error("planned_dates", gettext("Give one date per wave, or none."))
                 return data
             try:
                 dates = [datetime.date.fromisoformat(p) if p else None for p in parts]
             except ValueError:
-                self.add_error("planned_dates", "Write the dates as YYYY-MM-DD.")
+                self.add_error("planned_dates", gettext("Write the dates as YYYY-MM-DD."))
                 return data
         data["waves"] = [
             {"share_percent": s, "planned_date": d, "adoption_threshold_percent": threshold}
@@ -101,7 +101,7 @@ class WaveValidateForm(forms.Form):
     )
     stable = forms.TypedChoiceField(
         label=gettext_lazy("Stable"),
-        choices=[("yes", "Stable"), ("no", "Not stable")],
+        choices=[("yes", gettext_lazy("Stable")), ("no", gettext_lazy("Not stable"))],
         coerce=lambda v: v == "yes",
     )
     adoption_percent = forms.DecimalField(label=gettext_lazy("Adoption (%)"), **PERCENT)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.validators import single_line
 from readiness.models import format_value
@@ -31,6 +31,18 @@ class CostCategory(models.TextChoices):
     TRAINING = "training_change", gettext_lazy("Training and change management")
     OPERATIONS = "operations_annual", gettext_lazy("Operations (per year)")
 
+
+# A category inside a sentence ("planned Pilot infrastructure"): lower case in
+# English, as German writes its nouns in German.
+CATEGORY_IN_TEXT = {
+    CostCategory.INFRASTRUCTURE: pgettext_lazy("cost category in a sentence", "infrastructure"),
+    CostCategory.DEVELOPMENT: pgettext_lazy("cost category in a sentence", "development"),
+    CostCategory.DATA_PREPARATION: pgettext_lazy("cost category in a sentence", "data preparation"),
+    CostCategory.TRAINING: pgettext_lazy(
+        "cost category in a sentence", "training and change management"
+    ),
+    CostCategory.OPERATIONS: pgettext_lazy("cost category in a sentence", "operations (per year)"),
+}
 
 ONE_OFF_CATEGORIES = (
     CostCategory.INFRASTRUCTURE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import DomainError, PermissionRefused
 from usecases import access
@@ -76,11 +76,11 @@ def pilot_share_warning(pilot_units: int | None, target_units: int | None) -> st
         return ""
     shown = exact.quantize(Decimal("0.1"))
     if exact < PILOT_SHARE_LOW:
-        return (
-            f"The pilot reaches {shown}% of the target: below the playbook's 5–15%, "
+        return gettext(
+            "The pilot reaches %(share)s%% of the target: below the playbook's 5–15%%, "
             "it may not show how the use case behaves at scale."
-        )
-    return (
-        f"The pilot reaches {shown}% of the target: above the playbook's 5–15%, "
+        ) % {"share": shown}
+    return gettext(
+        "The pilot reaches %(share)s%% of the target: above the playbook's 5–15%%, "
         "it is already a rollout."
-    )
+    ) % {"share": shown}

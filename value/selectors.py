@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import F, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from readiness.models import Kpi, KpiMeasurement
 from usecases.models import Stage, UseCase
@@ -237,12 +238,14 @@ class ValueRead:
 
 
 def below_projection_warning(projection: finance.Projection, currency_code: str) -> str:
-    return (
-        "The planned production budget (Pilot and Production one-off plans), "
-        f"{format_money(projection.planned, currency_code)}, is below the projection's low end, "
-        f"{format_money(projection.total.low, currency_code)}: "
-        f"{format_money(projection.shortfall, currency_code)} short."
-    )
+    return gettext(
+        "The planned production budget (Pilot and Production one-off plans), %(planned)s, "
+        "is below the projection's low end, %(low)s: %(shortfall)s short."
+    ) % {
+        "planned": format_money(projection.planned, currency_code),
+        "low": format_money(projection.total.low, currency_code),
+        "shortfall": format_money(projection.shortfall, currency_code),
+    }
 
 
 def value_read(use_case: UseCase) -> ValueRead:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from readiness.models import format_value
 from usecases.models import UseCase
 from value import rollout_rules
@@ -44,11 +46,17 @@ class Rollout:
         return validated[-1] if validated else None
 
 
+PILOT_RATE = gettext_lazy("the pilot's adoption rate")
+FRAMEWORK_FLOOR = gettext_lazy("the framework's 60% (no pilot rate yet)")
+
+
 def default_adoption_threshold(pilot: PilotScope | None) -> tuple[Decimal, str]:
-    """A wave's adoption threshold when none is given, and where it comes from."""
+    """A wave's adoption threshold when none is given, and where it comes from
+    (lazy: the page reads it in the reader's language, the audit trail in
+    the installation's)."""
     if pilot is not None and pilot.adoption_percent is not None:
-        return pilot.adoption_percent, "the pilot's adoption rate"
-    return rollout_rules.DEFAULT_ADOPTION_THRESHOLD, "the framework's 60% (no pilot rate yet)"
+        return pilot.adoption_percent, PILOT_RATE
+    return rollout_rules.DEFAULT_ADOPTION_THRESHOLD, FRAMEWORK_FLOOR
 
 
 def rollout_of(use_case: UseCase | int) -> Rollout:
@@ -112,19 +120,29 @@ def adoption_figure(use_case_id: int) -> Figure:
         .first()
     )
     if pilot is None or pilot.adoption_percent is None:
-        return Figure(None, "The pilot's adoption rate is not recorded")
+        return Figure(None, gettext("The pilot's adoption rate is not recorded"))
     if wave is None or wave.adoption_percent is None:
         return Figure(
             None,
-            f"No rollout wave validated yet (pilot adoption {_percent(pilot.adoption_percent)})",
+            gettext("No rollout wave validated yet (pilot adoption %(pilot)s)")
+            % {"pilot": _percent(pilot.adoption_percent)},
         )
     gap = wave.adoption_percent - pilot.adoption_percent
     sign = "+" if gap >= 0 else "−"
     return Figure(
         gap,
-        f"Wave {wave.order} ({_percent(wave.share_percent)}) adoption "
-        f"{_percent(wave.adoption_percent)} on {wave.validated_on.isoformat()} against the "
-        f"pilot's {_percent(pilot.adoption_percent)}: {sign}{format_value(abs(gap))} points",
+        gettext(
+            "Wave %(number)s (%(share)s) adoption %(adoption)s on %(day)s against the "
+            "pilot's %(pilot)s: %(gap)s points"
+        )
+        % {
+            "number": wave.order,
+            "share": _percent(wave.share_percent),
+            "adoption": _percent(wave.adoption_percent),
+            "day": wave.validated_on.isoformat(),
+            "pilot": _percent(pilot.adoption_percent),
+            "gap": f"{sign}{format_value(abs(gap))}",
+        },
     )
 
 
@@ -137,16 +155,18 @@ def finance_figures(use_case_id: int) -> dict[str, Figure]:
     return {
         ValueMetric.ROI: Figure(
             roi,
-            "3-year ROI not computable: no cost recorded"
+            gettext("3-year ROI not computable: no cost recorded")
             if roi is None
-            else f"3-year ROI {_percent(roi)}",
+            else gettext("3-year ROI %(roi)s") % {"roi": _percent(roi)},
         ),
-        ValueMetric.NPV: Figure(returns.npv, f"NPV {_money(returns.npv, code)}"),
+        ValueMetric.NPV: Figure(
+            returns.npv, gettext("NPV %(npv)s") % {"npv": _money(returns.npv, code)}
+        ),
         ValueMetric.PAYBACK: Figure(
             payback,
-            "No payback: the monthly net is not positive"
+            gettext("No payback: the monthly net is not positive")
             if payback is None
-            else f"Payback in month {payback}",
+            else gettext("Payback in month %(month)s") % {"month": payback},
         ),
     }
 
@@ -162,4 +182,4 @@ def figures_for(use_case_id: int, metrics: set[str]) -> dict[str, Figure]:
 
 
 def rule_evidence(rule: Any, figure: Figure) -> str:
-    return f"{figure.text} (rule: {rule.label})"
+    return gettext("%(figure)s (rule: %(rule)s)") % {"figure": figure.text, "rule": rule.label}

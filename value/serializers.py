@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import TextChoices
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,10 +17,15 @@ from usecases.models import Stage
 from value.models import CostCategory
 
 
+def _must_be_one_of(label: str, values: str) -> str:
+    return gettext("%(label)s must be one of: %(values)s.") % {"label": label, "values": values}
+
+
 def choice_field(enum: type[TextChoices], label: str, **kwargs: Any) -> serializers.ChoiceField:
+    """``label``: lazy, the refusal is written when a request is answered."""
     kwargs.setdefault(
         "error_messages",
-        {"invalid_choice": f"{label} must be one of: {', '.join(enum.values)}."},
+        {"invalid_choice": lazy(_must_be_one_of, str)(label, ", ".join(enum.values))},
     )
     return serializers.ChoiceField(choices=enum.choices, **kwargs)
 
@@ -38,8 +45,8 @@ def money(**kwargs: Any) -> serializers.DecimalField:
 
 
 class CostCellInput(serializers.Serializer):
-    stage = choice_field(Stage, "The stage")
-    category = choice_field(CostCategory, "The category")
+    stage = choice_field(Stage, gettext_lazy("The stage"))
+    category = choice_field(CostCategory, gettext_lazy("The category"))
     planned = amount_in(
         required=False, allow_null=True, help_text="Left out: unchanged. Null: cleared."
     )
@@ -89,13 +96,13 @@ class RealisationInput(serializers.Serializer):
 
 
 class CostCellSerializer(serializers.Serializer):
-    category = choice_field(CostCategory, "The category", read_only=True)
+    category = choice_field(CostCategory, gettext_lazy("The category"), read_only=True)
     planned = money(allow_null=True)
     actual = money(allow_null=True)
 
 
 class StageCostsSerializer(serializers.Serializer):
-    stage = choice_field(Stage, "The stage", read_only=True)
+    stage = choice_field(Stage, gettext_lazy("The stage"), read_only=True)
     label = serializers.CharField(read_only=True)
     reached = serializers.BooleanField(
         read_only=True, help_text="Whether actual costs may be recorded for this stage."
@@ -106,7 +113,7 @@ class StageCostsSerializer(serializers.Serializer):
 
 
 class CategoryTotalSerializer(serializers.Serializer):
-    category = choice_field(CostCategory, "The category", read_only=True)
+    category = choice_field(CostCategory, gettext_lazy("The category"), read_only=True)
     label = serializers.CharField(read_only=True)
     planned = money()
     actual = money()
@@ -142,7 +149,7 @@ class RangeSerializer(serializers.Serializer):
 
 
 class ProjectedCategorySerializer(serializers.Serializer):
-    category = choice_field(CostCategory, "The category", read_only=True)
+    category = choice_field(CostCategory, gettext_lazy("The category"), read_only=True)
     poc_actual = money()
     multiplier_low = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
     multiplier_high = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
@@ -231,7 +238,7 @@ class BenefitListSerializer(serializers.Serializer):
 
 
 class CostMultiplierSerializer(serializers.Serializer):
-    category = choice_field(CostCategory, "The category", read_only=True)
+    category = choice_field(CostCategory, gettext_lazy("The category"), read_only=True)
     low = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
     high = serializers.DecimalField(max_digits=6, decimal_places=2, read_only=True)
 

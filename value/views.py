@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, InvalidInput, PermissionRefused
@@ -170,7 +171,7 @@ def _benefit(request: HttpRequest, use_case: UseCase, benefit_id: int) -> Benefi
     return get_or_404(
         Benefit.objects.select_related("kpi").filter(use_case=use_case),
         benefit_id,
-        "No such benefit.",
+        gettext("No such benefit."),
     )
 
 

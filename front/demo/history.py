@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from front.demo.portfolio import DemoCase
+from front.demo.portfolio import REGIONS, DemoCase
 from gates import services as gate_services
 from gates.models import (
     AssessmentStatus,
@@ -209,6 +209,7 @@ class CaseHistory:
             data_sources="Operational system of record; data warehouse extracts.",
             regulatory_constraints=case.regulations,
             risk_tier=case.risk,
+            custom_values=self._custom_values(),
         )
         usecase_services.member_add(
             use_case=self.use_case,
@@ -220,6 +221,19 @@ class CaseHistory:
             usecase_services.member_add(
                 use_case=self.use_case, by=self.lead, user=users[name], role=MemberRole.CONTRIBUTOR
             )
+
+    def _custom_values(self) -> dict[str, Any]:
+        """The demo's custom fields: a cost centre and a region for every case,
+        and a data owner (required from POC) for all but an idle case whose
+        Gate 1 review is open, so its review shows the missing field."""
+        case = self.case
+        values: dict[str, Any] = {
+            "cost_centre": f"CC-{case.bu.upper()}-{100 + self.seed % 900}",
+            "deployment_region": REGIONS[case.bu],
+        }
+        if case.gates_passed or case.then != "open":
+            values["data_owner"] = self.users[case.techlead].pk
+        return values
 
     def risk_answer(self) -> None:
         """Answers that call for the case's regulations (and its tier, where a

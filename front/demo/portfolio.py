@@ -42,6 +42,35 @@ BUSINESS_UNIT_MEMBERS = [
 ]
 
 
+# Custom fields an administrator defined: key, label, help, kind, choices,
+# required from stage.
+CUSTOM_FIELDS = [
+    (
+        "data_owner",
+        "Data owner",
+        "Who grants access to the data the use case reads and answers for its quality.",
+        "person",
+        [],
+        "poc",
+    ),
+    ("cost_centre", "Cost centre", "The cost centre that carries the spend.", "text", [], ""),
+    (
+        "deployment_region",
+        "Deployment region",
+        "Where the model and its data are hosted.",
+        "choice",
+        ["EU (Frankfurt)", "EU (Dublin)", "US East", "APAC (Singapore)"],
+        "",
+    ),
+]
+REGIONS = {
+    "claims": "EU (Frankfurt)",
+    "service": "EU (Dublin)",
+    "finance": "EU (Frankfurt)",
+    "supply": "US East",
+}
+
+
 @dataclass
 class DemoCase:
     title: str

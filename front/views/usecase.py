@@ -19,7 +19,7 @@ from gates import selectors as gate_selectors
 from gates.models import Decision
 from operations.selectors import operation_panel
 from readiness.selectors import readiness_summary
-from usecases import access, services
+from usecases import access, custom_fields, services
 from usecases import selectors as usecase_selectors
 from usecases.forms import MemberAddForm
 from usecases.models import UseCase, UseCaseMember
@@ -86,6 +86,8 @@ def _context(
     context["risk_state"] = usecase_selectors.risk_state_label(
         usecase_selectors.risk_latest([use_case.pk]).get(use_case.pk)
     )
+    # The custom fields' values (one query, two with a person named).
+    context["details"] = custom_fields.display_rows(custom_fields.active_fields(), use_case)
     # The value panel: spent, 3-year ROI, payback and the budget warning (three queries).
     context["value"] = value_read(use_case)
     if ending is not None:

@@ -49,7 +49,7 @@ from gates.services._base import (
     touch,
 )
 from gates.services.conditions import clean_conditions, describe, proposals_replace
-from usecases import access
+from usecases import access, custom_fields
 from usecases import selectors as usecase_selectors
 from usecases.models import MemberRole, OrgRole, RiskTier, Stage, Status, UseCase, UseCaseMember
 
@@ -540,13 +540,15 @@ def submission_blockers(
     criteria: Sequence[ReviewCriterion] | None = None,
     expired: ExpiredLatest | None = None,
     risk: Any = _UNREAD,
+    fields: Sequence[Any] | None = None,
 ) -> list[str]:
     """What stops this review being submitted, in words a sponsor acts on.
 
     A page that has already read the requirements (with their types), the
     artifact type ids present, the criteria (in order), the required types
     whose latest version has expired (``expired_latest``) and, for Gate 1,
-    the latest risk classification (or None) passes them in."""
+    the latest risk classification (or None) and the active custom field
+    definitions (``custom_fields.active_fields``) passes them in."""
     reasons: list[str] = []
     # Gate 1 needs the risk classification decided by risk and compliance,
     # and no prohibited practice in it.
@@ -592,6 +594,16 @@ def submission_blockers(
     for criterion in criteria:
         if criterion.status == AssessmentStatus.PENDING:
             reasons.append(_("Criterion not assessed: %(name)s") % {"name": criterion.name})
+    # Custom fields required from the review's target stage (or an earlier
+    # one): "required from POC" holds back the Gate 1 review into POC.
+    if fields is None:
+        fields = custom_fields.active_fields()
+    reasons.extend(
+        custom_fields.required_message(field)
+        for field in custom_fields.missing_for_target(
+            fields, review.use_case.custom_values, review.to_stage
+        )
+    )
     return reasons
 
 

@@ -1,4 +1,5 @@
-"""The scale data set: 10,000 use cases across 8 business units, each with a
+"""The scale data set: 10,000 use cases (``--scale`` sets another size, with
+as many people per use case) across 8 business units, each with a
 sponsor, a technical lead and one or two contributors.
 
 Loaded once into the benchmark database and kept between runs. Everything is
@@ -17,6 +18,16 @@ from typing import Any
 
 USE_CASES = 10_000
 PEOPLE = 600
+
+
+def configure(use_cases: int) -> None:
+    """Size the data set: ``use_cases``, and people in proportion (600 for
+    10,000), so that each person holds roles on as many use cases at any size."""
+    global USE_CASES, PEOPLE
+    USE_CASES = use_cases
+    PEOPLE = max(600, use_cases * 6 // 100)
+
+
 BATCH = 2_000
 SEED = 20_240_601
 

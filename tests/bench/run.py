@@ -22,6 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgres://stagegate:stagegate@127.0.0.1:5432/stagegate_bench"
+# The size the targets are set for; another --scale is compared with its last run.
+BASELINE_SCALE = 10_000
+# At another size, p95 may grow to this multiple of the baseline's, and the
+# number of queries not at all.
+SCALE_P95_FACTOR = 1.5
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,7 +37,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fresh", action="store_true", help="drop and re-create the benchmark database"
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "var" / "bench.json")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=10_000,
+        help="use cases in the data set; each size has its own database, kept between runs",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=None, help="default: var/bench.json (var/bench-N.json)"
+    )
     return parser.parse_args(argv)
 
 
@@ -92,9 +105,54 @@ def git_commit() -> str | None:
         return None
 
 
+def compare_with_baseline(results: list[dict]) -> list[dict]:
+    """Each scenario against its last run at the baseline size (var/bench.json):
+    the same number of queries, and p95 within SCALE_P95_FACTOR of it. Prints
+    the table and returns its rows."""
+    path = ROOT / "var" / "bench.json"
+    if not path.exists():
+        print("bench: no var/bench.json to compare with: run `make bench` at 10,000 first")
+        return []
+    before = {r["name"]: r for r in json.loads(path.read_text())["results"]}
+    rows = []
+    print(f"\nagainst the {BASELINE_SCALE:,}-use-case run of {path.name}:")
+    print(f"{'scenario':<62} {'queries':>11} {'p95 ms':>15} {'ratio':>6}  result")
+    for result in results:
+        base = before.get(result["name"])
+        if base is None or base["p95_ms"] is None or result["p95_ms"] is None:
+            continue
+        ratio = result["p95_ms"] / base["p95_ms"] if base["p95_ms"] else float("inf")
+        same_queries = result["queries"] <= base["queries"]
+        passed = same_queries and ratio <= SCALE_P95_FACTOR
+        rows.append(
+            {
+                "name": result["name"],
+                "queries": [base["queries"], result["queries"]],
+                "p95_ms": [base["p95_ms"], result["p95_ms"]],
+                "ratio": round(ratio, 2),
+                "passed": passed,
+            }
+        )
+        print(
+            f"{result['name'][:62]:<62} {base['queries']:>5} → {result['queries']:<4}"
+            f"{base['p95_ms']:>7.1f} → {result['p95_ms']:<6.1f}{ratio:>6.2f}  "
+            f"{'PASS' if passed else 'FAIL'}"
+        )
+    print(
+        f"{sum(r['passed'] for r in rows)} of {len(rows)} scenarios keep their queries and "
+        f"p95 within {SCALE_P95_FACTOR}x"
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    baseline = args.scale == BASELINE_SCALE
+    default_url = DEFAULT_DATABASE_URL if baseline else f"{DEFAULT_DATABASE_URL}_{args.scale}"
+    url = os.environ.get("BENCH_DATABASE_URL", default_url)
+    if args.output is None:
+        name = "bench.json" if baseline else f"bench-{args.scale}.json"
+        args.output = ROOT / "var" / name
     # The benchmark never touches the development or test databases.
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -111,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from tests.bench import dataset as bench_dataset
     from tests.bench.dataset import ensure_dataset
     from tests.bench.harness import SCENARIOS, BenchContext, format_table, measure
 
     call_command("migrate", interactive=False, verbosity=0)
+    bench_dataset.configure(args.scale)
     dataset = ensure_dataset()
 
     # Production-like request handling: no debug pages, no template debug
@@ -151,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": dataset.summary(),
         "results": [r.as_dict() for r in results],
     }
+    if not baseline:
+        report["against_baseline"] = compare_with_baseline(report["results"])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"bench: wrote {args.output}")

@@ -344,7 +344,7 @@ def _portfolio_history(ctx: BenchContext) -> None:
         StageTransition.objects.bulk_create(moves, batch_size=2000)
 
 
-@scenario("GET /dashboard/ (10,000 use cases)", max_queries=20, p95_ms=120)
+@scenario("GET /dashboard/ (whole portfolio)", max_queries=20, p95_ms=120)
 def dashboard_page(ctx: BenchContext) -> Request:
     _portfolio_history(ctx)
     ensure_value_data(ctx)  # the value panel's costs, benefits and kills

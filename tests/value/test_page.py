@@ -225,8 +225,9 @@ def _grow(use_case, sponsor, benefits: int, realisations: int) -> None:
 
 
 VALUE_PAGE_QUERIES = 11
-# The use case page with its value panel (three queries of it).
-USECASE_PAGE_QUERIES = 32
+# The use case page with its value panel (three queries of it) and its
+# custom fields' Details (one).
+USECASE_PAGE_QUERIES = 33
 
 
 @pytest.mark.parametrize(("benefits", "realisations"), [(1, 1), (6, 15)])

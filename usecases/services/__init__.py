@@ -27,6 +27,13 @@ from usecases.services.accounts import (
     user_admin_delete,
     user_password_set,
 )
+from usecases.services.custom_fields import (
+    CUSTOM_FIELD_FIELDS,
+    custom_field_change,
+    custom_field_create,
+    custom_field_deactivate,
+    custom_field_ensure_allowed,
+)
 from usecases.services.framework import (
     BUSINESS_UNIT_FIELDS,
     business_unit_change,
@@ -60,6 +67,11 @@ __all__ = [
     "user_language_set",
     "ACCOUNT_REFUSAL",
     "BUSINESS_UNIT_FIELDS",
+    "CUSTOM_FIELD_FIELDS",
+    "custom_field_change",
+    "custom_field_create",
+    "custom_field_deactivate",
+    "custom_field_ensure_allowed",
     "EDITABLE_FIELDS",
     "EDIT_REFUSAL",
     "IDEMPOTENCY_KEY",

@@ -29,7 +29,7 @@ from django.utils.translation import ngettext
 from core.audit import audit_record
 from core.errors import DomainError, InvalidInput, PermissionRefused
 from usecases import imports, rules
-from usecases.imports import COLUMNS, Column, FileRefused, ParsedRow, Problem
+from usecases.imports import Column, FileRefused, ParsedRow, Problem
 from usecases.models import UseCase
 from usecases.services.portfolio import member_add, usecase_create, usecase_ensure_creatable
 
@@ -149,6 +149,8 @@ def _refusal_problems(number: int, error: Exception, column: str) -> list[Proble
         return [Problem(number, column, m) for m in error.messages]
     if isinstance(error, InvalidInput) and error.field:
         column = FIELD_COLUMNS.get(error.field, error.field)
+        if column.startswith("custom_fields."):
+            column = imports.CUSTOM_PREFIX + column.removeprefix("custom_fields.")
     return [Problem(number, column, str(error))]
 
 
@@ -164,9 +166,14 @@ def _create_row(by: Any, row: ParsedRow, team: list[Column], *, keep: bool) -> U
     the audit chain's lock its events took, so a long dry run does not hold
     every other audited action of the application until it ends."""
     fields = {k: v for k, v in row.values.items() if k not in {c.name for c in team}}
+    custom = {
+        name.removeprefix(imports.CUSTOM_PREFIX): fields.pop(name)
+        for name in list(fields)
+        if name.startswith(imports.CUSTOM_PREFIX)
+    }
     try:
         with transaction.atomic():
-            use_case = usecase_create(by=by, **fields)
+            use_case = usecase_create(by=by, custom_values=custom or None, **fields)
             for column in team:
                 person = row.values.get(column.name)
                 if person is not None:
@@ -189,7 +196,8 @@ def _create_row(by: Any, row: ParsedRow, team: list[Column], *, keep: bool) -> U
 def usecase_import(
     *, by: Any, file: IO[bytes], dry_run: bool, file_name: str | None = None
 ) -> ImportReport:
-    """Import the use cases of a CSV or XLSX file (``imports.COLUMNS``), all
+    """Import the use cases of a CSV or XLSX file (``imports.import_columns()``:
+    the facts, the team and a ``cf_<key>`` column per active custom field), all
     or none. A dry run reports and changes nothing; an import with any
     problem raises ``ImportRefused`` with the same report. A file that cannot
     be read at all (type, size, encoding, no header) is ``InvalidInput`` on
@@ -203,7 +211,7 @@ def usecase_import(
     except FileRefused as exc:
         raise InvalidInput(exc.message, field="file") from exc
     report = ImportReport(file_name=name, dry_run=dry_run, rows=len(sheet.rows))
-    columns = COLUMNS
+    columns = imports.import_columns()
     matched, report.problems = imports.match_header(sheet.header, columns)
     if sheet.over_limit_row is not None:
         report.problems.append(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 from core.audit import audit_record
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.validators import clean_reason
-from usecases import access, rules
+from usecases import access, custom_fields, rules
 from usecases.models import (
     BusinessUnit,
     MemberRole,
@@ -96,11 +96,13 @@ def usecase_create(
     business_unit: BusinessUnit,
     sponsor: Any | None = None,
     idempotency_key: str | None = None,
+    custom_values: dict[str, Any] | None = None,
     **fields: Any,
 ) -> UseCase:
     """Create a use case in Discovery. The creator is its sponsor unless a
     program lead names another one. ``usecase_create_once`` is the entry
-    point for a request that carries an idempotency key."""
+    point for a request that carries an idempotency key. ``custom_values``:
+    the custom fields' typed values keyed by field key (``custom_fields``)."""
     refusal = rules.create_refusal(by, business_unit)
     if refusal is not None:
         raise refusal
@@ -121,6 +123,9 @@ def usecase_create(
         stage_entered_at=now,
         last_activity_at=now,
         idempotency_key=idempotency_key,
+        custom_values=custom_fields.clean_values(
+            custom_fields.active_fields(), custom_values or {}
+        ),
         **fields,
     )
     # The key's uniqueness is the database's to enforce (usecase_create_once
@@ -136,7 +141,11 @@ def usecase_create(
         summary=f"Created “{use_case.title}” in Discovery",
         use_case=use_case,
         obj=use_case,
-        payload={"sponsor": sponsor.get_username(), **_audit_fields(use_case, ["business_unit"])},
+        payload={
+            "sponsor": sponsor.get_username(),
+            **_audit_fields(use_case, ["business_unit"]),
+            **({"custom_values": use_case.custom_values} if use_case.custom_values else {}),
+        },
     )
     return use_case
 
@@ -186,7 +195,11 @@ def usecase_create_once(
 
 
 @transaction.atomic
-def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
+def usecase_update(
+    *, use_case: UseCase, by: Any, custom_values: dict[str, Any] | None = None, **changes: Any
+) -> UseCase:
+    """Edit the facts; ``custom_values`` sets the custom fields it names
+    ({key: typed value}, None or empty to clear) and keeps the others."""
     use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
     usecase_ensure_editable(use_case=use_case, by=by)
     forbidden = set(changes) - set(EDITABLE_FIELDS)
@@ -201,12 +214,28 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
         )
     if "regulatory_constraints" in changes:
         changes["regulatory_constraints"] = _clean_constraints(changes["regulatory_constraints"])
+    values_before = dict(use_case.custom_values or {})
+    values_after = values_before
+    if custom_values is not None:
+        definitions = custom_fields.active_fields()
+        values_after = custom_fields.clean_values(definitions, custom_values, current=values_before)
+        _ensure_required_kept(use_case, definitions, values_after)
     before = _audit_fields(use_case, list(changes))
     for name, value in changes.items():
         setattr(use_case, name, value)
     use_case.full_clean()
     after = _audit_fields(use_case, list(changes))
     changed = [name for name in changes if before[name] != after[name]]
+    changed_keys = sorted(
+        key
+        for key in set(values_before) | set(values_after)
+        if values_before.get(key) != values_after.get(key)
+    )
+    if changed_keys:
+        use_case.custom_values = values_after
+        before["custom_values"] = {k: values_before.get(k) for k in changed_keys}
+        after["custom_values"] = {k: values_after.get(k) for k in changed_keys}
+        changed.append("custom_values")
     if not changed:
         return use_case
     _ensure_approver_facts_may_change(use_case, changed, before)
@@ -219,7 +248,7 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
     audit_record(
         actor=by,
         action="usecase.updated",
-        summary=f"Edited {', '.join(name.replace('_', ' ') for name in changed)}",
+        summary=f"Edited {', '.join(_changed_names(changed, changed_keys))}",
         use_case=use_case,
         obj=use_case,
         payload={
@@ -228,6 +257,26 @@ def usecase_update(*, use_case: UseCase, by: Any, **changes: Any) -> UseCase:
         },
     )
     return use_case
+
+
+def _changed_names(changed: list[str], keys: list[str]) -> list[str]:
+    names = [name.replace("_", " ") for name in changed if name != "custom_values"]
+    return [*names, *(key.replace("_", " ") for key in keys)]
+
+
+def _ensure_required_kept(
+    use_case: UseCase, definitions: list[Any], values: dict[str, Any]
+) -> None:
+    """A value required from a stage the use case has reached is never
+    cleared: its gate was passed with it."""
+    for field in custom_fields.missing_for_target(definitions, values, use_case.stage):
+        if use_case.custom_values.get(field.key) not in (None, "", []):
+            raise custom_fields.field_error(
+                field,
+                custom_fields.required_message(field)
+                + "; "
+                + _("it cannot be cleared at %(stage)s.") % {"stage": use_case.get_stage_display()},
+            )
 
 
 def _ensure_approver_facts_may_change(

@@ -14,7 +14,7 @@ from core.errors import InvalidInput
 from gates import services as gate_services
 from usecases.models import Stage, UseCase
 from value import rules
-from value.models import CostCategory, CostLine
+from value.models import CATEGORY_IN_TEXT, CostCategory, CostLine
 from value.services._base import clean_amount, clean_text, lock_use_case, money_json
 from value.services.rules import value_rules_reassess
 
@@ -22,12 +22,21 @@ MAX_CELLS = len(Stage.values) * len(CostCategory.values)
 FIELDS = ("planned", "actual", "note")
 
 
-def _choice(raw: Any, choices: type, field: str, what: str) -> str:
+def _choice(raw: Any, choices: type, field: str, unknown: str) -> str:
+    """``unknown``: the refusal, with ``%(value)s`` and ``%(choices)s``."""
     if not isinstance(raw, str) or raw not in choices.values:
         raise InvalidInput(
-            f"Unknown {what} “{str(raw)[:40]}”: one of {', '.join(choices.values)}.", field=field
+            unknown % {"value": str(raw)[:40], "choices": ", ".join(choices.values)}, field=field
         )
     return raw
+
+
+def _cell_label(stage: str, category: str) -> str:
+    """``Pilot infrastructure``: a cell of the grid as refusals name it."""
+    return gettext("%(stage)s %(category)s") % {
+        "stage": Stage(stage).label,
+        "category": CATEGORY_IN_TEXT[CostCategory(category)],
+    }
 
 
 def _state(line: CostLine | None) -> dict[str, Any]:
@@ -64,28 +73,47 @@ def cost_lines_set(
         where = f"cells.{index}"
         if not isinstance(row, Mapping):
             raise InvalidInput(gettext("Each cell names a stage and a category."), field=where)
-        stage = _choice(row.get("stage"), Stage, f"{where}.stage", "stage")
-        category = _choice(row.get("category"), CostCategory, f"{where}.category", "category")
+        stage = _choice(
+            row.get("stage"),
+            Stage,
+            f"{where}.stage",
+            gettext("Unknown stage “%(value)s”: one of %(choices)s."),
+        )
+        category = _choice(
+            row.get("category"),
+            CostCategory,
+            f"{where}.category",
+            gettext("Unknown category “%(value)s”: one of %(choices)s."),
+        )
         if (stage, category) in seen:
             raise InvalidInput(
-                f"{Stage(stage).label} {CostCategory(category).label.lower()} is given twice.",
+                gettext("%(cell)s is given twice.") % {"cell": _cell_label(stage, category)},
                 field=f"{where}.category",
             )
         seen.add((stage, category))
         before = _state(existing.get((stage, category)))
         after = dict(before)
-        cell = f"{Stage(stage).label} {CostCategory(category).label.lower()}"
+        cell = _cell_label(stage, category)
         if "planned" in row:
             after["planned"] = clean_amount(
-                row["planned"], field=f"{where}.planned", label=f"planned {cell}", required=False
+                row["planned"],
+                field=f"{where}.planned",
+                label=gettext("planned %(cell)s") % {"cell": cell},
+                required=False,
             )
         if "actual" in row:
             after["actual"] = clean_amount(
-                row["actual"], field=f"{where}.actual", label=f"actual {cell}", required=False
+                row["actual"],
+                field=f"{where}.actual",
+                label=gettext("actual %(cell)s") % {"cell": cell},
+                required=False,
             )
         if "note" in row:
             after["note"] = clean_text(
-                row["note"], field=f"{where}.note", label=f"note of {cell}", max_length=500
+                row["note"],
+                field=f"{where}.note",
+                label=gettext("note of %(cell)s") % {"cell": cell},
+                max_length=500,
             )
         if after["actual"] is not None and after["actual"] != before["actual"]:
             refusal = rules.actual_refusal(use_case, stage)

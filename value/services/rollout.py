@@ -15,8 +15,9 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from core.audit import audit_record
@@ -49,7 +50,11 @@ def _units(raw: Any, field: str, label: str) -> int:
     elif isinstance(raw, str) and raw.strip().isdigit():
         value = int(raw.strip())
     if value is None or not 1 <= value <= MAX_UNITS:
-        raise InvalidInput(f"{label} must be a whole number from 1 to {MAX_UNITS:,}.", field=field)
+        raise InvalidInput(
+            gettext("%(label)s must be a whole number from 1 to %(max)s.")
+            % {"label": label, "max": f"{MAX_UNITS:,}"},
+            field=field,
+        )
     return value
 
 
@@ -57,25 +62,31 @@ def _percent(raw: Any, field: str, label: str, *, required: bool = True) -> Deci
     """A percentage from 0 to 100 with at most two decimals."""
     if raw is None or raw == "":
         if required:
-            raise InvalidInput(f"{label} is required.", field=field)
+            raise InvalidInput(gettext("%(label)s is required.") % {"label": label}, field=field)
         return None
     if isinstance(raw, bool):
-        raise InvalidInput(f"{label} must be a number from 0 to 100.", field=field)
+        raise InvalidInput(
+            gettext("%(label)s must be a number from 0 to 100.") % {"label": label}, field=field
+        )
     try:
         value = Decimal(raw.strip() if isinstance(raw, str) else str(raw))
     except (InvalidOperation, ValueError):
         value = None
     if value is None or not value.is_finite() or not 0 <= value <= HUNDRED:
-        raise InvalidInput(f"{label} must be a number from 0 to 100.", field=field)
+        raise InvalidInput(
+            gettext("%(label)s must be a number from 0 to 100.") % {"label": label}, field=field
+        )
     if value != value.quantize(Decimal("0.01")):
-        raise InvalidInput(f"{label} takes at most two decimals.", field=field)
+        raise InvalidInput(
+            gettext("%(label)s takes at most two decimals.") % {"label": label}, field=field
+        )
     return value.quantize(Decimal("0.01"))
 
 
 def _date(raw: Any, field: str, label: str, *, required: bool = True, past: bool = False):
     if raw is None or raw == "":
         if required:
-            raise InvalidInput(f"{label} is required.", field=field)
+            raise InvalidInput(gettext("%(label)s is required.") % {"label": label}, field=field)
         return None
     if isinstance(raw, datetime.datetime):
         raw = raw.date()
@@ -83,9 +94,13 @@ def _date(raw: Any, field: str, label: str, *, required: bool = True, past: bool
         try:
             raw = datetime.date.fromisoformat(str(raw).strip())
         except ValueError:
-            raise InvalidInput(f"{label} must be a date (YYYY-MM-DD).", field=field) from None
+            raise InvalidInput(
+                gettext("%(label)s must be a date (YYYY-MM-DD).") % {"label": label}, field=field
+            ) from None
     if past and raw > timezone.localdate():
-        raise InvalidInput(f"{label} cannot be in the future.", field=field)
+        raise InvalidInput(
+            gettext("%(label)s cannot be in the future.") % {"label": label}, field=field
+        )
     return raw
 
 
@@ -121,15 +136,17 @@ def pilot_scope_set(
             % {"max": MAX_UNIT_NAME},
             field="unit",
         )
-    pilot = _units(pilot_units, "pilot_units", "The pilot's units")
-    target = _units(target_units, "target_units", "The target's units")
+    pilot = _units(pilot_units, "pilot_units", gettext("The pilot's units"))
+    target = _units(target_units, "target_units", gettext("The target's units"))
     if pilot > target:
         raise InvalidInput(
             gettext("The pilot (%(pilot)s) cannot reach more than the target (%(target)s).")
             % {"pilot": f"{pilot:,}", "target": f"{target:,}"},
             field="pilot_units",
         )
-    adoption = _percent(adoption_percent, "adoption_percent", "The adoption", required=False)
+    adoption = _percent(
+        adoption_percent, "adoption_percent", gettext("The adoption"), required=False
+    )
     scope = PilotScope.objects.select_for_update().filter(use_case=use_case).first()
     before = _scope_facts(scope)
     if scope is None:
@@ -140,7 +157,8 @@ def pilot_scope_set(
     scope.adoption_percent = adoption
     scope.updated_by = by
     scope.save()
-    warning = rollout_rules.pilot_share_warning(pilot, target)
+    with translation.override(settings.LANGUAGE_CODE):  # the audit trail's language
+        warning = rollout_rules.pilot_share_warning(pilot, target)
     audit_record(
         actor=by,
         action="pilot_scope.set",
@@ -168,7 +186,9 @@ def _clean_waves(
         if not isinstance(wave, dict):
             raise InvalidInput(gettext("Each wave needs a share."), field=f"waves.{index}")
         share = _percent(
-            wave.get("share_percent"), f"waves.{index}.share_percent", f"Wave {index + 1}'s share"
+            wave.get("share_percent"),
+            f"waves.{index}.share_percent",
+            gettext("Wave %(number)s's share") % {"number": index + 1},
         )
         if share == 0:
             raise InvalidInput(
@@ -178,13 +198,13 @@ def _clean_waves(
         planned = _date(
             wave.get("planned_date"),
             f"waves.{index}.planned_date",
-            f"Wave {index + 1}'s planned date",
+            gettext("Wave %(number)s's planned date") % {"number": index + 1},
             required=False,
         )
         threshold = _percent(
             wave.get("adoption_threshold_percent"),
             f"waves.{index}.adoption_threshold_percent",
-            f"Wave {index + 1}'s adoption threshold",
+            gettext("Wave %(number)s's adoption threshold") % {"number": index + 1},
             required=False,
         )
         cleaned.append((share, planned, default_threshold if threshold is None else threshold))
@@ -282,7 +302,7 @@ def _locked_wave(wave: RolloutWave, by: Any) -> tuple[UseCase, RolloutWave, Roll
     }
     if wave.order not in waves:
         raise TransitionRefused(
-            gettext("This wave is no longer planned."), ["The rollout was planned again."]
+            gettext("This wave is no longer planned."), [gettext("The rollout was planned again.")]
         )
     earlier = [order for order in waves if order < wave.order]
     previous = waves[max(earlier)] if earlier else None
@@ -294,7 +314,7 @@ def wave_start(*, wave: RolloutWave, by: Any, started_on: Any) -> RolloutWave:
     """Start a wave: the first at any time, the others once the wave before
     passed its validation (stable, adoption at or above its threshold)."""
     use_case, wave, previous = _locked_wave(wave, by)
-    started_on = _date(started_on, "started_on", "The start date", past=True)
+    started_on = _date(started_on, "started_on", gettext("The start date"), past=True)
     if wave.started_on is not None:
         raise TransitionRefused(
             gettext("Wave %(number)s has already started.") % {"number": wave.order},
@@ -306,10 +326,11 @@ def wave_start(*, wave: RolloutWave, by: Any, started_on: Any) -> RolloutWave:
                 "number": previous.order
             }
         else:
-            why = (
-                f"Wave {previous.order}'s validation on {previous.validated_on.isoformat()} "
-                f"failed: {_validation_text(previous)}."
-            )
+            why = gettext("Wave %(number)s's validation on %(day)s failed: %(validation)s.") % {
+                "number": previous.order,
+                "day": previous.validated_on.isoformat(),
+                "validation": _validation_text(previous),
+            }
         raise TransitionRefused(
             gettext("Wave %(number)s starts once wave %(previous)s passed its validation.")
             % {"number": wave.order, "previous": previous.order},
@@ -342,13 +363,15 @@ def wave_start(*, wave: RolloutWave, by: Any, started_on: Any) -> RolloutWave:
 
 
 def _validation_text(wave: RolloutWave) -> str:
-    stability = "stable" if wave.stable else "not stable"
-    return (
-        f"{stability}, adoption {wave.adoption_percent.normalize():f}% against "
-        f"{wave.adoption_threshold_percent.normalize():f}%"
-        if wave.adoption_percent is not None
-        else stability
-    )
+    """``stable, adoption 72% against 60%``, in the active language."""
+    stability = gettext("stable") if wave.stable else gettext("not stable")
+    if wave.adoption_percent is None:
+        return stability
+    return gettext("%(stability)s, adoption %(adoption)s%% against %(threshold)s%%") % {
+        "stability": stability,
+        "adoption": f"{wave.adoption_percent.normalize():f}",
+        "threshold": f"{wave.adoption_threshold_percent.normalize():f}",
+    }
 
 
 @transaction.atomic
@@ -365,12 +388,12 @@ def wave_validate(
     against the wave's threshold. A failed validation is recorded again
     later (each one is in the audit trail); a passed one stands."""
     use_case, wave, _ = _locked_wave(wave, by)
-    validated_on = _date(validated_on, "validated_on", "The validation date", past=True)
+    validated_on = _date(validated_on, "validated_on", gettext("The validation date"), past=True)
     if not isinstance(stable, bool):
         raise InvalidInput(
             gettext("Say whether the wave ran stable (true or false)."), field="stable"
         )
-    adoption = _percent(adoption_percent, "adoption_percent", "The adoption")
+    adoption = _percent(adoption_percent, "adoption_percent", gettext("The adoption"))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise InvalidInput(
@@ -385,7 +408,10 @@ def wave_validate(
     if wave.passed:
         raise TransitionRefused(
             gettext("Wave %(number)s has passed its validation.") % {"number": wave.order},
-            [f"Validated on {wave.validated_on.isoformat()}: {_validation_text(wave)}."],
+            [
+                gettext("Validated on %(day)s: %(validation)s.")
+                % {"day": wave.validated_on.isoformat(), "validation": _validation_text(wave)}
+            ],
         )
     if validated_on < wave.started_on:
         raise InvalidInput(
@@ -425,10 +451,12 @@ def wave_validate(
         ]
     )
     outcome = "passed" if wave.passed else "failed"
+    with translation.override(settings.LANGUAGE_CODE):  # the audit trail's language
+        validation = _validation_text(wave)
     audit_record(
         actor=by,
         action="rollout_wave.validated",
-        summary=f"Wave {wave.order} validation {outcome}: {_validation_text(wave)}",
+        summary=f"Wave {wave.order} validation {outcome}: {validation}",
         use_case=use_case,
         obj=wave,
         payload={

@@ -14,7 +14,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext
 
 from core.audit import audit_record
@@ -44,8 +46,11 @@ def _ensure_review_open(review: Any, what: str) -> None:
     review.refresh_from_db(fields=["status"])
     if review.status != ReviewStatus.OPEN:
         raise TransitionRefused(
-            f"{what} only while its review is open.",
-            [f"The review is {review.get_status_display().lower()}."],
+            gettext("%(what)s only while its review is open.") % {"what": what},
+            [
+                gettext("The review is %(status)s.")
+                % {"status": review.get_status_display().lower()}
+            ],
         )
 
 
@@ -88,9 +93,12 @@ def value_rule_evaluate(*, review_criterion: ReviewCriterion, by: Any) -> Review
     review = criterion.review
     if review.status != ReviewStatus.OPEN:
         return None
-    figure = figures_for(review.use_case_id, {rule.metric})[rule.metric]
+    # The evidence is kept with the assessment: written in the installation's
+    # language whoever changed the figures.
+    with translation.override(settings.LANGUAGE_CODE):
+        figure = figures_for(review.use_case_id, {rule.metric})[rule.metric]
+        evidence = rule_evidence(rule, figure)
     status = AssessmentStatus.MET if rule.holds_for(figure.value) else AssessmentStatus.NOT_MET
-    evidence = rule_evidence(rule, figure)
     if criterion.status == status and criterion.evidence == evidence:
         return criterion
     return gate_services.criterion_assess(
@@ -134,7 +142,7 @@ def value_rule_bind(
             field="operator",
         )
     value = _threshold(threshold)
-    _ensure_review_open(review, "A criterion is bound to the use case's value")
+    _ensure_review_open(review, gettext("A criterion is bound to the use case's value"))
     if ReviewCriterion.objects.filter(pk=review_criterion.pk, kpi_rule__isnull=False).exists():
         raise TransitionRefused(
             gettext("“%(name)s” is assessed from a KPI rule.") % {"name": review_criterion.name},
@@ -173,9 +181,12 @@ def value_rule_unbind(*, review_criterion: ReviewCriterion, by: Any, reason: str
     It keeps its last assessment and is assessed by hand from then on."""
     review = review_criterion.review
     use_case = _lock(review.use_case, by)
-    _ensure_review_open(review, "A criterion is unbound from the use case's value")
+    _ensure_review_open(review, gettext("A criterion is unbound from the use case's value"))
     reason = clean_reason(
-        reason, required="Say why the criterion is to be assessed by hand instead of from its rule."
+        reason,
+        required=gettext(
+            "Say why the criterion is to be assessed by hand instead of from its rule."
+        ),
     )
     rule = ValueRule.objects.filter(review_criterion=review_criterion).first()
     if rule is None:

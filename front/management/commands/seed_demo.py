@@ -24,12 +24,13 @@ from front.demo.portfolio import (
     BUSINESS_UNIT_MEMBERS,
     BUSINESS_UNITS,
     CASES,
+    CUSTOM_FIELDS,
     DEMO_PASSWORD,
 )
 from gates import services as gate_services
 from notifications import services as notification_services
 from usecases import services as usecase_services
-from usecases.models import BusinessUnit, UseCase
+from usecases.models import BusinessUnit, CustomField, UseCase
 
 User = get_user_model()
 
@@ -46,6 +47,11 @@ class Command(BaseCommand):
             steps: list[Step] = []
             for case in CASES:
                 steps.extend(CaseHistory(case, users, units).steps())
+            # The administrator defined the custom fields before the first
+            # use case was proposed.
+            first = min(step.when for step in steps)
+            with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
+                self._custom_fields(users["admin"])
             # Every action runs at its moment in the portfolio's history, all
             # use cases interleaved, so the audit trail reads in time order.
             for step in sorted(steps):
@@ -93,6 +99,22 @@ class Command(BaseCommand):
                     user.groups.add(Group.objects.get(name=role))
             users[username] = user
         return users
+
+    def _custom_fields(self, admin: Any) -> None:
+        for key, label, help_text, kind, choices, required_from in CUSTOM_FIELDS:
+            if not CustomField.objects.filter(key=key).exists():
+                usecase_services.custom_field_create(
+                    by=admin,
+                    field=CustomField(
+                        key=key,
+                        label=label,
+                        help_text=help_text,
+                        kind=kind,
+                        choices=choices,
+                        required_from_stage=required_from,
+                        order=CustomField.objects.count(),
+                    ),
+                )
 
     def _business_units(self, users: dict[str, Any]) -> dict[str, BusinessUnit]:
         units = {}
