@@ -8,15 +8,20 @@ import csv
 import logging
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import audit_head
 from core.errors import TransitionRefused
 from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
@@ -24,7 +29,7 @@ from reporting import charts, rules, selectors, services
 from reporting.exports import csv_safe
 from reporting.models import GatePack
 from reporting.value_charts import value_panel
-from usecases import custom_fields
+from usecases import access, custom_fields
 from usecases.models import RiskTier
 
 logger = logging.getLogger(__name__)
@@ -120,14 +125,25 @@ def _dashboard_user(request: HttpRequest) -> None:
         raise PermissionDenied(rules.DASHBOARD_REFUSAL)
 
 
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    _dashboard_user(request)
+def dashboard_cache_key() -> str:
+    """The key of the shared rendering: the language and time zone it is
+    rendered in, and the head of the audit trail, which every recorded
+    change moves (appends serialize on the chain's lock, in commit order)."""
+    head = audit_head()
+    return ":".join(
+        (
+            "dashboard",
+            get_language(),
+            timezone.get_current_timezone_name(),
+            head.hash if head else "empty",
+        )
+    )
+
+
+def _dashboard_body(request: HttpRequest) -> str:
     data = selectors.dashboard(user=request.user)
-    return render(
-        request,
-        "reporting/dashboard.html",
+    return render_to_string(
+        "reporting/partials/dashboard_body.html",
         {
             "dash": data,
             "funnel_svg": charts.funnel_svg(data.stages),
@@ -137,7 +153,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "risk_tiers": RiskTier.choices,
             "value": value_panel(user=request.user),
         },
+        request=request,
     )
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Those who see the dashboard see the whole portfolio, so they share one
+    rendering per language until the next recorded change, or for at most
+    ``DASHBOARD_CACHE_SECONDS`` (what only the clock changes: overdue,
+    stalled, days to a due date). Should a narrower reader ever see it, their
+    part is rendered for them."""
+    _dashboard_user(request)
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if seconds > 0 and access.sees_whole_portfolio(request.user):
+        key = dashboard_cache_key()
+        body = cache.get(key)
+        if body is None:
+            body = _dashboard_body(request)
+            cache.set(key, body, timeout=seconds)
+    else:
+        body = _dashboard_body(request)
+    return render(request, "reporting/dashboard.html", {"body": mark_safe(body)})
 
 
 # --- Portfolio export ----------------------------------------------------------------

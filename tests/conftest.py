@@ -116,6 +116,14 @@ def media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def dashboard_rendered_each_time(settings):
+    """The dashboard's shared rendering is keyed on the audit trail's head,
+    and factories write rows without the trail: tests would read each
+    other's dashboards. tests/reporting/test_dashboard_cache.py turns it on."""
+    settings.DASHBOARD_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the default language. A request activates the
     language it asked for (LocaleMiddleware) in the thread, and it stays
