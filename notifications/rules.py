@@ -982,4 +982,6 @@ def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> di
                 counts[name] = notifications_create(
                     rule(now, links), now=now, on_new_occurrence=_announce
                 )
+        if name in in_sql and counts[name] >= bulk.ANALYZE_AFTER_ROWS:
+            bulk.analyze()
     return counts

@@ -158,3 +158,19 @@ def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
         row = Notification.objects.get(recipient=sponsor, kind=Kind.APPROVAL_REMINDER)
     assert row.subject.startswith("Reminder: your approval of the Gate 1 (to POC) review")
     assert "has waited 6 days for your decision (reminder 3)" in row.body
+
+
+def test_a_sweep_that_wrote_many_rows_leaves_fresh_statistics(clock, varied_reviews, monkeypatch):
+    """After a bulk insert the planner must not take the table for the empty
+    one it last analysed (bulk.analyze): here, any rule writing a row counts."""
+    from notifications import bulk
+
+    monkeypatch.setattr(bulk, "ANALYZE_AFTER_ROWS", 1)
+    clock(6)
+    Notification.objects.all().delete()
+    sweep()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'notifications_notification'::regclass"
+        )
+        assert cursor.fetchone()[0] == Notification.objects.count() > 0
