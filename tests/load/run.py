@@ -145,7 +145,8 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
         upload_targets.append([review.use_case_id, requirement.artifact_type.code])
     pack_reviews = [
         make_submitted_review(new_use_case(n, "pack"), lead, sponsor).pk
-        for n in range(PACK_REVIEWS + 2 * phase_packs)
+        # the personas' reviews, each phase's, and one warm-up per worker
+        for n in range(PACK_REVIEWS + 2 * phase_packs + 3)
     ]
     out(f"load: fixtures made in {time.monotonic() - started:.0f} s")
     read_reviews = (
@@ -167,7 +168,8 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
         "approvals": approvals,
         "upload_targets": upload_targets,
         "pack_reviews": pack_reviews[:PACK_REVIEWS],
-        "pack_phase_reviews": pack_reviews[PACK_REVIEWS:],
+        "pack_phase_reviews": pack_reviews[PACK_REVIEWS:-3],
+        "pack_warmup_reviews": pack_reviews[-3:],
     }
     from django.db import connections
 
@@ -313,19 +315,21 @@ def locust(
     return {"total": by_name.pop("Aggregated"), "requests": by_name, "failures": failures}
 
 
-def pack_rate(services: Services, reviews: list[int], token: str, workers: int) -> dict:
+def pack_rate(
+    services: Services, reviews: list[int], warmups: list[int], token: str, workers: int
+) -> dict:
     """Request ``len(reviews)`` packs at once with ``workers`` Celery workers
     running, and time them from the first request to the last pack's
-    ``generated_at`` (the worker's clock, this machine's). The status is
-    polled lightly, one pack at a time, so that polling takes no CPU from the
-    workers it measures."""
+    ``generated_at`` (the worker's clock, this machine's). Before: the
+    queue drained and one untimed pack per worker (``warmups``). The status
+    is polled lightly, one pack at a time, so that polling takes no CPU from
+    the workers it measures."""
     import urllib.request
 
     for n in range(1, 3):
         services.stop(f"worker{n}")
     for n in range(1, workers + 1):
         services.start_worker(n)
-    time.sleep(4)  # the workers connect to the broker
     base = f"http://127.0.0.1:{services.port}/api/v1"
     headers = {"Authorization": f"Token {token}"}
 
@@ -334,16 +338,31 @@ def pack_rate(services: Services, reviews: list[int], token: str, workers: int) 
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read())
 
+    def wait_for(packs: list[int], since: datetime) -> dict[int, dict]:
+        pending, finished = list(packs), {}
+        while pending and (datetime.now(UTC) - since).total_seconds() < 600:
+            pack = call("GET", f"{base}/packs/{pending[0]}/")
+            if pack["status"] in ("ready", "failed"):
+                finished[pending.pop(0)] = pack
+            else:
+                time.sleep(0.5)
+        return finished
+
+    # The queue empty first (the mixed phase's packs), then one pack per
+    # worker, untimed: a worker's first pack loads WeasyPrint and its fonts.
+    from reporting.models import GatePack, PackStatus
+
+    since = datetime.now(UTC)
+    while GatePack.objects.filter(status__in=[PackStatus.QUEUED, PackStatus.RUNNING]).exists():
+        if (datetime.now(UTC) - since).total_seconds() > 600:
+            break
+        time.sleep(1)
+    warm = [call("POST", f"{base}/reviews/{review}/packs/")["id"] for review in warmups]
+    wait_for(warm, datetime.now(UTC))
+
     started = datetime.now(UTC)
     packs = [call("POST", f"{base}/reviews/{review}/packs/")["id"] for review in reviews]
-    pending = list(packs)
-    finished = {}
-    while pending and (datetime.now(UTC) - started).total_seconds() < 600:
-        pack = call("GET", f"{base}/packs/{pending[0]}/")
-        if pack["status"] in ("ready", "failed"):
-            finished[pending.pop(0)] = pack
-        else:
-            time.sleep(0.5)
+    finished = wait_for(packs, started)
     ends = [
         datetime.fromisoformat(p["generated_at"]) for p in finished.values() if p["generated_at"]
     ]
@@ -402,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         half = len(fixtures["pack_phase_reviews"]) // 2
         token = fixtures["people"]["executive"]["token"]
-        one = pack_rate(services, fixtures["pack_phase_reviews"][:half][: args.packs], token, 1)
-        two = pack_rate(services, fixtures["pack_phase_reviews"][half:][: args.packs], token, 2)
+        phase = fixtures["pack_phase_reviews"]
+        warmups = fixtures["pack_warmup_reviews"]
+        one = pack_rate(services, phase[:half][: args.packs], warmups[:1], token, 1)
+        two = pack_rate(services, phase[half:][: args.packs], warmups[1:], token, 2)
     finally:
         services.stop_all()
 
