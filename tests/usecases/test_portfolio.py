@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import UseCaseFactory
@@ -55,6 +57,29 @@ def test_it_counts_per_stage_under_the_other_filters_but_not_the_stage(spread, c
     assert stage_count(response, "discovery") == 1  # "Claims triage" still counts
     assert stage_count(response, "scale") == 0
     assert response.context["result"].total == 1
+
+
+@pytest.mark.parametrize("sort", ["", "title"])
+def test_a_reader_of_the_whole_portfolio_unfiltered_gets_the_same_counts(
+    spread, client_as, lead, sort
+):
+    """Counted by the plain GROUP BY (selectors.whole_portfolio_stage_counts)
+    when nothing but the stage or the sort is chosen: the same figures as the
+    filtered counts, the stage filter included."""
+    from usecases.selectors import portfolio_queryset, stage_counts
+
+    expected = stage_counts(portfolio_queryset(lead))
+    assert expected == {"discovery": 3, "poc": 0, "pilot": 1, "production": 0, "scale": 0}
+    for params in ({"sort": sort}, {"sort": sort, "stage": "pilot"}):
+        with CaptureQueriesContext(connection) as queries:
+            response = client_as(lead).get(URL, params)
+        assert dict(response.context["result"].counts) == expected
+        assert any("GROUP BY" in q["sql"] and "COUNT(*)" in q["sql"] for q in queries)
+    assert response.context["result"].total == 1
+    # A filter other than the stage narrows the counts again.
+    response = client_as(lead).get(URL, {"status": "on_hold", "sort": sort})
+    assert stage_count(response, "discovery") == 1
+    assert stage_count(response, "pilot") == 0
 
 
 def test_it_counts_only_what_the_person_may_see(spread, client_as, sponsor):
