@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,12 +49,13 @@ def named_approver_grant(user: Any) -> Q:
     use case; so do the delegates who decided for one of them, and, while
     their delegation is active, the delegates of an open review's approvers."""
     holders = ApproverDelegation.objects.active().filter(delegate=user).values("holder_id")
-    approves = ReviewApprover.objects.filter(review__use_case=OuterRef("pk")).filter(
+    approves = ReviewApprover.objects.filter(
         Q(user=user)
         | Q(decided_by=user)
         | Q(review__status__in=OPEN_REVIEW_STATUSES, user__in=holders)
-    )
-    return Q(Exists(approves))
+    ).values("review__use_case_id")
+    # Uncorrelated: hashed once, not probed per use case (usecases.access).
+    return Q(pk__in=approves)
 
 
 def open_review_freeze(use_case: UseCase) -> str | None:

@@ -73,8 +73,12 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
         return queryset.none()
     if sees_whole_portfolio(user):
         return queryset
-    holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
-    condition = Q(Exists(holds_role)) | Q(business_unit__head=user)
+    # Uncorrelated IN subqueries, each hashed once by PostgreSQL, rather than
+    # an EXISTS probed once per use case: at 100,000 use cases the difference
+    # is most of a sponsor's portfolio page.
+    holds_role = UseCaseMember.objects.filter(user=user).values("use_case_id")
+    heads = BusinessUnit.objects.filter(head=user).values("pk")
+    condition = Q(pk__in=holds_role) | Q(business_unit__in=heads)
     for grant in VISIBILITY_GRANTS:
         condition |= grant(user)
     return queryset.filter(condition)
