@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from gates.models import ApprovalDecision, GateReview, ReviewApprover, ReviewStatus
 from notifications import conf
 from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
-from notifications.selectors import program_lead_ids, timeliness_candidates
+from notifications.selectors import TIMELINESS_FIELDS, program_lead_ids, timeliness_candidates
 from notifications.services import SKIP_KIND_OFF, SKIP_MODE_OFF, SKIP_NO_ADDRESS
 from readiness.models import StageNorm
 from usecases.models import MemberRole, UseCase, UseCaseMember
@@ -268,18 +268,7 @@ def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
     """As ``rules.usecase_timeliness``: the candidates are the ORM's query
     (``rules.timeliness_candidates``), the recipients and rows are joined here."""
     candidates_sql, candidates_params = (
-        timeliness_candidates(now)
-        .values_list(
-            "pk",
-            "title",
-            "stage",
-            "stage_entered_at",
-            "last_activity_at",
-            "is_overdue",
-            "is_stalled",
-            "latest_chair_id",
-        )
-        .query.sql_with_params()
+        timeliness_candidates(now).values_list(*TIMELINESS_FIELDS).query.sql_with_params()
     )
     days = "floor(date_part('epoch', %s - {}) / 86400)::int"
     candidates = f"""

@@ -50,7 +50,7 @@ from gates.models import (
 )
 from notifications import bulk, conf, texts
 from notifications.models import Kind
-from notifications.selectors import program_lead_ids, timeliness_candidates
+from notifications.selectors import TIMELINESS_FIELDS, program_lead_ids, timeliness_candidates
 from notifications.services import Draft, notifications_create
 from operations.selectors import notice_days
 from readiness.models import StageNorm
@@ -758,18 +758,7 @@ def usecase_timeliness(now: datetime.datetime, links: _Links) -> list[Draft]:
     program lead: the chair of the use case's latest review or, when it never
     had one, every active program lead."""
     candidates = timeliness_candidates(now)
-    rows = list(
-        candidates.order_by().values_list(
-            "pk",
-            "title",
-            "stage",
-            "stage_entered_at",
-            "last_activity_at",
-            "is_overdue",
-            "is_stalled",
-            "latest_chair_id",
-        )
-    )
+    rows = list(candidates.order_by().values_list(*TIMELINESS_FIELDS))
     if not rows:
         return []
     sponsors = _sponsors_by_use_case(use_case__in=candidates.values("pk"))

@@ -56,6 +56,19 @@ def notification_of(user, pk: int) -> Notification:
 # --- The sweep's reads (``rules`` and ``bulk``) ---------------------------------
 
 
+# What both sweep paths read of each candidate (``rules`` and ``bulk``).
+TIMELINESS_FIELDS = (
+    "pk",
+    "title",
+    "stage",
+    "stage_entered_at",
+    "last_activity_at",
+    "is_overdue",
+    "is_stalled",
+    "latest_chair_id",
+)
+
+
 def timeliness_candidates(now: datetime.datetime):
     """Active use cases overdue in their stage or stalled, with the chair of
     their latest review (``latest_chair_id``)."""
