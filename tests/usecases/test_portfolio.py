@@ -51,6 +51,25 @@ def test_it_filters_by_stage_status_unit_and_text(spread, client_as, lead, busin
     assert sorted(titles(client.get(URL, {"q": "CLAIMS"}))) == ["Claims triage", "Pilot pricing"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram indexes are PostgreSQL's")
+def test_the_text_search_can_read_the_trigram_indexes_instead_of_every_row(spread, lead):
+    """The search's own SQL (icontains: ``UPPER(col::text) LIKE``) matches the
+    expressions of usecases_usecase's trigram indexes (migration 0012): with
+    sequential scans priced out, PostgreSQL answers it from both indexes."""
+    from usecases.filters import UseCaseFilterSet
+    from usecases.selectors import portfolio_queryset
+
+    searched = UseCaseFilterSet({"q": "claims"}, portfolio_queryset(lead)).qs
+    assert sorted(searched.values_list("title", flat=True)) == ["Claims triage", "Pilot pricing"]
+    sql, params = searched.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "usecase_title_trgm" in plan, plan
+    assert "usecase_summary_trgm" in plan, plan
+
+
 def test_it_counts_per_stage_under_the_other_filters_but_not_the_stage(spread, client_as, lead):
     response = client_as(lead).get(URL, {"stage": "pilot", "q": "claims"})
     assert stage_count(response, "pilot") == 1
