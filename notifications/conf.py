@@ -48,6 +48,10 @@ def condition_overdue_every_days() -> int:
     )
 
 
+def sweep_connections() -> int:
+    return _at_least("NOTIFICATIONS_SWEEP_CONNECTIONS", settings.NOTIFICATIONS_SWEEP_CONNECTIONS)
+
+
 def digest_hour() -> int:
     hour = _at_least("NOTIFICATIONS_DIGEST_HOUR", settings.NOTIFICATIONS_DIGEST_HOUR, minimum=0)
     return min(hour, 23)

@@ -955,22 +955,34 @@ def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> di
     """Run every scheduled rule once. Idempotent: rerunning it in the same
     periods inserts nothing and announces nothing. Returns the rows offered
     per rule. On PostgreSQL the rules of ``bulk.SQL_RULES`` run as one
-    INSERT ... SELECT each (``set_based=False``: their Python drafts, as on
-    other databases)."""
+    INSERT ... SELECT each (the reminders as two, ``bulk.PARTS``;
+    ``set_based=False``: their Python drafts, as on other databases). Called
+    outside a transaction (the sweep's task), those statements run
+    ``NOTIFICATIONS_SWEEP_CONNECTIONS`` at a time, each on a connection and
+    in a transaction of its own; inside one, one after the other in it."""
     now = now or timezone.now()
     links = _Links()
-    counts = {}
+    counts: dict[str, int] = {}
     in_sql = bulk.SQL_RULES if set_based and connection.vendor == "postgresql" else {}
+    workers = conf.sweep_connections()
+    if in_sql and workers > 1 and not connection.in_atomic_block:
+        counts.update(bulk.run_side_by_side(now, links, workers=workers))
     for name, rule in SWEEP_RULES.items():
+        if name in counts:
+            continue
         with transaction.atomic():
+            if name in in_sql:
+                counts[name] = sum(
+                    bulk.run_statement(name, part, parts, now, links)
+                    for rule_name, part, parts in bulk.statements()
+                    if rule_name == name
+                )
+                continue
             if connection.vendor == "postgresql":
                 bulk.lock_rule(name)
-            if name in in_sql:
-                counts[name] = in_sql[name](now, links)
-            else:
-                counts[name] = notifications_create(
-                    rule(now, links), now=now, on_new_occurrence=_announce
-                )
-        if name in in_sql and counts[name] >= bulk.ANALYZE_AFTER_ROWS:
-            bulk.analyze()
+            counts[name] = notifications_create(
+                rule(now, links), now=now, on_new_occurrence=_announce
+            )
+    if sum(counts[name] for name in in_sql) >= bulk.ANALYZE_AFTER_ROWS:
+        bulk.analyze()
     return counts

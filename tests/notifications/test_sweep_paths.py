@@ -5,6 +5,8 @@ same in every language; and neither path writes again what the other wrote."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import connection
 
@@ -123,6 +125,55 @@ def test_the_sql_and_python_paths_write_the_same_rows(clock, varied_reviews, day
         BULK_RULES, 0
     )
     assert snapshot() == python_rows
+
+
+def _backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _inserts(queries) -> int:
+    return sum(q["sql"].lstrip().startswith("WITH c AS") for q in queries)
+
+
+@pytest.mark.parametrize("days", [6, 60])
+def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
+    transactional_db, clock, varied_reviews, settings, days
+):
+    """Called outside a transaction, as by its task, the sweep runs its
+    set-based statements on connections of their own, two at a time
+    (NOTIFICATIONS_SWEEP_CONNECTIONS): the same rows as those statements one
+    after the other in one transaction, nothing on a rerun, and the extra
+    connections closed again afterwards."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    clock(days)
+    Notification.objects.all().delete()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        in_one = sweep()
+    one_after_the_other = snapshot()
+    assert one_after_the_other and _inserts(queries) == 4  # the reminders in two parts
+
+    Notification.objects.all().delete()
+    connections_before = _backends()
+    with CaptureQueriesContext(connection) as queries:
+        side_by_side = sweep()
+    assert snapshot() == one_after_the_other
+    assert side_by_side == in_one
+    assert _inserts(queries) == 0  # on the other connections, not this one
+    deadline = time.monotonic() + 5
+    while _backends() > connections_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _backends() == connections_before
+
+    assert {rule: sweep()[rule] for rule in BULK_RULES} == dict.fromkeys(BULK_RULES, 0)
+    settings.NOTIFICATIONS_SWEEP_CONNECTIONS = 1
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep() == in_one
+    assert _inserts(queries) == 4 and snapshot() == one_after_the_other
 
 
 def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
