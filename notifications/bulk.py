@@ -1,6 +1,9 @@
-"""The sweep's set-based rules on PostgreSQL: one ``INSERT ... SELECT ... ON
-CONFLICT DO NOTHING`` per rule, for the rules that reach one row per pending
-approver (``approval_reminders``) or per review (``approval_escalations``).
+"""The sweep's set-based rules on PostgreSQL: one ``INSERT ... SELECT`` per
+rule (the reminders, the largest, in two by recipient: ``PARTS``), for the
+rules that reach one row per pending approver (``approval_reminders``), per
+review (``approval_escalations``) or per use case in trouble
+(``usecase_timeliness``). Outside a transaction the statements run side by
+side on connections of their own (``run_side_by_side``).
 
 Each statement writes exactly the rows ``services.notifications_create``
 writes from the rule's Python drafts (``rules.approval_reminders`` and
@@ -8,7 +11,7 @@ writes from the rule's Python drafts (``rules.approval_reminders`` and
 delivery keys, links and e-mail routing, and ``params`` instead of texts
 (``texts.render`` writes them when the row is read, in the reader's
 language). An anti-join on the delivery key's index skips what exists, so a
-rerun reads and writes nothing. Two sweeps at once take turns per rule (a
+rerun reads and writes nothing. Two sweeps at once take turns per statement (a
 transaction-level advisory lock, ``lock_rule``), so the second finds
 everything the first wrote; should a row appear from outside the lock
 anyway, the statement runs again with ``ON CONFLICT DO NOTHING`` and the
@@ -177,7 +180,9 @@ def approval_reminders(now: datetime.datetime, links: Link, part: int = 0, parts
     """One row per pending approver of a submitted review past the reminder
     threshold. Its period and text values are the review's: computed once
     per review (a materialized CTE), then copied to its approvers' rows.
-    ``part`` of ``parts``: the reviews whose id leaves that remainder."""
+    ``part`` of ``parts``: the approvers whose user id leaves that remainder,
+    so that parts committing side by side check (and share-lock, for their
+    foreign key) different people's rows."""
     after, every = conf.reminder_after_days(), conf.reminder_every_days()
     number = "(1 + (d.days - %s) / %s)"
     candidates = f"""
@@ -192,13 +197,13 @@ def approval_reminders(now: datetime.datetime, links: Link, part: int = 0, parts
             FROM {_table(GateReview)} AS r
             JOIN {_table(UseCase)} AS uc ON uc.id = r.use_case_id
             CROSS JOIN LATERAL (SELECT {_DAYS} AS days) AS d
-            WHERE r.status = %s AND r.submitted_at <= %s AND r.id %% %s = %s
+            WHERE r.status = %s AND r.submitted_at <= %s
         )
         SELECT a.user_id AS recipient_id, %s::text AS kind, due.object_id, due.period,
                due.params
         FROM due
         JOIN {_table(ReviewApprover)} AS a ON a.review_id = due.object_id
-        WHERE a.decision = %s
+        WHERE a.decision = %s AND a.user_id %% %s = %s
     """
     params = [
         after,
@@ -208,10 +213,10 @@ def approval_reminders(now: datetime.datetime, links: Link, part: int = 0, parts
         now,
         ReviewStatus.SUBMITTED,
         now - datetime.timedelta(days=after),
-        parts,
-        part,
         Kind.APPROVAL_REMINDER,
         ApprovalDecision.PENDING,
+        parts,
+        part,
     ]
     return _insert_select(
         kinds=[Kind.APPROVAL_REMINDER],
@@ -338,9 +343,9 @@ SQL_RULES: dict[str, Callable[..., int]] = {
     "usecase_timeliness": usecase_timeliness,
 }
 
-# The statements a rule is split into, by review id: the reminders, one row
-# per pending approver, are the sweep's largest insert by far (96,000 rows of
-# a first sweep's 132,000), so two connections share them. Always split,
+# The statements a rule is split into: the reminders, one row per pending
+# approver, are the sweep's largest insert by far (96,000 rows of a first
+# sweep's 132,000), so two connections share them, by recipient. Always split,
 # whether the parts run side by side or one after the other, so that every
 # sweep takes the same advisory locks (``lock_rule``).
 PARTS = {"approval_reminders": 2}
