@@ -51,7 +51,7 @@ def test_it_filters_by_stage_status_unit_and_text(spread, client_as, lead, busin
     assert sorted(titles(client.get(URL, {"q": "CLAIMS"}))) == ["Claims triage", "Pilot pricing"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram indexes are PostgreSQL's")
+@pytest.mark.postgres("the trigram indexes are PostgreSQL's")
 def test_the_text_search_can_read_the_trigram_indexes_instead_of_every_row(spread, lead):
     """The search's own SQL (icontains: ``UPPER(col::text) LIKE``) matches the
     expressions of usecases_usecase's trigram indexes (migration 0012): with
