@@ -228,7 +228,7 @@ def approval_reminders(now: datetime.datetime, links: Link, part: int = 0, parts
     )
 
 
-def approval_escalations(now: datetime.datetime, links: Link, part: int = 0, parts: int = 1) -> int:
+def approval_escalations(now: datetime.datetime, links: Link) -> int:
     user = _table(get_user_model())
     name = "COALESCE(NULLIF(btrim(pu.first_name || ' ' || pu.last_name), ''), pu.username)"
     candidates = f"""
@@ -278,7 +278,7 @@ def _stamp(column: str) -> str:
     return f"to_char({column} AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')"
 
 
-def usecase_timeliness(now: datetime.datetime, links: Link, part: int = 0, parts: int = 1) -> int:
+def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
     """As ``rules.usecase_timeliness``: the candidates are the ORM's query
     (``rules.timeliness_candidates``), the recipients and rows are joined here."""
     candidates_sql, candidates_params = (
@@ -361,8 +361,18 @@ def statements() -> list[tuple[str, int, int]]:
 
 def run_statement(name: str, part: int, parts: int, now: datetime.datetime, links: Link) -> int:
     """One statement of a rule, under its lock, in the caller's transaction."""
-    lock_rule(name if parts == 1 else f"{name}/{part}")
+    if parts == 1:
+        lock_rule(name)
+        return SQL_RULES[name](now, links)
+    lock_rule(f"{name}/{part}")
     return SQL_RULES[name](now, links, part=part, parts=parts)
+
+
+def run_rule(name: str, now: datetime.datetime, links: Link) -> int:
+    """Every statement of a rule, one after the other, in the caller's
+    transaction. Returns the rows inserted."""
+    parts = PARTS.get(name, 1)
+    return sum(run_statement(name, part, parts, now, links) for part in range(parts))
 
 
 def run_side_by_side(now: datetime.datetime, links: Link, *, workers: int) -> dict[str, int]:

@@ -972,17 +972,13 @@ def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> di
             continue
         with transaction.atomic():
             if name in in_sql:
-                counts[name] = sum(
-                    bulk.run_statement(name, part, parts, now, links)
-                    for rule_name, part, parts in bulk.statements()
-                    if rule_name == name
+                counts[name] = bulk.run_rule(name, now, links)
+            else:
+                if connection.vendor == "postgresql":
+                    bulk.lock_rule(name)
+                counts[name] = notifications_create(
+                    rule(now, links), now=now, on_new_occurrence=_announce
                 )
-                continue
-            if connection.vendor == "postgresql":
-                bulk.lock_rule(name)
-            counts[name] = notifications_create(
-                rule(now, links), now=now, on_new_occurrence=_announce
-            )
     if sum(counts[name] for name in in_sql) >= bulk.ANALYZE_AFTER_ROWS:
         bulk.analyze()
     return counts
