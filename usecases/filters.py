@@ -15,7 +15,8 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from usecases import custom_fields
@@ -71,7 +72,12 @@ class UseCaseFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+        if "\n" in value:
+            # The stored text joins title and summary with a line break, so a
+            # term spanning lines is matched against each, as it was typed.
+            return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
+        # Upper-cased by the database on both sides, as icontains does.
+        return queryset.filter(search_text__contains=Upper(Value(value)))
 
     def filter_timing(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
         if value == "overdue":

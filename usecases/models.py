@@ -4,6 +4,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -166,6 +168,16 @@ class UseCase(models.Model):
     custom_values = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the portfolio search (``q``) reads: the title and the summary,
+    # upper-cased once when they are written instead of at every search (a
+    # title is one line, so the line break keeps the two apart). On
+    # PostgreSQL a trigram index on it lets a search read only the rows that
+    # hold the term's trigrams (migration 0013).
+    search_text = models.GeneratedField(
+        expression=Upper(Concat("title", Value("\n"), "summary", output_field=models.TextField())),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]

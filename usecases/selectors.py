@@ -30,13 +30,15 @@ from usecases.models import (
     UserLanguage,
 )
 
-# Up to 5,000 characters each and not shown in lists.
+# Not shown in lists: the long texts (up to 5,000 characters each) and the
+# text the search reads.
 LONG_TEXT_FIELDS = (
     "business_problem",
     "value_hypothesis",
     "assumptions",
     "success_metrics",
     "data_sources",
+    "search_text",
 )
 ROLE_ORDER = {role: index for index, role in enumerate(MemberRole.values)}
 
