@@ -572,6 +572,10 @@ VALUE_DASHBOARD_CACHE_SECONDS = env_int("VALUE_DASHBOARD_CACHE_SECONDS", 300)
 # portfolio, at most: any recorded change starts a new one at once, the clock
 # (overdue, stalled, due dates) after this (0: rendered at every request).
 DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 60)
+# Seconds the review page keeps the content hash it marks stale packs with,
+# at most: any recorded change of the use case reads the pack data again at
+# once (0: read at every view).
+PACK_STALENESS_CACHE_SECONDS = env_int("PACK_STALENESS_CACHE_SECONDS", 60)
 
 # Notifications (meaning: notifications/README.md and the README's Configuration)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
@@ -165,9 +166,46 @@ def mark_stale(packs: list[GatePack], review: GateReview) -> None:
         return
     # The pack data holds labels in the pack's language, so each language's
     # packs are compared with the data read in that language (usually one).
-    digests = {language: pack_digest(review, language) for language in {p.language for p in packs}}
+    languages = {p.language for p in packs}
+    digests = {language: current_digest(review, language) for language in languages}
     for pack in packs:
         pack.stale = pack.content_hash != digests[pack.language]
+
+
+def current_digest(review: GateReview, language: str) -> str:
+    """``pack_digest``, kept for ``PACK_STALENESS_CACHE_SECONDS`` under the
+    use case's newest audit event: every recorded change of the use case (an
+    assessment, an artifact, an approval, a condition, a decision, a KPI
+    measurement, an edit) is an event of it, so the first view after one
+    reads the pack data again. One indexed query instead of the pack data's
+    twenty when nothing was recorded since. What changes the data without an
+    event of the use case (a person's or a unit's name, a definition an
+    administrator edits, the date) shows within those seconds. Requesting a
+    pack always reads the data itself (``services.pack_request``)."""
+    seconds = settings.PACK_STALENESS_CACHE_SECONDS
+    if seconds <= 0:
+        return pack_digest(review, language)
+    # Read before the data: a change committed in between moves the key
+    # onward, so no reader can find an older state's digest under a newer key.
+    newest = (
+        AuditEvent.objects.filter(use_case_id=review.use_case_id)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    key = ":".join(
+        str(part)
+        for part in (
+            "pack-digest",
+            review.pk,
+            review.revision,
+            language,
+            newest,
+            timezone.localdate(),
+            timezone.get_current_timezone_name(),
+        )
+    )
+    return cache.get_or_set(key, lambda: pack_digest(review, language), timeout=seconds)
 
 
 def pack_language(language: str | None = None) -> str:

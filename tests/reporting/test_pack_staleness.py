@@ -4,7 +4,12 @@ change, though it is not a change of the review's own rows."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from gates.models import ConditionStatus
 from reporting.models import GatePack
@@ -33,6 +38,8 @@ def test_a_pack_of_the_review_as_it_stands_is_not_stale(
 def test_closing_a_condition_makes_the_older_pack_stale(
     api_as, client_as, lead, sponsor, decided_review, ready_pack_row
 ):
+    # Read before: the content hash is kept until the use case's next event.
+    assert stale_flags(api_as, lead, decided_review) == [False]
     condition = decided_review.conditions.get()
     response = api_as(sponsor).post(
         f"/api/v1/conditions/{condition.pk}/close/", {"note": "Agreement signed."}, format="json"
@@ -61,3 +68,21 @@ def test_a_new_pack_after_the_change_is_current_and_the_old_one_stays_stale(
 
     # Newest first: the pack just requested reads the data as it is now.
     assert stale_flags(api_as, lead, decided_review) == [False, True]
+
+
+def test_a_change_without_an_event_of_the_use_case_shows_once_the_seconds_pass(
+    api_as, lead, sponsor, decided_review, ready_pack_row, settings
+):
+    """A sponsor's new name is in the pack but is no event of the use case:
+    the kept content hash marks the pack stale once PACK_STALENESS_CACHE_SECONDS
+    have passed, and at once with the keeping turned off."""
+    settings.PACK_STALENESS_CACHE_SECONDS = 30
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert stale_flags(api_as, lead, decided_review) == [False]
+        get_user_model().objects.filter(pk=sponsor.pk).update(first_name="Renamed")
+        assert stale_flags(api_as, lead, decided_review) == [False]
+        clock.shift(datetime.timedelta(seconds=31))
+        assert stale_flags(api_as, lead, decided_review) == [True]
+        get_user_model().objects.filter(pk=sponsor.pk).update(first_name=sponsor.first_name)
+        settings.PACK_STALENESS_CACHE_SECONDS = 0
+        assert stale_flags(api_as, lead, decided_review) == [False]

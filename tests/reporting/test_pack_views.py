@@ -88,14 +88,20 @@ def test_the_panel_selector_keeps_its_query_count(
     # attendees, and the controls its criteria and artifacts cite) whatever
     # the number of packs; value rules on criteria are one more; the Value
     # section five (cost lines, benefits, multipliers, pilot, waves).
-    # 34, and one more for the custom field definitions the pack data reads.
-    with django_assert_max_num_queries(35):
+    # 34, and one more for the custom field definitions the pack data reads;
+    # one more for the use case's newest event, which keys the content hash.
+    with django_assert_max_num_queries(36):
         context = pack_panel(review=decided_review, user=lead)
         [p.is_stale for p in context["packs"]]
         [p.requested_by.username for p in context["packs"]]
     assert len(context["packs"]) == 10
     assert context["pack_total"] == 13
     assert context["pack_polling"] is True
+    # Until the use case's next event the content hash is kept: the packs,
+    # the permission and that event.
+    with django_assert_max_num_queries(4):
+        again = pack_panel(review=decided_review, user=lead)
+    assert [p.stale for p in again["packs"]] == [p.stale for p in context["packs"]]
 
 
 def test_download_walks_the_permission_ladder(
