@@ -166,25 +166,25 @@ def mark_stale(packs: list[GatePack], review: GateReview) -> None:
         return
     # The pack data holds labels in the pack's language, so each language's
     # packs are compared with the data read in that language (usually one).
-    languages = {p.language for p in packs}
-    digests = {language: current_digest(review, language) for language in languages}
+    digests = current_digests(review, {p.language for p in packs})
     for pack in packs:
         pack.stale = pack.content_hash != digests[pack.language]
 
 
-def current_digest(review: GateReview, language: str) -> str:
-    """``pack_digest``, kept for ``PACK_STALENESS_CACHE_SECONDS`` under the
-    use case's newest audit event: every recorded change of the use case (an
-    assessment, an artifact, an approval, a condition, a decision, a KPI
-    measurement, an edit) is an event of it, so the first view after one
-    reads the pack data again. One indexed query instead of the pack data's
-    twenty when nothing was recorded since. What changes the data without an
-    event of the use case (a person's or a unit's name, a definition an
-    administrator edits, the date) shows within those seconds. Requesting a
-    pack always reads the data itself (``services.pack_request``)."""
+def current_digests(review: GateReview, languages: set[str]) -> dict[str, str]:
+    """``pack_digest`` in each of ``languages``, kept for
+    ``PACK_STALENESS_CACHE_SECONDS`` under the use case's newest audit event:
+    every recorded change of the use case (an assessment, an artifact, an
+    approval, a condition, a decision, a KPI measurement, an edit) is an
+    event of it, so the first view after one reads the pack data again. One
+    indexed query instead of the pack data's twenty when nothing was
+    recorded since. What changes the data without an event of the use case
+    (a person's or a unit's name, a definition an administrator edits, the
+    date) shows within those seconds. Requesting a pack always reads the
+    data itself (``services.pack_request``)."""
     seconds = settings.PACK_STALENESS_CACHE_SECONDS
     if seconds <= 0:
-        return pack_digest(review, language)
+        return {language: pack_digest(review, language) for language in languages}
     # Read before the data: a change committed in between moves the key
     # onward, so no reader can find an older state's digest under a newer key.
     newest = (
@@ -193,19 +193,15 @@ def current_digest(review: GateReview, language: str) -> str:
         .values_list("seq", flat=True)
         .first()
     )
-    key = ":".join(
-        str(part)
-        for part in (
-            "pack-digest",
-            review.pk,
-            review.revision,
-            language,
-            newest,
-            timezone.localdate(),
-            timezone.get_current_timezone_name(),
+    stamp = (newest, timezone.localdate(), timezone.get_current_timezone_name())
+    return {
+        language: cache.get_or_set(
+            ":".join(map(str, ("pack-digest", review.pk, review.revision, language, *stamp))),
+            lambda language=language: pack_digest(review, language),
+            timeout=seconds,
         )
-    )
-    return cache.get_or_set(key, lambda: pack_digest(review, language), timeout=seconds)
+        for language in languages
+    }
 
 
 def pack_language(language: str | None = None) -> str:

@@ -16,7 +16,7 @@ INDEX = "usecase_search_text_trgm"
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # pg_trgm: created by 0012.
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON usecases_usecase "
         "USING gin (search_text gin_trgm_ops)"
