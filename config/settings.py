@@ -625,6 +625,7 @@ WEBHOOKS_DELIVER_SECONDS = env_int("WEBHOOKS_DELIVER_SECONDS", 30)
 # The periodic tasks. Run exactly one beat. Every task here is idempotent
 # anyway (unique delivery keys, claimed e-mail rows, the pack claim), so a
 # duplicated beat costs a little work and sends or generates nothing twice.
+DASHBOARD_TALLY_COMPACT_SECONDS = env_int("DASHBOARD_TALLY_COMPACT_SECONDS", 600)
 NOTIFICATIONS_SWEEP_MINUTES = env_int("NOTIFICATIONS_SWEEP_MINUTES", 15)
 NOTIFICATIONS_DELIVER_SECONDS = env_int("NOTIFICATIONS_DELIVER_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
@@ -641,6 +642,11 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-requeue-stale-packs": {
         "task": "reporting.requeue_stale_packs",
         "schedule": 300.0,
+    },
+    # The dashboard tally's changes, folded into one row per key.
+    "reporting-compact-tally": {
+        "task": "reporting.compact_tally",
+        "schedule": float(DASHBOARD_TALLY_COMPACT_SECONDS),
     },
     "notifications-sweep": {
         "task": "notifications.sweep",

@@ -486,6 +486,13 @@ class GateReview(models.Model):
                 condition=models.Q(status__in=["open", "submitted"]),
                 name="review_upcoming_idx",
             ),
+            # The dashboard's decisions over a period: the part of a day its
+            # tally (reporting.PortfolioTally) does not count whole.
+            models.Index(
+                fields=["decided_at"],
+                condition=models.Q(status="decided"),
+                name="review_decided_at_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -852,6 +859,17 @@ class StageTransition(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        # A use case moves forward one stage at a time and never back: it
+        # enters a stage once and leaves it once. The dashboard's conversions
+        # count transitions as use cases on that ground.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "to_stage"], name="transition_enters_a_stage_once"
+            ),
+            models.UniqueConstraint(
+                fields=["use_case", "from_stage"], name="transition_leaves_a_stage_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.use_case}: {self.from_stage} → {self.to_stage}"

@@ -142,3 +142,50 @@ class GatePack(models.Model):
 
     def get_download_url(self) -> str:
         return reverse("pack-download", args=[self.pk])
+
+
+class TallyKind(models.TextChoices):
+    # Use cases per stage, status and risk tier; with ``regulation`` set, those
+    # a regulation applies to (``regulation`` blank: every use case).
+    MIX = "mix"
+    # Active use cases per stage and the day (UTC) they entered it.
+    ENTERED = "entered"
+    # Active use cases per stage and the day (UTC) of their last activity.
+    ACTIVITY = "activity"
+    # Use cases in operation (at Scale, not ended) per recertification due date.
+    RECERTIFICATION = "recert"
+    # Stage transitions per from and to stage.
+    MOVED = "moved"
+    # Decided reviews per decision, day (UTC) decided and recertification or not.
+    DECIDED = "decided"
+
+
+class PortfolioTally(models.Model):
+    """What the dashboard counts, kept by the database as the portfolio is
+    written, so that a fresh dashboard for the whole portfolio reads a few
+    thousand rows instead of every use case, transition and review.
+
+    PostgreSQL triggers (migration 0004) add rows in the transaction of every
+    write to use cases, stage transitions and gate reviews, whatever wrote it:
+    the services, the API, imports, the admin, ``bulk_create``, ``update()``,
+    raw SQL. Each row is a change, ``n`` positive or negative, so concurrent
+    writers never wait on one another; the reader sums them, and
+    ``services.tally_compact`` (every few minutes from beat) folds them into one
+    row per key. Nothing in Django writes here. Days are UTC days: a count up to
+    an instant sums the days before that instant's day and counts the rest of
+    its day in the table itself (``selectors_tally``).
+    """
+
+    kind = models.CharField(max_length=10, choices=TallyKind.choices)
+    stage = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=20, blank=True)
+    risk_tier = models.CharField(max_length=10, blank=True)
+    regulation = models.TextField(blank=True)
+    to_stage = models.CharField(max_length=20, blank=True)
+    decision = models.CharField(max_length=20, blank=True)
+    recertification = models.BooleanField(default=False)
+    day = models.DateField(null=True, blank=True)
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.stage} {self.status} {self.day or ''}: {self.n:+d}"

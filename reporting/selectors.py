@@ -8,7 +8,6 @@ audit events, use cases or packs.
 from __future__ import annotations
 
 import datetime
-import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,13 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
-    Exists,
     F,
-    FloatField,
     OuterRef,
     Prefetch,
     Q,
@@ -30,7 +25,6 @@ from django.db.models import (
     Subquery,
     Window,
 )
-from django.db.models.functions import Extract
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
@@ -43,7 +37,6 @@ from gates.models import (
     GateReview,
     ReviewStatus,
     ReviewTrigger,
-    StageTransition,
     add_months,
     late_reviews_q,
 )
@@ -56,12 +49,12 @@ from readiness.selectors import (
     readiness_summary,
     stalled_after_days,
 )
-from reporting import pdf, rules
+from reporting import dashboard_counts, pdf, rules
+from reporting.dashboard_counts import OPERATING_Q
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from reporting.pack_value import pack_value
 from usecases import access, custom_fields
 from usecases.models import (
-    TERMINAL_STATUSES,
     CustomFieldKind,
     MemberRole,
     RegulatoryConstraint,
@@ -85,19 +78,6 @@ RETIRED_LISTED = 10
 # Months of recertification decisions the "In operation" panel counts.
 RECERTIFICATION_DECISION_MONTHS = 12
 RECERTIFICATION_DECISIONS = (Decision.GO, Decision.CONDITIONAL_GO, Decision.HOLD, Decision.RETIRE)
-# Use cases still in play: what the risk mix and the regulations in force count.
-ALIVE_Q = Q(status__in=[Status.ACTIVE, Status.ON_HOLD])
-# In operation: at Scale and not ended (``UseCase.is_operating``).
-OPERATING_Q = Q(stage=Stage.SCALE) & ~Q(status__in=TERMINAL_STATUSES)
-
-
-def _regulation_q(code: str) -> Q:
-    """The use cases a regulation applies to. PostgreSQL answers with jsonb
-    containment, several times faster at 10,000 use cases than matching the
-    text; SQLite (the embedded default) has no containment on JSON."""
-    if connection.vendor == "postgresql":
-        return Q(regulatory_constraints__contains=[code])
-    return Q(regulatory_constraints__icontains=f'"{code}"')
 
 
 def _when(value: datetime.datetime | None) -> str:
@@ -117,20 +97,11 @@ def _day(value: datetime.date | datetime.datetime | None) -> str:
 # --- Visibility -----------------------------------------------------------------
 
 
-def _visible(user: Any, use_case_field: str) -> Exists | Q:
-    """Rows whose use case ``user`` sees. For those who see the whole
-    portfolio, no condition at all: a semi-join over every use case only
-    stops PostgreSQL from walking an index in order and stopping early."""
-    if access.sees_whole_portfolio(user):
-        return Q()
-    return Exists(access.use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
-
-
 def visible_pack(user: Any, pack_id: int) -> GatePack:
     """The pack if its use case is visible to ``user``; 404 otherwise."""
     try:
         return (
-            GatePack.objects.filter(_visible(user, "review__use_case_id"))
+            GatePack.objects.filter(access.rows_visible_to(user, "review__use_case_id"))
             .with_stale()
             .select_related("review", "review__use_case", "requested_by")
             .get(pk=pack_id)
@@ -684,14 +655,6 @@ def _ending(review: GateReview, *, spent: Decimal) -> dict[str, Any]:
 # --- Dashboard ---------------------------------------------------------------------
 
 
-class Median(Aggregate):
-    """PostgreSQL's ``percentile_cont(0.5) WITHIN GROUP (ORDER BY …)``."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
 def quarter_bounds(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
     local = timezone.localtime(now)
     first_month = 3 * ((local.month - 1) // 3) + 1
@@ -857,26 +820,6 @@ class Dashboard:
         return sum(count for _, _, count in self.decisions)
 
 
-def _median_days(use_cases: QuerySet[UseCase], now: datetime.datetime) -> dict[str, float | None]:
-    """Median days in stage of the active use cases, per stage."""
-    active = use_cases.filter(status=Status.ACTIVE)
-    if connection.vendor == "postgresql":
-        rows = active.values("stage").annotate(
-            median_entered=Median(Extract("stage_entered_at", "epoch"))
-        )
-        now_epoch = now.timestamp()
-        return {
-            row["stage"]: (now_epoch - row["median_entered"]) / 86400
-            for row in rows
-            if row["median_entered"] is not None
-        }
-    # Other databases have no percentile_cont: the median in Python.
-    by_stage: dict[str, list[float]] = {}
-    for stage, entered in active.values_list("stage", "stage_entered_at"):
-        by_stage.setdefault(stage, []).append((now - entered).total_seconds() / 86400)
-    return {stage: statistics.median(values) for stage, values in by_stage.items()}
-
-
 def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
     """The executive dashboard, in a fixed number of queries whatever the
     size of the portfolio. The caller has checked the user may see it."""
@@ -887,67 +830,46 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
     visible = access.use_cases_visible_to(user)
     norms = {n.stage: n for n in StageNorm.objects.all()}
     flagged = annotate_overdue_stalled(visible, now=now)
-    per_stage = flagged.values("stage").annotate(
-        active=Count("pk", filter=Q(status=Status.ACTIVE)),
-        on_hold=Count("pk", filter=Q(status=Status.ON_HOLD)),
-        killed=Count("pk", filter=Q(status=Status.KILLED)),
-        retired=Count("pk", filter=Q(status=Status.RETIRED)),
-        overdue=Count("pk", filter=Q(is_overdue=True)),
-        stalled=Count("pk", filter=Q(is_stalled=True)),
-        # Recertifications due and overdue, in the same query.
-        recertification_due=Count(
-            "pk",
-            filter=OPERATING_Q
-            & Q(recertification_due_on__gte=today, recertification_due_on__lte=due_by),
-        ),
-        recertification_overdue=Count(
-            "pk", filter=OPERATING_Q & Q(recertification_due_on__lt=today)
-        ),
-        # The risk tier mix and the regulations in force, in the same query.
-        **{
-            f"risk_{tier}": Count("pk", filter=Q(risk_tier=tier) & ALIVE_Q)
-            for tier in RiskTier.values
-        },
-        **{
-            f"regulation_{code}": Count("pk", filter=_regulation_q(code) & ALIVE_Q)
-            for code in RegulatoryConstraint.values
-        },
+    start, end = quarter_bounds(now)
+    year_ago = timezone.make_aware(
+        datetime.datetime.combine(
+            add_months(today, -RECERTIFICATION_DECISION_MONTHS), datetime.time.min
+        )
     )
-    regulations_in_force = dict.fromkeys(RegulatoryConstraint.values, 0)
+    counted = dashboard_counts.counts(
+        user=user,
+        visible=visible,
+        flagged=flagged,
+        period=dashboard_counts.Period(
+            now=now,
+            today=today,
+            due_by=due_by,
+            quarter_start=start,
+            quarter_end=end,
+            recertified_since=year_ago,
+            max_days={stage: norm.max_days for stage, norm in norms.items()},
+            stalled_after_days=stalled_after_days(),
+        ),
+    )
     rows = {stage: StageRow(stage=stage, norm=norms.get(stage.value)) for stage in Stage.ordered()}
-    for entry in per_stage.order_by():
-        row = rows[Stage(entry["stage"])]
-        row.active = entry["active"]
-        row.on_hold = entry["on_hold"]
-        row.killed = entry["killed"]
-        row.retired = entry["retired"]
+    for stage, entry in counted.stages.items():
+        row = rows[Stage(stage)]
+        row.active = entry[Status.ACTIVE]
+        row.on_hold = entry[Status.ON_HOLD]
+        row.killed = entry[Status.KILLED]
+        row.retired = entry[Status.RETIRED]
         row.recertification_due = entry["recertification_due"]
         row.recertification_overdue = entry["recertification_overdue"]
         row.overdue = entry["overdue"]
         row.stalled = entry["stalled"]
         row.risk_tiers = {tier: entry[f"risk_{tier}"] for tier in RiskTier.values}
-        for code in RegulatoryConstraint.values:
-            regulations_in_force[code] += entry[f"regulation_{code}"]
-    for stage, days in _median_days(visible, now).items():
+    for stage, days in counted.medians.items():
         rows[Stage(stage)].median_days = days
     total = sum(r.active + r.on_hold + r.killed + r.retired for r in rows.values())
 
     # Conversion: of the use cases that reached stage N, the share that passed
     # gate N (a Go or Conditional Go out of stage N). Every use case starts in
     # Discovery; the later stages are reached only through a transition.
-    transitions = StageTransition.objects.filter(_visible(user, "use_case_id"))
-    reached_by_stage = dict(
-        transitions.order_by()
-        .values("to_stage")
-        .annotate(n=Count("use_case", distinct=True))
-        .values_list("to_stage", "n")
-    )
-    passed_by_stage = dict(
-        transitions.order_by()
-        .values("from_stage")
-        .annotate(n=Count("use_case", distinct=True))
-        .values_list("from_stage", "n")
-    )
     conversions = []
     for number, stage in enumerate(Stage.ordered()[:-1], start=1):
         conversions.append(
@@ -955,38 +877,11 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
                 number=number,
                 from_stage=stage,
                 to_stage=stage.next,
-                reached=total if stage == Stage.DISCOVERY else reached_by_stage.get(stage, 0),
-                passed=passed_by_stage.get(stage, 0),
+                reached=total if stage == Stage.DISCOVERY else counted.reached.get(stage, 0),
+                passed=counted.passed.get(stage, 0),
             )
         )
-
-    # The quarter's decisions and the last 12 months' recertification
-    # decisions, in one query.
-    start, end = quarter_bounds(now)
-    year_ago = timezone.make_aware(
-        datetime.datetime.combine(
-            add_months(today, -RECERTIFICATION_DECISION_MONTHS), datetime.time.min
-        )
-    )
-    in_quarter = Q(decided_at__gte=start, decided_at__lt=end)
-    recertification = Q(from_stage=F("to_stage"), decided_at__gte=year_ago)
-    decided_rows = list(
-        GateReview.objects.filter(
-            Q(in_quarter) | Q(recertification),
-            _visible(user, "use_case_id"),
-            status=ReviewStatus.DECIDED,
-            decided_at__gte=min(start, year_ago),
-            decided_at__lt=end,
-        )
-        .order_by()
-        .values("decision")
-        .annotate(
-            quarter=Count("pk", filter=in_quarter),
-            recertifications=Count("pk", filter=recertification),
-        )
-    )
-    decided = {row["decision"]: row["quarter"] for row in decided_rows}
-    recertified = {row["decision"]: row["recertifications"] for row in decided_rows}
+    decided, recertified = counted.decided, counted.recertified
     # Retire is a recertification's decision only: the quarter's chart keeps
     # the five gate decisions unless a use case was retired this quarter.
     decisions = [
@@ -1006,7 +901,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         use_case.norm = norms.get(use_case.stage)
 
     open_reviews = GateReview.objects.filter(
-        _visible(user, "use_case_id"), status__in=OPEN_REVIEW_STATUSES
+        access.rows_visible_to(user, "use_case_id"), status__in=OPEN_REVIEW_STATUSES
     )
     latest_pack = GatePack.objects.filter(review=OuterRef("pk")).order_by("-requested_at", "-id")
     upcoming_reviews = list(
@@ -1075,8 +970,7 @@ def dashboard(*, user: Any, now: datetime.datetime | None = None) -> Dashboard:
         stalled_after_days=stalled_after_days(),
         expiring=expiring_evidence(user=user, today=today, limit=EXPIRING_EVIDENCE),
         regulations=[
-            (code, label, regulations_in_force[code])
-            for code, label in RegulatoryConstraint.choices
+            (code, label, counted.regulations[code]) for code, label in RegulatoryConstraint.choices
         ],
         operation=operation,
         end_of_life=end_of_life,

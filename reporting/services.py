@@ -1,4 +1,5 @@
-"""Every state change of a gate pack: one function per action.
+"""Every state change of a gate pack: one function per action. And the
+dashboard tally's compaction (``tally_compact``).
 
 A pack row is the durable record of a request: it is written (``queued``)
 in the requester's transaction and handed to Celery only after commit. If the
@@ -516,3 +517,35 @@ def pack_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
         if pack_enqueue(pack_id):
             requeued.append(pack_id)
     return requeued
+
+
+# --- The dashboard's tally ----------------------------------------------------------
+
+TALLY_KEY = "kind, stage, status, risk_tier, regulation, to_stage, decision, recertification, day"
+
+
+def tally_compact() -> tuple[int, int]:
+    """Fold the tally's changes into one row per key, dropping keys that sum
+    to nothing; returns (rows before, rows after). One statement: the rows it
+    deletes are those it sums, so a change committed meanwhile stays as it
+    is, and two runs at once sum each row once. Counts are unchanged, so
+    nothing is audited. PostgreSQL only; elsewhere there is no tally."""
+    if connection.vendor != "postgresql":
+        return 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH folded AS (
+                DELETE FROM reporting_portfoliotally RETURNING {TALLY_KEY}, n
+            ), kept AS (
+                INSERT INTO reporting_portfoliotally ({TALLY_KEY}, n)
+                SELECT {TALLY_KEY}, sum(n) FROM folded
+                 GROUP BY {TALLY_KEY} HAVING sum(n) <> 0
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM folded), (SELECT count(*) FROM kept)
+            """
+        )
+        before, after = cursor.fetchone()
+    logger.info("dashboard tally: %s rows folded into %s", before, after)
+    return before, after

@@ -9,6 +9,10 @@ would redeliver a task that is only waiting for its retry.
 config/settings.py; it is safe if two beats run (the claim makes re-delivery
 a no-op). Every worker also asks for it when it starts, once a run left by a
 worker it replaces can be told dead (``requeue_after_worker_start``).
+
+``compact_tally`` folds the dashboard tally's changes into one row per key
+every ``DASHBOARD_TALLY_COMPACT_SECONDS`` (``services.tally_compact``; safe
+if two run at once).
 """
 
 from __future__ import annotations
@@ -68,6 +72,11 @@ def generate_gate_pack(self, pack_id: int) -> None:
 @shared_task(name="reporting.requeue_stale_packs", ignore_result=True)
 def requeue_stale_packs() -> int:
     return len(services.pack_requeue_stale())
+
+
+@shared_task(name="reporting.compact_tally", ignore_result=True)
+def compact_tally() -> int:
+    return services.tally_compact()[1]
 
 
 @worker_ready.connect

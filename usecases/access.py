@@ -105,6 +105,16 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
     return queryset.filter(pk__in=visible_ids(user))
 
 
+def rows_visible_to(user: AnyUser, use_case_field: str) -> Exists | Q:
+    """A filter for rows whose use case (``use_case_field``) ``user`` sees.
+    For those who see the whole portfolio, no condition at all: a semi-join
+    over every use case only stops PostgreSQL from walking an index in order
+    and stopping early."""
+    if sees_whole_portfolio(user):
+        return Q()
+    return Exists(use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
+
+
 def visible_ids(user: AnyUser) -> QuerySet:
     """The ids of the use cases a person sees by a role of their own: on its
     team, as head of its unit, or by a grant (``VISIBILITY_GRANTS``). One

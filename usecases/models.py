@@ -192,6 +192,13 @@ class UseCase(models.Model):
                 condition=models.Q(stage="scale", status="active"),
                 name="usecase_recertification_idx",
             ),
+            # The dashboard's stalled count: the part of a day its tally
+            # (reporting.PortfolioTally) does not count whole.
+            models.Index(
+                fields=["last_activity_at"],
+                condition=models.Q(status="active"),
+                name="usecase_active_activity_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
