@@ -14,3 +14,9 @@ class ReportingConfig(AppConfig):
         # Celery's autodiscovery imports them): services.pack_enqueue looks the
         # generation task up by name.
         from reporting import tasks  # noqa: F401
+
+        # The portfolio's unfiltered counts per stage, from the dashboard tally.
+        from reporting.dashboard_counts import tally_stage_counts
+        from usecases.selectors import register_whole_portfolio_counter
+
+        register_whole_portfolio_counter(tally_stage_counts)

@@ -248,6 +248,20 @@ def _part_of_day(column: str, until: datetime.datetime) -> Q:
     return Q(**{f"{column}__gte": start, f"{column}__lt": until})
 
 
+def tally_stage_counts() -> dict[str, int] | None:
+    """Every use case per stage, whatever its status, from the tally (one
+    query over a few hundred rows); None where there is no tally."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = (
+        PortfolioTally.objects.filter(kind=TallyKind.MIX, regulation="")
+        .values("stage")
+        .annotate(total=Sum("n"))
+        .order_by()
+    )
+    return {row["stage"]: row["total"] for row in rows}
+
+
 def tally_counts(period: Period) -> Counts:
     """The whole portfolio's counts from the tally, in four queries: in one
     snapshot when the caller is not already in a transaction."""

@@ -47,10 +47,21 @@ ROLE_ORDER = {role: index for index, role in enumerate(MemberRole.values)}
 # - annotations the portfolio filters and sorts on (readiness:
 #   ``priority_score``, ``is_overdue``, ``is_stalled``);
 # - prefetches the API's use case representation shows (gates: the open
-#   review, as ``open_reviews``).
+#   review, as ``open_reviews``);
+# - a cheaper count of the whole portfolio per stage (reporting: its tally,
+#   on PostgreSQL), answering None where it has none.
 Annotation = Callable[[QuerySet[UseCase]], QuerySet[UseCase]]
 PORTFOLIO_ANNOTATIONS: list[Annotation] = []
 API_PREFETCHES: list[Callable[[], Prefetch]] = []
+WHOLE_PORTFOLIO_COUNTERS: list[Callable[[], dict[str, int] | None]] = []
+
+
+def register_whole_portfolio_counter(
+    counter: Callable[[], dict[str, int] | None],
+) -> Callable[[], dict[str, int] | None]:
+    if counter not in WHOLE_PORTFOLIO_COUNTERS:
+        WHOLE_PORTFOLIO_COUNTERS.append(counter)
+    return counter
 
 
 def register_portfolio_annotation(annotation: Annotation) -> Annotation:
@@ -92,7 +103,11 @@ def whole_portfolio_stage_counts() -> dict[str, int]:
     """``stage_counts`` of every use case, for a reader who sees them all and
     filters nothing: a plain GROUP BY, which PostgreSQL answers from the
     (stage, status) index alone, without the portfolio annotations' joins
-    (28 ms at 100,000 use cases against 65 for the filtered counts)."""
+    (28 ms at 100,000 use cases against 65 for the filtered counts), or a
+    registered counter's answer (the dashboard tally: under 1 ms)."""
+    for counter in WHOLE_PORTFOLIO_COUNTERS:
+        if (counted := counter()) is not None:
+            return {stage: counted.get(stage, 0) for stage in Stage.values}
     rows = dict(UseCase.objects.order_by().values_list("stage").annotate(n=Count("*")))
     return {stage: rows.get(stage, 0) for stage in Stage.values}
 

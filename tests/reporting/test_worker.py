@@ -75,3 +75,40 @@ def test_a_real_worker_generates_the_pack(decided_review, lead, broker, redis_ur
         assert row.user.get_full_name() in text
         assert row.get_decision_display() in text
     assert pack.attempts == 1
+
+
+def test_beat_folds_the_dashboard_tally_on_a_real_worker(
+    lead, sponsor, business_unit, broker, redis_url, worker
+):
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from reporting.models import PortfolioTally
+    from tests.factories import UseCaseFactory
+    from tests.reporting.test_dashboard_tally import assert_tally_equals_scan
+    from tests.workers import run_as_beat
+    from usecases.models import RiskTier, UseCase
+
+    broker(redis_url)
+    for i in range(6):
+        UseCaseFactory(title=f"Tallied {i}", business_unit=business_unit, sponsor=sponsor)
+    UseCase.objects.filter(title="Tallied 0").update(risk_tier=RiskTier.HIGH)
+    keys = (
+        "kind", "stage", "status", "risk_tier", "regulation",
+        "to_stage", "decision", "recertification", "day",
+    )  # fmt: skip
+    distinct = PortfolioTally.objects.values(*keys).annotate(total=Sum("n")).exclude(total=0)
+    distinct = distinct.count()
+    assert PortfolioTally.objects.count() > distinct  # one row per write so far
+
+    run_as_beat("reporting.compact_tally")
+
+    def folded() -> bool:
+        worker.assert_alive()
+        return PortfolioTally.objects.count() == distinct
+
+    wait_for(folded, timeout=TIMEOUT_S, what="beat's compaction of the dashboard tally")
+    # Outside a transaction: the counts are read in one repeatable-read snapshot.
+    counted = assert_tally_equals_scan(lead, timezone.now())
+    assert counted.stages["discovery"]["active"] == 6
+    assert counted.stages["discovery"]["risk_high"] == 1
