@@ -186,7 +186,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # On SSDs, with the working set in memory, 1.1 lets the planner pick
         # the portfolio search's trigram index over reading all 100,000 use
         # cases (15 against 50 ms), where 4 left the choice to a coin toss.
-        planner.append(f"-c random_page_cost={float(random_page_cost)}")
+        try:
+            cost = float(random_page_cost)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"DATABASE_RANDOM_PAGE_COST must be a number, not {random_page_cost!r}"
+            ) from exc
+        planner.append(f"-c random_page_cost={cost}")
     if planner:
         DATABASES["default"]["OPTIONS"].setdefault("options", " ".join(planner))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

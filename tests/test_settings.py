@@ -63,3 +63,28 @@ def test_it_sends_a_content_security_policy_header(client):
     assert "default-src 'self'" in policy
     assert "script-src 'self' 'nonce-" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_postgresql_connections_price_a_random_page_read_for_ssds(db):
+    """DATABASE_RANDOM_PAGE_COST (default 1.1) reaches the planner of every
+    connection, alongside jit=off."""
+    import pytest
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_it_refuses_a_random_page_cost_that_is_not_a_number():
+    result = run_manage(
+        "check",
+        DATABASE_URL="postgres://stagegate:stagegate@127.0.0.1:5432/stagegate",
+        DATABASE_RANDOM_PAGE_COST="cheap",
+    )
+    assert result.returncode != 0
+    assert "DATABASE_RANDOM_PAGE_COST must be a number, not 'cheap'" in result.stderr
