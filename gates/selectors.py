@@ -77,11 +77,10 @@ def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
 # --- Visibility ----------------------------------------------------------------
 
 
-def _visible(user: Any, use_case_field: str) -> Exists:
-    """True when the row's use case is visible to ``user``. An EXISTS on that
-    one use case: ``use_case__in=visible`` would make PostgreSQL consider the
-    whole portfolio for a reader who sees all of it."""
-    return Exists(access.use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
+def _visible(user: Any, use_case_field: str) -> Q:
+    """True when the row's use case is visible to ``user``, checked for that
+    one use case (``access.row_visible_to``)."""
+    return access.row_visible_to(user, use_case_field)
 
 
 def visible_review(user: Any, review_id: int) -> GateReview:
@@ -280,7 +279,7 @@ def expiring_evidence(
     if use_case is not None:
         artifacts = artifacts.filter(use_case=use_case)
     else:
-        artifacts = artifacts.filter(_visible(user, "use_case_id")).exclude(
+        artifacts = artifacts.filter(access.rows_visible_to(user, "use_case_id")).exclude(
             use_case__status__in=TERMINAL_STATUSES
         )
     rows = (

@@ -30,7 +30,6 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -76,14 +75,6 @@ PAYBACK_BUCKETS: list[tuple[str, str, int | None]] = [
     ("over_48", "over 48", None),
 ]
 PAYBACK_NEVER = ("never", "never")
-
-
-def _visible(user: Any, use_case_field: str) -> Q | Exists:
-    """Rows whose use case ``user`` sees; no condition for those who see the
-    whole portfolio (as ``reporting.selectors`` reads the dashboard)."""
-    if access.sees_whole_portfolio(user):
-        return Q()
-    return Exists(access.use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
 
 
 def _money(value: Decimal | None) -> Decimal:
@@ -236,7 +227,7 @@ def read_portfolio_value(*, user: Any) -> PortfolioValue:
 
     # 1. Money per (stage, status) of the use case.
     money_rows = (
-        CostLine.objects.filter(_visible(user, "use_case_id"))
+        CostLine.objects.filter(access.rows_visible_to(user, "use_case_id"))
         .order_by()
         .values("use_case__stage", "use_case__status")
         .annotate(
@@ -265,7 +256,7 @@ def read_portfolio_value(*, user: Any) -> PortfolioValue:
         .values("total")
     )
     benefit_rows = (
-        Benefit.objects.filter(_visible(user, "use_case_id"))
+        Benefit.objects.filter(access.rows_visible_to(user, "use_case_id"))
         .order_by()
         .values("use_case__stage", "use_case__status")
         .annotate(
@@ -333,7 +324,9 @@ def read_portfolio_value(*, user: Any) -> PortfolioValue:
     # its investment and operations, then its annual benefits (two grouped
     # reads merged here: a subquery per group runs once per cost line).
     per_use_case = (
-        CostLine.objects.filter(_visible(user, "use_case_id"), use_case__status__in=ALIVE)
+        CostLine.objects.filter(
+            access.rows_visible_to(user, "use_case_id"), use_case__status__in=ALIVE
+        )
         .order_by()
         .values("use_case_id")
         .annotate(
@@ -343,7 +336,9 @@ def read_portfolio_value(*, user: Any) -> PortfolioValue:
         .values_list("use_case_id", "investment_total", "operations_total")
     )
     benefits_of = dict(
-        Benefit.objects.filter(_visible(user, "use_case_id"), use_case__status__in=ALIVE)
+        Benefit.objects.filter(
+            access.rows_visible_to(user, "use_case_id"), use_case__status__in=ALIVE
+        )
         .order_by()
         .values("use_case_id")
         .annotate(total=Sum("annual_amount"))
@@ -397,7 +392,9 @@ def _kills(user: Any) -> tuple[list[KillRow], list[KillRow], KillRow]:
     )
     rows = list(
         GateReview.objects.filter(
-            _visible(user, "use_case_id"), status=ReviewStatus.DECIDED, decision=Decision.KILL
+            access.rows_visible_to(user, "use_case_id"),
+            status=ReviewStatus.DECIDED,
+            decision=Decision.KILL,
         )
         .order_by()
         .values("gate_number", "exit_reason__code", "exit_reason__label", "exit_reason__order")

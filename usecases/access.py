@@ -106,13 +106,42 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
 
 
 def rows_visible_to(user: AnyUser, use_case_field: str) -> Exists | Q:
-    """A filter for rows whose use case (``use_case_field``) ``user`` sees.
-    For those who see the whole portfolio, no condition at all: a semi-join
-    over every use case only stops PostgreSQL from walking an index in order
-    and stopping early."""
+    """A filter for rows whose use case (``use_case_field``) ``user`` sees,
+    for a list of them. For those who see the whole portfolio, no condition
+    at all: a semi-join over every use case only stops PostgreSQL from
+    walking an index in order and stopping early."""
     if sees_whole_portfolio(user):
         return Q()
     return Exists(use_cases_visible_to(user).filter(pk=OuterRef(use_case_field)))
+
+
+def row_visible_to(user: AnyUser, use_case_field: str) -> Q:
+    """A filter for one row (a lookup by id) whose use case
+    (``use_case_field``) ``user`` sees: one EXISTS per part of
+    ``visible_ids``, each on that use case, so that PostgreSQL probes each
+    part's index for it. The UNION of ``rows_visible_to`` is read whole
+    first: a sponsor of 3,600 use cases waited 7 ms for every review or
+    artifact they opened."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if sees_whole_portfolio(user):
+        return Q()
+    condition = Q()
+    for part in _visible_parts(user):
+        (column,) = part.query.values_select
+        condition |= Exists(part.filter(**{column: OuterRef(use_case_field)}))
+    return condition
+
+
+def _visible_parts(user: AnyUser) -> list[QuerySet]:
+    """The parts of ``visible_ids``, each one column of use case ids."""
+    units = headed_units(user)
+    parts = [UseCaseMember.objects.filter(user=user).values("use_case_id")]
+    if units:
+        parts.append(UseCase.objects.filter(business_unit__in=units).values("pk"))
+    for grant in VISIBILITY_GRANTS:
+        parts.extend(grant(user))
+    return [part.order_by() for part in parts]
 
 
 def visible_ids(user: AnyUser) -> QuerySet:
@@ -125,12 +154,8 @@ def visible_ids(user: AnyUser) -> QuerySet:
     (``headed_units``): a part for them only when there are some, since the
     planner would expect a unit's worth of use cases from it either way and
     scan the portfolio for them."""
-    units = headed_units(user)
-    parts = [UseCase.objects.filter(business_unit__in=units).values("pk")] if units else []
-    for grant in VISIBILITY_GRANTS:
-        parts.extend(grant(user))
-    holds_role = UseCaseMember.objects.filter(user=user).values("use_case_id")
-    return holds_role.order_by().union(*(part.order_by() for part in parts))
+    holds_role, *parts = _visible_parts(user)
+    return holds_role.union(*parts)
 
 
 def visible_use_case(user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None = None) -> UseCase:
@@ -138,7 +163,7 @@ def visible_use_case(user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None 
     wants more joined; 404 otherwise, so an invisible use case cannot be told
     apart from one that does not exist."""
     queryset = UseCase.objects.select_related("business_unit") if queryset is None else queryset
-    return get_or_404(use_cases_visible_to(user, queryset), pk, gettext("No such use case."))
+    return get_or_404(queryset.filter(row_visible_to(user, "pk")), pk, gettext("No such use case."))
 
 
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:
