@@ -422,6 +422,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
+# A worker keeps its database connection between tasks as a web process does
+# between requests (DATABASE_CONN_MAX_AGE, checked before each task in
+# config/celery.py); Celery's own default opens a new one for every task.
+CELERY_DB_REUSE_MAX = 1_000_000
 
 CACHES = {
     "default": (

@@ -112,3 +112,34 @@ def test_beat_folds_the_dashboard_tally_on_a_real_worker(
     counted = assert_tally_equals_scan(lead, timezone.now())
     assert counted.stages["discovery"]["active"] == 6
     assert counted.stages["discovery"]["risk_high"] == 1
+
+
+def test_a_worker_keeps_its_database_connection_between_tasks(
+    sponsor, business_unit, broker, redis_url, worker
+):
+    """As a web process between requests (DATABASE_CONN_MAX_AGE): one session
+    serves task after task, where each task used to open its own."""
+    from django.db import connection
+
+    from tests.workers import run_as_beat, wait_until_worker_caught_up
+
+    def worker_sessions() -> set[tuple[int, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, backend_start::text FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            )
+            return set(cursor.fetchall())
+
+    from tests.factories import UseCaseFactory
+
+    UseCaseFactory(business_unit=business_unit, sponsor=sponsor)  # an audit trail to checkpoint
+    broker(redis_url)
+    wait_until_worker_caught_up(timeout=TIMEOUT_S, details=worker.log_text)
+    first = worker_sessions()
+    assert len(first) == 1, f"the worker's sessions after a task: {first}"
+    for _ in range(5):
+        run_as_beat("reporting.compact_tally")
+    wait_until_worker_caught_up(timeout=TIMEOUT_S, details=worker.log_text)
+    assert worker_sessions() == first
