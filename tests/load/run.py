@@ -108,19 +108,21 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
 
     from gates.models import GateReview, ReviewStatus
     from tests.bench.dataset import ensure_dataset
-    from tests.factories import UseCaseFactory
+    from tests.factories import UseCaseFactory, UserFactory
     from tests.gates.helpers import make_open_review, make_submitted_review
     from usecases.models import UseCase
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     dataset = ensure_dataset(out=out)
-    lead, executive, sponsor = dataset.lead, dataset.executive, dataset.sponsor
+    lead, executive = dataset.lead, dataset.executive
 
     def signed_in(user) -> dict:
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        # The backend a person signing in with a password goes through: a
+        # session naming one that is not configured is nobody's.
+        session[BACKEND_SESSION_KEY] = "identity.backends.LocalPasswordBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         return {"session": session.session_key, "token": AuthToken.objects.create(user)[1]}
@@ -131,6 +133,9 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
     started = time.monotonic()
     unit = dataset.business_units[0]
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    # A sponsor of this run's own: the approvals and packs of earlier runs
+    # stay in the database, and would pile up on one person's My work.
+    sponsor = UserFactory(username=f"load-sponsor-{stamp}", last_name=f"Sponsor {stamp}")
 
     def new_use_case(n: int, kind: str):
         # Risk-classified through the real services, as Gate 1 needs.
@@ -230,6 +235,34 @@ class Services:
                 if time.monotonic() > deadline:
                     raise RuntimeError((VAR / "gunicorn.log").read_text()) from None
                 time.sleep(0.3)
+
+    def check_personas(self, people: dict) -> None:
+        """Each persona's session opens a page and its token the API, as
+        themselves: a session the server does not recognise would measure
+        the sign-in page instead."""
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        base = f"http://127.0.0.1:{self.port}"
+        for persona, who in people.items():
+            for path, headers in (
+                ("/my-work/", {"Cookie": f"sessionid={who['session']}"}),
+                ("/api/v1/me/queues/", {"Authorization": f"Token {who['token']}"}),
+            ):
+                request = urllib.request.Request(base + path, headers=headers)
+                try:
+                    with opener.open(request, timeout=30) as answer:
+                        status = answer.status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                if status != 200:
+                    raise RuntimeError(
+                        f"load: the {persona} is not signed in: {path} answered {status}"
+                    )
 
     def start_worker(self, n: int) -> None:
         self._start(
@@ -403,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     services = Services(args.web_workers)
     try:
         services.start_web()
+        services.check_personas(fixtures["people"])
         services.start_worker(1)
         services.start_worker(2)
         host = f"http://127.0.0.1:{services.port}"
