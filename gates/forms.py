@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import LongSelect, LongSelectMultiple
 from gates.models import (
     ApprovalDecision,
     Artifact,
@@ -39,11 +40,15 @@ def person_label(user: Any) -> str:
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    widget = LongSelect
+
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
 
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    widget = LongSelectMultiple
+
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
@@ -130,7 +135,7 @@ class OpenReviewForm(forms.Form):
                 required=False,
                 label=role.get_role_display(),
                 help_text=_("Leave empty to name whoever holds this role."),
-                widget=forms.SelectMultiple(attrs={"size": 4}),
+                widget=LongSelectMultiple(attrs={"size": 4}),
             )
 
     def approvers(self) -> dict[str, list]:

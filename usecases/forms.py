@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 from core.web import show_refusal
+from core.widgets import LongSelect
 from usecases import access, custom_fields, risk
 from usecases.models import (
     BusinessUnit,
@@ -29,13 +30,19 @@ User = get_user_model()
 
 
 class UserChoiceField(forms.ModelChoiceField):
+    widget = LongSelect
+
     def label_from_instance(self, obj: Any) -> str:
         name = obj.get_full_name()
         return f"{name} ({obj.get_username()})" if name else obj.get_username()
 
 
 def active_users():
-    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+    return (
+        User.objects.filter(is_active=True)
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 # The risk tier and the regulations are set by the risk classification (the
