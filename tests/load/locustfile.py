@@ -51,7 +51,7 @@ class _Signed(HttpUser):
         )
         self.api.headers["Authorization"] = f"Token {who['token']}"
 
-    def page(self, url: str, name: str) -> None:
+    def open_page(self, url: str, name: str) -> None:
         """A page as its persona sees it: a redirect (to sign in) is a
         failure, not the sign-in page measured in its place."""
         with self.client.get(url, name=name, allow_redirects=False, catch_response=True) as answer:
@@ -74,16 +74,16 @@ class PortfolioReader(_Signed):
     @task(3)
     def portfolio(self) -> None:
         page = random.randint(1, 40)
-        self.page(f"/portfolio/?page={page}", name="/portfolio/?page=N")
+        self.open_page(f"/portfolio/?page={page}", name="/portfolio/?page=N")
 
     @task(1)
     def filtered(self) -> None:
-        self.page("/portfolio/?stage=pilot&q=claims", name="/portfolio/?stage&q")
+        self.open_page("/portfolio/?stage=pilot&q=claims", name="/portfolio/?stage&q")
 
     @task(2)
     def use_case(self) -> None:
         use_case = random.choice(FIXTURES["use_cases"])
-        self.page(f"/use-cases/{use_case}/", name="/use-cases/<id>/")
+        self.open_page(f"/use-cases/{use_case}/", name="/use-cases/<id>/")
 
 
 class ReviewReader(_Signed):
@@ -93,7 +93,7 @@ class ReviewReader(_Signed):
     @task(2)
     def page(self) -> None:
         review = random.choice(FIXTURES["read_reviews"])
-        self.page(f"/reviews/{review}/", name="/reviews/<id>/")
+        self.open_page(f"/reviews/{review}/", name="/reviews/<id>/")
 
     @task(1)
     def api(self) -> None:
@@ -109,7 +109,7 @@ class Approver(_Signed):
     def approve(self) -> None:
         review = _next(_approvals)
         if review is None:  # every waiting approval recorded: read instead
-            self.page("/my-work/", name="/my-work/")
+            self.open_page("/my-work/", name="/my-work/")
             return
         self.api.post(
             f"/api/v1/reviews/{review}/approvals/",
@@ -156,4 +156,4 @@ class Executive(_Signed):
 
     @task
     def dashboard(self) -> None:
-        self.page("/dashboard/", name="/dashboard/")
+        self.open_page("/dashboard/", name="/dashboard/")
