@@ -166,6 +166,15 @@ def visible_use_case(user: AnyUser, pk: Any, queryset: QuerySet[UseCase] | None 
     return get_or_404(queryset.filter(row_visible_to(user, "pk")), pk, gettext("No such use case."))
 
 
+def held_by(user: AnyUser) -> Q:
+    """Use cases that are this person's own: they hold a role on the team
+    or head the business unit (My work's "My use cases")."""
+    if user is None or not user.is_authenticated:
+        return Q(pk__in=[])
+    holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
+    return Q(Exists(holds_role)) | Q(business_unit__head=user)
+
+
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:
     """The user's roles on this use case, read once per (user, use case)."""
     if not user.is_authenticated:

@@ -1,7 +1,8 @@
 """The portfolio's filters, shared by the page and the API so both read the
 same query parameters the same way: ``stage``, ``status``, ``business_unit``
 (id), ``q`` (text in title or summary), ``timing`` (overdue, stalled or due
-for recertification), ``sort``, and ``cf_<key>`` per active custom field
+for recertification), ``whose`` (``mine``: where the reader holds a role
+or heads the business unit), ``sort``, and ``cf_<key>`` per active custom field
 (a choice, one of the choices of a multiple choice, a person's user id, a
 part of a text).
 
@@ -19,7 +20,7 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from usecases import custom_fields
+from usecases import access, custom_fields
 from usecases.models import BusinessUnit, CustomField, CustomFieldKind, Stage, Status, UseCase
 
 # Every ordering ends on the primary key so pages never overlap or skip rows.
@@ -47,6 +48,12 @@ class UseCaseFilterSet(django_filters.FilterSet):
     timing = django_filters.ChoiceFilter(
         choices=TIMING_CHOICES, method="filter_timing", empty_label="Any timing", label="Timing"
     )
+    whose = django_filters.ChoiceFilter(
+        choices=[("mine", "Mine: my roles and my units")],
+        method="filter_whose",
+        empty_label="Everyone's",
+        label="Whose",
+    )
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in SORTS.items()],
         method="filter_sort",
@@ -58,8 +65,10 @@ class UseCaseFilterSet(django_filters.FilterSet):
         model = UseCase
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Whose "mine" is: the page names the reader, the API's request does.
+        self.user = user if user is not None else getattr(self.request, "user", None)
         # One query: the active custom fields, each a filter of its own.
         for field in custom_fields.active_fields():
             custom = custom_filter(field)
@@ -87,6 +96,11 @@ class UseCaseFilterSet(django_filters.FilterSet):
         if value == "recertification":
             return queryset.filter(is_recertification_due=True)
         return queryset
+
+    def filter_whose(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
+        if value != "mine":
+            return queryset
+        return queryset.filter(access.held_by(self.user))
 
     def filter_sort(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
         return queryset.order_by(*SORTS.get(value or DEFAULT_SORT, SORTS[DEFAULT_SORT])[1])

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -151,7 +151,7 @@ def portfolio_page(
     stage under the same filters except the stage, and one page of rows with
     their business unit and sponsors."""
     visible = portfolio_queryset(user)
-    filterset = UseCaseFilterSet(params, queryset=visible)
+    filterset = UseCaseFilterSet(params, queryset=visible, user=user)
     unstaged = filterset.filter_queryset_except(visible, "stage", "sort")
     if access.sees_whole_portfolio(user) and not _narrowed(filterset, "stage", "sort"):
         counts = whole_portfolio_stage_counts()
@@ -178,9 +178,8 @@ def portfolio_page(
 def my_use_cases(*, user: Any) -> QuerySet[UseCase]:
     """The use cases where this person holds a role or heads the business unit,
     each with ``my_roles`` (their memberships) and ``sponsors``."""
-    holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
     return (
-        UseCase.objects.filter(Q(Exists(holds_role)) | Q(business_unit__head=user))
+        UseCase.objects.filter(access.held_by(user))
         .select_related("business_unit")
         .prefetch_related(
             Prefetch(

@@ -14,6 +14,11 @@ from usecases import access
 from usecases import rules as usecase_rules
 from usecases import selectors as usecase_selectors
 
+# My work lists a person's most recently updated use cases, and links to the
+# rest in the portfolio (``?whose=mine``): the head of a business unit of
+# 12,500 use cases waited 9 s for a page of all of them.
+MY_USE_CASES_SHOWN = 25
+
 
 def lands_on_dashboard(user, queues: gate_queues.MyQueues, has_use_cases: bool) -> bool:
     """Where "/" and the login land: the dashboard for those who may read it
@@ -34,7 +39,8 @@ def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
     a reader with nothing to act on lands on the dashboard instead; the
     navigation's "My work" (``my-work``) always shows this page."""
     queues = gate_queues.my_queues(request.user)
-    my_use_cases = list(usecase_selectors.my_use_cases(user=request.user))
+    mine = usecase_selectors.my_use_cases(user=request.user)
+    my_use_cases = list(mine[:MY_USE_CASES_SHOWN])
     if landing and lands_on_dashboard(request.user, queues, bool(my_use_cases)):
         return redirect("dashboard")
     return render(
@@ -43,6 +49,9 @@ def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
         {
             "queues": queues,
             "my_use_cases": my_use_cases,
+            "my_use_cases_total": (
+                mine.count() if len(my_use_cases) == MY_USE_CASES_SHOWN else len(my_use_cases)
+            ),
             "can_create": usecase_rules.create_refusal(request.user) is None,
         },
     )

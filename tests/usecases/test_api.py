@@ -91,6 +91,7 @@ def test_it_sorts_by_priority_and_filters_by_timing_like_the_portfolio(use_case,
         ({"business_unit": "abc"}, "business_unit"),
         ({"business_unit": "999999"}, "business_unit"),
         ({"q": "claims\x00"}, "q"),
+        ({"whose": "theirs"}, "whose"),
     ],
 )
 def test_it_answers_400_to_bad_filters(use_case, api_as, lead, params, field):
@@ -357,3 +358,15 @@ def test_it_documents_the_endpoints_in_the_schema(api_as, lead):
     assert set(paths["/api/v1/use-cases/{id}/"]) >= {"get", "patch"}
     assert "put" not in paths["/api/v1/use-cases/{id}/"]
     assert "/api/v1/business-units/" in paths
+
+
+def test_it_filters_to_the_use_cases_that_are_the_callers_own(use_case, api_as, lead, techlead):
+    UseCaseFactory(title="Fraud scoring")
+    assert {row["title"] for row in api_as(lead).get(LIST).json()["results"]} == {
+        "Claims triage assistant",
+        "Fraud scoring",
+    }
+    mine = api_as(techlead).get(LIST, {"whose": "mine"}).json()
+    assert [row["title"] for row in mine["results"]] == ["Claims triage assistant"]
+    # A program lead sees the whole portfolio but holds no role on it.
+    assert api_as(lead).get(LIST, {"whose": "mine"}).json()["results"] == []

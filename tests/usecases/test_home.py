@@ -48,3 +48,51 @@ def test_it_lists_my_pending_approvals(use_case, client_as, lead, sponsor):
     assert (
         "Nothing waits for your approval." in client_as(lead).get(reverse("home")).content.decode()
     )
+
+
+def _unit_cases(business_unit, n: int) -> list:
+    return [
+        UseCaseFactory(title=f"Unit case {i:02d}", business_unit=business_unit) for i in range(n)
+    ]
+
+
+def test_it_shows_my_25_latest_use_cases_and_links_to_all_of_them(client_as, buhead, business_unit):
+    created = _unit_cases(business_unit, 27)
+    client = client_as(buhead)
+    page = client.get(reverse("home")).content.decode()
+    shown = [uc for uc in created if f">{uc.title}</a>" in page]
+    assert shown == created[2:]  # the most recently updated
+    assert "The 25 most recently updated of your 27 use cases." in page
+    assert 'href="/portfolio/?whose=mine"' in page
+    portfolio = client.get("/portfolio/?whose=mine&sort=title&page=2").content.decode()
+    assert "Unit case 25" in portfolio and "Unit case 26" in portfolio
+    assert "selected>Mine: my roles and my units</option>" in portfolio
+
+
+def test_it_says_nothing_more_when_it_shows_them_all(client_as, buhead, business_unit):
+    _unit_cases(business_unit, 3)
+    page = client_as(buhead).get(reverse("home")).content.decode()
+    assert page.count(">Unit case ") == 3
+    assert 'id="my-use-cases-more"' not in page
+
+
+def test_my_work_reads_as_many_queries_for_many_use_cases_as_for_a_few(
+    client_as, buhead, business_unit, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from front.views import portfolio
+
+    monkeypatch.setattr(portfolio, "MY_USE_CASES_SHOWN", 4)
+    client = client_as(buhead)
+    counts = []
+    for n in (5, 15):
+        _unit_cases(business_unit, n - len(counts) * 5)
+        client.get(reverse("home"))  # warm: the session and the sidebar counts
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("home")).content.decode()
+        assert page.count(">Unit case ") == 4
+        assert f"The 4 most recently updated of your {n} use cases." in page
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
