@@ -10,3 +10,12 @@ get_scenario("GET /portfolio/?stage=pilot&q=claims", "/portfolio/?stage=pilot&q=
 get_scenario("GET /portfolio/ (htmx fragment)", "/portfolio/?page=2", HX_Request="true")
 get_scenario("GET /portfolio/ (sponsor)", "/portfolio/", user="sponsor")
 get_scenario("GET /api/v1/use-cases/", "/api/v1/use-cases/")
+# My work of the head of a business unit: 1,250 use cases of their unit at
+# 10,000, 12,500 at 100,000; the page lists the 25 most recently updated.
+get_scenario(
+    "GET /my-work/ (head of a business unit)",
+    "/my-work/",
+    user="bu_head",
+    max_queries=16,
+    p95_ms=250,
+)

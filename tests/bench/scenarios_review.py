@@ -119,3 +119,12 @@ def artifacts_page(ctx: BenchContext) -> Request:
 def bench_review_page(ctx: BenchContext) -> Request:
     """The review page scenario by its own name, for a direct call."""
     return review_page(ctx)
+
+
+@scenario(
+    "GET /use-cases/<id>/ (its open review: 40 criteria, 60 artifacts)", max_queries=40, p95_ms=150
+)
+def use_case_page(ctx: BenchContext) -> Request:
+    review = _bench_review(ctx)
+    client = ctx.client_for(ctx.dataset.lead)
+    return lambda: client.get(f"/use-cases/{review.use_case_id}/")
