@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import PermissionRefused
 from core.web import is_htmx
@@ -51,6 +52,12 @@ def _require_team_editable(request: HttpRequest, use_case: UseCase) -> None:
         raise PermissionDenied(exc.message) from exc
 
 
+def _member_form(use_case: UseCase, data: Any = None) -> MemberAddForm:
+    return MemberAddForm(
+        data, candidates_url=reverse("usecase-member-candidates", args=[use_case.pk])
+    )
+
+
 def _context(
     request: HttpRequest, use_case: UseCase, member_form: MemberAddForm | None = None
 ) -> dict[str, Any]:
@@ -63,7 +70,7 @@ def _context(
         "days_in_stage": use_case.days_in_stage,
         "team": usecase_selectors.usecase_team(use_case),
         "can_edit": can_edit,
-        "member_form": member_form or (MemberAddForm() if can_edit else None),
+        "member_form": member_form or (_member_form(use_case) if can_edit else None),
         **gate_panel,
     }
     # A killed or retired use case: the decision that ended it, why, what was
@@ -117,7 +124,7 @@ def _team_response(
             "use_case": use_case,
             "team": usecase_selectors.usecase_team(use_case),
             "can_edit": access.can_edit_use_case(request.user, use_case),
-            "member_form": member_form or MemberAddForm(),
+            "member_form": member_form or _member_form(use_case),
         }
         return render(request, f"{TEMPLATE}#team", context)
     if member_form is not None:
@@ -130,7 +137,7 @@ def _team_response(
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = _use_case(request, pk)
     _require_team_editable(request, use_case)
-    form = MemberAddForm(request.POST)
+    form = _member_form(use_case, request.POST)
     if not form.is_valid():
         return _team_response(request, use_case, form)
     # Refusals (already in that role, killed meanwhile) reach the page's
@@ -142,6 +149,17 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         role=form.cleaned_data["role"],
     )
     return _team_response(request, use_case)
+
+
+@login_required
+@require_GET
+def member_candidates(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team form's person select, offering the people ``person_search``
+    matches: what the search box swaps in as one types (htmx)."""
+    use_case = _use_case(request, pk)
+    _require_team_editable(request, use_case)
+    form = MemberAddForm(search=request.GET.get("person_search", ""))
+    return HttpResponse(str(form["user"]))
 
 
 @login_required

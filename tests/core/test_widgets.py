@@ -43,7 +43,7 @@ def test_a_long_multiple_select_is_the_one_django_writes(value):
 
 @pytest.mark.django_db
 def test_the_team_form_renders_everyone_as_before_with_its_error(lead, sponsor, techlead):
-    form = MemberAddForm(data={"user": "", "role": "sponsor"})
+    form = MemberAddForm(data={"user": "", "role": "sponsor", "person_search": "example.com"})
     assert not form.is_valid()
     field = form["user"]
     ours = str(field)

@@ -144,3 +144,63 @@ def test_it_answers_404_for_a_member_of_another_use_case(client_as, lead, use_ca
     url = reverse("usecase-member-remove", args=[other.pk, member.pk])
     assert client_as(lead).post(url).status_code == 404
     assert client_as(lead).get(reverse("usecase-member-add", args=[use_case.pk])).status_code == 405
+
+
+def test_the_team_form_offers_the_people_a_search_matches_not_everyone(
+    client_as, sponsor, outsider, use_case
+):
+    from tests.factories import UserFactory
+
+    client = client_as(sponsor)
+    page = client.get(use_case.get_absolute_url()).content.decode()
+    candidates = reverse("usecase-member-candidates", args=[use_case.pk])
+    assert f'hx-get="{candidates}"' in page
+    assert f'<option value="{outsider.pk}">' not in page
+    assert "Search above, then choose" in page
+    options = page.count("<option")
+    for n in range(30):
+        UserFactory(username=f"colleague{n}", first_name="Col", last_name=f"League {n}")
+    assert client.get(use_case.get_absolute_url()).content.decode().count("<option") == options
+
+    found = client.get(candidates, {"person_search": "otto"}).content.decode()
+    assert found.startswith('<select name="user"')
+    assert f'<option value="{outsider.pk}">Otto Outsider (outsider)</option>' in found
+    assert "1 person matches: choose" in found
+    many = client.get(candidates, {"person_search": "League"}).content.decode()
+    assert many.count("<option") == 21  # the prompt and the first 20
+    assert "20 people match: choose" in many
+    assert (
+        "No one matches: search above"
+        in client.get(candidates, {"person_search": "nobody-at-all"}).content.decode()
+    )
+    assert (
+        "Search above, then choose"
+        in client.get(candidates, {"person_search": "o"}).content.decode()
+    )
+
+
+def test_without_javascript_a_search_then_a_choice_adds_the_person(
+    client_as, lead, outsider, use_case
+):
+    client = client_as(lead)
+    add = reverse("usecase-member-add", args=[use_case.pk])
+    searched = client.post(add, {"person_search": "Outsider", "user": "", "role": "contributor"})
+    assert searched.status_code == 200
+    body = searched.content.decode()
+    assert f'<option value="{outsider.pk}">Otto Outsider (outsider)</option>' in body
+    assert not use_case.members.filter(user=outsider).exists()
+    chosen = client.post(
+        add, {"person_search": "Outsider", "user": outsider.pk, "role": "contributor"}
+    )
+    assert chosen.status_code == 302
+    assert use_case.members.filter(user=outsider, role=MemberRole.CONTRIBUTOR).exists()
+
+
+@pytest.mark.parametrize("who", ["techlead", "executive"])
+def test_only_those_who_may_change_the_team_search_for_people(
+    who, request, client, client_as, use_case
+):
+    candidates = reverse("usecase-member-candidates", args=[use_case.pk])
+    answer = client_as(request.getfixturevalue(who)).get(candidates, {"person_search": "otto"})
+    assert answer.status_code == 403
+    assert client.get(candidates, {"person_search": "otto"}).status_code == 302
