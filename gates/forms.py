@@ -28,15 +28,11 @@ from gates.models import (
     ProposedCondition,
     ReviewCriterion,
 )
+from usecases.forms import person_label
 
 User = get_user_model()
 
 MAX_FILES_PER_UPLOAD = 20
-
-
-def person_label(user: Any) -> str:
-    full = user.get_full_name()
-    return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
 class PersonChoiceField(forms.ModelChoiceField):

@@ -77,15 +77,9 @@ def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
 # --- Visibility ----------------------------------------------------------------
 
 
-def _visible(user: Any, use_case_field: str) -> Q:
-    """True when the row's use case is visible to ``user``, checked for that
-    one use case (``access.row_visible_to``)."""
-    return access.row_visible_to(user, use_case_field)
-
-
 def visible_review(user: Any, review_id: int) -> GateReview:
     return get_or_404(
-        GateReview.objects.filter(_visible(user, "use_case_id")).select_related(
+        GateReview.objects.filter(access.row_visible_to(user, "use_case_id")).select_related(
             "use_case", "use_case__business_unit"
         ),
         review_id,
@@ -95,7 +89,9 @@ def visible_review(user: Any, review_id: int) -> GateReview:
 
 def visible_artifact(user: Any, artifact_id: int) -> Artifact:
     return get_or_404(
-        Artifact.objects.filter(_visible(user, "use_case_id")).select_related("artifact_type"),
+        Artifact.objects.filter(access.row_visible_to(user, "use_case_id")).select_related(
+            "artifact_type"
+        ),
         artifact_id,
         "No such artifact.",
     )
@@ -103,9 +99,9 @@ def visible_artifact(user: Any, artifact_id: int) -> Artifact:
 
 def visible_condition(user: Any, condition_id: int) -> GateCondition:
     return get_or_404(
-        GateCondition.objects.filter(_visible(user, "review__use_case_id")).select_related(
-            "review", "review__use_case"
-        ),
+        GateCondition.objects.filter(
+            access.row_visible_to(user, "review__use_case_id")
+        ).select_related("review", "review__use_case"),
         condition_id,
         "No such condition.",
     )
@@ -523,7 +519,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     facts alone."""
     reviews = GateReview.objects.all()
     if user is not None:
-        reviews = reviews.filter(_visible(user, "use_case_id"))
+        reviews = reviews.filter(access.row_visible_to(user, "use_case_id"))
     review = get_or_404(
         # Few joins: with eight, planning the query cost more than running
         # it. Who submitted and decided come as prefetches (none until set).

@@ -269,16 +269,18 @@ class MemberAddForm(forms.Form):
                 }
             )
         term = str(self.data.get("person_search", "")) if self.is_bound else search
-        offered = people_matching(term)
         chosen = str(self.data.get("user", "")) if self.is_bound else ""
-        if chosen.isdigit() and len(chosen) < 10 and all(str(p.pk) != chosen for p in offered):
-            offered = list(active_users().filter(pk=chosen)) + offered
-        searched = len(term.strip()) >= PEOPLE_SEARCH_MIN_LENGTH
-        field.widget.choices = person_options(offered, searched=searched)
+        # Read when the select is rendered: a valid form never searches.
+        field.widget.choices = lambda: person_options(term, chosen)
 
 
-def person_options(people: list[Any], *, searched: bool) -> list[tuple[Any, str]]:
-    """The choices of the team form's person select: a prompt, then the people."""
+def person_options(term: str, chosen: str = "") -> list[tuple[Any, str]]:
+    """The choices of the team form's person select: a prompt, then the people
+    ``term`` matches, and the one ``chosen`` (an id) if it is not among them."""
+    people = people_matching(term)
+    if chosen.isdigit() and len(chosen) < 10 and all(str(p.pk) != chosen for p in people):
+        people = list(active_users().filter(pk=chosen)) + people
+    searched = len(term.strip()) >= PEOPLE_SEARCH_MIN_LENGTH
     if people:
         prompt = ngettext(
             "%(count)s person matches: choose", "%(count)s people match: choose", len(people)
