@@ -7,6 +7,7 @@ from front.views import portfolio, review, usecase
 urlpatterns = [
     path("", portfolio.home, name="home"),
     path("my-work/", portfolio.my_work, name="my-work"),
+    path("my-work/<slug:queue>/", portfolio.my_work_queue, name="my-work-queue"),
     path("portfolio/", portfolio.portfolio, name="portfolio"),
     path("use-cases/<id:pk>/", usecase.usecase_detail, name="usecase-detail"),
     path("use-cases/<id:pk>/team/", usecase.member_add, name="usecase-member-add"),

@@ -13,7 +13,7 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -435,11 +435,52 @@ class ReviewScheduleView(APIView):
 class MyQueuesView(APIView):
     """What waits on the caller, as on My work: reviews awaiting their
     decision (chair) and approval, reviews they prepare with what blocks
-    submission, conditions they own, their delegations."""
+    submission, conditions they own, their delegations. Each queue lists its
+    oldest rows (25 at most) and `totals` counts all of them; the queue's own
+    endpoint (`/api/v1/me/queues/decisions/` and so on) pages through it."""
 
     @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
         return Response(serializers.MyQueuesSerializer(queues.my_queues(request.user)).data)
+
+
+class MyQueueView(ListAPIView):
+    """One of the caller's queues in full, oldest first, a page at a time."""
+
+    queue = ""
+    filter_backends: list = []
+
+    @extend_schema(tags=["reviews"])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return queues.queue_query(self.request.user, self.queue)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        rows = queues.queue_rows(request.user, self.queue, page)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+
+MY_QUEUE_VIEWS = {
+    name: type(
+        f"My{name.title()}QueueView",
+        (MyQueueView,),
+        {
+            "queue": name,
+            "serializer_class": serializer,
+            "__doc__": f"{summary}: all of it, oldest first, a page at a time.",
+        },
+    )
+    for name, serializer, summary in (
+        ("decisions", serializers.DecisionRowSerializer, "Reviews awaiting my decision"),
+        ("approvals", serializers.ApprovalRowSerializer, "Reviews awaiting my approval"),
+        ("preparing", serializers.PreparingRowSerializer, "Open reviews I prepare"),
+        ("conditions", serializers.ConditionRowSerializer, "Gate conditions I own"),
+        ("delegations", serializers.DelegationRowSerializer, "My delegations"),
+    )
+}
 
 
 class ExitReasonListView(APIView):

@@ -29,6 +29,10 @@ urlpatterns = [
     path("reviews/<id:pk>/submit/", api.ReviewSubmitView.as_view(), name="api-review-submit"),
     path("reviews/<id:pk>/schedule/", api.ReviewScheduleView.as_view(), name="api-review-schedule"),
     path("me/queues/", api.MyQueuesView.as_view(), name="api-my-queues"),
+    *(
+        path(f"me/queues/{name}/", view.as_view(), name=f"api-my-queue-{name}")
+        for name, view in api.MY_QUEUE_VIEWS.items()
+    ),
     path(
         "reviews/<id:pk>/approvals/", api.ApprovalRecordView.as_view(), name="api-review-approvals"
     ),

@@ -62,10 +62,17 @@ AUDIT_PAGE_SIZE = 50
 def approvals_pending_for(user: Any) -> QuerySet[ReviewApprover]:
     """The reviews waiting for this person's decision, oldest first: their
     own seats, and the seats of those who delegated to them today."""
-    holders = ApproverDelegation.objects.active().filter(delegate=user).values("holder_id")
+    # The holders read first: as a subquery ORed with the person's own seats,
+    # PostgreSQL walked every submitted review in order probing for a seat
+    # (90 ms for a person with 160 seats among 10,000 submitted reviews).
+    holders = (
+        ApproverDelegation.objects.active()
+        .filter(delegate=user)
+        .values_list("holder_id", flat=True)
+    )
     return (
         ReviewApprover.objects.filter(
-            Q(user=user) | Q(user__in=holders),
+            user_id__in=[user.pk, *holders],
             decision=ApprovalDecision.PENDING,
             review__status=ReviewStatus.SUBMITTED,
         )

@@ -934,8 +934,19 @@ class DelegationRowSerializer(QueueRowSerializer):
     given = serializers.BooleanField(help_text="True when you gave it, false when you received it.")
 
 
+class QueueTotalsSerializer(serializers.Serializer):
+    decisions = serializers.IntegerField()
+    approvals = serializers.IntegerField()
+    preparing = serializers.IntegerField()
+    conditions = serializers.IntegerField()
+    delegations = serializers.IntegerField()
+
+
 class MyQueuesSerializer(serializers.Serializer):
     today = serializers.DateField()
+    totals = QueueTotalsSerializer(
+        help_text="How many rows each queue has in all; the lists hold the oldest 25 at most."
+    )
     decisions = DecisionRowSerializer(many=True)
     approvals = ApprovalRowSerializer(many=True)
     preparing = PreparingRowSerializer(many=True)

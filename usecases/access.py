@@ -171,8 +171,12 @@ def held_by(user: AnyUser) -> Q:
     or head the business unit (My work's "My use cases")."""
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
-    holds_role = UseCaseMember.objects.filter(use_case=OuterRef("pk"), user=user)
-    return Q(Exists(holds_role)) | Q(business_unit__head=user)
+    # The use cases of their roles as a set PostgreSQL reads first: as a
+    # correlated EXISTS, a program lead with no role on any use case had it
+    # probed for each of 100,000 use cases in the order of the list (170 ms).
+    condition = Q(pk__in=UseCaseMember.objects.filter(user=user).values("use_case_id"))
+    units = headed_units(user)
+    return condition | Q(business_unit__in=units) if units else condition
 
 
 def member_roles(user: AnyUser, use_case: UseCase) -> frozenset[str]:

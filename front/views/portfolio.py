@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from core.web import is_htmx
 from gates import queues as gate_queues
@@ -60,6 +62,34 @@ def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     return home(request, landing=False)
+
+
+QUEUE_HEADINGS = {
+    "decisions": _("Awaiting my decision"),
+    "approvals": _("Awaiting my approval"),
+    "preparing": _("Preparing"),
+    "conditions": _("Conditions I own"),
+    "delegations": _("My delegations"),
+}
+
+
+@login_required
+def my_work_queue(request: HttpRequest, queue: str) -> HttpResponse:
+    """One of My work's queues in full, oldest first, a page at a time."""
+    if queue not in gate_queues.QUEUES:
+        raise Http404("No such queue.")
+    paginator = Paginator(gate_queues.queue_query(request.user, queue), gate_queues.QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "front/my_work_queue.html",
+        {
+            "heading": QUEUE_HEADINGS[queue],
+            "template": f"gates/partials/queue_{queue}.html",
+            "page": page,
+            "rows": gate_queues.queue_rows(request.user, queue, page.object_list),
+        },
+    )
 
 
 @login_required

@@ -19,3 +19,18 @@ get_scenario(
     max_queries=16,
     p95_ms=250,
 )
+# My work of the program lead who chairs the reviews of the data set: 9,800
+# submitted reviews await their decision at 10,000 use cases (11,800 at
+# 100,000) and 200 open ones are prepared (1,800): each queue shows its 25
+# oldest and counts the rest.
+get_scenario(
+    "GET /my-work/ (program lead: 9,800 reviews awaiting decision)",
+    "/my-work/",
+    max_queries=22,
+    p95_ms=300,
+)
+get_scenario(
+    "GET /my-work/decisions/?page=100 (the same queue, page 100)",
+    "/my-work/decisions/?page=100",
+    max_queries=10,
+)

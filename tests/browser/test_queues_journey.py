@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from gates import services
+from gates import queues, services
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import JOURNEY_PASSWORD, login
 from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
@@ -171,3 +171,34 @@ def test_my_work_with_every_queue_filled_is_accessible(page: Page, live_server, 
     # The five people, and the risk officer who decided the classifications.
     assert get_user_model().objects.count() == 6
     assert_accessible(page)
+
+
+def test_a_long_queue_shows_its_oldest_and_pages_through_the_rest(
+    page: Page, live_server, people, monkeypatch
+) -> None:
+    monkeypatch.setattr(queues, "QUEUE_ROWS_SHOWN", 2)
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 2)
+    lead, sponsor = people["lead"], people["sponsor"]
+    reviews = []
+    for days, title in ((3, "Fraud scoring"), (2, "Claims triage assistant"), (1, "Churn radar")):
+        with time_machine.travel(timezone.now() - days * DAY, tick=False):
+            reviews.append(make_submitted_review(case(people, title), lead, sponsor))
+
+    login(page, live_server, "lead", JOURNEY_PASSWORD)
+    decisions = page.locator("#queue-decisions")
+    expect(decisions.locator(".queue-count")).to_have_text("3")
+    expect(decisions.locator("tbody tr")).to_have_count(2)
+    expect(decisions.locator(f"#decision-{reviews[2].pk}")).to_have_count(0)  # the newest
+    expect(decisions.locator("#more-decisions")).to_contain_text("The 2 oldest of 3.")
+    decisions.get_by_role("link", name="All 3").click()
+
+    expect(page).to_have_url(f"{live_server.url}/my-work/decisions/")
+    expect(page.get_by_text("3 wait on you, oldest first.")).to_be_visible()
+    expect(page.locator("#queue-decisions tbody tr")).to_have_count(2)
+    expect(page.locator(".pagination")).to_contain_text("Page 1 of 2")
+    assert_accessible(page)
+    page.get_by_role("link", name="Newer →").click()
+    row = page.locator(f"#decision-{reviews[2].pk}")
+    expect(row).to_contain_text("Churn radar")
+    row.get_by_role("link", name="Decide").click()
+    expect(page).to_have_url(f"{live_server.url}/reviews/{reviews[2].pk}/#decision-panel")

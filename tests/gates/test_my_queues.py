@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from gates import services
+from gates import queues, services
 from gates.models import GateCondition
 from gates.queues import my_queues
 from tests.factories import UseCaseFactory, UserFactory
@@ -31,9 +31,11 @@ DAY = datetime.timedelta(days=1)
 # rule's groups, the notification bell), the API 9; with the expired evidence
 # and the Gate 1 risk classifications of the preparing reviews (one bulk read
 # each) the page is 19 and the API 11; the custom field definitions (one
-# read, for the required ones) make the page 20 and the API 12.
-HOME_MAX_QUERIES = 20
-API_MAX_QUERIES = 12
+# read, for the required ones) make the page 20 and the API 12; the holders
+# who delegated to me read before my seats, and the decision queue's counts
+# read for its rows shown, make them 22 and 14.
+HOME_MAX_QUERIES = 22
+API_MAX_QUERIES = 14
 
 
 @pytest.fixture(autouse=True)
@@ -299,3 +301,108 @@ def test_the_endpoint_says_what_the_page_says(client_as, api_as, lead, sponsor, 
 
 def test_the_endpoint_needs_a_signed_in_caller(api, db):
     assert api.get("/api/v1/me/queues/").status_code in (401, 403)
+
+
+# --- A long queue: its oldest rows on My work, all of it on its own page --------------
+
+
+def oldest_first(rows) -> list[int]:
+    return [row["review"]["id"] for row in rows]
+
+
+@pytest.mark.parametrize("size", [6, 12])
+def test_my_work_shows_the_oldest_rows_of_a_long_queue_and_counts_them_all(
+    client_as,
+    api_as,
+    lead,
+    sponsor,
+    techlead,
+    business_unit,
+    size,
+    monkeypatch,
+    django_assert_max_num_queries,
+):
+    monkeypatch.setattr(queues, "QUEUE_ROWS_SHOWN", 1)
+    fill(lead, sponsor, techlead, business_unit, size)
+    waiting = size // 3  # in each of the lead's decisions and preparing queues
+    client = client_as(lead)
+    client.get("/my-work/")  # warm the session
+    # One more query per queue longer than what is shown (its count), at any size.
+    with django_assert_max_num_queries(HOME_MAX_QUERIES + 5):
+        html = client.get("/my-work/").content.decode()
+    with django_assert_max_num_queries(API_MAX_QUERIES + 5):
+        body = api_as(lead).get("/api/v1/me/queues/").json()
+    everything = api_as(lead).get("/api/v1/me/queues/decisions/").json()
+    assert everything["count"] == waiting
+    totals = body["totals"]
+    assert (totals["decisions"], totals["preparing"]) == (waiting, waiting)
+    assert totals["conditions"] == totals["delegations"] == 0
+    # The oldest one shown, the rest one click away.
+    assert oldest_first(body["decisions"]) == oldest_first(everything["results"])[:1]
+    assert html.count('id="decision-') == 1
+    assert f'id="decision-{everything["results"][0]["review"]["id"]}"' in html
+    assert f'<span class="badge badge-pending queue-count">{waiting}</span>' in html
+    assert f"The oldest of {waiting}." in html
+    assert f'<a href="/my-work/decisions/">All {waiting}</a>' in html
+    assert html.count('id="preparing-') == 1
+    assert '<a href="/my-work/preparing/">' in html
+    assert "/my-work/conditions/" not in html  # an empty queue links nowhere
+
+
+def test_a_queues_own_page_lists_all_of_it_oldest_first_a_page_at_a_time(
+    client_as,
+    api_as,
+    lead,
+    sponsor,
+    techlead,
+    business_unit,
+    monkeypatch,
+    django_assert_max_num_queries,
+):
+    monkeypatch.setattr(queues, "QUEUE_PAGE_SIZE", 3)
+    fill(lead, sponsor, techlead, business_unit, 12)  # 4 awaiting the lead's decision
+    order = oldest_first(api_as(lead).get("/api/v1/me/queues/decisions/").json()["results"])
+    assert len(order) == 4
+    client = client_as(lead)
+    first = client.get("/my-work/decisions/")
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert [f'id="decision-{pk}"' in html for pk in order] == [True, True, True, False]
+    assert "4 wait on you, oldest first." in html
+    assert "Page 1 of 2" in html
+    assert "The oldest of" not in html
+    second = client.get("/my-work/decisions/?page=2").content.decode()
+    assert f'id="decision-{order[3]}"' in second
+    assert second.count('id="decision-') == 1
+    # A page past the end shows the last; a queue that is not one is not found.
+    assert f'id="decision-{order[3]}"' in client.get("/my-work/decisions/?page=9").content.decode()
+    assert client.get("/my-work/everything/").status_code == 404
+    # Each person's queue is their own: the technical lead has no seat.
+    sponsor_page = client_as(sponsor).get("/my-work/approvals/").content.decode()
+    assert sponsor_page.count('id="approval-') == 3
+    assert "Nothing waits for your approval." in (
+        client_as(techlead).get("/my-work/approvals/").content.decode()
+    )
+    with django_assert_max_num_queries(HOME_MAX_QUERIES):
+        assert client.get("/my-work/preparing/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "queue", ["decisions", "approvals", "preparing", "conditions", "delegations"]
+)
+def test_each_queue_endpoint_pages_what_my_work_shows(
+    api_as, lead, sponsor, techlead, cio, business_unit, queue
+):
+    fill(lead, sponsor, techlead, business_unit, 6)
+    today = timezone.localdate()
+    services.delegation_create(
+        by=cio, delegate=sponsor, starts_on=today, ends_on=today + DAY, reason="Away."
+    )
+    summary = api_as(sponsor).get("/api/v1/me/queues/").json()
+    answer = api_as(sponsor).get(f"/api/v1/me/queues/{queue}/")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["count"] == summary["totals"][queue] == len(summary[queue])
+    assert body["results"] == summary[queue]
+    assert body["next"] is None
+    assert api_as(sponsor).get(f"/api/v1/me/queues/{queue}/?page=2").status_code == 404
