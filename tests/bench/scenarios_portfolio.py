@@ -33,4 +33,5 @@ get_scenario(
     "GET /my-work/decisions/?page=100 (the same queue, page 100)",
     "/my-work/decisions/?page=100",
     max_queries=10,
+    p95_ms=150,
 )
