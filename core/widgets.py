@@ -9,7 +9,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
+def html_attrs(attrs: dict[str, Any]) -> str:
     # As django/forms/widgets/attrs.html: False leaves the attribute out,
     # True writes its name alone.
     return "".join(
@@ -33,13 +33,15 @@ class LongSelectMixin:
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
-        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+        parts = [
+            f'<select name="{conditional_escape(widget["name"])}"{html_attrs(widget["attrs"])}>'
+        ]
         for group_name, options, _index in widget["optgroups"]:
             if group_name:
                 parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
             parts.extend(
                 f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                f"{_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
                 for option in options
             )
             if group_name:

@@ -28,7 +28,7 @@ from gates.models import (
     ProposedCondition,
     ReviewCriterion,
 )
-from usecases.forms import person_label
+from usecases.people import PeopleField, PeoplePicker, PersonField, person_label
 
 User = get_user_model()
 
@@ -126,12 +126,12 @@ class OpenReviewForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         for role in roles:
-            self.fields[f"role_{role.role}"] = PeopleChoiceField(
+            self.fields[f"role_{role.role}"] = PeopleField(
                 queryset=candidates,
                 required=False,
                 label=role.get_role_display(),
                 help_text=_("Leave empty to name whoever holds this role."),
-                widget=LongSelectMultiple(attrs={"size": 4}),
+                widget=PeoplePicker(attrs={"size": 4}),
             )
 
     def approvers(self) -> dict[str, list]:
@@ -229,7 +229,7 @@ class ApproverReassignForm(forms.Form):
     """The chair gives a seat to someone else; the service checks the new
     seating against the rules of segregation of duties."""
 
-    user = PersonChoiceField(
+    user = PersonField(
         queryset=User.objects.none(), label=_("Give the seat to"), empty_label=_("Choose a person…")
     )
     reason = forms.CharField(
@@ -244,7 +244,7 @@ class ApproverReassignForm(forms.Form):
 
 
 class DelegationForm(forms.Form):
-    delegate = PersonChoiceField(
+    delegate = PersonField(
         queryset=User.objects.none(),
         label=_("Who decides for you"),
         empty_label=_("Choose a person…"),

@@ -10,24 +10,17 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from core.web import display_name
 from operations.models import IncidentSeverity
 from readiness.models import KpiOperator
+from usecases.people import PersonField, active_users
 
 User = get_user_model()
 
 
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return display_name(obj)
-
-
 class OwnerForm(forms.Form):
-    owner = UserChoiceField(
+    owner = PersonField(
         label=gettext_lazy("New operating owner"),
-        queryset=User.objects.filter(is_active=True).order_by(
-            "first_name", "last_name", "username"
-        ),
+        queryset=active_users(),
         empty_label=gettext_lazy("Choose a person"),
     )
     reason = forms.CharField(

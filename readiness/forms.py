@@ -9,7 +9,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from core.web import display_name
 from readiness.models import (
     ChecklistStatus,
     KpiDirection,
@@ -18,6 +17,7 @@ from readiness.models import (
     PriorityDimension,
     ScorecardItem,
 )
+from usecases.people import PersonField, active_users
 
 User = get_user_model()
 
@@ -60,27 +60,17 @@ class ScorecardForm(forms.Form):
 
 
 class ChecklistItemForm(forms.Form):
-    """One item's status, owner and evidence. The page renders fifteen of
-    these, so the owner choices are read once and passed in."""
+    """One item's status, owner and evidence. The owner is found by a search
+    (``usecases.people``): the page renders fifteen of these, each with a
+    select of everyone before (6.4 s at 100,000 use cases)."""
 
     status = forms.ChoiceField(choices=ChecklistStatus.choices)
-    owner = forms.ChoiceField(required=False)
+    owner = PersonField(queryset=active_users(), required=False, empty_label=_("— nobody yet —"))
     evidence = forms.CharField(
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 1, "placeholder": "Evidence: what shows it is done"}),
     )
-
-    def __init__(self, *args: Any, users: list[Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.users = {str(u.pk): u for u in users}
-        self.fields["owner"].choices = [("", "— nobody yet —")] + [
-            (str(u.pk), display_name(u)) for u in users
-        ]
-
-    def clean_owner(self) -> Any:
-        value = self.cleaned_data.get("owner")
-        return self.users.get(value) if value else None
 
 
 class KpiForm(forms.Form):

@@ -71,9 +71,6 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
     summary = selectors.readiness_summary(use_case=use_case)
     items = selectors.scorecard_items()
     can_write = rules.can_write(request.user, use_case)
-    users = list(
-        User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    )
     checklist_forms: dict[int, Any] = bound.pop("checklist_forms", {})
     checklist_groups = []
     for group in summary.checklist.groups:
@@ -81,11 +78,11 @@ def _context(request: HttpRequest, use_case: UseCase, **bound: Any) -> dict[str,
         for line in group.lines:
             number = line.definition.number
             form = checklist_forms.get(number) or ChecklistItemForm(
-                users=users,
                 prefix=f"item{number}",
                 initial={
                     "status": line.status,
-                    "owner": str(line.item.owner_id) if line.item and line.item.owner_id else "",
+                    # The person, read with the item: the picker shows them without a query.
+                    "owner": line.item.owner if line.item else None,
                     "evidence": line.item.evidence if line.item else "",
                 },
             )
@@ -182,10 +179,7 @@ def scorecard_save(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def checklist_item_save(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     use_case = _writable_use_case(request, pk)
-    users = list(
-        User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    )
-    form = ChecklistItemForm(request.POST, users=users, prefix=f"item{number}")
+    form = ChecklistItemForm(request.POST, prefix=f"item{number}")
     ok = False
     if form.is_valid():
         try:

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,14 +25,16 @@ from usecases.models import (
     Stage,
     UseCase,
 )
+from usecases.people import (
+    PEOPLE_SEARCH_MIN_LENGTH,
+    PersonField,
+    active_users,
+    people_matching,
+    person_label,
+)
 from usecases.services import EDITABLE_FIELDS, clean_idempotency_key
 
 User = get_user_model()
-
-
-def person_label(user: Any) -> str:
-    name = user.get_full_name()
-    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 class UserChoiceField(forms.ModelChoiceField):
@@ -41,14 +42,6 @@ class UserChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
-
-
-def active_users():
-    return (
-        User.objects.filter(is_active=True)
-        .only("username", "first_name", "last_name")
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 # The risk tier and the regulations are set by the risk classification (the
@@ -167,7 +160,7 @@ def custom_form_field(field: CustomField, stage: str) -> forms.Field:
             choices=[(c, c) for c in field.choices], widget=forms.SelectMultiple, **common
         )
     if kind == CustomFieldKind.PERSON:
-        return UserChoiceField(queryset=active_users(), empty_label="—", **common)
+        return PersonField(queryset=active_users(), empty_label="—", **common)
     return forms.CharField(max_length=custom_fields.TEXT_MAX_LENGTH, **common)
 
 
@@ -204,7 +197,7 @@ class UseCaseCreateForm(UseCaseForm):
         super().__init__(*args, **kwargs)
         self.fields["idempotency_key"].initial = secrets.token_urlsafe(24)
         if can_pick_sponsor:
-            self.fields["sponsor"] = UserChoiceField(
+            self.fields["sponsor"] = PersonField(
                 queryset=active_users(),
                 required=False,
                 label=_("Sponsor"),
@@ -217,23 +210,6 @@ class UseCaseCreateForm(UseCaseForm):
             return clean_idempotency_key(self.cleaned_data.get("idempotency_key"))
         except InvalidInput as exc:
             raise forms.ValidationError(exc.message) from exc
-
-
-# The people a search offers at most, and the shortest term searched.
-PEOPLE_MATCHES_SHOWN = 20
-PEOPLE_SEARCH_MIN_LENGTH = 2
-
-
-def people_matching(term: str, limit: int = PEOPLE_MATCHES_SHOWN) -> list[Any]:
-    """Active people whose username, name or e-mail contains ``term`` (at
-    least PEOPLE_SEARCH_MIN_LENGTH characters), by name; ``limit`` at most."""
-    term = (term or "").strip()[:100]
-    if len(term) < PEOPLE_SEARCH_MIN_LENGTH:
-        return []
-    found = Q(username__icontains=term) | Q(email__icontains=term)
-    for word in term.split():
-        found |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    return list(active_users().filter(found)[:limit])
 
 
 class MemberAddForm(forms.Form):

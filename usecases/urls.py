@@ -21,4 +21,5 @@ urlpatterns = [
     path("use-cases/<id:pk>/reclassify/", views.usecase_reclassify, name="usecase-reclassify"),
     path("use-cases/<id:pk>/withdraw/", views.usecase_withdraw, name="usecase-withdraw"),
     path("use-cases/<id:pk>/risk/", views.usecase_risk, name="usecase-risk"),
+    path("people/options/", views.people_options, name="people-options"),
 ]

@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.web import is_htmx, redirect_after_post, show_refusal
-from usecases import access, risk, rules, selectors, services
+from usecases import access, people, risk, rules, selectors, services
 from usecases.forms import (
     ReclassifyForm,
     RiskDecisionForm,
@@ -236,3 +236,19 @@ def usecase_risk(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_GET
+def people_options(request: HttpRequest) -> HttpResponse:
+    """A person picker's select with the people its search box matches
+    (``usecases.people``): any signed-in person may look colleagues up by
+    name, as every form naming someone lets them."""
+    select = people.options_answer(request.GET)
+    if select is None:
+        return HttpResponse(
+            _("This search box is out of date: reload the page."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(select)
