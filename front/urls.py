@@ -12,11 +12,6 @@ urlpatterns = [
     path("use-cases/<id:pk>/", usecase.usecase_detail, name="usecase-detail"),
     path("use-cases/<id:pk>/team/", usecase.member_add, name="usecase-member-add"),
     path(
-        "use-cases/<id:pk>/team/candidates/",
-        usecase.member_candidates,
-        name="usecase-member-candidates",
-    ),
-    path(
         "use-cases/<id:pk>/team/<id:member_id>/remove/",
         usecase.member_remove,
         name="usecase-member-remove",

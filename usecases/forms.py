@@ -8,12 +8,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 from core.web import show_refusal
-from core.widgets import LongSelect
 from usecases import access, custom_fields, risk
 from usecases.models import (
     BusinessUnit,
@@ -26,22 +24,12 @@ from usecases.models import (
     UseCase,
 )
 from usecases.people import (
-    PEOPLE_SEARCH_MIN_LENGTH,
     PersonField,
     active_users,
-    people_matching,
-    person_label,
 )
 from usecases.services import EDITABLE_FIELDS, clean_idempotency_key
 
 User = get_user_model()
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    widget = LongSelect
-
-    def label_from_instance(self, obj: Any) -> str:
-        return person_label(obj)
 
 
 # The risk tier and the regulations are set by the risk classification (the
@@ -213,59 +201,14 @@ class UseCaseCreateForm(UseCaseForm):
 
 
 class MemberAddForm(forms.Form):
-    """Adding someone to the team: a search (``person_search``) offers the
-    people it matches, not everyone (6,016 people at 100,000 use cases made
-    the page twice as slow). With htmx the offers follow the typing
-    (``usecase-member-candidates``); without, "Add to team" with a search and
-    no choice shows them."""
+    """Adding someone to the team: the person is found by a search
+    (``usecases.people``), not chosen among everyone (6,016 people at
+    100,000 use cases made the page twice as slow)."""
 
-    person_search = forms.CharField(
-        label=_("Find a person"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    user = PersonField(
+        queryset=active_users(), label=_("Person"), empty_label=_("Search above, then choose")
     )
-    user = UserChoiceField(queryset=active_users(), label=_("Person"))
     role = forms.ChoiceField(choices=MemberRole.choices, label=_("Role"))
-
-    def __init__(
-        self, *args: Any, candidates_url: str = "", search: str = "", **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["user"]
-        if candidates_url:
-            self.fields["person_search"].widget.attrs.update(
-                {
-                    "placeholder": gettext("Name, username or e-mail"),
-                    "hx-get": candidates_url,
-                    "hx-trigger": "input changed delay:300ms, search",
-                    "hx-target": "#id_user",
-                    "hx-swap": "outerHTML",
-                    "hx-sync": "this:replace",
-                }
-            )
-        term = str(self.data.get("person_search", "")) if self.is_bound else search
-        chosen = str(self.data.get("user", "")) if self.is_bound else ""
-        # Read when the select is rendered: a valid form never searches.
-        field.widget.choices = lambda: person_options(term, chosen)
-
-
-def person_options(term: str, chosen: str = "") -> list[tuple[Any, str]]:
-    """The choices of the team form's person select: a prompt, then the people
-    ``term`` matches, and the one ``chosen`` (an id) if it is not among them."""
-    people = people_matching(term)
-    if chosen.isdigit() and len(chosen) < 10 and all(str(p.pk) != chosen for p in people):
-        people = list(active_users().filter(pk=chosen)) + people
-    searched = len(term.strip()) >= PEOPLE_SEARCH_MIN_LENGTH
-    if people:
-        prompt = ngettext(
-            "%(count)s person matches: choose", "%(count)s people match: choose", len(people)
-        ) % {"count": len(people)}
-    elif searched:
-        prompt = gettext("No one matches: search above")
-    else:
-        prompt = gettext("Search above, then choose")
-    return [("", prompt), *((p.pk, person_label(p)) for p in people)]
 
 
 class ReclassifyForm(forms.Form):

@@ -11,8 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from core.errors import PermissionRefused
 from core.web import is_htmx
@@ -53,9 +52,7 @@ def _require_team_editable(request: HttpRequest, use_case: UseCase) -> None:
 
 
 def _member_form(use_case: UseCase, data: Any = None) -> MemberAddForm:
-    return MemberAddForm(
-        data, candidates_url=reverse("usecase-member-candidates", args=[use_case.pk])
-    )
+    return MemberAddForm(data)
 
 
 def _context(
@@ -149,17 +146,6 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
         role=form.cleaned_data["role"],
     )
     return _team_response(request, use_case)
-
-
-@login_required
-@require_GET
-def member_candidates(request: HttpRequest, pk: int) -> HttpResponse:
-    """The team form's person select, offering the people ``person_search``
-    matches: what the search box swaps in as one types (htmx)."""
-    use_case = _use_case(request, pk)
-    _require_team_editable(request, use_case)
-    form = MemberAddForm(search=request.GET.get("person_search", ""))
-    return HttpResponse(str(form["user"]))
 
 
 @login_required

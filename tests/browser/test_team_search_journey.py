@@ -33,7 +33,7 @@ def test_a_sponsor_finds_a_colleague_by_name_and_adds_them(page: Page, live_serv
     expect(person.locator("option")).to_have_count(1)  # the prompt alone
     assert_accessible(page)
 
-    page.fill("#id_person_search", "outsi")
+    page.fill("#id_user__search", "outsi")
     expect(person.locator(f'option[value="{otto.pk}"]')).to_have_count(1)
     expect(person.locator("option")).to_have_count(2)
     person.select_option(str(otto.pk))

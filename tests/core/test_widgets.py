@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django import forms
+from django.contrib.auth import get_user_model
 
 from core.widgets import LongSelect, LongSelectMultiple
-from usecases.forms import MemberAddForm
+from gates.forms import ConditionForm
 
 CHOICES = [
     ("", "Choose a person…"),
@@ -42,10 +43,11 @@ def test_a_long_multiple_select_is_the_one_django_writes(value):
 
 
 @pytest.mark.django_db
-def test_the_team_form_renders_everyone_as_before_with_its_error(lead, sponsor, techlead):
-    form = MemberAddForm(data={"user": "", "role": "sponsor", "person_search": "example.com"})
+def test_a_conditions_owner_select_renders_as_before_with_its_error(lead, sponsor, techlead):
+    owners = get_user_model().objects.filter(pk__in=[lead.pk, sponsor.pk, techlead.pk])
+    form = ConditionForm(data={"owner": "999999", "description": "Sign"}, owners=owners)
     assert not form.is_valid()
-    field = form["user"]
+    field = form["owner"]
     ours = str(field)
     widget = field.field.widget
     assert isinstance(widget, LongSelect)
