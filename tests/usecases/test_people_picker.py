@@ -67,7 +67,8 @@ def test_the_readiness_page_does_not_grow_with_the_number_of_people(
 def test_the_search_box_gets_the_same_select_with_the_people_it_matches(
     client_as, use_case, sponsor, techlead
 ):
-    ann, anna = UserFactory(first_name="Ann", last_name="Lee"), UserFactory(first_name="Anna", last_name="")
+    ann = UserFactory(first_name="Ann", last_name="Lee")
+    anna = UserFactory(first_name="Anna", last_name="")
     UserFactory(first_name="Annette", is_active=False)
     UserFactory(first_name="Bob")
     client = client_as(sponsor)
