@@ -42,6 +42,8 @@ def test_a_sponsor_sets_custom_fields_and_sees_them_on_the_page(page: Page, live
 
     page.goto(f"{live_server.url}/use-cases/{use_case.pk}/edit/")
     expect(page.locator("label[for=id_cf_data_owner]")).to_contain_text("Data owner (required)")
+    page.locator("#id_cf_data_owner__search").fill("nguyen")
+    expect(page.locator("#id_cf_data_owner optgroup")).to_have_count(1)
     page.locator("#id_cf_data_owner").select_option(label="Tara Nguyen (tara)")
     page.locator("#id_cf_region").select_option("US East")
     page.fill("#id_cf_go_live", "2026-03-31")
