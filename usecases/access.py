@@ -102,6 +102,13 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
         return queryset.none()
     if sees_whole_portfolio(user):
         return queryset
+    units = headed_units(user)
+    if units:
+        # A head sees whole units: filtered by unit, not as 12,500 ids of
+        # their unit collected by the UNION and joined back to the portfolio
+        # (a head's portfolio at 100,000 use cases: 90 ms for its counts).
+        holds_role, *parts = _visible_parts(user, units=False)
+        return queryset.filter(Q(business_unit__in=units) | Q(pk__in=holds_role.union(*parts)))
     return queryset.filter(pk__in=visible_ids(user))
 
 
@@ -133,12 +140,13 @@ def row_visible_to(user: AnyUser, use_case_field: str) -> Q:
     return condition
 
 
-def _visible_parts(user: AnyUser) -> list[QuerySet]:
-    """The parts of ``visible_ids``, each one column of use case ids."""
-    units = headed_units(user)
+def _visible_parts(user: AnyUser, *, units: bool = True) -> list[QuerySet]:
+    """The parts of ``visible_ids``, each one column of use case ids (without
+    the units headed when ``units`` is false)."""
+    headed = headed_units(user) if units else ()
     parts = [UseCaseMember.objects.filter(user=user).values("use_case_id")]
-    if units:
-        parts.append(UseCase.objects.filter(business_unit__in=units).values("pk"))
+    if headed:
+        parts.append(UseCase.objects.filter(business_unit__in=headed).values("pk"))
     for grant in VISIBILITY_GRANTS:
         parts.extend(grant(user))
     return [part.order_by() for part in parts]

@@ -9,6 +9,9 @@ get_scenario("GET /portfolio/?page=2", "/portfolio/?page=2")
 get_scenario("GET /portfolio/?stage=pilot&q=claims", "/portfolio/?stage=pilot&q=claims")
 get_scenario("GET /portfolio/ (htmx fragment)", "/portfolio/?page=2", HX_Request="true")
 get_scenario("GET /portfolio/ (sponsor)", "/portfolio/", user="sponsor")
+# The head of a business unit sees their whole unit: 1,250 use cases at
+# 10,000, 12,500 at 100,000, counted per stage on every page.
+get_scenario("GET /portfolio/ (head of a business unit)", "/portfolio/", user="bu_head")
 get_scenario("GET /api/v1/use-cases/", "/api/v1/use-cases/")
 # My work of the head of a business unit: 1,250 use cases of their unit at
 # 10,000, 12,500 at 100,000; the page lists the 25 most recently updated.

@@ -203,3 +203,20 @@ def test_it_reads_the_portfolio_in_a_fixed_number_of_queries(
         with django_assert_max_num_queries(12):
             response = client.get(URL, {"page": "2", "sort": "title"})
         assert response.status_code == 200
+
+
+def test_a_head_sees_their_whole_unit_and_their_roles_elsewhere(spread, client_as, buhead):
+    from usecases.models import MemberRole, UseCaseMember
+
+    assert spread["claims"].business_unit.head == buhead
+    UseCaseMember.objects.create(use_case=spread["fraud"], user=buhead, role=MemberRole.CONTRIBUTOR)
+    UseCaseFactory(title="Another unit's secret", business_unit=spread["fraud"].business_unit)
+    response = client_as(buhead).get(URL)
+    assert sorted(titles(response)) == [
+        "Claims triage",
+        "Fraud scoring",
+        "Held chatbot",
+        "Pilot pricing",
+    ]
+    assert stage_count(response, "discovery") == 3 and stage_count(response, "pilot") == 1
+    assert client_as(buhead).get(spread["fraud"].get_absolute_url()).status_code == 200
