@@ -152,6 +152,25 @@ def _visible_parts(user: AnyUser, *, units: bool = True) -> list[QuerySet]:
     return [part.order_by() for part in parts]
 
 
+def visible_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
+    """What the head of a unit sees (when not the whole portfolio) as two
+    sets that do not overlap: the use cases of their units, and those they
+    see elsewhere by a role or a grant. Counted apart, the first is read from
+    the (unit, stage) index alone: ORed in one count, PostgreSQL read every
+    use case (a head of 12,500 at 100,000: 46 ms against 3). None for
+    everyone else."""
+    if not user.is_authenticated or sees_whole_portfolio(user):
+        return None
+    units = headed_units(user)
+    if not units:
+        return None
+    holds_role, *parts = _visible_parts(user, units=False)
+    return [
+        UseCase.objects.filter(business_unit__in=units),
+        UseCase.objects.filter(pk__in=holds_role.union(*parts)).exclude(business_unit__in=units),
+    ]
+
+
 def visible_ids(user: AnyUser) -> QuerySet:
     """The ids of the use cases a person sees by a role of their own: on its
     team, as head of its unit, or by a grant (``VISIBILITY_GRANTS``). One

@@ -93,8 +93,10 @@ def stage_counts(queryset: QuerySet[UseCase]) -> dict[str, int]:
     stage is present (zeros included) and no DISTINCT is needed: the
     visibility filter is an EXISTS and never multiplies rows.
     """
+    # Of the stage column, never null, not the id: the (unit, stage) index
+    # alone can answer it.
     counts = queryset.order_by().aggregate(
-        **{stage: Count("pk", filter=Q(stage=stage)) for stage in Stage.values}
+        **{stage: Count("stage", filter=Q(stage=stage)) for stage in Stage.values}
     )
     return {stage: counts[stage] or 0 for stage in Stage.values}
 
@@ -138,7 +140,10 @@ def portfolio_queryset(user: Any) -> QuerySet[UseCase]:
     """The use cases visible to ``user`` with what the portfolio filters and
     sorts on (the registered annotations): the page, the API and the export
     read the same rows."""
-    queryset = access.use_cases_visible_to(user)
+    return _annotated(access.use_cases_visible_to(user))
+
+
+def _annotated(queryset: QuerySet[UseCase]) -> QuerySet[UseCase]:
     for annotation in PORTFOLIO_ANNOTATIONS:
         queryset = annotation(queryset)
     return queryset
@@ -155,6 +160,15 @@ def portfolio_page(
     unstaged = filterset.filter_queryset_except(visible, "stage", "sort")
     if access.sees_whole_portfolio(user) and not _narrowed(filterset, "stage", "sort"):
         counts = whole_portfolio_stage_counts()
+    elif (apart := access.visible_apart(user)) is not None:
+        counts = dict.fromkeys(Stage.values, 0)
+        # The annotations only for filters that may read them.
+        narrowed = _narrowed(filterset, "stage", "sort")
+        for part in apart:
+            part = _annotated(part) if narrowed else part
+            part = filterset.filter_queryset_except(part, "stage", "sort")
+            for stage, n in stage_counts(part).items():
+                counts[stage] += n
     else:
         counts = stage_counts(unstaged)
     stage = filterset.form.cleaned_data.get("stage")

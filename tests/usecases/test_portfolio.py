@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import UseCaseFactory
-from usecases.models import Stage, Status, UseCase
+from tests.factories import UseCaseFactory, UserFactory
+from usecases.models import BusinessUnit, Stage, Status, UseCase
 
 URL = reverse("portfolio")
 
@@ -195,9 +195,16 @@ def test_it_reads_the_portfolio_in_a_fixed_number_of_queries(
     size, make_portfolio, client_as, lead, sponsor, business_unit, django_assert_max_num_queries
 ):
     make_portfolio(size, member=sponsor)
-    for person in (lead, sponsor):
+    # The head of one of its units: their unit and their roles elsewhere,
+    # counted apart (access.visible_apart).
+    head = UserFactory(username="head")
+    BusinessUnit.objects.filter(code="retail").update(head=head)
+    for person in (lead, sponsor, head):
         client = client_as(person)
         with django_assert_max_num_queries(12):
+            response = client.get(URL)
+        assert response.status_code == 200
+        with django_assert_max_num_queries(14):
             response = client.get(URL, {"q": "Use case", "business_unit": business_unit.pk})
         assert response.status_code == 200
         with django_assert_max_num_queries(12):
@@ -220,3 +227,9 @@ def test_a_head_sees_their_whole_unit_and_their_roles_elsewhere(spread, client_a
     ]
     assert stage_count(response, "discovery") == 3 and stage_count(response, "pilot") == 1
     assert client_as(buhead).get(spread["fraud"].get_absolute_url()).status_code == 200
+    # Counted under the other filters too: "claims" in the title or summary.
+    searched = client_as(buhead).get(URL, {"q": "claims"})
+    assert sorted(titles(searched)) == ["Claims triage", "Pilot pricing"]
+    assert stage_count(searched, "discovery") == 1 and stage_count(searched, "pilot") == 1
+    on_hold = client_as(buhead).get(URL, {"status": "on_hold", "stage": "pilot"})
+    assert titles(on_hold) == [] and stage_count(on_hold, "discovery") == 1
