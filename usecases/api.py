@@ -3,9 +3,11 @@ tokens and unlocking accounts are in ``api_accounts``."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
@@ -232,6 +234,14 @@ def _read(use_case_id: int) -> dict:
     return UseCaseSerializer(use_case).data
 
 
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are, so it runs no COUNT."""
+
+    def __init__(self, count: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.count = count
+
+
 class UseCaseListView(generics.ListCreateAPIView):
     """Use cases visible to the caller; propose a new one (it starts in Discovery).
     Besides the filters below, `cf_<key>` filters on an active custom field: a
@@ -247,6 +257,14 @@ class UseCaseListView(generics.ListCreateAPIView):
         # The portfolio's rows, annotated as the page's: the shared filters
         # sort on the priority score and filter on overdue and stalled.
         return selectors.usecases_for_api(selectors.portfolio_queryset(self.request.user))
+
+    def paginate_queryset(self, queryset):
+        # A head's total counted as the portfolio page counts it: ORed in one
+        # COUNT, their unit and the rest of what they see read every use case.
+        total = selectors.count_apart(self.request.user, self.request.query_params)
+        if total is not None:
+            self.paginator.django_paginator_class = functools.partial(CountedPaginator, total)
+        return super().paginate_queryset(queryset)
 
     @extend_schema(
         request=UseCaseCreateSerializer,

@@ -233,3 +233,31 @@ def test_a_head_sees_their_whole_unit_and_their_roles_elsewhere(spread, client_a
     assert stage_count(searched, "discovery") == 1 and stage_count(searched, "pilot") == 1
     on_hold = client_as(buhead).get(URL, {"status": "on_hold", "stage": "pilot"})
     assert titles(on_hold) == [] and stage_count(on_hold, "discovery") == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ["Claims triage", "Fraud scoring", "Held chatbot", "Pilot pricing"]),
+        ({"q": "claims"}, ["Claims triage", "Pilot pricing"]),
+        ({"stage": "discovery", "status": "active"}, ["Claims triage", "Fraud scoring"]),
+        (
+            {"whose": "mine", "sort": "title"},
+            ["Claims triage", "Fraud scoring", "Held chatbot", "Pilot pricing"],
+        ),
+    ],
+)
+def test_the_api_counts_a_heads_use_cases_as_the_page_does(
+    spread, api_as, buhead, params, expected
+):
+    from usecases.models import MemberRole, UseCaseMember
+
+    UseCaseMember.objects.create(use_case=spread["fraud"], user=buhead, role=MemberRole.CONTRIBUTOR)
+    # A role in their own unit as well: counted once.
+    UseCaseMember.objects.create(
+        use_case=spread["claims"], user=buhead, role=MemberRole.CONTRIBUTOR
+    )
+    UseCaseFactory(title="Another unit's secret", business_unit=spread["fraud"].business_unit)
+    body = api_as(buhead).get("/api/v1/use-cases/", params).json()
+    assert body["count"] == len(expected)
+    assert sorted(row["title"] for row in body["results"]) == expected
