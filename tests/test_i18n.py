@@ -87,6 +87,20 @@ def test_accept_language_de_gives_the_german_review_page(client_as, sponsor, ope
     assert "Criterion not assessed:" not in html
 
 
+def test_the_portfolio_filters_speak_german(client_as, sponsor, open_review):
+    html = page(client_as(sponsor).get("/portfolio/", HTTP_ACCEPT_LANGUAGE="de"))
+    for german in (
+        "Suche",
+        "Jede Phase",
+        "Jeder Status",
+        "Jeder Geschäftsbereich",
+        "Zuletzt geändert",
+    ):
+        assert german in html
+    for english in ("Any stage", "Any status", "Recently updated", "Everyone's"):
+        assert english not in html
+
+
 def test_an_unknown_accept_language_falls_back_to_english(client_as, sponsor, open_review):
     html = page(client_as(sponsor).get(review_url(open_review), HTTP_ACCEPT_LANGUAGE="fr, ja"))
     assert '<html lang="en-gb">' in html

@@ -25,40 +25,43 @@ from usecases.models import BusinessUnit, CustomField, CustomFieldKind, Stage, S
 
 # Every ordering ends on the primary key so pages never overlap or skip rows.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "updated": ("Recently updated", ("-updated_at", "-id")),
-    "title": ("Title A–Z", ("title", "id")),
-    "stage_entered": ("Longest in stage", ("stage_entered_at", "id")),
-    "priority": ("Priority score", (F("priority_score").desc(nulls_last=True), "-id")),
+    "updated": (_("Recently updated"), ("-updated_at", "-id")),
+    "title": (_("Title A–Z"), ("title", "id")),
+    "stage_entered": (_("Longest in stage"), ("stage_entered_at", "id")),
+    "priority": (_("Priority score"), (F("priority_score").desc(nulls_last=True), "-id")),
 }
 TIMING_CHOICES = [
-    ("overdue", "Overdue in stage"),
-    ("stalled", "Stalled (no activity)"),
-    ("recertification", "Due for recertification"),
+    ("overdue", _("Overdue in stage")),
+    ("stalled", _("Stalled (no activity)")),
+    ("recertification", _("Due for recertification")),
 ]
 DEFAULT_SORT = "updated"
 
 
 class UseCaseFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_text", label="Search", max_length=200)
-    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any stage")
-    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label=_("Any stage"))
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label=_("Any status"))
     business_unit = django_filters.ModelChoiceFilter(
-        queryset=BusinessUnit.objects.all(), empty_label="Any business unit"
+        queryset=BusinessUnit.objects.all(), empty_label=_("Any business unit")
     )
     timing = django_filters.ChoiceFilter(
-        choices=TIMING_CHOICES, method="filter_timing", empty_label="Any timing", label="Timing"
+        choices=TIMING_CHOICES,
+        method="filter_timing",
+        empty_label=_("Any timing"),
+        label=_("Timing"),
     )
     whose = django_filters.ChoiceFilter(
-        choices=[("mine", "Mine: my roles and my units")],
+        choices=[("mine", _("Mine: my roles and my units"))],
         method="filter_whose",
-        empty_label="Everyone's",
-        label="Whose",
+        empty_label=_("Everyone's"),
+        label=_("Whose"),
     )
     sort = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in SORTS.items()],
         method="filter_sort",
         empty_label=None,
-        label="Sort",
+        label=_("Sort"),
     )
 
     class Meta:
