@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gates import services
 from gates.models import (
@@ -165,6 +166,8 @@ def _decisions(user: Any, today: datetime.date) -> QuerySet[GateReview]:
 def _decision_rows(
     reviews: Sequence[GateReview], user: Any, today: datetime.date
 ) -> list[DecisionRow]:
+    if not reviews:
+        return []
     # The counts for this window only, in one more read: annotated on the
     # queue's query, they were computed for every row before an offset
     # (page 100 of 9,800 reviews: 240 ms).
@@ -176,20 +179,16 @@ def _decision_rows(
         .annotate(n=Count("pk"))
         .values("n")
     )
-    counts = (
-        {
-            row["pk"]: row
-            for row in GateReview.objects.filter(pk__in=[r.pk for r in reviews]).values(
-                "pk",
-                approved=_approver_count(decision__in=APPROVED_DECISIONS),
-                pending=_approver_count(decision=ApprovalDecision.PENDING),
-                rejected=_approver_count(decision=ApprovalDecision.REJECT),
-                unmet=Coalesce(Subquery(unmet), 0),
-            )
-        }
-        if reviews
-        else {}
-    )
+    counts = {
+        row["pk"]: row
+        for row in GateReview.objects.filter(pk__in=[r.pk for r in reviews]).values(
+            "pk",
+            approved=_approver_count(decision__in=APPROVED_DECISIONS),
+            pending=_approver_count(decision=ApprovalDecision.PENDING),
+            rejected=_approver_count(decision=ApprovalDecision.REJECT),
+            unmet=Coalesce(Subquery(unmet), 0),
+        )
+    }
     rows = []
     for r in reviews:
         n = counts[r.pk]
@@ -364,9 +363,10 @@ def _delegation_rows(
 
 @dataclass(frozen=True)
 class Queue:
-    """One queue of My work: its query, oldest first, and its rows."""
+    """One queue of My work: its heading, its query, oldest first, and its rows."""
 
     name: str
+    heading: str
     query: Callable[[Any, datetime.date], QuerySet]
     build: Callable[[Sequence[Any], Any, datetime.date], list]
 
@@ -374,11 +374,11 @@ class Queue:
 QUEUES: dict[str, Queue] = {
     q.name: q
     for q in (
-        Queue("decisions", _decisions, _decision_rows),
-        Queue("approvals", _approvals, _approval_rows),
-        Queue("preparing", _preparing, _preparing_rows),
-        Queue("conditions", _conditions, _condition_rows),
-        Queue("delegations", _delegations, _delegation_rows),
+        Queue("decisions", _("Awaiting my decision"), _decisions, _decision_rows),
+        Queue("approvals", _("Awaiting my approval"), _approvals, _approval_rows),
+        Queue("preparing", _("Preparing"), _preparing, _preparing_rows),
+        Queue("conditions", _("Conditions I own"), _conditions, _condition_rows),
+        Queue("delegations", _("My delegations"), _delegations, _delegation_rows),
     )
 }
 

@@ -107,8 +107,7 @@ def use_cases_visible_to(user: AnyUser, queryset: QuerySet[UseCase] | None = Non
         # A head sees whole units: filtered by unit, not as 12,500 ids of
         # their unit collected by the UNION and joined back to the portfolio
         # (a head's portfolio at 100,000 use cases: 90 ms for its counts).
-        holds_role, *parts = _visible_parts(user, units=False)
-        return queryset.filter(Q(business_unit__in=units) | Q(pk__in=holds_role.union(*parts)))
+        return queryset.filter(Q(business_unit__in=units) | Q(pk__in=_seen_elsewhere(user)))
     return queryset.filter(pk__in=visible_ids(user))
 
 
@@ -164,11 +163,17 @@ def visible_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
     units = headed_units(user)
     if not units:
         return None
-    holds_role, *parts = _visible_parts(user, units=False)
     return [
         UseCase.objects.filter(business_unit__in=units),
-        UseCase.objects.filter(pk__in=holds_role.union(*parts)).exclude(business_unit__in=units),
+        UseCase.objects.filter(pk__in=_seen_elsewhere(user)).exclude(business_unit__in=units),
     ]
+
+
+def _seen_elsewhere(user: AnyUser) -> QuerySet:
+    """The ids of the use cases a head sees beyond their units: by a role of
+    their own or a grant, one UNION."""
+    holds_role, *parts = _visible_parts(user, units=False)
+    return holds_role.union(*parts)
 
 
 def visible_ids(user: AnyUser) -> QuerySet:

@@ -65,6 +65,11 @@ def people_matching(term: str, limit: int = PEOPLE_MATCHES_SHOWN) -> list[Any]:
     return list(active_users().filter(found)[:limit])
 
 
+def _search_term(data: Any, name: str) -> str:
+    """What was typed in the search box of the field ``name``."""
+    return str(data.get(name + SEARCH_SUFFIX, ""))[:100]
+
+
 def _ids(values: Any) -> list[str]:
     if values is None:
         return []
@@ -137,7 +142,7 @@ class PersonPicker(forms.Select):
         return copy
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        self.term = str(data.get(name + SEARCH_SUFFIX, ""))[:100]
+        self.term = _search_term(data, name)
         return super().value_from_datadict(data, files, name)
 
     def empty_label(self) -> str | None:
@@ -190,13 +195,8 @@ class PersonPicker(forms.Select):
         return mark_safe(f'<span class="person-picker"><input{search}>{select}</span>')  # noqa: S308
 
 
-class PeoplePicker(PersonPicker):
-    allow_multiple_selected = True
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        self.term = str(data.get(name + SEARCH_SUFFIX, ""))[:100]
-        getter = getattr(data, "getlist", None)
-        return getter(name) if getter else data.get(name)
+class PeoplePicker(PersonPicker, forms.SelectMultiple):
+    """The same, choosing several: the values as ``SelectMultiple`` reads them."""
 
 
 class _Picking:
@@ -252,5 +252,4 @@ def options_answer(params: Any) -> SafeString | None:
     chosen = _ids(params.getlist(name))
     if not attrs.get("multiple"):
         chosen = chosen[:1]
-    term = str(params.get(name + SEARCH_SUFFIX, ""))[:100]
-    return render_select(name, chosen, attrs, empty=empty, term=term)
+    return render_select(name, chosen, attrs, empty=empty, term=_search_term(params, name))

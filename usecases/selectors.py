@@ -150,15 +150,11 @@ def _annotated(queryset: QuerySet[UseCase]) -> QuerySet[UseCase]:
 
 
 def _filtered_apart(
-    user: Any, filterset: UseCaseFilterSet, *ignored: str
-) -> list[QuerySet[UseCase]] | None:
-    """For the head of a unit, what they see as two disjoint sets
-    (``access.visible_apart``) under the filters but the ``ignored``, to be
-    counted apart; None for everyone else. The annotations only when a
-    filter may read them."""
-    apart = access.visible_apart(user)
-    if apart is None:
-        return None
+    apart: list[QuerySet[UseCase]], filterset: UseCaseFilterSet, *ignored: str
+) -> list[QuerySet[UseCase]]:
+    """A head's disjoint sets (``access.visible_apart``) under the filters but
+    the ``ignored``, to be counted apart. The annotations only when a filter
+    may read them."""
     narrowed = _narrowed(filterset, *ignored)
     return [
         filterset.filter_queryset_except(_annotated(part) if narrowed else part, *ignored)
@@ -170,13 +166,13 @@ def count_apart(user: Any, params: QueryDict) -> int | None:
     """How many use cases the portfolio filters ``params`` leave to the head
     of a unit, counted as the portfolio page counts them (the use-case API's
     pages); None for everyone else, whose rows are counted as they are."""
-    if access.visible_apart(user) is None:
+    apart = access.visible_apart(user)
+    if apart is None:
         return None
     filterset = UseCaseFilterSet(params, queryset=UseCase.objects.none(), user=user)
     if not filterset.is_valid():  # refused before a page is counted
         return None
-    apart = _filtered_apart(user, filterset, "sort")
-    return None if apart is None else sum(part.count() for part in apart)
+    return sum(part.count() for part in _filtered_apart(apart, filterset, "sort"))
 
 
 def portfolio_page(
@@ -190,9 +186,9 @@ def portfolio_page(
     unstaged = filterset.filter_queryset_except(visible, "stage", "sort")
     if access.sees_whole_portfolio(user) and not _narrowed(filterset, "stage", "sort"):
         counts = whole_portfolio_stage_counts()
-    elif (apart := _filtered_apart(user, filterset, "stage", "sort")) is not None:
+    elif (apart := access.visible_apart(user)) is not None:
         counts = dict.fromkeys(Stage.values, 0)
-        for part in apart:
+        for part in _filtered_apart(apart, filterset, "stage", "sort"):
             for stage, n in stage_counts(part).items():
                 counts[stage] += n
     else:

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext_lazy as _
 
 from core.web import is_htmx
 from gates import queues as gate_queues
@@ -64,15 +63,6 @@ def my_work(request: HttpRequest) -> HttpResponse:
     return home(request, landing=False)
 
 
-QUEUE_HEADINGS = {
-    "decisions": _("Awaiting my decision"),
-    "approvals": _("Awaiting my approval"),
-    "preparing": _("Preparing"),
-    "conditions": _("Conditions I own"),
-    "delegations": _("My delegations"),
-}
-
-
 @login_required
 def my_work_queue(request: HttpRequest, queue: str) -> HttpResponse:
     """One of My work's queues in full, oldest first, a page at a time."""
@@ -84,7 +74,7 @@ def my_work_queue(request: HttpRequest, queue: str) -> HttpResponse:
         request,
         "front/my_work_queue.html",
         {
-            "heading": QUEUE_HEADINGS[queue],
+            "heading": gate_queues.QUEUES[queue].heading,
             "template": f"gates/partials/queue_{queue}.html",
             "page": page,
             "rows": gate_queues.queue_rows(request.user, queue, page.object_list),

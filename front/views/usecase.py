@@ -51,10 +51,6 @@ def _require_team_editable(request: HttpRequest, use_case: UseCase) -> None:
         raise PermissionDenied(exc.message) from exc
 
 
-def _member_form(use_case: UseCase, data: Any = None) -> MemberAddForm:
-    return MemberAddForm(data)
-
-
 def _context(
     request: HttpRequest, use_case: UseCase, member_form: MemberAddForm | None = None
 ) -> dict[str, Any]:
@@ -67,7 +63,7 @@ def _context(
         "days_in_stage": use_case.days_in_stage,
         "team": usecase_selectors.usecase_team(use_case),
         "can_edit": can_edit,
-        "member_form": member_form or (_member_form(use_case) if can_edit else None),
+        "member_form": member_form or (MemberAddForm() if can_edit else None),
         **gate_panel,
     }
     # A killed or retired use case: the decision that ended it, why, what was
@@ -121,7 +117,7 @@ def _team_response(
             "use_case": use_case,
             "team": usecase_selectors.usecase_team(use_case),
             "can_edit": access.can_edit_use_case(request.user, use_case),
-            "member_form": member_form or _member_form(use_case),
+            "member_form": member_form or MemberAddForm(),
         }
         return render(request, f"{TEMPLATE}#team", context)
     if member_form is not None:
@@ -134,7 +130,7 @@ def _team_response(
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     use_case = _use_case(request, pk)
     _require_team_editable(request, use_case)
-    form = _member_form(use_case, request.POST)
+    form = MemberAddForm(request.POST)
     if not form.is_valid():
         return _team_response(request, use_case, form)
     # Refusals (already in that role, killed meanwhile) reach the page's
