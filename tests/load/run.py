@@ -29,9 +29,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "load"
@@ -300,6 +303,88 @@ class Services:
             self.stop(name)
 
 
+class CpuMeter:
+    """Where a phase's CPU went: the seconds of CPU each part of the set-up
+    used (gunicorn, the Celery workers, PostgreSQL, Redis, locust), read
+    from every process about once a second while the phase runs, so that a
+    process that ends during it (locust, a forked task) still counts up to
+    its last reading."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _part(self, process) -> str | None:
+        sessions = {
+            os.getsid(p.pid): name
+            for name, p in self.services.processes.items()
+            if p.poll() is None
+        }
+        try:
+            name = process.name()
+            if name.startswith(("postgres", "postmaster")):
+                return "postgresql"
+            if name.startswith("redis"):
+                return "redis"
+            part = sessions.get(os.getsid(process.pid))
+            if part:
+                return "celery" if part.startswith("worker") else part
+            if "locust" in " ".join(process.cmdline()):
+                return "locust"
+        except (psutil.Error, ProcessLookupError):
+            return None
+        return None
+
+    def _read(self) -> None:
+        for process in psutil.process_iter():
+            part = self._part(process)
+            if part is None:
+                continue
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            used = times.user + times.system
+            self.first.setdefault(process.pid, used if self.last else 0.0)
+            self.last[process.pid] = (part, used)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(1.0):
+            self._read()
+
+    def __enter__(self) -> CpuMeter:
+        self.started = time.monotonic()
+        self._read()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self._read()
+        self.seconds = time.monotonic() - self.started
+
+    def report(self, requests: int) -> dict:
+        """The CPU seconds and share of the machine of each part, and the
+        machine's CPU per request (every part's, locust's too)."""
+        parts: dict[str, float] = {}
+        for pid, (part, used) in self.last.items():
+            parts[part] = parts.get(part, 0.0) + used - self.first.get(pid, 0.0)
+        cores = os.cpu_count() or 1
+        return {
+            "wall_seconds": round(self.seconds, 1),
+            "cpu_seconds": {part: round(used, 1) for part, used in sorted(parts.items())},
+            "share_of_machine": {
+                part: round(used / (self.seconds * cores), 3)
+                for part, used in sorted(parts.items())
+            },
+            "ms_per_request": round(sum(parts.values()) / requests * 1000, 1) if requests else None,
+        }
+
+
 def locust(
     host: str, classes: list[str], *, users: int, seconds: int, prefix: str, fixtures: Path
 ) -> dict:
@@ -451,29 +536,33 @@ def main(argv: list[str] | None = None) -> int:
         services.start_worker(2)
         host = f"http://127.0.0.1:{services.port}"
         print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
-        ceiling = locust(
-            host,
-            ["Ceiling"],
-            users=args.users,
-            seconds=args.seconds,
-            prefix="ceiling",
-            fixtures=fixtures_path,
-        )
-        mixed = locust(
-            host,
-            [
-                "PortfolioReader",
-                "ReviewReader",
-                "Approver",
-                "Uploader",
-                "PackRequester",
-                "Executive",
-            ],
-            users=args.users,
-            seconds=args.seconds,
-            prefix="mixed",
-            fixtures=fixtures_path,
-        )
+        with CpuMeter(services) as ceiling_cpu:
+            ceiling = locust(
+                host,
+                ["Ceiling"],
+                users=args.users,
+                seconds=args.seconds,
+                prefix="ceiling",
+                fixtures=fixtures_path,
+            )
+        with CpuMeter(services) as mixed_cpu:
+            mixed = locust(
+                host,
+                [
+                    "PortfolioReader",
+                    "ReviewReader",
+                    "Approver",
+                    "Uploader",
+                    "PackRequester",
+                    "Executive",
+                ],
+                users=args.users,
+                seconds=args.seconds,
+                prefix="mixed",
+                fixtures=fixtures_path,
+            )
+        ceiling["cpu"] = ceiling_cpu.report(ceiling["total"]["requests"])
+        mixed["cpu"] = mixed_cpu.report(mixed["total"]["requests"])
         half = len(fixtures["pack_phase_reviews"]) // 2
         token = fixtures["people"]["executive"]["token"]
         phase = fixtures["pack_phase_reviews"]
@@ -510,10 +599,28 @@ def main(argv: list[str] | None = None) -> int:
             f"  {name:<40} {t['requests']:>8} {t['errors']:>6} {t['rps']:>7.1f} "
             f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}"
         )
+    for label, phase in (("ceiling", ceiling), ("mixed workload", mixed)):
+        cpu = phase["cpu"]
+        split = ", ".join(
+            f"{part} {seconds} s ({cpu['share_of_machine'][part]:.0%})"
+            for part, seconds in cpu["cpu_seconds"].items()
+        )
+        print(
+            f"CPU of the {label} phase ({cpu['wall_seconds']} s of {os.cpu_count()} cores): "
+            f"{split}; {cpu['ms_per_request']} ms of CPU per request"
+        )
     for phase in (one, two):
         print(
             f"packs with {phase['workers']} worker(s): {phase['ready']}/{phase['packs']} ready "
             f"in {phase['seconds']} s ({phase['packs_per_minute']} per minute)"
+        )
+    ceiling_ms = ceiling["cpu"]["ms_per_request"]
+    if ceiling_ms and mixed["cpu"]["ms_per_request"]:
+        # Throughput on a saturated machine is its CPU over the CPU per
+        # request: the share of the ceiling is the ratio of the two phases'.
+        print(
+            f"at 40% of the ceiling the mix would have {ceiling_ms / 0.4:.1f} ms of the machine's "
+            f"CPU per request; it used {mixed['cpu']['ms_per_request']} ms"
         )
     print(f"\ntargets: {json.dumps(targets)}")
     for failure in mixed["failures"][:10]:
