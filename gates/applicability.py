@@ -261,8 +261,11 @@ def gate_preview(template: Any, use_case: UseCase) -> GatePreview:
     """The gate's rules judged for the use case, as ``review_open`` will
     snapshot them (three queries: the facts, criteria, artifact types)."""
     facts = facts_of(use_case)
-    criteria = template.criteria.order_by("order", "id")
-    artifact_types = template.artifact_types.filter(is_active=True, required=True).order_by(
-        "order", "id"
+    # .all() and sorted here: a template read with its criteria and artifact
+    # types prefetched (the use case page's gate ahead) asks for no more.
+    criteria = sorted(template.criteria.all(), key=lambda c: (c.order, c.pk))
+    artifact_types = sorted(
+        (t for t in template.artifact_types.all() if t.is_active and t.required),
+        key=lambda t: (t.order, t.pk),
     )
     return GatePreview(criteria=judge(criteria, facts), artifact_types=judge(artifact_types, facts))

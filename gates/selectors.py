@@ -126,14 +126,23 @@ class TrackStep:
     exit: StageTransition | None
 
 
-def stage_track(use_case: UseCase) -> list[TrackStep]:
-    """The five stages with the date each was entered and, for the stages
-    behind the use case, the gate decision that closed them."""
-    transitions = list(
+def stage_transitions(use_case: UseCase) -> list[StageTransition]:
+    """The use case's stage changes, oldest first, with their review and who decided."""
+    return list(
         StageTransition.objects.filter(use_case=use_case)
         .select_related("review", "decided_by")
         .order_by("occurred_at", "id")
     )
+
+
+def stage_track(
+    use_case: UseCase, transitions: list[StageTransition] | None = None
+) -> list[TrackStep]:
+    """The five stages with the date each was entered and, for the stages
+    behind the use case, the gate decision that closed them (from
+    ``transitions`` when the caller has read them)."""
+    if transitions is None:
+        transitions = stage_transitions(use_case)
     # A recycled use case re-enters a stage: the latest passage counts.
     entered: dict[str, datetime.datetime] = {Stage.DISCOVERY: use_case.created_at}
     exits: dict[str, StageTransition] = {}
@@ -313,15 +322,13 @@ def usecase_gate_panel(*, use_case: UseCase, user: Any) -> dict[str, Any]:
     open_review = next((r for r in reviews if r.is_open), None)
     past_reviews = [r for r in reviews if not r.is_open]
     next_gate = (
-        GateTemplate.objects.filter(from_stage=use_case.stage).first()
+        GateTemplate.objects.filter(from_stage=use_case.stage)
+        .prefetch_related("criteria", "artifact_types")
+        .first()
         if open_review is None and use_case.status not in TERMINAL_STATUSES
         else None
     )
-    transitions = list(
-        StageTransition.objects.filter(use_case=use_case)
-        .select_related("decided_by", "review")
-        .order_by("occurred_at", "id")
-    )
+    transitions = stage_transitions(use_case)
     return {
         "gate_open_review": open_review,
         "gate_past_reviews": past_reviews,

@@ -575,6 +575,7 @@ def readiness_summary(
     now: datetime.datetime | None = None,
     read: ReviewRead | None = None,
     review_parts: bool = True,
+    template: GateTemplate | None = None,
 ) -> ReadinessSummary:
     """How ready the use case is for the gate ahead of it: criteria met,
     artifacts present, approvals recorded (from the open review, or the gate
@@ -584,11 +585,12 @@ def readiness_summary(
 
     The open review's part comes from ``read``, the one read model of a
     review (``gates.selectors.review_read``); a caller that has it passes it,
-    else it is read here. The review page, which shows criteria, artifacts
-    and approvals in full, asks for the summary without them
+    else it is read here. A caller that knows no review is open and has read
+    the gate ahead passes its ``template``, with its criteria and artifact
+    types prefetched. The review page, which shows criteria, artifacts and
+    approvals in full, asks for the summary without them
     (``review_parts=False``)."""
-    template = None
-    if read is None and review_parts:
+    if read is None and review_parts and template is None:
         open_review_id = (
             GateReview.objects.filter(use_case=use_case, status__in=OPEN_REVIEW_STATUSES)
             .values_list("pk", flat=True)
@@ -596,7 +598,7 @@ def readiness_summary(
         )
         if open_review_id is not None:
             read = review_read(open_review_id)
-    if read is None and review_parts:
+    if read is None and review_parts and template is None:
         template = (
             GateTemplate.objects.filter(from_stage=use_case.stage)
             .prefetch_related("criteria", "artifact_types")

@@ -59,7 +59,7 @@ def _context(
     open_review = gate_panel["gate_open_review"]
     context: dict[str, Any] = {
         "use_case": use_case,
-        "track": gate_selectors.stage_track(use_case),
+        "track": gate_selectors.stage_track(use_case, gate_panel["transitions"]),
         "days_in_stage": use_case.days_in_stage,
         "team": usecase_selectors.usecase_team(use_case),
         "can_edit": can_edit,
@@ -78,8 +78,11 @@ def _context(
     )
 
     # The summary of the gate ahead reads the open review as the review page does.
+    # Without one, it reads the gate ahead the gate panel has read.
     read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
-    context["summary"] = readiness_summary(use_case=use_case, read=read)
+    context["summary"] = readiness_summary(
+        use_case=use_case, read=read, template=gate_panel["gate_next"]
+    )
     # In operation: the owner and the next recertification; retired: the day.
     context["operation"] = operation_panel(use_case)
     # The risk classification's state, linked from the facts (one query).

@@ -226,8 +226,9 @@ def _grow(use_case, sponsor, benefits: int, realisations: int) -> None:
 
 VALUE_PAGE_QUERIES = 11
 # The use case page with its value panel (three queries of it) and its
-# custom fields' Details (one).
-USECASE_PAGE_QUERIES = 33
+# custom fields' Details (one); the gate ahead and the stage changes read
+# once for the gate panel, the stage track and the readiness summary.
+USECASE_PAGE_QUERIES = 27
 
 
 @pytest.mark.parametrize(("benefits", "realisations"), [(1, 1), (6, 15)])
