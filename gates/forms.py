@@ -336,12 +336,16 @@ class DecisionForm(forms.Form):
         recertification: bool = False,
         steps: Sequence[DecommissioningStep] = (),
         exit_reasons: Sequence[ExitReason] = (),
+        owner_choices: list | None = None,
         **kwargs: Any,
     ) -> None:
         """``recertification``: Retire is offered instead of Kill, with a
         row of the decommissioning checklist per step in ``steps``.
         ``exit_reasons``: the active reasons; the select offers those that
-        apply to the ending decision on offer (Kill, or Retire)."""
+        apply to the ending decision on offer (Kill, or Retire).
+        ``owner_choices``: the condition owners' choices a formset of the page
+        has read from the same people as ``attendees``, offered as they are
+        (less the empty choice) instead of reading them again."""
         super().__init__(*args, **kwargs)
         self.recertification = recertification
         left_out = Decision.KILL if recertification else Decision.RETIRE
@@ -376,6 +380,8 @@ class DecisionForm(forms.Form):
                 help_text=_("Why it does not apply (required for “Not applicable”)."),
             )
         self.fields["attendees"].queryset = attendees
+        if owner_choices is not None:
+            self.fields["attendees"].choices = [c for c in owner_choices if c[0] != ""]
         if proposals:
             self.fields["adopt"].queryset = ProposedCondition.objects.filter(
                 pk__in=[p.pk for p in proposals]
@@ -446,16 +452,24 @@ class ConditionForm(forms.Form):
 
 
 class BaseConditionFormSet(forms.BaseFormSet):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: dict[str, list] | None = None, **kwargs: Any) -> None:
+        """``choices``: the owner and criterion choices another condition
+        formset of the same review has read (its ``choices``), used instead
+        of reading them again."""
         super().__init__(*args, **kwargs)
         # Every row offers the same owners: read them once, not once per row
         # (a ModelChoiceField queries each time it renders).
+        self.choices = choices
         if self.forms:
-            owners = list(iter(self.forms[0].fields["owner"].choices))
-            criteria = list(iter(self.forms[0].fields["criterion"].choices))
+            if self.choices is None:
+                first = self.forms[0].fields
+                self.choices = {
+                    "owner": list(iter(first["owner"].choices)),
+                    "criterion": list(iter(first["criterion"].choices)),
+                }
             for form in self.forms:
-                form.fields["owner"].choices = owners
-                form.fields["criterion"].choices = criteria
+                form.fields["owner"].choices = self.choices["owner"]
+                form.fields["criterion"].choices = self.choices["criterion"]
 
     def conditions(self) -> list[dict[str, Any]]:
         """The filled-in rows; incomplete ones are left for the service to

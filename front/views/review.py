@@ -68,8 +68,13 @@ def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -
     if page.can_return:
         context["return_form"] = forms.ReviewReturnForm(auto_id=RETURN_IDS)
     if page.can_decide:
-        context["decision_form"] = _decision_form(page)
-        context["condition_formset"] = _condition_formset(review)
+        # The owners and criteria read once for the page: the proposals' and
+        # the conditions' rows and the decision's attendees offer the same.
+        proposals = context.get("proposal_formset")
+        conditions = _condition_formset(review, choices=proposals and proposals.choices)
+        context["condition_formset"] = conditions
+        owners = conditions.choices["owner"] if conditions.choices else None
+        context["decision_form"] = _decision_form(page, owner_choices=owners)
     if not request.htmx:
         # The full page only: htmx answers are single rows and panels.
         if review.is_open:
@@ -92,8 +97,12 @@ def _condition_kwargs(review: GateReview) -> dict:
     }
 
 
-def _condition_formset(review: GateReview, data=None) -> forms.BaseConditionFormSet:
-    return forms.ConditionFormSet(data, prefix="conditions", form_kwargs=_condition_kwargs(review))
+def _condition_formset(
+    review: GateReview, data=None, choices: dict[str, list] | None = None
+) -> forms.BaseConditionFormSet:
+    return forms.ConditionFormSet(
+        data, prefix="conditions", form_kwargs=_condition_kwargs(review), choices=choices
+    )
 
 
 def _proposal_formset(review: GateReview, data=None) -> forms.BaseConditionFormSet:
@@ -101,12 +110,15 @@ def _proposal_formset(review: GateReview, data=None) -> forms.BaseConditionFormS
     return forms.ProposalFormSet(data, prefix="proposals", form_kwargs=_condition_kwargs(review))
 
 
-def _decision_form(page: selectors.ReviewRead, data=None) -> forms.DecisionForm:
+def _decision_form(
+    page: selectors.ReviewRead, data=None, owner_choices: list | None = None
+) -> forms.DecisionForm:
     """The chair's decision with the gate meeting's record: today and the
     people who voted are proposed; the chair corrects them."""
     review = page.review
     kwargs = {
         "attendees": selectors.condition_owner_candidates(review),
+        "owner_choices": owner_choices,
         "proposals": page.open_proposals,
         "auto_id": DECISION_IDS,
         "recertification": review.is_recertification,

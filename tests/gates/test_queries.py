@@ -44,6 +44,10 @@ RECERTIFICATION_PAGE_MAX_QUERIES = 69
 # Views after the first, until the use case's next event: the pack data is
 # not read again for its content hash (33 and 34 measured at both sizes).
 REVIEW_PAGE_KEPT_MAX_QUERIES = 33
+# The chair of a submitted review who is also an approver: the condition
+# owners and criteria are read once for the proposal rows, the condition rows
+# and the meeting's attendees (35 measured before, when each read them).
+CHAIR_PAGE_KEPT_MAX_QUERIES = 32
 RECERTIFICATION_PAGE_KEPT_MAX_QUERIES = 34
 
 
@@ -140,6 +144,30 @@ def test_it_reads_the_submitted_review_page_in_fixed_queries(
         response = client.get(f"/reviews/{uploaded_review.pk}/")
     assert response.status_code == 200
     assert "Record my decision" in response.content.decode()
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_the_chairs_page_reads_the_condition_owners_once(
+    client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
+):
+    grow(uploaded_review, sponsor, size)
+    for criterion in uploaded_review.criteria.filter(status="pending"):
+        services.criterion_assess(
+            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
+        )
+    services.review_submit(review=uploaded_review, by=sponsor)
+    client = client_as(lead)
+    client.get(f"/reviews/{uploaded_review.pk}/")  # the pack data read once
+    with django_assert_max_num_queries(CHAIR_PAGE_KEPT_MAX_QUERIES):
+        html = client.get(f"/reviews/{uploaded_review.pk}/").content.decode()
+    # Every approver is offered as a condition owner in each of the rows (two
+    # proposals, three conditions) and as an attendee of the meeting.
+    assert 'name="proposals-0-owner"' in html and 'name="conditions-2-owner"' in html
+    approvers = list(uploaded_review.approvers.values_list("user_id", flat=True))
+    assert len(approvers) == 2 + size // 5
+    for user_id in approvers:
+        assert html.count(f'value="{user_id}"') >= 2 + 3 + 1, user_id
+    assert html.count('name="attendees"') >= len(approvers)
 
 
 @pytest.mark.parametrize("size", [5, 50])
