@@ -14,7 +14,10 @@ bounded in time:
    worker, then by two.
 
 It prints and writes (``var/loadtest.json``) requests per second, p50, p95,
-p99 and errors per phase, and the targets: no error, the mixed workload at
+p99 and errors per phase; where each phase's CPU went (gunicorn, the Celery
+workers, PostgreSQL, Redis, locust) and the machine's CPU per request; how
+many of the packs the mixed workload asked for were rendered while it ran;
+and the targets: no error, the mixed workload at
 40% of the ceiling or more, two workers rendering packs at 1.7 times one
 worker's rate or more. The exit code is 0 either way: load figures inform.
 """
@@ -197,7 +200,8 @@ class Services:
         self.env = server_environment()
 
     def _start(self, name: str, command: list[str]) -> None:
-        log = open(VAR / f"{name}.log", "wb")  # noqa: SIM115
+        # Appended: a worker restarted between phases keeps the earlier log.
+        log = open(VAR / f"{name}.log", "ab")  # noqa: SIM115
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -445,6 +449,20 @@ def locust(
     }
 
 
+def mixed_packs(reviews: list[int], since: datetime) -> dict:
+    """How many packs the mixed phase asked for, and how many the workers
+    rendered before it ended: renders that waited until after it would have
+    left the web processes the cores the phase meant them to share."""
+    from reporting.models import GatePack
+
+    asked = GatePack.objects.filter(review_id__in=reviews, requested_at__gte=since)
+    ended = datetime.now(UTC)
+    return {
+        "requested": asked.count(),
+        "rendered_during_phase": asked.filter(generated_at__lte=ended).count(),
+    }
+
+
 def pack_rate(
     services: Services, reviews: list[int], warmups: list[int], token: str, workers: int
 ) -> dict:
@@ -519,6 +537,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     VAR.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(VAR / "media", ignore_errors=True)
+    for log in VAR.glob("*.log"):
+        log.unlink()
     fixtures = prepare(phase_packs=args.packs)
     fixtures_path = VAR / "fixtures.json"
     fixtures_path.write_text(json.dumps(fixtures))
@@ -545,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
                 prefix="ceiling",
                 fixtures=fixtures_path,
             )
+        mixed_started = datetime.now(UTC)
         with CpuMeter(services) as mixed_cpu:
             mixed = locust(
                 host,
@@ -563,6 +584,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         ceiling["cpu"] = ceiling_cpu.report(ceiling["total"]["requests"])
         mixed["cpu"] = mixed_cpu.report(mixed["total"]["requests"])
+        mixed["packs"] = mixed_packs(fixtures["pack_reviews"], mixed_started)
         half = len(fixtures["pack_phase_reviews"]) // 2
         token = fixtures["people"]["executive"]["token"]
         phase = fixtures["pack_phase_reviews"]
@@ -609,6 +631,10 @@ def main(argv: list[str] | None = None) -> int:
             f"CPU of the {label} phase ({cpu['wall_seconds']} s of {os.cpu_count()} cores): "
             f"{split}; {cpu['ms_per_request']} ms of CPU per request"
         )
+    print(
+        f"packs the mixed workload asked for: {mixed['packs']['requested']}, "
+        f"rendered during it: {mixed['packs']['rendered_during_phase']}"
+    )
     for phase in (one, two):
         print(
             f"packs with {phase['workers']} worker(s): {phase['ready']}/{phase['packs']} ready "
