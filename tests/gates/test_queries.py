@@ -108,6 +108,16 @@ def grow(review, sponsor, size: int) -> None:
     )
 
 
+def grow_and_submit(review, sponsor, size: int) -> None:
+    """``grow``, every criterion met, submitted by the sponsor."""
+    grow(review, sponsor, size)
+    for criterion in review.criteria.filter(status="pending"):
+        services.criterion_assess(
+            review=review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
+        )
+    services.review_submit(review=review, by=sponsor)
+
+
 @pytest.mark.parametrize("size", [5, 50])
 def test_it_reads_the_review_page_in_fixed_queries(
     client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
@@ -133,12 +143,7 @@ def test_it_reads_the_review_page_in_fixed_queries(
 def test_it_reads_the_submitted_review_page_in_fixed_queries(
     client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(uploaded_review, sponsor, size)
-    for criterion in uploaded_review.criteria.filter(status="pending"):
-        services.criterion_assess(
-            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
-        )
-    services.review_submit(review=uploaded_review, by=sponsor)
+    grow_and_submit(uploaded_review, sponsor, size)
     client = client_as(sponsor)
     with django_assert_max_num_queries(REVIEW_PAGE_MAX_QUERIES):
         response = client.get(f"/reviews/{uploaded_review.pk}/")
@@ -150,12 +155,7 @@ def test_it_reads_the_submitted_review_page_in_fixed_queries(
 def test_the_chairs_page_reads_the_condition_owners_once(
     client_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(uploaded_review, sponsor, size)
-    for criterion in uploaded_review.criteria.filter(status="pending"):
-        services.criterion_assess(
-            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
-        )
-    services.review_submit(review=uploaded_review, by=sponsor)
+    grow_and_submit(uploaded_review, sponsor, size)
     client = client_as(lead)
     client.get(f"/reviews/{uploaded_review.pk}/")  # the pack data read once
     with django_assert_max_num_queries(CHAIR_PAGE_KEPT_MAX_QUERIES):
@@ -174,12 +174,7 @@ def test_the_chairs_page_reads_the_condition_owners_once(
 def test_it_reads_a_returned_review_with_carried_criteria_in_fixed_queries(
     client_as, api_as, lead, sponsor, uploaded_review, size, django_assert_max_num_queries
 ):
-    grow(uploaded_review, sponsor, size)
-    for criterion in uploaded_review.criteria.filter(status="pending"):
-        services.criterion_assess(
-            review=uploaded_review, criterion=criterion, by=sponsor, status="met", evidence="Ok."
-        )
-    services.review_submit(review=uploaded_review, by=sponsor)
+    grow_and_submit(uploaded_review, sponsor, size)
     services.review_return(review=uploaded_review, by=lead, reason="Rework the costs.")
     # Every row marked as carried over: the mark and its review number come
     # with the criteria, not a query per row.
