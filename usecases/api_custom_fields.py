@@ -64,6 +64,18 @@ class CustomValueInput(serializers.Serializer):
         help_text="The new value; null, an empty string or an empty list clears it."
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial update (PATCH) skips the fields it is not sent, nested
+        # ones too; a row needs both, or it would name no field or no value.
+        missing = {
+            name: [self.fields[name].error_messages["required"]]
+            for name in ("key", "value")
+            if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class CustomValuesField(serializers.ListField):
     """Every active custom field with the use case's value. The definitions

@@ -170,6 +170,10 @@ def test_create_and_patch_write_the_values(api_as, lead, sponsor, business_unit,
         ({"key": "data_owner", "value": 2**40}, "custom_fields.data_owner", "no active user"),
         ({"key": "colour", "value": "red"}, "custom_fields.colour", "No active custom field"),
         ({"key": "region", "value": {"a": 1}}, "custom_fields.0.value", "text, a number"),
+        # A partial update skips what it is not sent, nested fields too: a row
+        # without its value or its key is still refused, not a server error.
+        ({"key": "region"}, "custom_fields.0.value", "required"),
+        ({"value": "EU (Dublin)"}, "custom_fields.0.key", "required"),
     ],
 )
 def test_a_bad_value_is_a_400_named_after_the_field(
