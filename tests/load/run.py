@@ -321,12 +321,7 @@ class CpuMeter:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _part(self, process) -> str | None:
-        sessions = {
-            os.getsid(p.pid): name
-            for name, p in self.services.processes.items()
-            if p.poll() is None
-        }
+    def _part(self, process, sessions: dict[int, str]) -> str | None:
         try:
             name = process.name()
             if name.startswith(("postgres", "postmaster")):
@@ -342,9 +337,17 @@ class CpuMeter:
             return None
         return None
 
-    def _read(self) -> None:
+    def _read(self, *, baseline: bool = False) -> None:
+        """Every process's CPU so far. At the ``baseline`` reading it is
+        where each process starts from; a process first seen later started
+        during the phase, from nothing."""
+        sessions = {
+            os.getsid(p.pid): name
+            for name, p in self.services.processes.items()
+            if p.poll() is None
+        }
         for process in psutil.process_iter():
-            part = self._part(process)
+            part = self._part(process, sessions)
             if part is None:
                 continue
             try:
@@ -352,7 +355,7 @@ class CpuMeter:
             except psutil.Error:
                 continue
             used = times.user + times.system
-            self.first.setdefault(process.pid, used if self.last else 0.0)
+            self.first.setdefault(process.pid, used if baseline else 0.0)
             self.last[process.pid] = (part, used)
 
     def _run(self) -> None:
@@ -361,7 +364,7 @@ class CpuMeter:
 
     def __enter__(self) -> CpuMeter:
         self.started = time.monotonic()
-        self._read()
+        self._read(baseline=True)
         self.thread.start()
         return self
 
