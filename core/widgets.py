@@ -24,10 +24,10 @@ def html_attrs(attrs: dict[str, Any]) -> str:
 class LongSelectMixin:
     """A ``<select>`` of many options (everyone who may be named: a team
     member, an approver, a condition's owner) written in Python: the same
-    HTML as Django's ``select.html`` and ``select_option.html``, which
-    rendered each option through three template nodes and an include and
-    took nearly half of a use case page with 600 people to choose from. Each
-    option ends its line twice, as the included option template does."""
+    HTML as Django's ``select.html`` and ``select_option.html`` (the Jinja2
+    ones the form renderer uses, see FORM_RENDERER), which rendered each
+    option through three template nodes and an include and took nearly half
+    of a use case page with 600 people to choose from."""
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
@@ -41,7 +41,7 @@ class LongSelectMixin:
                 parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
             parts.extend(
                 f'\n  <option value="{conditional_escape(str(option["value"]))}"'
-                f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                f"{html_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>"
                 for option in options
             )
             if group_name:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
 from core.web import display_name
 from usecases.models import Stage
 
@@ -30,7 +31,7 @@ class ApproverCondition(models.TextChoices):
     IF_APPLICABLE = "if_applicable", _("If applicable (high risk or regulated)")
 
 
-class GateTemplate(models.Model):
+class GateTemplate(ChoiceLabels, models.Model):
     """One gate of the framework. Editing it bumps ``version``; a review keeps a
     snapshot of the criteria, artifact types and approvers it was opened with."""
 
@@ -88,7 +89,7 @@ class ControlFramework(models.TextChoices):
     NIST_AI_RMF = "nist_ai_rmf", _("NIST AI RMF")
 
 
-class Control(models.Model):
+class Control(ChoiceLabels, models.Model):
     """A control or requirement of a governance framework (an EU AI Act
     article, an ISO/IEC 42001 clause, a NIST AI RMF function) that gate
     criteria and artifact types cite."""
@@ -161,7 +162,7 @@ class ArtifactType(models.Model):
         return self.name
 
 
-class GateApproverRole(models.Model):
+class GateApproverRole(ChoiceLabels, models.Model):
     template = models.ForeignKey(
         GateTemplate, on_delete=models.CASCADE, related_name="approver_roles"
     )
@@ -318,7 +319,7 @@ class ExitKind(models.TextChoices):
     BOTH = "both", _("Kill or Retire")
 
 
-class ExitReason(models.Model):
+class ExitReason(ChoiceLabels, models.Model):
     """Why a use case ended: the taxonomy a Kill or Retire decision picks
     from, so the portfolio learns where and why it loses its use cases.
     Default data from the seeds' failure causes; an administrator edits it."""
@@ -380,7 +381,7 @@ class GateReviewQuerySet(models.QuerySet):
         return self.filter(late_reviews_q(on))
 
 
-class GateReview(models.Model):
+class GateReview(ChoiceLabels, models.Model):
     use_case = models.ForeignKey(
         "usecases.UseCase", on_delete=models.PROTECT, related_name="reviews"
     )
@@ -558,7 +559,7 @@ class AssessmentStatus(models.TextChoices):
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
-class ReviewCriterion(models.Model):
+class ReviewCriterion(ChoiceLabels, models.Model):
     """A criterion as it stood in the template when the review opened, with
     the team's assessment of it."""
 
@@ -632,7 +633,7 @@ class ApprovalDecision(models.TextChoices):
 APPROVED_DECISIONS = (ApprovalDecision.APPROVE, ApprovalDecision.APPROVE_WITH_CONDITIONS)
 
 
-class ReviewApprover(models.Model):
+class ReviewApprover(ChoiceLabels, models.Model):
     review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="approvers")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_approvals"
@@ -769,7 +770,7 @@ class ConditionStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class GateCondition(models.Model):
+class GateCondition(ChoiceLabels, models.Model):
     review = models.ForeignKey(GateReview, on_delete=models.CASCADE, related_name="conditions")
     # The criterion the condition answers: a must-meet criterion only
     # partially met allows Conditional Go when a condition is attached to it.
@@ -844,7 +845,7 @@ class ProposedCondition(models.Model):
         return self.description[:80]
 
 
-class StageTransition(models.Model):
+class StageTransition(ChoiceLabels, models.Model):
     use_case = models.ForeignKey(
         "usecases.UseCase", on_delete=models.PROTECT, related_name="transitions"
     )

@@ -9,10 +9,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
 from usecases.models import BusinessUnit, OrgRole
 
 
-class GroupMapping(models.Model):
+class GroupMapping(ChoiceLabels, models.Model):
     """An identity provider group and what it grants at every sign-in: an
     organisation role, a business unit membership, or both."""
 
@@ -74,7 +75,7 @@ class SsoIdentity(models.Model):
         return f"{self.user} ({self.subject})"
 
 
-class SsoGrant(models.Model):
+class SsoGrant(ChoiceLabels, models.Model):
     """A role or business unit membership that single sign-on granted.
 
     A sign-in removes what it granted and the mappings no longer give; a role

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
+
 
 def new_secret() -> str:
     return secrets.token_hex(32)
@@ -33,7 +35,7 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(ChoiceLabels, models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     format = models.CharField(
@@ -61,7 +63,7 @@ class WebhookEndpoint(models.Model):
         return self.name
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(ChoiceLabels, models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.labels import ChoiceLabels
+
 
 class Kind(models.TextChoices):
     REVIEW_OPENED = "review_opened", gettext_lazy("Gate review opened")
@@ -59,7 +61,7 @@ class EmailMode(models.TextChoices):
     OFF = "off", gettext_lazy("Never (inbox only)")
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     # No index of its own: ``notification_inbox_idx`` starts with it (one
     # index less to write per row of a sweep).
     recipient = models.ForeignKey(
@@ -152,7 +154,7 @@ class Notification(models.Model):
         return self.read_at is not None
 
 
-class NotificationPreference(models.Model):
+class NotificationPreference(ChoiceLabels, models.Model):
     """A person's e-mail choices. No row means the defaults: immediate e-mail
     for every kind. The in-app inbox always gets everything."""
 

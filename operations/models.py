@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy
 
+from core.labels import ChoiceLabels
 from core.validators import single_line
 from readiness.models import VALUE_DIGITS, KpiOperator
 
@@ -23,7 +24,7 @@ class IncidentSeverity(models.TextChoices):
     CRITICAL = "critical", gettext_lazy("Critical")
 
 
-class Incident(models.Model):
+class Incident(ChoiceLabels, models.Model):
     """Something that went wrong with the use case in operation: a wrong
     decision that reached a customer, an outage, a complaint, a breach."""
 
@@ -61,7 +62,7 @@ class Incident(models.Model):
         return f"{self.get_severity_display()} incident: {self.title}"
 
 
-class DriftBreach(models.Model):
+class DriftBreach(ChoiceLabels, models.Model):
     """A measurement of a monitored KPI that broke its drift bound, with the
     bound as it stood then."""
 

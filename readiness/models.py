@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
 from usecases.models import Stage
 
 # --- Prioritization at Discovery ------------------------------------------
@@ -98,7 +99,7 @@ class ScorecardBand(models.TextChoices):
     MORE_POC = "more_poc", _("Additional PoC period or strategy revision needed")
 
 
-class PocScorecard(models.Model):
+class PocScorecard(ChoiceLabels, models.Model):
     """One scoring of the PoC. Every save is a new version; the latest is the
     use case's scorecard and the earlier ones stay as history."""
 
@@ -166,7 +167,7 @@ class ChecklistGroup(models.TextChoices):
     ORGANISATIONAL = "organisational", _("Organisational")
 
 
-class ChecklistItemDefinition(models.Model):
+class ChecklistItemDefinition(ChoiceLabels, models.Model):
     number = models.PositiveSmallIntegerField(unique=True)
     group = models.CharField(max_length=20, choices=ChecklistGroup.choices)
     text = models.CharField(max_length=300)
@@ -185,7 +186,7 @@ class ChecklistStatus(models.TextChoices):
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(ChoiceLabels, models.Model):
     """A use case's answer to one checklist item. The rows of all active
     definitions are created together when the checklist is started."""
 
@@ -251,7 +252,7 @@ class KpiOperator(models.TextChoices):
 OPERATOR_SYMBOLS = {KpiOperator.AT_LEAST: "≥", KpiOperator.AT_MOST: "≤"}
 
 
-class Kpi(models.Model):
+class Kpi(ChoiceLabels, models.Model):
     use_case = models.ForeignKey("usecases.UseCase", on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=KpiKind.choices)
@@ -345,7 +346,7 @@ def format_value(value: Decimal, unit: str = "") -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
-class KpiRule(models.Model):
+class KpiRule(ChoiceLabels, models.Model):
     """Binds a criterion of a gate review to a KPI: the criterion is assessed
     from the KPI's latest measurement while the review is open."""
 
@@ -387,7 +388,7 @@ class KpiRule(models.Model):
 # --- Stage-duration norms --------------------------------------------------
 
 
-class StageNorm(models.Model):
+class StageNorm(ChoiceLabels, models.Model):
     """How long a stage is expected to take. Scale has no norm: it is where a
     use case stays."""
 

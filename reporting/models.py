@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
+
 
 class PackStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -56,7 +58,7 @@ class GatePackQuerySet(models.QuerySet):
         )
 
 
-class GatePack(models.Model):
+class GatePack(ChoiceLabels, models.Model):
     review = models.ForeignKey("gates.GateReview", on_delete=models.PROTECT, related_name="packs")
     review_revision = models.PositiveIntegerField(
         help_text=gettext_lazy("The review's revision when the pack was requested.")
@@ -160,7 +162,7 @@ class TallyKind(models.TextChoices):
     DECIDED = "decided"
 
 
-class PortfolioTally(models.Model):
+class PortfolioTally(ChoiceLabels, models.Model):
     """What the dashboard counts, kept by the database as the portfolio is
     written, so that a fresh dashboard for the whole portfolio reads a few
     thousand rows instead of every use case, transition and review.

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.labels import ChoiceLabels
 from core.validators import single_line
 
 
@@ -106,7 +107,7 @@ class BusinessUnit(models.Model):
         return self.name
 
 
-class UseCase(models.Model):
+class UseCase(ChoiceLabels, models.Model):
     title = models.CharField(max_length=200, validators=[single_line])
     summary = models.TextField(max_length=2000)
     business_problem = models.TextField(max_length=5000, blank=True)
@@ -295,7 +296,7 @@ class BusinessUnitMember(models.Model):
         return f"{self.user} in {self.business_unit}"
 
 
-class UseCaseMember(models.Model):
+class UseCaseMember(ChoiceLabels, models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="use_case_roles"
@@ -322,7 +323,7 @@ class RiskClassificationStatus(models.TextChoices):
     OVERRIDDEN = "overridden", _("Overridden")
 
 
-class RiskClassification(models.Model):
+class RiskClassification(ChoiceLabels, models.Model):
     """One answered version of the risk questionnaire of a use case: what the
     answers propose (tier, regulations, the reasoning, a prohibited practice)
     and what risk and compliance decided (confirmed as proposed, or overridden
@@ -375,7 +376,7 @@ class RiskClassification(models.Model):
         return f"Risk classification v{self.version} of {self.use_case}"
 
 
-class UserLanguage(models.Model):
+class UserLanguage(ChoiceLabels, models.Model):
     """The language a person chose with the switcher: pages follow it once they
     sign in, and e-mails, notifications and packs are written in it."""
 
@@ -401,7 +402,7 @@ class CustomFieldKind(models.TextChoices):
 CHOICE_KINDS = (CustomFieldKind.CHOICE, CustomFieldKind.MULTI_CHOICE)
 
 
-class CustomField(models.Model):
+class CustomField(ChoiceLabels, models.Model):
     """A fact an administrator adds to every use case (a data owner, a cost
     centre, a deployment region). Its values live in ``UseCase.custom_values``
     under ``key``. Required from a stage: a gate review whose target stage is

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from core.labels import ChoiceLabels
 from core.validators import single_line
 from readiness.models import format_value
 from usecases.models import Stage
@@ -59,7 +60,7 @@ def _not_negative(field: str, name: str) -> models.CheckConstraint:
     )
 
 
-class CostLine(models.Model):
+class CostLine(ChoiceLabels, models.Model):
     """One cell of a use case's budget: a stage and a category, planned and
     (once spent) actual. Operations is an annual figure, the others one-off."""
 
@@ -97,7 +98,7 @@ class CostLine(models.Model):
         return f"{self.get_stage_display()} {self.get_category_display()}"
 
 
-class CostMultiplier(models.Model):
+class CostMultiplier(ChoiceLabels, models.Model):
     """The PoC-to-production multiplier range of a category: default data from
     the scorecard (infrastructure 3-6x, development 3-5x, data preparation
     3-6x), edited by an administrator."""
@@ -189,7 +190,7 @@ class ValueOperator(models.TextChoices):
     AT_MOST = "<=", gettext_lazy("≤ (at or below)")
 
 
-class ValueRule(models.Model):
+class ValueRule(ChoiceLabels, models.Model):
     """Binds a criterion of a gate review to the use case's ROI, NPV or
     payback month, like a KPI rule: "3-year ROI ≥ 0"."""
 
