@@ -215,6 +215,11 @@ def test_the_renderer_fetches_nothing_from_the_network():
     assert fetcher.fetch("data:text/plain,hello").read() == b"hello"
     css = STATIC_DIR / "reporting.css"
     assert fetcher.fetch(css.as_uri()).read().startswith(b"/*")
+    # Nor does it read the machine's certificate store, which it would never use.
+    from urllib.request import HTTPSHandler
+
+    (https,) = [h for h in fetcher.handlers if isinstance(h, HTTPSHandler)]
+    assert https._context.cert_store_stats()["x509_ca"] == 0
 
 
 def test_a_pack_request_is_refused_to_those_who_only_read(decided_review, buhead):
