@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gates import crosswalk, queues, rules, selectors, serializers, services, uploads
+from gates import crosswalk, queues, read_model, rules, selectors, serializers, services, uploads
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
 from usecases import access
@@ -41,7 +41,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 def _review_response(request: Request, review_id: int, code: int = 200) -> Response:
-    page = selectors.review_read(review_id, request.user)
+    page = read_model.review_read(review_id, request.user)
     return Response(serializers.ReviewSerializer(page).data, status=code)
 
 
@@ -188,7 +188,7 @@ class CriterionAssessView(APIView):
     )
     def patch(self, request: Request, pk: int, criterion_id: int) -> Response:
         review = selectors.visible_review(request.user, pk)
-        criterion = selectors.criterion_of(review, criterion_id)
+        criterion = read_model.criterion_of(review, criterion_id)
         data = serializers.CriterionAssessInput(data=request.data, use_case_id=review.use_case_id)
         data.is_valid(raise_exception=True)
         services.criterion_assess(
@@ -200,7 +200,7 @@ class CriterionAssessView(APIView):
             evidence=data.validated_data.get("evidence", criterion.evidence),
             artifacts=data.validated_data.get("artifacts"),
         )
-        fresh = selectors.criterion_of(review, criterion.pk)
+        fresh = read_model.criterion_of(review, criterion.pk)
         return Response(serializers.ReviewCriterionSerializer(fresh).data)
 
 
@@ -278,7 +278,7 @@ class ApproverReassignView(APIView):
     )
     def post(self, request: Request, pk: int, approver_id: int) -> Response:
         review = selectors.visible_review(request.user, pk)
-        row = selectors.approver_of(review, approver_id)
+        row = read_model.approver_of(review, approver_id)
         # Refuse a non-chair before reading the input: they learn that first.
         refusal = rules.reassign_refusal(request.user, review)
         if refusal is not None:

@@ -41,7 +41,7 @@ from gates.models import (
     ReviewStatus,
     ReviewTrigger,
 )
-from gates.selectors import RequiredArtifact, ReviewRead
+from gates.read_model import RequiredArtifact, ReviewRead
 from usecases.models import RegulatoryConstraint, RiskTier, Stage
 
 User = get_user_model()
@@ -218,7 +218,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 # Fields the apps above add to a criterion (readiness: the KPI rule it is
 # assessed from, the PoC scorecards it cites), registered at start-up with a
 # factory for a read-only field; their values are what the same apps attached
-# through ``selectors.register_criterion_extension``.
+# through ``read_model.register_criterion_extension``.
 CRITERION_FIELDS: dict[str, Callable[[], serializers.Field]] = {}
 
 
@@ -540,7 +540,7 @@ class ReviewSummarySerializer(serializers.ModelSerializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    """A review as ``selectors.review_read`` reads it."""
+    """A review as ``read_model.review_read`` reads it."""
 
     id = serializers.IntegerField(source="review.pk")
     use_case = serializers.SerializerMethodField()

@@ -39,7 +39,7 @@ from gates.models import (
     GateTemplate,
     gate_label,
 )
-from gates.selectors import ReviewRead, review_read
+from gates.read_model import ReviewRead, review_read
 from readiness.models import (
     ChecklistGroup,
     ChecklistItem,
@@ -584,7 +584,7 @@ def readiness_summary(
     time in stage against its norm.
 
     The open review's part comes from ``read``, the one read model of a
-    review (``gates.selectors.review_read``); a caller that has it passes it,
+    review (``gates.read_model.review_read``); a caller that has it passes it,
     else it is read here. A caller that knows no review is open and has read
     the gate ahead passes its ``template``, with its criteria and artifact
     types prefetched. The review page, which shows criteria, artifacts and

@@ -40,7 +40,8 @@ from gates.models import (
     add_months,
     late_reviews_q,
 )
-from gates.selectors import ExpiringArtifact, expiring_evidence, review_read
+from gates.read_model import review_read
+from gates.selectors import ExpiringArtifact, expiring_evidence
 from operations.models import DriftBreach, Incident
 from readiness.models import OPERATOR_SYMBOLS, StageNorm, format_value
 from readiness.selectors import (

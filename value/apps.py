@@ -8,7 +8,7 @@ class ValueConfig(AppConfig):
     verbose_name = "Value"
 
     def ready(self) -> None:
-        from gates.selectors import register_criterion_extension
+        from gates.read_model import register_criterion_extension
         from gates.serializers import register_criterion_field
         from gates.services import register_assessment_guard
         from value import extensions

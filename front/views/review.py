@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import InvalidInput
 from core.web import redirect_after_post, show_refusal
-from gates import forms, rules, selectors, services
+from gates import forms, read_model, rules, selectors, services
 from gates.models import GateReview
 from readiness import rules as readiness_rules
 from readiness import services as readiness_services
@@ -40,7 +40,7 @@ DECISION_IDS = "gate-decision-%s"
 RETURN_IDS = "return-%s"
 
 
-def _review_context(request: HttpRequest, page: selectors.ReviewRead, **extra) -> dict:
+def _review_context(request: HttpRequest, page: read_model.ReviewRead, **extra) -> dict:
     review = page.review
     context = {
         "page": page,
@@ -111,7 +111,7 @@ def _proposal_formset(review: GateReview, data=None) -> forms.BaseConditionFormS
 
 
 def _decision_form(
-    page: selectors.ReviewRead, data=None, owner_choices: list | None = None
+    page: read_model.ReviewRead, data=None, owner_choices: list | None = None
 ) -> forms.DecisionForm:
     """The chair's decision with the gate meeting's record: today and the
     people who voted are proposed; the chair corrects them."""
@@ -147,7 +147,7 @@ def _criterion_changed(request: HttpRequest, review: GateReview, criterion) -> H
     the review page at that row."""
     if not request.htmx:
         return redirect(f"{review.get_absolute_url()}#criterion-{criterion.pk}")
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     fresh = next(c for c in page.criteria if c.pk == criterion.pk)
     return _render_review_changed(
         request,
@@ -159,7 +159,7 @@ def _criterion_changed(request: HttpRequest, review: GateReview, criterion) -> H
 @login_required
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    page = selectors.review_read(pk, request.user)
+    page = read_model.review_read(pk, request.user)
     return render(request, TEMPLATE, _review_context(request, page))
 
 
@@ -169,7 +169,7 @@ def criterion_assess(request: HttpRequest, pk: int, criterion_id: int) -> HttpRe
     """GET: the criterion's row as a form (htmx) or the review page with that
     row open (plain). POST: record the assessment, answer with the row."""
     review = selectors.visible_review(request.user, pk)
-    criterion = selectors.criterion_of(review, criterion_id)
+    criterion = read_model.criterion_of(review, criterion_id)
     refusal = rules.assess_refusal(request.user, review)
     can_assess = refusal is None
     if request.method == "GET" and request.GET.get("display"):
@@ -247,7 +247,7 @@ def _render_edit_row(
             TEMPLATE + "#criterion-edit-row",
             {"review": review, "use_case": review.use_case, "criterion": criterion, **extra},
         )
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     return render(
         request,
         TEMPLATE,
@@ -295,7 +295,7 @@ def criterion_kpi_rule(request: HttpRequest, pk: int, criterion_id: int) -> Http
     """Bind the criterion to a KPI rule (assessed at once from the latest
     measurement), or with ``unbind`` go back to assessing it by hand."""
     review = selectors.visible_review(request.user, pk)
-    criterion = selectors.criterion_of(review, criterion_id)
+    criterion = read_model.criterion_of(review, criterion_id)
     readiness_rules.ensure_can_write(request.user, review.use_case)
     if request.POST.get("unbind"):
         readiness_services.kpi_rule_unbind(
@@ -338,7 +338,7 @@ def criterion_value_rule(request: HttpRequest, pk: int, criterion_id: int) -> Ht
     the pilot; assessed at once), or with ``unbind`` go back to assessing it
     by hand."""
     review = selectors.visible_review(request.user, pk)
-    criterion = selectors.criterion_of(review, criterion_id)
+    criterion = read_model.criterion_of(review, criterion_id)
     refusal = value_rules.value_rule_refusal(request.user, review.use_case)
     if refusal is not None:
         raise refusal
@@ -392,11 +392,11 @@ def approval_record(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not request.htmx:
                 return redirect(f"{review.get_absolute_url()}#approvals")
-            page = selectors.review_read(review.pk, request.user)
+            page = read_model.review_read(review.pk, request.user)
             return _render_review_changed(
                 request, TEMPLATE + "#approvals", _review_context(request, page)
             )
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     if not page.can_approve:
         # Only reached with an invalid form; a valid one goes to the service,
         # which gives this same refusal.
@@ -425,14 +425,14 @@ def approver_reassign(request: HttpRequest, pk: int, approver_id: int) -> HttpRe
     ``display``, the panel as it is. POST: reassign, answer with the panel
     and the submit and decision panels out of band."""
     review = selectors.visible_review(request.user, pk)
-    row = selectors.approver_of(review, approver_id)
+    row = read_model.approver_of(review, approver_id)
     refusal = rules.reassign_refusal(request.user, review)
     if request.method == "POST" and refusal is not None:
         raise refusal
     if request.method == "GET" and (refusal is not None or request.GET.get("display")):
         if not request.htmx:
             return redirect(f"{review.get_absolute_url()}#approvals")
-        page = selectors.review_read(review.pk, request.user)
+        page = read_model.review_read(review.pk, request.user)
         return render(request, TEMPLATE + "#approvals", _review_context(request, page))
     if request.method == "POST":
         form = _reassign_form(review, row, request.POST)
@@ -454,13 +454,13 @@ def approver_reassign(request: HttpRequest, pk: int, approver_id: int) -> HttpRe
             else:
                 if not request.htmx:
                     return redirect(f"{review.get_absolute_url()}#approvals")
-                page = selectors.review_read(review.pk, request.user)
+                page = read_model.review_read(review.pk, request.user)
                 return _render_review_changed(
                     request, TEMPLATE + "#approvals", _review_context(request, page)
                 )
     else:
         form = _reassign_form(review, row)
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     context = _review_context(request, page, reassigning_approver_id=row.pk, reassign_form=form)
     if request.htmx:
         return render(request, TEMPLATE + "#approvals", context)
@@ -470,7 +470,7 @@ def approver_reassign(request: HttpRequest, pk: int, approver_id: int) -> HttpRe
 @login_required
 @require_POST
 def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    page = selectors.review_read(pk, request.user)
+    page = read_model.review_read(pk, request.user)
     review = page.review
     form = _decision_form(page, request.POST)
     formset = _condition_formset(review, request.POST)
@@ -496,7 +496,7 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
             show_refusal(form, error)
         else:
             return redirect_after_post(request, review.get_absolute_url())
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     if not page.can_decide:
         raise rules.decision_refusal(request.user, page.review)
     context = _review_context(request, page, decision_form=form, condition_formset=formset)
@@ -522,7 +522,7 @@ def review_return(request: HttpRequest, pk: int) -> HttpResponse:
             show_refusal(form, error)
         else:
             return redirect_after_post(request, review.get_absolute_url())
-    page = selectors.review_read(review.pk, request.user)
+    page = read_model.review_read(review.pk, request.user)
     if not page.can_return:
         # Only reached with an invalid form; a valid one goes to the service,
         # which gives this same refusal.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import PermissionRefused
 from core.web import is_htmx
+from gates import read_model
 from gates import selectors as gate_selectors
 from gates.models import Decision
 from operations.selectors import operation_panel
@@ -79,7 +80,7 @@ def _context(
 
     # The summary of the gate ahead reads the open review as the review page does.
     # Without one, it reads the gate ahead the gate panel has read.
-    read = gate_selectors.review_read(open_review.pk) if open_review is not None else None
+    read = read_model.review_read(open_review.pk) if open_review is not None else None
     context["summary"] = readiness_summary(
         use_case=use_case, read=read, template=gate_panel["gate_next"]
     )

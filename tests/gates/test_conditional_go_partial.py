@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.errors import InvalidInput, TransitionRefused
 from core.models import AuditEvent
-from gates import selectors, services
+from gates import read_model, services
 from gates.models import AssessmentStatus, Decision, GateCondition, GateReview, ReviewStatus
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import approve_all, assess_all, upload_required
@@ -140,7 +140,7 @@ def test_a_criterion_of_another_review_is_refused(review, lead, sponsor, busines
 
 
 def test_the_read_model_says_conditional_go_is_open(review):
-    page = selectors.review_read(review.pk)
+    page = read_model.review_read(review.pk)
 
     assert page.go_blockers == [partial_reason(review.partial.name)]
     assert page.conditional_go_blockers == []
