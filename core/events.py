@@ -119,11 +119,32 @@ def _json_safe(data: dict[str, Any]) -> dict[str, Any]:
         return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+# While the outbox delivers a batch: the after-commit work its listeners ask
+# for (a worker's kick), each to run once when the batch commits.
+_batch_followups: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "core_events_batch_followups", default=None
+)
+
+
+def on_commit_once(work: Callable[[], None]) -> None:
+    """``transaction.on_commit(work)``; while the outbox delivers a batch (up
+    to OUTBOX_BATCH events in one transaction), once for the whole batch
+    however many of its events ask. A worker's kick (the outbox's, the
+    e-mails', the webhooks') is asked for by each event that has something
+    for it, and one kick serves them all: the worker reads everything due.
+    ``work`` is compared by identity, so it is a module-level function."""
+    followups = _batch_followups.get()
+    if followups is None:
+        transaction.on_commit(work)
+    elif not any(asked is work for asked in followups):
+        followups.append(work)
+
+
 def emit_on_commit(event: str, **data: Any) -> None:
     """Write ``event`` to the outbox in the caller's transaction; ask for its
     delivery once that transaction commits."""
     OutboxEvent.objects.create(name=event, data=_json_safe(data))
-    transaction.on_commit(kick_delivery)
+    on_commit_once(kick_delivery)
 
 
 def kick_delivery() -> None:
@@ -150,34 +171,57 @@ def outbox_deliver(batch: int = OUTBOX_BATCH) -> int:
     deliver the same event at once. Returns how many were delivered."""
     delivered = 0
     while True:
-        with transaction.atomic():
-            rows = list(
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(delivered_at__isnull=True, next_attempt_at__lte=timezone.now())
-                .order_by("id")[:batch]
-            )
-            for row in rows:
-                try:
-                    # A savepoint per event: a listener's database error undoes
-                    # its own writes only.
-                    with transaction.atomic():
-                        deliver(
-                            row.name,
-                            row.data,
-                            occurrence=Occurrence(row.pk, row.created_at),
-                        )
-                except Exception as error:
-                    row.attempts += 1
-                    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    row.next_attempt_at = timezone.now() + _retry_delay(row.attempts)
-                    logger.exception("events: delivering %s #%s failed", row.name, row.pk)
-                else:
-                    row.attempts += 1
-                    row.delivered_at = timezone.now()
-                    row.last_error = ""
-                    delivered += 1
-                row.save(
-                    update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at"]
-                )
-        if len(rows) < batch:
+        delivered_now, claimed = _deliver_batch(batch)
+        delivered += delivered_now
+        if claimed < batch:
             return delivered
+
+
+def _deliver_batch(batch: int) -> tuple[int, int]:
+    """One transaction: claim up to ``batch`` due events and deliver each.
+    The work their listeners ask for (``on_commit_once``) is registered once
+    for the commit; an event whose savepoint is undone after asking leaves a
+    kick that finds nothing to do, which is harmless. Returns how many events
+    were delivered and how many claimed."""
+    followups: list[Callable[[], None]] = []
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(delivered_at__isnull=True, next_attempt_at__lte=timezone.now())
+            .order_by("id")[:batch]
+        )
+        token = _batch_followups.set(followups)
+        try:
+            delivered = _deliver_rows(rows)
+        finally:
+            # Before the commit: what runs after it asks for itself.
+            _batch_followups.reset(token)
+        for work in followups:
+            transaction.on_commit(work)
+    return delivered, len(rows)
+
+
+def _deliver_rows(rows: list[OutboxEvent]) -> int:
+    delivered = 0
+    for row in rows:
+        try:
+            # A savepoint per event: a listener's database error undoes
+            # its own writes only.
+            with transaction.atomic():
+                deliver(
+                    row.name,
+                    row.data,
+                    occurrence=Occurrence(row.pk, row.created_at),
+                )
+        except Exception as error:
+            row.attempts += 1
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            row.next_attempt_at = timezone.now() + _retry_delay(row.attempts)
+            logger.exception("events: delivering %s #%s failed", row.name, row.pk)
+        else:
+            row.attempts += 1
+            row.delivered_at = timezone.now()
+            row.last_error = ""
+            delivered += 1
+        row.save(update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at"])
+    return delivered

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
+from core import events
 from integrations import services
 
 logger = logging.getLogger(__name__)
@@ -34,16 +35,18 @@ def send_due_webhooks() -> dict[str, int]:
 
 
 def enqueue_send() -> None:
-    """Ask a worker to send once the current transaction commits. A broker
-    outage never breaks the action: the periodic run sends later."""
+    """Ask a worker to send once the current transaction commits: once for
+    an outbox batch, however many of its events have a webhook
+    (``core.events.on_commit_once``). A broker outage never breaks the
+    action: the periodic run sends later."""
+    events.on_commit_once(_send_due)
 
-    def send() -> None:
-        try:
-            send_due_webhooks.delay()
-        except Exception:
-            logger.warning(
-                "integrations: could not enqueue webhook delivery; the periodic task will",
-                exc_info=True,
-            )
 
-    transaction.on_commit(send)
+def _send_due() -> None:
+    try:
+        send_due_webhooks.delay()
+    except Exception:
+        logger.warning(
+            "integrations: could not enqueue webhook delivery; the periodic task will",
+            exc_info=True,
+        )

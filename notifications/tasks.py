@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
+from core import events
 from notifications import rules, services
 
 logger = logging.getLogger(__name__)
@@ -54,17 +55,17 @@ def send_daily_digests() -> dict[str, int]:
 
 def enqueue_delivery() -> None:
     """Ask a worker to send the pending e-mails once the current transaction
-    commits. A broker outage never breaks the action: the periodic
-    ``deliver_pending_emails`` sends them later."""
+    commits: once for an outbox batch, however many of its events notified
+    (``core.events.on_commit_once``). A broker outage never breaks the
+    action: the periodic ``deliver_pending_emails`` sends them later."""
+    events.on_commit_once(_send_pending_emails)
 
-    def send() -> None:
-        try:
-            deliver_pending_emails.delay()
-        except Exception:
-            logger.warning(
-                "notifications: could not enqueue e-mail delivery; the periodic task will "
-                "send them",
-                exc_info=True,
-            )
 
-    transaction.on_commit(send)
+def _send_pending_emails() -> None:
+    try:
+        deliver_pending_emails.delay()
+    except Exception:
+        logger.warning(
+            "notifications: could not enqueue e-mail delivery; the periodic task will send them",
+            exc_info=True,
+        )

@@ -127,3 +127,43 @@ def test_a_failing_listener_keeps_the_event_for_a_retry(monkeypatch, lead, use_c
     assert row.delivered_at is not None and row.last_error == ""
     assert seen == [events.REVIEW_OPENED]
     assert events.outbox_deliver() == 0  # delivered once
+
+
+_kicks: list[str] = []
+
+
+def _kick() -> None:
+    _kicks.append("kick")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_work_a_batchs_events_ask_for_runs_once_after_its_commit(monkeypatch):
+    # Five events due at once: one outbox batch, one transaction.
+    for n in range(5):
+        OutboxEvent.objects.create(name=events.REVIEW_SUBMITTED, data={"review_id": n})
+    heard: list[int] = []
+    committed: list[bool] = []
+
+    def listener(name, data):
+        heard.append(data["review_id"])
+        events.on_commit_once(_kick)
+        committed.append(bool(_kicks))  # nothing runs before the commit
+
+    monkeypatch.setattr(events, "_listeners", [listener])
+    _kicks.clear()
+    assert events.outbox_deliver() == 5
+    assert heard == [0, 1, 2, 3, 4]
+    assert committed == [False] * 5
+    assert _kicks == ["kick"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_batch_each_ask_is_an_after_commit_callback():
+    from django.db import transaction
+
+    _kicks.clear()
+    with transaction.atomic():
+        events.on_commit_once(_kick)
+        events.on_commit_once(_kick)
+        assert _kicks == []
+    assert _kicks == ["kick", "kick"]
