@@ -132,11 +132,11 @@ def on_commit_once(work: Callable[[], None]) -> None:
     however many of its events ask. A worker's kick (the outbox's, the
     e-mails', the webhooks') is asked for by each event that has something
     for it, and one kick serves them all: the worker reads everything due.
-    ``work`` is compared by identity, so it is a module-level function."""
+    ``work`` is one module-level function, so the same ask is the same object."""
     followups = _batch_followups.get()
     if followups is None:
         transaction.on_commit(work)
-    elif not any(asked is work for asked in followups):
+    elif work not in followups:
         followups.append(work)
 
 

@@ -36,13 +36,10 @@ class LocalOnlyURLFetcher(URLFetcher):
     """Refuses anything that is not a ``data:`` URL or one of our static files."""
 
     def __init__(self) -> None:
-        # It never opens an HTTPS connection, so its context loads no
-        # certificates: WeasyPrint's default one reads the machine's CA store,
-        # about 90 ms of every pack.
-        super().__init__(
-            allowed_protocols=("data", "file"),
-            ssl_context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
-        )
+        # It never opens an HTTPS connection (``fetch`` refuses it), so its
+        # context loads no certificates: WeasyPrint's default one reads the
+        # machine's CA store, about 90 ms of every pack.
+        super().__init__(ssl_context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
     def fetch(self, url: str, headers: Any = None):
         if url.startswith("data:"):
