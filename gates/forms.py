@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ModelChoiceField, ModelMultipleChoiceField, choices_of
 from core.widgets import LongSelect, LongSelectMultiple
 from gates.models import (
     ApprovalDecision,
@@ -35,26 +36,26 @@ User = get_user_model()
 MAX_FILES_PER_UPLOAD = 20
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ModelChoiceField):
     widget = LongSelect
 
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(ModelMultipleChoiceField):
     widget = LongSelectMultiple
 
     def label_from_instance(self, obj: Any) -> str:
         return person_label(obj)
 
 
-class ArtifactTypeChoiceField(forms.ModelChoiceField):
+class ArtifactTypeChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: ArtifactType) -> str:
         return f"{obj.template.label}: {obj.name}"
 
 
-class ArtifactChoiceField(forms.ModelMultipleChoiceField):
+class ArtifactChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: Artifact) -> str:
         return f"{obj.artifact_type.name} v{obj.version} ({obj.original_name})"
 
@@ -264,7 +265,7 @@ class DelegationForm(forms.Form):
         self.fields["delegate"].queryset = candidates
 
 
-class ProposalChoiceField(forms.ModelMultipleChoiceField):
+class ProposalChoiceField(ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         criterion = f" (answers “{obj.criterion.name}”)" if obj.criterion_id else ""
         return (
@@ -431,7 +432,7 @@ class ConditionForm(forms.Form):
     )
     owner = PersonChoiceField(queryset=User.objects.none(), required=False, empty_label=_("Owner…"))
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    criterion = forms.ModelChoiceField(
+    criterion = ModelChoiceField(
         queryset=ReviewCriterion.objects.none(),
         required=False,
         empty_label=_("No criterion"),
@@ -452,10 +453,17 @@ class ConditionForm(forms.Form):
 
 
 class BaseConditionFormSet(forms.BaseFormSet):
-    def __init__(self, *args: Any, choices: dict[str, list] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: dict[str, list] | None = None,
+        criteria: list[ReviewCriterion] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """``choices``: the owner and criterion choices another condition
         formset of the same review has read (its ``choices``), used instead
-        of reading them again."""
+        of reading them again; ``criteria``: the review's criteria, as the
+        page has read them, for the criterion choices."""
         super().__init__(*args, **kwargs)
         # Every row offers the same owners: read them once, not once per row
         # (a ModelChoiceField queries each time it renders).
@@ -464,8 +472,12 @@ class BaseConditionFormSet(forms.BaseFormSet):
             if self.choices is None:
                 first = self.forms[0].fields
                 self.choices = {
-                    "owner": list(iter(first["owner"].choices)),
-                    "criterion": list(iter(first["criterion"].choices)),
+                    "owner": list(first["owner"].choices),
+                    "criterion": (
+                        choices_of(first["criterion"], criteria)
+                        if criteria is not None
+                        else list(first["criterion"].choices)
+                    ),
                 }
             for form in self.forms:
                 form.fields["owner"].choices = self.choices["owner"]

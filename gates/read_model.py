@@ -9,12 +9,22 @@ what they know about the criteria through ``register_criterion_extension``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    Model,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from core.errors import DomainError, PermissionRefused
@@ -86,6 +96,8 @@ class ReviewRead:
     approvers: list[ReviewApprover]
     conditions: list[GateCondition]
     use_case_artifacts: list[Artifact]
+    # The versions pinned to the review at submission.
+    pinned_artifacts: list[Artifact]
     submission_blockers: list[str]
     go_blockers: list[str]
     # What still blocks Conditional Go once a condition is attached to each
@@ -171,33 +183,82 @@ class ReviewRead:
         return usecase_team(self.use_case, list(members))
 
 
+def linked_ids(through: type[Model], owner: str, target: str, outer: str = "pk") -> Subquery:
+    """The ids a row links to through a many-to-many table, as one text
+    column of its own query ("3,8,12"; NULL for none): the links come with
+    the rows instead of a prefetch query of their own."""
+    return Subquery(
+        through.objects.filter(**{owner: OuterRef(outer)})
+        .values(owner)
+        .annotate(ids=StringAgg(Cast(target, CharField()), Value(",")))
+        .values("ids")
+    )
+
+
+def split_ids(text: str | None) -> list[int]:
+    return [int(part) for part in text.split(",")] if text else []
+
+
 def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
     return (
         ReviewCriterion.objects.filter(review=review)
         .select_related("assessed_by", "carried_from")
-        .prefetch_related(
-            "controls",
-            Prefetch(
-                "artifacts",
-                queryset=Artifact.objects.select_related("artifact_type").order_by(
-                    "artifact_type__order", "-version"
-                ),
+        .annotate(
+            control_ids=linked_ids(ReviewCriterion.controls.through, "reviewcriterion", "control"),
+            artifact_ids=linked_ids(
+                ReviewCriterion.artifacts.through, "reviewcriterion", "artifact"
             ),
         )
         .order_by("order", "id")
     )
 
 
-def read_criteria(queryset: QuerySet[ReviewCriterion]) -> list[ReviewCriterion]:
-    """The criteria rows with their linked artifacts read once (``linked``)
-    and what the registered extensions attach."""
-    criteria = list(queryset)
+def controls_by_id(ids: set[int]) -> dict[int, Control]:
+    """The controls of these ids, in the controls' own order (one query,
+    none for no ids)."""
+    return {c.pk: c for c in Control.objects.filter(pk__in=ids)} if ids else {}
+
+
+def _in_order(ids: list[int], rows: dict[int, Any], order: dict[int, int]) -> list[Any]:
+    return sorted((rows[i] for i in ids if i in rows), key=lambda row: order[row.pk])
+
+
+def read_criteria(
+    rows: Iterable[ReviewCriterion],
+    artifacts: list[Artifact] | None = None,
+    controls: dict[int, Control] | None = None,
+) -> list[ReviewCriterion]:
+    """The criteria rows with their linked artifacts (``linked``, newest
+    version first within each type) and cited controls (``cited_controls``)
+    and what the registered extensions attach.
+
+    Given the use case's ``artifacts`` and the ``controls`` they cite, as the
+    review read has them, the links are looked up there; otherwise (one
+    criterion on its own) they are read, a query each."""
+    criteria = list(rows)
+    linked_of = {c.pk: split_ids(c.artifact_ids) for c in criteria}
+    cited_of = {c.pk: split_ids(c.control_ids) for c in criteria}
+    wanted = {i for ids in linked_of.values() for i in ids}
+    by_id = {a.pk: a for a in artifacts or ()}
+    if wanted - by_id.keys():
+        # Links are to the use case's own artifacts (services.criterion_assess);
+        # any other is read rather than dropped.
+        by_id.update(
+            (a.pk, a)
+            for a in Artifact.objects.filter(pk__in=wanted - by_id.keys()).select_related(
+                "artifact_type"
+            )
+        )
+    if controls is None:
+        controls = controls_by_id({i for ids in cited_of.values() for i in ids})
+    control_order = {pk: n for n, pk in enumerate(controls)}
     for criterion in criteria:
-        # Read the prefetched links once; each .all() in a template is a new
-        # queryset clone, which adds up over 40 rows.
-        criterion.linked = list(criterion.artifacts.all())
+        criterion.linked = sorted(
+            (by_id[i] for i in linked_of[criterion.pk] if i in by_id),
+            key=lambda a: (a.artifact_type.order, -a.version, a.pk),
+        )
         # The controls the criterion cited when the review opened.
-        criterion.cited_controls = list(criterion.controls.all())
+        criterion.cited_controls = _in_order(cited_of[criterion.pk], controls, control_order)
     for extension in CRITERION_EXTENSIONS:
         extension(criteria)
     return criteria
@@ -230,43 +291,59 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     review = get_or_404(
         # Few joins: with eight, planning the query cost more than running
         # it. Who submitted and decided come as prefetches (none until set).
-        reviews.select_related(
-            "use_case", "use_case__business_unit", "template", "chair"
-        ).prefetch_related(
-            "submitted_by",
-            "decided_by",
-            "returned_by",
-            "exit_reason",
-            Prefetch(
-                "pinned_artifacts",
-                queryset=Artifact.objects.select_related("uploaded_by"),
-            ),
-        ),
+        reviews.select_related("use_case", "use_case__business_unit", "template", "chair")
+        .annotate(
+            pinned_ids=linked_ids(GateReview.pinned_artifacts.through, "gatereview", "artifact")
+        )
+        .prefetch_related("submitted_by", "decided_by", "returned_by", "exit_reason"),
         review_id,
         "No such review.",
     )
     use_case = review.use_case
-    criteria = read_criteria(review_criteria(review))
+    criteria_rows = list(review_criteria(review))
     requirements = list(
         ReviewArtifactRequirement.objects.filter(review=review)
         .select_related("artifact_type")
-        .prefetch_related("artifact_type__controls")
+        .annotate(
+            control_ids=linked_ids(
+                ArtifactType.controls.through, "artifacttype", "control", "artifact_type_id"
+            )
+        )
         .order_by("order", "id")
     )
     # One query for every version of the use case's artifacts: the newest per
-    # required type, and the options a criterion can link to.
+    # required type, the versions pinned at submission, the criteria's links,
+    # and the options a criterion can link to.
     use_case_artifacts = list(artifacts_of(use_case))
     latest: dict[int, Artifact] = {}
+    by_id: dict[int, Artifact] = {}
     for artifact in use_case_artifacts:
         latest.setdefault(artifact.artifact_type_id, artifact)
-    pinned = {a.artifact_type_id: a for a in review.pinned_artifacts.all()}
+        by_id[artifact.pk] = artifact
+    # One query for the controls the criteria and the artifact types cite.
+    controls = controls_by_id(
+        {i for row in [*criteria_rows, *requirements] for i in split_ids(row.control_ids)}
+    )
+    control_order = {pk: n for n, pk in enumerate(controls)}
+    criteria = read_criteria(criteria_rows, artifacts=use_case_artifacts, controls=controls)
+    pinned_ids = split_ids(review.pinned_ids)
+    if set(pinned_ids) - by_id.keys():
+        # Pinned at submission from the use case's own; any other is read.
+        by_id.update(
+            (a.pk, a)
+            for a in Artifact.objects.filter(pk__in=pinned_ids).select_related(
+                "artifact_type", "uploaded_by"
+            )
+        )
+    pinned_artifacts = [by_id[i] for i in pinned_ids if i in by_id]
+    pinned = {a.artifact_type_id: a for a in pinned_artifacts}
     required = [
         RequiredArtifact(
             artifact_type=r.artifact_type,
             latest=latest.get(r.artifact_type_id),
             pinned=pinned.get(r.artifact_type_id),
             applicability=r.applicability,
-            controls=list(r.artifact_type.controls.all()),
+            controls=_in_order(split_ids(r.control_ids), controls, control_order),
         )
         for r in requirements
     ]
@@ -291,6 +368,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
         approvers=approvers,
         conditions=conditions,
         use_case_artifacts=use_case_artifacts,
+        pinned_artifacts=pinned_artifacts,
         # From what was read above: no second read of the same rows.
         submission_blockers=(
             services.submission_blockers(

@@ -278,8 +278,11 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
         return criterion.carried_from.review_id
 
     def get_artifacts(self, criterion: ReviewCriterion) -> list[int]:
-        # From the prefetch: .all() keeps the query count fixed.
-        return [a.pk for a in criterion.artifacts.all()]
+        # Read once by the review read (``linked``); a lone criterion reads its own.
+        linked = getattr(criterion, "linked", None)
+        if linked is None:
+            linked = criterion.artifacts.all()
+        return [a.pk for a in linked]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ModelChoiceField
 from readiness.models import (
     ChecklistStatus,
     KpiDirection,
@@ -95,7 +96,7 @@ class ImportForm(forms.Form):
 class KpiRuleForm(forms.Form):
     """Bind a gate criterion to a KPI rule: assessed from the latest measurement."""
 
-    kpi = forms.ModelChoiceField(queryset=None, label=_("KPI"), empty_label=None)
+    kpi = ModelChoiceField(queryset=None, label=_("KPI"), empty_label=None)
     operator = forms.ChoiceField(
         label=_("Met when the latest value is"), choices=KpiOperator.choices
     )

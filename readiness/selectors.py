@@ -517,6 +517,8 @@ def _checklist(use_case: UseCase) -> ChecklistSummary:
 
 def _kpis(use_case: UseCase) -> KpiSummary:
     kpis = list(Kpi.objects.filter(use_case=use_case).order_by("name", "id"))
+    if not kpis:
+        return KpiSummary(lines=[])
     # The most recent points of every KPI in one query, however long the history.
     recent = (
         KpiMeasurement.objects.filter(kpi__use_case=use_case)

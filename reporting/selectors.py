@@ -277,7 +277,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
     use_case = read.use_case
     members = read.team
     criteria = read.criteria
-    pinned_ids = {a.pk for a in review.pinned_artifacts.all()}
+    pinned_ids = {a.pk for a in read.pinned_artifacts}
     artifacts = read.use_case_artifacts
     approvers = read.approvers
     conditions = read.conditions
@@ -367,7 +367,7 @@ def pack_data(review: GateReview) -> dict[str, Any]:
                 "evidence": c.evidence,
                 "assessed_by": display_name(c.assessed_by),
                 "assessed_at": _when(c.assessed_at),
-                "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.artifacts.all()]
+                "artifacts": [f"{a.artifact_type.name} v{a.version}" for a in c.linked]
                 + [scorecard.label for scorecard in c.cited],
                 "kpi_rule": c.kpi_rule.label if getattr(c, "kpi_rule", None) else "",
                 # Still the assessment carried over from the recycled review

@@ -64,14 +64,16 @@ def _review_context(request: HttpRequest, page: read_model.ReviewRead, **extra) 
         if mine is not None and mine.decision != "pending":
             initial = {"decision": mine.decision, "comment": mine.comment}
         context["approval_form"] = forms.ApprovalForm(initial=initial, auto_id=APPROVAL_IDS)
-        context["proposal_formset"] = _proposal_formset(review)
+        context["proposal_formset"] = _proposal_formset(review, criteria=page.criteria)
     if page.can_return:
         context["return_form"] = forms.ReviewReturnForm(auto_id=RETURN_IDS)
     if page.can_decide:
         # The owners and criteria read once for the page: the proposals' and
         # the conditions' rows and the decision's attendees offer the same.
         proposals = context.get("proposal_formset")
-        conditions = _condition_formset(review, choices=proposals and proposals.choices)
+        conditions = _condition_formset(
+            review, choices=proposals and proposals.choices, criteria=page.criteria
+        )
         context["condition_formset"] = conditions
         owners = conditions.choices["owner"] if conditions.choices else None
         context["decision_form"] = _decision_form(page, owner_choices=owners)
@@ -98,16 +100,22 @@ def _condition_kwargs(review: GateReview) -> dict:
 
 
 def _condition_formset(
-    review: GateReview, data=None, choices: dict[str, list] | None = None
+    review: GateReview, data=None, choices: dict[str, list] | None = None, criteria=None
 ) -> forms.BaseConditionFormSet:
     return forms.ConditionFormSet(
-        data, prefix="conditions", form_kwargs=_condition_kwargs(review), choices=choices
+        data,
+        prefix="conditions",
+        form_kwargs=_condition_kwargs(review),
+        choices=choices,
+        criteria=criteria,
     )
 
 
-def _proposal_formset(review: GateReview, data=None) -> forms.BaseConditionFormSet:
+def _proposal_formset(review: GateReview, data=None, criteria=None) -> forms.BaseConditionFormSet:
     """The conditions an approver proposes when approving with conditions."""
-    return forms.ProposalFormSet(data, prefix="proposals", form_kwargs=_condition_kwargs(review))
+    return forms.ProposalFormSet(
+        data, prefix="proposals", form_kwargs=_condition_kwargs(review), criteria=criteria
+    )
 
 
 def _decision_form(
