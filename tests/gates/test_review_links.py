@@ -7,12 +7,14 @@ before."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from gates import services
 from gates.models import Artifact, Control, ControlFramework, ReviewCriterion
 from gates.read_model import review_read
 from tests.factories import UseCaseFactory
-from tests.gates.helpers import isolate, text_file, upload_required
+from tests.gates.helpers import isolate, make_submitted_review, text_file, upload_required
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +24,16 @@ def _isolated(settings, tmp_path):
 
 def _criterion(review) -> ReviewCriterion:
     return review.criteria.order_by("order", "id").first()
+
+
+def _artifact_elsewhere(review, sponsor, business_unit) -> Artifact:
+    """An artifact of the review's first required type, of another use case."""
+    return services.artifact_upload(
+        use_case=UseCaseFactory(business_unit=business_unit, sponsor=sponsor),
+        by=sponsor,
+        artifact_type=review.artifact_requirements.first().artifact_type,
+        file=text_file("elsewhere.md"),
+    )
 
 
 def test_a_criterions_artifacts_come_by_type_then_newest_version_first(
@@ -54,13 +66,7 @@ def test_a_link_outside_the_use_cases_artifacts_is_read_not_dropped(
 ):
     """Links are to the use case's own artifacts (the service refuses any
     other); one written around it, by a database edit, still shows."""
-    other = UseCaseFactory(business_unit=business_unit, sponsor=sponsor)
-    foreign = services.artifact_upload(
-        use_case=other,
-        by=sponsor,
-        artifact_type=uploaded_review.artifact_requirements.first().artifact_type,
-        file=text_file("elsewhere.md"),
-    )
+    foreign = _artifact_elsewhere(uploaded_review, sponsor, business_unit)
     criterion = _criterion(uploaded_review)
     ReviewCriterion.artifacts.through.objects.create(
         reviewcriterion_id=criterion.pk, artifact_id=foreign.pk
@@ -102,8 +108,6 @@ def test_the_cited_controls_come_in_the_frameworks_order(api_as, lead, uploaded_
 
 
 def test_the_pinned_versions_are_those_of_the_submission(lead, sponsor, use_case):
-    from tests.gates.helpers import make_submitted_review
-
     review = make_submitted_review(use_case, lead, sponsor)
     pinned = set(review.pinned_artifacts.values_list("pk", flat=True))
     newer = upload_required(review, sponsor)  # uploaded after the submission
@@ -120,16 +124,8 @@ def test_the_pinned_versions_are_those_of_the_submission(lead, sponsor, use_case
 def test_a_pinned_version_outside_the_use_cases_artifacts_is_read_not_dropped(
     lead, sponsor, use_case, business_unit
 ):
-    from tests.gates.helpers import make_submitted_review
-
     review = make_submitted_review(use_case, lead, sponsor)
-    other = UseCaseFactory(business_unit=business_unit, sponsor=sponsor)
-    foreign = services.artifact_upload(
-        use_case=other,
-        by=sponsor,
-        artifact_type=review.artifact_requirements.first().artifact_type,
-        file=text_file("elsewhere.md"),
-    )
+    foreign = _artifact_elsewhere(review, sponsor, business_unit)
     review.pinned_artifacts.add(foreign)
 
     read = review_read(review.pk)
@@ -137,18 +133,13 @@ def test_a_pinned_version_outside_the_use_cases_artifacts_is_read_not_dropped(
     assert foreign.pk in {a.pk for a in read.pinned_artifacts}
 
 
-def test_a_review_with_no_links_reads_no_controls(
-    lead, uploaded_review, django_assert_max_num_queries
-):
+def test_a_review_with_no_links_reads_no_controls(lead, uploaded_review):
     """No cited control anywhere: the controls query is not made."""
     ReviewCriterion.controls.through.objects.filter(
         reviewcriterion__review=uploaded_review
     ).delete()
     for requirement in uploaded_review.artifact_requirements.select_related("artifact_type"):
         requirement.artifact_type.controls.clear()
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         read = review_read(uploaded_review.pk)
     assert all(c.cited_controls == [] for c in read.criteria)
