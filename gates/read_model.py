@@ -219,46 +219,56 @@ def controls_by_id(ids: set[int]) -> dict[int, Control]:
     return {c.pk: c for c in Control.objects.filter(pk__in=ids)} if ids else {}
 
 
-def _in_order(ids: list[int], rows: dict[int, Any], order: dict[int, int]) -> list[Any]:
-    return sorted((rows[i] for i in ids if i in rows), key=lambda row: order[row.pk])
+def _cited(ids: list[int], controls: dict[int, Control]) -> list[Control]:
+    """The controls of these ids, in the controls' own order."""
+    wanted = set(ids)
+    return [control for pk, control in controls.items() if pk in wanted]
+
+
+def _with_outsiders(by_id: dict[int, Artifact], ids: Iterable[int]) -> dict[int, Artifact]:
+    """``by_id`` (the use case's artifacts), with any of ``ids`` it lacks read
+    in one query. Links and pins are to the use case's own artifacts
+    (services.criterion_assess, review_submit); one outside is read rather
+    than dropped."""
+    missing = set(ids) - by_id.keys()
+    if missing:
+        by_id = {
+            **by_id,
+            **{
+                a.pk: a
+                for a in Artifact.objects.filter(pk__in=missing).select_related(
+                    "artifact_type", "uploaded_by"
+                )
+            },
+        }
+    return by_id
 
 
 def read_criteria(
     rows: Iterable[ReviewCriterion],
-    artifacts: list[Artifact] | None = None,
+    artifacts: dict[int, Artifact] | None = None,
     controls: dict[int, Control] | None = None,
 ) -> list[ReviewCriterion]:
     """The criteria rows with their linked artifacts (``linked``, newest
     version first within each type) and cited controls (``cited_controls``)
     and what the registered extensions attach.
 
-    Given the use case's ``artifacts`` and the ``controls`` they cite, as the
-    review read has them, the links are looked up there; otherwise (one
-    criterion on its own) they are read, a query each."""
+    Given the use case's ``artifacts`` by id and the ``controls`` the rows
+    cite, as the review read has them, the links are looked up there;
+    otherwise (one criterion on its own) they are read, a query each."""
     criteria = list(rows)
     linked_of = {c.pk: split_ids(c.artifact_ids) for c in criteria}
     cited_of = {c.pk: split_ids(c.control_ids) for c in criteria}
-    wanted = {i for ids in linked_of.values() for i in ids}
-    by_id = {a.pk: a for a in artifacts or ()}
-    if wanted - by_id.keys():
-        # Links are to the use case's own artifacts (services.criterion_assess);
-        # any other is read rather than dropped.
-        by_id.update(
-            (a.pk, a)
-            for a in Artifact.objects.filter(pk__in=wanted - by_id.keys()).select_related(
-                "artifact_type"
-            )
-        )
+    by_id = _with_outsiders(artifacts or {}, (i for ids in linked_of.values() for i in ids))
     if controls is None:
         controls = controls_by_id({i for ids in cited_of.values() for i in ids})
-    control_order = {pk: n for n, pk in enumerate(controls)}
     for criterion in criteria:
         criterion.linked = sorted(
             (by_id[i] for i in linked_of[criterion.pk] if i in by_id),
             key=lambda a: (a.artifact_type.order, -a.version, a.pk),
         )
         # The controls the criterion cited when the review opened.
-        criterion.cited_controls = _in_order(cited_of[criterion.pk], controls, control_order)
+        criterion.cited_controls = _cited(cited_of[criterion.pk], controls)
     for extension in CRITERION_EXTENSIONS:
         extension(criteria)
     return criteria
@@ -316,26 +326,17 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
     # and the options a criterion can link to.
     use_case_artifacts = list(artifacts_of(use_case))
     latest: dict[int, Artifact] = {}
-    by_id: dict[int, Artifact] = {}
     for artifact in use_case_artifacts:
         latest.setdefault(artifact.artifact_type_id, artifact)
-        by_id[artifact.pk] = artifact
+    by_id = {a.pk: a for a in use_case_artifacts}
     # One query for the controls the criteria and the artifact types cite.
     controls = controls_by_id(
         {i for row in [*criteria_rows, *requirements] for i in split_ids(row.control_ids)}
     )
-    control_order = {pk: n for n, pk in enumerate(controls)}
-    criteria = read_criteria(criteria_rows, artifacts=use_case_artifacts, controls=controls)
+    criteria = read_criteria(criteria_rows, artifacts=by_id, controls=controls)
     pinned_ids = split_ids(review.pinned_ids)
-    if set(pinned_ids) - by_id.keys():
-        # Pinned at submission from the use case's own; any other is read.
-        by_id.update(
-            (a.pk, a)
-            for a in Artifact.objects.filter(pk__in=pinned_ids).select_related(
-                "artifact_type", "uploaded_by"
-            )
-        )
-    pinned_artifacts = [by_id[i] for i in pinned_ids if i in by_id]
+    pinned_by_id = _with_outsiders(by_id, pinned_ids)
+    pinned_artifacts = [pinned_by_id[i] for i in pinned_ids if i in pinned_by_id]
     pinned = {a.artifact_type_id: a for a in pinned_artifacts}
     required = [
         RequiredArtifact(
@@ -343,7 +344,7 @@ def review_read(review_id: int, user: Any = None) -> ReviewRead:
             latest=latest.get(r.artifact_type_id),
             pinned=pinned.get(r.artifact_type_id),
             applicability=r.applicability,
-            controls=_in_order(split_ids(r.control_ids), controls, control_order),
+            controls=_cited(split_ids(r.control_ids), controls),
         )
         for r in requirements
     ]
