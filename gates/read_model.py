@@ -57,11 +57,21 @@ from usecases.selectors import usecase_team
 # AppConfig.ready; this app imports none of them.
 CriterionExtension = Callable[[list[ReviewCriterion]], None]
 CRITERION_EXTENSIONS: list[CriterionExtension] = []
+# The one-to-one rows an extension reads with the criteria themselves, joined
+# to the criteria query (``select_related`` paths, such as ``kpi_rule__kpi``)
+# rather than read in a query of their own.
+CRITERION_RELATIONS: list[str] = []
 
 
-def register_criterion_extension(extension: CriterionExtension) -> CriterionExtension:
+def register_criterion_extension(
+    extension: CriterionExtension, relations: Iterable[str] = ()
+) -> CriterionExtension:
+    """Attach ``extension`` to every read of a review's criteria; the
+    reverse one-to-one ``relations`` it reads come joined to the criteria
+    rows, so its ``prefetch_related_objects`` finds them cached."""
     if extension not in CRITERION_EXTENSIONS:
         CRITERION_EXTENSIONS.append(extension)
+    CRITERION_RELATIONS.extend(r for r in relations if r not in CRITERION_RELATIONS)
     return extension
 
 
@@ -202,7 +212,7 @@ def split_ids(text: str | None) -> list[int]:
 def review_criteria(review: GateReview) -> QuerySet[ReviewCriterion]:
     return (
         ReviewCriterion.objects.filter(review=review)
-        .select_related("assessed_by", "carried_from")
+        .select_related("assessed_by", "carried_from", *CRITERION_RELATIONS)
         .annotate(
             control_ids=linked_ids(ReviewCriterion.controls.through, "reviewcriterion", "control"),
             artifact_ids=linked_ids(

@@ -23,7 +23,7 @@ class ReadinessConfig(AppConfig):
         register_go_check(checks.production_readiness_blockers)
         register_decision_check(checks.scorecard_band_blockers)
         register_assessment_guard(checks.kpi_bound_assessment_refusal)
-        register_criterion_extension(extensions.attach_to_criteria)
+        register_criterion_extension(extensions.attach_to_criteria, relations=["kpi_rule__kpi"])
         register_criterion_field("scorecards", extensions.scorecards_field)
         register_criterion_field("kpi_rule", extensions.kpi_rule_field)
         register_portfolio_annotation(annotate_priority_score)

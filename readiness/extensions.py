@@ -3,8 +3,10 @@
 
 - On every read of a review's criteria (the review page, the review endpoint,
   the gate pack): ``kpi_rule`` (the rule a criterion is assessed from, or
-  None) and ``cited`` (the PoC scorecard versions it cites, newest first), in
-  two queries whatever the number of criteria.
+  None) and ``cited`` (the PoC scorecard versions it cites, newest first).
+  The rule and its KPI come joined to the criteria rows (registered as
+  ``relations``); the scorecards are one query whatever the number of
+  criteria.
 - On the review endpoint's criterion: the fields that show them.
 """
 

@@ -17,6 +17,7 @@ from django.db.models import (
     BooleanField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
     Prefetch,
     Q,
@@ -491,14 +492,15 @@ def _scorecard(use_case: UseCase) -> ScorecardSummary | None:
 
 
 def _checklist(use_case: UseCase) -> ChecklistSummary:
-    definitions = list(ChecklistItemDefinition.objects.filter(is_active=True).order_by("number"))
-    items = {
-        item.definition_id: item
-        for item in ChecklistItem.objects.filter(use_case=use_case).select_related(
-            "owner", "updated_by"
-        )
-    }
-    lines = [ChecklistLine(d, items.get(d.pk)) for d in definitions]
+    # The active items, each with the use case's answer joined (none before
+    # the checklist is started): one query.
+    definitions = (
+        ChecklistItemDefinition.objects.filter(is_active=True)
+        .annotate(answer=FilteredRelation("answers", condition=Q(answers__use_case=use_case)))
+        .select_related("answer", "answer__owner", "answer__updated_by")
+        .order_by("number")
+    )
+    lines = [ChecklistLine(d, getattr(d, "answer", None)) for d in definitions]
     groups = [
         ChecklistGroupLines(
             group.value, group.label, [line for line in lines if line.definition.group == group]
@@ -506,7 +508,7 @@ def _checklist(use_case: UseCase) -> ChecklistSummary:
         for group in ChecklistGroup
     ]
     return ChecklistSummary(
-        started=bool(items),
+        started=any(line.item is not None for line in lines),
         total=len(lines),
         done=sum(1 for line in lines if line.status == ChecklistStatus.DONE),
         not_applicable=sum(1 for line in lines if line.status == ChecklistStatus.NOT_APPLICABLE),

@@ -15,5 +15,5 @@ class ValueConfig(AppConfig):
 
         # Each registry ignores what it already has: ready() may run twice.
         register_assessment_guard(extensions.value_bound_assessment_refusal)
-        register_criterion_extension(extensions.attach_to_criteria)
+        register_criterion_extension(extensions.attach_to_criteria, relations=["value_rule"])
         register_criterion_field("value_rule", extensions.value_rule_field)

@@ -3,9 +3,10 @@
 
 - on every read of a review's criteria (the review page, the review endpoint,
   the gate pack): ``value_rule`` (the rule a criterion is assessed from, or
-  None), with the current ``figure`` on each rule: one query; only when a
-  criterion is bound, one more for its review's use case and the figures'
-  own (three for ROI, NPV and payback, two for adoption);
+  None), joined to the criteria rows (registered as ``relations``), with the
+  current ``figure`` on each rule: only when a criterion is bound, one query
+  for its review's use case and the figures' own (three for ROI, NPV and
+  payback, two for adoption);
 - on the review endpoint's criterion: the field that shows them;
 - the assessment guard: a value-bound criterion is not assessed by hand.
 """
