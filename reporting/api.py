@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from core.errors import PermissionRefused
 from core.throttling import ThrottledAPIView
 from gates.selectors import visible_review
-from reporting import rules, selectors, services
+from reporting import dashboard_read, rules, selectors, services
 from reporting.models import GatePack, PackStatus
 from reporting.serializers import DashboardSerializer
 from reporting.views import pack_file_response
@@ -179,4 +179,4 @@ class DashboardView(APIView):
     def get(self, request: Request) -> Response:
         if not rules.can_see_dashboard(request.user):
             raise PermissionRefused(rules.DASHBOARD_REFUSAL)
-        return Response(DashboardSerializer(selectors.dashboard(user=request.user)).data)
+        return Response(DashboardSerializer(dashboard_read.dashboard(user=request.user)).data)

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 if TYPE_CHECKING:
-    from reporting.selectors import GateConversion, StageRow
+    from reporting.dashboard_read import GateConversion, StageRow
 
 INK = "#0f172a"
 MUTED = "#64748b"

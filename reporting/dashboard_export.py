@@ -1,5 +1,5 @@
 """The executive dashboard's tables as CSV and XLSX: what the page shows, from
-the same read (``selectors.dashboard``, a fixed number of queries), one
+the same read (``dashboard_read.dashboard``, a fixed number of queries), one
 table per panel. Program leads and executives, like the page. The figures
 are in ``GET /api/v1/dashboard/`` too, typed."""
 
@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.web import display_name
-from reporting import selectors
+from reporting import dashboard_read
+from reporting.dashboard_read import Dashboard
 from reporting.exports import CSV_TYPE, XLSX_TYPE, Table, attachment, csv_text, tables_workbook
-from reporting.selectors import Dashboard
 from reporting.views import _dashboard_user
 from usecases.models import RiskTier
 
@@ -224,7 +224,7 @@ def dashboard_tables(data: Dashboard) -> list[Table]:
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
-    tables = dashboard_tables(selectors.dashboard(user=request.user))
+    tables = dashboard_tables(dashboard_read.dashboard(user=request.user))
     return attachment(csv_text(tables), CSV_TYPE, "dashboard", "csv")
 
 
@@ -232,5 +232,5 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_xlsx(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
-    tables = dashboard_tables(selectors.dashboard(user=request.user))
+    tables = dashboard_tables(dashboard_read.dashboard(user=request.user))
     return attachment(tables_workbook(tables), XLSX_TYPE, "dashboard", "xlsx")

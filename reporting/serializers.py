@@ -1,5 +1,5 @@
 """Output serializers of the dashboard endpoint: the figures of the executive
-dashboard (``selectors.dashboard``), typed so the schema says what a client
+dashboard (``dashboard_read.dashboard``), typed so the schema says what a client
 reads. Read-only: nothing is sent to the dashboard."""
 
 from __future__ import annotations

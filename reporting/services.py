@@ -38,8 +38,9 @@ from gates.models import GateReview
 from readiness.svg import kpi_sparkline_svg
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack, PackStatus
+from reporting.pack_data import pack_data
 from reporting.pack_i18n import localised_when
-from reporting.selectors import pack_data, pack_digest, pack_language
+from reporting.selectors import pack_digest, pack_language
 from usecases.models import UseCase
 
 logger = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def pack_request(*, review: GateReview, by: Any, language: str | None = None) ->
     data has the content hash of a pack that is ready or being generated,
     that pack is the answer (``created`` False) and nothing is written. The
     hash is the one the renderer prints (``pdf.content_hash`` of
-    ``selectors.pack_data``), so any change the pack would show (an
+    ``pack_data.pack_data``), so any change the pack would show (an
     assessment, an artifact, an approval, a condition, the decision, a KPI
     measurement, the review's revision) makes a new pack. Reading it costs
     one review read, 20 queries: for the benchmark's review (40 criteria, 60

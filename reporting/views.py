@@ -25,7 +25,7 @@ from core.audit import audit_head
 from core.errors import TransitionRefused
 from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
-from reporting import charts, rules, selectors, services
+from reporting import charts, dashboard_read, rules, selectors, services
 from reporting.exports import csv_safe
 from reporting.models import GatePack
 from reporting.value_charts import value_panel
@@ -141,7 +141,7 @@ def dashboard_cache_key() -> str:
 
 
 def _dashboard_body(request: HttpRequest) -> str:
-    data = selectors.dashboard(user=request.user)
+    data = dashboard_read.dashboard(user=request.user)
     return render_to_string(
         "reporting/partials/dashboard_body.html",
         {

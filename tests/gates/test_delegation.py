@@ -14,7 +14,7 @@ from core.errors import InvalidInput, PermissionRefused, TransitionRefused
 from core.models import AuditEvent
 from gates import services
 from gates.models import ApproverDelegation, ReviewApprover
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.factories import UserFactory
 from tests.gates.helpers import assess_all, isolate, pass_gate, upload_required
 from tests.gates.test_queries import REVIEW_PAGE_MAX_QUERIES

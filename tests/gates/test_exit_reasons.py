@@ -17,7 +17,7 @@ from gates.models import Decision, ExitReason, GateReview, ReviewStatus
 from reporting import pdf
 from reporting import services as reporting_services
 from reporting.models import GatePack
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import KILL_EXIT, RETIRE_EXIT, make_open_review
 from tests.gates.recertification import checklist, recertification_open

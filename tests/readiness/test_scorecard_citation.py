@@ -11,7 +11,7 @@ from gates import services as gate_services
 from gates.models import AssessmentStatus
 from readiness import services
 from readiness.models import ScorecardItem
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.factories import UseCaseFactory
 from tests.readiness.helpers import to_poc
 from usecases.models import Stage

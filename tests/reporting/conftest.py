@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from reporting import pdf, services
 from reporting.models import GatePack, PackStatus
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.gates.helpers import PDF_BYTES
 
 

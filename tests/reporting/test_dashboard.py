@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from gates import services as gate_services
-from reporting.selectors import dashboard, quarter_bounds
+from reporting.dashboard_read import dashboard, quarter_bounds
 from tests.factories import UseCaseFactory, UserFactory
 from tests.gates.helpers import KILL_EXIT, make_open_review, pass_gate
 

@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from gates import services as gate_services
-from reporting.selectors import UPCOMING_REVIEWS, dashboard
+from reporting.dashboard_read import UPCOMING_REVIEWS, dashboard
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import isolate, make_open_review
 

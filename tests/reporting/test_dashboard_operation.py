@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from gates import services as gate_services
 from gates.models import Decision, GateReview, ReviewStatus, ReviewTrigger
-from reporting.selectors import dashboard
+from reporting.dashboard_read import dashboard
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import KILL_EXIT, advance, isolate, make_open_review, pass_gate
 from tests.reporting.test_dashboard import DASHBOARD_MAX_QUERIES

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reporting.selectors import dashboard
+from reporting.dashboard_read import dashboard
 from tests.factories import UseCaseFactory, classify
 from tests.gates.helpers import isolate, pass_gate
 from tests.reporting.test_dashboard import DASHBOARD_MAX_QUERIES

@@ -18,8 +18,8 @@ from gates.models import StageTransition
 from readiness.models import StageNorm
 from readiness.selectors import annotate_overdue_stalled
 from reporting import dashboard_counts, services
+from reporting.dashboard_read import dashboard, quarter_bounds
 from reporting.models import PortfolioTally
-from reporting.selectors import dashboard, quarter_bounds
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import KILL_EXIT, isolate, make_open_review, pass_gate
 from tests.reporting.test_dashboard_operation import operating, retire

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.audit import audit_head, read_checkpoints
 from reporting import pdf, services
 from reporting.models import GatePack
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 
 
 def test_the_pack_prints_the_chain_head_and_checkpoints_it(

@@ -11,7 +11,7 @@ from gates import services as gate_services
 from gates.models import Decision, ProposedCondition
 from reporting import services
 from reporting.models import GatePack, PackStatus
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.reporting.helpers import make_decided_review, pdf_text, squash
 
 pytestmark = pytest.mark.django_db

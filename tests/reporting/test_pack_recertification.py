@@ -22,7 +22,7 @@ from readiness import services as readiness
 from readiness.models import Kpi
 from reporting import services
 from reporting.models import PackStatus
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.factories import UseCaseFactory
 from tests.gates.helpers import advance, isolate
 from tests.reporting.helpers import pdf_text, squash

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from gates.models import GateReview
 from reporting import pdf, services
 from reporting.models import PackStatus
-from reporting.selectors import pack_data
+from reporting.pack_data import pack_data
 from tests.gates.helpers import isolate, make_open_review, pass_gate
 from tests.reporting.helpers import pdf_text, squash
 from value import finance
