@@ -20,7 +20,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gates import crosswalk, queues, read_model, rules, selectors, serializers, services, uploads
+from gates import (
+    crosswalk,
+    inputs,
+    queues,
+    read_model,
+    rules,
+    selectors,
+    serializers,
+    serializers_queues,
+    services,
+    uploads,
+)
 from gates.models import Artifact, GateReview
 from gates.views import artifact_file_response
 from usecases import access
@@ -76,7 +87,7 @@ class UseCaseArtifactsView(GenericAPIView):
         return self.get_paginated_response(serializers.ArtifactSerializer(page, many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": serializers.ArtifactUploadInput},
+        request={"multipart/form-data": inputs.ArtifactUploadInput},
         responses={201: serializers.ArtifactSerializer, **_errors(400, 403, 404, 409)},
         tags=["artifacts"],
     )
@@ -90,7 +101,7 @@ class UseCaseArtifactsView(GenericAPIView):
         stopped = uploads.stopped_upload(request)
         if stopped is not None:
             raise stopped.refusal("file")
-        data = serializers.ArtifactUploadInput(data=request.data)
+        data = inputs.ArtifactUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         artifact = services.artifact_upload(
@@ -151,13 +162,13 @@ class UseCaseReviewsView(APIView):
         return Response(serializers.ReviewSummarySerializer(reviews, many=True).data)
 
     @extend_schema(
-        request=serializers.ReviewOpenInput,
+        request=inputs.ReviewOpenInput,
         responses={201: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         use_case = access.visible_use_case(request.user, pk)
-        data = serializers.ReviewOpenInput(data=request.data)
+        data = inputs.ReviewOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_open(
             use_case=use_case,
@@ -182,14 +193,14 @@ class CriterionAssessView(APIView):
     Omitted fields keep their current value."""
 
     @extend_schema(
-        request=serializers.CriterionAssessInput,
+        request=inputs.CriterionAssessInput,
         responses={200: serializers.ReviewCriterionSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def patch(self, request: Request, pk: int, criterion_id: int) -> Response:
         review = selectors.visible_review(request.user, pk)
         criterion = read_model.criterion_of(review, criterion_id)
-        data = serializers.CriterionAssessInput(data=request.data, use_case_id=review.use_case_id)
+        data = inputs.CriterionAssessInput(data=request.data, use_case_id=review.use_case_id)
         data.is_valid(raise_exception=True)
         services.criterion_assess(
             review=review,
@@ -224,13 +235,13 @@ class ApprovalRecordView(APIView):
     approver's seat (under the seat's rules). There is no approver field."""
 
     @extend_schema(
-        request=serializers.ApprovalInput,
+        request=inputs.ApprovalInput,
         responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         review = selectors.visible_review(request.user, pk)
-        data = serializers.ApprovalInput(data=request.data)
+        data = inputs.ApprovalInput(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["return_for_rework"]:
             services.approval_reject_and_return(
@@ -253,13 +264,13 @@ class ReviewReturnView(APIView):
     in the audit trail); the criteria keep their assessments."""
 
     @extend_schema(
-        request=serializers.ReviewReturnInput,
+        request=inputs.ReviewReturnInput,
         responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         review = selectors.visible_review(request.user, pk)
-        data = serializers.ReviewReturnInput(data=request.data)
+        data = inputs.ReviewReturnInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.review_return(review=review, by=request.user, reason=data.validated_data["reason"])
         return _review_response(request, review.pk)
@@ -272,7 +283,7 @@ class ApproverReassignView(APIView):
     again from pending."""
 
     @extend_schema(
-        request=serializers.ApproverReassignInput,
+        request=inputs.ApproverReassignInput,
         responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
@@ -283,7 +294,7 @@ class ApproverReassignView(APIView):
         refusal = rules.reassign_refusal(request.user, review)
         if refusal is not None:
             raise refusal
-        data = serializers.ApproverReassignInput(data=request.data)
+        data = inputs.ApproverReassignInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.approver_reassign(
             review=review,
@@ -308,12 +319,12 @@ class DelegationListView(APIView):
         return Response(serializers.DelegationSerializer(delegations, many=True).data)
 
     @extend_schema(
-        request=serializers.DelegationCreateInput,
+        request=inputs.DelegationCreateInput,
         responses={201: serializers.DelegationSerializer, **_errors(400, 409)},
         tags=["delegations"],
     )
     def post(self, request: Request) -> Response:
-        data = serializers.DelegationCreateInput(data=request.data)
+        data = inputs.DelegationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         delegation = services.delegation_create(by=request.user, **data.validated_data)
         return Response(serializers.DelegationSerializer(delegation).data, status=201)
@@ -348,13 +359,13 @@ class GateDecideView(APIView):
     applies to the decision) and the ``lessons_learned``."""
 
     @extend_schema(
-        request=serializers.DecisionInput,
+        request=inputs.DecisionInput,
         responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         review = selectors.visible_review(request.user, pk)
-        data = serializers.DecisionInput(data=request.data)
+        data = inputs.DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.gate_decide(
             review=review,
@@ -378,13 +389,13 @@ class ConditionCloseView(APIView):
     """Close a gate condition: its owner or a program lead, with a note."""
 
     @extend_schema(
-        request=serializers.ConditionCloseInput,
+        request=inputs.ConditionCloseInput,
         responses={200: serializers.ConditionSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         condition = selectors.visible_condition(request.user, pk)
-        data = serializers.ConditionCloseInput(data=request.data)
+        data = inputs.ConditionCloseInput(data=request.data)
         data.is_valid(raise_exception=True)
         closed = services.condition_close(
             condition=condition, by=request.user, note=data.validated_data["note"]
@@ -398,13 +409,13 @@ class UseCaseResumeView(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
-        request=serializers.ResumeInput,
+        request=inputs.ResumeInput,
         responses={200: serializers.UseCaseStateSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
     def post(self, request: Request, pk: int) -> Response:
         use_case = access.visible_use_case(request.user, pk)
-        data = serializers.ResumeInput(data=request.data)
+        data = inputs.ResumeInput(data=request.data)
         data.is_valid(raise_exception=True)
         resumed = services.usecase_resume(
             use_case=use_case, by=request.user, note=data.validated_data["note"]
@@ -417,7 +428,7 @@ class ReviewScheduleView(APIView):
     reason, while the review is not decided."""
 
     @extend_schema(
-        request=serializers.ReviewScheduleInput,
+        request=inputs.ReviewScheduleInput,
         responses={200: serializers.ReviewSerializer, **_errors(400, 403, 404, 409)},
         tags=["reviews"],
     )
@@ -426,7 +437,7 @@ class ReviewScheduleView(APIView):
         refusal = rules.reschedule_refusal(request.user, review)
         if refusal is not None:
             raise refusal
-        data = serializers.ReviewScheduleInput(data=request.data)
+        data = inputs.ReviewScheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.review_reschedule(review=review, by=request.user, **data.validated_data)
         return _review_response(request, review.pk)
@@ -439,9 +450,9 @@ class MyQueuesView(APIView):
     oldest rows (25 at most) and `totals` counts all of them; the queue's own
     endpoint (`/api/v1/me/queues/decisions/` and so on) pages through it."""
 
-    @extend_schema(responses={200: serializers.MyQueuesSerializer}, tags=["reviews"])
+    @extend_schema(responses={200: serializers_queues.MyQueuesSerializer}, tags=["reviews"])
     def get(self, request: Request) -> Response:
-        return Response(serializers.MyQueuesSerializer(queues.my_queues(request.user)).data)
+        return Response(serializers_queues.MyQueuesSerializer(queues.my_queues(request.user)).data)
 
 
 class MyQueueView(ListAPIView):
@@ -474,11 +485,11 @@ MY_QUEUE_VIEWS = {
         },
     )
     for name, serializer, summary in (
-        ("decisions", serializers.DecisionRowSerializer, "Reviews awaiting my decision"),
-        ("approvals", serializers.ApprovalRowSerializer, "Reviews awaiting my approval"),
-        ("preparing", serializers.PreparingRowSerializer, "Open reviews I prepare"),
-        ("conditions", serializers.ConditionRowSerializer, "Gate conditions I own"),
-        ("delegations", serializers.DelegationRowSerializer, "My delegations"),
+        ("decisions", serializers_queues.DecisionRowSerializer, "Reviews awaiting my decision"),
+        ("approvals", serializers_queues.ApprovalRowSerializer, "Reviews awaiting my approval"),
+        ("preparing", serializers_queues.PreparingRowSerializer, "Open reviews I prepare"),
+        ("conditions", serializers_queues.ConditionRowSerializer, "Gate conditions I own"),
+        ("delegations", serializers_queues.DelegationRowSerializer, "My delegations"),
     )
 }
 

@@ -1,23 +1,19 @@
-"""Serializers of the gate API: input ones parse and type-check a request
-(400 with field messages), output ones shape what a selector read. Neither
-changes state; the views hand parsed input to one service."""
+"""The gate API's output serializers: they shape what a selector read, typed
+for the schema, and change nothing. The input ones are gates.inputs, My
+work's queues gates.serializers_queues."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.web import display_name
 from gates.crosswalk import PendingKind
 from gates.models import (
-    ApprovalDecision,
     ApproverDelegation,
     Artifact,
     ArtifactType,
@@ -43,8 +39,6 @@ from gates.models import (
 )
 from gates.read_model import RequiredArtifact, ReviewRead
 from usecases.models import RegulatoryConstraint, RiskTier, Stage
-
-User = get_user_model()
 
 
 def stage_field(**kwargs: Any) -> serializers.ChoiceField:
@@ -648,310 +642,7 @@ class ReviewSerializer(serializers.Serializer):
         }
 
 
-# --- Input ------------------------------------------------------------------------
-
-
-def active_users() -> QuerySet:
-    return User.objects.filter(is_active=True)
-
-
-class ArtifactUploadInput(serializers.Serializer):
-    artifact_type = serializers.CharField(
-        max_length=80, help_text="The artifact type's id or code."
-    )
-    file = serializers.FileField(max_length=None, use_url=False)
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-    def validate_artifact_type(self, value: str) -> ArtifactType:
-        lookup = {"pk": int(value)} if value.isascii() and value.isdigit() else {"code": value}
-        try:
-            return ArtifactType.objects.select_related("template").get(**lookup)
-        except (ArtifactType.DoesNotExist, OverflowError):
-            raise serializers.ValidationError(f"Unknown artifact type “{value}”.") from None
-
-
-class ReviewOpenInput(serializers.Serializer):
-    approvers = serializers.DictField(
-        child=serializers.ListField(
-            child=serializers.PrimaryKeyRelatedField(queryset=active_users()), allow_empty=False
-        ),
-        required=False,
-        help_text="Optional: approver role code → user ids, overriding who holds the role.",
-    )
-    planned_date = serializers.DateField(
-        required=False,
-        allow_null=True,
-        help_text="Optional: the planned gate date (YYYY-MM-DD), today or later.",
-    )
-
-
-class ReviewScheduleInput(serializers.Serializer):
-    planned_date = serializers.DateField(help_text="The planned gate date, today or later.")
-    reason = serializers.CharField(max_length=2000, help_text="Why the date is set or moves.")
-
-
-class CriterionAssessInput(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=[c for c in AssessmentStatus.choices if c[0] != AssessmentStatus.PENDING],
-        required=False,
-        help_text="Omitted: keeps the current assessment.",
-    )
-    evidence = serializers.CharField(
-        max_length=10000, required=False, allow_blank=True, trim_whitespace=False
-    )
-    # A list of ids: DRF's many=True related field would also take an object
-    # and read its keys as the ids.
-    artifacts = serializers.ListField(
-        child=serializers.PrimaryKeyRelatedField(queryset=Artifact.objects.none()),
-        required=False,
-    )
-
-    def __init__(self, *args: Any, use_case_id: int | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Only this use case's artifacts can be linked; others are "invalid pk".
-        self.fields["artifacts"].child.queryset = Artifact.objects.filter(use_case_id=use_case_id)
-
-
-class ConditionInput(serializers.Serializer):
-    description = serializers.CharField(max_length=2000)
-    owner = serializers.PrimaryKeyRelatedField(queryset=active_users())
-    due_date = serializers.DateField()
-    criterion = serializers.IntegerField(
-        min_value=1,
-        max_value=2**63 - 1,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The id of the review criterion the condition answers: a must-meet "
-        "criterion only partially met allows Conditional Go with a condition on it.",
-    )
-
-
-class ApprovalInput(serializers.Serializer):
-    decision = serializers.ChoiceField(
-        choices=[c for c in ApprovalDecision.choices if c[0] != ApprovalDecision.PENDING]
-    )
-    comment = serializers.CharField(
-        max_length=5000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Required when rejecting.",
-    )
-    conditions = ConditionInput(
-        many=True,
-        required=False,
-        default=list,
-        max_length=20,
-        help_text="With approve_with_conditions (at least one): the conditions proposed to "
-        "the chair, who adopts them into a Conditional Go.",
-    )
-    return_for_rework = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="With “reject” only: also return the review to the team for rework, "
-        "with the comment as the reason.",
-    )
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("return_for_rework") and data["decision"] != ApprovalDecision.REJECT:
-            raise serializers.ValidationError(
-                {"return_for_rework": "A review is returned for rework only with a rejection."}
-            )
-        return data
-
-
-class ReviewReturnInput(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=5000, help_text="Why the review goes back to the team: what to rework."
-    )
-
-
-class ApproverReassignInput(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=active_users(), help_text="The person who takes the seat."
-    )
-    reason = serializers.CharField(max_length=2000, help_text="Why the seat changes hands.")
-
-
-class DelegationCreateInput(serializers.Serializer):
-    delegate = serializers.PrimaryKeyRelatedField(
-        queryset=active_users(), help_text="The person who decides in your seats."
-    )
-    starts_on = serializers.DateField(help_text="The first day, today or later.")
-    ends_on = serializers.DateField(help_text="The last day the delegate may act (inclusive).")
-    reason = serializers.CharField(max_length=2000)
-
-
-class DecommissioningAnswerInput(serializers.Serializer):
-    step = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, help_text="A decommissioning step's id."
-    )
-    status = serializers.ChoiceField(choices=DecommissioningStatus.choices)
-    note = serializers.CharField(
-        max_length=1000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Required when the step is not applicable: why.",
-    )
-
-
-class DecisionInput(serializers.Serializer):
-    decision = serializers.ChoiceField(
-        choices=Decision.choices,
-        help_text="Retire only on a recertification; Kill only at gates 1-4.",
-    )
-    rationale = serializers.CharField(
-        max_length=10000, required=False, allow_blank=True, default=""
-    )
-    conditions = ConditionInput(many=True, required=False, default=list, max_length=20)
-    adopt = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
-        required=False,
-        default=list,
-        max_length=50,
-        help_text="Ids of conditions the approvers proposed that become conditions of this "
-        "Conditional Go.",
-    )
-    meeting_date = serializers.DateField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="The day of the gate meeting; the day of recording when omitted.",
-    )
-    attendees = serializers.PrimaryKeyRelatedField(
-        queryset=active_users(),
-        many=True,
-        required=False,
-        default=list,
-        help_text="Who attended, by user id; the person recording is always counted.",
-    )
-    guests = serializers.CharField(
-        max_length=500,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Attendees without an account.",
-    )
-    minutes = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
-    decommissioning = DecommissioningAnswerInput(
-        many=True,
-        required=False,
-        default=list,
-        max_length=100,
-        help_text="Retire only: every active decommissioning step answered once.",
-    )
-    exit_reason = serializers.CharField(
-        max_length=40,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Kill and Retire only, and required there: the code of an active reason of "
-        "`/exit-reasons/` that applies to the decision.",
-    )
-    lessons_learned = serializers.CharField(
-        max_length=5000,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Kill and Retire only, and required there: a short record of what was learned.",
-    )
-
-
-class ConditionCloseInput(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class ResumeInput(serializers.Serializer):
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
 class UseCaseStateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     stage = serializers.CharField()
     status = serializers.CharField()
-
-
-# --- My work's queues (queues.my_queues) ---------------------------------------------
-
-
-class QueueReviewSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    gate_number = serializers.IntegerField()
-    gate_label = serializers.CharField(help_text="“Gate 3” or “Recertification”.")
-    status = serializers.CharField()
-    use_case_id = serializers.IntegerField()
-    use_case_title = serializers.CharField(source="use_case.title")
-    planned_date = serializers.DateField(allow_null=True)
-    url = serializers.CharField(source="get_absolute_url")
-
-
-class QueueRowSerializer(serializers.Serializer):
-    waiting_since = serializers.SerializerMethodField()
-    waiting_days = serializers.IntegerField()
-    due = serializers.DateField(allow_null=True)
-    late = serializers.BooleanField(help_text="Past its due or planned date.")
-
-    @extend_schema_field(serializers.DateField())
-    def get_waiting_since(self, row: Any) -> str | None:
-        since = row.since
-        if since is None:
-            return None
-        if hasattr(since, "date"):
-            since = timezone.localtime(since).date()
-        return since.isoformat()
-
-
-class DecisionRowSerializer(QueueRowSerializer):
-    review = QueueReviewSerializer()
-    approved = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    rejected = serializers.IntegerField()
-    go_possible = serializers.BooleanField(
-        help_text="The approvals and must-meet criteria allow Go now."
-    )
-
-
-class ApprovalRowSerializer(QueueRowSerializer):
-    review = QueueReviewSerializer()
-    seat = serializers.IntegerField(source="seat.pk")
-    for_holder = UserRefSerializer(
-        allow_null=True, help_text="The holder you decide for as delegate; null for your seat."
-    )
-
-
-class PreparingRowSerializer(QueueRowSerializer):
-    review = QueueReviewSerializer()
-    my_roles = serializers.ListField(child=serializers.CharField())
-    blockers = serializers.ListField(child=serializers.CharField())
-
-
-class ConditionRowSerializer(QueueRowSerializer):
-    condition = ConditionSerializer()
-    use_case_title = serializers.CharField(source="condition.review.use_case.title")
-
-
-class DelegationRowSerializer(QueueRowSerializer):
-    delegation = DelegationSerializer()
-    given = serializers.BooleanField(help_text="True when you gave it, false when you received it.")
-
-
-class QueueTotalsSerializer(serializers.Serializer):
-    decisions = serializers.IntegerField()
-    approvals = serializers.IntegerField()
-    preparing = serializers.IntegerField()
-    conditions = serializers.IntegerField()
-    delegations = serializers.IntegerField()
-
-
-class MyQueuesSerializer(serializers.Serializer):
-    today = serializers.DateField()
-    totals = QueueTotalsSerializer(
-        help_text="How many rows each queue has in all; the lists hold the oldest 25 at most."
-    )
-    decisions = DecisionRowSerializer(many=True)
-    approvals = ApprovalRowSerializer(many=True)
-    preparing = PreparingRowSerializer(many=True)
-    conditions = ConditionRowSerializer(many=True)
-    delegations = DelegationRowSerializer(many=True)
