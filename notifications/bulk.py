@@ -6,8 +6,8 @@ review (``approval_escalations``) or per use case in trouble
 side on connections of their own (``run_side_by_side``).
 
 Each statement writes exactly the rows ``services.notifications_create``
-writes from the rule's Python drafts (``rules.approval_reminders`` and
-``rules.approval_escalations``, the path on other databases): the same
+writes from the rule's Python drafts (``sweeps.approval_reminders`` and
+``sweeps.approval_escalations``, the path on other databases): the same
 delivery keys, links and e-mail routing, and ``params`` instead of texts
 (``texts.render`` writes them when the row is read, in the reader's
 language). An anti-join on the delivery key's index skips what exists, so a
@@ -167,7 +167,7 @@ def _link(links: Link, name: str) -> tuple[str, str]:
     return prefix, suffix
 
 
-# Whole days since submission, as ``rules._days`` counts them (date_part is
+# Whole days since submission, as ``sweeps._days`` counts them (date_part is
 # double precision: extract's numeric took a third of a rerun's statement).
 _DAYS = "floor(date_part('epoch', %s - r.submitted_at) / 86400)::int"
 
@@ -279,8 +279,8 @@ def _stamp(column: str) -> str:
 
 
 def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
-    """As ``rules.usecase_timeliness``: the candidates are the ORM's query
-    (``rules.timeliness_candidates``), the recipients and rows are joined here."""
+    """As ``sweeps.usecase_timeliness``: the candidates are the ORM's query
+    (``selectors.timeliness_candidates``), the recipients and rows are joined here."""
     candidates_sql, candidates_params = (
         timeliness_candidates(now).values_list(*TIMELINESS_FIELDS).query.sql_with_params()
     )

@@ -16,7 +16,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from core import events
-from notifications import rules, services
+from notifications import services, sweeps
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ RETRY = {
 
 @shared_task(name="notifications.sweep", **RETRY)
 def sweep() -> dict[str, int]:
-    counts = rules.sweep()
+    counts = sweeps.sweep()
     logger.info("notifications: sweep offered %s", counts)
     if any(counts.values()):
         enqueue_delivery()

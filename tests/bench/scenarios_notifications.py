@@ -103,7 +103,7 @@ def notification_sweep(ctx: BenchContext) -> Request:
     from django.utils import timezone
 
     from notifications.models import Notification
-    from notifications.rules import sweep
+    from notifications.sweeps import sweep
 
     assignments = _ensure_reviews(ctx)
     with connection.cursor() as cursor:

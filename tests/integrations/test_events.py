@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.models import OutboxEvent
 from gates.models import ConditionStatus, GateCondition
 from integrations.catalogue import EVENT_TYPES
-from notifications.rules import sweep
+from notifications.sweeps import sweep
 from reporting import services as reporting
 from tests.factories import UseCaseFactory, UserFactory
 from tests.integrations.conftest import received

@@ -11,8 +11,8 @@ from django.core import mail
 from django.db import connection
 
 from notifications.models import EmailStatus, Kind, Notification
-from notifications.rules import sweep
 from notifications.services import emails_deliver_pending
+from notifications.sweeps import sweep
 from tests.gates.helpers import make_submitted_review
 from tests.notifications.conftest import T0, at
 

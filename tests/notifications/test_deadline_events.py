@@ -14,7 +14,7 @@ from core import events
 from core.models import OutboxEvent
 from gates.models import ConditionStatus, GateCondition
 from notifications.models import Kind, Notification
-from notifications.rules import sweep
+from notifications.sweeps import sweep
 from tests.notifications.test_concurrency import run_together
 from tests.reporting.helpers import make_decided_review
 

@@ -10,13 +10,13 @@ from django.core import mail
 
 from notifications import services
 from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
-from notifications.rules import sweep
 from notifications.services import (
     Draft,
     digests_send,
     emails_deliver_pending,
     preferences_update,
 )
+from notifications.sweeps import sweep
 from tests.notifications.backends import FlakySMTPBackend
 
 FAILING = {"default": {"BACKEND": "tests.notifications.backends.FailingSMTPBackend"}}

@@ -10,8 +10,8 @@ from django.core import mail
 from gates import services
 from gates.models import ArtifactType
 from notifications.models import Kind, Notification
-from notifications.rules import sweep
 from notifications.services import emails_deliver_pending
+from notifications.sweeps import sweep
 from tests.gates.helpers import text_file
 from usecases.models import Status, UseCase
 

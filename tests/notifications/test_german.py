@@ -13,7 +13,6 @@ from django.core import mail
 from gates import services
 from notifications import texts
 from notifications.models import EmailMode, Kind, Notification
-from notifications.rules import sweep
 from notifications.services import (
     Draft,
     digests_send,
@@ -21,6 +20,7 @@ from notifications.services import (
     notifications_create,
     preferences_update,
 )
+from notifications.sweeps import sweep
 from tests.gates.helpers import approve_all, assess_all, upload_required
 from usecases.models import UserLanguage
 

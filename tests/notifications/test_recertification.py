@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gates.models import GateReview
 from notifications.models import Kind, Notification
-from notifications.rules import sweep
+from notifications.sweeps import sweep
 from operations import services as operations
 from tests.factories import UserFactory
 from tests.operations.helpers import in_operation, measure

@@ -12,8 +12,8 @@ from django.db import connection
 
 from gates import services
 from notifications.models import EmailMode, Kind, Notification
-from notifications.rules import sweep
 from notifications.services import _COLUMNS, emails_deliver_pending, preferences_update
+from notifications.sweeps import sweep
 from tests.factories import UseCaseFactory, UserFactory
 from tests.gates.helpers import make_submitted_review
 from usecases.models import UserLanguage

@@ -11,8 +11,8 @@ from django.core import mail
 from gates import services
 from gates.models import GateCondition
 from notifications.models import Kind, Notification
-from notifications.rules import sweep
 from notifications.services import emails_deliver_pending
+from notifications.sweeps import sweep
 from tests.factories import UseCaseFactory, UserFactory
 from usecases.models import OrgRole, UseCase
 
