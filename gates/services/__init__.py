@@ -15,6 +15,12 @@ from gates.services._base import (
     register_go_check,
     touch,
 )
+from gates.services.approvals import (
+    approval_record,
+    approval_reject_and_return,
+    return_refusal_for,
+    review_return,
+)
 from gates.services.artifacts import artifact_upload
 from gates.services.decisions import (
     GoReadiness,
@@ -59,15 +65,11 @@ from gates.services.framework import (
 )
 from gates.services.reviews import (
     ResolvedApprover,
-    approval_record,
-    approval_reject_and_return,
     criterion_assess,
     expired_latest,
     resolve_approvers,
-    return_refusal_for,
     review_open,
     review_reschedule,
-    review_return,
     review_submit,
     role_applies,
     submission_blockers,
