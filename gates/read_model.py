@@ -68,7 +68,7 @@ def register_criterion_extension(
 ) -> CriterionExtension:
     """Attach ``extension`` to every read of a review's criteria; the
     reverse one-to-one ``relations`` it reads come joined to the criteria
-    rows, so its ``prefetch_related_objects`` finds them cached."""
+    rows (``review_criteria``), so it reads them without a query."""
     if extension not in CRITERION_EXTENSIONS:
         CRITERION_EXTENSIONS.append(extension)
     CRITERION_RELATIONS.extend(r for r in relations if r not in CRITERION_RELATIONS)

@@ -49,13 +49,7 @@ from notifications.selectors import TIMELINESS_FIELDS, program_lead_ids, timelin
 from notifications.services import Draft, notifications_create
 from operations.selectors import notice_days
 from readiness.models import StageNorm
-from usecases.models import (
-    MemberRole,
-    Stage,
-    Status,
-    UseCase,
-    UseCaseMember,
-)
+from usecases.models import MemberRole, Stage, Status, UseCase, UseCaseMember
 
 
 def _sponsors_by_use_case(**use_cases: Any) -> dict[int, list[int]]:

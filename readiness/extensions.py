@@ -16,14 +16,15 @@ from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework import serializers
 
 from gates.models import ReviewCriterion
-from readiness.models import KpiRule, PocScorecard
+from readiness.models import PocScorecard
 from readiness.serializers import CitedScorecardSerializer, KpiRuleRefField
 
 
 def attach_to_criteria(criteria: list[ReviewCriterion]) -> None:
+    # The KPI rule comes joined to the rows (the ``relations`` registered in
+    # ReadinessConfig.ready); the cited scorecards are one query.
     prefetch_related_objects(
         criteria,
-        Prefetch("kpi_rule", queryset=KpiRule.objects.select_related("kpi")),
         Prefetch("scorecards", queryset=PocScorecard.objects.order_by("-version"), to_attr="cited"),
     )
 

@@ -11,14 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import (
-    Count,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -32,21 +25,12 @@ from gates.models import (
 )
 from gates.selectors import ExpiringArtifact, expiring_evidence
 from readiness.models import StageNorm
-from readiness.selectors import (
-    annotate_overdue_stalled,
-    stalled_after_days,
-)
+from readiness.selectors import annotate_overdue_stalled, stalled_after_days
 from reporting import dashboard_counts
 from reporting.dashboard_counts import OPERATING_Q
 from reporting.models import GatePack
 from usecases import access
-from usecases.models import (
-    RegulatoryConstraint,
-    RiskTier,
-    Stage,
-    Status,
-    UseCase,
-)
+from usecases.models import RegulatoryConstraint, RiskTier, Stage, Status, UseCase
 
 UPCOMING_REVIEWS = 20
 ATTENTION_USE_CASES = 15

@@ -13,35 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import (
-    Q,
-)
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from core.models import AuditEvent
 from core.web import display_name
-from gates.models import (
-    Decision,
-    GateReview,
-    ReviewStatus,
-    ReviewTrigger,
-)
+from gates.models import Decision, GateReview, ReviewStatus, ReviewTrigger
 from gates.read_model import review_read
 from operations.models import DriftBreach, Incident
 from readiness.models import OPERATOR_SYMBOLS, format_value
-from readiness.selectors import (
-    readiness_summary,
-)
+from readiness.selectors import readiness_summary
 from reporting.pack_value import pack_value
 from usecases import custom_fields
-from usecases.models import (
-    MemberRole,
-    RiskTier,
-    Stage,
-    Status,
-    UseCase,
-)
+from usecases.models import MemberRole, RiskTier, Stage, Status, UseCase
 from value import selectors as value_selectors
 
 User = get_user_model()

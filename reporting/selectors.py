@@ -13,35 +13,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import (
-    Count,
-    Prefetch,
-    Window,
-)
+from django.db.models import Count, Prefetch, Window
 from django.http import Http404
 from django.utils import timezone, translation
 
 from core.models import AuditEvent
 from core.web import display_name
-from gates.models import (
-    GateReview,
-)
-from readiness.selectors import (
-    annotate_overdue_stalled,
-    annotate_priority_score,
-)
+from gates.models import GateReview
+from readiness.selectors import annotate_overdue_stalled, annotate_priority_score
 from reporting import pdf, rules
 from reporting.models import IN_PROGRESS_STATUSES, GatePack
 from reporting.pack_data import pack_data
 from usecases import access, custom_fields
-from usecases.models import (
-    CustomFieldKind,
-    MemberRole,
-    RiskTier,
-    Stage,
-    Status,
-    UseCaseMember,
-)
+from usecases.models import CustomFieldKind, MemberRole, RiskTier, Stage, Status, UseCaseMember
 
 User = get_user_model()
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext
 from rest_framework import serializers
 
@@ -24,7 +23,8 @@ from value.selectors_rollout import figures_for
 
 
 def attach_to_criteria(criteria: list[ReviewCriterion]) -> None:
-    prefetch_related_objects(criteria, "value_rule")
+    # The rule comes joined to the rows (the ``relations`` registered in
+    # ValueConfig.ready).
     bound = [(c, rule) for c in criteria if (rule := _rule_of(c)) is not None]
     if not bound:
         return

@@ -26,11 +26,7 @@ from gates.models import (
     ReviewStatus,
     signed_for,
 )
-from gates.services._base import (
-    _ensure_not_killed,
-    _lock_review,
-    touch,
-)
+from gates.services._base import _ensure_not_killed, _lock_review, touch
 from gates.services.conditions import clean_conditions, describe, proposals_replace
 from gates.services.reviews import team_roles
 
