@@ -205,12 +205,31 @@ class Artifact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The newest version of its type for its use case: set by the upload that
+    # adds a version (under the use case's lock), which clears it on the one
+    # before. The lists of current evidence (expiring, expired) read only
+    # these rows instead of comparing every version with the next.
+    is_latest = models.BooleanField(default=True, editable=False)
 
     class Meta:
         ordering = ["artifact_type__template__number", "artifact_type__order", "-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["use_case", "artifact_type", "version"], name="artifact_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["use_case", "artifact_type"],
+                condition=models.Q(is_latest=True),
+                name="artifact_one_latest",
+            ),
+        ]
+        indexes = [
+            # The portfolio's expiring evidence: per type, the latest uploads
+            # old enough to expire by a day (``uploaded_before_expiry``).
+            models.Index(
+                fields=["artifact_type", "uploaded_at"],
+                condition=models.Q(is_latest=True),
+                name="artifact_latest_upload_idx",
             )
         ]
 
@@ -286,6 +305,39 @@ def with_expiry(artifacts: models.QuerySet[Artifact], prefix: str = "") -> model
             models.F(f"{prefix}artifact_type__validity_months"),
         )
     )
+
+
+def _last_upload_day(day: datetime.date, months: int) -> datetime.date:
+    """The last day an upload can be made for ``months`` of validity to end
+    by ``day``: ``add_months`` runs forward monotonically, so it is the day
+    ``months`` before, or up to 3 days after it where a month was clamped."""
+    last = add_months(day, -months)
+    while add_months(last + datetime.timedelta(days=1), months) <= day:
+        last += datetime.timedelta(days=1)
+    return last
+
+
+def latest_uploads_expiring(day: datetime.date, after: datetime.date | None = None) -> models.Q:
+    """The latest uploads of the active types with a validity whose expiry
+    falls on or before ``day`` (and after ``after``): per type, a range of
+    upload times, which the latest uploads' index (``artifact_latest_upload_idx``)
+    finds without computing every upload's expiry. Reads the types (one
+    query); matches nothing when no type has a validity."""
+
+    def midnight_after(last: datetime.date) -> datetime.datetime:
+        next_day = last + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+    ranges = models.Q(pk__in=[])
+    types = ArtifactType.objects.filter(is_active=True, validity_months__isnull=False)
+    for type_id, months in types.values_list("pk", "validity_months"):
+        uploads = models.Q(
+            artifact_type_id=type_id, uploaded_at__lt=midnight_after(_last_upload_day(day, months))
+        )
+        if after is not None:
+            uploads &= models.Q(uploaded_at__gte=midnight_after(_last_upload_day(after, months)))
+        ranges |= uploads
+    return models.Q(is_latest=True) & ranges
 
 
 def expiry_notice_days() -> int:

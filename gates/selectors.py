@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from core.models import AuditEvent
@@ -39,6 +39,7 @@ from gates.models import (
     ReviewStatus,
     StageTransition,
     expiry_notice_days,
+    latest_uploads_expiring,
     with_expiry,
 )
 from usecases import access
@@ -268,26 +269,29 @@ def expiring_evidence(
 ) -> list[ExpiringArtifact]:
     """The latest version of each artifact type (with a validity) that has
     expired or expires within EVIDENCE_EXPIRY_NOTICE_DAYS, soonest first: of
-    one use case, or of the active use cases visible to ``user``. One query;
-    the expiry is computed in the database (``with_expiry``)."""
+    one use case, or of the active use cases visible to ``user``. One query
+    (two across the portfolio: the types with a validity first); the expiry
+    is computed in the database (``with_expiry``)."""
     today = today or timezone.localdate()
-    newer = Artifact.objects.filter(
-        use_case_id=OuterRef("use_case_id"),
-        artifact_type_id=OuterRef("artifact_type_id"),
-        version__gt=OuterRef("version"),
-    )
-    artifacts = Artifact.objects.filter(
-        artifact_type__validity_months__isnull=False, artifact_type__is_active=True
-    )
+    last_day = today + datetime.timedelta(days=expiry_notice_days())
     if use_case is not None:
-        artifacts = artifacts.filter(use_case=use_case)
+        artifacts = Artifact.objects.filter(
+            use_case=use_case,
+            is_latest=True,
+            artifact_type__validity_months__isnull=False,
+            artifact_type__is_active=True,
+        )
     else:
-        artifacts = artifacts.filter(access.rows_visible_to(user, "use_case_id")).exclude(
-            use_case__status__in=TERMINAL_STATUSES
+        # Across the portfolio: by ranges of upload time in the latest
+        # uploads' index, not every upload's expiry computed and compared.
+        artifacts = (
+            Artifact.objects.filter(latest_uploads_expiring(last_day))
+            .filter(access.rows_visible_to(user, "use_case_id"))
+            .exclude(use_case__status__in=TERMINAL_STATUSES)
         )
     rows = (
-        with_expiry(artifacts.filter(~Exists(newer)))
-        .filter(expiry__lte=today + datetime.timedelta(days=expiry_notice_days()))
+        with_expiry(artifacts)
+        .filter(expiry__lte=last_day)
         .select_related("artifact_type", "use_case", "uploaded_by")
         .order_by("expiry", "id")
     )

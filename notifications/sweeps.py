@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +40,7 @@ from gates.models import (
     ReviewApprover,
     ReviewStatus,
     expiry_notice_days,
+    latest_uploads_expiring,
     with_expiry,
 )
 from notifications import bulk, conf, texts
@@ -333,20 +334,14 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
     Only the latest version of a type with a validity, of a use case still
     going; expired versions are shown on the pages, not announced again."""
     today = timezone.localdate(now)
-    newer = Artifact.objects.filter(
-        use_case_id=OuterRef("use_case_id"),
-        artifact_type_id=OuterRef("artifact_type_id"),
-        version__gt=OuterRef("version"),
-    )
+    last_day = today + datetime.timedelta(days=expiry_notice_days())
     candidates = (
         with_expiry(
-            Artifact.objects.filter(
-                artifact_type__validity_months__isnull=False,
-                artifact_type__is_active=True,
-                use_case__status__in=[Status.ACTIVE, Status.ON_HOLD],
-            ).filter(~Exists(newer))
+            Artifact.objects.filter(latest_uploads_expiring(last_day, after=today)).filter(
+                use_case__status__in=[Status.ACTIVE, Status.ON_HOLD]
+            )
         )
-        .filter(expiry__gt=today, expiry__lte=today + datetime.timedelta(days=expiry_notice_days()))
+        .filter(expiry__gt=today, expiry__lte=last_day)
         .order_by()
     )
     rows = list(

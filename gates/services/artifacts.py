@@ -80,6 +80,10 @@ def artifact_upload(
     # The file reaches storage before the row; if writing the row fails, remove
     # it so a refused upload leaves nothing behind.
     try:
+        if latest:
+            Artifact.objects.filter(
+                use_case=use_case, artifact_type=artifact_type, is_latest=True
+            ).update(is_latest=False)
         artifact.save(force_insert=True)
         touch(use_case)
         audit_record(

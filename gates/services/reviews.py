@@ -502,25 +502,23 @@ def expired_latest(
 ) -> dict[int, ExpiredLatest]:
     """Per use case, the artifact types whose latest version has expired:
     ``{use_case_id: {type_id: (version, expired_on)}}``, in one query (the
-    versions of the types that have a validity, newest first)."""
+    latest versions of the types that have a validity)."""
     today = today or timezone.localdate()
     rows = (
         with_expiry(
             Artifact.objects.filter(
-                use_case_id__in=list(use_case_ids), artifact_type__validity_months__isnull=False
+                use_case_id__in=list(use_case_ids),
+                is_latest=True,
+                artifact_type__validity_months__isnull=False,
             )
         )
-        .order_by("use_case_id", "artifact_type_id", "-version")
+        .filter(expiry__lte=today)
+        .order_by()
         .values_list("use_case_id", "artifact_type_id", "version", "expiry")
     )
-    seen: set[tuple[int, int]] = set()
     expired: dict[int, ExpiredLatest] = {}
     for use_case_id, type_id, version, expiry in rows:
-        if (use_case_id, type_id) in seen:
-            continue
-        seen.add((use_case_id, type_id))
-        if expiry is not None and today >= expiry:
-            expired.setdefault(use_case_id, {})[type_id] = (version, expiry)
+        expired.setdefault(use_case_id, {})[type_id] = (version, expiry)
     return expired
 
 
