@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.evidence_data import ensure_evidence_data
 from tests.bench.harness import BenchContext, Request, scenario
 from tests.bench.value_data import ensure_value_data
 
@@ -348,6 +349,7 @@ def _portfolio_history(ctx: BenchContext) -> None:
 def dashboard_page(ctx: BenchContext) -> Request:
     _portfolio_history(ctx)
     ensure_value_data(ctx)  # the value panel's costs, benefits and kills
+    ensure_evidence_data(ctx)  # the expiring evidence's uploads
     client = ctx.client_for(ctx.dataset.executive)
     return lambda: client.get("/dashboard/")
 
@@ -363,6 +365,7 @@ def dashboard_page_afresh(ctx: BenchContext) -> Request:
 
     _portfolio_history(ctx)
     ensure_value_data(ctx)
+    ensure_evidence_data(ctx)
     client = ctx.client_for(ctx.dataset.executive)
     client.get("/dashboard/")  # the language of the reader's thread, as the key reads it
 
