@@ -319,8 +319,8 @@ def _last_upload_day(day: datetime.date, months: int) -> datetime.date:
 
 def latest_uploads_expiring(day: datetime.date, after: datetime.date | None = None) -> models.Q:
     """The latest uploads of the active types with a validity whose expiry
-    falls on or before ``day`` (and after ``after``): per type, a range of
-    upload times, which the latest uploads' index (``artifact_latest_upload_idx``)
+    falls on or before ``day`` (and after ``after``): per validity, a range
+    of upload times of its types, which the latest uploads' index (``artifact_latest_upload_idx``)
     finds without computing every upload's expiry. Reads the types (one
     query); matches nothing when no type has a validity."""
 
@@ -328,11 +328,15 @@ def latest_uploads_expiring(day: datetime.date, after: datetime.date | None = No
         next_day = last + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
 
-    ranges = models.Q(pk__in=[])
+    by_months: dict[int, list[int]] = {}
     types = ArtifactType.objects.filter(is_active=True, validity_months__isnull=False)
     for type_id, months in types.values_list("pk", "validity_months"):
+        by_months.setdefault(months, []).append(type_id)
+    ranges = models.Q(pk__in=[])
+    for months, type_ids in sorted(by_months.items()):
         uploads = models.Q(
-            artifact_type_id=type_id, uploaded_at__lt=midnight_after(_last_upload_day(day, months))
+            artifact_type_id__in=type_ids,
+            uploaded_at__lt=midnight_after(_last_upload_day(day, months)),
         )
         if after is not None:
             uploads &= models.Q(uploaded_at__gte=midnight_after(_last_upload_day(after, months)))

@@ -39,6 +39,8 @@ def ensure_evidence_data(ctx: Any) -> None:
     ):
         types.setdefault(from_stage, []).append((type_id, months))
     uploader = ctx.dataset.sponsor or ctx.dataset.lead
+    # The scenarios' own uploads (review pages, uploads) stay as they are.
+    taken = set(Artifact.objects.filter(**bench).values_list("use_case_id", "artifact_type_id"))
     rows = []
     use_cases = UseCase.objects.filter(business_unit__code__startswith="bench-").values_list(
         "pk", "stage", "stage_entered_at"
@@ -50,7 +52,7 @@ def ensure_evidence_data(ctx: Any) -> None:
                 break
             ahead = index == reached
             for type_id, months in types.get(at, []):
-                if ahead and rng.random() < 0.5:
+                if (ahead and rng.random() < 0.5) or (pk, type_id) in taken:
                     continue
                 # Passed gates' evidence before the stage was entered; the gate
                 # ahead's since.
