@@ -317,21 +317,32 @@ def _last_upload_day(day: datetime.date, months: int) -> datetime.date:
     return last
 
 
-def latest_uploads_expiring(day: datetime.date, after: datetime.date | None = None) -> models.Q:
+def validity_types() -> dict[int, list[int]]:
+    """The active artifact types with a validity, by their months: one query."""
+    by_months: dict[int, list[int]] = {}
+    types = ArtifactType.objects.filter(is_active=True, validity_months__isnull=False)
+    for type_id, months in types.order_by("pk").values_list("pk", "validity_months"):
+        by_months.setdefault(months, []).append(type_id)
+    return by_months
+
+
+def latest_uploads_expiring(
+    day: datetime.date,
+    after: datetime.date | None = None,
+    types: dict[int, list[int]] | None = None,
+) -> models.Q:
     """The latest uploads of the active types with a validity whose expiry
     falls on or before ``day`` (and after ``after``): per validity, a range
     of upload times of its types, which the latest uploads' index (``artifact_latest_upload_idx``)
     finds without computing every upload's expiry. Reads the types (one
-    query); matches nothing when no type has a validity."""
+    query, unless ``types`` gives them as ``validity_types`` does); matches
+    nothing when no type has a validity."""
 
     def midnight_after(last: datetime.date) -> datetime.datetime:
         next_day = last + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
 
-    by_months: dict[int, list[int]] = {}
-    types = ArtifactType.objects.filter(is_active=True, validity_months__isnull=False)
-    for type_id, months in types.values_list("pk", "validity_months"):
-        by_months.setdefault(months, []).append(type_id)
+    by_months = validity_types() if types is None else types
     ranges = models.Q(pk__in=[])
     for months, type_ids in sorted(by_months.items()):
         uploads = models.Q(

@@ -40,6 +40,7 @@ from gates.models import (
     StageTransition,
     expiry_notice_days,
     latest_uploads_expiring,
+    validity_types,
     with_expiry,
 )
 from usecases import access
@@ -269,8 +270,9 @@ def expiring_evidence(
 ) -> list[ExpiringArtifact]:
     """The latest version of each artifact type (with a validity) that has
     expired or expires within EVIDENCE_EXPIRY_NOTICE_DAYS, soonest first: of
-    one use case, or of the active use cases visible to ``user``. One query
-    (two across the portfolio: the types with a validity first); the expiry
+    one use case, or of the active use cases visible to ``user``. One query;
+    across the portfolio, two more first: the types with a validity, and with
+    a ``limit`` the expiry of the last row shown (``_nth_expiry``). The expiry
     is computed in the database (``with_expiry``)."""
     today = today or timezone.localdate()
     last_day = today + datetime.timedelta(days=expiry_notice_days())
@@ -283,12 +285,15 @@ def expiring_evidence(
         )
     else:
         # Across the portfolio: by ranges of upload time in the latest
-        # uploads' index, not every upload's expiry computed and compared.
-        artifacts = (
-            Artifact.objects.filter(latest_uploads_expiring(last_day))
-            .filter(access.rows_visible_to(user, "use_case_id"))
-            .exclude(use_case__status__in=TERMINAL_STATUSES)
+        # uploads' index, not every upload's expiry computed and compared;
+        # with a limit, only up to the expiry of the last row shown.
+        types = validity_types()
+        portfolio = Artifact.objects.filter(access.rows_visible_to(user, "use_case_id")).exclude(
+            use_case__status__in=TERMINAL_STATUSES
         )
+        if limit is not None:
+            last_day = _nth_expiry(portfolio, types, last_day, limit)
+        artifacts = portfolio.filter(latest_uploads_expiring(last_day, types=types))
     rows = (
         with_expiry(artifacts)
         .filter(expiry__lte=last_day)
@@ -298,6 +303,28 @@ def expiring_evidence(
     if limit is not None:
         rows = rows[:limit]
     return [ExpiringArtifact(artifact=a, expires_on=a.expiry, today=today) for a in rows]
+
+
+def _nth_expiry(
+    portfolio: QuerySet[Artifact], types: dict[int, list[int]], last_day: datetime.date, n: int
+) -> datetime.date:
+    """The ``n``-th soonest expiry by ``last_day`` among ``portfolio``'s latest
+    uploads, or ``last_day`` when fewer expire by then: one query. Within a
+    type the expiry follows the upload time, so each type's first ``n``
+    uploads in the index hold its ``n`` soonest expiries, and together the
+    portfolio's. Every row of the first ``n`` expires by the day it gives."""
+    branches = [
+        with_expiry(portfolio.filter(latest_uploads_expiring(last_day, types={months: [type_id]})))
+        .order_by("uploaded_at")
+        .values_list("expiry", flat=True)[:n]
+        for months, type_ids in sorted(types.items())
+        for type_id in type_ids
+    ]
+    if not branches:
+        return last_day
+    soonest = branches[0].union(*branches[1:], all=True).order_by() if branches[1:] else branches[0]
+    expiries = sorted(soonest)
+    return expiries[n - 1] if len(expiries) >= n else last_day
 
 
 # --- The use case's gate panel --------------------------------------------------

@@ -201,3 +201,48 @@ def test_the_migration_marks_every_version_a_newer_one_follows(use_case, sponsor
     # And the upload after it takes over as the latest.
     upload(use_case, sponsor)
     assert latest_flags(use_case)[2:4] == [(RISK, 3, False), (RISK, 4, True)]
+
+
+def test_the_dashboards_first_rows_are_the_whole_lists_first_rows(
+    business_unit, sponsor, techlead, executive
+):
+    """With a limit the list stops at the last expiry shown. Ties on a day,
+    days a clamped month folds into one (29, 30 and 31 January + 1 month = 28
+    February) and two validities give the same rows, in the same order
+    (soonest, then the oldest row), as the whole list's first ones."""
+    ArtifactType.objects.filter(name=RISK).update(validity_months=1)
+    cases = [
+        UseCaseFactory(
+            title=f"Case {n}", business_unit=business_unit, sponsor=sponsor, technical_lead=techlead
+        )
+        for n in range(6)
+    ]
+    utc = datetime.UTC
+    on = [
+        upload(cases[0], sponsor, when=datetime.datetime(2026, 1, 31, 18, tzinfo=utc)),
+        upload(cases[1], sponsor, when=datetime.datetime(2026, 1, 29, 9, tzinfo=utc)),
+        upload(cases[2], sponsor, when=datetime.datetime(2026, 1, 30, 7, tzinfo=utc)),
+        upload(cases[3], sponsor, when=datetime.datetime(2026, 1, 28, 23, tzinfo=utc)),
+        upload(cases[4], sponsor, when=datetime.datetime(2026, 1, 31, 6, tzinfo=utc)),
+        # Twelve months from 28 February 2025: 28 February 2026 as well.
+        upload(
+            cases[5],
+            sponsor,
+            "Updated risk assessment",
+            datetime.datetime(2025, 2, 28, 12, tzinfo=utc),
+        ),
+    ]
+    expired = upload(
+        cases[0], sponsor, "Updated risk assessment", datetime.datetime(2025, 2, 1, tzinfo=utc)
+    )
+    today = datetime.date(2026, 2, 20)
+    whole = [
+        (row.artifact.pk, row.expires_on) for row in expiring_evidence(user=executive, today=today)
+    ]
+    # Soonest first, then the oldest row: upload order, not upload time.
+    assert whole == [(expired.pk, datetime.date(2026, 2, 1))] + [
+        (artifact.pk, datetime.date(2026, 2, 28)) for artifact in on
+    ]
+    for limit in range(1, len(whole) + 2):
+        rows = expiring_evidence(user=executive, today=today, limit=limit)
+        assert [(row.artifact.pk, row.expires_on) for row in rows] == whole[:limit], limit
