@@ -1,9 +1,9 @@
 """Prometheus metrics at ``/metrics``.
 
-django-prometheus counts requests, responses and their latencies per view
-(its two middlewares). This module adds what an operator of StageGate
-watches, read from the database and Redis at each scrape, so every web
-process reports the same figures whichever process did the work:
+``monitoring.middleware`` counts the requests, their durations and their
+CPU per route. This module adds what an operator of StageGate watches, read
+from the database and Redis at each scrape, so every web process reports the
+same figures whichever process did the work:
 
 - ``stagegate_celery_queue_length``: tasks waiting in the broker's queue;
 - ``stagegate_outbox_pending``: domain events not yet delivered to listeners;
@@ -16,7 +16,7 @@ process reports the same figures whichever process did the work:
   worker starting it to ready.
 
 With several gunicorn workers, set ``PROMETHEUS_MULTIPROC_DIR`` (an empty
-directory) so the request counters add up across them.
+directory) so the request metrics add up across them.
 """
 
 from __future__ import annotations

@@ -95,6 +95,33 @@ def test_metrics_count_requests_by_route_and_report_the_backlogs(lead, decided_r
 
 
 @pytest.mark.django_db
+def test_metrics_count_the_cpu_each_route_took_no_more_than_its_time(lead, client_as, use_case):
+    """The web process's CPU per route, for an operator to divide by the
+    requests: it grows with each page served, by no more than the time the
+    page took (one thread's CPU cannot outrun the clock)."""
+    portfolio = 'method="GET",route="portfolio",status="2xx"'
+    cpu = f"stagegate_http_request_cpu_seconds_total{{{portfolio}}}"
+    took = f"stagegate_http_request_duration_seconds_sum{{{portfolio}}}"
+    served = f"stagegate_http_request_duration_seconds_count{{{portfolio}}}"
+
+    def figures() -> tuple[float, float, float]:
+        text = _scrape()
+        if served not in text:  # no portfolio page served yet in this process
+            return 0.0, 0.0, 0.0
+        return _value(text, cpu), _value(text, took), _value(text, served)
+
+    before = figures()
+    browser = client_as(lead)
+    for _ in range(3):
+        assert browser.get("/portfolio/").status_code == 200
+    after = figures()
+
+    assert after[2] - before[2] == 3
+    spent, elapsed = after[0] - before[0], after[1] - before[1]
+    assert 0 < spent <= elapsed, (spent, elapsed)
+
+
+@pytest.mark.django_db
 def test_metrics_need_the_token_when_one_is_set_and_loopback_otherwise(settings):
     assert Client().get("/metrics", REMOTE_ADDR="10.0.0.8").status_code == 403
     settings.METRICS_TOKEN = "scrape-secret"
