@@ -1,7 +1,7 @@
 """Real services on loopback for the tests that need them: a Celery worker
-subprocess, a private redis-server and an SMTP server (aiosmtpd). Each one a
-test can stop (or kill) and start again, to see what the product does when
-one of them goes away.
+subprocess, a gunicorn web server, a private redis-server and an SMTP server
+(aiosmtpd). Each one a test can stop (or kill) and start again, to see what
+the product does when one of them goes away.
 
 No fixtures here: ``tests/reporting/test_worker.py`` and
 ``tests/faults/conftest.py`` build theirs from these classes.
@@ -101,6 +101,28 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def app_environment(broker_url: str, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of an application process on the test database and
+    ``broker_url``, with the test process's media root and keys unless
+    ``extra`` says otherwise."""
+    from django.conf import settings
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"}
+    }
+    env.update(
+        DATABASE_URL=database_url(),
+        REDIS_URL=broker_url,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        AUDIT_CHECKPOINT_FILE=str(settings.AUDIT_CHECKPOINT_FILE),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    env.update(extra)
+    return env
+
+
 class CeleryWorker:
     """``celery -A config worker`` against ``broker_url`` and the test
     database, in a process group of its own so that ``kill()`` takes every
@@ -108,32 +130,24 @@ class CeleryWorker:
     ``start()`` again after ``kill()`` or ``stop()`` starts a new worker;
     each start logs to a file of its own in ``log_dir``."""
 
-    def __init__(self, *, broker_url: str, log_dir: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        name: str = "test",
+    ):
         self.broker_url = broker_url
         self.log_dir = Path(log_dir)
         self.env = dict(env or {})
+        self.name = name
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.log: Path | None = None
 
     def _environment(self, extra: dict[str, str]) -> dict[str, str]:
-        from django.conf import settings
-
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"}
-        }
-        env.update(
-            DATABASE_URL=database_url(),
-            REDIS_URL=self.broker_url,
-            MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            AUDIT_CHECKPOINT_FILE=str(settings.AUDIT_CHECKPOINT_FILE),
-            DJANGO_SETTINGS_MODULE="config.settings",
-        )
-        env.update(self.env)
-        env.update(extra)
-        return env
+        return app_environment(self.broker_url, {**self.env, **extra})
 
     def start(self, **extra_env: str) -> CeleryWorker:
         assert self.process is None or self.process.poll() is not None, "already running"
@@ -156,7 +170,7 @@ class CeleryWorker:
                     "--without-mingle",
                     "--without-heartbeat",
                     "-n",
-                    f"test{self.starts}@%h",
+                    f"{self.name}{self.starts}@%h",
                 ],
                 cwd=ROOT,
                 env=self._environment(extra_env),
@@ -198,6 +212,84 @@ class CeleryWorker:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+class WebServer:
+    """gunicorn serving the application with DEBUG off on a free loopback
+    port: the test database, ``broker_url`` for the tasks it queues, the test
+    process's keys (so both sign the same audit trail), and ``env`` on top (a
+    media root of its own, the object store's settings). ``workers`` sync
+    worker processes; in a process group of its own, logging to ``log_dir``."""
+
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+        name: str = "web",
+    ):
+        self.broker_url = broker_url
+        self.log = Path(log_dir) / f"{name}.log"
+        self.env = dict(env or {})
+        self.workers = workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WebServer:
+        from django.conf import settings
+
+        env = app_environment(
+            self.broker_url,
+            {
+                "DEBUG": "0",
+                "SECRET_KEY": settings.SECRET_KEY,
+                "AUDIT_KEY": settings.AUDIT_KEY,
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "SECURE_SSL_REDIRECT": "0",
+                "SESSION_COOKIE_SECURE": "0",
+                "CSRF_COOKIE_SECURE": "0",
+                "STATICFILES_COMPRESS": "0",
+                "LOG_LEVEL": "WARNING",
+                **self.env,
+            },
+        )
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi"]
+                + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
+                + ["--worker-class", "sync", "--timeout", "60"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def answers() -> bool:
+            assert self.process.poll() is None, self.log_text()
+            try:
+                return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            except requests.RequestException:  # not listening yet
+                return False
+
+        wait_for(answers, timeout=60, interval=0.2, what=f"gunicorn on {self.url}")
+        return self
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 class RedisServer:

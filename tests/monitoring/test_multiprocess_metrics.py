@@ -1,0 +1,60 @@
+"""/metrics of a web server with several gunicorn processes: with
+PROMETHEUS_MULTIPROC_DIR each process writes its counts there, and the
+scrape, whichever process answers it, reports their sum."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.load.run import route_costs, route_figures
+from tests.workers import WebServer
+
+pytestmark = [
+    pytest.mark.postgres("the web server reads the test database over its own connection"),
+    pytest.mark.django_db(transaction=True),
+]
+
+SERVED = 'stagegate_http_request_duration_seconds_count{method="GET",route="healthz",status="2xx"}'
+
+
+def test_metrics_add_up_across_the_processes_of_one_web_server(tmp_path):
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    web = WebServer(
+        broker_url="",
+        log_dir=tmp_path,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(shared)},
+        workers=2,
+    )
+
+    def served() -> float:
+        text = requests.get(f"{web.url}/metrics", timeout=30).text
+        line = next((row for row in text.splitlines() if row.startswith(SERVED + " ")), None)
+        assert line is not None, text
+        return float(line.rsplit(" ", 1)[1])
+
+    try:
+        web.start()
+        before = served()
+        routes_before = route_figures(web.port)
+        # Concurrent requests, so that both processes answer some of them.
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(
+                pool.map(lambda _: requests.get(f"{web.url}/healthz", timeout=30), range(80))
+            )
+        assert all(answer.status_code == 200 for answer in answers)
+        writers = {Path(f).stem.rsplit("_", 1)[-1] for f in shared.glob("histogram_*.db")}
+        assert len(writers) >= 2, sorted(shared.iterdir())
+        for _ in range(4):  # whichever process answers the scrape
+            assert served() - before == 80
+        # What the load test reads from it: the CPU per request of each route.
+        costs = route_costs(routes_before, route_figures(web.port), web_cpu_seconds=0.0)
+        healthz = next(row for row in costs if row["route"] == "healthz")
+        assert healthz["requests"] == 80
+        assert 0 < healthz["cpu_ms_per_request"] <= healthz["ms_per_request"]
+    finally:
+        web.stop()
