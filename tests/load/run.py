@@ -15,7 +15,9 @@ bounded in time:
 
 It prints and writes (``var/loadtest.json``) requests per second, p50, p95,
 p99 and errors per phase; where each phase's CPU went (gunicorn, the Celery
-workers, PostgreSQL, Redis, locust) and the machine's CPU per request; how
+workers, PostgreSQL, Redis, locust) and the machine's CPU per request; the
+web processes' CPU per request of each route in the mixed workload (from
+``/metrics``: gunicorn runs with ``PROMETHEUS_MULTIPROC_DIR``); how
 many of the packs the mixed workload asked for were rendered while it ran;
 and the targets: no error, the mixed workload at
 40% of the ceiling or more, two workers rendering packs at 1.7 times one
@@ -49,6 +51,7 @@ PACK_REVIEWS = 12
 # one's tail are a small part of the phase (with 12, two workers' phase
 # lasted 6 to 7 s and its ratio to one worker's ranged from 1.49 to 1.60).
 PHASE_PACKS = 24
+METRICS_DIR = VAR / "prometheus"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -207,13 +210,13 @@ class Services:
         self.processes: dict[str, subprocess.Popen] = {}
         self.env = server_environment()
 
-    def _start(self, name: str, command: list[str]) -> None:
+    def _start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         # Appended: a worker restarted between phases keeps the earlier log.
         log = open(VAR / f"{name}.log", "ab")  # noqa: SIM115
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -238,6 +241,8 @@ class Services:
                 "--log-level",
                 "warning",
             ],
+            # Its processes' request metrics, added up at each scrape.
+            env={"PROMETHEUS_MULTIPROC_DIR": str(METRICS_DIR)},
         )
         deadline = time.monotonic() + 60
         import urllib.request
@@ -313,6 +318,62 @@ class Services:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+
+
+def route_figures(port: int) -> dict[tuple[str, str], dict[str, float]]:
+    """Per method and route so far, over every gunicorn process: requests
+    answered, seconds taken and CPU seconds of the serving thread
+    (monitoring.middleware)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    if os.environ.get("METRICS_TOKEN"):
+        request.add_header("Authorization", f"Bearer {os.environ['METRICS_TOKEN']}")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        text = answer.read().decode()
+    samples = {
+        "stagegate_http_request_duration_seconds_count": "requests",
+        "stagegate_http_request_duration_seconds_sum": "seconds",
+        "stagegate_http_request_cpu_seconds_total": "cpu_seconds",
+    }
+    figures: dict[tuple[str, str], dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            field = samples.get(sample.name)
+            if field is None:
+                continue
+            key = (sample.labels["method"], sample.labels["route"])
+            row = figures.setdefault(key, {"requests": 0.0, "seconds": 0.0, "cpu_seconds": 0.0})
+            row[field] += sample.value
+    return figures
+
+
+def route_costs(before: dict, after: dict, web_cpu_seconds: float) -> list[dict]:
+    """The web CPU per request of each route between two readings, most
+    costly in total first, with each route's share of the web processes'
+    CPU over the phase (what the middleware does not see, gunicorn's own
+    work and the layers above it, is the remainder)."""
+    rows = []
+    for key, now in after.items():
+        then = before.get(key, {"requests": 0.0, "seconds": 0.0, "cpu_seconds": 0.0})
+        requests = now["requests"] - then["requests"]
+        if requests <= 0:
+            continue
+        cpu = now["cpu_seconds"] - then["cpu_seconds"]
+        rows.append(
+            {
+                "method": key[0],
+                "route": key[1],
+                "requests": int(requests),
+                "cpu_ms_per_request": round(cpu / requests * 1000, 1),
+                "ms_per_request": round((now["seconds"] - then["seconds"]) / requests * 1000, 1),
+                "cpu_seconds": round(cpu, 2),
+                "share_of_web_cpu": round(cpu / web_cpu_seconds, 3) if web_cpu_seconds else None,
+            }
+        )
+    return sorted(rows, key=lambda row: -row["cpu_seconds"])
 
 
 class CpuMeter:
@@ -548,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     VAR.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(VAR / "media", ignore_errors=True)
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    METRICS_DIR.mkdir()
     for log in VAR.glob("*.log"):
         log.unlink()
     fixtures = prepare(phase_packs=args.packs)
@@ -577,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
                 fixtures=fixtures_path,
             )
         mixed_started = datetime.now(UTC)
+        routes_before = route_figures(services.port)
         with CpuMeter(services) as mixed_cpu:
             mixed = locust(
                 host,
@@ -593,8 +657,12 @@ def main(argv: list[str] | None = None) -> int:
                 prefix="mixed",
                 fixtures=fixtures_path,
             )
+        routes_after = route_figures(services.port)
         ceiling["cpu"] = ceiling_cpu.report(ceiling["total"]["requests"])
         mixed["cpu"] = mixed_cpu.report(mixed["total"]["requests"])
+        mixed["routes"] = route_costs(
+            routes_before, routes_after, mixed["cpu"]["cpu_seconds"].get("gunicorn", 0.0)
+        )
         mixed["packs"] = mixed_packs(fixtures["pack_reviews"], mixed_started)
         half = len(fixtures["pack_phase_reviews"]) // 2
         token = fixtures["people"]["executive"]["token"]
@@ -641,6 +709,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"CPU of the {label} phase ({cpu['wall_seconds']} s of {os.cpu_count()} cores): "
             f"{split}; {cpu['ms_per_request']} ms of CPU per request"
+        )
+    print("web CPU per request of each route in the mixed workload (the web processes' own):")
+    for row in mixed["routes"]:
+        print(
+            f"  {row['method']:<6} {row['route']:<34} {row['requests']:>6} requests "
+            f"{row['cpu_ms_per_request']:>7.1f} ms of CPU ({row['ms_per_request']:.0f} ms taken), "
+            f"{row['share_of_web_cpu'] or 0:.0%} of the web CPU"
         )
     print(
         f"packs the mixed workload asked for: {mixed['packs']['requested']}, "
