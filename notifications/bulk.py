@@ -1,13 +1,14 @@
 """The sweep's set-based rules on PostgreSQL: one ``INSERT ... SELECT`` per
 rule (the reminders, the largest, in two by recipient: ``PARTS``), for the
 rules that reach one row per pending approver (``approval_reminders``), per
-review (``approval_escalations``) or per use case in trouble
-(``usecase_timeliness``). Outside a transaction the statements run side by
-side on connections of their own (``run_side_by_side``).
+review (``approval_escalations``), per use case in trouble
+(``usecase_timeliness``) or per upload about to expire (``evidence_expiry``).
+Outside a transaction the statements run side by side on connections of
+their own (``run_side_by_side``).
 
 Each statement writes exactly the rows ``services.notifications_create``
-writes from the rule's Python drafts (``sweeps.approval_reminders`` and
-``sweeps.approval_escalations``, the path on other databases): the same
+writes from the rule's Python drafts (the ``sweeps`` function of the same
+name, the path on other databases): the same
 delivery keys, links and e-mail routing, and ``params`` instead of texts
 (``texts.render`` writes them when the row is read, in the reader's
 language). An anti-join on the delivery key's index skips what exists, so a
@@ -28,11 +29,18 @@ from concurrent.futures import ThreadPoolExecutor
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.urls import get_script_prefix, set_script_prefix
+from django.utils import timezone
 
 from gates.models import ApprovalDecision, GateReview, ReviewApprover, ReviewStatus
 from notifications import conf
 from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
-from notifications.selectors import TIMELINESS_FIELDS, program_lead_ids, timeliness_candidates
+from notifications.selectors import (
+    EVIDENCE_FIELDS,
+    TIMELINESS_FIELDS,
+    expiring_evidence_candidates,
+    program_lead_ids,
+    timeliness_candidates,
+)
 from notifications.services import SKIP_KIND_OFF, SKIP_MODE_OFF, SKIP_NO_ADDRESS
 from readiness.models import StageNorm
 from usecases.models import MemberRole, UseCase, UseCaseMember
@@ -52,11 +60,13 @@ def _insert_select(
     params: list,
     link: tuple[str, str],
     now: datetime.datetime,
+    link_to: str = "object_id",
 ) -> int:
     """Insert one row per candidate that has an active recipient and no row
     with its delivery key yet. ``candidates`` is a SELECT of
-    (recipient_id, kind, object_id, period, params); the link is
-    prefix || object_id || suffix. Routing as ``services._route``."""
+    (recipient_id, kind, object_id, period, params), and of the column
+    ``link_to`` names when it is another; the link is
+    prefix || that column || suffix. Routing as ``services._route``."""
     notification = _table(Notification)
     sql = f"""
         WITH c AS ({candidates})
@@ -65,7 +75,7 @@ def _insert_select(
             created_at, email_status, email_in_digest, email_last_error, email_attempts
         )
         SELECT c.recipient_id, c.kind, %s, c.object_id, c.period, '', '',
-               %s || c.object_id || %s, c.params, %s,
+               %s || c.{link_to} || %s, c.params, %s,
                CASE route.code WHEN 'digest' THEN %s WHEN 'pending' THEN %s ELSE %s END,
                route.code = 'digest',
                CASE route.code WHEN 'off' THEN %s WHEN 'kind' THEN %s WHEN 'address' THEN %s
@@ -337,10 +347,57 @@ def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
     )
 
 
+def evidence_expiry(now: datetime.datetime, links: Link) -> int:
+    """As ``sweeps.evidence_expiry``: the candidates are the ORM's query
+    (``selectors.expiring_evidence_candidates``); the recipients, the use
+    case's sponsors and the uploader, and the rows are joined here."""
+    today = timezone.localdate(now)
+    candidates_sql, candidates_params = (
+        expiring_evidence_candidates(today).values_list(*EVIDENCE_FIELDS).query.sql_with_params()
+    )
+    candidates = f"""
+        WITH a (pk, version, expiry, uploader_id, uploader_active, use_case_id, title, name) AS (
+            {candidates_sql}
+        ),
+        recipient AS (
+            SELECT a.pk, m.user_id FROM a
+            JOIN {_table(UseCaseMember)} AS m ON m.use_case_id = a.use_case_id AND m.role = %s
+            UNION
+            SELECT a.pk, a.uploader_id FROM a WHERE a.uploader_active
+        )
+        SELECT r.user_id AS recipient_id, %s::text AS kind, a.pk AS object_id,
+               %s::text AS period,
+               jsonb_build_object(
+                   'use_case', a.title, 'artifact', a.name, 'version', a.version,
+                   'expires_on', to_char(a.expiry, 'YYYY-MM-DD'), 'days', a.expiry - %s::date
+               ) AS params,
+               a.use_case_id AS link_id
+        FROM a
+        JOIN recipient AS r ON r.pk = a.pk
+    """
+    params = [
+        *candidates_params,
+        MemberRole.SPONSOR,
+        Kind.EVIDENCE_EXPIRING,
+        "expiring",
+        today,
+    ]
+    return _insert_select(
+        kinds=[Kind.EVIDENCE_EXPIRING],
+        object_type="artifact",
+        candidates=candidates,
+        params=params,
+        link=_link(links, "usecase-artifacts"),
+        now=now,
+        link_to="link_id",
+    )
+
+
 SQL_RULES: dict[str, Callable[..., int]] = {
     "approval_reminders": approval_reminders,
     "approval_escalations": approval_escalations,
     "usecase_timeliness": usecase_timeliness,
+    "evidence_expiry": evidence_expiry,
 }
 
 # The statements a rule is split into: the reminders, one row per pending

@@ -9,7 +9,13 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from gates.models import GateReview
+from gates.models import (
+    Artifact,
+    GateReview,
+    expiry_notice_days,
+    latest_uploads_expiring,
+    with_expiry,
+)
 from notifications.models import Notification
 from readiness.selectors import annotate_overdue_stalled
 from usecases.models import OrgRole, Status, UseCase
@@ -81,6 +87,35 @@ def timeliness_candidates(now: datetime.datetime):
         annotate_overdue_stalled(UseCase.objects.filter(status=Status.ACTIVE), now)
         .filter(Q(is_overdue=True) | Q(is_stalled=True))
         .annotate(latest_chair_id=latest_chair)
+        .order_by()
+    )
+
+
+# What both sweep paths read of each expiring upload (``sweeps`` and ``bulk``).
+EVIDENCE_FIELDS = (
+    "pk",
+    "version",
+    "expiry",
+    "uploaded_by_id",
+    "uploaded_by__is_active",
+    "use_case_id",
+    "use_case__title",
+    "artifact_type__name",
+)
+
+
+def expiring_evidence_candidates(today: datetime.date) -> QuerySet[Artifact]:
+    """The latest uploads of a type with a validity, of a use case still
+    going, that expire after ``today`` and within EVIDENCE_EXPIRY_NOTICE_DAYS
+    of it, with their ``expiry``."""
+    last_day = today + datetime.timedelta(days=expiry_notice_days())
+    return (
+        with_expiry(
+            Artifact.objects.filter(latest_uploads_expiring(last_day, after=today)).filter(
+                use_case__status__in=[Status.ACTIVE, Status.ON_HOLD]
+            )
+        )
+        .filter(expiry__gt=today, expiry__lte=last_day)
         .order_by()
     )
 

@@ -33,20 +33,22 @@ from core import events
 from gates.models import (
     OPEN_REVIEW_STATUSES,
     ApprovalDecision,
-    Artifact,
     ConditionStatus,
     GateCondition,
     GateReview,
     ReviewApprover,
     ReviewStatus,
-    expiry_notice_days,
-    latest_uploads_expiring,
-    with_expiry,
 )
 from notifications import bulk, conf, texts
 from notifications.models import Kind
 from notifications.rules import round_period
-from notifications.selectors import TIMELINESS_FIELDS, program_lead_ids, timeliness_candidates
+from notifications.selectors import (
+    EVIDENCE_FIELDS,
+    TIMELINESS_FIELDS,
+    expiring_evidence_candidates,
+    program_lead_ids,
+    timeliness_candidates,
+)
 from notifications.services import Draft, notifications_create
 from operations.selectors import notice_days
 from readiness.models import StageNorm
@@ -334,28 +336,7 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
     Only the latest version of a type with a validity, of a use case still
     going; expired versions are shown on the pages, not announced again."""
     today = timezone.localdate(now)
-    last_day = today + datetime.timedelta(days=expiry_notice_days())
-    candidates = (
-        with_expiry(
-            Artifact.objects.filter(latest_uploads_expiring(last_day, after=today)).filter(
-                use_case__status__in=[Status.ACTIVE, Status.ON_HOLD]
-            )
-        )
-        .filter(expiry__gt=today, expiry__lte=last_day)
-        .order_by()
-    )
-    rows = list(
-        candidates.values_list(
-            "pk",
-            "version",
-            "expiry",
-            "uploaded_by_id",
-            "uploaded_by__is_active",
-            "use_case_id",
-            "use_case__title",
-            "artifact_type__name",
-        )
-    )
+    rows = list(expiring_evidence_candidates(today).values_list(*EVIDENCE_FIELDS))
     if not rows:
         return []
     sponsors = _sponsors_by_use_case(use_case_id__in={row[5] for row in rows})
@@ -364,18 +345,25 @@ def evidence_expiry(now: datetime.datetime, links: _Links) -> list[Draft]:
         recipients = set(sponsors.get(use_case_id, ()))
         if uploader_active:
             recipients.add(uploader_id)
-        compose = texts.later(
-            texts.evidence_expiring,
-            use_case=title,
-            artifact=name,
-            version=version,
-            expires_on=expiry,
-            days=(expiry - today).days,
-        )
+        params = {
+            "use_case": title,
+            "artifact": name,
+            "version": version,
+            "expires_on": expiry.isoformat(),
+            "days": (expiry - today).days,
+        }
         link = links("usecase-artifacts", use_case_id)
         drafts.extend(
             Draft(
-                user_id, Kind.EVIDENCE_EXPIRING, "artifact", pk, "expiring", "", "", link, compose
+                user_id,
+                Kind.EVIDENCE_EXPIRING,
+                "artifact",
+                pk,
+                "expiring",
+                "",
+                "",
+                link,
+                params=params,
             )
             for user_id in sorted(recipients)
         )

@@ -299,8 +299,10 @@ def usecase_stalled(*, use_case: str, stage: str, idle_days: int) -> tuple[str, 
 
 
 def evidence_expiring(
-    *, use_case: str, artifact: str, version: int, expires_on: datetime.date, days: int
+    *, use_case: str, artifact: str, version: int, expires_on: datetime.date | str, days: int
 ) -> tuple[str, str]:
+    if isinstance(expires_on, str):  # stored (``RENDERED``) as an ISO date
+        expires_on = datetime.date.fromisoformat(expires_on)
     values = {
         "use_case": use_case,
         "artifact": artifact,
@@ -435,12 +437,13 @@ def recertification_overdue(*, use_case: str, due_on: datetime.date, days: int) 
 # The kinds whose rows hold ``params`` instead of finished texts (the sweep
 # writes them in bulk, in SQL): the text is written when the row is read,
 # in the reader's language. ``gate`` is stored as [number, to stage, from stage],
-# ``stage`` as its code.
+# ``stage`` as its code, a date as its ISO text.
 RENDERED: dict[str, Callable[..., tuple[str, str]]] = {
     "approval_reminder": approval_reminder,
     "approval_escalation": approval_escalation,
     "usecase_overdue": usecase_overdue,
     "usecase_stalled": usecase_stalled,
+    "evidence_expiring": evidence_expiring,
 }
 
 

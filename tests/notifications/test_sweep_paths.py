@@ -9,20 +9,22 @@ import time
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from gates import services
+from gates.models import Artifact, ArtifactType
 from notifications.models import EmailMode, Kind, Notification
 from notifications.services import _COLUMNS, emails_deliver_pending, preferences_update
 from notifications.sweeps import sweep
 from tests.factories import UseCaseFactory, UserFactory
-from tests.gates.helpers import make_submitted_review
-from usecases.models import UserLanguage
+from tests.gates.helpers import make_submitted_review, text_file
+from usecases.models import MemberRole, Status, UseCase, UseCaseMember, UserLanguage
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the set-based sweep is PostgreSQL's"
 )
 
-BULK_RULES = ("approval_reminders", "approval_escalations", "usecase_timeliness")
+BULK_RULES = ("approval_reminders", "approval_escalations", "usecase_timeliness", "evidence_expiry")
 # The columns the SQL path writes, the recipient by name across the two paths.
 COLUMNS = ("recipient__username", *_COLUMNS[1:])
 
@@ -127,6 +129,80 @@ def test_the_sql_and_python_paths_write_the_same_rows(clock, varied_reviews, day
     assert snapshot() == python_rows
 
 
+def test_the_sql_and_python_paths_announce_the_same_expiring_evidence(
+    clock, use_case, sponsor, techlead, lead
+):
+    """Uploads about to expire: the latest version only, two types, a second
+    sponsor who reads German with a digest, an uploader who has left, a use
+    case on hold whose sponsor has no e-mail address, a killed one."""
+
+    def upload(case, by, name):
+        return services.artifact_upload(
+            use_case=case,
+            by=by,
+            artifact_type=ArtifactType.objects.get(name=name),
+            file=text_file("evidence.md"),
+        )
+
+    risk, scorecard = "Preliminary risk assessment", "Use case scorecard"
+    ArtifactType.objects.filter(name=scorecard).update(validity_months=12)
+    sam = UserFactory(username="sam2", first_name="Sam", last_name="Second")
+    UserLanguage.objects.create(user=sam, language="de")
+    preferences_update(user=sam, email_mode=EmailMode.DIGEST, email_kinds_off=[])
+    UseCaseMember.objects.create(use_case=use_case, user=sam, role=MemberRole.SPONSOR)
+    upload(use_case, techlead, risk)
+    upload(use_case, lead, risk)  # the latest: only it is announced
+    upload(use_case, sponsor, scorecard)
+    nora = UserFactory(username="nora", first_name="Nora", last_name="", email="")
+    gus = UserFactory(username="gus", first_name="Gus", last_name="Gone")
+    on_hold = UseCaseFactory(title="Invoice matcher", sponsor=nora, contributors=[gus])
+    upload(on_hold, gus, risk)
+    killed = UseCaseFactory(title="Churn radar", sponsor=nora)
+    upload(killed, nora, risk)
+    UseCase.objects.filter(pk=on_hold.pk).update(status=Status.ON_HOLD)
+    UseCase.objects.filter(pk=killed.pk).update(status=Status.KILLED)
+    gus.is_active = False
+    gus.save(update_fields=["is_active"])
+
+    clock(365 - 30)  # 30 days before the uploads of T0 expire
+    Notification.objects.all().delete()
+    offered = sweep(set_based=False)
+    python_rows, python_en, python_de = snapshot(), texts("en"), texts("de")
+    Notification.objects.all().delete()
+    assert sweep()["evidence_expiry"] == offered["evidence_expiry"] == 6
+    assert snapshot() == python_rows
+    assert texts("en") == python_en and texts("de") == python_de
+
+    rows = set(
+        Notification.objects.filter(kind=Kind.EVIDENCE_EXPIRING).values_list(
+            "recipient__username", "object_id", "email_status"
+        )
+    )
+    latest_risk, latest_scorecard, held = (
+        Artifact.objects.get(use_case=case, artifact_type__name=name, is_latest=True).pk
+        for case, name in ((use_case, risk), (use_case, scorecard), (on_hold, risk))
+    )
+    assert rows == {
+        ("lead", latest_risk, "pending"),
+        ("sponsor", latest_risk, "pending"),
+        ("sam2", latest_risk, "digest"),
+        ("sponsor", latest_scorecard, "pending"),
+        ("sam2", latest_scorecard, "digest"),
+        ("nora", held, "skipped"),
+    }
+    with translation.override("en"):
+        mine = Notification.objects.get(recipient=lead, kind=Kind.EVIDENCE_EXPIRING)
+    assert mine.subject == f"Evidence expires in 30 days: {risk} v2 of “{use_case.title}”"
+    assert mine.link.endswith(f"/use-cases/{use_case.pk}/artifacts/")
+    assert set(
+        Notification.objects.filter(kind=Kind.EVIDENCE_EXPIRING).values_list("subject", "body")
+    ) == {("", "")}
+
+    # A rerun on either path writes nothing: neither repeats the other.
+    assert sweep()["evidence_expiry"] == sweep(set_based=False)["evidence_expiry"] == 0
+    assert snapshot() == python_rows
+
+
 def _backends() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
@@ -154,7 +230,7 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         in_one = sweep()
     one_after_the_other = snapshot()
-    assert one_after_the_other and _inserts(queries) == 4  # the reminders in two parts
+    assert one_after_the_other and _inserts(queries) == 5  # the reminders in two parts
 
     Notification.objects.all().delete()
     connections_before = _backends()
@@ -173,7 +249,7 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     Notification.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
         assert sweep() == in_one
-    assert _inserts(queries) == 4 and snapshot() == one_after_the_other
+    assert _inserts(queries) == 5 and snapshot() == one_after_the_other
 
 
 def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
