@@ -61,12 +61,18 @@ def _insert_select(
     link: tuple[str, str],
     now: datetime.datetime,
     link_to: str = "object_id",
+    params_sql: str = "c.params",
 ) -> int:
     """Insert one row per candidate that has an active recipient and no row
     with its delivery key yet. ``candidates`` is a SELECT of
     (recipient_id, kind, object_id, period, params), and of the column
     ``link_to`` names when it is another; the link is
-    prefix || that column || suffix. Routing as ``services._route``."""
+    prefix || that column || suffix. Routing as ``services._route``.
+
+    ``params_sql``, an expression over ``c``'s columns without placeholders,
+    builds the params in the outer SELECT instead: ``c`` is a subquery the
+    planner keeps whole (it has a WITH of its own), so its select list is
+    computed for every candidate, this one only for the rows inserted."""
     notification = _table(Notification)
     sql = f"""
         WITH c AS ({candidates})
@@ -75,7 +81,7 @@ def _insert_select(
             created_at, email_status, email_in_digest, email_last_error, email_attempts
         )
         SELECT c.recipient_id, c.kind, %s, c.object_id, c.period, '', '',
-               %s || c.{link_to} || %s, c.params, %s,
+               %s || c.{link_to} || %s, {params_sql}, %s,
                CASE route.code WHEN 'digest' THEN %s WHEN 'pending' THEN %s ELSE %s END,
                route.code = 'digest',
                CASE route.code WHEN 'off' THEN %s WHEN 'kind' THEN %s WHEN 'address' THEN %s
@@ -309,15 +315,9 @@ def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
             WHERE uc.chair_id IS NULL
         )
         SELECT r.user_id AS recipient_id, k.kind, uc.pk AS object_id, k.period,
-               -- In the select list, not in VALUES: built for the rows the
-               -- insert keeps, not for every candidate of a rerun.
-               CASE WHEN k.overdue THEN jsonb_build_object(
-                   'use_case', uc.title, 'stage', uc.stage,
-                   'days', {days.format("uc.entered")}, 'max_days', norm.max_days
-               ) ELSE jsonb_build_object(
-                   'use_case', uc.title, 'stage', uc.stage,
-                   'idle_days', {days.format("uc.last_activity")}
-               ) END AS params
+               k.overdue, uc.title, uc.stage, norm.max_days,
+               {days.format("uc.entered")} AS days,
+               {days.format("uc.last_activity")} AS idle_days
         FROM uc
         LEFT JOIN {_table(StageNorm)} AS norm ON norm.stage = uc.stage
         CROSS JOIN LATERAL (
@@ -344,6 +344,12 @@ def usecase_timeliness(now: datetime.datetime, links: Link) -> int:
         params=params,
         link=_link(links, "usecase-detail"),
         now=now,
+        params_sql="""CASE WHEN c.overdue
+            THEN jsonb_build_object(
+                'use_case', c.title, 'stage', c.stage, 'days', c.days, 'max_days', c.max_days
+            )
+            ELSE jsonb_build_object('use_case', c.title, 'stage', c.stage, 'idle_days', c.idle_days)
+        END""",
     )
 
 
