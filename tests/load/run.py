@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -591,17 +592,27 @@ def pack_rate(
     if len(paused) < workers:
         print(f"load: only {len(paused)} of {workers} workers paused; they render as requested")
     packs = [request_pack(review) for review in reviews]
-    app.control.add_consumer(queue, destination=names, reply=True, timeout=10)
-    finished = wait_for(packs)
+    with CpuMeter(services) as cpu:
+        app.control.add_consumer(queue, destination=names, reply=True, timeout=10)
+        finished = wait_for(packs)
     starts = [p.started_at for p in finished if p.started_at]
     ends = [p.generated_at for p in finished if p.generated_at]
     seconds = (max(ends) - min(starts)).total_seconds() if starts and ends else float("inf")
+    # Each pack's own time, start to end: with two workers it grows by what
+    # the two renders (and PostgreSQL) take from each other on the cores.
+    renders = [
+        (p.generated_at - p.started_at).total_seconds()
+        for p in finished
+        if p.started_at and p.generated_at
+    ]
     return {
         "workers": workers,
         "packs": len(packs),
         "ready": sum(1 for p in finished if p.status == PackStatus.READY),
         "seconds": round(seconds, 1),
         "packs_per_minute": round(len(packs) / seconds * 60, 2),
+        "seconds_per_pack": round(statistics.median(renders), 3) if renders else None,
+        "cpu": cpu.report(len(packs)),
     }
 
 
@@ -722,9 +733,13 @@ def main(argv: list[str] | None = None) -> int:
         f"rendered during it: {mixed['packs']['rendered_during_phase']}"
     )
     for phase in (one, two):
+        cpu = phase["cpu"]
+        split = ", ".join(f"{part} {used} s" for part, used in cpu["cpu_seconds"].items())
         print(
             f"packs with {phase['workers']} worker(s): {phase['ready']}/{phase['packs']} ready "
-            f"in {phase['seconds']} s ({phase['packs_per_minute']} per minute)"
+            f"in {phase['seconds']} s ({phase['packs_per_minute']} per minute), "
+            f"{phase['seconds_per_pack']} s each (median); CPU over {cpu['wall_seconds']} s: "
+            f"{split}"
         )
     ceiling_ms = ceiling["cpu"]["ms_per_request"]
     if ceiling_ms and mixed["cpu"]["ms_per_request"]:
