@@ -299,15 +299,14 @@ def usecase_stalled(*, use_case: str, stage: str, idle_days: int) -> tuple[str, 
 
 
 def evidence_expiring(
-    *, use_case: str, artifact: str, version: int, expires_on: datetime.date | str, days: int
+    *, use_case: str, artifact: str, version: int, expires_on: str, days: int
 ) -> tuple[str, str]:
-    if isinstance(expires_on, str):  # stored (``RENDERED``) as an ISO date
-        expires_on = datetime.date.fromisoformat(expires_on)
+    """``expires_on`` as stored in ``params``: an ISO date."""
     values = {
         "use_case": use_case,
         "artifact": artifact,
         "version": version,
-        "expires_on": day(expires_on),
+        "expires_on": day(datetime.date.fromisoformat(expires_on)),
         "when": _in_days(days),
     }
     return (

@@ -6,7 +6,6 @@ go to the MinIO service; the web processes' metrics are added up."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.workers import WebServer
+from tests.workers import WebServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -39,12 +38,6 @@ def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.postgres("the web server reads the test database over its own connection")
 @pytest.mark.django_db(transaction=True)
 def test_the_web_health_check_passes_when_readyz_does_and_fails_when_it_does_not(tmp_path):
@@ -55,7 +48,7 @@ def test_the_web_health_check_passes_when_readyz_does_and_fails_when_it_does_not
     ready = WebServer(broker_url="", log_dir=tmp_path, env=hosts, name="ready")
     # Redis does not answer: /readyz is a 503 naming it.
     unready = WebServer(
-        broker_url=f"redis://127.0.0.1:{_closed_port()}/0",
+        broker_url=f"redis://127.0.0.1:{free_port()}/0",
         log_dir=tmp_path,
         env=hosts,
         name="unready",
