@@ -306,6 +306,21 @@ class Services:
             ],
         )
 
+    def wait_for_workers(self, *numbers: int, timeout: float = 120) -> None:
+        """Until the workers ``numbers`` answer a ping: a worker starting up
+        (Python, Django, the task modules: about 3 s of CPU each) would
+        otherwise share the cores with the phase that follows it."""
+        from config.celery import app
+
+        names = {f"load{n}@{socket.gethostname()}" for n in numbers}
+        since = time.monotonic()
+        while time.monotonic() - since < timeout:
+            replies = app.control.ping(list(names), timeout=1)
+            answered = {name for reply in replies for name in reply}
+            if names <= answered:
+                return
+        print(f"load: workers {sorted(names)} did not answer within {timeout:.0f} s")
+
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
@@ -639,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         services.check_personas(fixtures["people"])
         services.start_worker(1)
         services.start_worker(2)
+        services.wait_for_workers(1, 2)
         host = f"http://127.0.0.1:{services.port}"
         print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
         with CpuMeter(services) as ceiling_cpu:
