@@ -682,50 +682,41 @@ def main(argv: list[str] | None = None) -> int:
         services.wait_for_workers(1, 2)
         host = f"http://127.0.0.1:{services.port}"
         print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
-        with CpuMeter(services) as ceiling_cpu:
-            ceiling = locust(
-                host,
-                ["Ceiling"],
-                users=args.users,
-                seconds=args.seconds,
-                prefix="ceiling",
-                fixtures=fixtures_path,
-            )
+
+        def phase(prefix: str, classes: list[str]) -> dict:
+            """One locust phase with the CPU each part used during it."""
+            with CpuMeter(services) as cpu:
+                figures = locust(
+                    host,
+                    classes,
+                    users=args.users,
+                    seconds=args.seconds,
+                    prefix=prefix,
+                    fixtures=fixtures_path,
+                )
+            figures["cpu"] = cpu.report(figures["total"]["requests"])
+            return figures
+
+        ceiling = phase("ceiling", ["Ceiling"])
         mixed_started = datetime.now(UTC)
         routes_before = route_figures(services.port)
-        with CpuMeter(services) as mixed_cpu:
-            mixed = locust(
-                host,
-                [
-                    "PortfolioReader",
-                    "ReviewReader",
-                    "Approver",
-                    "Uploader",
-                    "PackRequester",
-                    "Executive",
-                ],
-                users=args.users,
-                seconds=args.seconds,
-                prefix="mixed",
-                fixtures=fixtures_path,
-            )
+        mixed = phase(
+            "mixed",
+            [
+                "PortfolioReader",
+                "ReviewReader",
+                "Approver",
+                "Uploader",
+                "PackRequester",
+                "Executive",
+            ],
+        )
         mixed_ended = datetime.now(UTC)
         routes_after = route_figures(services.port)
         # The ceiling again, the mix between its two measures: this machine's
         # speed drifts over minutes, and the share is taken against both.
         services.wait_until_idle()
-        with CpuMeter(services) as after_cpu:
-            ceiling_after = locust(
-                host,
-                ["Ceiling"],
-                users=args.users,
-                seconds=args.seconds,
-                prefix="ceiling-after",
-                fixtures=fixtures_path,
-            )
-        ceiling["cpu"] = ceiling_cpu.report(ceiling["total"]["requests"])
-        ceiling_after["cpu"] = after_cpu.report(ceiling_after["total"]["requests"])
-        mixed["cpu"] = mixed_cpu.report(mixed["total"]["requests"])
+        ceiling_after = phase("ceiling-after", ["Ceiling"])
         mixed["routes"] = route_costs(
             routes_before, routes_after, mixed["cpu"]["cpu_seconds"].get("gunicorn", 0.0)
         )
