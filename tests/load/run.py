@@ -70,6 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def worker_name(n: int) -> str:
+    """The node name load worker ``n`` runs under (``start_worker``'s ``-n``
+    with ``%h`` expanded), as Celery's remote control addresses it."""
+    return f"load{n}@{socket.gethostname()}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -315,7 +321,7 @@ class Services:
         otherwise share the cores with the phase that follows it."""
         from config.celery import app
 
-        names = {f"load{n}@{socket.gethostname()}" for n in numbers}
+        names = {worker_name(n) for n in numbers}
         since = time.monotonic()
         while time.monotonic() - since < timeout:
             replies = app.control.ping(list(names), timeout=1)
@@ -335,7 +341,7 @@ class Services:
         broker = redis.Redis.from_url(REDIS_URL)
         # The queue's list and its priority steps' lists ("celery\x06\x163"...).
         queue = app.conf.task_default_queue
-        names = [f"load{n}@{socket.gethostname()}" for n in (1, 2)]
+        names = [worker_name(n) for n in (1, 2)]
         since = time.monotonic()
         while time.monotonic() - since < timeout:
             lists = broker.scan_iter(match=f"{queue}*", _type="list")
@@ -599,7 +605,7 @@ def pack_rate(
         services.stop(f"worker{n}")
     for n in range(1, workers + 1):
         services.start_worker(n)
-    names = [f"load{n}@{socket.gethostname()}" for n in range(1, workers + 1)]
+    names = [worker_name(n) for n in range(1, workers + 1)]
     base = f"http://127.0.0.1:{services.port}/api/v1"
     headers = {"Authorization": f"Token {token}"}
 
@@ -683,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         host = f"http://127.0.0.1:{services.port}"
         print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
 
-        def phase(prefix: str, classes: list[str]) -> dict:
+        def locust_phase(prefix: str, classes: list[str]) -> dict:
             """One locust phase with the CPU each part used during it."""
             with CpuMeter(services) as cpu:
                 figures = locust(
@@ -697,10 +703,10 @@ def main(argv: list[str] | None = None) -> int:
             figures["cpu"] = cpu.report(figures["total"]["requests"])
             return figures
 
-        ceiling = phase("ceiling", ["Ceiling"])
+        ceiling = locust_phase("ceiling", ["Ceiling"])
         mixed_started = datetime.now(UTC)
         routes_before = route_figures(services.port)
-        mixed = phase(
+        mixed = locust_phase(
             "mixed",
             [
                 "PortfolioReader",
@@ -716,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         # The ceiling again, the mix between its two measures: this machine's
         # speed drifts over minutes, and the share is taken against both.
         services.wait_until_idle()
-        ceiling_after = phase("ceiling-after", ["Ceiling"])
+        ceiling_after = locust_phase("ceiling-after", ["Ceiling"])
         mixed["routes"] = route_costs(
             routes_before, routes_after, mixed["cpu"]["cpu_seconds"].get("gunicorn", 0.0)
         )
