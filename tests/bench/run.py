@@ -93,9 +93,10 @@ def load_scenarios() -> None:
 
 
 def git_commit() -> str | None:
+    """The commit measured, ``-dirty`` when the working tree had changes."""
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -840,11 +840,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  failure: {failure}")
     for exception in mixed["exceptions"][:10]:
         print(f"  exception in a persona: {exception}")
+    from tests.bench.run import git_commit
+
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
+        "git_commit": git_commit(),
         "machine": {"cpus": os.cpu_count()},
         "settings": {
             "users": args.users,
