@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -236,7 +237,10 @@ class Artifact(models.Model):
     def __str__(self) -> str:
         return f"{self.artifact_type} v{self.version}: {self.original_name}"
 
-    def get_download_url(self) -> str:
+    @cached_property
+    def download_url(self) -> str:
+        """The permission-checked download. Reversed once per row: the review
+        page links a version from every criterion that cites it."""
         return reverse("artifact-download", args=[self.pk])
 
     @property
