@@ -58,9 +58,10 @@ PACK_REVIEWS = 12
 # lasted 6 to 7 s and its ratio to one worker's ranged from 1.49 to 1.60).
 PHASE_PACKS = 24
 # The workers of each pack phase, alternating. This machine's speed drifts
-# within seconds (the same pure-Python loop took 3.8 to 5.3 s of CPU), so two
-# workers are compared with one worker measured on both sides of each of
-# their phases: the rates of each worker count are averaged.
+# within seconds (one worker rendered 121 packs a minute in one phase and 101
+# in the next but one, 20 s later), so two workers are compared with one
+# worker measured on both sides of each of their phases: the rates of each
+# worker count are averaged.
 PACK_PHASES = (1, 2, 1, 2, 1)
 WARMUPS = sum(PACK_PHASES)
 METRICS_DIR = VAR / "prometheus"
