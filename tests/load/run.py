@@ -47,6 +47,9 @@ from pathlib import Path
 
 import psutil
 
+from tests.bench.run import ensure_database, git_commit
+from tests.workers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "load"
 DATABASE_URL = "postgres://stagegate:stagegate@127.0.0.1:5432/stagegate_load"
@@ -85,12 +88,6 @@ def worker_name(n: int) -> str:
     return f"load{n}@{socket.gethostname()}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
@@ -123,8 +120,6 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
     """The data set, and what the personas use: signed-in sessions, API
     tokens, reviews waiting for an approval, reviews to pack."""
     os.environ.update(server_environment())
-    from tests.bench.run import ensure_database
-
     ensure_database(DATABASE_URL, fresh=False)
     import django
 
@@ -842,8 +837,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  failure: {failure}")
     for exception in mixed["exceptions"][:10]:
         print(f"  exception in a persona: {exception}")
-    from tests.bench.run import git_commit
-
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
