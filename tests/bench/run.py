@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmups", type=int, default=5, help="untimed requests first")
     parser.add_argument("--only", default="", help="run scenarios whose name contains this")
     parser.add_argument(
+        "--exact", action="store_true", help="run the scenario named --only, and no other"
+    )
+    parser.add_argument(
         "--fresh", action="store_true", help="drop and re-create the benchmark database"
     )
     parser.add_argument(
@@ -44,8 +47,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="use cases in the data set; each size has its own database, kept between runs",
     )
     parser.add_argument(
-        "--output", type=Path, default=None, help="default: var/bench.json (var/bench-N.json)"
+        "--output",
+        type=Path,
+        default=None,
+        help="default: var/bench.json (var/bench-N.json, var/bench-pair-N.json)",
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="the page and API scenarios at 10,000 and at --scale, in turn (tests/bench/pair.py)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="with --paired: passes at each size")
+    parser.add_argument("--list", action="store_true", help="print the scenarios' names and stop")
     return parser.parse_args(argv)
 
 
@@ -148,6 +161,10 @@ def compare_with_baseline(results: list[dict]) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.paired:
+        from tests.bench.pair import run_paired
+
+        return run_paired(args)
     baseline = args.scale == BASELINE_SCALE
     default_url = DEFAULT_DATABASE_URL if baseline else f"{DEFAULT_DATABASE_URL}_{args.scale}"
     url = os.environ.get("BENCH_DATABASE_URL", default_url)
@@ -160,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     # The sweeps notify thousands of bench people: their e-mails are discarded,
     # not printed (delivery is still attempted and recorded).
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
+    if args.list:
+        import django
+
+        django.setup()
+        load_scenarios()
+        from tests.bench.harness import SCENARIOS
+
+        print("\n".join(s.name for s in SCENARIOS))
+        return 0
     ensure_database(url, fresh=args.fresh)
 
     import django
@@ -184,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
 
     load_scenarios()
-    selected = [s for s in SCENARIOS if args.only.lower() in s.name.lower()]
+    if args.exact:
+        selected = [s for s in SCENARIOS if s.name == args.only]
+    else:
+        selected = [s for s in SCENARIOS if args.only.lower() in s.name.lower()]
     ctx = BenchContext(dataset)
     print(
         f"bench: {len(selected)} scenarios, {args.warmups} warm-ups and {args.requests} "
