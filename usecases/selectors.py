@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Func, Prefetch, Q, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -228,6 +228,27 @@ def my_use_cases(*, user: Any) -> QuerySet[UseCase]:
         .defer(*LONG_TEXT_FIELDS)
         .order_by("-updated_at", "-id")
     )
+
+
+def my_use_cases_count(*, user: Any) -> int:
+    """How many use cases ``my_use_cases`` holds, in one query. The head of a
+    unit's as two sets that do not overlap: the units' use cases, counted from
+    the (unit, stage) index alone, and those they hold a role on elsewhere.
+    ORed in one count, PostgreSQL read every use case (the head of 12,500 at
+    100,000: 30 to 41 ms against 3), as the portfolio's (``access.visible_apart``)."""
+    units = access.headed_units(user)
+    if not units:
+        return UseCase.objects.filter(access.held_by(user)).count()
+    in_units = (
+        UseCase.objects.filter(business_unit__in=units)
+        .order_by()
+        .annotate(n=Func(template="COUNT(*)", output_field=BigIntegerField()))
+        .values("n")
+    )
+    elsewhere = UseCase.objects.filter(
+        pk__in=UseCaseMember.objects.filter(user=user).values("use_case_id")
+    ).exclude(business_unit__in=units)
+    return elsewhere.aggregate(n=Count("pk") + Subquery(in_units))["n"]
 
 
 def usecases_for_api(queryset: QuerySet[UseCase]) -> QuerySet[UseCase]:

@@ -51,7 +51,9 @@ def home(request: HttpRequest, *, landing: bool = True) -> HttpResponse:
             "queues": queues,
             "my_use_cases": my_use_cases,
             "my_use_cases_total": (
-                mine.count() if len(my_use_cases) == MY_USE_CASES_SHOWN else len(my_use_cases)
+                usecase_selectors.my_use_cases_count(user=request.user)
+                if len(my_use_cases) == MY_USE_CASES_SHOWN
+                else len(my_use_cases)
             ),
             "can_create": usecase_rules.create_refusal(request.user) is None,
         },

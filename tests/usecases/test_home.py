@@ -96,3 +96,28 @@ def test_my_work_reads_as_many_queries_for_many_use_cases_as_for_a_few(
         assert f"The 4 most recently updated of your {n} use cases." in page
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_heads_count_takes_their_units_and_their_roles_elsewhere_once_each(
+    client_as, buhead, techlead, business_unit, monkeypatch
+):
+    """The head's use cases are counted as two sets that do not overlap
+    (``my_use_cases_count``): a role on a use case of their own unit counts
+    once, a role elsewhere counts too, and other units' use cases do not."""
+    from front.views import portfolio
+    from tests.factories import BusinessUnitFactory
+
+    monkeypatch.setattr(portfolio, "MY_USE_CASES_SHOWN", 2)
+    own = _unit_cases(business_unit, 3)
+    UseCaseFactory(title="Sponsored in my unit", business_unit=business_unit, sponsor=buhead)
+    elsewhere = BusinessUnitFactory(name="Finance", code="finance")
+    UseCaseFactory(title="Sponsored elsewhere", business_unit=elsewhere, sponsor=buhead)
+    UseCaseFactory(title="Led elsewhere", business_unit=elsewhere, technical_lead=buhead)
+    UseCaseFactory(title="Not mine", business_unit=elsewhere, technical_lead=techlead)
+    page = client_as(buhead).get(reverse("home")).content.decode()
+    assert f"The 2 most recently updated of your {len(own) + 3} use cases." in page
+    # Someone who heads nothing: their roles, counted as they are.
+    UseCaseFactory(title="Also led", business_unit=business_unit, technical_lead=techlead)
+    UseCaseFactory(title="Led thrice", business_unit=elsewhere, technical_lead=techlead)
+    page = client_as(techlead).get(reverse("home")).content.decode()
+    assert "The 2 most recently updated of your 3 use cases." in page
