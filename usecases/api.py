@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -242,6 +243,17 @@ class CountedPaginator(Paginator):
         self.count = count
 
 
+class KeptFilterSet(DjangoFilterBackend):
+    """The filter backend, keeping the filterset it builds on the view
+    (``view.filterset``): the page's total reads the same filters without
+    building them again (a query for the active custom fields)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        view.filterset = filterset
+        return filterset
+
+
 class UseCaseListView(generics.ListCreateAPIView):
     """Use cases visible to the caller; propose a new one (it starts in Discovery).
     Besides the filters below, `cf_<key>` filters on an active custom field: a
@@ -250,6 +262,7 @@ class UseCaseListView(generics.ListCreateAPIView):
 
     serializer_class = UseCaseSerializer
     filterset_class = UseCaseFilterSet
+    filter_backends = [KeptFilterSet]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -259,9 +272,12 @@ class UseCaseListView(generics.ListCreateAPIView):
         return selectors.usecases_for_api(selectors.portfolio_queryset(self.request.user))
 
     def paginate_queryset(self, queryset):
-        # A head's total counted as the portfolio page counts it: ORed in one
-        # COUNT, their unit and the rest of what they see read every use case.
-        total = selectors.count_apart(self.request.user, self.request.query_params)
+        # The total counted as the portfolio page counts it: the whole
+        # portfolio's from its counts per stage, a head's as two sets (ORed in
+        # one COUNT, their unit and the rest of what they see read every use
+        # case).
+        filterset = getattr(self, "filterset", None)
+        total = None if filterset is None else selectors.list_total(self.request.user, filterset)
         if total is not None:
             self.paginator.django_paginator_class = functools.partial(CountedPaginator, total)
         return super().paginate_queryset(queryset)

@@ -261,3 +261,42 @@ def test_the_api_counts_a_heads_use_cases_as_the_page_does(
     body = api_as(buhead).get("/api/v1/use-cases/", params).json()
     assert body["count"] == len(expected)
     assert sorted(row["title"] for row in body["results"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, 4),
+        ({"stage": "discovery"}, 3),
+        ({"stage": "pilot", "sort": "title"}, 1),
+        ({"stage": "scale"}, 0),
+        ({"q": "claims"}, 2),
+        ({"status": "on_hold"}, 1),
+    ],
+)
+def test_the_api_counts_the_whole_portfolio_as_the_page_does(
+    spread, api_as, lead, executive, params, expected, monkeypatch
+):
+    """A reader who sees every use case and filters at most the stage gets
+    the total from the portfolio's counts per stage (``selectors.list_total``),
+    as the page does; any other filter counts the rows. Pages of one, so the
+    total is not the page's length."""
+    from usecases.api import UseCaseListView
+
+    monkeypatch.setattr(UseCaseListView.pagination_class, "page_size", 1)
+    for reader in (lead, executive):
+        body = api_as(reader).get("/api/v1/use-cases/", params).json()
+        assert body["count"] == expected
+        assert len(body["results"]) == min(expected, 1)
+
+
+def test_the_api_total_follows_the_portfolio_as_it_is_written(spread, api_as, lead):
+    client = api_as(lead)
+    UseCaseFactory(title="Another one")
+    UseCase.objects.filter(pk=spread["claims"].pk).update(stage=Stage.PILOT)
+    assert client.get("/api/v1/use-cases/").json()["count"] == 5
+    assert client.get("/api/v1/use-cases/", {"stage": "pilot"}).json()["count"] == 2
+    assert client.get("/api/v1/use-cases/", {"stage": "discovery"}).json()["count"] == 3
+    UseCase.objects.filter(pk=spread["fraud"].pk).delete()
+    assert client.get("/api/v1/use-cases/", {"stage": "discovery"}).json()["count"] == 2
+    assert client.get("/api/v1/use-cases/").json()["count"] == 4
