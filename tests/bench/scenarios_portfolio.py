@@ -39,6 +39,7 @@ def _ensure_preparing(ctx: BenchContext) -> None:
     from datetime import timedelta
 
     from django.db import transaction
+    from django.db.models import F
     from django.utils import timezone
 
     from gates.models import GateReview, GateTemplate, ReviewStatus
@@ -65,11 +66,17 @@ def _ensure_preparing(ctx: BenchContext) -> None:
                     # Benchmark data only: real stage changes go through gate decisions.
                     stage=Stage.DISCOVERY,
                     status=Status.ACTIVE,
-                    stage_entered_at=now - timedelta(days=n % 90),
-                    last_activity_at=now - timedelta(days=n % 30),
+                    stage_entered_at=now - timedelta(days=300 + n % 90),
+                    last_activity_at=now - timedelta(days=300 + n % 30),
                 )
                 for n in range(made, made + missing)
             ]
+        )
+        # Older than the data set's own, so they do not crowd the pages
+        # sorted by the latest update (the portfolio, the API) at 10,000
+        # only; ``update`` leaves ``updated_at`` as given.
+        UseCase.objects.filter(pk__in=[u.pk for u in use_cases]).update(
+            updated_at=F("stage_entered_at")
         )
         GateReview.objects.bulk_create(
             [
