@@ -89,6 +89,21 @@ class Dataset:
         }
 
 
+def review_row(template: Any, **fields: Any) -> Any:
+    """An unsaved gate review of ``template``'s gate, for bulk-created
+    benchmark data (real reviews open through ``gates.services``)."""
+    from gates.models import GateReview
+
+    return GateReview(
+        template=template,
+        template_version=template.version,
+        gate_number=template.number,
+        from_stage=template.from_stage,
+        to_stage=template.to_stage,
+        **fields,
+    )
+
+
 def _named_user(username: str, *, group: str | None, password_hash: str) -> Any:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tests.bench.dataset import review_row
 from tests.bench.harness import BenchContext, Request, scenario
 
 APPROVERS_PER_REVIEW = 10
@@ -69,13 +70,9 @@ def _ensure_reviews(ctx: BenchContext) -> int:
         )
         reviews = GateReview.objects.bulk_create(
             [
-                GateReview(
+                review_row(
+                    template,
                     use_case_id=pk,
-                    template=template,
-                    template_version=template.version,
-                    gate_number=template.number,
-                    from_stage=template.from_stage,
-                    to_stage=template.to_stage,
                     status=ReviewStatus.SUBMITTED,
                     chair=lead,
                     submitted_at=submitted_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.bench.dataset import review_row
 from tests.bench.harness import BenchContext, Request, get_scenario, scenario
 
 get_scenario("GET /portfolio/", "/portfolio/")
@@ -80,13 +81,9 @@ def _ensure_preparing(ctx: BenchContext) -> None:
         )
         GateReview.objects.bulk_create(
             [
-                GateReview(
+                review_row(
+                    template,
                     use_case=use_case,
-                    template=template,
-                    template_version=template.version,
-                    gate_number=template.number,
-                    from_stage=template.from_stage,
-                    to_stage=template.to_stage,
                     status=ReviewStatus.OPEN,
                     chair=lead,
                 )

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.dataset import review_row
 from tests.bench.evidence_data import ensure_evidence_data
 from tests.bench.harness import BenchContext, Request, scenario
 from tests.bench.value_data import ensure_value_data
@@ -294,13 +295,9 @@ def _portfolio_history(ctx: BenchContext) -> None:
                 if gate == passed - 1 and rng.random() < 0.3:
                     when = now - datetime.timedelta(days=rng.randint(0, 60))
                 reviews.append(
-                    GateReview(
+                    review_row(
+                        template,
                         use_case_id=pk,
-                        template=template,
-                        template_version=template.version,
-                        gate_number=template.number,
-                        from_stage=template.from_stage,
-                        to_stage=template.to_stage,
                         status="decided",
                         decision="go",
                         decided_at=when,
@@ -316,13 +313,9 @@ def _portfolio_history(ctx: BenchContext) -> None:
             ):
                 template = templates[stage]
                 reviews.append(
-                    GateReview(
+                    review_row(
+                        template,
                         use_case_id=pk,
-                        template=template,
-                        template_version=template.version,
-                        gate_number=template.number,
-                        from_stage=template.from_stage,
-                        to_stage=template.to_stage,
                         status=rng.choice(["open", "submitted"]),
                         chair=lead,
                         submitted_at=now - datetime.timedelta(days=rng.randint(0, 10)),

@@ -14,6 +14,8 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from tests.bench.dataset import review_row
+
 SEED = 14
 BATCH = 2_000
 
@@ -84,13 +86,9 @@ def ensure_value_data(ctx: Any) -> None:
         if status == Status.KILLED and stage in templates:
             template = templates[stage]
             kills.append(
-                GateReview(
+                review_row(
+                    template,
                     use_case_id=pk,
-                    template=template,
-                    template_version=template.version,
-                    gate_number=template.number,
-                    from_stage=template.from_stage,
-                    to_stage=template.to_stage,
                     status="decided",
                     decision=Decision.KILL,
                     decided_at=max(entered, created) + datetime.timedelta(days=rng.randint(5, 90)),
