@@ -162,25 +162,40 @@ def _filtered_apart(
     ]
 
 
-def list_total(user: Any, filterset: UseCaseFilterSet) -> int | None:
-    """How many use cases the portfolio filters (a ``filterset`` already
-    validated) leave to ``user``, counted as the portfolio page counts them
-    (the use-case API's pages): for
-    a reader who sees them all and filters at most the stage, from the whole
-    portfolio's counts (``whole_portfolio_stage_counts``: 6 ms at 100,000 use
-    cases as a COUNT, under 1 from the dashboard tally); for the head of a
-    unit, as two disjoint sets. None for everyone else, whose rows are
-    counted as they are."""
-    if not filterset.is_valid():  # refused before a page is counted
-        return None
+def _counts_apart(user: Any, filterset: UseCaseFilterSet) -> dict[str, int] | None:
+    """The counts per stage under every filter but the stage, where they need
+    not be read from the rows as listed: from the whole portfolio's counts
+    (``whole_portfolio_stage_counts``) for a reader who sees every use case
+    and filters nothing but the stage; as two disjoint sets for the head of a
+    unit (``access.visible_apart``). None for everyone else."""
     if access.sees_whole_portfolio(user) and not _narrowed(filterset, "stage", "sort"):
-        counts = whole_portfolio_stage_counts()
-        stage = filterset.form.cleaned_data.get("stage")
-        return counts[stage] if stage else sum(counts.values())
+        return whole_portfolio_stage_counts()
     apart = access.visible_apart(user)
     if apart is None:
         return None
-    return sum(part.count() for part in _filtered_apart(apart, filterset, "sort"))
+    counts = dict.fromkeys(Stage.values, 0)
+    for part in _filtered_apart(apart, filterset, "stage", "sort"):
+        for stage, n in stage_counts(part).items():
+            counts[stage] += n
+    return counts
+
+
+def _total(counts: dict[str, int], filterset: UseCaseFilterSet) -> int:
+    """How many the counts per stage hold under the stage filter, if any."""
+    stage = filterset.form.cleaned_data.get("stage")
+    return counts[stage] if stage else sum(counts.values())
+
+
+def list_total(user: Any, filterset: UseCaseFilterSet) -> int | None:
+    """How many use cases the portfolio filters (a ``filterset`` already
+    validated) leave to ``user``, counted as the portfolio page counts them
+    (the use-case API's pages; ``_counts_apart``: a COUNT of every use case
+    took 6 ms at 100,000, the dashboard tally under 1). None for everyone
+    else, whose rows are counted as they are."""
+    if not filterset.is_valid():  # refused before a page is counted
+        return None
+    counts = _counts_apart(user, filterset)
+    return None if counts is None else _total(counts, filterset)
 
 
 def portfolio_page(
@@ -192,18 +207,11 @@ def portfolio_page(
     visible = portfolio_queryset(user)
     filterset = UseCaseFilterSet(params, queryset=visible, user=user)
     unstaged = filterset.filter_queryset_except(visible, "stage", "sort")
-    if access.sees_whole_portfolio(user) and not _narrowed(filterset, "stage", "sort"):
-        counts = whole_portfolio_stage_counts()
-    elif (apart := access.visible_apart(user)) is not None:
-        counts = dict.fromkeys(Stage.values, 0)
-        for part in _filtered_apart(apart, filterset, "stage", "sort"):
-            for stage, n in stage_counts(part).items():
-                counts[stage] += n
-    else:
+    counts = _counts_apart(user, filterset)
+    if counts is None:
         counts = stage_counts(unstaged)
-    stage = filterset.form.cleaned_data.get("stage")
     # The counts already hold the total, so the paginator need not run a COUNT.
-    total = counts[stage] if stage else sum(counts.values())
+    total = _total(counts, filterset)
     rows = (
         filterset.qs.select_related("business_unit")
         .prefetch_related(_sponsors_prefetch())
