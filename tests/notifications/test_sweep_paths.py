@@ -242,7 +242,9 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     deadline = time.monotonic() + 5
     while _backends() > connections_before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _backends() == connections_before
+    # At most as many as before: another process's connection to this
+    # database (a server a test before stopped) may close in between.
+    assert _backends() <= connections_before
 
     assert {rule: sweep()[rule] for rule in BULK_RULES} == dict.fromkeys(BULK_RULES, 0)
     settings.NOTIFICATIONS_SWEEP_CONNECTIONS = 1
