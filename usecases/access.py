@@ -143,7 +143,7 @@ def _visible_parts(user: AnyUser, *, units: bool = True) -> list[QuerySet]:
     """The parts of ``visible_ids``, each one column of use case ids (without
     the units headed when ``units`` is false)."""
     headed = headed_units(user) if units else ()
-    parts = [UseCaseMember.objects.filter(user=user).values("use_case_id")]
+    parts = [_role_ids(user)]
     if headed:
         parts.append(UseCase.objects.filter(business_unit__in=headed).values("pk"))
     for grant in VISIBILITY_GRANTS:
@@ -163,10 +163,32 @@ def visible_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
     units = headed_units(user)
     if not units:
         return None
+    return _apart(units, _seen_elsewhere(user))
+
+
+def held_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
+    """My work's use cases of the head of a unit (``held_by``) as two sets
+    that do not overlap, as ``visible_apart``: their units' use cases, and
+    those they hold a role on elsewhere. None for someone who heads no unit."""
+    if user is None or not user.is_authenticated:
+        return None
+    units = headed_units(user)
+    if not units:
+        return None
+    return _apart(units, _role_ids(user))
+
+
+def _apart(units: tuple[int, ...], elsewhere: QuerySet) -> list[QuerySet[UseCase]]:
+    """The use cases of ``units``, and those of the ids ``elsewhere`` outside them."""
     return [
         UseCase.objects.filter(business_unit__in=units),
-        UseCase.objects.filter(pk__in=_seen_elsewhere(user)).exclude(business_unit__in=units),
+        UseCase.objects.filter(pk__in=elsewhere).exclude(business_unit__in=units),
     ]
+
+
+def _role_ids(user: AnyUser) -> QuerySet:
+    """The ids of the use cases the user holds a role on."""
+    return UseCaseMember.objects.filter(user=user).values("use_case_id")
 
 
 def _seen_elsewhere(user: AnyUser) -> QuerySet:
@@ -206,7 +228,7 @@ def held_by(user: AnyUser) -> Q:
     # The use cases of their roles as a set PostgreSQL reads first: as a
     # correlated EXISTS, a program lead with no role on any use case had it
     # probed for each of 100,000 use cases in the order of the list (170 ms).
-    condition = Q(pk__in=UseCaseMember.objects.filter(user=user).values("use_case_id"))
+    condition = Q(pk__in=_role_ids(user))
     units = headed_units(user)
     return condition | Q(business_unit__in=units) if units else condition
 
