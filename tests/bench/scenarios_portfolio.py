@@ -93,7 +93,9 @@ def _ensure_preparing(ctx: BenchContext) -> None:
 
 
 @scenario(
-    "GET /my-work/ (program lead: 9,800 reviews awaiting decision)", max_queries=22, p95_ms=300
+    "GET /my-work/ (program lead: 10,000 and more reviews awaiting decision)",
+    max_queries=22,
+    p95_ms=300,
 )
 def lead_my_work(ctx: BenchContext) -> Request:
     _ensure_preparing(ctx)
