@@ -146,8 +146,16 @@ class CeleryWorker:
         self.starts = 0
         self.log: Path | None = None
 
+    @property
+    def application_name(self) -> str:
+        """What its database sessions are called (``pg_stat_activity``)."""
+        return f"test-worker-{self.name}"
+
     def _environment(self, extra: dict[str, str]) -> dict[str, str]:
-        return app_environment(self.broker_url, {**self.env, **extra})
+        # libpq names the worker's sessions, so a test can tell them from
+        # any other process's on the same database.
+        named = {"PGAPPNAME": self.application_name}
+        return app_environment(self.broker_url, {**named, **self.env, **extra})
 
     def start(self, **extra_env: str) -> CeleryWorker:
         assert self.process is None or self.process.poll() is not None, "already running"

@@ -127,8 +127,8 @@ def test_a_worker_keeps_its_database_connection_between_tasks(
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid, backend_start::text FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND backend_type = 'client backend'"
+                "WHERE datname = current_database() AND application_name = %s",
+                [worker.application_name],
             )
             return set(cursor.fetchall())
 
