@@ -343,8 +343,6 @@ class Services:
         broker's queue is emptied after ``prepare``, so nothing asked for
         them: the first approval of the mixed workload did, and the workers
         spent 7 to 14 s of its phase delivering them."""
-        from django.utils import timezone
-
         from config.celery import app
         from core.models import OutboxEvent
 
@@ -352,13 +350,8 @@ class Services:
         pending = waiting.count()
         started = time.monotonic()
         app.send_task("core.deliver_outbox")
-        # Until none is due: one a listener failed waits for its retry.
-        while (
-            waiting.filter(next_attempt_at__lte=timezone.now()).exists()
-            and time.monotonic() - started < 300
-        ):
-            time.sleep(0.5)
-        # And what the delivery asked for in turn (the e-mails to send).
+        # The delivery, and what it asks for in turn (the e-mails to send),
+        # which it queues before it ends.
         self.wait_until_idle()
         print(
             f"load: {pending} events of the outbox delivered before the phases "
