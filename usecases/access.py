@@ -160,10 +160,7 @@ def visible_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
     everyone else."""
     if not user.is_authenticated or sees_whole_portfolio(user):
         return None
-    units = headed_units(user)
-    if not units:
-        return None
-    return _apart(units, _seen_elsewhere(user))
+    return _apart(user, _seen_elsewhere)
 
 
 def held_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
@@ -172,17 +169,20 @@ def held_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
     those they hold a role on elsewhere. None for someone who heads no unit."""
     if user is None or not user.is_authenticated:
         return None
+    return _apart(user, _role_ids)
+
+
+def _apart(
+    user: AnyUser, elsewhere: Callable[[AnyUser], QuerySet]
+) -> list[QuerySet[UseCase]] | None:
+    """The use cases of the units ``user`` heads, and those of the ids
+    ``elsewhere(user)`` outside them. None for someone who heads no unit."""
     units = headed_units(user)
     if not units:
         return None
-    return _apart(units, _role_ids(user))
-
-
-def _apart(units: tuple[int, ...], elsewhere: QuerySet) -> list[QuerySet[UseCase]]:
-    """The use cases of ``units``, and those of the ids ``elsewhere`` outside them."""
     return [
         UseCase.objects.filter(business_unit__in=units),
-        UseCase.objects.filter(pk__in=elsewhere).exclude(business_unit__in=units),
+        UseCase.objects.filter(pk__in=elsewhere(user)).exclude(business_unit__in=units),
     ]
 
 
