@@ -166,9 +166,8 @@ def visible_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
 def held_apart(user: AnyUser) -> list[QuerySet[UseCase]] | None:
     """My work's use cases of the head of a unit (``held_by``) as two sets
     that do not overlap, as ``visible_apart``: their units' use cases, and
-    those they hold a role on elsewhere. None for someone who heads no unit."""
-    if user is None or not user.is_authenticated:
-        return None
+    those they hold a role on elsewhere. None for someone who heads no unit
+    (an anonymous user heads none)."""
     return _apart(user, _role_ids)
 
 
