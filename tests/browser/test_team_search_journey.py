@@ -15,18 +15,23 @@ from tests.factories import BusinessUnitFactory, UseCaseFactory, UserFactory
 pytestmark = pytest.mark.browser
 
 
-def test_a_sponsor_finds_a_colleague_by_name_and_adds_them(page: Page, live_server) -> None:
+def claims_case():
+    """A use case whose sponsor (``sponsor``) signs in with the journey password."""
     sponsor = UserFactory(username="sponsor", first_name="Sam", last_name="Sponsor")
     sponsor.set_password(JOURNEY_PASSWORD)
     sponsor.save()
-    otto = UserFactory(username="otto", first_name="Otto", last_name="Outsider")
-    for n in range(12):
-        UserFactory(username=f"colleague{n}", first_name="Col", last_name=f"League {n}")
-    use_case = UseCaseFactory(
+    return UseCaseFactory(
         title="Claims triage assistant",
         business_unit=BusinessUnitFactory(name="Claims Operations", code="claims"),
         sponsor=sponsor,
     )
+
+
+def test_a_sponsor_finds_a_colleague_by_name_and_adds_them(page: Page, live_server) -> None:
+    otto = UserFactory(username="otto", first_name="Otto", last_name="Outsider")
+    for n in range(12):
+        UserFactory(username=f"colleague{n}", first_name="Col", last_name=f"League {n}")
+    use_case = claims_case()
 
     login(page, live_server, "sponsor", JOURNEY_PASSWORD)
     page.goto(f"{live_server.url}{use_case.get_absolute_url()}")
@@ -61,16 +66,9 @@ TYPE_AT_ONCE = """(term) => {
 def test_a_search_typed_the_moment_the_team_form_comes_back_is_answered(
     page: Page, live_server
 ) -> None:
-    sponsor = UserFactory(username="sponsor", first_name="Sam", last_name="Sponsor")
-    sponsor.set_password(JOURNEY_PASSWORD)
-    sponsor.save()
     otto = UserFactory(username="otto", first_name="Otto", last_name="Outsider")
     olga = UserFactory(username="olga", first_name="Olga", last_name="Outsider")
-    use_case = UseCaseFactory(
-        title="Claims triage assistant",
-        business_unit=BusinessUnitFactory(name="Claims Operations", code="claims"),
-        sponsor=sponsor,
-    )
+    use_case = claims_case()
 
     login(page, live_server, "sponsor", JOURNEY_PASSWORD)
     page.goto(f"{live_server.url}{use_case.get_absolute_url()}")
