@@ -13,8 +13,8 @@ from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
-from core.api_errors import NOT_ALLOWED, NOT_FOUND, error_body, is_database_unavailable
-from core.middleware import database_unavailable_response
+from core.api_errors import NOT_ALLOWED, NOT_FOUND, error_body, outage_of
+from core.middleware import outage_response
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django calls this while handling the exception, from any layer: a
-    database that did not answer (in a middleware, or in another error page)
-    is still the 503 to retry."""
+    database or object store that did not answer (in a middleware, or in
+    another error page) is still the 503 to retry."""
     exception = sys.exception()
-    if is_database_unavailable(exception):
-        return database_unavailable_response(request, exception)
+    outage = outage_of(exception)
+    if outage is not None:
+        return outage_response(request, exception, outage)
     if _wants_json(request):
         return JsonResponse(error_body(gettext("Server error.")), status=500)
     # Rendered without the request, whose context processors need the

@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "core.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",
     "core.middleware.DomainErrorMiddleware",
     # Last, as django-axes requires: it turns a locked sign-in into its answer.
     "axes.middleware.AxesMiddleware",
@@ -318,15 +318,26 @@ MEDIA_URL = "/media-not-served/"
 # Artifacts and packs: the local disk (MEDIA_ROOT) by default; with
 # S3_BUCKET set, an S3-compatible object store (AWS S3, MinIO, ...) through
 # django-storages, so every web process and worker reads what another wrote.
-# Downloads still pass the permission-checked views, which stream the object.
+# Downloads still pass the permission-checked views, which stream the object
+# or, with S3_DOWNLOAD_URL_SECONDS, redirect to it signed for that long
+# (core.storage).
 S3_BUCKET = env_str("S3_BUCKET")
+S3_DOWNLOAD_URL_SECONDS = env_int("S3_DOWNLOAD_URL_SECONDS", 0)
+if not 0 <= S3_DOWNLOAD_URL_SECONDS <= 3600:
+    raise ImproperlyConfigured(
+        "S3_DOWNLOAD_URL_SECONDS must be between 0 (the web process streams downloads) "
+        f"and 3600, not {S3_DOWNLOAD_URL_SECONDS}"
+    )
 if S3_BUCKET:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "core.storage.ObjectStorage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             # Empty: AWS itself; MinIO and others: their URL.
             "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            # Where browsers reach the store, for the redirected downloads,
+            # when not at endpoint_url (MinIO inside a compose network).
+            "public_endpoint_url": env_str("S3_PUBLIC_ENDPOINT_URL") or None,
             "region_name": env_str("S3_REGION") or None,
             # Empty keys: boto3's own chain (instance role, AWS_* variables).
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -28,6 +29,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.storage import is_storage_unavailable
 
 # In English here; each answer translates them (gettext) when it is built.
 INVALID_INPUT = gettext_noop("Invalid input.")
@@ -77,53 +79,90 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
     return error_body(detail, reasons, fields)
 
 
-# The database did not answer (restarting, failing over, unreachable): the
-# request can be retried, so it is a 503 with Retry-After, never a 500. The
-# same answer for the API (here), for the site's pages (core.middleware) and
-# for an error raised outside any view (config.errors.server_error).
+# A service the request needed did not answer (the database restarting or
+# failing over, the object store unreachable): the request can be retried, so
+# it is a 503 with Retry-After, never a 500. The same answer for the API
+# (here), for the site's pages (core.middleware) and for an error raised
+# outside any view (config.errors.server_error).
 DATABASE_UNAVAILABLE = gettext_noop(
     "The database is unavailable for a moment; try again in a few seconds."
 )
 DATABASE_UNAVAILABLE_REASON = gettext_noop("The database did not answer: it may be restarting.")
 DATABASE_RETRY_AFTER_SECONDS = 5
-database_logger = logging.getLogger("core.database")
+STORAGE_UNAVAILABLE = gettext_noop(
+    "The file store is unavailable for a moment; try again in a few seconds."
+)
+STORAGE_UNAVAILABLE_REASON = gettext_noop(
+    "The object store that keeps artifacts and packs did not answer: it may be restarting."
+)
 
 
-def is_database_unavailable(exc: BaseException | None) -> bool:
+@dataclass(frozen=True)
+class Outage:
+    """Which service did not answer: what the 503 says (translated when
+    answered), how long to wait, and where the one warning is logged."""
+
+    message: str
+    reason: str
+    logger: logging.Logger
+    name: str
+    retry_after: int = DATABASE_RETRY_AFTER_SECONDS
+
+    def body(self) -> dict[str, Any]:
+        return error_body(gettext(self.message), [gettext(self.reason)])
+
+    def log(self, request: HttpRequest, response: HttpResponse, exc: BaseException) -> None:
+        """One warning per request; it marks the response logged, so Django's
+        request logger does not report it again as an error."""
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log_response(
+            "%s unavailable, answered %s to %s %s: %s",
+            self.name,
+            response.status_code,
+            request.method,
+            request.path,
+            cause,
+            response=response,
+            request=request,
+            logger=self.logger,
+            level="warning",
+        )
+
+
+DATABASE_OUTAGE = Outage(
+    DATABASE_UNAVAILABLE,
+    DATABASE_UNAVAILABLE_REASON,
+    logging.getLogger("core.database"),
+    "Database",
+)
+STORAGE_OUTAGE = Outage(
+    STORAGE_UNAVAILABLE,
+    STORAGE_UNAVAILABLE_REASON,
+    logging.getLogger("core.storage"),
+    "Object store",
+)
+
+
+def outage_of(exc: BaseException | None) -> Outage | None:
+    """The service ``exc`` says did not answer, if it says so."""
     # OperationalError also covers SQLite's "database is locked" and
     # PostgreSQL's serialization failures: worth a retry too.
-    return isinstance(exc, OperationalError | InterfaceError)
-
-
-def database_unavailable_body() -> dict[str, Any]:
-    return error_body(gettext(DATABASE_UNAVAILABLE), [gettext(DATABASE_UNAVAILABLE_REASON)])
-
-
-def log_database_unavailable(request: HttpRequest, response: HttpResponse, exc: Exception) -> None:
-    """One warning per request; it marks the response logged, so Django's
-    request logger does not report it again as an error."""
-    cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    log_response(
-        "Database unavailable, answered %s to %s %s: %s",
-        response.status_code,
-        request.method,
-        request.path,
-        cause,
-        response=response,
-        request=request,
-        logger=database_logger,
-        level="warning",
-    )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DATABASE_OUTAGE
+    if is_storage_unavailable(exc):
+        return STORAGE_OUTAGE
+    return None
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if is_database_unavailable(exc):
+    outage = outage_of(exc)
+    if outage is not None:
         response = Response(
-            database_unavailable_body(),
+            outage.body(),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(outage.retry_after)},
         )
-        log_database_unavailable(context["request"], response, exc)
+        outage.log(context["request"], response, exc)
         return response
     if isinstance(exc, DomainError):
         field = getattr(exc, "field", None)

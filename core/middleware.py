@@ -1,8 +1,9 @@
 """Errors that are not the server's fault never become a 500 page.
 
-A domain error raised in an HTML view becomes an inline message. A database
-that does not answer (a restart, a failover) becomes a 503 with Retry-After:
-JSON under /api/, the site's own page elsewhere.
+A domain error raised in an HTML view becomes an inline message. A service
+that does not answer (the database restarting or failing over, the object
+store unreachable) becomes a 503 with Retry-After: JSON under /api/, the
+site's own page elsewhere.
 """
 
 from __future__ import annotations
@@ -15,44 +16,38 @@ from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
-from core.api_errors import (
-    DATABASE_RETRY_AFTER_SECONDS,
-    DATABASE_UNAVAILABLE,
-    DATABASE_UNAVAILABLE_REASON,
-    database_unavailable_body,
-    is_database_unavailable,
-    log_database_unavailable,
-)
+from core.api_errors import Outage, outage_of
 from core.errors import DomainError
 
 
-def database_unavailable_response(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """The 503 for a database that did not answer. The page is rendered without
-    the request: its context processors would query the database that failed."""
+def outage_response(request: HttpRequest, exc: BaseException, outage: Outage) -> HttpResponse:
+    """The 503 for a service that did not answer. The page is rendered without
+    the request: its context processors would query a database that failed."""
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(database_unavailable_body(), status=503)
+        response: HttpResponse = JsonResponse(outage.body(), status=503)
     else:
         html = render_to_string(
             "503.html",
             {
-                "message": gettext(DATABASE_UNAVAILABLE),
-                "reason": gettext(DATABASE_UNAVAILABLE_REASON),
-                "retry_after": DATABASE_RETRY_AFTER_SECONDS,
+                "message": gettext(outage.message),
+                "reason": gettext(outage.reason),
+                "retry_after": outage.retry_after,
                 "retry_url": request.get_full_path() if request.method == "GET" else "",
             },
         )
         response = HttpResponse(html, status=503)
-    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-    log_database_unavailable(request, response, exc)
+    response["Retry-After"] = str(outage.retry_after)
+    outage.log(request, response, exc)
     return response
 
 
-class DatabaseUnavailableMiddleware:
-    """A view (or its template) that finds the database gone answers 503.
+class ServiceUnavailableMiddleware:
+    """A view (or its template) that finds the database or the object store
+    gone answers 503.
 
-    The failed connection is not reused: Django closes a connection that saw
-    an error and no longer answers when the request ends, and checks a kept
-    one before the next request uses it (CONN_HEALTH_CHECKS)."""
+    A failed database connection is not reused: Django closes a connection
+    that saw an error and no longer answers when the request ends, and checks
+    a kept one before the next request uses it (CONN_HEALTH_CHECKS)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -61,9 +56,10 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not is_database_unavailable(exception):
+        outage = outage_of(exception)
+        if outage is None:
             return None
-        return database_unavailable_response(request, exception)
+        return outage_response(request, exception, outage)
 
 
 class DomainErrorMiddleware:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -40,6 +41,14 @@ ERROR_DESCRIPTIONS = {
     503: "The database did not answer: send the request again after `Retry-After` seconds.",
 }
 RETRY_AFTER_CODES = {429, 503}
+
+# A download's answer when the deployment hands files to its object store
+# (core.storage.stored_file_response).
+DOWNLOAD_REDIRECT = OpenApiResponse(
+    description="Only where the server sets `S3_DOWNLOAD_URL_SECONDS`: the file is at the "
+    "`Location` header, a link to the object store signed for that many seconds that "
+    "answers the same attachment. Follow it without this API's credentials."
+)
 
 
 class ErrorSerializer(serializers.Serializer):

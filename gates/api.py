@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.schema import DOWNLOAD_REDIRECT
 from gates import (
     crosswalk,
     inputs,
@@ -137,11 +138,12 @@ class ArtifactDownloadView(APIView):
         responses={
             # The file in the type recorded when it was uploaded.
             **{(200, media_type): OpenApiTypes.BINARY for media_type in ARTIFACT_MEDIA_TYPES},
+            302: DOWNLOAD_REDIRECT,
             **_errors(404),
         },
         tags=["artifacts"],
     )
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         return artifact_file_response(selectors.visible_artifact(request.user, pk))
 
 

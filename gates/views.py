@@ -9,52 +9,40 @@ here, because only the view knows which form it came from.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import InvalidInput
+from core.storage import stored_file_response
 from core.web import redirect_after_post, show_refusal
 from gates import applicability, crosswalk, forms, rules, selectors, services, uploads
 from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
 from usecases import access
 
-logger = logging.getLogger(__name__)
-
-
 # --- Downloads ----------------------------------------------------------------
 
 
-def artifact_file_response(artifact: Artifact) -> FileResponse:
-    """The stored file as an attachment under the name it was uploaded with.
-
-    Also used by the API. The content type is the one recorded after sniffing
-    at upload, and nosniff stops a browser second-guessing it."""
-    try:
-        handle = artifact.file.open("rb")
-    except FileNotFoundError:
-        logger.error("artifact %s: stored file %s is missing", artifact.pk, artifact.file.name)
-        raise Http404("The stored file is missing.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+def artifact_file_response(artifact: Artifact) -> HttpResponse:
+    """The stored file as an attachment under the name it was uploaded with,
+    in the content type recorded after sniffing at upload (streamed, or a
+    redirect to the object store: ``core.storage``). Also used by the API."""
+    return stored_file_response(
+        artifact.file,
         filename=artifact.original_name,
         content_type=artifact.content_type,
+        label=f"artifact {artifact.pk}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
 @require_GET
-def artifact_download(request: HttpRequest, pk: int) -> FileResponse:
+def artifact_download(request: HttpRequest, pk: int) -> HttpResponse:
     return artifact_file_response(selectors.visible_artifact(request.user, pk))
 
 

@@ -10,7 +10,7 @@ generated. Past ``THROTTLE_PACK_REQUESTS`` a person's requests are 429.
 
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import PermissionRefused
+from core.schema import DOWNLOAD_REDIRECT
 from core.throttling import ThrottledAPIView
 from gates.selectors import visible_review
 from reporting import dashboard_read, rules, selectors, services
@@ -156,12 +157,13 @@ class PackDownloadView(APIView):
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
+            302: DOWNLOAD_REDIRECT,
             404: ERRORS[404],
             409: ERRORS[409],
         },
         tags=["packs"],
     )
-    def get(self, request: Request, pk: int) -> FileResponse:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         return pack_file_response(selectors.visible_pack(request.user, pk))
 
 

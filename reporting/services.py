@@ -358,13 +358,15 @@ def pack_generate(*, pack_id: int) -> GatePack | None:
     with pack_heartbeat(pack_id=pack_id, run=run):
         try:
             rendered, _html, digest = pack_render(pack)
+            return pack_store(pack=pack, rendered=rendered, digest=digest, run=run)
         except pdf.PackRenderError as exc:
             pack_fail(pack_id=pack_id, reason=f"The pack could not be rendered: {exc}", run=run)
             return None
         except Exception:
+            # The database or the storage away while rendering or storing:
+            # back to queued, for the task's retry to claim.
             pack_release(pack_id=pack_id, run=run)
             raise
-        return pack_store(pack=pack, rendered=rendered, digest=digest, run=run)
 
 
 def pack_store(

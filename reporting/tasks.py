@@ -24,6 +24,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import DatabaseError, InterfaceError, OperationalError
 
+from core.storage import is_storage_unavailable
 from reporting import services
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ RETRY_MAX_SECONDS = 300  # well below the visibility timeout of 3,600 s
 
 # Errors a later attempt can get past: the database or the storage briefly away.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, DatabaseError, OSError, TimeoutError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database, the disk or the object store briefly away."""
+    return isinstance(exc, TRANSIENT_ERRORS) or is_storage_unavailable(exc)
 
 
 def retry_countdown(retries: int) -> int:
@@ -51,7 +57,13 @@ def retry_countdown(retries: int) -> int:
 def generate_gate_pack(self, pack_id: int) -> None:
     try:
         services.pack_generate(pack_id=pack_id)
-    except TRANSIENT_ERRORS as exc:
+    except Exception as exc:
+        if not is_transient(exc):
+            # Anything else is a bug or bad data: record why and stop, instead
+            # of leaving the pack running forever.
+            logger.exception("pack %s: generation failed", pack_id)
+            services.pack_fail(pack_id=pack_id, reason=f"{type(exc).__name__}: {exc}")
+            return
         if self.request.retries >= self.max_retries:
             logger.error("pack %s: giving up after %s retries: %s", pack_id, self.max_retries, exc)
             services.pack_fail(
@@ -62,11 +74,6 @@ def generate_gate_pack(self, pack_id: int) -> None:
         countdown = retry_countdown(self.request.retries)
         logger.warning("pack %s: transient error (%s); retrying in %s s", pack_id, exc, countdown)
         raise self.retry(exc=exc, countdown=countdown) from exc
-    except Exception as exc:
-        # Anything else is a bug or bad data: record why and stop, instead of
-        # leaving the pack running forever.
-        logger.exception("pack %s: generation failed", pack_id)
-        services.pack_fail(pack_id=pack_id, reason=f"{type(exc).__name__}: {exc}")
 
 
 @shared_task(name="reporting.requeue_stale_packs", ignore_result=True)

@@ -5,7 +5,6 @@ the selectors and services."""
 from __future__ import annotations
 
 import csv
-import logging
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_head
 from core.errors import TransitionRefused
+from core.storage import stored_file_response
 from core.throttling import ensure_not_throttled
 from gates.selectors import visible_review
 from reporting import charts, dashboard_read, rules, selectors, services
@@ -31,8 +31,6 @@ from reporting.models import GatePack
 from reporting.value_charts import value_panel
 from usecases import access, custom_fields
 from usecases.models import RiskTier
-
-logger = logging.getLogger(__name__)
 
 PANEL_TEMPLATE = "reporting/partials/pack_panel.html"
 
@@ -91,29 +89,25 @@ def pack_request(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{review.get_absolute_url()}#gate-packs")
 
 
-def pack_file_response(pack: GatePack) -> FileResponse:
-    """The stored PDF as an attachment. Also used by the API."""
+def pack_file_response(pack: GatePack) -> HttpResponse:
+    """The stored PDF as an attachment (streamed, or a redirect to the object
+    store: ``core.storage``). Also used by the API."""
     if not pack.is_ready:
         raise TransitionRefused(
             gettext("The pack is not ready yet."),
             [gettext("Its status is %(status)s.") % {"status": pack.get_status_display().lower()}],
         )
-    try:
-        handle = pack.file.open("rb")
-    except FileNotFoundError:
-        logger.error("pack %s: stored file %s is missing", pack.pk, pack.file.name)
-        raise Http404("The stored file is missing.") from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=pack.download_name, content_type="application/pdf"
+    return stored_file_response(
+        pack.file,
+        filename=pack.download_name,
+        content_type="application/pdf",
+        label=f"pack {pack.pk}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
 @require_GET
-def pack_download(request: HttpRequest, pk: int) -> FileResponse:
+def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
     return pack_file_response(selectors.visible_pack(request.user, pk))
 
 

@@ -16,6 +16,10 @@ import pytest
 # A real worker on a private Redis, as the fault tests start one.
 from tests.faults.conftest import celery_worker, redis_server  # noqa: F401
 
+# A pack rendered for real, in this process (into the object store where the
+# test puts the default storage there first).
+from tests.reporting.conftest import ready_pack  # noqa: F401
+
 ACCESS_KEY = "stagegate-test"
 SECRET_KEY = "stagegate-test-secret"
 REGION = "eu-central-1"
@@ -96,7 +100,7 @@ class ObjectStore:
     @property
     def storage_settings(self) -> dict:
         return {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "core.storage.ObjectStorage",
             "OPTIONS": {
                 "bucket_name": self.bucket,
                 "endpoint_url": self.url,

@@ -4,9 +4,23 @@ views, and never on the web process's own disk."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from email.message import Message
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from core.api_errors import STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE_REASON
+from core.models import AuditEvent
+from core.storage import is_storage_unavailable
 from gates.models import Artifact
 from tests.gates.helpers import files_under, upload_required
 from tests.workers import WORKER_TEST, wait_for
@@ -14,32 +28,46 @@ from tests.workers import WORKER_TEST, wait_for
 TIMEOUT_S = 90
 
 
+def run_with_settings(env: dict[str, str], script: str) -> subprocess.CompletedProcess:
+    """``script`` in a new process set up from ``env`` as the environment."""
+    env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django, json; django.setup(); {script}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_settings_from_the_environment_choose_the_object_store(object_store):
     """config/settings.py reads S3_* from the environment of a new process."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, **object_store.environment}
-    env.pop("REDIS_URL", None)
-    script = (
-        "import django, json; django.setup();"
+    out = run_with_settings(
+        {
+            **object_store.environment,
+            "S3_DOWNLOAD_URL_SECONDS": "45",
+            "S3_PUBLIC_ENDPOINT_URL": "http://localhost:9000",
+        },
+        "from django.conf import settings;"
         "from django.core.files.storage import default_storage as s;"
         "from django.core.files.base import ContentFile;"
         "name = s.save('probe/hello.txt', ContentFile(b'hello'));"
-        "print(json.dumps([type(s._wrapped).__name__, name]))"
+        "print(json.dumps([type(s._wrapped).__name__, name, s._wrapped.public_endpoint_url,"
+        " settings.S3_DOWNLOAD_URL_SECONDS]))",
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    backend, name = json.loads(out.stdout.strip().splitlines()[-1])
-    assert backend == "S3Storage"
+    assert out.returncode == 0, out.stderr
+    backend, name, public, seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (backend, public, seconds) == ("ObjectStorage", "http://localhost:9000", 45)
     assert object_store.read(f"media/{name}") == b"hello"
+
+
+@pytest.mark.parametrize("seconds", ["-1", "3601", "a minute"])
+def test_it_refuses_a_download_link_lifetime_out_of_range(seconds):
+    out = run_with_settings({"S3_DOWNLOAD_URL_SECONDS": seconds}, "print('started')")
+    assert out.returncode != 0
+    assert "started" not in out.stdout
+    assert "S3_DOWNLOAD_URL_SECONDS must be" in out.stderr
 
 
 def test_uploads_go_to_the_object_store_and_come_back_through_the_view(
@@ -116,3 +144,180 @@ class TestTwoProcesses:
         # Neither process kept a copy on its own disk.
         assert files_under(worker_disk) == []
         assert files_under(tmp_path / "web-disk") == []
+
+
+# --- Downloads handed to the object store (S3_DOWNLOAD_URL_SECONDS) ----------------
+
+
+@pytest.fixture
+def handing_downloads(on_object_store, settings):
+    """Downloads redirect to the store, signed for 60 s, at the address a
+    browser reaches it at: ``localhost`` where the application uses 127.0.0.1."""
+    public = on_object_store.url.replace("127.0.0.1", "localhost")
+    storage = on_object_store.storage_settings
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "core.storage.ObjectStorage",
+            "OPTIONS": {**storage["OPTIONS"], "public_endpoint_url": public},
+        },
+    }
+    settings.S3_DOWNLOAD_URL_SECONDS = 60
+    return public
+
+
+def fetch(url: str) -> tuple[int, Message, bytes]:
+    """What a browser following the redirect gets from the store (the
+    headers by case-insensitive name)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def assert_handed_to_the_store(response, public: str, seconds: int = 60) -> str:
+    assert response.status_code == 302, response.content
+    location = response["Location"]
+    assert location.startswith(f"{public}/"), location
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert query["X-Amz-Expires"] == [str(seconds)]
+    assert query["X-Amz-Signature"]
+    assert response["Cache-Control"] == "private, no-store"
+    return location
+
+
+def test_a_download_is_handed_to_the_store_after_the_permission_check(
+    handing_downloads, open_review, sponsor, outsider, client_as, api_as
+):
+    artifact = upload_required(open_review, sponsor)[0]
+    stored = Artifact.objects.get(pk=artifact.pk)
+    url = f"/artifacts/{artifact.pk}/download/"
+
+    location = assert_handed_to_the_store(client_as(sponsor).get(url), handing_downloads)
+    status, headers, body = fetch(location)
+    assert status == 200
+    assert body == stored.file.storage.open(stored.file.name).read()
+    assert headers["Content-Type"] == stored.content_type
+    assert headers["Content-Disposition"] == f'attachment; filename="{stored.original_name}"'
+    assert headers["Cache-Control"] == "private, no-store"
+
+    # The API answers the same way: the link carries no API credential.
+    api = api_as(sponsor).get(f"/api/v1/artifacts/{artifact.pk}/download/")
+    assert "Authorization" not in assert_handed_to_the_store(api, handing_downloads)
+
+    # No link for someone who may not see the use case, nor for no one.
+    assert client_as(outsider).get(url).status_code == 404
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
+    assert not anonymous["Location"].startswith(handing_downloads)
+
+
+def test_a_download_of_an_object_gone_from_the_store_is_a_404_not_a_link(
+    handing_downloads, on_object_store, open_review, sponsor, client_as
+):
+    artifact = upload_required(open_review, sponsor)[0]
+    on_object_store.client().delete_object(
+        Bucket=on_object_store.bucket, Key=f"media/{artifact.file.name}"
+    )
+    missing = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+    assert missing.status_code == 404
+    assert "Location" not in missing
+
+
+def test_a_pack_download_is_handed_to_the_store(handing_downloads, ready_pack, lead, client_as):
+    for url in (f"/packs/{ready_pack.pk}/download/", f"/api/v1/packs/{ready_pack.pk}/download/"):
+        response = client_as(lead).get(url)
+        status, headers, body = fetch(assert_handed_to_the_store(response, handing_downloads))
+        assert status == 200
+        assert body.startswith(b"%PDF")
+        assert hashlib.sha256(body).hexdigest() == ready_pack.sha256
+        assert headers["Content-Type"] == "application/pdf"
+        assert headers["Content-Disposition"].startswith("attachment; filename=")
+        assert ready_pack.download_name in headers["Content-Disposition"]
+
+
+def test_with_the_files_on_the_local_disk_downloads_stay_streamed(
+    settings, open_review, sponsor, client_as
+):
+    settings.S3_DOWNLOAD_URL_SECONDS = 60
+    artifact = upload_required(open_review, sponsor)[0]
+    response = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == artifact.file.open("rb").read()
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["streamed", "handed to the store"])
+def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
+    handed, on_object_store, settings, open_review, sponsor, client_as, api_as, caplog
+):
+    settings.S3_DOWNLOAD_URL_SECONDS = 60 if handed else 0
+    artifact = upload_required(open_review, sponsor)[0]
+    on_object_store.stop()
+    count = Artifact.objects.count()
+    audited = AuditEvent.objects.count()
+
+    page = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+    assert page.status_code == 503
+    assert page["Retry-After"] == "5"
+    assert STORAGE_UNAVAILABLE in page.content.decode()
+    api = api_as(sponsor).get(f"/api/v1/artifacts/{artifact.pk}/download/")
+    assert api.status_code == 503
+    assert api.json()["detail"] == STORAGE_UNAVAILABLE
+    assert api.json()["reasons"] == [STORAGE_UNAVAILABLE_REASON]
+
+    # An upload changes nothing: no artifact row, no audit event.
+    upload = api_as(sponsor).post(
+        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
+        {
+            "artifact_type": artifact.artifact_type_id,
+            "file": SimpleUploadedFile("notes.md", b"# Notes\n", content_type="text/markdown"),
+        },
+        format="multipart",
+    )
+    assert upload.status_code == 503, upload.content
+    assert upload.json()["detail"] == STORAGE_UNAVAILABLE
+    assert (Artifact.objects.count(), AuditEvent.objects.count()) == (count, audited)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
+    assert len(warnings) == 3
+    assert all(w.startswith("Object store unavailable, answered 503") for w in warnings)
+
+
+def test_a_pack_rendered_while_the_store_is_down_waits_for_it_and_is_stored_once_back(
+    on_object_store, decided_review, lead
+):
+    from reporting import services
+    from reporting.models import GatePack, PackStatus
+    from reporting.tasks import MAX_RETRIES, generate_gate_pack
+
+    on_object_store.stop()
+    pack = GatePack.objects.create(
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
+    )
+    # One attempt: the render is kept for no one, the pack goes back to the queue.
+    with pytest.raises(Exception) as raised:
+        services.pack_generate(pack_id=pack.pk)
+    assert is_storage_unavailable(raised.value)
+    pack.refresh_from_db()
+    assert (pack.status, pack.attempts, pack.file.name) == (PackStatus.QUEUED, 1, "")
+
+    # The store back: the task's next attempt stores it.
+    on_object_store.start()
+    generate_gate_pack.apply(args=[pack.pk])
+    pack.refresh_from_db()
+    assert (pack.status, pack.attempts) == (PackStatus.READY, 2)
+    assert f"media/{pack.file.name}" in on_object_store.object_keys()
+
+    # A store that stays away: retried, then failed with the reason, not left running.
+    on_object_store.stop()
+    again = GatePack.objects.create(
+        review=decided_review, review_revision=decided_review.revision, requested_by=lead
+    )
+    generate_gate_pack.apply(args=[again.pk])
+    again.refresh_from_db()
+    assert again.status == PackStatus.FAILED
+    assert again.attempts == MAX_RETRIES + 1
+    assert again.failure_reason.startswith(
+        f"Gave up after {MAX_RETRIES} retries: EndpointConnectionError"
+    )

@@ -1,0 +1,117 @@
+"""Where artifacts and packs are kept, and how a download leaves.
+
+``ObjectStorage`` is django-storages' S3 backend (the default storage when
+``S3_BUCKET`` is set) able to sign a download for the address browsers reach
+the store at. ``stored_file_response`` answers a download the caller has
+already checked permission for: the web process streams the file or, with
+``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store, redirects to
+the object signed for that many seconds, so a large file or a slow client
+does not hold a web process for the whole transfer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as StoreConnectionError
+from django.conf import settings
+from django.core.files import File
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+logger = logging.getLogger(__name__)
+
+
+class ObjectStorage(S3Storage):
+    """S3 (AWS, MinIO, Ceph...) through django-storages, with
+    ``public_endpoint_url``: the store's address as browsers reach it, when it
+    is not the one the application uses (MinIO at ``http://minio:9000``
+    inside a compose network, ``http://localhost:9000`` outside it)."""
+
+    def get_default_settings(self) -> dict[str, Any]:
+        return {**super().get_default_settings(), "public_endpoint_url": None}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_browser_client", None)
+        return state
+
+    def _signing_client(self) -> Any:
+        """The client that signs download links: the storage's own, or one
+        for the public address (signing is local: it never calls the store)."""
+        if not self.public_endpoint_url:
+            return self.connection.meta.client
+        client = self.__dict__.get("_browser_client")
+        if client is None:
+            client = self._create_session().client(
+                "s3",
+                region_name=self.region_name,
+                use_ssl=self.use_ssl,
+                endpoint_url=self.public_endpoint_url,
+                config=self.client_config,
+                verify=self.verify,
+            )
+            self.__dict__["_browser_client"] = client
+        return client
+
+    def download_url(self, name: str, *, filename: str, content_type: str, expire: int) -> str:
+        """A GET of the object, signed for ``expire`` seconds, that the store
+        answers as an attachment named ``filename`` of ``content_type``,
+        never to be cached."""
+        return self._signing_client().generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket_name,
+                "Key": self._normalize_name(clean_name(name)),
+                "ResponseContentDisposition": content_disposition_header(True, filename),
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            ExpiresIn=expire,
+        )
+
+
+def is_storage_unavailable(exc: BaseException | None) -> bool:
+    """The object store did not answer (refused, timed out, cut off), or
+    answered that it cannot now (a 5xx: SlowDown, InternalError): worth a
+    retry, so a 503 (core.api_errors) and never a 500."""
+    if isinstance(exc, StoreConnectionError | HTTPClientError):
+        return True
+    if isinstance(exc, ClientError):
+        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+    return False
+
+
+def stored_file_response(
+    file: File, *, filename: str, content_type: str, label: str
+) -> HttpResponse:
+    """The stored ``file`` as an attachment under ``filename``: streamed, or
+    a redirect to the object store (see the module). A file missing from the
+    storage is a 404 with a message, logged with ``label``."""
+    storage = file.storage
+    seconds = settings.S3_DOWNLOAD_URL_SECONDS
+    try:
+        if seconds > 0 and isinstance(storage, ObjectStorage):
+            if not storage.exists(file.name):
+                raise FileNotFoundError(file.name)
+            response: HttpResponse = HttpResponseRedirect(
+                storage.download_url(
+                    file.name, filename=filename, content_type=content_type, expire=seconds
+                )
+            )
+        else:
+            response = FileResponse(
+                file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+            )
+            # The type was recorded from the content itself: a browser must not
+            # second-guess it.
+            response["X-Content-Type-Options"] = "nosniff"
+    except FileNotFoundError:
+        logger.error("%s: stored file %s is missing", label, file.name)
+        raise Http404("The stored file is missing.") from None
+    response["Cache-Control"] = "private, no-store"
+    return response
