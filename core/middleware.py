@@ -18,13 +18,22 @@ from django.utils.translation import gettext
 
 from core.api_errors import Outage, outage_of
 from core.errors import DomainError
+from core.web import is_htmx
 
 
 def outage_response(request: HttpRequest, exc: BaseException, outage: Outage) -> HttpResponse:
-    """The 503 for a service that did not answer. The page is rendered without
-    the request: its context processors would query a database that failed."""
+    """The 503 for a service that did not answer: JSON under /api/; for htmx,
+    the message alone, which base.html's htmx configuration shows in the
+    page's message area (the form stays as it was, to be sent again); else
+    the page. Rendered without the request: its context processors would
+    query a database that failed."""
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(outage.body(), status=503)
+    elif is_htmx(request):
+        error = {"message": gettext(outage.message), "reasons": [gettext(outage.reason)]}
+        response = HttpResponse(
+            render_to_string("partials/refusal.html", {"error": error}), status=503
+        )
     else:
         html = render_to_string(
             "503.html",
