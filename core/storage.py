@@ -6,18 +6,26 @@ the store at. ``stored_file_response`` answers a download the caller has
 already checked permission for: the web process streams the file or, with
 ``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store, redirects to
 the object signed for that many seconds, so a large file or a slow client
-does not hold a web process for the whole transfer.
+does not hold a web process for the whole transfer. ``copy_stored_files``
+(``manage.py copy_media_to_storage``) moves the files one machine kept on
+its disk into the store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
+from django.apps import apps
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import Storage, default_storage
+from django.db import models
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
@@ -115,3 +123,74 @@ def stored_file_response(
         raise Http404("The stored file is missing.") from None
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- Moving the files to another storage ------------------------------------------
+
+
+@dataclass
+class CopyReport:
+    """What ``copy_stored_files`` did, file by file counted."""
+
+    copied: int = 0
+    copied_bytes: int = 0
+    present: int = 0
+    missing: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+
+
+def stored_file_fields() -> Iterator[tuple[type[models.Model], models.FileField]]:
+    """Every file field of the project's models kept in the default storage
+    (artifacts, packs), whichever app declares it."""
+    for model in apps.get_models():
+        for candidate in model._meta.concrete_fields:
+            if isinstance(candidate, models.FileField) and candidate.storage is default_storage:
+                yield model, candidate
+
+
+def _sha256(storage: Storage, name: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False) -> CopyReport:
+    """Copy every file the database refers to from ``source`` to ``target``
+    under the same name: the move from one machine's disk to an object store.
+
+    A file already in ``target`` is left as it is, so a second run copies
+    what the first did not. A file whose content no longer matches the
+    sha256 recorded at upload or render is not copied (``damaged``), nor is
+    one that ``source`` lacks (``missing``)."""
+    report = CopyReport()
+    for model, file_field in stored_file_fields():
+        names = {f.name for f in model._meta.concrete_fields}
+        columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
+        rows = (
+            model._default_manager.exclude(**{file_field.name: ""})
+            .order_by("pk")
+            .values_list(*columns)
+        )
+        for pk, name, *recorded in rows.iterator(chunk_size=500):
+            label = f"{model._meta.verbose_name} {pk} ({name})"
+            if target.exists(name):
+                report.present += 1
+                continue
+            if not source.exists(name):
+                report.missing.append(label)
+                continue
+            if recorded and recorded[0] and _sha256(source, name) != recorded[0]:
+                report.damaged.append(label)
+                continue
+            size = source.size(name)
+            if not dry_run:
+                with source.open(name, "rb") as handle:
+                    stored = target.save(name, handle)
+                if stored != name:
+                    target.delete(stored)
+                    raise RuntimeError(f"{label}: the target stored it as {stored}")
+            report.copied += 1
+            report.copied_bytes += size
+    return report

@@ -1,0 +1,92 @@
+"""From one machine to several: the artifacts and packs one machine kept on
+its disk are copied into the object store (``manage.py
+copy_media_to_storage``), then download through the views from there."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from gates.models import Artifact
+from tests.gates.helpers import files_under
+
+
+def copy(source, *args: str) -> str:
+    out = io.StringIO()
+    call_command("copy_media_to_storage", "--from", str(source), *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def old_disk(settings, tmp_path):
+    """One machine's MEDIA_ROOT, set before any fixture stores a file."""
+    settings.MEDIA_ROOT = tmp_path / "old-disk"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def kept_on_disk(old_disk, ready_pack):
+    """What that machine kept: a use case's evidence for two gates and the
+    pack rendered for its Gate 2 decision."""
+    ready_pack.refresh_from_db()
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) > 3
+    assert len(files_under(old_disk)) == len(artifacts) + 1
+    return old_disk, artifacts, ready_pack
+
+
+def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_there(
+    kept_on_disk, object_store, settings, client_as, sponsor, lead
+):
+    disk, artifacts, pack = kept_on_disk
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    settings.MEDIA_ROOT = disk.parent / "new-disk"
+
+    assert copy(disk, "--dry-run").startswith(f"Would copy {len(artifacts) + 1} files")
+    assert object_store.object_keys() == []
+
+    assert copy(disk).startswith(f"Copied {len(artifacts) + 1} files")
+    keys = object_store.object_keys()
+    assert sorted(keys) == sorted(f"media/{a.file.name}" for a in [*artifacts, pack])
+    for artifact in artifacts:
+        response = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+        assert response.status_code == 200
+        on_disk = (disk / artifact.file.name).read_bytes()
+        assert b"".join(response.streaming_content) == on_disk
+    pdf = client_as(lead).get(f"/packs/{pack.pk}/download/")
+    assert b"".join(pdf.streaming_content) == (disk / pack.file.name).read_bytes()
+
+    # Again: nothing left to copy.
+    assert copy(disk).startswith(f"Copied 0 files (0\xa0bytes); {len(artifacts) + 1} already")
+    assert files_under(disk.parent / "new-disk") == []
+
+
+def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_store, settings):
+    disk, artifacts, pack = kept_on_disk
+    damaged, missing = artifacts[0], artifacts[1]
+    (disk / damaged.file.name).write_bytes(b"not what was uploaded")
+    (disk / missing.file.name).unlink()
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+
+    with pytest.raises(CommandError) as refused:
+        copy(disk)
+    message = str(refused.value)
+    assert message.startswith("2 files not copied:")
+    assert f"does not match its recorded sha256: artifact {damaged.pk}" in message
+    assert f"missing: artifact {missing.pk}" in message
+    # The others were copied all the same.
+    keys = object_store.object_keys()
+    assert f"media/{damaged.file.name}" not in keys
+    assert f"media/{pack.file.name}" in keys
+    assert len(keys) == len(artifacts) - 1
+    assert Artifact.objects.count() == len(artifacts)
+
+
+def test_it_refuses_to_copy_a_directory_onto_itself_or_from_nowhere(settings, tmp_path, db):
+    settings.MEDIA_ROOT = tmp_path
+    with pytest.raises(CommandError, match="is the storage the settings choose"):
+        copy(tmp_path)
+    with pytest.raises(CommandError, match="no such directory"):
+        copy(tmp_path / "nowhere")
