@@ -22,6 +22,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
 from django.utils.translation import gettext, gettext_noop
+from prometheus_client import Counter
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -97,23 +98,36 @@ STORAGE_UNAVAILABLE_REASON = gettext_noop(
 )
 
 
+# Counted apart from the request metrics, whose status class puts these
+# 503s with the 500s: an operator alerts on each service's own count.
+UNAVAILABLE_ANSWERS = Counter(
+    "stagegate_service_unavailable_responses",
+    "Requests answered 503 because a service they needed did not answer",
+    ["service"],
+)
+
+
 @dataclass(frozen=True)
 class Outage:
     """Which service did not answer: what the 503 says (translated when
-    answered), how long to wait, and where the one warning is logged."""
+    answered), how long to wait, where the one warning is logged, and the
+    ``service`` label it is counted under."""
 
     message: str
     reason: str
     logger: logging.Logger
     name: str
+    service: str
     retry_after: int = DATABASE_RETRY_AFTER_SECONDS
 
     def body(self) -> dict[str, Any]:
         return error_body(gettext(self.message), [gettext(self.reason)])
 
     def log(self, request: HttpRequest, response: HttpResponse, exc: BaseException) -> None:
-        """One warning per request; it marks the response logged, so Django's
-        request logger does not report it again as an error."""
+        """One warning per request, and one count; it marks the response
+        logged, so Django's request logger does not report it again as an
+        error."""
+        UNAVAILABLE_ANSWERS.labels(service=self.service).inc()
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         log_response(
             "%s unavailable, answered %s to %s %s: %s",
@@ -134,12 +148,14 @@ DATABASE_OUTAGE = Outage(
     DATABASE_UNAVAILABLE_REASON,
     logging.getLogger("core.database"),
     "Database",
+    "database",
 )
 STORAGE_OUTAGE = Outage(
     STORAGE_UNAVAILABLE,
     STORAGE_UNAVAILABLE_REASON,
     logging.getLogger("core.storage"),
     "Object store",
+    "object_store",
 )
 
 

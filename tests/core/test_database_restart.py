@@ -345,6 +345,11 @@ def test_a_database_restart_is_a_503_to_retry_then_service_resumes(cluster, web)
     last_page = next(a for a in reversed(answers) if a.path == "/")
     assert last_page.status == 200 and "Sign out" in last_page.body
 
+    # Counted for the operator, once per 503, under the service that failed.
+    metrics = requests.get(f"{web.url}/metrics", timeout=10).text
+    counted = 'stagegate_service_unavailable_responses_total{service="database"} '
+    assert f"{counted}{float(len(unavailable))}" in metrics.splitlines()
+
     # Logged once per 503, as a warning, and never as a server error.
     log = web.log.read_text()
     assert log.count("Database unavailable, answered 503") == len(unavailable), log[-3000:]

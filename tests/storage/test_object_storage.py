@@ -248,12 +248,20 @@ def test_with_the_files_on_the_local_disk_downloads_stay_streamed(
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def unavailable_answers(service: str) -> float:
+    """The 503s counted for ``service`` at /metrics, as Prometheus reads them."""
+    sample = f'stagegate_service_unavailable_responses_total{{service="{service}"}} '
+    lines = Client().get("/metrics").content.decode().splitlines()
+    return next((float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(sample)), 0.0)
+
+
 @pytest.mark.parametrize("handed", [False, True], ids=["streamed", "handed to the store"])
 def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
     handed, on_object_store, settings, open_review, sponsor, client_as, api_as, caplog
 ):
     settings.S3_DOWNLOAD_URL_SECONDS = 60 if handed else 0
     artifact = upload_required(open_review, sponsor)[0]
+    counted_before = unavailable_answers("object_store")
     on_object_store.stop()
     count = Artifact.objects.count()
     audited = AuditEvent.objects.count()
@@ -282,6 +290,7 @@ def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
     warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
     assert len(warnings) == 3
     assert all(w.startswith("Object store unavailable, answered 503") for w in warnings)
+    assert unavailable_answers("object_store") == counted_before + 3
 
 
 def test_a_pack_rendered_while_the_store_is_down_waits_for_it_and_is_stored_once_back(
