@@ -330,7 +330,7 @@ if not 0 <= S3_DOWNLOAD_URL_SECONDS <= 3600:
     )
 if S3_BUCKET:
     _default_storage = {
-        "BACKEND": "core.storage.ObjectStorage",
+        "BACKEND": "core.object_storage.ObjectStorage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             # Empty: AWS itself; MinIO and others: their URL.

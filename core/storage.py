@@ -1,12 +1,11 @@
 """Where artifacts and packs are kept, and how a download leaves.
 
-``ObjectStorage`` is django-storages' S3 backend (the default storage when
-``S3_BUCKET`` is set) able to sign a download for the address browsers reach
-the store at. ``stored_file_response`` answers a download the caller has
-already checked permission for: the web process streams the file or, with
-``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store, redirects to
-the object signed for that many seconds, so a large file or a slow client
-does not hold a web process for the whole transfer. ``copy_stored_files``
+``stored_file_response`` answers a download the caller has already checked
+permission for: the web process streams the file or, with
+``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store
+(``core.object_storage``), redirects to the object signed for that many
+seconds, so a large file or a slow client does not hold a web process for
+the whole transfer. ``copy_stored_files``
 (``manage.py copy_media_to_storage``) moves the files one machine kept on
 its disk into the store.
 """
@@ -17,7 +16,6 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
@@ -27,60 +25,8 @@ from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import models
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
-from django.utils.http import content_disposition_header
-from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
 
 logger = logging.getLogger(__name__)
-
-
-class ObjectStorage(S3Storage):
-    """S3 (AWS, MinIO, Ceph...) through django-storages, with
-    ``public_endpoint_url``: the store's address as browsers reach it, when it
-    is not the one the application uses (MinIO at ``http://minio:9000``
-    inside a compose network, ``http://localhost:9000`` outside it)."""
-
-    def get_default_settings(self) -> dict[str, Any]:
-        return {**super().get_default_settings(), "public_endpoint_url": None}
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_browser_client", None)
-        return state
-
-    def _signing_client(self) -> Any:
-        """The client that signs download links: the storage's own, or one
-        for the public address (signing is local: it never calls the store)."""
-        if not self.public_endpoint_url:
-            return self.connection.meta.client
-        client = self.__dict__.get("_browser_client")
-        if client is None:
-            client = self._create_session().client(
-                "s3",
-                region_name=self.region_name,
-                use_ssl=self.use_ssl,
-                endpoint_url=self.public_endpoint_url,
-                config=self.client_config,
-                verify=self.verify,
-            )
-            self.__dict__["_browser_client"] = client
-        return client
-
-    def download_url(self, name: str, *, filename: str, content_type: str, expire: int) -> str:
-        """A GET of the object, signed for ``expire`` seconds, that the store
-        answers as an attachment named ``filename`` of ``content_type``,
-        never to be cached."""
-        return self._signing_client().generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket_name,
-                "Key": self._normalize_name(clean_name(name)),
-                "ResponseContentDisposition": content_disposition_header(True, filename),
-                "ResponseContentType": content_type,
-                "ResponseCacheControl": "private, no-store",
-            },
-            ExpiresIn=expire,
-        )
 
 
 def is_storage_unavailable(exc: BaseException | None) -> bool:
@@ -102,12 +48,14 @@ def stored_file_response(
     storage is a 404 with a message, logged with ``label``."""
     storage = file.storage
     seconds = settings.S3_DOWNLOAD_URL_SECONDS
+    # Only the object store signs links (core.object_storage.ObjectStorage).
+    download_url = getattr(storage, "download_url", None)
     try:
-        if seconds > 0 and isinstance(storage, ObjectStorage):
+        if seconds > 0 and download_url is not None:
             if not storage.exists(file.name):
                 raise FileNotFoundError(file.name)
             response: HttpResponse = HttpResponseRedirect(
-                storage.download_url(
+                download_url(
                     file.name, filename=filename, content_type=content_type, expire=seconds
                 )
             )

@@ -100,7 +100,7 @@ class ObjectStore:
     @property
     def storage_settings(self) -> dict:
         return {
-            "BACKEND": "core.storage.ObjectStorage",
+            "BACKEND": "core.object_storage.ObjectStorage",
             "OPTIONS": {
                 "bucket_name": self.bucket,
                 "endpoint_url": self.url,

@@ -158,7 +158,7 @@ def handing_downloads(on_object_store, settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "core.storage.ObjectStorage",
+            "BACKEND": "core.object_storage.ObjectStorage",
             "OPTIONS": {**storage["OPTIONS"], "public_endpoint_url": public},
         },
     }

@@ -1,0 +1,60 @@
+"""The object store: django-storages' S3 backend, imported only where the
+settings choose it (``S3_BUCKET``), able to sign a download for the address
+browsers reach the store at (``core.storage.stored_file_response``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
+
+
+class ObjectStorage(S3Storage):
+    """S3 (AWS, MinIO, Ceph...) through django-storages, with
+    ``public_endpoint_url``: the store's address as browsers reach it, when it
+    is not the one the application uses (MinIO at ``http://minio:9000``
+    inside a compose network, ``http://localhost:9000`` outside it)."""
+
+    def get_default_settings(self) -> dict[str, Any]:
+        return {**super().get_default_settings(), "public_endpoint_url": None}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_browser_client", None)
+        return state
+
+    def _signing_client(self) -> Any:
+        """The client that signs download links: the storage's own, or one
+        for the public address (signing is local: it never calls the store)."""
+        if not self.public_endpoint_url:
+            return self.connection.meta.client
+        client = self.__dict__.get("_browser_client")
+        if client is None:
+            client = self._create_session().client(
+                "s3",
+                region_name=self.region_name,
+                use_ssl=self.use_ssl,
+                endpoint_url=self.public_endpoint_url,
+                config=self.client_config,
+                verify=self.verify,
+            )
+            self.__dict__["_browser_client"] = client
+        return client
+
+    def download_url(self, name: str, *, filename: str, content_type: str, expire: int) -> str:
+        """A GET of the object, signed for ``expire`` seconds, that the store
+        answers as an attachment named ``filename`` of ``content_type``,
+        never to be cached."""
+        return self._signing_client().generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket_name,
+                "Key": self._normalize_name(clean_name(name)),
+                "ResponseContentDisposition": content_disposition_header(True, filename),
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            ExpiresIn=expire,
+        )
