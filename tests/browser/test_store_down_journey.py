@@ -1,7 +1,8 @@
-"""The object store away and back, in the browser: a sponsor's upload says
-why it did not happen and changes nothing, the form stays to be sent again,
+"""The object store in the browser: away and back (a sponsor's upload says
+why it did not happen and changes nothing, the form stays to be sent again
 and goes through once the store answers; a download meanwhile is the page
-that says to try again, and its link then downloads the file."""
+that says to try again, and its link then downloads the file), and a
+download handed to the store (S3_DOWNLOAD_URL_SECONDS)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ def store(settings, tmp_path):
     store.stop()
 
 
-def test_an_upload_and_a_download_while_the_store_is_down_and_once_it_is_back(
-    page: Page, live_server, store
-) -> None:
+def sponsors_artifacts_page(page: Page, live_server) -> tuple[UseCase, ArtifactType]:
+    """A sponsor signed in on their use case's artifacts page, and the first
+    Gate 1 artifact type."""
     sponsor = get_user_model().objects.create_user(
         username="sponsor", password=PASSWORD, first_name="Sam", last_name="Sponsor"
     )
@@ -44,21 +45,32 @@ def test_an_upload_and_a_download_while_the_store_is_down_and_once_it_is_back(
     kind = ArtifactType.objects.filter(template__number=1, is_active=True).order_by("order")[0]
     login(page, live_server, "sponsor", PASSWORD)
     page.goto(f"{live_server.url}/use-cases/{use_case.pk}/artifacts/")
+    return use_case, kind
 
-    store.stop()
+
+def upload(page: Page, kind: ArtifactType, name: str, content: bytes) -> None:
     page.locator("#id_artifact_type").select_option(str(kind.pk))
     page.locator("#id_files").set_input_files(
-        {"name": "assessment.md", "mimeType": "text/markdown", "buffer": b"# Findings\n"}
+        {"name": name, "mimeType": "text/markdown", "buffer": content}
     )
-    upload = page.get_by_role("button", name="Upload")
-    upload.click()
+    page.get_by_role("button", name="Upload").click()
+
+
+def test_an_upload_and_a_download_while_the_store_is_down_and_once_it_is_back(
+    page: Page, live_server, store
+) -> None:
+    _, kind = sponsors_artifacts_page(page, live_server)
+
+    store.stop()
+    upload(page, kind, "assessment.md", b"# Findings\n")
     expect(page.locator("#flash")).to_contain_text(STORAGE_UNAVAILABLE)
-    expect(upload).to_be_enabled()
+    button = page.get_by_role("button", name="Upload")
+    expect(button).to_be_enabled()
     assert not Artifact.objects.exists()
 
     # The form is as it was: the same click sends it again.
     store.start()
-    upload.click()
+    button.click()
     expect(page.locator("#upload-results")).to_contain_text(
         f"✓ assessment.md stored as {kind.name} v1"
     )
@@ -80,3 +92,19 @@ def test_an_upload_and_a_download_while_the_store_is_down_and_once_it_is_back(
         page.get_by_role("link", name="Try again").click()
     assert download.value.suggested_filename == "assessment.md"
     assert download.value.path().read_bytes() == b"# Findings\n"
+
+
+def test_a_download_handed_to_the_store_reaches_the_browser_as_the_file(
+    page: Page, live_server, store, settings
+) -> None:
+    settings.S3_DOWNLOAD_URL_SECONDS = 60
+    _, kind = sponsors_artifacts_page(page, live_server)
+    upload(page, kind, "Risk assessment (v1).md", b"# Risks\n\nNone found.\n")
+    link = page.get_by_role("link", name="Risk assessment (v1).md")
+    with page.expect_download() as download:
+        link.click()
+    # Chromium followed the signed link to the store, which sent the file.
+    assert download.value.url.startswith(f"{store.url}/{store.bucket}/")
+    assert "X-Amz-Signature=" in download.value.url
+    assert download.value.suggested_filename == "Risk assessment (v1).md"
+    assert download.value.path().read_bytes() == b"# Risks\n\nNone found.\n"
