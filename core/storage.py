@@ -96,12 +96,14 @@ def stored_file_fields() -> Iterator[tuple[type[models.Model], models.FileField]
                 yield model, candidate
 
 
-def _sha256(storage: Storage, name: str) -> str:
+def _measure(handle: File) -> tuple[int, str]:
+    """The size and sha256 of an open file, read once to its end."""
     digest = hashlib.sha256()
-    with storage.open(name, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    size = 0
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False) -> CopyReport:
@@ -126,19 +128,23 @@ def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False
             if target.exists(name):
                 report.present += 1
                 continue
-            if not source.exists(name):
+            try:
+                handle = source.open(name, "rb")
+            except FileNotFoundError:
                 report.missing.append(label)
                 continue
-            if recorded and recorded[0] and _sha256(source, name) != recorded[0]:
-                report.damaged.append(label)
-                continue
-            size = source.size(name)
-            if not dry_run:
-                with source.open(name, "rb") as handle:
+            # One read checks it; the copy reads it again from the start.
+            with handle:
+                size, digest = _measure(handle)
+                if recorded and recorded[0] and digest != recorded[0]:
+                    report.damaged.append(label)
+                    continue
+                if not dry_run:
+                    handle.seek(0)
                     stored = target.save(name, handle)
-                if stored != name:
-                    target.delete(stored)
-                    raise RuntimeError(f"{label}: the target stored it as {stored}")
+                    if stored != name:
+                        target.delete(stored)
+                        raise RuntimeError(f"{label}: the target stored it as {stored}")
             report.copied += 1
             report.copied_bytes += size
     return report

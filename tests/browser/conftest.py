@@ -25,6 +25,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+# The real S3-compatible store on loopback, for the journeys that need one.
+from tests.storage.conftest import object_store, on_object_store  # noqa: F401
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 from core.api_errors import STORAGE_UNAVAILABLE
 from gates.models import Artifact, ArtifactType
 from tests.browser.conftest import login
-from tests.storage.conftest import ObjectStore
 from usecases.models import BusinessUnit, MemberRole, UseCase, UseCaseMember
 
 pytestmark = pytest.mark.browser
@@ -22,13 +21,9 @@ PASSWORD = "sponsor-pass-123"
 
 
 @pytest.fixture
-def store(settings, tmp_path):
-    """This server's artifacts in a real S3-compatible store on loopback."""
-    store = ObjectStore(tmp_path / "s3.log").start()
-    settings.STORAGES = {**settings.STORAGES, "default": store.storage_settings}
-    settings.MEDIA_ROOT = tmp_path / "web-disk"
-    yield store
-    store.stop()
+def store(on_object_store):
+    """This server's artifacts in the real S3-compatible store on loopback."""
+    return on_object_store
 
 
 def sponsors_artifacts_page(page: Page, live_server) -> tuple[UseCase, ArtifactType]:
