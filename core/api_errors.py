@@ -102,7 +102,8 @@ STORAGE_UNAVAILABLE_REASON = gettext_noop(
 # 503s with the 500s: an operator alerts on each service's own count.
 UNAVAILABLE_ANSWERS = Counter(
     "stagegate_service_unavailable_responses",
-    "Requests answered 503 because a service they needed did not answer",
+    "Requests answered 503 because a service they needed did not answer"
+    " (and htmx uploads the object store left part stored, answered 200)",
     ["service"],
 )
 

@@ -16,10 +16,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.api_errors import STORAGE_OUTAGE
 from core.errors import InvalidInput
-from core.storage import stored_file_response
+from core.storage import is_storage_unavailable, stored_file_response
 from core.web import redirect_after_post, show_refusal
 from gates import applicability, crosswalk, forms, rules, selectors, services, uploads
 from gates.models import OPEN_REVIEW_STATUSES, Artifact, GateReview, GateTemplate
@@ -77,6 +79,7 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
         )
     results: list[UploadResult] = []
     status = 200
+    outage: Exception | None = None
     if request.method == "POST":
         if form is None:
             # The service would refuse each file too; refusing here avoids
@@ -97,7 +100,8 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
                     for name in stopped.file_names
                 ]
             # Each file is its own upload: one refused file does not stop the others.
-            for upload in form.cleaned_data["files"]:
+            files = form.cleaned_data["files"]
+            for index, upload in enumerate(files):
                 try:
                     artifact = services.artifact_upload(
                         use_case=use_case,
@@ -109,6 +113,17 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 except InvalidInput as error:
                     results.append(UploadResult(file_name=upload.name, error=error.message))
+                except Exception as error:
+                    if not is_storage_unavailable(error) or not any(r.artifact for r in results):
+                        raise  # nothing stored yet: the 503 of core.middleware says it all
+                    # The store went away after some files reached it: the page
+                    # names those (stored, audited) and the ones to send again.
+                    outage = error
+                    results += [
+                        UploadResult(file_name=rest.name, error=gettext(STORAGE_OUTAGE.message))
+                        for rest in files[index:]
+                    ]
+                    break
                 else:
                     results.append(UploadResult(file_name=upload.name, artifact=artifact))
             if any(r.artifact for r in results):
@@ -126,7 +141,14 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
     template = "gates/usecase_artifacts.html"
     if request.htmx and request.method == "POST":
         template += "#artifacts-body"
-    return render(request, template, context, status=status)
+    if outage is None:
+        return render(request, template, context, status=status)
+    # A 503 to retry, as any upload the store refuses; htmx swaps only a 200
+    # into the page, so the account of each file goes there as one.
+    response = render(request, template, context, status=200 if request.htmx else 503)
+    response["Retry-After"] = str(STORAGE_OUTAGE.retry_after)
+    STORAGE_OUTAGE.log(request, response, outage)
+    return response
 
 
 # --- Audit page -------------------------------------------------------------------

@@ -2,12 +2,14 @@
 why it did not happen and changes nothing, the form stays to be sent again
 and goes through once the store answers; a download meanwhile is the page
 that says to try again, and its link then downloads the file), and a
-download handed to the store (S3_DOWNLOAD_URL_SECONDS)."""
+download handed to the store (S3_DOWNLOAD_URL_SECONDS); and files sent
+together when the store goes away between them."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
 from playwright.sync_api import Page, expect
 
 from core.api_errors import STORAGE_UNAVAILABLE
@@ -43,10 +45,12 @@ def sponsors_artifacts_page(page: Page, live_server) -> tuple[UseCase, ArtifactT
     return use_case, kind
 
 
-def upload(page: Page, kind: ArtifactType, name: str, content: bytes) -> None:
+def upload(page: Page, kind: ArtifactType, name: str, content: bytes, *more: str) -> None:
+    """Send ``name`` with ``content``, and the files named in ``more`` with
+    the same content, in one upload."""
     page.locator("#id_artifact_type").select_option(str(kind.pk))
     page.locator("#id_files").set_input_files(
-        {"name": name, "mimeType": "text/markdown", "buffer": content}
+        [{"name": each, "mimeType": "text/markdown", "buffer": content} for each in (name, *more)]
     )
     page.get_by_role("button", name="Upload").click()
 
@@ -87,6 +91,34 @@ def test_an_upload_and_a_download_while_the_store_is_down_and_once_it_is_back(
         page.get_by_role("link", name="Try again").click()
     assert download.value.suggested_filename == "assessment.md"
     assert download.value.path().read_bytes() == b"# Findings\n"
+
+
+def test_files_sent_together_when_the_store_goes_away_between_them(
+    page: Page, live_server, store
+) -> None:
+    _, kind = sponsors_artifacts_page(page, live_server)
+
+    def store_goes_away(sender, **kwargs):
+        store.stop()
+
+    post_save.connect(store_goes_away, sender=Artifact, dispatch_uid="store-goes-away")
+    try:
+        upload(page, kind, "findings.md", b"# Findings\n", "appendix.md")
+        results = page.locator("#upload-results")
+        expect(results).to_contain_text(f"✓ findings.md stored as {kind.name} v1")
+        expect(results).to_contain_text(f"✗ appendix.md: {STORAGE_UNAVAILABLE}")
+    finally:
+        post_save.disconnect(dispatch_uid="store-goes-away", sender=Artifact)
+    expect(page.locator("#artifacts-body table")).to_contain_text("findings.md")
+    assert list(Artifact.objects.values_list("original_name", flat=True)) == ["findings.md"]
+
+    # The store back, the file not stored is sent again.
+    store.start()
+    upload(page, kind, "appendix.md", b"# Appendix\n")
+    expect(page.locator("#upload-results")).to_contain_text(
+        f"✓ appendix.md stored as {kind.name} v2"
+    )
+    expect(page.locator("#upload-results")).not_to_contain_text("Not stored")
 
 
 def test_a_download_handed_to_the_store_reaches_the_browser_as_the_file(

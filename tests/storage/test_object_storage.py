@@ -16,6 +16,7 @@ from email.message import Message
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models.signals import post_save
 from django.test import Client
 
 from core.api_errors import STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE_REASON
@@ -291,6 +292,61 @@ def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
     assert len(warnings) == 3
     assert all(w.startswith("Object store unavailable, answered 503") for w in warnings)
     assert unavailable_answers("object_store") == counted_before + 3
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_files_sent_together_when_the_store_goes_away_between_them_are_each_accounted_for(
+    htmx, on_object_store, open_review, sponsor, client_as, caplog
+):
+    """Three files on the artifacts page; the store stops once the first is
+    in it. The first stays stored and audited; the page names it, and names
+    the other two as not stored, to send again."""
+    artifact_type = open_review.artifact_requirements.first().artifact_type
+    count, audited = Artifact.objects.count(), AuditEvent.objects.count()
+    counted_before = unavailable_answers("object_store")
+    in_store: list[str] = []
+
+    def store_goes_away(sender, instance, created, **kwargs):
+        in_store.extend(on_object_store.object_keys())
+        on_object_store.stop()
+
+    post_save.connect(store_goes_away, sender=Artifact, dispatch_uid="store-goes-away")
+    try:
+        response = client_as(sponsor).post(
+            f"/use-cases/{open_review.use_case_id}/artifacts/",
+            {
+                "artifact_type": artifact_type.pk,
+                "files": [
+                    SimpleUploadedFile(f"{name}.md", b"# Notes\n", content_type="text/markdown")
+                    for name in ("first", "second", "third")
+                ],
+                "note": "",
+            },
+            headers={"HX-Request": "true"} if htmx else {},
+        )
+    finally:
+        post_save.disconnect(dispatch_uid="store-goes-away", sender=Artifact)
+
+    assert response.status_code == (200 if htmx else 503)
+    assert response["Retry-After"] == "5"
+    results = response.content.decode().split('<section id="upload-results"')[1]
+    stored_part, refused_part = results.split("</section>")[0].split("Not stored")
+    assert f"first.md stored as {artifact_type.name} v1" in stored_part
+    for name in ("second", "third"):
+        assert f"✗ {name}.md: {STORAGE_UNAVAILABLE}" in refused_part
+    assert "first.md" not in refused_part
+
+    first = Artifact.objects.get(use_case_id=open_review.use_case_id, original_name="first.md")
+    assert in_store == [f"media/{first.file.name}"]
+    assert Artifact.objects.count() == count + 1
+    assert AuditEvent.objects.count() == audited + 1
+    assert AuditEvent.objects.latest("pk").action == "artifact.uploaded"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        f"Object store unavailable, answered {response.status_code} to POST"
+    )
+    assert unavailable_answers("object_store") == counted_before + 1
 
 
 def test_a_pack_rendered_while_the_store_is_down_waits_for_it_and_is_stored_once_back(
