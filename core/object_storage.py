@@ -4,6 +4,7 @@ browsers reach the store at (``core.storage.stored_file_response``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils.http import content_disposition_header
@@ -58,3 +59,16 @@ class ObjectStorage(S3Storage):
             },
             ExpiresIn=expire,
         )
+
+    def names(self) -> Iterator[str]:
+        """Every name the storage holds, as ``save`` returned it: the bucket
+        listed under the storage's location, a thousand names a request
+        (where asking ``exists`` name by name is a request each)."""
+        prefix = self._normalize_name("")
+        prefix = f"{prefix.rstrip('/')}/" if prefix else ""
+        pages = self.connection.meta.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket_name, Prefix=prefix
+        )
+        for page in pages:
+            for entry in page.get("Contents", ()):
+                yield entry["Key"].removeprefix(prefix)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 
 from gates.models import Artifact
@@ -17,6 +18,16 @@ def copy(source, *args: str) -> str:
     out = io.StringIO()
     call_command("copy_media_to_storage", "--from", str(source), *args, stdout=out)
     return out.getvalue()
+
+
+def store_requests(storage) -> list[str]:
+    """The S3 operations ``storage`` sends from now on, as the store receives
+    them (botocore's own event, before each call goes out)."""
+    sent: list[str] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-call.s3", lambda model, **kwargs: sent.append(model.name)
+    )
+    return sent
 
 
 @pytest.fixture
@@ -58,8 +69,11 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
     pdf = client_as(lead).get(f"/packs/{pack.pk}/download/")
     assert b"".join(pdf.streaming_content) == (disk / pack.file.name).read_bytes()
 
-    # Again: nothing left to copy.
+    # Again: nothing left to copy, found from one listing of the bucket, not
+    # from a request about each file.
+    asked = store_requests(storages["default"])
     assert copy(disk).startswith(f"Copied 0 files (0\xa0bytes); {len(artifacts) + 1} already")
+    assert asked == ["ListObjectsV2"]
     assert files_under(disk.parent / "new-disk") == []
 
 
