@@ -7,22 +7,25 @@ permission for: the web process streams the file or, with
 seconds, so a large file or a slow client does not hold a web process for
 the whole transfer. ``copy_stored_files``
 (``manage.py copy_media_to_storage``) moves the files one machine kept on
-its disk into the store.
+its disk into the store; ``verify_stored_files`` (``manage.py
+verify_stored_files``) checks every stored file against the sha256 recorded
+when it was stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
 from django.apps import apps
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import models
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 
@@ -106,24 +109,10 @@ def _measure(handle: File) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False) -> CopyReport:
-    """Copy every file the database refers to from ``source`` to ``target``
-    under the same name: the move from one machine's disk to an object store.
-
-    A file already in ``target`` is left as it is, so a second run copies
-    what the first did not. A file whose content no longer matches the
-    sha256 recorded at upload or render is not copied (``damaged``), nor is
-    one that ``source`` lacks (``missing``).
-
-    An object store is listed once (``ObjectStorage.names``: a request a
-    thousand names) rather than asked about each file; another storage is."""
-    report = CopyReport()
-    listing = getattr(target, "names", None)
-    if listing is not None:
-        listed = set(listing())
-        in_target: Callable[[str], bool] = listed.__contains__
-    else:
-        in_target = target.exists
+def _stored_rows() -> Iterator[tuple[str, str, str]]:
+    """Every file the database refers to: a label naming its row, its name
+    in the storage, and the sha256 recorded at upload or render ("" where
+    none is)."""
     for model, file_field in stored_file_fields():
         names = {f.name for f in model._meta.concrete_fields}
         columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
@@ -133,27 +122,95 @@ def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False
             .values_list(*columns)
         )
         for pk, name, *recorded in rows.iterator(chunk_size=500):
-            label = f"{model._meta.verbose_name} {pk} ({name})"
-            if in_target(name):
-                report.present += 1
+            yield f"{model._meta.verbose_name} {pk} ({name})", name, (recorded or [""])[0]
+
+
+def stored_names(storage: Storage) -> set[str] | None:
+    """Every name ``storage`` holds, as ``save`` returned it: an object store
+    listed (``ObjectStorage.names``: a request a thousand names), a directory
+    walked; None for a storage that can only be asked name by name."""
+    listing = getattr(storage, "names", None)
+    if listing is not None:
+        return set(listing())
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location)
+        return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+    return None
+
+
+def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False) -> CopyReport:
+    """Copy every file the database refers to from ``source`` to ``target``
+    under the same name: the move from one machine's disk to an object store.
+
+    A file already in ``target`` is left as it is, so a second run copies
+    what the first did not. A file whose content no longer matches the
+    sha256 recorded at upload or render is not copied (``damaged``), nor is
+    one that ``source`` lacks (``missing``). What ``target`` holds is listed
+    once (``stored_names``), not asked about each file."""
+    report = CopyReport()
+    listed = stored_names(target)
+    in_target = listed.__contains__ if listed is not None else target.exists
+    for label, name, recorded in _stored_rows():
+        if in_target(name):
+            report.present += 1
+            continue
+        try:
+            handle = source.open(name, "rb")
+        except FileNotFoundError:
+            report.missing.append(label)
+            continue
+        # One read checks it; the copy reads it again from the start.
+        with handle:
+            size, digest = _measure(handle)
+            if recorded and digest != recorded:
+                report.damaged.append(label)
                 continue
-            try:
-                handle = source.open(name, "rb")
-            except FileNotFoundError:
-                report.missing.append(label)
-                continue
-            # One read checks it; the copy reads it again from the start.
-            with handle:
-                size, digest = _measure(handle)
-                if recorded and recorded[0] and digest != recorded[0]:
-                    report.damaged.append(label)
-                    continue
-                if not dry_run:
-                    handle.seek(0)
-                    stored = target.save(name, handle)
-                    if stored != name:
-                        target.delete(stored)
-                        raise RuntimeError(f"{label}: the target stored it as {stored}")
-            report.copied += 1
-            report.copied_bytes += size
+            if not dry_run:
+                handle.seek(0)
+                stored = target.save(name, handle)
+                if stored != name:
+                    target.delete(stored)
+                    raise RuntimeError(f"{label}: the target stored it as {stored}")
+        report.copied += 1
+        report.copied_bytes += size
+    return report
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify_stored_files`` found, file by file."""
+
+    checked: int = 0
+    checked_bytes: int = 0
+    missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unreferenced: list[str] = field(default_factory=list)
+
+
+def verify_stored_files(storage: Storage, *, unreferenced: bool = False) -> VerifyReport:
+    """Read every file the database refers to from ``storage`` and check it
+    against the sha256 recorded at upload or render: the evidence a gate
+    decided on is still what was uploaded, the pack still what was rendered.
+    With ``unreferenced``, also name what ``storage`` holds that no row
+    refers to (a write whose row was never committed); nothing is deleted."""
+    report = VerifyReport()
+    referred: set[str] = set()
+    for label, name, recorded in _stored_rows():
+        referred.add(name)
+        try:
+            handle = storage.open(name, "rb")
+        except FileNotFoundError:
+            report.missing.append(label)
+            continue
+        with handle:
+            size, digest = _measure(handle)
+        if recorded and digest != recorded:
+            report.changed.append(label)
+        report.checked += 1
+        report.checked_bytes += size
+    if unreferenced:
+        held = stored_names(storage)
+        if held is None:
+            raise ValueError(f"{type(storage).__name__} cannot list what it holds")
+        report.unreferenced = sorted(held - referred)
     return report

@@ -18,7 +18,7 @@ from tests.faults.conftest import celery_worker, redis_server  # noqa: F401
 
 # A pack rendered for real, in this process (into the object store where the
 # test puts the default storage there first).
-from tests.reporting.conftest import ready_pack  # noqa: F401
+from tests.reporting.conftest import ready_pack, ready_pack_row  # noqa: F401
 
 ACCESS_KEY = "stagegate-test"
 SECRET_KEY = "stagegate-test-secret"

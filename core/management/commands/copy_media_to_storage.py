@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
-from core.storage import copy_stored_files
+from core.storage import copy_stored_files, is_storage_unavailable
 
 
-def _files(count: int) -> str:
+def files_counted(count: int) -> str:
     return f"{count} file{'' if count == 1 else 's'}"
+
+
+@contextmanager
+def store_answers() -> Iterator[None]:
+    """A store that does not answer ends the command with what it said, not
+    a traceback; what was done before stays done, and a rerun goes on."""
+    try:
+        yield
+    except Exception as error:
+        if not is_storage_unavailable(error):
+            raise
+        raise CommandError(f"The object store did not answer: {error}") from error
 
 
 class Command(BaseCommand):
@@ -44,16 +58,19 @@ class Command(BaseCommand):
                 f"--from {source_dir} is the storage the settings choose: set S3_BUCKET (or "
                 "MEDIA_ROOT) to where the files should go."
             )
-        report = copy_stored_files(
-            FileSystemStorage(location=source_dir), target, dry_run=options["dry_run"]
-        )
+        with store_answers():
+            report = copy_stored_files(
+                FileSystemStorage(location=source_dir), target, dry_run=options["dry_run"]
+            )
         verb = "Would copy" if options["dry_run"] else "Copied"
         self.stdout.write(
-            f"{verb} {_files(report.copied)} ({filesizeformat(report.copied_bytes)}); "
+            f"{verb} {files_counted(report.copied)} ({filesizeformat(report.copied_bytes)}); "
             f"{report.present} already there."
         )
         problems = [f"missing: {label}" for label in report.missing] + [
             f"does not match its recorded sha256: {label}" for label in report.damaged
         ]
         if problems:
-            raise CommandError(f"{_files(len(problems))} not copied:\n- " + "\n- ".join(problems))
+            raise CommandError(
+                f"{files_counted(len(problems))} not copied:\n- " + "\n- ".join(problems)
+            )

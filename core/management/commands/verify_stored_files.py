@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.core.files.storage import storages
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import filesizeformat
+
+from core.management.commands.copy_media_to_storage import files_counted, store_answers
+from core.storage import verify_stored_files
+
+
+class Command(BaseCommand):
+    help = (
+        "Read every artifact and pack the database refers to from the storage the settings "
+        "choose (the object store with S3_BUCKET set, else MEDIA_ROOT) and check each against "
+        "the sha256 recorded when it was uploaded or rendered. A file missing or changed is "
+        "named, and the command exits non-zero. Nothing is written or deleted."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--unreferenced",
+            action="store_true",
+            help="Also list what the storage holds that no artifact or pack refers to "
+            "(a file written for an upload or render whose row was never saved).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        with store_answers():
+            report = verify_stored_files(storages["default"], unreferenced=options["unreferenced"])
+        self.stdout.write(
+            f"Checked {files_counted(report.checked)} "
+            f"({filesizeformat(report.checked_bytes)}) against their recorded sha256."
+        )
+        if options["unreferenced"]:
+            self.stdout.write(
+                f"{files_counted(len(report.unreferenced))} in the storage that no row refers to"
+                + ("." if not report.unreferenced else ":")
+            )
+            for name in report.unreferenced:
+                self.stdout.write(f"- {name}")
+        problems = [f"missing: {label}" for label in report.missing] + [
+            f"does not match its recorded sha256: {label}" for label in report.changed
+        ]
+        if problems:
+            raise CommandError(
+                f"{files_counted(len(problems))} not as recorded:\n- " + "\n- ".join(problems)
+            )

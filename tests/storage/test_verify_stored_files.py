@@ -1,0 +1,110 @@
+"""``manage.py verify_stored_files``: every artifact and pack read back from
+the storage the settings choose and checked against the sha256 recorded when
+it was stored; missing and changed files named, what no row refers to listed,
+nothing written or deleted."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from gates.models import Artifact
+
+
+def verify(*args: str) -> str:
+    out = io.StringIO()
+    call_command("verify_stored_files", *args, stdout=out)
+    return out.getvalue()
+
+
+@dataclass
+class Files:
+    """The files of the storage under test, changed behind the application's back."""
+
+    store: Any = None  # the object store, or None for the local disk
+    root: Path | None = None
+
+    def write(self, name: str, content: bytes) -> None:
+        if self.store is not None:
+            self.store.client().put_object(
+                Bucket=self.store.bucket, Key=f"media/{name}", Body=content
+            )
+        else:
+            path = self.root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+
+    def remove(self, name: str) -> None:
+        if self.store is not None:
+            self.store.client().delete_object(Bucket=self.store.bucket, Key=f"media/{name}")
+        else:
+            (self.root / name).unlink()
+
+    def names(self) -> list[str]:
+        if self.store is not None:
+            return [key.removeprefix("media/") for key in self.store.object_keys()]
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()
+        )
+
+
+@pytest.fixture(params=["object store", "local disk"])
+def files(request, settings, tmp_path) -> Files:
+    """The default storage: moto's S3 server on loopback, or MEDIA_ROOT."""
+    if request.param == "object store":
+        return Files(store=request.getfixturevalue("on_object_store"))
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Files(root=settings.MEDIA_ROOT)
+
+
+def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, ready_pack_row):
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) > 3
+    stored = files.names()
+    assert len(stored) == len(artifacts) + 1
+    total = sum(a.size for a in artifacts) + ready_pack_row.size
+
+    assert verify().startswith(f"Checked {len(artifacts) + 1} files ({total}\xa0bytes)")
+    listed = verify("--unreferenced")
+    assert listed.endswith("0 files in the storage that no row refers to.\n")
+
+    changed, missing = artifacts[0], artifacts[1]
+    files.write(changed.file.name, b"not what was uploaded")
+    files.remove(missing.file.name)
+    files.write(ready_pack_row.file.name, b"%PDF-1.7 another pack")
+    files.write("artifacts/stray/left-over.md", b"# A write whose row never was\n")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_stored_files", "--unreferenced", stdout=out)
+    message = str(refused.value)
+    assert message.startswith("3 files not as recorded:")
+    assert f"missing: artifact {missing.pk} ({missing.file.name})" in message
+    assert f"does not match its recorded sha256: artifact {changed.pk}" in message
+    assert f"does not match its recorded sha256: gate pack {ready_pack_row.pk}" in message
+    assert f"artifact {artifacts[2].pk}" not in message
+    assert out.getvalue().startswith(f"Checked {len(artifacts)} files")
+    assert "1 file in the storage that no row refers to:\n- artifacts/stray/left-over.md\n" in (
+        out.getvalue()
+    )
+    # Nothing written or deleted.
+    assert sorted(files.names()) == sorted(
+        [*(n for n in stored if n != missing.file.name), "artifacts/stray/left-over.md"]
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [["verify_stored_files"], ["copy_media_to_storage", "--from", "{disk}"]]
+)
+def test_with_the_store_down_the_commands_say_so(
+    command, on_object_store, ready_pack_row, tmp_path
+):
+    on_object_store.stop()
+    with pytest.raises(CommandError) as refused:
+        call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=io.StringIO())
+    said = "The object store did not answer: Could not connect to the endpoint URL"
+    assert str(refused.value).startswith(f'{said}: "{on_object_store.url}/')
