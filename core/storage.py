@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as StoreConnectionError
@@ -109,10 +110,18 @@ def _measure(handle: File) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _stored_rows() -> Iterator[tuple[str, str, str]]:
-    """Every file the database refers to: a label naming its row, its name
-    in the storage, and the sha256 recorded at upload or render ("" where
-    none is)."""
+class StoredRow(NamedTuple):
+    """A row that refers to a stored file."""
+
+    model: str  # its model's label, as the audit trail names it: "gates.artifact"
+    pk: int
+    label: str  # how a report names it: "artifact 12 (artifacts/3/…)"
+    name: str  # the file's name in the storage
+    sha256: str  # recorded at upload or render; "" where the model keeps none
+
+
+def _stored_rows() -> Iterator[StoredRow]:
+    """Every file the database refers to."""
     for model, file_field in stored_file_fields():
         names = {f.name for f in model._meta.concrete_fields}
         columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
@@ -122,7 +131,8 @@ def _stored_rows() -> Iterator[tuple[str, str, str]]:
             .values_list(*columns)
         )
         for pk, name, *recorded in rows.iterator(chunk_size=500):
-            yield f"{model._meta.verbose_name} {pk} ({name})", name, (recorded or [""])[0]
+            label = f"{model._meta.verbose_name} {pk} ({name})"
+            yield StoredRow(model._meta.label_lower, pk, label, name, (recorded or [""])[0])
 
 
 def stored_names(storage: Storage) -> set[str] | None:
@@ -150,27 +160,27 @@ def copy_stored_files(source: Storage, target: Storage, *, dry_run: bool = False
     report = CopyReport()
     listed = stored_names(target)
     in_target = listed.__contains__ if listed is not None else target.exists
-    for label, name, recorded in _stored_rows():
-        if in_target(name):
+    for row in _stored_rows():
+        if in_target(row.name):
             report.present += 1
             continue
         try:
-            handle = source.open(name, "rb")
+            handle = source.open(row.name, "rb")
         except FileNotFoundError:
-            report.missing.append(label)
+            report.missing.append(row.label)
             continue
         # One read checks it; the copy reads it again from the start.
         with handle:
             size, digest = _measure(handle)
-            if recorded and digest != recorded:
-                report.damaged.append(label)
+            if row.sha256 and digest != row.sha256:
+                report.damaged.append(row.label)
                 continue
             if not dry_run:
                 handle.seek(0)
-                stored = target.save(name, handle)
-                if stored != name:
+                stored = target.save(row.name, handle)
+                if stored != row.name:
                     target.delete(stored)
-                    raise RuntimeError(f"{label}: the target stored it as {stored}")
+                    raise RuntimeError(f"{row.label}: the target stored it as {stored}")
         report.copied += 1
         report.copied_bytes += size
     return report
@@ -184,28 +194,52 @@ class VerifyReport:
     checked_bytes: int = 0
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    # The row's sha256 is not the one the audit trail recorded, or the trail
+    # has no record of the file at all.
+    unaudited: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
+
+
+def _audited_sha256(model: str) -> dict[str, str]:
+    """The sha256 the audit trail recorded for each file of ``model`` (at
+    upload, at render: the events whose payload names one), by object id;
+    the latest event wins. One read of the trail per model."""
+    from core.models import AuditEvent
+
+    events = (
+        AuditEvent.objects.filter(object_type=model, payload__has_key="sha256")
+        .order_by("seq")
+        .values_list("object_id", "payload__sha256")
+    )
+    return dict(events.iterator(chunk_size=5000))
 
 
 def verify_stored_files(storage: Storage, *, unreferenced: bool = False) -> VerifyReport:
     """Read every file the database refers to from ``storage`` and check it
-    against the sha256 recorded at upload or render: the evidence a gate
-    decided on is still what was uploaded, the pack still what was rendered.
-    With ``unreferenced``, also name what ``storage`` holds that no row
-    refers to (a write whose row was never committed); nothing is deleted."""
+    against the sha256 recorded at upload or render, and that sha256 against
+    the one the audit trail recorded then (``manage.py verify_audit`` proves
+    the trail itself): the evidence a gate decided on is still what was
+    uploaded, the pack still what was rendered. With ``unreferenced``, also
+    name what ``storage`` holds that no row refers to (a write whose row was
+    never committed). Nothing is written or deleted."""
     report = VerifyReport()
     referred: set[str] = set()
-    for label, name, recorded in _stored_rows():
-        referred.add(name)
+    audited: dict[str, dict[str, str]] = {}
+    for row in _stored_rows():
+        referred.add(row.name)
+        if row.model not in audited:
+            audited[row.model] = _audited_sha256(row.model)
+        if row.sha256 and audited[row.model].get(str(row.pk)) != row.sha256:
+            report.unaudited.append(row.label)
         try:
-            handle = storage.open(name, "rb")
+            handle = storage.open(row.name, "rb")
         except FileNotFoundError:
-            report.missing.append(label)
+            report.missing.append(row.label)
             continue
         with handle:
             size, digest = _measure(handle)
-        if recorded and digest != recorded:
-            report.changed.append(label)
+        if row.sha256 and digest != row.sha256:
+            report.changed.append(row.label)
         report.checked += 1
         report.checked_bytes += size
     if unreferenced:

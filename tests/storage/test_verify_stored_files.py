@@ -5,6 +5,7 @@ nothing written or deleted."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.template.defaultfilters import filesizeformat
 
 from gates.models import Artifact
 
@@ -62,31 +64,46 @@ def files(request, settings, tmp_path) -> Files:
     return Files(root=settings.MEDIA_ROOT)
 
 
-def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, ready_pack_row):
+def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, ready_pack):
     artifacts = list(Artifact.objects.order_by("pk"))
-    assert len(artifacts) > 3
+    assert len(artifacts) > 4
     stored = files.names()
     assert len(stored) == len(artifacts) + 1
-    total = sum(a.size for a in artifacts) + ready_pack_row.size
+    total = sum(a.size for a in artifacts) + ready_pack.size
 
-    assert verify().startswith(f"Checked {len(artifacts) + 1} files ({total}\xa0bytes)")
+    assert verify() == (
+        f"Checked {len(artifacts) + 1} files ({filesizeformat(total)}) against their recorded "
+        "sha256 and the audit trail.\n"
+    )
     listed = verify("--unreferenced")
     assert listed.endswith("0 files in the storage that no row refers to.\n")
 
-    changed, missing = artifacts[0], artifacts[1]
+    changed, missing, rewritten = artifacts[0], artifacts[1], artifacts[2]
     files.write(changed.file.name, b"not what was uploaded")
     files.remove(missing.file.name)
-    files.write(ready_pack_row.file.name, b"%PDF-1.7 another pack")
+    files.write(ready_pack.file.name, b"%PDF-1.7 another pack")
     files.write("artifacts/stray/left-over.md", b"# A write whose row never was\n")
+    # A file replaced and its row's sha256 with it, behind the application's
+    # back: the audit trail still holds the sha256 of what was uploaded.
+    forged = b"# Other findings\n"
+    files.write(rewritten.file.name, forged)
+    Artifact.objects.filter(pk=rewritten.pk).update(
+        sha256=hashlib.sha256(forged).hexdigest(), size=len(forged)
+    )
+
     out = io.StringIO()
     with pytest.raises(CommandError) as refused:
         call_command("verify_stored_files", "--unreferenced", stdout=out)
     message = str(refused.value)
-    assert message.startswith("3 files not as recorded:")
+    assert message.startswith("4 files not as recorded:")
     assert f"missing: artifact {missing.pk} ({missing.file.name})" in message
     assert f"does not match its recorded sha256: artifact {changed.pk}" in message
-    assert f"does not match its recorded sha256: gate pack {ready_pack_row.pk}" in message
-    assert f"artifact {artifacts[2].pk}" not in message
+    assert f"does not match its recorded sha256: gate pack {ready_pack.pk}" in message
+    assert (
+        f"its recorded sha256 is not the one the audit trail recorded: artifact {rewritten.pk}"
+        in message
+    )
+    assert f"artifact {artifacts[3].pk}" not in message
     assert out.getvalue().startswith(f"Checked {len(artifacts)} files")
     assert "1 file in the storage that no row refers to:\n- artifacts/stray/left-over.md\n" in (
         out.getvalue()

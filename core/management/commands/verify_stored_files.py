@@ -12,8 +12,10 @@ class Command(BaseCommand):
     help = (
         "Read every artifact and pack the database refers to from the storage the settings "
         "choose (the object store with S3_BUCKET set, else MEDIA_ROOT) and check each against "
-        "the sha256 recorded when it was uploaded or rendered. A file missing or changed is "
-        "named, and the command exits non-zero. Nothing is written or deleted."
+        "the sha256 recorded when it was uploaded or rendered, and that sha256 against the one "
+        "the audit trail recorded then. A file missing or changed, or a recorded sha256 the "
+        "trail does not hold, is named, and the command exits non-zero. Nothing is written "
+        "or deleted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,7 +31,8 @@ class Command(BaseCommand):
             report = verify_stored_files(storages["default"], unreferenced=options["unreferenced"])
         self.stdout.write(
             f"Checked {files_counted(report.checked)} "
-            f"({filesizeformat(report.checked_bytes)}) against their recorded sha256."
+            f"({filesizeformat(report.checked_bytes)}) against their recorded sha256 "
+            "and the audit trail."
         )
         if options["unreferenced"]:
             self.stdout.write(
@@ -38,8 +41,13 @@ class Command(BaseCommand):
             )
             for name in report.unreferenced:
                 self.stdout.write(f"- {name}")
-        problems = [f"missing: {label}" for label in report.missing] + [
-            f"does not match its recorded sha256: {label}" for label in report.changed
+        problems = [
+            *(f"missing: {label}" for label in report.missing),
+            *(f"does not match its recorded sha256: {label}" for label in report.changed),
+            *(
+                f"its recorded sha256 is not the one the audit trail recorded: {label}"
+                for label in report.unaudited
+            ),
         ]
         if problems:
             raise CommandError(
