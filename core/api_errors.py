@@ -102,8 +102,7 @@ STORAGE_UNAVAILABLE_REASON = gettext_noop(
 # 503s with the 500s: an operator alerts on each service's own count.
 UNAVAILABLE_ANSWERS = Counter(
     "stagegate_service_unavailable_responses",
-    "Requests answered 503 because a service they needed did not answer"
-    " (and htmx uploads the object store left part stored, answered 200)",
+    "Requests answered 503 because a service they needed did not answer",
     ["service"],
 )
 
@@ -124,10 +123,11 @@ class Outage:
     def body(self) -> dict[str, Any]:
         return error_body(gettext(self.message), [gettext(self.reason)])
 
-    def log(self, request: HttpRequest, response: HttpResponse, exc: BaseException) -> None:
-        """One warning per request, and one count; it marks the response
-        logged, so Django's request logger does not report it again as an
-        error."""
+    def answered(self, request: HttpRequest, response: HttpResponse, exc: BaseException) -> None:
+        """Make ``response`` (a 503) the answer to ``request``: when to retry,
+        one warning per request and one count; it marks the response logged,
+        so Django's request logger does not report it again as an error."""
+        response["Retry-After"] = str(self.retry_after)
         UNAVAILABLE_ANSWERS.labels(service=self.service).inc()
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         log_response(
@@ -174,12 +174,8 @@ def outage_of(exc: BaseException | None) -> Outage | None:
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     outage = outage_of(exc)
     if outage is not None:
-        response = Response(
-            outage.body(),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(outage.retry_after)},
-        )
-        outage.log(context["request"], response, exc)
+        response = Response(outage.body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        outage.answered(context["request"], response, exc)
         return response
     if isinstance(exc, DomainError):
         field = getattr(exc, "field", None)

@@ -45,8 +45,7 @@ def outage_response(request: HttpRequest, exc: BaseException, outage: Outage) ->
             },
         )
         response = HttpResponse(html, status=503)
-    response["Retry-After"] = str(outage.retry_after)
-    outage.log(request, response, exc)
+    outage.answered(request, response, exc)
     return response
 
 

@@ -114,10 +114,10 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
                 except InvalidInput as error:
                     results.append(UploadResult(file_name=upload.name, error=error.message))
                 except Exception as error:
-                    if not is_storage_unavailable(error) or not any(r.artifact for r in results):
-                        raise  # nothing stored yet: the 503 of core.middleware says it all
-                    # The store went away after some files reached it: the page
-                    # names those (stored, audited) and the ones to send again.
+                    if not is_storage_unavailable(error) or not results:
+                        raise  # the first file: core.middleware's 503 says it all
+                    # The store went away after the first file: the page names
+                    # what each file became, and those to send again.
                     outage = error
                     results += [
                         UploadResult(file_name=rest.name, error=gettext(STORAGE_OUTAGE.message))
@@ -143,11 +143,13 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
         template += "#artifacts-body"
     if outage is None:
         return render(request, template, context, status=status)
-    # A 503 to retry, as any upload the store refuses; htmx swaps only a 200
-    # into the page, so the account of each file goes there as one.
-    response = render(request, template, context, status=200 if request.htmx else 503)
-    response["Retry-After"] = str(STORAGE_OUTAGE.retry_after)
-    STORAGE_OUTAGE.log(request, response, outage)
+    # A 503 to retry, as any upload the store refuses. htmx would show a 503
+    # in the message area (base.html): this one replaces the page's part.
+    response = render(request, template, context, status=503)
+    if request.htmx:
+        response["HX-Retarget"] = "#artifacts-body"
+        response["HX-Reswap"] = "outerHTML"
+    STORAGE_OUTAGE.answered(request, response, outage)
     return response
 
 

@@ -298,9 +298,9 @@ def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
 def test_files_sent_together_when_the_store_goes_away_between_them_are_each_accounted_for(
     htmx, on_object_store, open_review, sponsor, client_as, caplog
 ):
-    """Three files on the artifacts page; the store stops once the first is
-    in it. The first stays stored and audited; the page names it, and names
-    the other two as not stored, to send again."""
+    """Four files on the artifacts page: one stored, then the store stops; one
+    refused for what it is; two the store does not take. The first stays
+    stored and audited; the 503 names what became of each."""
     artifact_type = open_review.artifact_requirements.first().artifact_type
     count, audited = Artifact.objects.count(), AuditEvent.objects.count()
     counted_before = unavailable_answers("object_store")
@@ -317,8 +317,8 @@ def test_files_sent_together_when_the_store_goes_away_between_them_are_each_acco
             {
                 "artifact_type": artifact_type.pk,
                 "files": [
-                    SimpleUploadedFile(f"{name}.md", b"# Notes\n", content_type="text/markdown")
-                    for name in ("first", "second", "third")
+                    SimpleUploadedFile(name, b"# Notes\n", content_type="text/markdown")
+                    for name in ("first.md", "setup.exe", "second.md", "third.md")
                 ],
                 "note": "",
             },
@@ -327,14 +327,20 @@ def test_files_sent_together_when_the_store_goes_away_between_them_are_each_acco
     finally:
         post_save.disconnect(dispatch_uid="store-goes-away", sender=Artifact)
 
-    assert response.status_code == (200 if htmx else 503)
+    assert response.status_code == 503
     assert response["Retry-After"] == "5"
+    if htmx:  # in place of the page's part, not in its message area
+        assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#artifacts-body", "outerHTML")
+    else:
+        assert "HX-Retarget" not in response
     results = response.content.decode().split('<section id="upload-results"')[1]
     stored_part, refused_part = results.split("</section>")[0].split("Not stored")
     assert f"first.md stored as {artifact_type.name} v1" in stored_part
+    assert "✗ setup.exe: Files of type .exe are not accepted." in refused_part
     for name in ("second", "third"):
         assert f"✗ {name}.md: {STORAGE_UNAVAILABLE}" in refused_part
     assert "first.md" not in refused_part
+    assert refused_part.count("✗") == 3
 
     first = Artifact.objects.get(use_case_id=open_review.use_case_id, original_name="first.md")
     assert in_store == [f"media/{first.file.name}"]
@@ -343,9 +349,7 @@ def test_files_sent_together_when_the_store_goes_away_between_them_are_each_acco
     assert AuditEvent.objects.latest("pk").action == "artifact.uploaded"
     warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
     assert len(warnings) == 1
-    assert warnings[0].startswith(
-        f"Object store unavailable, answered {response.status_code} to POST"
-    )
+    assert warnings[0].startswith("Object store unavailable, answered 503 to POST")
     assert unavailable_answers("object_store") == counted_before + 1
 
 
