@@ -66,7 +66,7 @@ def files(request, settings, tmp_path) -> Files:
 
 def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, ready_pack):
     artifacts = list(Artifact.objects.order_by("pk"))
-    assert len(artifacts) > 4
+    assert len(artifacts) > 5
     stored = files.names()
     assert len(stored) == len(artifacts) + 1
     total = sum(a.size for a in artifacts) + ready_pack.size
@@ -90,12 +90,16 @@ def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, 
     Artifact.objects.filter(pk=rewritten.pk).update(
         sha256=hashlib.sha256(forged).hexdigest(), size=len(forged)
     )
+    # Only the row's sha256 changed: two problems, one file.
+    row_only = artifacts[3]
+    Artifact.objects.filter(pk=row_only.pk).update(sha256="0" * 64)
 
     out = io.StringIO()
     with pytest.raises(CommandError) as refused:
         call_command("verify_stored_files", "--unreferenced", stdout=out)
     message = str(refused.value)
-    assert message.startswith("4 files not as recorded:")
+    assert message.startswith("5 files not as recorded:")
+    assert message.count(f"artifact {row_only.pk} ") == 2
     assert f"missing: artifact {missing.pk} ({missing.file.name})" in message
     assert f"does not match its recorded sha256: artifact {changed.pk}" in message
     assert f"does not match its recorded sha256: gate pack {ready_pack.pk}" in message
@@ -103,7 +107,7 @@ def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, 
         f"its recorded sha256 is not the one the audit trail recorded: artifact {rewritten.pk}"
         in message
     )
-    assert f"artifact {artifacts[3].pk}" not in message
+    assert f"artifact {artifacts[4].pk}" not in message
     assert out.getvalue().startswith(f"Checked {len(artifacts)} files")
     assert "1 file in the storage that no row refers to:\n- artifacts/stray/left-over.md\n" in (
         out.getvalue()
@@ -121,7 +125,10 @@ def test_with_the_store_down_the_commands_say_so(
     command, on_object_store, ready_pack_row, tmp_path
 ):
     on_object_store.stop()
+    out = io.StringIO()
     with pytest.raises(CommandError) as refused:
-        call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=io.StringIO())
+        call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=out)
     said = "The object store did not answer: Could not connect to the endpoint URL"
     assert str(refused.value).startswith(f'{said}: "{on_object_store.url}/')
+    # What was done until then, said first.
+    assert "before the store stopped answering" in out.getvalue()

@@ -1,30 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
-from core.storage import copy_stored_files, is_storage_unavailable
-
-
-def files_counted(count: int) -> str:
-    return f"{count} file{'' if count == 1 else 's'}"
-
-
-@contextmanager
-def store_answers() -> Iterator[None]:
-    """A store that does not answer ends the command with what it said, not
-    a traceback; what was done before stays done, and a rerun goes on."""
-    try:
-        yield
-    except Exception as error:
-        if not is_storage_unavailable(error):
-            raise
-        raise CommandError(f"The object store did not answer: {error}") from error
+from core.management.storage import (
+    Problem,
+    files_counted,
+    problem_lines,
+    problems_error,
+    store_answers,
+)
+from core.storage import CopyReport, copy_stored_files
 
 
 class Command(BaseCommand):
@@ -58,19 +47,29 @@ class Command(BaseCommand):
                 f"--from {source_dir} is the storage the settings choose: set S3_BUCKET (or "
                 "MEDIA_ROOT) to where the files should go."
             )
-        with store_answers():
-            report = copy_stored_files(
-                FileSystemStorage(location=source_dir), target, dry_run=options["dry_run"]
+        report = CopyReport()
+        dry_run = options["dry_run"]
+        with store_answers(lambda: self.write_done(report, dry_run=dry_run, stopped=True)):
+            copy_stored_files(
+                FileSystemStorage(location=source_dir), target, dry_run=dry_run, report=report
             )
-        verb = "Would copy" if options["dry_run"] else "Copied"
+        if problems := self.write_done(report, dry_run=dry_run):
+            raise problems_error(problems, "not copied")
+
+    def write_done(
+        self, report: CopyReport, *, dry_run: bool, stopped: bool = False
+    ) -> list[Problem]:
+        """The count copied; when the store stopped answering, the problems
+        found until then too (at the end, the command's error names them)."""
+        verb = "Would copy" if dry_run else "Copied"
+        until = " before the store stopped answering" if stopped else ""
         self.stdout.write(
-            f"{verb} {files_counted(report.copied)} ({filesizeformat(report.copied_bytes)}); "
-            f"{report.present} already there."
+            f"{verb} {files_counted(report.copied)} ({filesizeformat(report.copied_bytes)})"
+            f"{until}; {report.present} already there."
         )
-        problems = [f"missing: {label}" for label in report.missing] + [
-            f"does not match its recorded sha256: {label}" for label in report.damaged
+        problems = [("missing", label) for label in report.missing] + [
+            ("does not match its recorded sha256", label) for label in report.damaged
         ]
-        if problems:
-            raise CommandError(
-                f"{files_counted(len(problems))} not copied:\n- " + "\n- ".join(problems)
-            )
+        if stopped and problems:
+            self.stdout.write(problem_lines(problems))
+        return problems

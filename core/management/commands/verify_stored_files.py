@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from django.core.files.storage import storages
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.template.defaultfilters import filesizeformat
 
-from core.management.commands.copy_media_to_storage import files_counted, store_answers
-from core.storage import verify_stored_files
+from core.management.storage import (
+    Problem,
+    files_counted,
+    problem_lines,
+    problems_error,
+    store_answers,
+)
+from core.storage import VerifyReport, verify_stored_files
 
 
 class Command(BaseCommand):
@@ -27,13 +33,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        with store_answers():
-            report = verify_stored_files(storages["default"], unreferenced=options["unreferenced"])
-        self.stdout.write(
-            f"Checked {files_counted(report.checked)} "
-            f"({filesizeformat(report.checked_bytes)}) against their recorded sha256 "
-            "and the audit trail."
-        )
+        report = VerifyReport()
+        with store_answers(lambda: self.write_found(report, stopped=True)):
+            verify_stored_files(
+                storages["default"], unreferenced=options["unreferenced"], report=report
+            )
+        problems = self.write_found(report)
         if options["unreferenced"]:
             self.stdout.write(
                 f"{files_counted(len(report.unreferenced))} in the storage that no row refers to"
@@ -41,15 +46,25 @@ class Command(BaseCommand):
             )
             for name in report.unreferenced:
                 self.stdout.write(f"- {name}")
+        if problems:
+            raise problems_error(problems, "not as recorded")
+
+    def write_found(self, report: VerifyReport, *, stopped: bool = False) -> list[Problem]:
+        """The count checked; when the store stopped answering, the problems
+        found until then too (at the end, the command's error names them)."""
+        self.stdout.write(
+            f"Checked {files_counted(report.checked)} "
+            f"({filesizeformat(report.checked_bytes)}) against their recorded sha256 "
+            "and the audit trail" + (" before the store stopped answering." if stopped else ".")
+        )
         problems = [
-            *(f"missing: {label}" for label in report.missing),
-            *(f"does not match its recorded sha256: {label}" for label in report.changed),
+            *(("missing", label) for label in report.missing),
+            *(("does not match its recorded sha256", label) for label in report.changed),
             *(
-                f"its recorded sha256 is not the one the audit trail recorded: {label}"
+                ("its recorded sha256 is not the one the audit trail recorded", label)
                 for label in report.unaudited
             ),
         ]
-        if problems:
-            raise CommandError(
-                f"{files_counted(len(problems))} not as recorded:\n- " + "\n- ".join(problems)
-            )
+        if stopped and problems:
+            self.stdout.write(problem_lines(problems))
+        return problems

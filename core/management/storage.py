@@ -1,0 +1,44 @@
+"""What the storage commands (``copy_media_to_storage``,
+``verify_stored_files``) share: how they count files and name problems, and
+how they end when the store does not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.core.management.base import CommandError
+
+from core.storage import is_storage_unavailable
+
+# (what is wrong, the file's label): "missing", "artifact 12 (artifacts/…)"
+Problem = tuple[str, str]
+
+
+def files_counted(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
+
+
+def problem_lines(problems: list[Problem]) -> str:
+    return "\n".join(f"- {what}: {label}" for what, label in problems)
+
+
+def problems_error(problems: list[Problem], verdict: str) -> CommandError:
+    """The command's end: the files (one file may have two problems) and
+    each problem."""
+    files = len({label for _, label in problems})
+    return CommandError(f"{files_counted(files)} {verdict}:\n{problem_lines(problems)}")
+
+
+@contextmanager
+def store_answers(so_far: Callable[[], None]) -> Iterator[None]:
+    """A store that does not answer ends the command with what it said, not
+    a traceback, after ``so_far`` has written what was done and found until
+    then (a copy keeps what it copied, and a rerun goes on from there)."""
+    try:
+        yield
+    except Exception as error:
+        if not is_storage_unavailable(error):
+            raise
+        so_far()
+        raise CommandError(f"The object store did not answer: {error}") from error
