@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -72,3 +73,18 @@ class ObjectStorage(S3Storage):
         for page in pages:
             for entry in page.get("Contents", ()):
                 yield entry["Key"].removeprefix(prefix)
+
+    def read_chunks(self, name: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's content, streamed from one GET (``open`` asks the
+        store about the object first, then fetches it whole into a temporary
+        file). A missing object raises ``FileNotFoundError`` here, before
+        the first chunk."""
+        try:
+            answer = self.connection.meta.client.get_object(
+                Bucket=self.bucket_name, Key=self._normalize_name(clean_name(name))
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(f"File does not exist: {name}") from error
+            raise
+        return answer["Body"].iter_chunks(chunk_size)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -100,14 +100,29 @@ def stored_file_fields() -> Iterator[tuple[type[models.Model], models.FileField]
                 yield model, candidate
 
 
-def _measure(handle: File) -> tuple[int, str]:
-    """The size and sha256 of an open file, read once to its end."""
+def _measure_chunks(chunks: Iterable[bytes]) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
-    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+    for chunk in chunks:
         digest.update(chunk)
         size += len(chunk)
     return size, digest.hexdigest()
+
+
+def _measure(handle: File) -> tuple[int, str]:
+    """The size and sha256 of an open file, read once to its end."""
+    return _measure_chunks(iter(lambda: handle.read(1024 * 1024), b""))
+
+
+def _measure_stored(storage: Storage, name: str) -> tuple[int, str]:
+    """The size and sha256 of a stored file: streamed from an object store
+    (``ObjectStorage.read_chunks``, one request), else read through
+    ``open``. ``FileNotFoundError`` when it is not there."""
+    read_chunks = getattr(storage, "read_chunks", None)
+    if read_chunks is not None:
+        return _measure_chunks(read_chunks(name))
+    with storage.open(name, "rb") as handle:
+        return _measure(handle)
 
 
 class StoredRow(NamedTuple):
@@ -243,12 +258,10 @@ def verify_stored_files(
         if row.sha256 and audited[row.model].get(str(row.pk)) != row.sha256:
             report.unaudited.append(row.label)
         try:
-            handle = storage.open(row.name, "rb")
+            size, digest = _measure_stored(storage, row.name)
         except FileNotFoundError:
             report.missing.append(row.label)
             continue
-        with handle:
-            size, digest = _measure(handle)
         if row.sha256 and digest != row.sha256:
             report.changed.append(row.label)
         report.checked += 1

@@ -116,6 +116,16 @@ class ObjectStore:
         }
 
 
+def store_requests(storage) -> list[str]:
+    """The S3 operations ``storage`` sends from now on, as the store receives
+    them (botocore's own event, before each call goes out)."""
+    sent: list[str] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-call.s3", lambda model, **kwargs: sent.append(model.name)
+    )
+    return sent
+
+
 @pytest.fixture
 def object_store(tmp_path):
     store = ObjectStore(tmp_path / "s3.log").start()

@@ -12,22 +12,13 @@ from django.core.management import CommandError, call_command
 
 from gates.models import Artifact
 from tests.gates.helpers import files_under
+from tests.storage.conftest import store_requests
 
 
 def copy(source, *args: str) -> str:
     out = io.StringIO()
     call_command("copy_media_to_storage", "--from", str(source), *args, stdout=out)
     return out.getvalue()
-
-
-def store_requests(storage) -> list[str]:
-    """The S3 operations ``storage`` sends from now on, as the store receives
-    them (botocore's own event, before each call goes out)."""
-    sent: list[str] = []
-    storage.connection.meta.client.meta.events.register(
-        "before-call.s3", lambda model, **kwargs: sent.append(model.name)
-    )
-    return sent
 
 
 @pytest.fixture

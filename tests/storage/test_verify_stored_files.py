@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.template.defaultfilters import filesizeformat
 
 from gates.models import Artifact
+from tests.storage.conftest import store_requests
 
 
 def verify(*args: str) -> str:
@@ -71,10 +73,13 @@ def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, 
     assert len(stored) == len(artifacts) + 1
     total = sum(a.size for a in artifacts) + ready_pack.size
 
+    asked = store_requests(storages["default"]) if files.store is not None else None
     assert verify() == (
         f"Checked {len(artifacts) + 1} files ({filesizeformat(total)}) against their recorded "
         "sha256 and the audit trail.\n"
     )
+    if asked is not None:  # one request a file, streamed: no HEAD first, no spooling
+        assert asked == ["GetObject"] * (len(artifacts) + 1)
     listed = verify("--unreferenced")
     assert listed.endswith("0 files in the storage that no row refers to.\n")
 
