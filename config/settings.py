@@ -328,16 +328,29 @@ if not 0 <= S3_DOWNLOAD_URL_SECONDS <= 3600:
         "S3_DOWNLOAD_URL_SECONDS must be between 0 (the web process streams downloads) "
         f"and 3600, not {S3_DOWNLOAD_URL_SECONDS}"
     )
+
+
+def _endpoint_url(name: str) -> str | None:
+    """An S3 endpoint setting: empty, or an http(s) URL (boto3's own error
+    for "minio:9000" names neither the setting nor what it wants)."""
+    value = env_str(name)
+    if value and not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            f"{name} must be an http:// or https:// URL (http://minio:9000), not {value!r}"
+        )
+    return value or None
+
+
 if S3_BUCKET:
     _default_storage = {
         "BACKEND": "core.object_storage.ObjectStorage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             # Empty: AWS itself; MinIO and others: their URL.
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "endpoint_url": _endpoint_url("S3_ENDPOINT_URL"),
             # Where browsers reach the store, for the redirected downloads,
             # when not at endpoint_url (MinIO inside a compose network).
-            "public_endpoint_url": env_str("S3_PUBLIC_ENDPOINT_URL") or None,
+            "public_endpoint_url": _endpoint_url("S3_PUBLIC_ENDPOINT_URL"),
             "region_name": env_str("S3_REGION") or None,
             # Empty keys: boto3's own chain (instance role, AWS_* variables).
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,

@@ -12,6 +12,8 @@ from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
+from core.storage import MISSING_OBJECT_CODES
+
 
 class ObjectStorage(S3Storage):
     """S3 (AWS, MinIO, Ceph...) through django-storages, with
@@ -84,7 +86,7 @@ class ObjectStorage(S3Storage):
                 Bucket=self.bucket_name, Key=self._normalize_name(clean_name(name))
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
         return answer["Body"].iter_chunks(chunk_size)

@@ -33,15 +33,46 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 logger = logging.getLogger(__name__)
 
 
+# How S3 answers about an object that is not there (a HEAD has no body, so
+# its code is the status); NoSuchBucket, also a 404, is a refusal.
+MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
 def is_storage_unavailable(exc: BaseException | None) -> bool:
-    """The object store did not answer (refused, timed out, cut off), or
-    answered that it cannot now (a 5xx: SlowDown, InternalError): worth a
-    retry, so a 503 (core.api_errors) and never a 500."""
+    """The object store did not answer (refused, timed out, cut off),
+    answered that it cannot now (a 5xx: SlowDown, InternalError), or refused
+    the application (a 4xx other than a missing object's: the bucket gone,
+    the credentials refused, until the operator mends them): a 503
+    (core.api_errors) whose warning names the store's answer, worth a retry,
+    and never a 500."""
     if isinstance(exc, StoreConnectionError | HTTPClientError):
         return True
     if isinstance(exc, ClientError):
-        return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
+        return exc.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES
     return False
+
+
+def is_storage_refusal(exc: BaseException) -> bool:
+    """The store answered, and refused (``is_storage_unavailable``, a 4xx)."""
+    status = (
+        exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if isinstance(exc, ClientError)
+        else 0
+    )
+    return 400 <= status < 500
+
+
+def storage_described(storage: Storage) -> str:
+    """Where ``storage`` keeps files, for an operator: the bucket and prefix
+    (and the endpoint, when not AWS itself), or the directory."""
+    bucket = getattr(storage, "bucket_name", None)
+    if bucket:
+        prefix = str(getattr(storage, "location", "")).strip("/")
+        where = f"s3://{bucket}/{prefix + '/' if prefix else ''}"
+        endpoint = getattr(storage, "endpoint_url", None)
+        return f"{where} at {endpoint}" if endpoint else where
+    location = getattr(storage, "location", None)
+    return str(location) if location else type(storage).__name__
 
 
 def stored_file_response(

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 
-from core.storage import is_storage_unavailable
+from core.storage import is_storage_refusal, is_storage_unavailable
 
 # (what is wrong, the file's label): "missing", "artifact 12 (artifacts/…)"
 Problem = tuple[str, str]
@@ -23,22 +23,32 @@ def problem_lines(problems: list[Problem]) -> str:
     return "\n".join(f"- {what}: {label}" for what, label in problems)
 
 
-def problems_error(problems: list[Problem], verdict: str) -> CommandError:
-    """The command's end: the files (one file may have two problems) and
-    each problem."""
+def problems_error(problems: list[Problem], verdict: str, hint: str = "") -> CommandError:
+    """The command's end: the files (one file may have two problems), each
+    problem, and what to check when every file has one."""
     files = len({label for _, label in problems})
-    return CommandError(f"{files_counted(files)} {verdict}:\n{problem_lines(problems)}")
+    lines = problem_lines(problems)
+    return CommandError(
+        f"{files_counted(files)} {verdict}:\n{lines}" + (f"\n{hint}" if hint else "")
+    )
 
 
 @contextmanager
-def store_answers(so_far: Callable[[], None]) -> Iterator[None]:
-    """A store that does not answer ends the command with what it said, not
-    a traceback, after ``so_far`` has written what was done and found until
-    then (a copy keeps what it copied, and a rerun goes on from there)."""
+def store_answers(where: str, so_far: Callable[[], None]) -> Iterator[None]:
+    """A store that does not answer, or refuses, ends the command with what
+    it said, not a traceback, after ``so_far`` has written what was done and
+    found until then (a copy keeps what it copied, and a rerun goes on from
+    there)."""
     try:
         yield
     except Exception as error:
         if not is_storage_unavailable(error):
             raise
         so_far()
-        raise CommandError(f"The object store did not answer: {error}") from error
+        if is_storage_refusal(error):
+            raise CommandError(
+                f"The object store refused ({where}): {error}. Check S3_BUCKET, "
+                "S3_ENDPOINT_URL, S3_REGION and the credentials (S3_ACCESS_KEY_ID, "
+                "S3_SECRET_ACCESS_KEY)."
+            ) from error
+        raise CommandError(f"The object store did not answer ({where}): {error}") from error

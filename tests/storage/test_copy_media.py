@@ -16,9 +16,12 @@ from tests.storage.conftest import store_requests
 
 
 def copy(source, *args: str) -> str:
+    """What the command wrote after the line that says from where to where."""
     out = io.StringIO()
     call_command("copy_media_to_storage", "--from", str(source), *args, stdout=out)
-    return out.getvalue()
+    first, rest = out.getvalue().split("\n", 1)
+    assert first.startswith(f"From {source} into ")
+    return rest
 
 
 @pytest.fixture
@@ -46,7 +49,12 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
     settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
     settings.MEDIA_ROOT = disk.parent / "new-disk"
 
-    assert copy(disk, "--dry-run").startswith(f"Would copy {len(artifacts) + 1} files")
+    out = io.StringIO()
+    call_command("copy_media_to_storage", "--from", str(disk), "--dry-run", stdout=out)
+    bucket = f"s3://{object_store.bucket}/media/ at {object_store.url}"
+    assert out.getvalue().startswith(
+        f"From {disk} into {bucket}.\nWould copy {len(artifacts) + 1} files"
+    )
     assert object_store.object_keys() == []
 
     assert copy(disk).startswith(f"Copied {len(artifacts) + 1} files")
@@ -84,7 +92,7 @@ def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_
     message = str(refused.value)
     assert message.startswith("2 files not copied:")
     assert f"does not match its recorded sha256: artifact {damaged.pk}" in message
-    assert f"missing: artifact {missing.pk}" in message
+    assert f"missing from --from: artifact {missing.pk}" in message
     # The others were copied all the same.
     keys = object_store.object_keys()
     assert f"media/{damaged.file.name}" not in keys
@@ -99,3 +107,19 @@ def test_it_refuses_to_copy_a_directory_onto_itself_or_from_nowhere(settings, tm
         copy(tmp_path)
     with pytest.raises(CommandError, match="no such directory"):
         copy(tmp_path / "nowhere")
+
+
+def test_a_directory_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
+    kept_on_disk, object_store, settings
+):
+    disk, artifacts, _ = kept_on_disk
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    with pytest.raises(CommandError) as refused:
+        copy(disk.parent)
+    message = str(refused.value)
+    assert message.startswith(f"{len(artifacts) + 1} files not copied:")
+    assert message.endswith(
+        f"None of the files is in {disk.parent}: is it the old MEDIA_ROOT, the directory "
+        "that holds artifacts/?"
+    )
+    assert object_store.object_keys() == []

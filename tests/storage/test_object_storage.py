@@ -63,12 +63,54 @@ def test_settings_from_the_environment_choose_the_object_store(object_store):
     assert object_store.read(f"media/{name}") == b"hello"
 
 
-@pytest.mark.parametrize("seconds", ["-1", "3601", "a minute"])
-def test_it_refuses_a_download_link_lifetime_out_of_range(seconds):
-    out = run_with_settings({"S3_DOWNLOAD_URL_SECONDS": seconds}, "print('started')")
+@pytest.mark.parametrize(
+    "environment, said",
+    [
+        ({"S3_DOWNLOAD_URL_SECONDS": "-1"}, "S3_DOWNLOAD_URL_SECONDS must be"),
+        ({"S3_DOWNLOAD_URL_SECONDS": "3601"}, "S3_DOWNLOAD_URL_SECONDS must be"),
+        ({"S3_DOWNLOAD_URL_SECONDS": "a minute"}, "S3_DOWNLOAD_URL_SECONDS must be"),
+        (
+            {"S3_BUCKET": "stagegate", "S3_ENDPOINT_URL": "minio:9000"},
+            "S3_ENDPOINT_URL must be an http:// or https:// URL (http://minio:9000), "
+            "not 'minio:9000'",
+        ),
+        (
+            {"S3_BUCKET": "stagegate", "S3_PUBLIC_ENDPOINT_URL": "localhost:9000"},
+            "S3_PUBLIC_ENDPOINT_URL must be an http:// or https:// URL",
+        ),
+    ],
+)
+def test_it_refuses_storage_settings_it_cannot_use(environment, said):
+    out = run_with_settings(environment, "print('started')")
     assert out.returncode != 0
     assert "started" not in out.stdout
-    assert "S3_DOWNLOAD_URL_SECONDS must be" in out.stderr
+    assert said in out.stderr
+
+
+def test_a_bucket_that_is_not_there_makes_an_upload_a_503_not_a_500(
+    on_object_store, settings, open_review, sponsor, api_as, caplog
+):
+    options = {**on_object_store.storage_settings["OPTIONS"], "bucket_name": "no-such-bucket"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**on_object_store.storage_settings, "OPTIONS": options},
+    }
+    count = Artifact.objects.count()
+    kind = open_review.artifact_requirements.first().artifact_type
+    upload = api_as(sponsor).post(
+        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
+        {
+            "artifact_type": kind.pk,
+            "file": SimpleUploadedFile("notes.md", b"# Notes\n", content_type="text/markdown"),
+        },
+        format="multipart",
+    )
+    assert upload.status_code == 503, upload.content
+    assert upload.json()["detail"] == STORAGE_UNAVAILABLE
+    assert Artifact.objects.count() == count
+    # The operator reads the store's own answer in the one warning.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
+    assert len(warnings) == 1 and "NoSuchBucket" in warnings[0]
 
 
 def test_uploads_go_to_the_object_store_and_come_back_through_the_view(

@@ -49,6 +49,13 @@ class Files:
         else:
             (self.root / name).unlink()
 
+    @property
+    def where(self) -> str:
+        """How the commands name the storage."""
+        if self.store is not None:
+            return f"s3://{self.store.bucket}/media/ at {self.store.url}"
+        return str(self.root)
+
     def names(self) -> list[str]:
         if self.store is not None:
             return [key.removeprefix("media/") for key in self.store.object_keys()]
@@ -75,6 +82,7 @@ def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, 
 
     asked = store_requests(storages["default"]) if files.store is not None else None
     assert verify() == (
+        f"Checking {files.where}.\n"
         f"Checked {len(artifacts) + 1} files ({filesizeformat(total)}) against their recorded "
         "sha256 and the audit trail.\n"
     )
@@ -113,7 +121,7 @@ def test_every_stored_file_is_checked_and_a_missing_or_changed_one_named(files, 
         in message
     )
     assert f"artifact {artifacts[4].pk}" not in message
-    assert out.getvalue().startswith(f"Checked {len(artifacts)} files")
+    assert out.getvalue().startswith(f"Checking {files.where}.\nChecked {len(artifacts)} files")
     assert "1 file in the storage that no row refers to:\n- artifacts/stray/left-over.md\n" in (
         out.getvalue()
     )
@@ -133,7 +141,49 @@ def test_with_the_store_down_the_commands_say_so(
     out = io.StringIO()
     with pytest.raises(CommandError) as refused:
         call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=out)
-    said = "The object store did not answer: Could not connect to the endpoint URL"
+    where = f"s3://{on_object_store.bucket}/media/ at {on_object_store.url}"
+    said = f"The object store did not answer ({where}): Could not connect to the endpoint URL"
     assert str(refused.value).startswith(f'{said}: "{on_object_store.url}/')
     # What was done until then, said first.
     assert "before the store stopped answering" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "command", [["verify_stored_files"], ["copy_media_to_storage", "--from", "{disk}"]]
+)
+def test_a_bucket_that_is_not_there_is_named_with_the_settings_to_check(
+    command, on_object_store, ready_pack_row, settings, tmp_path
+):
+    options = {**on_object_store.storage_settings["OPTIONS"], "bucket_name": "no-such-bucket"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**on_object_store.storage_settings, "OPTIONS": options},
+    }
+    with pytest.raises(CommandError) as refused:
+        call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=io.StringIO())
+    message = str(refused.value)
+    assert message.startswith(
+        f"The object store refused (s3://no-such-bucket/media/ at {on_object_store.url}): "
+    )
+    assert "NoSuchBucket" in message
+    assert message.endswith(
+        "Check S3_BUCKET, S3_ENDPOINT_URL, S3_REGION and the credentials (S3_ACCESS_KEY_ID, "
+        "S3_SECRET_ACCESS_KEY)."
+    )
+
+
+def test_a_storage_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
+    on_object_store, ready_pack_row, settings
+):
+    options = {**on_object_store.storage_settings["OPTIONS"], "location": "elsewhere"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**on_object_store.storage_settings, "OPTIONS": options},
+    }
+    with pytest.raises(CommandError) as refused:
+        verify()
+    where = f"s3://{on_object_store.bucket}/elsewhere/ at {on_object_store.url}"
+    assert str(refused.value).endswith(
+        f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or MEDIA_ROOT) name "
+        "where they were stored?"
+    )

@@ -13,7 +13,7 @@ from core.management.storage import (
     problems_error,
     store_answers,
 )
-from core.storage import CopyReport, copy_stored_files
+from core.storage import CopyReport, copy_stored_files, storage_described
 
 
 class Command(BaseCommand):
@@ -47,14 +47,23 @@ class Command(BaseCommand):
                 f"--from {source_dir} is the storage the settings choose: set S3_BUCKET (or "
                 "MEDIA_ROOT) to where the files should go."
             )
+        where = storage_described(target)
+        self.stdout.write(f"From {source_dir} into {where}.")
         report = CopyReport()
         dry_run = options["dry_run"]
-        with store_answers(lambda: self.write_done(report, dry_run=dry_run, stopped=True)):
+        with store_answers(where, lambda: self.write_done(report, dry_run=dry_run, stopped=True)):
             copy_stored_files(
                 FileSystemStorage(location=source_dir), target, dry_run=dry_run, report=report
             )
         if problems := self.write_done(report, dry_run=dry_run):
-            raise problems_error(problems, "not copied")
+            none_there = not (report.copied or report.present or report.damaged)
+            hint = (
+                f"None of the files is in {source_dir}: is it the old MEDIA_ROOT, the "
+                "directory that holds artifacts/?"
+                if none_there
+                else ""
+            )
+            raise problems_error(problems, "not copied", hint)
 
     def write_done(
         self, report: CopyReport, *, dry_run: bool, stopped: bool = False
@@ -67,7 +76,7 @@ class Command(BaseCommand):
             f"{verb} {files_counted(report.copied)} ({filesizeformat(report.copied_bytes)})"
             f"{until}; {report.present} already there."
         )
-        problems = [("missing", label) for label in report.missing] + [
+        problems = [("missing from --from", label) for label in report.missing] + [
             ("does not match its recorded sha256", label) for label in report.damaged
         ]
         if stopped and problems:

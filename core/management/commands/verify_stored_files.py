@@ -11,7 +11,7 @@ from core.management.storage import (
     problems_error,
     store_answers,
 )
-from core.storage import VerifyReport, verify_stored_files
+from core.storage import VerifyReport, storage_described, verify_stored_files
 
 
 class Command(BaseCommand):
@@ -33,11 +33,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        storage = storages["default"]
+        where = storage_described(storage)
+        self.stdout.write(f"Checking {where}.")
         report = VerifyReport()
-        with store_answers(lambda: self.write_found(report, stopped=True)):
-            verify_stored_files(
-                storages["default"], unreferenced=options["unreferenced"], report=report
-            )
+        with store_answers(where, lambda: self.write_found(report, stopped=True)):
+            verify_stored_files(storage, unreferenced=options["unreferenced"], report=report)
         problems = self.write_found(report)
         if options["unreferenced"]:
             self.stdout.write(
@@ -47,7 +48,13 @@ class Command(BaseCommand):
             for name in report.unreferenced:
                 self.stdout.write(f"- {name}")
         if problems:
-            raise problems_error(problems, "not as recorded")
+            hint = (
+                f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or MEDIA_ROOT) "
+                "name where they were stored?"
+                if report.missing and not report.checked
+                else ""
+            )
+            raise problems_error(problems, "not as recorded", hint)
 
     def write_found(self, report: VerifyReport, *, stopped: bool = False) -> list[Problem]:
         """The count checked; when the store stopped answering, the problems
