@@ -330,7 +330,7 @@ if not 0 <= S3_DOWNLOAD_URL_SECONDS <= 3600:
     )
 
 
-def _endpoint_url(name: str) -> str | None:
+def env_url(name: str) -> str | None:
     """An S3 endpoint setting: empty, or an http(s) URL (boto3's own error
     for "minio:9000" names neither the setting nor what it wants)."""
     value = env_str(name)
@@ -347,10 +347,10 @@ if S3_BUCKET:
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             # Empty: AWS itself; MinIO and others: their URL.
-            "endpoint_url": _endpoint_url("S3_ENDPOINT_URL"),
+            "endpoint_url": env_url("S3_ENDPOINT_URL"),
             # Where browsers reach the store, for the redirected downloads,
             # when not at endpoint_url (MinIO inside a compose network).
-            "public_endpoint_url": _endpoint_url("S3_PUBLIC_ENDPOINT_URL"),
+            "public_endpoint_url": env_url("S3_PUBLIC_ENDPOINT_URL"),
             "region_name": env_str("S3_REGION") or None,
             # Empty keys: boto3's own chain (instance role, AWS_* variables).
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,
