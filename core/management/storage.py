@@ -47,7 +47,7 @@ def store_answers(where: str, so_far: Callable[[], None]) -> Iterator[None]:
         so_far()
         if is_storage_refusal(error):
             raise CommandError(
-                f"The object store refused ({where}): {error}. Check S3_BUCKET, "
+                f"The object store refused ({where}): {str(error).rstrip('.')}. Check S3_BUCKET, "
                 "S3_ENDPOINT_URL, S3_REGION and the credentials (S3_ACCESS_KEY_ID, "
                 "S3_SECRET_ACCESS_KEY)."
             ) from error
