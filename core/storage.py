@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import models
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 
 logger = logging.getLogger(__name__)
@@ -166,19 +167,30 @@ class StoredRow(NamedTuple):
     sha256: str  # recorded at upload or render; "" where the model keeps none
 
 
-def _stored_rows() -> Iterator[StoredRow]:
-    """Every file the database refers to."""
+# How often the storage commands say how far they are (to stderr).
+PROGRESS_EVERY = 10_000
+Progress = Callable[[int, int], None]  # (files gone through, files in all)
+
+
+def _stored_querysets() -> Iterator[tuple[type[models.Model], models.FileField, QuerySet]]:
     for model, file_field in stored_file_fields():
+        yield model, file_field, model._default_manager.exclude(**{file_field.name: ""})
+
+
+def _stored_rows(progress: Progress | None = None) -> Iterator[StoredRow]:
+    """Every file the database refers to; ``progress`` is told every
+    ``PROGRESS_EVERY`` files."""
+    total = sum(rows.count() for _, _, rows in _stored_querysets()) if progress else 0
+    done = 0
+    for model, file_field, rows in _stored_querysets():
         names = {f.name for f in model._meta.concrete_fields}
         columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
-        rows = (
-            model._default_manager.exclude(**{file_field.name: ""})
-            .order_by("pk")
-            .values_list(*columns)
-        )
-        for pk, name, *recorded in rows.iterator(chunk_size=500):
+        for pk, name, *recorded in rows.order_by("pk").values_list(*columns).iterator(500):
             label = f"{model._meta.verbose_name} {pk} ({name})"
             yield StoredRow(model._meta.label_lower, pk, label, name, (recorded or [""])[0])
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, total)
 
 
 def stored_names(storage: Storage) -> set[str] | None:
@@ -195,7 +207,12 @@ def stored_names(storage: Storage) -> set[str] | None:
 
 
 def copy_stored_files(
-    source: Storage, target: Storage, *, dry_run: bool = False, report: CopyReport | None = None
+    source: Storage,
+    target: Storage,
+    *,
+    dry_run: bool = False,
+    report: CopyReport | None = None,
+    progress: Progress | None = None,
 ) -> CopyReport:
     """Copy every file the database refers to from ``source`` to ``target``
     under the same name: the move from one machine's disk to an object store.
@@ -209,7 +226,7 @@ def copy_stored_files(
     report = report if report is not None else CopyReport()
     listed = stored_names(target)
     in_target = listed.__contains__ if listed is not None else target.exists
-    for row in _stored_rows():
+    for row in _stored_rows(progress):
         if in_target(row.name):
             report.present += 1
             continue
@@ -264,7 +281,11 @@ def _audited_sha256(model: str) -> dict[str, str]:
 
 
 def verify_stored_files(
-    storage: Storage, *, unreferenced: bool = False, report: VerifyReport | None = None
+    storage: Storage,
+    *,
+    unreferenced: bool = False,
+    report: VerifyReport | None = None,
+    progress: Progress | None = None,
 ) -> VerifyReport:
     """Read every file the database refers to from ``storage`` and check it
     against the sha256 recorded at upload or render, and that sha256 against
@@ -281,7 +302,7 @@ def verify_stored_files(
     report = report if report is not None else VerifyReport()
     referred: set[str] = set()
     audited: dict[str, dict[str, str]] = {}
-    for row in _stored_rows():
+    for row in _stored_rows(progress):
         if unreferenced:
             referred.add(row.name)
         if row.model not in audited:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from core.storage import is_storage_refusal, is_storage_unavailable
 
@@ -17,6 +17,16 @@ Problem = tuple[str, str]
 
 def files_counted(count: int) -> str:
     return f"{count} file{'' if count == 1 else 's'}"
+
+
+def progress_to(command: BaseCommand, doing: str) -> Callable[[int, int], None]:
+    """Tells the operator how far ``command`` is, on stderr: "Checked 10,000
+    of 1,100,000 files"."""
+
+    def say(done: int, total: int) -> None:
+        command.stderr.write(f"{doing} {done:,} of {total:,} files")
+
+    return say
 
 
 def problem_lines(problems: list[Problem]) -> str:

@@ -16,6 +16,7 @@ from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 from django.template.defaultfilters import filesizeformat
 
+from core import storage as core_storage
 from gates.models import Artifact
 from tests.storage.conftest import store_requests
 
@@ -187,3 +188,14 @@ def test_a_storage_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
         f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or MEDIA_ROOT) name "
         "where they were stored?"
     )
+
+
+def test_a_long_run_says_how_far_it_is(decided_review, settings, tmp_path, monkeypatch):
+    """Every PROGRESS_EVERY files (10,000; 4 here), a line on stderr."""
+    monkeypatch.setattr(core_storage, "PROGRESS_EVERY", 4)
+    total = Artifact.objects.count()
+    assert total >= 8
+    err = io.StringIO()
+    call_command("verify_stored_files", stdout=io.StringIO(), stderr=err)
+    said = [f"Checked {n} of {total} files" for n in range(4, total + 1, 4)]
+    assert err.getvalue().splitlines() == said

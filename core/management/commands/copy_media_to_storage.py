@@ -11,6 +11,7 @@ from core.management.storage import (
     files_counted,
     problem_lines,
     problems_error,
+    progress_to,
     store_answers,
 )
 from core.storage import CopyReport, copy_stored_files, storage_described
@@ -53,7 +54,11 @@ class Command(BaseCommand):
         dry_run = options["dry_run"]
         with store_answers(where, lambda: self.write_done(report, dry_run=dry_run, stopped=True)):
             copy_stored_files(
-                FileSystemStorage(location=source_dir), target, dry_run=dry_run, report=report
+                FileSystemStorage(location=source_dir),
+                target,
+                dry_run=dry_run,
+                report=report,
+                progress=progress_to(self, "Went through"),
             )
         if problems := self.write_done(report, dry_run=dry_run):
             none_there = not (report.copied or report.present or report.damaged)

@@ -9,6 +9,7 @@ from core.management.storage import (
     files_counted,
     problem_lines,
     problems_error,
+    progress_to,
     store_answers,
 )
 from core.storage import VerifyReport, storage_described, verify_stored_files
@@ -38,7 +39,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Checking {where}.")
         report = VerifyReport()
         with store_answers(where, lambda: self.write_found(report, stopped=True)):
-            verify_stored_files(storage, unreferenced=options["unreferenced"], report=report)
+            verify_stored_files(
+                storage,
+                unreferenced=options["unreferenced"],
+                report=report,
+                progress=progress_to(self, "Checked"),
+            )
         problems = self.write_found(report)
         if options["unreferenced"]:
             self.stdout.write(
