@@ -77,6 +77,33 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
     asked = store_requests(storages["default"])
     assert copy(disk).startswith(f"Copied 0 files (0\xa0bytes); {len(artifacts) + 1} already")
     assert asked == ["ListObjectsV2", "ListObjectsV2"]
+
+    # A file the application, already on the store, stores while the copy
+    # runs (after the listing): in the bucket, not on the old disk; it is
+    # there, not missing.
+    def uploaded_meanwhile(**kwargs):
+        if not late:
+            client.put_object(Bucket=object_store.bucket, Key="media/artifacts/late/x.md", Body=b"")
+            late.append(
+                Artifact.objects.create(
+                    **{
+                        **{f.attname: getattr(artifacts[0], f.attname) for f in fields},
+                        "file": "artifacts/late/x.md",
+                        "version": 99,
+                        "is_latest": False,
+                    }
+                )
+            )
+
+    late: list[Artifact] = []
+    fields = [f for f in Artifact._meta.concrete_fields if not f.primary_key]
+    events = storages["default"].connection.meta.client.meta.events
+    events.register("after-call.s3.ListObjectsV2", uploaded_meanwhile)
+    try:
+        assert copy(disk).startswith(f"Copied 0 files (0\xa0bytes); {len(artifacts) + 2} already")
+    finally:
+        events.unregister("after-call.s3.ListObjectsV2", uploaded_meanwhile)
+    assert late and asked[-1] == "HeadObject"
     assert files_under(disk.parent / "new-disk") == []
 
 
