@@ -97,6 +97,15 @@ class ObjectStore:
             "S3_PREFIX": "media",
         }
 
+    def use_with(self, settings, **options) -> None:
+        """Make this store the default storage, with ``options`` in place of
+        the ones it has (another bucket, another prefix)."""
+        base = self.storage_settings
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {**base, "OPTIONS": {**base["OPTIONS"], **options}},
+        }
+
     @property
     def storage_settings(self) -> dict:
         return {
@@ -137,6 +146,6 @@ def object_store(tmp_path):
 def on_object_store(object_store, settings, tmp_path):
     """This process's default storage is the object store; its MEDIA_ROOT is a
     directory of its own, which must stay empty."""
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    object_store.use_with(settings)
     settings.MEDIA_ROOT = tmp_path / "web-disk"
     return object_store

@@ -46,7 +46,7 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
     kept_on_disk, object_store, settings, client_as, sponsor, lead
 ):
     disk, artifacts, pack = kept_on_disk
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    object_store.use_with(settings)
     settings.MEDIA_ROOT = disk.parent / "new-disk"
 
     out = io.StringIO()
@@ -112,7 +112,7 @@ def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_
     damaged, missing = artifacts[0], artifacts[1]
     (disk / damaged.file.name).write_bytes(b"not what was uploaded")
     (disk / missing.file.name).unlink()
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    object_store.use_with(settings)
 
     with pytest.raises(CommandError) as refused:
         copy(disk)
@@ -140,7 +140,7 @@ def test_a_directory_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
     kept_on_disk, object_store, settings
 ):
     disk, artifacts, _ = kept_on_disk
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings}
+    object_store.use_with(settings)
     with pytest.raises(CommandError) as refused:
         copy(disk.parent)
     message = str(refused.value)

@@ -42,6 +42,18 @@ def run_with_settings(env: dict[str, str], script: str) -> subprocess.CompletedP
     )
 
 
+def upload_notes(api, review, artifact_type_id: int):
+    """A small Markdown file uploaded through the API to ``review``'s use case."""
+    return api.post(
+        f"/api/v1/use-cases/{review.use_case_id}/artifacts/",
+        {
+            "artifact_type": artifact_type_id,
+            "file": SimpleUploadedFile("notes.md", b"# Notes\n", content_type="text/markdown"),
+        },
+        format="multipart",
+    )
+
+
 def test_settings_from_the_environment_choose_the_object_store(object_store):
     """config/settings.py reads S3_* from the environment of a new process."""
     out = run_with_settings(
@@ -90,21 +102,10 @@ def test_it_refuses_storage_settings_it_cannot_use(environment, said):
 def test_a_bucket_that_is_not_there_makes_an_upload_a_503_not_a_500(
     on_object_store, settings, open_review, sponsor, api_as, caplog
 ):
-    options = {**on_object_store.storage_settings["OPTIONS"], "bucket_name": "no-such-bucket"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**on_object_store.storage_settings, "OPTIONS": options},
-    }
+    on_object_store.use_with(settings, bucket_name="no-such-bucket")
     count = Artifact.objects.count()
     kind = open_review.artifact_requirements.first().artifact_type
-    upload = api_as(sponsor).post(
-        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
-        {
-            "artifact_type": kind.pk,
-            "file": SimpleUploadedFile("notes.md", b"# Notes\n", content_type="text/markdown"),
-        },
-        format="multipart",
-    )
+    upload = upload_notes(api_as(sponsor), open_review, kind.pk)
     assert upload.status_code == 503, upload.content
     assert upload.json()["detail"] == STORAGE_UNAVAILABLE
     assert Artifact.objects.count() == count
@@ -197,14 +198,7 @@ def handing_downloads(on_object_store, settings):
     """Downloads redirect to the store, signed for 60 s, at the address a
     browser reaches it at: ``localhost`` where the application uses 127.0.0.1."""
     public = on_object_store.url.replace("127.0.0.1", "localhost")
-    storage = on_object_store.storage_settings
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "core.object_storage.ObjectStorage",
-            "OPTIONS": {**storage["OPTIONS"], "public_endpoint_url": public},
-        },
-    }
+    on_object_store.use_with(settings, public_endpoint_url=public)
     settings.S3_DOWNLOAD_URL_SECONDS = 60
     return public
 
@@ -319,14 +313,7 @@ def test_with_the_store_down_downloads_and_uploads_are_a_503_to_retry(
     assert api.json()["reasons"] == [STORAGE_UNAVAILABLE_REASON]
 
     # An upload changes nothing: no artifact row, no audit event.
-    upload = api_as(sponsor).post(
-        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
-        {
-            "artifact_type": artifact.artifact_type_id,
-            "file": SimpleUploadedFile("notes.md", b"# Notes\n", content_type="text/markdown"),
-        },
-        format="multipart",
-    )
+    upload = upload_notes(api_as(sponsor), open_review, artifact.artifact_type_id)
     assert upload.status_code == 503, upload.content
     assert upload.json()["detail"] == STORAGE_UNAVAILABLE
     assert (Artifact.objects.count(), AuditEvent.objects.count()) == (count, audited)

@@ -155,11 +155,7 @@ def test_with_the_store_down_the_commands_say_so(
 def test_a_bucket_that_is_not_there_is_named_with_the_settings_to_check(
     command, on_object_store, ready_pack_row, settings, tmp_path
 ):
-    options = {**on_object_store.storage_settings["OPTIONS"], "bucket_name": "no-such-bucket"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**on_object_store.storage_settings, "OPTIONS": options},
-    }
+    on_object_store.use_with(settings, bucket_name="no-such-bucket")
     with pytest.raises(CommandError) as refused:
         call_command(*(arg.format(disk=tmp_path) for arg in command), stdout=io.StringIO())
     message = str(refused.value)
@@ -176,11 +172,7 @@ def test_a_bucket_that_is_not_there_is_named_with_the_settings_to_check(
 def test_a_storage_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
     on_object_store, ready_pack_row, settings
 ):
-    options = {**on_object_store.storage_settings["OPTIONS"], "location": "elsewhere"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**on_object_store.storage_settings, "OPTIONS": options},
-    }
+    on_object_store.use_with(settings, location="elsewhere")
     with pytest.raises(CommandError) as refused:
         verify()
     where = f"s3://{on_object_store.bucket}/elsewhere/ at {on_object_store.url}"
