@@ -172,17 +172,33 @@ PROGRESS_EVERY = 10_000
 Progress = Callable[[int, int], None]  # (files gone through, files in all)
 
 
-def _stored_querysets() -> Iterator[tuple[type[models.Model], models.FileField, QuerySet]]:
+def _stored_querysets(
+    after: tuple[str, int] | None = None,
+) -> Iterator[tuple[type[models.Model], models.FileField, QuerySet]]:
+    """Each model's rows that refer to a stored file, model after model in a
+    fixed order; with ``after`` (a model's label and a pk), only the rows
+    past that one."""
+    started = after is None
     for model, file_field in stored_file_fields():
-        yield model, file_field, model._default_manager.exclude(**{file_field.name: ""})
+        rows = model._default_manager.exclude(**{file_field.name: ""})
+        if not started:
+            if model._meta.label_lower != after[0]:
+                continue
+            started = True
+            rows = rows.filter(pk__gt=after[1])
+        yield model, file_field, rows
+    if not started:
+        raise ValueError(f"{after[0]} keeps no stored files")
 
 
-def _stored_rows(progress: Progress | None = None) -> Iterator[StoredRow]:
-    """Every file the database refers to; ``progress`` is told every
-    ``PROGRESS_EVERY`` files."""
-    total = sum(rows.count() for _, _, rows in _stored_querysets()) if progress else 0
+def _stored_rows(
+    progress: Progress | None = None, after: tuple[str, int] | None = None
+) -> Iterator[StoredRow]:
+    """Every file the database refers to (past ``after``); ``progress`` is
+    told every ``PROGRESS_EVERY`` files."""
+    total = sum(rows.count() for _, _, rows in _stored_querysets(after)) if progress else 0
     done = 0
-    for model, file_field, rows in _stored_querysets():
+    for model, file_field, rows in _stored_querysets(after):
         names = {f.name for f in model._meta.concrete_fields}
         columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
         for pk, name, *recorded in rows.order_by("pk").values_list(*columns).iterator(500):
@@ -268,6 +284,8 @@ class VerifyReport:
     # has no record of the file at all.
     unaudited: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
+    # The last file checked, as ``--after`` takes it: "gates.artifact:123".
+    last_checked: str = ""
 
 
 def _audited_sha256(model: str) -> dict[str, str]:
@@ -290,6 +308,7 @@ def verify_stored_files(
     unreferenced: bool = False,
     report: VerifyReport | None = None,
     progress: Progress | None = None,
+    after: tuple[str, int] | None = None,
 ) -> VerifyReport:
     """Read every file the database refers to from ``storage`` and check it
     against the sha256 recorded at upload or render, and that sha256 against
@@ -302,11 +321,15 @@ def verify_stored_files(
 
     It holds the audit trail's sha256 of one model's files at a time (about
     190 MB at a million files) and, with ``unreferenced``, every name the
-    rows and the storage hold."""
+    rows and the storage hold. ``after`` (a model's label and a pk, from
+    ``last_checked``) goes on from where a run stopped; not with
+    ``unreferenced``, which needs every row."""
+    if unreferenced and after is not None:
+        raise ValueError("listing what no row refers to needs a whole run, not one from a file on")
     report = report if report is not None else VerifyReport()
     referred: set[str] = set()
     audited: dict[str, dict[str, str]] = {}
-    for row in _stored_rows(progress):
+    for row in _stored_rows(progress, after):
         if unreferenced:
             referred.add(row.name)
         if row.model not in audited:
@@ -317,11 +340,12 @@ def verify_stored_files(
             size, digest = _measure_stored(storage, row.name)
         except FileNotFoundError:
             report.missing.append(row.label)
-            continue
-        if row.sha256 and digest != row.sha256:
-            report.changed.append(row.label)
-        report.checked += 1
-        report.checked_bytes += size
+        else:
+            if row.sha256 and digest != row.sha256:
+                report.changed.append(row.label)
+            report.checked += 1
+            report.checked_bytes += size
+        report.last_checked = f"{row.model}:{row.pk}"
     if unreferenced:
         held = stored_names(storage)
         if held is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,3 +192,44 @@ def test_a_long_run_says_how_far_it_is(decided_review, settings, tmp_path, monke
     call_command("verify_stored_files", stdout=io.StringIO(), stderr=err)
     said = [f"Checked {n} of {total} files" for n in range(4, total + 1, 4)]
     assert err.getvalue().splitlines() == said
+
+
+def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
+    on_object_store, decided_review
+):
+    artifacts = list(Artifact.objects.order_by("pk"))
+    third = artifacts[2]
+
+    # From a file on: only the files after it.
+    assert f"Checked {len(artifacts) - 3} files" in verify("--after", f"gates.artifact:{third.pk}")
+    for wrong, said in [
+        (["--after", "gates.artifact:7", "--unreferenced"], "--unreferenced needs a whole run"),
+        (["--after", "artifact 7"], "not MODEL:ID (gates.artifact:1234): 'artifact 7'"),
+        (["--after", "auth.user:1"], "auth.user keeps no stored files"),
+    ]:
+        with pytest.raises(CommandError, match=re.escape(said)):
+            verify(*wrong)
+
+    # The store stops as the fourth file is asked for.
+    asked: list[str] = []
+
+    def store_stops(**kwargs):
+        asked.append("GetObject")
+        if len(asked) == 4:
+            on_object_store.stop()
+
+    events = storages["default"].connection.meta.client.meta.events
+    events.register("before-call.s3.GetObject", store_stops)
+    out = io.StringIO()
+    try:
+        with pytest.raises(CommandError, match="The object store did not answer"):
+            call_command("verify_stored_files", stdout=out)
+    finally:
+        events.unregister("before-call.s3.GetObject", store_stops)
+    size = filesizeformat(sum(a.size for a in artifacts[:3]))
+    assert out.getvalue().splitlines()[1:] == [
+        f"Checked 3 files ({size}) against their recorded sha256 and the audit trail before the "
+        "store stopped answering.",
+        "To go on from there once the store answers: manage.py verify_stored_files "
+        f"--after gates.artifact:{third.pk}",
+    ]

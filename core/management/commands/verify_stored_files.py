@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
+
 from django.core.files.storage import storages
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
 from core.management.storage import (
@@ -32,19 +34,32 @@ class Command(BaseCommand):
             help="Also list what the storage holds that no artifact or pack refers to "
             "(a file written for an upload or render whose row was never saved).",
         )
+        parser.add_argument(
+            "--after",
+            type=_place,
+            metavar="MODEL:ID",
+            help="Go on from where a run stopped: check only the files after this one "
+            "(gates.artifact:1234, as the stopped run said).",
+        )
 
     def handle(self, *args, **options) -> None:
         storage = storages["default"]
         where = storage_described(storage)
         self.stdout.write(f"Checking {where}.")
+        if options["unreferenced"] and options["after"]:
+            raise CommandError("--unreferenced needs a whole run: leave out --after.")
         report = VerifyReport()
         with store_answers(where, lambda: self.write_found(report, stopped=True)):
-            verify_stored_files(
-                storage,
-                unreferenced=options["unreferenced"],
-                report=report,
-                progress=progress_to(self, "Checked"),
-            )
+            try:
+                verify_stored_files(
+                    storage,
+                    unreferenced=options["unreferenced"],
+                    report=report,
+                    progress=progress_to(self, "Checked"),
+                    after=options["after"],
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from error
         problems = self.write_found(report)
         if options["unreferenced"]:
             self.stdout.write(
@@ -80,4 +95,17 @@ class Command(BaseCommand):
         ]
         if stopped and problems:
             self.stdout.write(problem_lines(problems))
+        if stopped and report.last_checked:
+            self.stdout.write(
+                "To go on from there once the store answers: manage.py verify_stored_files "
+                f"--after {report.last_checked}"
+            )
         return problems
+
+
+def _place(value: str) -> tuple[str, int]:
+    """``--after``: a model's label and a pk, "gates.artifact:1234"."""
+    label, _, pk = value.rpartition(":")
+    if not label or not pk.isdigit():
+        raise ArgumentTypeError(f"not MODEL:ID (gates.artifact:1234): {value!r}")
+    return label.lower(), int(pk)
