@@ -90,3 +90,11 @@ class ObjectStorage(S3Storage):
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
         return answer["Body"].iter_chunks(chunk_size)
+
+    def confirm_missing(self, name: str) -> None:
+        """Ask for ``name`` again in a way whose refusal has a body: a HEAD
+        answers 404 for a bucket that is not there as for an object that is
+        not, a listing answers ``NoSuchBucket`` (raised, as any refusal)."""
+        self.connection.meta.client.list_objects_v2(
+            Bucket=self.bucket_name, Prefix=self._normalize_name(clean_name(name)), MaxKeys=1
+        )

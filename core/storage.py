@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
 from botocore.exceptions import ConnectionError as StoreConnectionError
 from django.apps import apps
 from django.conf import settings
@@ -35,32 +35,55 @@ logger = logging.getLogger(__name__)
 
 
 # How S3 answers about an object that is not there (a HEAD has no body, so
-# its code is the status); NoSuchBucket, also a 404, is a refusal.
+# its code is the status).
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# How it refuses the application itself: settings only the operator can mend
+# (the bucket, the region, the credentials, the clock). A HEAD's refusal has
+# no body either: "403", "301".
+REFUSAL_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "AuthorizationHeaderMalformed",
+        "ExpiredToken",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "NoSuchBucket",
+        "PermanentRedirect",
+        "RequestTimeTooSkewed",
+        "SignatureDoesNotMatch",
+        "403",
+        "301",
+    }
+)
+
+
+def _code_and_status(exc: ClientError) -> tuple[str, int]:
+    answer = exc.response
+    return answer.get("Error", {}).get("Code", ""), answer.get("ResponseMetadata", {}).get(
+        "HTTPStatusCode", 0
+    )
 
 
 def is_storage_unavailable(exc: BaseException | None) -> bool:
-    """The object store did not answer (refused, timed out, cut off),
-    answered that it cannot now (a 5xx: SlowDown, InternalError), or refused
-    the application (a 4xx other than a missing object's: the bucket gone,
-    the credentials refused, until the operator mends them): a 503
-    (core.api_errors) whose warning names the store's answer, worth a retry,
-    and never a 500."""
-    if isinstance(exc, StoreConnectionError | HTTPClientError):
+    """The object store did not answer (refused, timed out, cut off, a
+    download cut short), answered that it cannot now (a 5xx: SlowDown,
+    InternalError), or refused the application (``REFUSAL_CODES``: the
+    bucket gone, the credentials refused, until the operator mends them): a
+    503 (core.api_errors) whose warning names the store's answer, worth a
+    retry, and never a 500. Another 4xx (a request the store finds wrong) is
+    a fault of the application's, reported as one."""
+    if isinstance(exc, StoreConnectionError | HTTPClientError | IncompleteReadError):
         return True
     if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code") not in MISSING_OBJECT_CODES
+        code, status = _code_and_status(exc)
+        return status >= 500 or code in REFUSAL_CODES
     return False
 
 
 def is_storage_refusal(exc: BaseException) -> bool:
-    """The store answered, and refused (``is_storage_unavailable``, a 4xx)."""
-    status = (
-        exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if isinstance(exc, ClientError)
-        else 0
-    )
-    return 400 <= status < 500
+    """The store answered, and refused the application (``REFUSAL_CODES``)."""
+    return isinstance(exc, ClientError) and _code_and_status(exc)[0] in REFUSAL_CODES
 
 
 def storage_described(storage: Storage) -> str:
@@ -103,6 +126,11 @@ def stored_file_response(
             # second-guess it.
             response["X-Content-Type-Options"] = "nosniff"
     except FileNotFoundError:
+        # A HEAD's 404 says the same of a bucket that is not there: the store
+        # is asked once more, in a way its refusal can be told apart.
+        confirm_missing = getattr(storage, "confirm_missing", None)
+        if confirm_missing is not None:
+            confirm_missing(file.name)
         logger.error("%s: stored file %s is missing", label, file.name)
         raise Http404("The stored file is missing.") from None
     response["Cache-Control"] = "private, no-store"
@@ -189,6 +217,12 @@ def _stored_querysets(
         yield model, file_field, rows
     if not started:
         raise ValueError(f"{after[0]} keeps no stored files")
+
+
+def stored_models() -> list[str]:
+    """The labels of the models that keep stored files, as ``after`` names
+    them: "gates.artifact"."""
+    return [model._meta.label_lower for model, _ in stored_file_fields()]
 
 
 def _stored_rows(
@@ -284,8 +318,10 @@ class VerifyReport:
     # has no record of the file at all.
     unaudited: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
-    # The last file checked, as ``--after`` takes it: "gates.artifact:123".
+    # The last file checked, as ``--after`` takes it: "gates.artifact:123",
+    # and whether every row was (only the listing of ``unreferenced`` left).
     last_checked: str = ""
+    rows_done: bool = False
 
 
 def _audited_sha256(model: str) -> dict[str, str]:
@@ -334,8 +370,6 @@ def verify_stored_files(
             referred.add(row.name)
         if row.model not in audited:
             audited = {row.model: _audited_sha256(row.model)}
-        if row.sha256 and audited[row.model].get(str(row.pk)) != row.sha256:
-            report.unaudited.append(row.label)
         try:
             size, digest = _measure_stored(storage, row.name)
         except FileNotFoundError:
@@ -345,7 +379,12 @@ def verify_stored_files(
                 report.changed.append(row.label)
             report.checked += 1
             report.checked_bytes += size
+        # After the read: a run the store stops here reports this row once,
+        # in the run that goes on from the last one checked.
+        if row.sha256 and audited[row.model].get(str(row.pk)) != row.sha256:
+            report.unaudited.append(row.label)
         report.last_checked = f"{row.model}:{row.pk}"
+    report.rows_done = True
     if unreferenced:
         held = stored_names(storage)
         if held is None:

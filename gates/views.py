@@ -115,7 +115,7 @@ def usecase_artifacts(request: HttpRequest, pk: int) -> HttpResponse:
                     results.append(UploadResult(file_name=upload.name, error=error.message))
                 except Exception as error:
                     if not is_storage_unavailable(error) or not results:
-                        raise  # the first file: core.middleware's 503 says it all
+                        raise  # nothing to account for yet: core.middleware's 503 says it all
                     # The store went away after the first file: the page names
                     # what each file became, and those to send again.
                     outage = error

@@ -15,6 +15,7 @@ import urllib.request
 from email.message import Message
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 from django.test import Client
@@ -97,6 +98,50 @@ def test_it_refuses_storage_settings_it_cannot_use(environment, said):
     assert out.returncode != 0
     assert "started" not in out.stdout
     assert said in out.stderr
+
+
+@pytest.mark.parametrize(
+    "code, status, outage",
+    [
+        ("NoSuchKey", 404, False),
+        ("404", 404, False),
+        ("NotFound", 404, False),
+        ("NoSuchBucket", 404, True),
+        ("AccessDenied", 403, True),
+        ("403", 403, True),
+        ("InvalidAccessKeyId", 403, True),
+        ("SignatureDoesNotMatch", 403, True),
+        ("SlowDown", 503, True),
+        ("InternalError", 500, True),
+        ("InvalidArgument", 400, False),
+        ("EntityTooLarge", 400, False),
+    ],
+)
+def test_which_answers_of_the_store_are_an_outage(code, status, outage):
+    """A missing object is the view's 404; a refusal only the operator can
+    mend, or a 5xx, is a 503; a request the store finds wrong is a fault of
+    the application's, a 500 reported with its traceback."""
+    answer = {
+        "Error": {"Code": code, "Message": "…"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    assert is_storage_unavailable(ClientError(answer, "GetObject")) is outage
+
+
+@pytest.mark.parametrize("handed", [False, True], ids=["streamed", "handed to the store"])
+def test_a_download_from_a_bucket_that_is_not_there_is_a_503_not_a_404(
+    handed, on_object_store, settings, open_review, sponsor, client_as, caplog
+):
+    """The store answers a HEAD for an object of a missing bucket with a bare
+    404, as for a missing object; the download does not say the file is gone."""
+    artifact = upload_required(open_review, sponsor)[0]
+    settings.S3_DOWNLOAD_URL_SECONDS = 60 if handed else 0
+    on_object_store.use_with(settings, bucket_name="no-such-bucket")
+    page = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+    assert page.status_code == 503
+    assert STORAGE_UNAVAILABLE in page.content.decode()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
+    assert len(warnings) == 1 and "NoSuchBucket" in warnings[0]
 
 
 def test_a_bucket_that_is_not_there_makes_an_upload_a_503_not_a_500(

@@ -205,12 +205,15 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
     for wrong, said in [
         (["--after", "gates.artifact:7", "--unreferenced"], "--unreferenced needs a whole run"),
         (["--after", "artifact 7"], "not MODEL:ID (gates.artifact:1234): 'artifact 7'"),
-        (["--after", "auth.user:1"], "auth.user keeps no stored files"),
+        (["--after", "auth.user:1"], "--after auth.user: it keeps no stored files; those"),
     ]:
         with pytest.raises(CommandError, match=re.escape(said)):
             verify(*wrong)
 
-    # The store stops as the fourth file is asked for.
+    # The third file is missing; the store stops as the fourth is asked for.
+    on_object_store.client().delete_object(
+        Bucket=on_object_store.bucket, Key=f"media/{third.file.name}"
+    )
     asked: list[str] = []
 
     def store_stops(**kwargs):
@@ -226,10 +229,11 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
             call_command("verify_stored_files", stdout=out)
     finally:
         events.unregister("before-call.s3.GetObject", store_stops)
-    size = filesizeformat(sum(a.size for a in artifacts[:3]))
+    size = filesizeformat(sum(a.size for a in artifacts[:2]))
     assert out.getvalue().splitlines()[1:] == [
-        f"Checked 3 files ({size}) against their recorded sha256 and the audit trail before the "
+        f"Checked 2 files ({size}) against their recorded sha256 and the audit trail before the "
         "store stopped answering.",
+        f"- missing: artifact {third.pk} ({third.file.name})",
         "To go on from there once the store answers: manage.py verify_stored_files "
         f"--after gates.artifact:{third.pk}",
     ]

@@ -14,7 +14,7 @@ from core.management.storage import (
     progress_to,
     store_answers,
 )
-from core.storage import VerifyReport, storage_described, verify_stored_files
+from core.storage import VerifyReport, storage_described, stored_models, verify_stored_files
 
 
 class Command(BaseCommand):
@@ -48,18 +48,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Checking {where}.")
         if options["unreferenced"] and options["after"]:
             raise CommandError("--unreferenced needs a whole run: leave out --after.")
+        if options["after"] and options["after"][0] not in stored_models():
+            raise CommandError(
+                f"--after {options['after'][0]}: it keeps no stored files; "
+                f"those that do: {', '.join(stored_models())}."
+            )
         report = VerifyReport()
         with store_answers(where, lambda: self.write_found(report, stopped=True)):
-            try:
-                verify_stored_files(
-                    storage,
-                    unreferenced=options["unreferenced"],
-                    report=report,
-                    progress=progress_to(self, "Checked"),
-                    after=options["after"],
-                )
-            except ValueError as error:
-                raise CommandError(str(error)) from error
+            verify_stored_files(
+                storage,
+                unreferenced=options["unreferenced"],
+                report=report,
+                progress=progress_to(self, "Checked"),
+                after=options["after"],
+            )
         problems = self.write_found(report)
         if options["unreferenced"]:
             self.stdout.write(
@@ -95,7 +97,7 @@ class Command(BaseCommand):
         ]
         if stopped and problems:
             self.stdout.write(problem_lines(problems))
-        if stopped and report.last_checked:
+        if stopped and report.last_checked and not report.rows_done:
             self.stdout.write(
                 "To go on from there once the store answers: manage.py verify_stored_files "
                 f"--after {report.last_checked}"
