@@ -12,7 +12,7 @@ from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-from core.storage import MISSING_OBJECT_CODES
+from core.storage import MISSING_OBJECT_CODES, store_answer
 
 
 class ObjectStorage(S3Storage):
@@ -47,6 +47,10 @@ class ObjectStorage(S3Storage):
             self.__dict__["_browser_client"] = client
         return client
 
+    def _key(self, name: str) -> str:
+        """The object's key for a stored ``name``: under the location."""
+        return self._normalize_name(clean_name(name))
+
     def download_url(self, name: str, *, filename: str, content_type: str, expire: int) -> str:
         """A GET of the object, signed for ``expire`` seconds, that the store
         answers as an attachment named ``filename`` of ``content_type``,
@@ -55,7 +59,7 @@ class ObjectStorage(S3Storage):
             "get_object",
             Params={
                 "Bucket": self.bucket_name,
-                "Key": self._normalize_name(clean_name(name)),
+                "Key": self._key(name),
                 "ResponseContentDisposition": content_disposition_header(True, filename),
                 "ResponseContentType": content_type,
                 "ResponseCacheControl": "private, no-store",
@@ -83,10 +87,10 @@ class ObjectStorage(S3Storage):
         the first chunk."""
         try:
             answer = self.connection.meta.client.get_object(
-                Bucket=self.bucket_name, Key=self._normalize_name(clean_name(name))
+                Bucket=self.bucket_name, Key=self._key(name)
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+            if store_answer(error)[0] in MISSING_OBJECT_CODES:
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
         return answer["Body"].iter_chunks(chunk_size)
@@ -96,5 +100,5 @@ class ObjectStorage(S3Storage):
         answers 404 for a bucket that is not there as for an object that is
         not, a listing answers ``NoSuchBucket`` (raised, as any refusal)."""
         self.connection.meta.client.list_objects_v2(
-            Bucket=self.bucket_name, Prefix=self._normalize_name(clean_name(name)), MaxKeys=1
+            Bucket=self.bucket_name, Prefix=self._key(name), MaxKeys=1
         )

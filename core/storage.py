@@ -58,7 +58,8 @@ REFUSAL_CODES = frozenset(
 )
 
 
-def _code_and_status(exc: ClientError) -> tuple[str, int]:
+def store_answer(exc: ClientError) -> tuple[str, int]:
+    """The store's error code and HTTP status in a botocore ``ClientError``."""
     answer = exc.response
     return answer.get("Error", {}).get("Code", ""), answer.get("ResponseMetadata", {}).get(
         "HTTPStatusCode", 0
@@ -76,14 +77,14 @@ def is_storage_unavailable(exc: BaseException | None) -> bool:
     if isinstance(exc, StoreConnectionError | HTTPClientError | IncompleteReadError):
         return True
     if isinstance(exc, ClientError):
-        code, status = _code_and_status(exc)
+        code, status = store_answer(exc)
         return status >= 500 or code in REFUSAL_CODES
     return False
 
 
 def is_storage_refusal(exc: BaseException) -> bool:
     """The store answered, and refused the application (``REFUSAL_CODES``)."""
-    return isinstance(exc, ClientError) and _code_and_status(exc)[0] in REFUSAL_CODES
+    return isinstance(exc, ClientError) and store_answer(exc)[0] in REFUSAL_CODES
 
 
 def storage_described(storage: Storage) -> str:
@@ -364,12 +365,12 @@ def verify_stored_files(
         raise ValueError("listing what no row refers to needs a whole run, not one from a file on")
     report = report if report is not None else VerifyReport()
     referred: set[str] = set()
-    audited: dict[str, dict[str, str]] = {}
+    audited_model, audited = "", {}
     for row in _stored_rows(progress, after):
         if unreferenced:
             referred.add(row.name)
-        if row.model not in audited:
-            audited = {row.model: _audited_sha256(row.model)}
+        if row.model != audited_model:  # the rows come model by model
+            audited_model, audited = row.model, _audited_sha256(row.model)
         try:
             size, digest = _measure_stored(storage, row.name)
         except FileNotFoundError:
@@ -381,7 +382,7 @@ def verify_stored_files(
             report.checked_bytes += size
         # After the read: a run the store stops here reports this row once,
         # in the run that goes on from the last one checked.
-        if row.sha256 and audited[row.model].get(str(row.pk)) != row.sha256:
+        if row.sha256 and audited.get(str(row.pk)) != row.sha256:
             report.unaudited.append(row.label)
         report.last_checked = f"{row.model}:{row.pk}"
     report.rows_done = True
