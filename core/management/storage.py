@@ -4,12 +4,13 @@ how they end when the store does not answer."""
 
 from __future__ import annotations
 
+from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.storage import is_storage_refusal, is_storage_unavailable
+from core.storage import JOBS_DEFAULT, JOBS_MAX, is_storage_refusal, is_storage_unavailable
 
 # (what is wrong, the file's label): "missing", "artifact 12 (artifacts/…)"
 Problem = tuple[str, str]
@@ -27,6 +28,24 @@ def progress_to(command: BaseCommand, doing: str) -> Callable[[int, int], None]:
         command.stderr.write(f"{doing} {done:,} of {total:,} files")
 
     return say
+
+
+def add_jobs_argument(parser: CommandParser, doing: str) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=JOBS_DEFAULT,
+        metavar="N",
+        help=f"How many files to {doing} at once (1 to {JOBS_MAX}; {JOBS_DEFAULT} unless "
+        "given): a store far away answers each file in tens of milliseconds, so files "
+        "one after the other take hours at a million.",
+    )
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= JOBS_MAX:
+        raise ArgumentTypeError(f"a number of files from 1 to {JOBS_MAX}, not {value!r}")
+    return int(value)
 
 
 def problem_lines(problems: list[Problem]) -> str:

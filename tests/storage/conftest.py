@@ -125,13 +125,29 @@ class ObjectStore:
         }
 
 
+def on_store_events(storage, event: str, handler) -> None:
+    """``handler(**kwargs)`` at botocore's ``event`` ("before-call.s3") of
+    each request ``storage`` sends from now on, from this thread and from
+    every thread that opens its own connection to the store after this (the
+    storage commands' ``--jobs``)."""
+    # Each connection copies its session's handlers when it is made: this
+    # thread's is made, the others' are not yet.
+    storage.connection.meta.client.meta.events.register(event, handler)
+    new_session = storage._create_session
+
+    def observed_session():
+        session = new_session()
+        session.events.register(event, handler, unique_id=f"test-{id(handler)}")
+        return session
+
+    storage._create_session = observed_session
+
+
 def store_requests(storage) -> list[str]:
     """The S3 operations ``storage`` sends from now on, as the store receives
-    them (botocore's own event, before each call goes out)."""
+    them (botocore's own event, before each call goes out), from every thread."""
     sent: list[str] = []
-    storage.connection.meta.client.meta.events.register(
-        "before-call.s3", lambda model, **kwargs: sent.append(model.name)
-    )
+    on_store_events(storage, "before-call.s3", lambda model, **kwargs: sent.append(model.name))
     return sent
 
 

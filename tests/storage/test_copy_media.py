@@ -5,6 +5,7 @@ copy_media_to_storage``), then download through the views from there."""
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from django.core.files.storage import storages
@@ -12,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from gates.models import Artifact
 from tests.gates.helpers import files_under
-from tests.storage.conftest import store_requests
+from tests.storage.conftest import on_store_events, store_requests
 
 
 def copy(source, *args: str) -> str:
@@ -105,6 +106,30 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
         events.unregister("after-call.s3.ListObjectsV2", uploaded_meanwhile)
     assert late and asked[-1] == "HeadObject"
     assert files_under(disk.parent / "new-disk") == []
+
+
+def test_several_files_are_copied_at_once(kept_on_disk, object_store, settings):
+    disk, artifacts, pack = kept_on_disk
+    object_store.use_with(settings)
+    # The first four writes wait for each other: they pass only when four
+    # are sent at once.
+    together = threading.Barrier(4, timeout=20)
+    writes: list[str] = []
+
+    def four_at_once(params, **kwargs):
+        writes.append(params["Key"])
+        if len(writes) <= 4:
+            together.wait()
+
+    on_store_events(storages["default"], "before-parameter-build.s3.PutObject", four_at_once)
+    assert copy(disk, "--jobs", "4").startswith(f"Copied {len(artifacts) + 1} files")
+    stored = sorted(f"media/{a.file.name}" for a in [*artifacts, pack])
+    assert sorted(writes) == stored
+    assert object_store.object_keys() == stored
+    for artifact in artifacts:
+        assert object_store.read(f"media/{artifact.file.name}") == (
+            (disk / artifact.file.name).read_bytes()
+        )
 
 
 def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_store, settings):

@@ -9,13 +9,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 
 import pytest
 from botocore.exceptions import ClientError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 from django.test import Client
@@ -187,6 +191,30 @@ def test_uploads_go_to_the_object_store_and_come_back_through_the_view(
     missing = as_sponsor.get(f"/artifacts/{artifact.pk}/download/")
     assert missing.status_code == 404
     assert Artifact.objects.filter(pk=artifact.pk).exists()
+
+
+def test_threads_write_at_once_each_on_a_connection_of_its_own(on_object_store):
+    """gunicorn's threads and the storage commands' ``--jobs``: a boto3
+    resource is not to be shared between threads, a session loads the S3
+    API once."""
+    storage = default_storage
+    together = threading.Barrier(4, timeout=20)
+    used = []
+
+    def save(n: int) -> str:
+        together.wait()
+        name = storage.save(f"threads/{n}.md", ContentFile(f"# Note {n}\n".encode()))
+        used.append((storage.connection, storage.bucket, storage._create_session()))
+        return name
+
+    with ThreadPoolExecutor(4) as pool:
+        names = list(pool.map(save, range(4)))
+    for n, name in enumerate(names):
+        assert on_object_store.read(f"media/{name}") == f"# Note {n}\n".encode()
+    connections, buckets, sessions = zip(*used, strict=True)
+    assert len({id(c) for c in connections}) == 4
+    assert len({id(b) for b in buckets}) == 4
+    assert len({id(s) for s in sessions}) == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
 from gates.models import Artifact
-from tests.storage.conftest import store_requests
+from tests.storage.conftest import on_store_events, store_requests
 
 
 def verify(*args: str) -> str:
@@ -210,7 +212,8 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
         with pytest.raises(CommandError, match=re.escape(said)):
             verify(*wrong)
 
-    # The third file is missing; the store stops as the fourth is asked for.
+    # The third file is missing; the store stops as the fourth is asked for
+    # (one file at a time).
     on_object_store.client().delete_object(
         Bucket=on_object_store.bucket, Key=f"media/{third.file.name}"
     )
@@ -221,14 +224,10 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
         if len(asked) == 4:
             on_object_store.stop()
 
-    events = storages["default"].connection.meta.client.meta.events
-    events.register("before-call.s3.GetObject", store_stops)
+    on_store_events(storages["default"], "before-call.s3.GetObject", store_stops)
     out = io.StringIO()
-    try:
-        with pytest.raises(CommandError, match="The object store did not answer"):
-            call_command("verify_stored_files", stdout=out)
-    finally:
-        events.unregister("before-call.s3.GetObject", store_stops)
+    with pytest.raises(CommandError, match="The object store did not answer"):
+        call_command("verify_stored_files", "--jobs", "1", stdout=out)
     size = filesizeformat(sum(a.size for a in artifacts[:2]))
     assert out.getvalue().splitlines()[1:] == [
         f"Checked 2 files ({size}) against their recorded sha256 and the audit trail before the "
@@ -236,4 +235,70 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
         f"- missing: artifact {third.pk} ({third.file.name})",
         "To go on from there once the store answers: manage.py verify_stored_files "
         f"--after gates.artifact:{third.pk}",
+    ]
+
+
+def test_several_files_are_read_at_once_and_reported_in_their_order(
+    on_object_store, decided_review
+):
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) >= 9
+    one_at_a_time = verify("--jobs", "1")
+
+    # The first four reads wait for each other: they pass only when four are
+    # asked for at once.
+    together = threading.Barrier(4, timeout=20)
+    reads: list[str] = []
+
+    def four_at_once(params, **kwargs):
+        reads.append(params["Key"])
+        if len(reads) <= 4:
+            together.wait()
+
+    on_store_events(storages["default"], "before-parameter-build.s3.GetObject", four_at_once)
+    assert verify("--jobs", "4") == one_at_a_time
+    assert sorted(reads) == sorted(f"media/{a.file.name}" for a in artifacts)
+
+    for wrong in ["0", "65", "many"]:
+        with pytest.raises(CommandError, match=re.escape(f"from 1 to 64, not {wrong!r}")):
+            verify("--jobs", wrong)
+
+
+def test_a_run_the_store_stops_counts_only_the_files_before_the_one_it_failed(
+    on_object_store, decided_review
+):
+    """Reading four at once, the files after the one the store failed may
+    have been read already: the run counts none of them, so going on
+    ``--after`` the last one counted checks every file once."""
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) >= 9
+    row_of = {f"media/{a.file.name}": i for i, a in enumerate(artifacts)}
+    read: set[int] = set()
+
+    def name_it(params, context, **kwargs):
+        context["row"] = row_of.get(params["Key"])
+        if context["row"] == 5:
+            # The sixth file's read waits until the five before it and the
+            # two after it were read, then the store stops.
+            deadline = time.monotonic() + 20
+            while not {0, 1, 2, 3, 4, 6, 7} <= read:
+                assert time.monotonic() < deadline, f"read so far: {sorted(read)}"
+                time.sleep(0.01)
+            on_object_store.stop()
+
+    def note_read(context, **kwargs):
+        read.add(context.get("row"))
+
+    storage = storages["default"]
+    on_store_events(storage, "before-parameter-build.s3.GetObject", name_it)
+    on_store_events(storage, "after-call.s3.GetObject", note_read)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="The object store did not answer"):
+        call_command("verify_stored_files", "--jobs", "4", stdout=out)
+    size = filesizeformat(sum(a.size for a in artifacts[:5]))
+    assert out.getvalue().splitlines()[1:] == [
+        f"Checked 5 files ({size}) against their recorded sha256 and the audit trail before the "
+        "store stopped answering.",
+        "To go on from there once the store answers: manage.py verify_stored_files "
+        f"--after gates.artifact:{artifacts[4].pk}",
     ]

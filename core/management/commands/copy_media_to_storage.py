@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core.management.storage import (
     Problem,
+    add_jobs_argument,
     files_counted,
     problem_lines,
     problems_error,
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and count, and copy nothing."
         )
+        add_jobs_argument(parser, "copy")
 
     def handle(self, *args, **options) -> None:
         source_dir: Path = options["source"].resolve()
@@ -59,6 +61,7 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 report=report,
                 progress=progress_to(self, "Went through"),
+                jobs=options["jobs"],
             )
         if problems := self.write_done(report, dry_run=dry_run):
             none_there = not (report.copied or report.present or report.damaged)

@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core.management.storage import (
     Problem,
+    add_jobs_argument,
     files_counted,
     problem_lines,
     problems_error,
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             help="Go on from where a run stopped: check only the files after this one "
             "(gates.artifact:1234, as the stopped run said).",
         )
+        add_jobs_argument(parser, "check")
 
     def handle(self, *args, **options) -> None:
         storage = storages["default"]
@@ -61,6 +63,7 @@ class Command(BaseCommand):
                 report=report,
                 progress=progress_to(self, "Checked"),
                 after=options["after"],
+                jobs=options["jobs"],
             )
         problems = self.write_found(report)
         if options["unreferenced"]:
