@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -141,6 +142,22 @@ def on_store_events(storage, event: str, handler) -> None:
         return session
 
     storage._create_session = observed_session
+
+
+def sent_together(storage, operation: str, together: int = 4) -> list[str]:
+    """The keys of ``operation`` ("GetObject") that ``storage`` asks for from
+    now on. The first ``together`` requests wait for each other before they
+    go out (20 s at most), so they fail unless that many are sent at once."""
+    barrier = threading.Barrier(together, timeout=20)
+    keys: list[str] = []
+
+    def wait_for_the_others(params, **kwargs) -> None:
+        keys.append(params["Key"])
+        if len(keys) <= together:
+            barrier.wait()
+
+    on_store_events(storage, f"before-parameter-build.s3.{operation}", wait_for_the_others)
+    return keys
 
 
 def store_requests(storage) -> list[str]:

@@ -5,7 +5,6 @@ copy_media_to_storage``), then download through the views from there."""
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 from django.core.files.storage import storages
@@ -13,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from gates.models import Artifact
 from tests.gates.helpers import files_under
-from tests.storage.conftest import on_store_events, store_requests
+from tests.storage.conftest import sent_together, store_requests
 
 
 def copy(source, *args: str) -> str:
@@ -111,17 +110,7 @@ def test_the_files_of_one_machine_move_to_the_object_store_and_download_from_the
 def test_several_files_are_copied_at_once(kept_on_disk, object_store, settings):
     disk, artifacts, pack = kept_on_disk
     object_store.use_with(settings)
-    # The first four writes wait for each other: they pass only when four
-    # are sent at once.
-    together = threading.Barrier(4, timeout=20)
-    writes: list[str] = []
-
-    def four_at_once(params, **kwargs):
-        writes.append(params["Key"])
-        if len(writes) <= 4:
-            together.wait()
-
-    on_store_events(storages["default"], "before-parameter-build.s3.PutObject", four_at_once)
+    writes = sent_together(storages["default"], "PutObject", together=4)
     assert copy(disk, "--jobs", "4").startswith(f"Copied {len(artifacts) + 1} files")
     stored = sorted(f"media/{a.file.name}" for a in [*artifacts, pack])
     assert sorted(writes) == stored

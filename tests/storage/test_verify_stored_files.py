@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
 from gates.models import Artifact
-from tests.storage.conftest import on_store_events, store_requests
+from tests.storage.conftest import on_store_events, sent_together, store_requests
 
 
 def verify(*args: str) -> str:
@@ -245,17 +244,7 @@ def test_several_files_are_read_at_once_and_reported_in_their_order(
     assert len(artifacts) >= 9
     one_at_a_time = verify("--jobs", "1")
 
-    # The first four reads wait for each other: they pass only when four are
-    # asked for at once.
-    together = threading.Barrier(4, timeout=20)
-    reads: list[str] = []
-
-    def four_at_once(params, **kwargs):
-        reads.append(params["Key"])
-        if len(reads) <= 4:
-            together.wait()
-
-    on_store_events(storages["default"], "before-parameter-build.s3.GetObject", four_at_once)
+    reads = sent_together(storages["default"], "GetObject", together=4)
     assert verify("--jobs", "4") == one_at_a_time
     assert sorted(reads) == sorted(f"media/{a.file.name}" for a in artifacts)
 
