@@ -15,6 +15,10 @@ from core.storage import JOBS_DEFAULT, JOBS_MAX, is_storage_refusal, is_storage_
 # (what is wrong, the file's label): "missing", "artifact 12 (artifacts/…)"
 Problem = tuple[str, str]
 
+# Why a command stopped before the end, as its last count says it.
+STORE_STOPPED = "the store stopped answering"
+INTERRUPTED = "it was interrupted"
+
 
 def files_counted(count: int) -> str:
     return f"{count} file{'' if count == 1 else 's'}"
@@ -63,17 +67,21 @@ def problems_error(problems: list[Problem], verdict: str, hint: str = "") -> Com
 
 
 @contextmanager
-def store_answers(where: str, so_far: Callable[[], None]) -> Iterator[None]:
+def store_answers(where: str, so_far: Callable[[str], None]) -> Iterator[None]:
     """A store that does not answer, or refuses, ends the command with what
     it said, not a traceback, after ``so_far`` has written what was done and
     found until then (a copy keeps what it copied, and a rerun goes on from
-    there)."""
+    there); so does the operator's Ctrl-C. ``so_far`` is told why:
+    ``STORE_STOPPED`` or ``INTERRUPTED``."""
     try:
         yield
+    except KeyboardInterrupt:
+        so_far(INTERRUPTED)
+        raise CommandError("Interrupted.", returncode=130) from None
     except Exception as error:
         if not is_storage_unavailable(error):
             raise
-        so_far()
+        so_far(STORE_STOPPED)
         if is_storage_refusal(error):
             raise CommandError(
                 f"The object store refused ({where}): {str(error).rstrip('.')}. Check S3_BUCKET, "

@@ -14,53 +14,15 @@ against a store on the network. Prints the median of three runs each.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import tempfile
-import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 JOBS = (1, 4, 8, 16)
 RUNS = 3
-
-
-def delaying_proxy(port: int, delay_s: float) -> int:
-    """A TCP proxy on a free loopback port to ``port`` that holds every chunk
-    the client sends for ``delay_s`` (the answers pass straight back); its port."""
-    loop = asyncio.new_event_loop()
-    bound: list[int] = []
-
-    async def pipe(reader, writer, delay: float) -> None:
-        try:
-            while data := await reader.read(65536):
-                if delay:
-                    await asyncio.sleep(delay)
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    async def relay(reader, writer) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
-        await asyncio.gather(
-            pipe(reader, upstream_writer, delay_s), pipe(upstream_reader, writer, 0)
-        )
-
-    async def serve() -> None:
-        server = await asyncio.start_server(relay, "127.0.0.1", 0)
-        bound.append(server.sockets[0].getsockname()[1])
-        async with server:
-            await server.serve_forever()
-
-    threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True).start()
-    while not bound:
-        time.sleep(0.01)
-    return bound[0]
 
 
 def main() -> None:
@@ -75,7 +37,7 @@ def main() -> None:
     django.setup()
     from core import storage as core_storage
     from core.object_storage import ObjectStorage
-    from tests.storage.conftest import ObjectStore
+    from tests.storage.conftest import DelayingProxy, ObjectStore
 
     store = ObjectStore(Path(tempfile.mkdtemp(prefix="bench-s3-")) / "s3.log").start()
     try:
@@ -86,7 +48,7 @@ def main() -> None:
             core_storage.StoredRow("gates.artifact", n, str(n), f"bench/{n}", "")
             for n in range(args.files)
         ]
-        proxy = f"http://127.0.0.1:{delaying_proxy(store.port, args.delay_ms / 1000)}"
+        proxy = DelayingProxy(store.port, args.delay_ms / 1000).url
         options = store.storage_settings["OPTIONS"]
         for label, url in (("loopback", store.url), (f"+{args.delay_ms:g} ms", proxy)):
             for jobs in JOBS:

@@ -4,12 +4,15 @@ the application's storage at it."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -124,6 +127,85 @@ class ObjectStore:
                 "querystring_expire": 300,
             },
         }
+
+
+class DelayingProxy:
+    """A TCP proxy on a free loopback port to ``port`` that holds each chunk
+    a client sends for ``delay_s`` before passing it on (the answers pass
+    straight back): a store further away, or a slow one. ``sent`` counts the
+    chunks passed on: a request each, for requests without a body."""
+
+    def __init__(self, port: int, delay_s: float):
+        self.sent = 0
+        bound: list[int] = []
+        loop = asyncio.new_event_loop()
+
+        async def pipe(reader, writer, to_store: bool) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if to_store:
+                        await asyncio.sleep(delay_s)
+                        self.sent += 1
+                    writer.write(data)
+                    await writer.drain()
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+
+        async def relay(reader, writer) -> None:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.gather(
+                pipe(reader, upstream_writer, True), pipe(upstream_reader, writer, False)
+            )
+
+        async def serve() -> None:
+            server = await asyncio.start_server(relay, "127.0.0.1", 0)
+            bound.append(server.sockets[0].getsockname()[1])
+            async with server:
+                await server.serve_forever()
+
+        threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True).start()
+        deadline = time.monotonic() + 10
+        while not bound:
+            assert time.monotonic() < deadline, "the proxy did not start"
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{bound[0]}"
+
+
+def interrupted(
+    command: list[str], store: ObjectStore, *, after: int = 3
+) -> subprocess.CompletedProcess:
+    """``manage.py *command`` in a process of its own on the test database
+    (the test needs ``transactional_db``), its store 0.5 s away a chunk
+    (``DelayingProxy``), sent SIGINT as Ctrl-C sends it once ``after``
+    chunks have gone out to the store (a request each without a body; a
+    PUT's headers and body may be two)."""
+    from tests.workers import app_environment
+
+    proxy = DelayingProxy(store.port, 0.5)
+    env = app_environment(
+        "redis://127.0.0.1:1/0", {**store.environment, "S3_ENDPOINT_URL": proxy.url}
+    )
+    run = subprocess.Popen(
+        [sys.executable, "manage.py", *command],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while proxy.sent < after:
+            assert run.poll() is None, run.communicate()
+            assert time.monotonic() < deadline, "the command did not reach the store"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    return subprocess.CompletedProcess(run.args, run.returncode, out, err)
 
 
 def on_store_events(storage, event: str, handler) -> None:

@@ -5,6 +5,7 @@ copy_media_to_storage``), then download through the views from there."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.files.storage import storages
@@ -12,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from gates.models import Artifact
 from tests.gates.helpers import files_under
-from tests.storage.conftest import sent_together, store_requests
+from tests.storage.conftest import interrupted, sent_together, store_requests
 
 
 def copy(source, *args: str) -> str:
@@ -119,6 +120,34 @@ def test_several_files_are_copied_at_once(kept_on_disk, object_store, settings):
         assert object_store.read(f"media/{artifact.file.name}") == (
             (disk / artifact.file.name).read_bytes()
         )
+
+
+def test_an_interrupted_copy_says_what_it_copied_and_a_rerun_goes_on(
+    transactional_db, kept_on_disk, object_store, settings
+):
+    disk, artifacts, pack = kept_on_disk
+    # The listing, then the files one at a time, two or three chunks each:
+    # the first is copied by the eighth chunk sent.
+    command = ["copy_media_to_storage", "--from", str(disk), "--jobs", "1"]
+    run = interrupted(command, object_store, after=8)
+    assert run.returncode == 130, run
+    assert run.stderr.strip().endswith("CommandError: Interrupted."), run.stderr
+    assert "Traceback" not in run.stderr
+    said = run.stdout.splitlines()[1:]
+    count = re.fullmatch(
+        r"Copied (\d+) files? \(.*\) before it was interrupted; 0 already there\.", said[0]
+    )
+    copied = int(count[1])
+    assert 1 <= copied < len(artifacts)
+    assert said[1:] == []
+    # A rerun copies the rest; a file sent as Ctrl-C came is there already.
+    object_store.use_with(settings)
+    rerun = re.fullmatch(
+        r"Copied (\d+) files? \(.*\); (\d+) already there\.", copy(disk).splitlines()[0]
+    )
+    assert int(rerun[1]) + int(rerun[2]) == len(artifacts) + 1
+    assert copied <= int(rerun[2]) <= copied + 2
+    assert len(object_store.object_keys()) == len(artifacts) + 1
 
 
 def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_store, settings):

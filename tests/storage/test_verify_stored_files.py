@@ -20,7 +20,12 @@ from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
 from gates.models import Artifact
-from tests.storage.conftest import on_store_events, sent_together, store_requests
+from tests.storage.conftest import (
+    interrupted,
+    on_store_events,
+    sent_together,
+    store_requests,
+)
 
 
 def verify(*args: str) -> str:
@@ -290,4 +295,24 @@ def test_a_run_the_store_stops_counts_only_the_files_before_the_one_it_failed(
         "store stopped answering.",
         "To go on from there once the store answers: manage.py verify_stored_files "
         f"--after gates.artifact:{artifacts[4].pk}",
+    ]
+
+
+def test_an_interrupted_run_says_how_to_go_on(transactional_db, on_object_store, decided_review):
+    """Ctrl-C in a long run: the count so far and the ``--after`` to go on
+    with, not a traceback."""
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) >= 9
+    run = interrupted(["verify_stored_files", "--jobs", "1"], on_object_store)
+    assert run.returncode == 130, run
+    assert run.stderr.strip().endswith("CommandError: Interrupted."), run.stderr
+    assert "Traceback" not in run.stderr
+    said = run.stdout.splitlines()[1:]
+    # The third file asked for: the two before it were read.
+    count = re.fullmatch(r"Checked (\d+) files? \(.*\) .* before it was interrupted\.", said[0])
+    checked = int(count[1])
+    assert 2 <= checked < len(artifacts)
+    assert said[1:] == [
+        "To go on from there: manage.py verify_stored_files "
+        f"--after gates.artifact:{artifacts[checked - 1].pk}"
     ]

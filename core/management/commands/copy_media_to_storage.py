@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage, storages
@@ -54,7 +55,8 @@ class Command(BaseCommand):
         self.stdout.write(f"From {source_dir} into {where}.")
         report = CopyReport()
         dry_run = options["dry_run"]
-        with store_answers(where, lambda: self.write_done(report, dry_run=dry_run, stopped=True)):
+        so_far = partial(self.write_done, report, dry_run=dry_run)
+        with store_answers(where, lambda why: so_far(stopped=why)):
             copy_stored_files(
                 FileSystemStorage(location=source_dir),
                 target,
@@ -73,13 +75,12 @@ class Command(BaseCommand):
             )
             raise problems_error(problems, "not copied", hint)
 
-    def write_done(
-        self, report: CopyReport, *, dry_run: bool, stopped: bool = False
-    ) -> list[Problem]:
-        """The count copied; when the store stopped answering, the problems
-        found until then too (at the end, the command's error names them)."""
+    def write_done(self, report: CopyReport, *, dry_run: bool, stopped: str = "") -> list[Problem]:
+        """The count copied; when the copy ``stopped`` before the end (the
+        store, Ctrl-C), the problems found until then too (at the end, the
+        command's error names them)."""
         verb = "Would copy" if dry_run else "Copied"
-        until = " before the store stopped answering" if stopped else ""
+        until = f" before {stopped}" if stopped else ""
         self.stdout.write(
             f"{verb} {files_counted(report.copied)} ({filesizeformat(report.copied_bytes)})"
             f"{until}; {report.present} already there."

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
 from core.management.storage import (
+    STORE_STOPPED,
     Problem,
     add_jobs_argument,
     files_counted,
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                 f"those that do: {', '.join(stored_models())}."
             )
         report = VerifyReport()
-        with store_answers(where, lambda: self.write_found(report, stopped=True)):
+        with store_answers(where, lambda why: self.write_found(report, stopped=why)):
             verify_stored_files(
                 storage,
                 unreferenced=options["unreferenced"],
@@ -82,13 +83,14 @@ class Command(BaseCommand):
             )
             raise problems_error(problems, "not as recorded", hint)
 
-    def write_found(self, report: VerifyReport, *, stopped: bool = False) -> list[Problem]:
-        """The count checked; when the store stopped answering, the problems
-        found until then too (at the end, the command's error names them)."""
+    def write_found(self, report: VerifyReport, *, stopped: str = "") -> list[Problem]:
+        """The count checked; when the run ``stopped`` before the end (the
+        store, Ctrl-C), the problems found until then too and how to go on
+        (at the end, the command's error names them)."""
         self.stdout.write(
             f"Checked {files_counted(report.checked)} "
             f"({filesizeformat(report.checked_bytes)}) against their recorded sha256 "
-            "and the audit trail" + (" before the store stopped answering." if stopped else ".")
+            "and the audit trail" + (f" before {stopped}." if stopped else ".")
         )
         problems = [
             *(("missing", label) for label in report.missing),
@@ -101,8 +103,9 @@ class Command(BaseCommand):
         if stopped and problems:
             self.stdout.write(problem_lines(problems))
         if stopped and report.last_checked and not report.rows_done:
+            when = " once the store answers" if stopped == STORE_STOPPED else ""
             self.stdout.write(
-                "To go on from there once the store answers: manage.py verify_stored_files "
+                f"To go on from there{when}: manage.py verify_stored_files "
                 f"--after {report.last_checked}"
             )
         return problems
