@@ -341,6 +341,18 @@ def env_url(name: str) -> str | None:
     return value or None
 
 
+# A store that takes connections and does not answer holds a web thread or a
+# task this long at most (to connect, and for each read), for S3_MAX_ATTEMPTS
+# tries in all; then the upload or download is the 503 to retry, the pack
+# task's retry. boto3's own: 60 s each, 5 tries.
+S3_CONNECT_TIMEOUT_SECONDS = env_int("S3_CONNECT_TIMEOUT_SECONDS", 5)
+S3_READ_TIMEOUT_SECONDS = env_int("S3_READ_TIMEOUT_SECONDS", 20)
+S3_MAX_ATTEMPTS = env_int("S3_MAX_ATTEMPTS", 3)
+if min(S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS, S3_MAX_ATTEMPTS) < 1:
+    raise ImproperlyConfigured(
+        "S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_ATTEMPTS must be at least 1"
+    )
+
 if S3_BUCKET:
     _default_storage = {
         "BACKEND": "core.object_storage.ObjectStorage",
@@ -361,6 +373,9 @@ if S3_BUCKET:
             "file_overwrite": False,
             "querystring_auth": True,
             "querystring_expire": 300,
+            "connect_timeout": S3_CONNECT_TIMEOUT_SECONDS,
+            "read_timeout": S3_READ_TIMEOUT_SECONDS,
+            "max_attempts": S3_MAX_ATTEMPTS,
         },
     }
 else:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
@@ -15,8 +16,10 @@ from storages.utils import clean_name
 
 from core.storage import MISSING_OBJECT_CODES, store_answer
 
-# boto3 sessions are not to be used from two threads at once: each thread's
-# connection is made from the storage's one session under this lock.
+# boto3 sessions are not to be used from two threads at once to make
+# clients: each thread's connection is made from the storage's one session
+# under this lock. (Once made, a connection's objects still use the
+# session's resource factory from every thread; that only reads.)
 _CONNECTING = threading.Lock()
 
 
@@ -27,7 +30,26 @@ class ObjectStorage(S3Storage):
     inside a compose network, ``http://localhost:9000`` outside it)."""
 
     def get_default_settings(self) -> dict[str, Any]:
-        return {**super().get_default_settings(), "public_endpoint_url": None}
+        return {
+            **super().get_default_settings(),
+            "public_endpoint_url": None,
+            # boto3's own unless given: 60 s to connect, 60 s a read, 5 tries.
+            "connect_timeout": None,
+            "read_timeout": None,
+            "max_attempts": None,
+        }
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        bounds: dict[str, Any] = {
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+        }
+        if self.max_attempts:
+            bounds["retries"] = {"mode": "standard", "total_max_attempts": self.max_attempts}
+        given = {name: value for name, value in bounds.items() if value}
+        if given:
+            self.client_config = self.client_config.merge(Config(**given))
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -52,6 +74,16 @@ class ObjectStorage(S3Storage):
         if connection is None:
             with _CONNECTING:
                 connection = super().connection
+        return connection
+
+    @property
+    def unsigned_connection(self) -> Any:
+        """This thread's connection for unsigned links (``querystring_auth``
+        off), made under the same lock."""
+        connection = getattr(self._unsigned_connections, "connection", None)
+        if connection is None:
+            with _CONNECTING:
+                connection = super().unsigned_connection
         return connection
 
     @property

@@ -217,23 +217,24 @@ def _each_in_order[Outcome](
     has taken every row before it and none after (``--after`` goes on from
     there). ``work`` touches the storage only: the rows are read from the
     database here, in the caller's thread. Closing the iterator cancels what
-    has not started and waits for what has."""
+    has not started and does not wait for what has, so a caller stopped by
+    the store or by Ctrl-C says so at once; the process waits for those
+    files as it exits (Python joins the threads)."""
     if not 1 <= jobs <= JOBS_MAX:
         raise ValueError(f"jobs must be from 1 to {JOBS_MAX}, not {jobs}")
-    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stored-files") as pool:
-        ahead: deque[tuple[StoredRow, Future[Outcome]]] = deque()
-        try:
-            for row in rows:
-                ahead.append((row, pool.submit(work, row)))
-                # Twice the threads: the next rows wait queued while the
-                # caller takes one, so no thread idles.
-                if len(ahead) >= 2 * jobs:
-                    yield ahead.popleft()
-            while ahead:
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stored-files")
+    ahead: deque[tuple[StoredRow, Future[Outcome]]] = deque()
+    try:
+        for row in rows:
+            ahead.append((row, pool.submit(work, row)))
+            # Twice the threads: the next rows wait queued while the caller
+            # takes one, so no thread idles.
+            if len(ahead) >= 2 * jobs:
                 yield ahead.popleft()
-        finally:
-            for _, future in ahead:
-                future.cancel()
+        while ahead:
+            yield ahead.popleft()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _stored_querysets(

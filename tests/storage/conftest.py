@@ -231,11 +231,14 @@ def sent_together(storage, operation: str, together: int = 4) -> list[str]:
     now on. The first ``together`` requests wait for each other before they
     go out (20 s at most), so they fail unless that many are sent at once."""
     barrier = threading.Barrier(together, timeout=20)
+    counting = threading.Lock()
     keys: list[str] = []
 
     def wait_for_the_others(params, **kwargs) -> None:
-        keys.append(params["Key"])
-        if len(keys) <= together:
+        with counting:
+            keys.append(params["Key"])
+            among_the_first = len(keys) <= together
+        if among_the_first:
             barrier.wait()
 
     on_store_events(storage, f"before-parameter-build.s3.{operation}", wait_for_the_others)

@@ -29,6 +29,7 @@ from core.models import AuditEvent
 from core.storage import is_storage_unavailable
 from gates.models import Artifact
 from tests.gates.helpers import files_under, upload_required
+from tests.storage.conftest import DelayingProxy
 from tests.workers import WORKER_TEST, wait_for
 
 TIMEOUT_S = 90
@@ -363,6 +364,39 @@ def unavailable_answers(service: str) -> float:
     sample = f'stagegate_service_unavailable_responses_total{{service="{service}"}} '
     lines = Client().get("/metrics").content.decode().splitlines()
     return next((float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(sample)), 0.0)
+
+
+def test_a_store_that_takes_the_request_and_does_not_answer_is_a_503_not_a_wait(
+    on_object_store, settings, open_review, sponsor, api_as
+):
+    """Behind a proxy that holds each request 30 s, with a 1 s read timeout
+    and 2 tries: boto3's own (60 s a read, 5 tries) would wait and get the
+    answer; the bounded client gives up and the download is the 503."""
+    artifact = upload_required(open_review, sponsor)[0]
+    proxy = DelayingProxy(on_object_store.port, 30)
+    on_object_store.use_with(
+        settings, endpoint_url=proxy.url, connect_timeout=1, read_timeout=1, max_attempts=2
+    )
+    api = api_as(sponsor).get(f"/api/v1/artifacts/{artifact.pk}/download/")
+    assert api.status_code == 503, api
+    assert api.json()["detail"] == STORAGE_UNAVAILABLE
+
+
+def test_the_store_timeouts_come_from_the_settings(object_store):
+    env = {**object_store.environment, "S3_READ_TIMEOUT_SECONDS": "7", "S3_MAX_ATTEMPTS": "4"}
+    script = (
+        "from django.core.files.storage import default_storage as s; "
+        "c = s.client_config; "
+        "print(json.dumps([c.connect_timeout, c.read_timeout, c.retries]))"
+    )
+    done = run_with_settings(env, script)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [5, 7, {"mode": "standard", "total_max_attempts": 4}]
+    refused = run_with_settings({**env, "S3_MAX_ATTEMPTS": "0"}, script)
+    assert (
+        "S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_ATTEMPTS must be "
+        "at least 1" in refused.stderr
+    )
 
 
 @pytest.mark.parametrize("handed", [False, True], ids=["streamed", "handed to the store"])

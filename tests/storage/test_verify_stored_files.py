@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,15 +243,46 @@ def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
     ]
 
 
-def test_several_files_are_read_at_once_and_reported_in_their_order(
-    on_object_store, decided_review
-):
+def test_several_files_are_read_at_once_and_reported_in_their_order(files, decided_review):
     artifacts = list(Artifact.objects.order_by("pk"))
     assert len(artifacts) >= 9
-    one_at_a_time = verify("--jobs", "1")
+    files.remove(artifacts[1].file.name)
+    files.remove(artifacts[6].file.name)
+    files.write(artifacts[4].file.name, b"not what was uploaded")
 
-    reads = sent_together(storages["default"], "GetObject", together=4)
-    assert verify("--jobs", "4") == one_at_a_time
+    def found(*args: str) -> tuple[str, str]:
+        out = io.StringIO()
+        with pytest.raises(CommandError) as refused:
+            call_command("verify_stored_files", *args, stdout=out)
+        return out.getvalue(), str(refused.value)
+
+    one_at_a_time = found("--jobs", "1")
+    assert one_at_a_time[1].startswith("3 files not as recorded:\n- missing: artifact ")
+    if files.store is None:
+        assert found("--jobs", "4") == one_at_a_time
+        return
+    # The first four reads wait for each other, so they pass only when four
+    # are asked for at once; the second file's read waits until the
+    # seventh's is done: the report keeps the files' order all the same.
+    storage = storages["default"]
+    reads = sent_together(storage, "GetObject", together=4)
+    seventh_read = threading.Event()
+
+    def second_after_seventh(params, **kwargs):
+        if params["Key"] == f"media/{artifacts[1].file.name}":
+            assert seventh_read.wait(20), "the seventh file was not read meanwhile"
+
+    def note_seventh(context, **kwargs):
+        if context.get("key") == f"media/{artifacts[6].file.name}":
+            seventh_read.set()
+
+    def name_it(params, context, **kwargs):
+        context["key"] = params["Key"]
+
+    on_store_events(storage, "before-parameter-build.s3.GetObject", name_it)
+    on_store_events(storage, "before-parameter-build.s3.GetObject", second_after_seventh)
+    on_store_events(storage, "after-call.s3.GetObject", note_seventh)
+    assert found("--jobs", "4") == one_at_a_time
     assert sorted(reads) == sorted(f"media/{a.file.name}" for a in artifacts)
 
     for wrong in ["0", "65", "many"]:
@@ -303,12 +335,13 @@ def test_an_interrupted_run_says_how_to_go_on(transactional_db, on_object_store,
     with, not a traceback."""
     artifacts = list(Artifact.objects.order_by("pk"))
     assert len(artifacts) >= 9
-    run = interrupted(["verify_stored_files", "--jobs", "1"], on_object_store)
+    run = interrupted(["verify_stored_files", "--jobs", "1"], on_object_store, after=4)
     assert run.returncode == 130, run
     assert run.stderr.strip().endswith("CommandError: Interrupted."), run.stderr
     assert "Traceback" not in run.stderr
     said = run.stdout.splitlines()[1:]
-    # The third file asked for: the two before it were read.
+    # The fourth file asked for: the three before it were read, at least two
+    # of them counted before the signal (0.5 s later).
     count = re.fullmatch(r"Checked (\d+) files? \(.*\) .* before it was interrupted\.", said[0])
     checked = int(count[1])
     assert 2 <= checked < len(artifacts)
