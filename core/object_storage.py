@@ -5,7 +5,7 @@ browsers reach the store at (``core.storage.stored_file_response``)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.config import Config
@@ -21,6 +21,16 @@ from core.storage import MISSING_OBJECT_CODES, store_answer
 # under this lock. (Once made, a connection's objects still use the
 # session's resource factory from every thread; that only reads.)
 _CONNECTING = threading.Lock()
+
+
+def _made_once(kept: threading.local, make: Callable[[], Any]) -> Any:
+    """This thread's connection in ``kept``; ``make`` (which keeps it
+    there) under the lock the first time."""
+    connection = getattr(kept, "connection", None)
+    if connection is None:
+        with _CONNECTING:
+            connection = make()
+    return connection
 
 
 class ObjectStorage(S3Storage):
@@ -70,21 +80,15 @@ class ObjectStorage(S3Storage):
     @property
     def connection(self) -> Any:
         """This thread's connection, as django-storages keeps it."""
-        connection = getattr(self._connections, "connection", None)
-        if connection is None:
-            with _CONNECTING:
-                connection = super().connection
-        return connection
+        return _made_once(self._connections, lambda: super(ObjectStorage, self).connection)
 
     @property
     def unsigned_connection(self) -> Any:
         """This thread's connection for unsigned links (``querystring_auth``
-        off), made under the same lock."""
-        connection = getattr(self._unsigned_connections, "connection", None)
-        if connection is None:
-            with _CONNECTING:
-                connection = super().unsigned_connection
-        return connection
+        off)."""
+        return _made_once(
+            self._unsigned_connections, lambda: super(ObjectStorage, self).unsigned_connection
+        )
 
     @property
     def bucket(self) -> Any:
