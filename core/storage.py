@@ -262,20 +262,30 @@ def stored_models() -> list[str]:
     return [model._meta.label_lower for model, _ in stored_file_fields()]
 
 
-def _stored_rows(
-    progress: Progress | None = None, after: tuple[str, int] | None = None
-) -> Iterator[StoredRow]:
-    """Every file the database refers to (past ``after``); ``progress`` is
-    told every ``PROGRESS_EVERY`` files."""
-    total = sum(rows.count() for _, _, rows in _stored_querysets(after)) if progress else 0
-    done = 0
+def _stored_rows(after: tuple[str, int] | None = None) -> Iterator[StoredRow]:
+    """Every file the database refers to (past ``after``)."""
     for model, file_field, rows in _stored_querysets(after):
         names = {f.name for f in model._meta.concrete_fields}
         columns = ["pk", file_field.name, *(["sha256"] if "sha256" in names else [])]
         for pk, name, *recorded in rows.order_by("pk").values_list(*columns).iterator(500):
             label = f"{model._meta.verbose_name} {pk} ({name})"
             yield StoredRow(model._meta.label_lower, pk, label, name, (recorded or [""])[0])
-            done += 1
+
+
+def _each_stored_file[Outcome](
+    work: Callable[[StoredRow], Outcome],
+    jobs: int,
+    progress: Progress | None,
+    after: tuple[str, int] | None = None,
+) -> Iterator[tuple[StoredRow, Future[Outcome]]]:
+    """``work`` on every file the database refers to (past ``after``), as
+    ``_each_in_order`` hands it back; ``progress`` is told every
+    ``PROGRESS_EVERY`` files the caller has taken and dealt with."""
+    total = sum(rows.count() for _, _, rows in _stored_querysets(after)) if progress else 0
+    with closing(_each_in_order(_stored_rows(after), work, jobs)) as results:
+        for done, result in enumerate(results, 1):
+            yield result
+            # The caller asks for the next file once done with this one.
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, total)
 
@@ -343,7 +353,7 @@ def copy_stored_files(
                     raise RuntimeError(f"{row.label}: the target stored it as {stored}")
         return "copied", size
 
-    with closing(_each_in_order(_stored_rows(progress), copy, jobs)) as copies:
+    with closing(_each_stored_file(copy, jobs, progress)) as copies:
         for row, done in copies:
             what, size = done.result()
             if what == "present":
@@ -427,7 +437,7 @@ def verify_stored_files(
         except FileNotFoundError:
             return None
 
-    with closing(_each_in_order(_stored_rows(progress, after), measure, jobs)) as reads:
+    with closing(_each_stored_file(measure, jobs, progress, after)) as reads:
         for row, read in reads:
             measured = read.result()
             if unreferenced:

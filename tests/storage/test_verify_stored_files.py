@@ -200,6 +200,18 @@ def test_a_long_run_says_how_far_it_is(decided_review, settings, tmp_path, monke
     said = [f"Checked {n} of {total} files" for n in range(4, total + 1, 4)]
     assert err.getvalue().splitlines() == said
 
+    # Reading four at once, a line says what the report holds: files
+    # checked, not files handed to a thread.
+    report = core_storage.VerifyReport()
+    when: list[tuple[int, int]] = []
+    core_storage.verify_stored_files(
+        storages["default"],
+        report=report,
+        progress=lambda done, _: when.append((done, report.checked)),
+        jobs=4,
+    )
+    assert when == [(n, n) for n in range(4, total + 1, 4)]
+
 
 def test_a_run_the_store_stopped_says_how_to_go_on_and_goes_on_from_there(
     on_object_store, decided_review
