@@ -52,14 +52,14 @@ class ObjectStorage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         bounds: dict[str, Any] = {
-            "connect_timeout": self.connect_timeout,
-            "read_timeout": self.read_timeout,
+            name: getattr(self, name)
+            for name in ("connect_timeout", "read_timeout")
+            if getattr(self, name)
         }
         if self.max_attempts:
             bounds["retries"] = {"mode": "standard", "total_max_attempts": self.max_attempts}
-        given = {name: value for name, value in bounds.items() if value}
-        if given:
-            self.client_config = self.client_config.merge(Config(**given))
+        if bounds:
+            self.client_config = self.client_config.merge(Config(**bounds))
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

@@ -80,8 +80,7 @@ def is_storage_unavailable(exc: BaseException | None) -> bool:
     if isinstance(exc, StoreConnectionError | HTTPClientError | IncompleteReadError):
         return True
     if isinstance(exc, ClientError):
-        code, status = store_answer(exc)
-        return status >= 500 or code in REFUSAL_CODES
+        return store_answer(exc)[1] >= 500 or is_storage_refusal(exc)
     return False
 
 

@@ -10,7 +10,13 @@ from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.storage import JOBS_DEFAULT, JOBS_MAX, is_storage_refusal, is_storage_unavailable
+from core.storage import (
+    JOBS_DEFAULT,
+    JOBS_MAX,
+    Progress,
+    is_storage_refusal,
+    is_storage_unavailable,
+)
 
 # (what is wrong, the file's label): "missing", "artifact 12 (artifacts/…)"
 Problem = tuple[str, str]
@@ -24,7 +30,7 @@ def files_counted(count: int) -> str:
     return f"{count} file{'' if count == 1 else 's'}"
 
 
-def progress_to(command: BaseCommand, doing: str) -> Callable[[int, int], None]:
+def progress_to(command: BaseCommand, doing: str) -> Progress:
     """Tells the operator how far ``command`` is, on stderr: "Checked 10,000
     of 1,100,000 files"."""
 
