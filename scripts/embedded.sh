@@ -94,7 +94,9 @@ run() {
         say "msgfmt (GNU gettext) is missing: pages are shown in English only"
     fi
     "$PY" manage.py migrate --noinput
-    "$PY" manage.py seed_demo
+    # The demo's year of history runs hundreds of tasks in this process; their
+    # log stays below the console's notice (LOG_LEVEL applies to this step only).
+    LOG_LEVEL=WARNING "$PY" manage.py seed_demo
     say "serving $SITE_URL/ (DEBUG off; keys in $VAR_DIR)"
     # One process, so that Django's in-process cache (throttle counts) is one;
     # threads serve requests side by side.

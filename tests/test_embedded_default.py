@@ -164,6 +164,21 @@ def test_it_refuses_a_wrong_password_with_the_form_not_an_error(server):
         assert technical not in response.text
 
 
+def test_its_console_shows_the_start_not_a_year_of_demo_history(server):
+    """Seeding the demo replays a year of gate reviews: hundreds of tasks and
+    notifications, none of them e-mailed (tests/notifications/
+    test_seed_leaves_history_read.py). The console shows the start-up and
+    where to go."""
+    log = server.log.read_text(errors="replace")
+    start_up = log.split("embedded: serving")[0]
+
+    assert len(start_up.splitlines()) < 150, start_up[-3000:]
+    assert "Subject:" not in log  # the console e-mail backend's
+    assert "celery.app.trace" not in start_up  # the replay's task log
+    assert "No hostname was supplied" not in log  # kombu, of the in-memory broker
+    assert "Created 28 demo use cases in 4 units." in start_up
+
+
 def test_it_keeps_its_keys_private_and_stable(server):
     """The keys are files of their owner only; a second invocation reads the
     same ones: the audit chain the demo wrote with them verifies."""

@@ -8,6 +8,8 @@ the named people. Running the command twice changes nothing.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import time_machine
@@ -29,10 +31,34 @@ from front.demo.portfolio import (
 )
 from gates import services as gate_services
 from notifications import services as notification_services
+from notifications.models import EmailMode
 from usecases import services as usecase_services
 from usecases.models import BusinessUnit, CustomField, UseCase
 
 User = get_user_model()
+
+
+@contextmanager
+def history_not_emailed(users: Iterable[Any]) -> Iterator[None]:
+    """The history's notifications reach the inboxes but are not e-mailed:
+    a year of past gate reviews is some 600 e-mails, on the console of `make
+    run` or through a deployment's mail server to the demo's addresses. The
+    accounts' e-mail is off while it plays, then as it was (on, for new
+    accounts), through the preferences people set themselves."""
+    before = {user: notification_services.preferences_for(user) for user in users}
+    for user in before:
+        notification_services.preferences_update(
+            user=user, email_mode=EmailMode.OFF, email_kinds_off=[]
+        )
+    try:
+        yield
+    finally:
+        for user, preference in before.items():
+            notification_services.preferences_update(
+                user=user,
+                email_mode=preference.email_mode,
+                email_kinds_off=preference.email_kinds_off,
+            )
 
 
 class Command(BaseCommand):
@@ -44,32 +70,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo portfolio already present; nothing to do.")
         else:
             units = self._business_units(users)
-            steps: list[Step] = []
-            for case in CASES:
-                steps.extend(CaseHistory(case, users, units).steps())
-            # The administrator defined the custom fields before the first
-            # use case was proposed.
-            first = min(step.when for step in steps)
-            with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
-                self._custom_fields(users["admin"])
-            # Every action runs at its moment in the portfolio's history, all
-            # use cases interleaved, so the audit trail reads in time order.
-            for step in sorted(steps):
-                with time_machine.travel(step.when, tick=False), transaction.atomic():
-                    step.run()
-            # The history's events reach the inboxes here rather than in a
-            # worker later, and are then left read: each demo account starts
-            # with what waits on it now, not years of past notifications.
-            # Carl is travelling this week: Bea decides in his seats.
-            today = timezone.localdate()
-            gate_services.delegation_create(
-                by=users["cio"],
-                delegate=users["buhead"],
-                starts_on=today,
-                ends_on=today + datetime.timedelta(days=7),
-                reason="Travelling to the regional offices this week.",
-            )
-            events.outbox_deliver()
+            with history_not_emailed(users.values()):
+                self._history(users, units)
+            # Each demo account starts with what waits on it now, not years of
+            # past notifications.
             notification_services.notifications_mark_read_before(before=timezone.now())
             self.stdout.write(
                 self.style.SUCCESS(f"Created {len(CASES)} demo use cases in {len(units)} units.")
@@ -78,6 +82,33 @@ class Command(BaseCommand):
             "Demo accounts (password “demo”, for the demo only): "
             + ", ".join(username for username, *_ in ACCOUNTS[:8])
         )
+
+    def _history(self, users: dict[str, Any], units: dict[str, BusinessUnit]) -> None:
+        steps: list[Step] = []
+        for case in CASES:
+            steps.extend(CaseHistory(case, users, units).steps())
+        # The administrator defined the custom fields before the first use
+        # case was proposed.
+        first = min(step.when for step in steps)
+        with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
+            self._custom_fields(users["admin"])
+        # Every action runs at its moment in the portfolio's history, all use
+        # cases interleaved, so the audit trail reads in time order.
+        for step in sorted(steps):
+            with time_machine.travel(step.when, tick=False), transaction.atomic():
+                step.run()
+        # Carl is travelling this week: Bea decides in his seats.
+        today = timezone.localdate()
+        gate_services.delegation_create(
+            by=users["cio"],
+            delegate=users["buhead"],
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=7),
+            reason="Travelling to the regional offices this week.",
+        )
+        # The history's events reach the inboxes here rather than in a worker
+        # later.
+        events.outbox_deliver()
 
     def _accounts(self) -> dict[str, Any]:
         users: dict[str, Any] = {}
