@@ -129,7 +129,7 @@ class Outage:
         so Django's request logger does not report it again as an error."""
         response["Retry-After"] = str(self.retry_after)
         UNAVAILABLE_ANSWERS.labels(service=self.service).inc()
-        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        cause = cause_of(exc)
         log_response(
             "%s unavailable, answered %s to %s %s: %s",
             self.name,
@@ -158,6 +158,12 @@ STORAGE_OUTAGE = Outage(
     "Object store",
     "object_store",
 )
+
+
+def cause_of(exc: BaseException) -> str:
+    """What a log line says of ``exc``: its message's first line, else its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def outage_of(exc: BaseException | None) -> Outage | None:

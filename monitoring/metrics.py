@@ -38,6 +38,7 @@ from prometheus_client import multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
+from core.api_errors import cause_of, outage_of
 from core.models import OutboxEvent
 from notifications.models import EmailStatus, Notification
 from reporting.models import GatePack, PackStatus
@@ -51,6 +52,7 @@ EMAIL_BACKLOG_STATUSES = (
     EmailStatus.FAILED,
 )
 CELERY_QUEUE = "celery"
+REDIS_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -88,8 +90,20 @@ class StageGateCollector(Collector):
         for gather in (self._queue, self._outbox, self._emails, self._packs):
             try:
                 yield from gather()
-            except Exception:  # noqa: BLE001 - a scrape reports what it can
-                logger.warning("metrics: %s could not be read", gather.__name__, exc_info=True)
+            except Exception as error:  # noqa: BLE001 - a scrape reports what it can
+                # A service that does not answer is an outage, said in one
+                # line at each scrape (the alert is StageGateDatabaseUnreadable,
+                # deploy/prometheus); anything else is a bug, with its traceback.
+                outage = outage_of(error)
+                if outage is not None or isinstance(error, REDIS_UNAVAILABLE):
+                    logger.warning(
+                        "metrics: %s could not be read: %s unavailable: %s",
+                        gather.__name__,
+                        outage.name if outage else "Redis",
+                        cause_of(error),
+                    )
+                else:
+                    logger.warning("metrics: %s could not be read", gather.__name__, exc_info=True)
 
     def _queue(self) -> Iterator[Metric]:
         if not settings.REDIS_URL:

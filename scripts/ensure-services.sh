@@ -3,8 +3,9 @@
 #   PostgreSQL on 127.0.0.1:5432 with role and database "stagegate",
 #   Redis on 127.0.0.1:6379, Debian's Chromium at /usr/bin/chromium, the
 #   OpenID Connect provider the single sign-on tests start (npm's oidc-provider,
-#   installed with Node.js into tests/identity/provider/node_modules), and GNU
-#   gettext (msgfmt) to compile the translation catalogues.
+#   installed with Node.js into tests/identity/provider/node_modules), GNU
+#   gettext (msgfmt) to compile the translation catalogues, and Prometheus
+#   with promtool, which the alert rules' tests run (tests/monitoring).
 # Starts what is installed but stopped; installs what is missing with apt-get
 # when running as root; otherwise says what to install and exits non-zero.
 # Idempotent, and silent when everything is already up.
@@ -166,8 +167,17 @@ ensure_gettext() {
     fi
 }
 
+# Debian's Prometheus 2: promtool checks and unit-tests deploy/prometheus, and
+# a test starts the server itself on a free loopback port.
+ensure_prometheus() {
+    if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+        apt_install prometheus
+    fi
+}
+
 ensure_postgres
 ensure_redis
 ensure_chromium
 ensure_oidc_provider
 ensure_gettext
+ensure_prometheus

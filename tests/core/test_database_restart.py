@@ -306,6 +306,9 @@ def test_a_database_restart_is_a_503_to_retry_then_service_resumes(cluster, web)
         before = len(visitor.answers)
         cluster.stop("fast")
         time.sleep(2)  # people keep clicking while it is down
+        # Prometheus scrapes: the answer lacks what is read from the database,
+        # what StageGateDatabaseUnreadable (deploy/prometheus) keys on.
+        scraped_while_down = requests.get(f"{web.url}/metrics", timeout=10)
         down = len(visitor.answers)
         cluster.start()
         started = len(visitor.answers)
@@ -344,6 +347,15 @@ def test_a_database_restart_is_a_503_to_retry_then_service_resumes(cluster, web)
     assert visitor.both_fine_since(started), "\n".join(str(a) for a in answers[started:][-6:])
     last_page = next(a for a in reversed(answers) if a.path == "/")
     assert last_page.status == 200 and "Sign out" in last_page.body
+
+    assert scraped_while_down.status_code == 200
+    names = {line.split("{")[0].split(" ")[0] for line in scraped_while_down.text.splitlines()}
+    assert "stagegate_http_request_duration_seconds_count" in names
+    assert "stagegate_outbox_pending" not in names
+    assert "stagegate_outbox_pending" in {
+        line.split(" ")[0]
+        for line in requests.get(f"{web.url}/metrics", timeout=10).text.splitlines()
+    }
 
     # Counted for the operator, once per 503, under the service that failed.
     metrics = requests.get(f"{web.url}/metrics", timeout=10).text

@@ -95,6 +95,19 @@ def test_metrics_count_requests_by_route_and_report_the_backlogs(lead, decided_r
 
 
 @pytest.mark.django_db
+def test_a_scrape_while_redis_is_down_leaves_the_queue_out_and_says_why_in_a_line(settings, caplog):
+    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+
+    text = _scrape()
+
+    assert "stagegate_celery_queue_length{" not in text
+    assert _value(text, "stagegate_outbox_pending") == 0  # the database still read
+    (record,) = [r for r in caplog.records if r.name == "monitoring.metrics"]
+    assert record.getMessage().startswith("metrics: _queue could not be read: Redis unavailable: ")
+    assert record.exc_info is None  # an outage, not a bug: no traceback at every scrape
+
+
+@pytest.mark.django_db
 def test_metrics_count_the_cpu_each_route_took_no_more_than_its_time(lead, client_as, use_case):
     """The web process's CPU per route, for an operator to divide by the
     requests: it grows with each page served, by no more than the time the
