@@ -17,6 +17,7 @@ import contextvars
 import datetime
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -175,6 +176,25 @@ def outbox_deliver(batch: int = OUTBOX_BATCH) -> int:
         delivered += delivered_now
         if claimed < batch:
             return delivered
+
+
+def outbox_drain(*, timeout: float, poll: float = 0.2) -> bool:
+    """Deliver until no due event waits, including those another process
+    (a worker) has claimed: its batch is waited for until it commits. True
+    once none waits; False if ``timeout`` seconds pass first. An event whose
+    listener failed waits for its retry and is not due, so it does not hold
+    this up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outbox_deliver()
+        due = OutboxEvent.objects.filter(
+            delivered_at__isnull=True, next_attempt_at__lte=timezone.now()
+        )
+        if not due.exists():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
 
 
 def _deliver_batch(batch: int) -> tuple[int, int]:

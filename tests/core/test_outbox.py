@@ -4,15 +4,18 @@ loses nothing."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from core import events
 from core.models import OutboxEvent
@@ -167,3 +170,50 @@ def test_outside_a_batch_each_ask_is_an_after_commit_callback():
         events.on_commit_once(_kick)
         assert _kicks == []
     assert _kicks == ["kick", "kick"]
+
+
+def _hold(row_id: int, claimed: threading.Event, release: threading.Event) -> None:
+    """Another deliverer (a worker): claims the event, delivers it once
+    ``release`` is set, and commits."""
+    try:
+        with transaction.atomic():
+            row = OutboxEvent.objects.select_for_update().get(pk=row_id)
+            claimed.set()
+            release.wait(30)
+            row.delivered_at = timezone.now()
+            row.save(update_fields=["delivered_at"])
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_draining_waits_for_the_events_another_deliverer_holds(monkeypatch):
+    """The demo seed drains the outbox before turning e-mail back on: an event
+    a worker is delivering counts as waiting until the worker commits."""
+    seen: list[str] = []
+    monkeypatch.setattr(events, "_listeners", [lambda name, data: seen.append(name)])
+    held = OutboxEvent.objects.create(name=events.REVIEW_OPENED, data={})
+    OutboxEvent.objects.create(name=events.REVIEW_SUBMITTED, data={})
+    # Failed once, retried in an hour: not due, so it holds nothing up.
+    OutboxEvent.objects.create(
+        name=events.GATE_DECIDED,
+        data={},
+        attempts=1,
+        next_attempt_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    claimed, release = threading.Event(), threading.Event()
+    worker = threading.Thread(target=_hold, args=(held.pk, claimed, release))
+    worker.start()
+    try:
+        assert claimed.wait(10)
+        assert events.outbox_drain(timeout=0.5) is False  # the worker still holds it
+        assert seen == [events.REVIEW_SUBMITTED]
+
+        threading.Timer(0.5, release.set).start()
+        assert events.outbox_drain(timeout=30) is True
+        # Returned once the worker had delivered it, not before.
+        assert OutboxEvent.objects.get(pk=held.pk).delivered_at is not None
+    finally:
+        release.set()
+        worker.join(30)
+    assert seen == [events.REVIEW_SUBMITTED]

@@ -37,6 +37,9 @@ from usecases.models import BusinessUnit, CustomField, UseCase
 
 User = get_user_model()
 
+# How long the seed waits for a worker delivering the history's events.
+HISTORY_DELIVERY_SECONDS = 120
+
 
 @contextmanager
 def history_not_emailed(users: Iterable[Any]) -> Iterator[None]:
@@ -107,8 +110,13 @@ class Command(BaseCommand):
             reason="Travelling to the regional offices this week.",
         )
         # The history's events reach the inboxes here rather than in a worker
-        # later.
-        events.outbox_deliver()
+        # later, and while e-mail is off: with a worker (REDIS_URL), those it
+        # is delivering are waited for.
+        if not events.outbox_drain(timeout=HISTORY_DELIVERY_SECONDS):
+            self.stderr.write(
+                f"Some of the history's events were still being delivered after "
+                f"{HISTORY_DELIVERY_SECONDS} s: their notifications may be e-mailed."
+            )
 
     def _accounts(self) -> dict[str, Any]:
         users: dict[str, Any] = {}
