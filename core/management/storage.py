@@ -4,6 +4,7 @@ how they end when the store does not answer."""
 
 from __future__ import annotations
 
+import signal
 from argparse import ArgumentTypeError
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,11 @@ def store_answers(where: str, so_far: Callable[[str], None]) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        # The process still waits for the files on their way as it exits: a
+        # second Ctrl-C ends it there and then, as the terminal's default
+        # does, not with Python's message from inside its threads' join. (A
+        # write cut short stores nothing: an object is stored whole or not.)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         so_far(INTERRUPTED)
         raise CommandError("Interrupted.", returncode=130) from None
     except Exception as error:

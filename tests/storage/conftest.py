@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -174,38 +175,51 @@ class DelayingProxy:
 
 
 def interrupted(
-    command: list[str], store: ObjectStore, *, after: int = 3
+    command: list[str], store: ObjectStore, *, after: int = 3, twice: bool = False
 ) -> subprocess.CompletedProcess:
     """``manage.py *command`` in a process of its own on the test database
     (the test needs ``transactional_db``), its store 0.5 s away a chunk
     (``DelayingProxy``), sent SIGINT as Ctrl-C sends it once ``after``
     chunks have gone out to the store (a request each without a body; a
-    PUT's headers and body may be two)."""
+    PUT's headers and body may be two). With ``twice``, Ctrl-C again once it
+    has said it was interrupted, while it waits for the files on their way."""
     from tests.workers import app_environment
 
     proxy = DelayingProxy(store.port, 0.5)
     env = app_environment(
         "redis://127.0.0.1:1/0", {**store.environment, "S3_ENDPOINT_URL": proxy.url}
     )
-    run = subprocess.Popen(
-        [sys.executable, "manage.py", *command],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while proxy.sent < after:
-            assert run.poll() is None, run.communicate()
-            assert time.monotonic() < deadline, "the command did not reach the store"
-            time.sleep(0.05)
-        run.send_signal(signal.SIGINT)
-        out, err = run.communicate(timeout=30)
-    finally:
-        run.kill()
-    return subprocess.CompletedProcess(run.args, run.returncode, out, err)
+    with tempfile.TemporaryDirectory() as logs:
+        out, err = Path(logs, "out"), Path(logs, "err")
+        with out.open("w") as stdout, err.open("w") as stderr:
+            run = subprocess.Popen(
+                [sys.executable, "manage.py", *command],
+                cwd=Path(__file__).resolve().parents[2],
+                env=env,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        try:
+            _wait_until(lambda: proxy.sent >= after, run, err, "the command to reach the store")
+            run.send_signal(signal.SIGINT)
+            if twice:
+                _wait_until(lambda: "Interrupted." in err.read_text(), run, err, "its report")
+                assert run.poll() is None, "it did not wait for the files on their way"
+                run.send_signal(signal.SIGINT)
+            run.wait(timeout=30)
+        finally:
+            run.kill()
+        return subprocess.CompletedProcess(
+            run.args, run.returncode, out.read_text(), err.read_text()
+        )
+
+
+def _wait_until(done, run: subprocess.Popen, err: Path, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not done():
+        assert run.poll() is None, err.read_text()
+        assert time.monotonic() < deadline, f"waited 60 s for {what}"
+        time.sleep(0.05)
 
 
 def on_store_events(storage, event: str, handler) -> None:

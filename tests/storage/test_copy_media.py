@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 
 import pytest
 from django.core.files.storage import storages
@@ -148,6 +149,33 @@ def test_an_interrupted_copy_says_what_it_copied_and_a_rerun_goes_on(
     assert int(rerun[1]) + int(rerun[2]) == len(artifacts) + 1
     assert copied <= int(rerun[2]) <= copied + 2
     assert len(object_store.object_keys()) == len(artifacts) + 1
+
+
+def test_a_second_ctrl_c_ends_the_wait_for_the_files_on_their_way(
+    transactional_db, kept_on_disk, object_store, settings
+):
+    """After the first Ctrl-C the copy has said what it copied and waits, as
+    it exits, for the writes already sent; a second one ends it there, as the
+    terminal's default, without a message from Python's insides. A write cut
+    short stores nothing, and a rerun copies the rest."""
+    disk, artifacts, pack = kept_on_disk
+    command = ["copy_media_to_storage", "--from", str(disk), "--jobs", "4"]
+    run = interrupted(command, object_store, after=3, twice=True)
+    assert run.returncode == -signal.SIGINT, run
+    assert run.stderr.strip().endswith("CommandError: Interrupted."), run.stderr
+    assert "Exception ignored" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert re.fullmatch(
+        r"Copied \d+ files? \(.*\) before it was interrupted; 0 already there\.",
+        run.stdout.splitlines()[1],
+    )
+    object_store.use_with(settings)
+    rerun = re.fullmatch(
+        r"Copied (\d+) files? \(.*\); (\d+) already there\.", copy(disk).splitlines()[0]
+    )
+    assert int(rerun[1]) + int(rerun[2]) == len(artifacts) + 1
+    for item in [*artifacts, pack]:
+        assert object_store.read(f"media/{item.file.name}") == (disk / item.file.name).read_bytes()
 
 
 def test_a_damaged_or_missing_file_is_named_and_not_copied(kept_on_disk, object_store, settings):
