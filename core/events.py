@@ -197,6 +197,11 @@ def outbox_drain(*, timeout: float, poll: float = 0.2) -> bool:
         time.sleep(poll)
 
 
+def outbox_failed() -> int:
+    """How many events wait for a retry after a listener failed on them."""
+    return OutboxEvent.objects.filter(delivered_at__isnull=True, attempts__gt=0).count()
+
+
 def _deliver_batch(batch: int) -> tuple[int, int]:
     """One transaction: claim up to ``batch`` due events and deliver each.
     The work their listeners ask for (``on_commit_once``) is registered once

@@ -32,7 +32,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
+from core.audit import audit_record
 from core.errors import InvalidInput
+from core.models import AuditEvent
 from notifications import conf
 from notifications.models import (
     EmailMode,
@@ -349,6 +351,83 @@ def preferences_update(
             email_status=EmailStatus.PENDING, email_in_digest=False
         )
     return preference
+
+
+# --- E-mail paused (the demo seed's history) ------------------------------------------
+
+EMAILS_PAUSED = "notifications.emails_paused"
+EMAILS_RESUMED = "notifications.emails_resumed"
+
+
+@transaction.atomic
+def emails_pause(*, by, reason: str) -> int:
+    """Turn e-mail off for every active account while something that notifies
+    people of the past runs (the demo seed plays a year of gate reviews): the
+    notifications it makes reach the inboxes, ``skipped``; e-mails already
+    waiting stay as they are. What each account had is kept in the audit
+    trail, so ``emails_resume`` puts it back, also after the process that
+    paused was killed. Returns how many accounts were paused."""
+    users = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
+    had = {
+        p.user_id: [p.email_mode, p.email_kinds_off]
+        for p in NotificationPreference.objects.select_for_update().filter(user_id__in=users)
+    }
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user_id=pk, email_mode=EmailMode.OFF) for pk in users],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["email_mode", "email_kinds_off", "updated_at"],
+    )
+    audit_record(
+        actor=by,
+        action=EMAILS_PAUSED,
+        summary=reason,
+        payload={"preferences": {str(pk): had.get(pk) for pk in users}},
+    )
+    return len(users)
+
+
+def _unresumed_pause() -> AuditEvent | None:
+    paused = AuditEvent.objects.filter(action=EMAILS_PAUSED).order_by("-seq").first()
+    if (
+        paused is None
+        or AuditEvent.objects.filter(action=EMAILS_RESUMED, seq__gt=paused.seq).exists()
+    ):
+        return None
+    return paused
+
+
+@transaction.atomic
+def emails_resume(*, by) -> int | None:
+    """Put back the e-mail preferences the last ``emails_pause`` kept, if no
+    resume followed it: each account as it was (no row: the defaults), and
+    what waits to be e-mailed as it is. None when nothing is paused, else how
+    many accounts were put back (an account deleted since is left out)."""
+    paused = _unresumed_pause()
+    if paused is None:
+        return None
+    had = {int(pk): kept for pk, kept in paused.payload["preferences"].items()}
+    existing = set(User.objects.filter(pk__in=had).values_list("pk", flat=True))
+    NotificationPreference.objects.filter(
+        user_id__in=[pk for pk in existing if had[pk] is None]
+    ).delete()
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(user_id=pk, email_mode=had[pk][0], email_kinds_off=had[pk][1])
+            for pk in sorted(existing)
+            if had[pk] is not None
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["email_mode", "email_kinds_off", "updated_at"],
+    )
+    audit_record(
+        actor=by,
+        action=EMAILS_RESUMED,
+        summary=f"E-mail put back as it was for {len(existing)} accounts.",
+        payload={"paused": paused.seq, "accounts": len(existing)},
+    )
+    return len(existing)
 
 
 # --- E-mail delivery ----------------------------------------------------------------

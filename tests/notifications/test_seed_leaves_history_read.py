@@ -4,6 +4,8 @@ that history read, and the inbox still holds it, not e-mailed."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,10 +14,20 @@ from django.core.management import call_command
 from django.db.models import F
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from gates.models import ReviewApprover
 from gates.services import approval_record
-from notifications.models import EmailMode, EmailStatus, Notification
-from notifications.services import emails_deliver_pending, preferences_for
+from notifications.models import (
+    EmailMode,
+    EmailStatus,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
+from notifications.services import emails_deliver_pending, preferences_for, preferences_update
+from tests.factories import UserFactory
+from tests.workers import ROOT, app_environment, wait_for
+from usecases.models import OrgRole, UseCase
 
 pytestmark = pytest.mark.django_db
 
@@ -39,22 +51,51 @@ def test_seeded_accounts_start_with_their_history_read():
 def test_the_history_is_not_emailed_and_what_happens_after_it_is(
     django_capture_on_commit_callbacks,
 ):
-    """A year of past gate reviews would be some 600 e-mails to the demo's
-    addresses, from the console of `make run` or a deployment's mail server.
-    They stay in the inboxes, not e-mailed; the next decision is e-mailed."""
+    """A year of past gate reviews would be some 600 e-mails, from the console
+    of `make run` or a deployment's mail server, to the demo's addresses and
+    to anyone the rules notify (every member of risk and compliance, for one).
+    They stay in the inboxes, not e-mailed; e-mail is then as it was for
+    everyone, and the next decision is e-mailed."""
+    # Someone already on the deployment, notified of risk proposals, with a
+    # daily digest and an e-mail waiting in it.
+    colleague = UserFactory(username="rosa", org_roles=[OrgRole.RISK_COMPLIANCE])
+    preferences_update(user=colleague, email_mode=EmailMode.DIGEST, email_kinds_off=[])
+    waiting = Notification.objects.create(
+        recipient=colleague,
+        kind=Kind.REVIEW_OPENED,
+        subject="Waiting for the digest",
+        body="b",
+        object_type="review",
+        object_id=1,
+        email_status=EmailStatus.DIGEST,
+        email_in_digest=True,
+    )
+
     call_command("seed_demo", stdout=io.StringIO())
 
-    history = Notification.objects.all()
+    history = Notification.objects.exclude(pk=waiting.pk)
     assert history.count() > 300
     assert set(history.values_list("email_status", flat=True)) == {EmailStatus.SKIPPED}
+    assert history.filter(recipient=colleague).exists()  # notified, not e-mailed
     # What a worker's delivery run then finds to send: nothing.
     assert emails_deliver_pending().sent == 0
     assert mail.outbox == []
-    # Each account's e-mail is on again, as it is for any new account.
+    # Each account's e-mail is as it was: the colleague's digest, with what
+    # waited in it; the defaults for the demo's new accounts.
+    waiting.refresh_from_db()
+    assert (waiting.email_status, waiting.email_in_digest) == (EmailStatus.DIGEST, True)
+    assert preferences_for(colleague).email_mode == EmailMode.DIGEST
     User = get_user_model()
     for username in ("lead", "sponsor", "techlead", "buhead", "cio", "risk", "exec"):
-        preference = preferences_for(User.objects.get(username=username))
-        assert (preference.email_mode, preference.email_kinds_off) == (EmailMode.IMMEDIATE, [])
+        user = User.objects.get(username=username)
+        assert not NotificationPreference.objects.filter(user=user).exists(), username
+    # The pause and its end are in the audit trail, the pause with what each
+    # account had.
+    paused = AuditEvent.objects.get(action="notifications.emails_paused")
+    assert paused.summary == "E-mail paused while the demo's history is seeded."
+    assert paused.payload["preferences"][str(colleague.pk)] == [EmailMode.DIGEST, []]
+    resumed = AuditEvent.objects.get(action="notifications.emails_resumed")
+    assert resumed.seq > paused.seq and resumed.payload["paused"] == paused.seq
 
     seat = (
         ReviewApprover.objects.filter(review__status="submitted", decision="pending")
@@ -67,3 +108,46 @@ def test_the_history_is_not_emailed_and_what_happens_after_it_is(
 
     assert [seat.review.chair.email] in [m.to for m in mail.outbox]
     assert Notification.objects.filter(email_status=EmailStatus.SENT).exists()
+
+
+@pytest.mark.postgres("the seed runs in a process of its own on the test database")
+@pytest.mark.django_db(transaction=True)
+def test_a_seed_killed_while_email_is_paused_is_put_back_by_the_next_run():
+    colleague = UserFactory(username="rosa", org_roles=[OrgRole.RISK_COMPLIANCE])
+    preferences_update(user=colleague, email_mode=EmailMode.DIGEST, email_kinds_off=[])
+    environment = app_environment("", {})  # no broker: tasks run in the seed's process
+    seed = subprocess.Popen(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: UseCase.objects.count() >= 3, timeout=180, what="the seed to play its history"
+        )
+    finally:
+        seed.kill()  # SIGKILL, as the kernel's OOM killer sends: no clean-up runs
+        seed.wait(timeout=30)
+    assert preferences_for(colleague).email_mode == EmailMode.OFF  # left paused
+
+    rerun = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "The last seed stopped part-way: e-mail is back on for " in rerun.stderr
+    assert "Its demo portfolio is incomplete; seed an empty database for a whole one." in (
+        rerun.stderr
+    )
+    assert "Demo portfolio already present; nothing to do." in rerun.stdout
+    assert "Traceback" not in rerun.stderr
+    assert preferences_for(colleague).email_mode == EmailMode.DIGEST
+    assert not NotificationPreference.objects.filter(user__username="lead").exists()
+    assert AuditEvent.objects.filter(action="notifications.emails_resumed").count() == 1

@@ -8,8 +8,6 @@ the named people. Running the command twice changes nothing.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import time_machine
@@ -31,7 +29,6 @@ from front.demo.portfolio import (
 )
 from gates import services as gate_services
 from notifications import services as notification_services
-from notifications.models import EmailMode
 from usecases import services as usecase_services
 from usecases.models import BusinessUnit, CustomField, UseCase
 
@@ -41,40 +38,30 @@ User = get_user_model()
 HISTORY_DELIVERY_SECONDS = 120
 
 
-@contextmanager
-def history_not_emailed(users: Iterable[Any]) -> Iterator[None]:
-    """The history's notifications reach the inboxes but are not e-mailed:
-    a year of past gate reviews is some 600 e-mails, on the console of `make
-    run` or through a deployment's mail server to the demo's addresses. The
-    accounts' e-mail is off while it plays, then as it was (on, for new
-    accounts), through the preferences people set themselves."""
-    before = {user: notification_services.preferences_for(user) for user in users}
-    for user in before:
-        notification_services.preferences_update(
-            user=user, email_mode=EmailMode.OFF, email_kinds_off=[]
-        )
-    try:
-        yield
-    finally:
-        for user, preference in before.items():
-            notification_services.preferences_update(
-                user=user,
-                email_mode=preference.email_mode,
-                email_kinds_off=preference.email_kinds_off,
-            )
-
-
 class Command(BaseCommand):
     help = "Create the demo accounts and a realistic demo portfolio (idempotent)."
 
     def handle(self, *args, **options) -> None:
         users = self._accounts()
-        if UseCase.objects.filter(title=CASES[0].title).exists():
+        # A seed killed while it played the history left e-mail paused.
+        resumed = notification_services.emails_resume(by=users["admin"])
+        if resumed is not None:
+            self.stderr.write(
+                f"The last seed stopped part-way: e-mail is back on for {resumed} accounts. "
+                "Its demo portfolio is incomplete; seed an empty database for a whole one."
+            )
+        # Any of it, whole or from a seed stopped part-way: a second history
+        # would collide with the first.
+        if (
+            UseCase.objects.filter(title__in=[case.title for case in CASES]).exists()
+            or BusinessUnit.objects.filter(
+                code__in=[code for _, code, _ in BUSINESS_UNITS]
+            ).exists()
+        ):
             self.stdout.write("Demo portfolio already present; nothing to do.")
         else:
             units = self._business_units(users)
-            with history_not_emailed(users.values()):
-                self._history(users, units)
+            self._history(users, units)
             # Each demo account starts with what waits on it now, not years of
             # past notifications.
             notification_services.notifications_mark_read_before(before=timezone.now())
@@ -87,14 +74,28 @@ class Command(BaseCommand):
         )
 
     def _history(self, users: dict[str, Any], units: dict[str, BusinessUnit]) -> None:
+        """A year of gate reviews, with e-mail paused: its notifications
+        reach the inboxes, not some 600 e-mails about the past (on the
+        console of `make run`, or through a deployment's mail server to the
+        demo's addresses and to anyone the rules notify)."""
+        admin = users["admin"]
         steps: list[Step] = []
         for case in CASES:
             steps.extend(CaseHistory(case, users, units).steps())
-        # The administrator defined the custom fields before the first use
-        # case was proposed.
+        # The administrator paused e-mail and defined the custom fields before
+        # the first use case was proposed.
         first = min(step.when for step in steps)
         with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
-            self._custom_fields(users["admin"])
+            notification_services.emails_pause(
+                by=admin, reason="E-mail paused while the demo's history is seeded."
+            )
+            self._custom_fields(admin)
+        try:
+            self._play(steps, users)
+        finally:
+            notification_services.emails_resume(by=admin)
+
+    def _play(self, steps: list[Step], users: dict[str, Any]) -> None:
         # Every action runs at its moment in the portfolio's history, all use
         # cases interleaved, so the audit trail reads in time order.
         for step in sorted(steps):
@@ -116,6 +117,12 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Some of the history's events were still being delivered after "
                 f"{HISTORY_DELIVERY_SECONDS} s: their notifications may be e-mailed."
+            )
+        if failed := events.outbox_failed():
+            self.stderr.write(
+                f"{failed} of the history's events failed to be delivered (the outbox "
+                "rows' last_error says why): their notifications are e-mailed when a "
+                "retry delivers them."
             )
 
     def _accounts(self) -> dict[str, Any]:
