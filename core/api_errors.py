@@ -158,6 +158,10 @@ STORAGE_OUTAGE = Outage(
     "Object store",
     "object_store",
 )
+# Each service's count exists from the start, at 0: Prometheus' increase()
+# then counts a process's first 503s too (deploy/prometheus/alerts.yml).
+for _outage in (DATABASE_OUTAGE, STORAGE_OUTAGE):
+    UNAVAILABLE_ANSWERS.labels(service=_outage.service)
 
 
 def cause_of(exc: BaseException) -> str:

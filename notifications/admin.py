@@ -11,7 +11,15 @@ class NotificationAdmin(ReadOnlyAdmin):
     """Read-only: notifications are written by the app, never by hand, and
     never deleted: the row is what keeps a rerun sweep from notifying twice."""
 
-    list_display = ["created_at", "recipient", "kind", "subject", "read_at", "email_status"]
+    list_display = [
+        "created_at",
+        "recipient",
+        "kind",
+        "subject",
+        "read_at",
+        "email_status",
+        "email_last_error",
+    ]
     list_filter = ["kind", "email_status"]
     search_fields = ["subject", "recipient__username"]
     list_select_related = ["recipient"]
