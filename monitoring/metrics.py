@@ -9,6 +9,8 @@ same figures whichever process did the work:
 - ``stagegate_outbox_pending``: domain events not yet delivered to listeners;
 - ``stagegate_notification_email_backlog{status}``: e-mails waiting to be sent
   (pending, in a digest, being sent) and those that failed;
+- ``stagegate_notification_email_paused``: 1 while e-mail is paused
+  (``notifications.services.emails_pause``), else 0;
 - ``stagegate_packs{status}``: gate packs by status;
 - ``stagegate_pack_wait_seconds`` and ``stagegate_pack_render_seconds``:
   summaries (count, sum, median and 95th percentile) of the packs finished in
@@ -41,6 +43,7 @@ from prometheus_client.registry import Collector
 from core.api_errors import cause_of, outage_of
 from core.models import OutboxEvent
 from notifications.models import EmailStatus, Notification
+from notifications.selectors import emails_paused
 from reporting.models import GatePack, PackStatus
 
 logger = logging.getLogger(__name__)
@@ -142,6 +145,11 @@ class StageGateCollector(Collector):
         for status in EMAIL_BACKLOG_STATUSES:
             family.add_metric([status], counts.get(status, 0))
         yield family
+        yield GaugeMetricFamily(
+            "stagegate_notification_email_paused",
+            "1 while e-mail is paused for every account (a demo seed playing its history)",
+            value=1 if emails_paused() else 0,
+        )
 
     def _packs(self) -> Iterator[Metric]:
         counts = dict(GatePack.objects.order_by().values_list("status").annotate(n=Count("pk")))

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from core.models import AuditEvent
 from gates.models import (
     Artifact,
     GateReview,
@@ -123,3 +124,25 @@ def expiring_evidence_candidates(today: datetime.date) -> QuerySet[Artifact]:
 def program_lead_ids() -> list[int]:
     leads = get_user_model().objects.filter(groups__name=OrgRole.PROGRAM_LEAD, is_active=True)
     return list(leads.values_list("pk", flat=True))
+
+
+# The audit actions of a pause of e-mail for everyone and of its end
+# (``services.emails_pause``, ``services.emails_resume``).
+EMAILS_PAUSED = "notifications.emails_paused"
+EMAILS_RESUMED = "notifications.emails_resumed"
+
+
+def unresumed_pause() -> AuditEvent | None:
+    """The audit event of the latest pause of e-mail, while no resume has
+    followed it."""
+    paused = AuditEvent.objects.filter(action=EMAILS_PAUSED).order_by("-seq").first()
+    if (
+        paused is None
+        or AuditEvent.objects.filter(action=EMAILS_RESUMED, seq__gt=paused.seq).exists()
+    ):
+        return None
+    return paused
+
+
+def emails_paused() -> bool:
+    return unresumed_pause() is not None

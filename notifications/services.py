@@ -33,8 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from core.audit import audit_record
-from core.errors import InvalidInput
-from core.models import AuditEvent
+from core.errors import InvalidInput, TransitionRefused
 from notifications import conf
 from notifications.models import (
     EmailMode,
@@ -43,6 +42,7 @@ from notifications.models import (
     Notification,
     NotificationPreference,
 )
+from notifications.selectors import EMAILS_PAUSED, EMAILS_RESUMED, unresumed_pause
 from usecases.selectors import user_languages
 
 logger = logging.getLogger(__name__)
@@ -291,13 +291,18 @@ def notifications_mark_all_read(*, user) -> int:
     )
 
 
-def notifications_mark_read_before(*, before: datetime.datetime) -> int:
-    """Mark read, for everyone, every notification created up to ``before``:
-    the demo seed leaves the history it played out read, so its people start
-    with what waits on them now."""
-    return Notification.objects.filter(read_at__isnull=True, created_at__lte=before).update(
-        read_at=before
-    )
+def notifications_mark_read_since(*, after_id: int) -> int:
+    """Mark read every notification made since the one numbered ``after_id``
+    (0: any), whatever moment each is dated: the demo seed leaves the history
+    it played read, for its people and anyone else the rules notified, and
+    nobody's earlier notifications."""
+    now = timezone.now()
+    return Notification.objects.filter(read_at__isnull=True, pk__gt=after_id).update(read_at=now)
+
+
+def notifications_last_id() -> int:
+    """The number of the latest notification, 0 when there is none."""
+    return Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 # --- Preferences ------------------------------------------------------------------
@@ -355,9 +360,6 @@ def preferences_update(
 
 # --- E-mail paused (the demo seed's history) ------------------------------------------
 
-EMAILS_PAUSED = "notifications.emails_paused"
-EMAILS_RESUMED = "notifications.emails_resumed"
-
 
 @transaction.atomic
 def emails_pause(*, by, reason: str) -> int:
@@ -366,7 +368,14 @@ def emails_pause(*, by, reason: str) -> int:
     notifications it makes reach the inboxes, ``skipped``; e-mails already
     waiting stay as they are. What each account had is kept in the audit
     trail, so ``emails_resume`` puts it back, also after the process that
-    paused was killed. Returns how many accounts were paused."""
+    paused was killed. Returns how many accounts were paused. Refused while
+    an earlier pause is in force: its record is what puts e-mail back."""
+    _lock_pauses()
+    if (earlier := unresumed_pause()) is not None:
+        raise TransitionRefused(
+            gettext("E-mail is already paused (%(why)s); resume it first.")
+            % {"why": earlier.summary.rstrip(".")}
+        )
     users = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     had = {
         p.user_id: [p.email_mode, p.email_kinds_off]
@@ -387,14 +396,16 @@ def emails_pause(*, by, reason: str) -> int:
     return len(users)
 
 
-def _unresumed_pause() -> AuditEvent | None:
-    paused = AuditEvent.objects.filter(action=EMAILS_PAUSED).order_by("-seq").first()
-    if (
-        paused is None
-        or AuditEvent.objects.filter(action=EMAILS_RESUMED, seq__gt=paused.seq).exists()
-    ):
-        return None
-    return paused
+def _lock_pauses() -> None:
+    """Pauses and resumes one at a time, until the transaction ends (SQLite
+    serialises writers itself)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PAUSE_LOCK_KEY])
+
+
+# An advisory lock key of its own (bigint; out of the way of the sweep's).
+_PAUSE_LOCK_KEY = 0x5347_0001_0000_0000
 
 
 @transaction.atomic
@@ -403,7 +414,8 @@ def emails_resume(*, by) -> int | None:
     resume followed it: each account as it was (no row: the defaults), and
     what waits to be e-mailed as it is. None when nothing is paused, else how
     many accounts were put back (an account deleted since is left out)."""
-    paused = _unresumed_pause()
+    _lock_pauses()
+    paused = unresumed_pause()
     if paused is None:
         return None
     had = {int(pk): kept for pk, kept in paused.payload["preferences"].items()}

@@ -74,7 +74,9 @@ def problems_error(problems: list[Problem], verdict: str, hint: str = "") -> Com
 
 
 @contextmanager
-def store_answers(where: str, so_far: Callable[[str], None]) -> Iterator[None]:
+def store_answers(
+    command: BaseCommand, where: str, so_far: Callable[[str], None]
+) -> Iterator[None]:
     """A store that does not answer, or refuses, ends the command with what
     it said, not a traceback, after ``so_far`` has written what was done and
     found until then (a copy keeps what it copied, and a rerun goes on from
@@ -83,12 +85,16 @@ def store_answers(where: str, so_far: Callable[[str], None]) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        # The process still waits for the files on their way as it exits: a
-        # second Ctrl-C ends it there and then, as the terminal's default
-        # does, not with Python's message from inside its threads' join. (A
-        # write cut short stores nothing: an object is stored whole or not.)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
         so_far(INTERRUPTED)
+        if getattr(command, "_called_from_command_line", False):
+            # The process still waits for the files on their way as it
+            # exits: a second Ctrl-C ends it there and then, as the
+            # terminal's default does, not with Python's message from inside
+            # its threads' join (what was said is out by then, to a file or
+            # a pipe too). A write cut short stores nothing: an object is
+            # stored whole or not at all. (Run from Python, call_command, the
+            # caller's own Ctrl-C is left as it was.)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         raise CommandError("Interrupted.", returncode=130) from None
     except Exception as error:
         if not is_storage_unavailable(error):

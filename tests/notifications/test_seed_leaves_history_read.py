@@ -7,14 +7,18 @@ import io
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
 from rest_framework.test import APIClient
 
+from core.errors import TransitionRefused
 from core.models import AuditEvent
+from front.management.commands.seed_demo import SEED_LOCK_KEY
 from gates.models import ReviewApprover
 from gates.services import approval_record
 from notifications.models import (
@@ -24,7 +28,13 @@ from notifications.models import (
     Notification,
     NotificationPreference,
 )
-from notifications.services import emails_deliver_pending, preferences_for, preferences_update
+from notifications.services import (
+    emails_deliver_pending,
+    emails_pause,
+    emails_resume,
+    preferences_for,
+    preferences_update,
+)
 from tests.factories import UserFactory
 from tests.workers import ROOT, app_environment, wait_for
 from usecases.models import OrgRole, UseCase
@@ -76,7 +86,10 @@ def test_the_history_is_not_emailed_and_what_happens_after_it_is(
     history = Notification.objects.exclude(pk=waiting.pk)
     assert history.count() > 300
     assert set(history.values_list("email_status", flat=True)) == {EmailStatus.SKIPPED}
-    assert history.filter(recipient=colleague).exists()  # notified, not e-mailed
+    # The colleague was notified of the history, not e-mailed, and finds it
+    # read; their own notification from before is as it was, unread.
+    assert history.filter(recipient=colleague).exists()
+    assert not history.filter(read_at__isnull=True).exists()
     # What a worker's delivery run then finds to send: nothing.
     assert emails_deliver_pending().sent == 0
     assert mail.outbox == []
@@ -84,6 +97,7 @@ def test_the_history_is_not_emailed_and_what_happens_after_it_is(
     # waited in it; the defaults for the demo's new accounts.
     waiting.refresh_from_db()
     assert (waiting.email_status, waiting.email_in_digest) == (EmailStatus.DIGEST, True)
+    assert waiting.read_at is None
     assert preferences_for(colleague).email_mode == EmailMode.DIGEST
     User = get_user_model()
     for username in ("lead", "sponsor", "techlead", "buhead", "cio", "risk", "exec"):
@@ -151,3 +165,51 @@ def test_a_seed_killed_while_email_is_paused_is_put_back_by_the_next_run():
     assert preferences_for(colleague).email_mode == EmailMode.DIGEST
     assert not NotificationPreference.objects.filter(user__username="lead").exists()
     assert AuditEvent.objects.filter(action="notifications.emails_resumed").count() == 1
+
+
+def test_a_second_pause_is_refused_while_one_is_in_force(lead, sponsor):
+    preferences_update(
+        user=sponsor, email_mode=EmailMode.DIGEST, email_kinds_off=[Kind.REVIEW_OPENED]
+    )
+    assert emails_pause(by=lead, reason="Seeding.") == 2
+
+    with pytest.raises(TransitionRefused) as refused:
+        emails_pause(by=lead, reason="Seeding again.")
+
+    assert str(refused.value) == "E-mail is already paused (Seeding); resume it first."
+    assert preferences_for(sponsor).email_mode == EmailMode.OFF
+    assert emails_resume(by=lead) == 2
+    sponsor_now = preferences_for(sponsor)
+    assert (sponsor_now.email_mode, sponsor_now.email_kinds_off) == (
+        EmailMode.DIGEST,
+        [Kind.REVIEW_OPENED],
+    )
+    assert not NotificationPreference.objects.filter(user=lead).exists()
+    assert emails_resume(by=lead) is None  # nothing paused any more
+    assert AuditEvent.objects.filter(action="notifications.emails_paused").count() == 1
+
+
+@pytest.mark.postgres("the seeds' lock is PostgreSQL's")
+def test_a_seed_while_another_runs_does_nothing():
+    """Two at once would play the history twice, and one would put e-mail
+    back while the other plays."""
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
+    )
+    try:
+        with other.cursor() as cursor:  # the running seed's session
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SEED_LOCK_KEY])
+        out, err = io.StringIO(), io.StringIO()
+
+        call_command("seed_demo", stdout=out, stderr=err)
+
+        assert err.getvalue() == "Another seed_demo is running; this one does nothing.\n"
+        assert out.getvalue() == ""
+        assert not UseCase.objects.exists()
+    finally:
+        other.close()

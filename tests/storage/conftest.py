@@ -189,6 +189,8 @@ def interrupted(
     env = app_environment(
         "redis://127.0.0.1:1/0", {**store.environment, "S3_ENDPOINT_URL": proxy.url}
     )
+    # Its output to files, buffered, as an operator's `> log` or `| tee` has it.
+    env.pop("PYTHONUNBUFFERED", None)
     with tempfile.TemporaryDirectory() as logs:
         out, err = Path(logs, "out"), Path(logs, "err")
         with out.open("w") as stdout, err.open("w") as stderr:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -361,3 +362,26 @@ def test_an_interrupted_run_says_how_to_go_on(transactional_db, on_object_store,
         "To go on from there: manage.py verify_stored_files "
         f"--after gates.artifact:{artifacts[checked - 1].pk}"
     ]
+
+
+def test_ctrl_c_in_a_run_from_python_leaves_the_callers_ctrl_c_as_it_was(
+    on_object_store, decided_review
+):
+    """From the command line a second Ctrl-C ends the process at once; from
+    Python (call_command, in a shell) the caller keeps its own Ctrl-C."""
+    asked: list[str] = []
+
+    def operator_presses_ctrl_c(**kwargs):
+        asked.append("GetObject")
+        if len(asked) == 3:
+            raise KeyboardInterrupt
+
+    on_store_events(storages["default"], "before-call.s3.GetObject", operator_presses_ctrl_c)
+    handler = signal.getsignal(signal.SIGINT)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Interrupted.") as stopped:
+        call_command("verify_stored_files", "--jobs", "1", stdout=out)
+
+    assert stopped.value.returncode == 130
+    assert "before it was interrupted." in out.getvalue()
+    assert signal.getsignal(signal.SIGINT) is handler

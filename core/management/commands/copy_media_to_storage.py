@@ -56,7 +56,7 @@ class Command(BaseCommand):
         report = CopyReport()
         dry_run = options["dry_run"]
         so_far = partial(self.write_done, report, dry_run=dry_run)
-        with store_answers(where, lambda why: so_far(stopped=why)):
+        with store_answers(self, where, lambda why: so_far(stopped=why)):
             copy_stored_files(
                 FileSystemStorage(location=source_dir),
                 target,

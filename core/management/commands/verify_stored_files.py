@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 f"those that do: {', '.join(stored_models())}."
             )
         report = VerifyReport()
-        with store_answers(where, lambda why: self.write_found(report, stopped=why)):
+        with store_answers(self, where, lambda why: self.write_found(report, stopped=why)):
             verify_stored_files(
                 storage,
                 unreferenced=options["unreferenced"],

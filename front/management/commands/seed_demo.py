@@ -8,13 +8,16 @@ the named people. Running the command twice changes nothing.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import events
@@ -38,10 +41,42 @@ User = get_user_model()
 HISTORY_DELIVERY_SECONDS = 120
 
 
+# A PostgreSQL advisory lock key of its own (bigint).
+SEED_LOCK_KEY = 0x5347_0002_0000_0000
+
+
+@contextmanager
+def one_seed_at_a_time() -> Iterator[bool]:
+    """True for the one seed that runs: two at once would play the history
+    twice, and one would put e-mail back while the other plays. Held by the
+    database session, so a seed killed part-way lets the next one run (and
+    put back the e-mail it paused). SQLite, the embedded default's, has one
+    writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEED_LOCK_KEY])
+        (alone,) = cursor.fetchone()
+    try:
+        yield alone
+    finally:
+        if alone:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [SEED_LOCK_KEY])
+
+
 class Command(BaseCommand):
     help = "Create the demo accounts and a realistic demo portfolio (idempotent)."
 
     def handle(self, *args, **options) -> None:
+        with one_seed_at_a_time() as alone:
+            if not alone:
+                self.stderr.write("Another seed_demo is running; this one does nothing.")
+                return
+            self._seed()
+
+    def _seed(self) -> None:
         users = self._accounts()
         # A seed killed while it played the history left e-mail paused.
         resumed = notification_services.emails_resume(by=users["admin"])
@@ -52,19 +87,21 @@ class Command(BaseCommand):
             )
         # Any of it, whole or from a seed stopped part-way: a second history
         # would collide with the first.
+        demo_units = Q()
+        for name, code, _ in BUSINESS_UNITS:
+            demo_units |= Q(name=name, code=code)
         if (
             UseCase.objects.filter(title__in=[case.title for case in CASES]).exists()
-            or BusinessUnit.objects.filter(
-                code__in=[code for _, code, _ in BUSINESS_UNITS]
-            ).exists()
+            or BusinessUnit.objects.filter(demo_units).exists()
         ):
             self.stdout.write("Demo portfolio already present; nothing to do.")
         else:
+            before = notification_services.notifications_last_id()
             units = self._business_units(users)
             self._history(users, units)
-            # Each demo account starts with what waits on it now, not years of
-            # past notifications.
-            notification_services.notifications_mark_read_before(before=timezone.now())
+            # Everyone the history notified starts with what waits on them
+            # now, not a year of past notifications.
+            notification_services.notifications_mark_read_since(after_id=before)
             self.stdout.write(
                 self.style.SUCCESS(f"Created {len(CASES)} demo use cases in {len(units)} units.")
             )
@@ -82,18 +119,32 @@ class Command(BaseCommand):
         steps: list[Step] = []
         for case in CASES:
             steps.extend(CaseHistory(case, users, units).steps())
-        # The administrator paused e-mail and defined the custom fields before
-        # the first use case was proposed.
-        first = min(step.when for step in steps)
-        with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
-            notification_services.emails_pause(
-                by=admin, reason="E-mail paused while the demo's history is seeded."
-            )
-            self._custom_fields(admin)
+        notification_services.emails_pause(
+            by=admin, reason="E-mail paused while the demo's history is seeded."
+        )
         try:
+            # The administrator defined the custom fields before the first
+            # use case was proposed.
+            first = min(step.when for step in steps)
+            with time_machine.travel(first - datetime.timedelta(days=1), tick=False):
+                self._custom_fields(admin)
             self._play(steps, users)
         finally:
+            # The history's events reach the inboxes here rather than in a
+            # worker later, and while e-mail is paused: with a worker
+            # (REDIS_URL), those it is delivering are waited for.
+            if not events.outbox_drain(timeout=HISTORY_DELIVERY_SECONDS):
+                self.stderr.write(
+                    f"Some events were still being delivered after {HISTORY_DELIVERY_SECONDS} s: "
+                    "their notifications may be e-mailed."
+                )
             notification_services.emails_resume(by=admin)
+        if failed := events.outbox_failed():
+            self.stderr.write(
+                f"{failed} events wait for a retry after a listener failed on them (the outbox "
+                "rows' last_error says why): their notifications are e-mailed when it delivers "
+                "them."
+            )
 
     def _play(self, steps: list[Step], users: dict[str, Any]) -> None:
         # Every action runs at its moment in the portfolio's history, all use
@@ -110,20 +161,6 @@ class Command(BaseCommand):
             ends_on=today + datetime.timedelta(days=7),
             reason="Travelling to the regional offices this week.",
         )
-        # The history's events reach the inboxes here rather than in a worker
-        # later, and while e-mail is off: with a worker (REDIS_URL), those it
-        # is delivering are waited for.
-        if not events.outbox_drain(timeout=HISTORY_DELIVERY_SECONDS):
-            self.stderr.write(
-                f"Some of the history's events were still being delivered after "
-                f"{HISTORY_DELIVERY_SECONDS} s: their notifications may be e-mailed."
-            )
-        if failed := events.outbox_failed():
-            self.stderr.write(
-                f"{failed} of the history's events failed to be delivered (the outbox "
-                "rows' last_error says why): their notifications are e-mailed when a "
-                "retry delivers them."
-            )
 
     def _accounts(self) -> dict[str, Any]:
         users: dict[str, Any] = {}
