@@ -381,12 +381,7 @@ def emails_pause(*, by, reason: str) -> int:
         p.user_id: [p.email_mode, p.email_kinds_off]
         for p in NotificationPreference.objects.select_for_update().filter(user_id__in=users)
     }
-    NotificationPreference.objects.bulk_create(
-        [NotificationPreference(user_id=pk, email_mode=EmailMode.OFF) for pk in users],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["email_mode", "email_kinds_off", "updated_at"],
-    )
+    _set_preferences((pk, EmailMode.OFF, []) for pk in users)
     audit_record(
         actor=by,
         action=EMAILS_PAUSED,
@@ -394,6 +389,21 @@ def emails_pause(*, by, reason: str) -> int:
         payload={"preferences": {str(pk): had.get(pk) for pk in users}},
     )
     return len(users)
+
+
+def _set_preferences(rows: Iterable[tuple[int, str, list[str]]]) -> None:
+    """Each (account, mode, kinds off), in one statement, without re-routing
+    what waits to be e-mailed (``preferences_update`` does, for a person's
+    own choice)."""
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(user_id=pk, email_mode=mode, email_kinds_off=kinds_off)
+            for pk, mode, kinds_off in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["email_mode", "email_kinds_off", "updated_at"],
+    )
 
 
 def _lock_pauses() -> None:
@@ -423,16 +433,7 @@ def emails_resume(*, by) -> int | None:
     NotificationPreference.objects.filter(
         user_id__in=[pk for pk in existing if had[pk] is None]
     ).delete()
-    NotificationPreference.objects.bulk_create(
-        [
-            NotificationPreference(user_id=pk, email_mode=had[pk][0], email_kinds_off=had[pk][1])
-            for pk in sorted(existing)
-            if had[pk] is not None
-        ],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["email_mode", "email_kinds_off", "updated_at"],
-    )
+    _set_preferences((pk, *had[pk]) for pk in sorted(existing) if had[pk] is not None)
     audit_record(
         actor=by,
         action=EMAILS_RESUMED,
