@@ -323,6 +323,10 @@ def test_a_run_the_store_stops_counts_only_the_files_before_the_one_it_failed(
             while not {0, 1, 2, 3, 4, 6, 7} <= read:
                 assert time.monotonic() < deadline, f"read so far: {sorted(read)}"
                 time.sleep(0.01)
+            # "after-call" comes with a response's headers: a moment more
+            # for their bodies (a few bytes each) to be read, or a store
+            # stopped now would cut one short and the run stop before it.
+            time.sleep(0.5)
             on_object_store.stop()
 
     def note_read(context, **kwargs):
