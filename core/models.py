@@ -49,7 +49,12 @@ class AuditEvent(models.Model):
         ordering = ["-seq"]
         # The table it has always had: the model moved from gates to core.
         db_table = "gates_auditevent"
-        indexes = [models.Index(fields=["use_case", "-seq"], name="gates_audit_use_cas_a68dd7_idx")]
+        indexes = [
+            models.Index(fields=["use_case", "-seq"], name="gates_audit_use_cas_a68dd7_idx"),
+            # The latest event of an action (an e-mail pause, read at every
+            # metrics scrape) without reading the whole trail.
+            models.Index(fields=["action", "-seq"], name="audit_action_seq_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

@@ -134,14 +134,13 @@ EMAILS_RESUMED = "notifications.emails_resumed"
 
 def unresumed_pause() -> AuditEvent | None:
     """The audit event of the latest pause of e-mail, while no resume has
-    followed it."""
-    paused = AuditEvent.objects.filter(action=EMAILS_PAUSED).order_by("-seq").first()
-    if (
-        paused is None
-        or AuditEvent.objects.filter(action=EMAILS_RESUMED, seq__gt=paused.seq).exists()
-    ):
-        return None
-    return paused
+    followed it: the latest of the two actions, when it is a pause."""
+    latest = (
+        AuditEvent.objects.filter(action__in=[EMAILS_PAUSED, EMAILS_RESUMED])
+        .order_by("-seq")
+        .first()
+    )
+    return latest if latest is not None and latest.action == EMAILS_PAUSED else None
 
 
 def emails_paused() -> bool:
