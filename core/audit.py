@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
+from core.locks import advisory_xact_lock
 from core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,8 @@ def compute_hash(event: AuditEvent) -> str:
 
 def _lock_chain() -> None:
     # Appends serialize on one transaction-scoped lock so two writers never
-    # read the same head and fork the chain. SQLite serializes writers itself.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+    # read the same head and fork the chain.
+    advisory_xact_lock(_ADVISORY_LOCK_KEY)
 
 
 def _plain(payload: dict | None) -> dict:

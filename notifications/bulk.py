@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import get_script_prefix, set_script_prefix
 from django.utils import timezone
 
+from core.locks import advisory_xact_lock
 from gates.models import ApprovalDecision, GateReview, ReviewApprover, ReviewStatus
 from notifications import conf
 from notifications.models import EmailMode, EmailStatus, Kind, Notification, NotificationPreference
@@ -170,8 +171,7 @@ def lock_rule(name: str) -> None:
     """Serialise one rule across concurrent sweeps until the transaction
     ends: the second sweep's statements then see what the first committed,
     and its anti-join finds nothing to insert."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_BASE + zlib.crc32(name.encode())])
+    advisory_xact_lock(_LOCK_BASE + zlib.crc32(name.encode()))
 
 
 # Advisory lock keys of the sweep's rules (bigint; out of the way of small keys).

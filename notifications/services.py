@@ -34,6 +34,7 @@ from django.utils.translation import gettext, ngettext
 
 from core.audit import audit_record
 from core.errors import InvalidInput, TransitionRefused
+from core.locks import advisory_xact_lock
 from notifications import conf
 from notifications.models import (
     EmailMode,
@@ -370,7 +371,7 @@ def emails_pause(*, by, reason: str) -> int:
     trail, so ``emails_resume`` puts it back, also after the process that
     paused was killed. Returns how many accounts were paused. Refused while
     an earlier pause is in force: its record is what puts e-mail back."""
-    _lock_pauses()
+    advisory_xact_lock(_PAUSE_LOCK_KEY)
     if (earlier := unresumed_pause()) is not None:
         raise TransitionRefused(
             gettext("E-mail is already paused (%(why)s); resume it first.")
@@ -406,15 +407,8 @@ def _set_preferences(rows: Iterable[tuple[int, str, list[str]]]) -> None:
     )
 
 
-def _lock_pauses() -> None:
-    """Pauses and resumes one at a time, until the transaction ends (SQLite
-    serialises writers itself)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PAUSE_LOCK_KEY])
-
-
-# An advisory lock key of its own (bigint; out of the way of the sweep's).
+# Pauses and resumes one at a time (an advisory lock key of its own, out of
+# the way of the sweep's).
 _PAUSE_LOCK_KEY = 0x5347_0001_0000_0000
 
 
@@ -424,7 +418,7 @@ def emails_resume(*, by) -> int | None:
     resume followed it: each account as it was (no row: the defaults), and
     what waits to be e-mailed as it is. None when nothing is paused, else how
     many accounts were put back (an account deleted since is left out)."""
-    _lock_pauses()
+    advisory_xact_lock(_PAUSE_LOCK_KEY)
     paused = unresumed_pause()
     if paused is None:
         return None

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from django.test import Client
 from notifications.models import EmailStatus, Kind, Notification
 from notifications.services import Draft, emails_deliver_pending, notifications_create
 from tests.faults.conftest import redis_server  # noqa: F401
-from tests.workers import redis_url_for_worker
+from tests.workers import free_port, redis_url_for_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "prometheus"
@@ -109,12 +107,6 @@ def test_the_rules_read_only_metrics_the_application_reports(db, settings):
     assert named <= reported, named - reported
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Prometheus:
     def __init__(self, url: str):
         self.url = url
@@ -124,13 +116,8 @@ class Prometheus:
         response.raise_for_status()
         return response.json()["data"]
 
-    def wait_for[T](self, what: str, found: Callable[[], T | None], seconds: float = 60) -> T:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if (value := found()) is not None:
-                return value
-            time.sleep(0.5)
-        raise AssertionError(f"Prometheus: {what} within {seconds}s")
+    def wait_for[T](self, what: str, found: Callable[[], T | None]) -> T:
+        return wait_for(found, timeout=60, interval=0.5, what=f"Prometheus: {what}")
 
 
 @pytest.fixture

@@ -217,11 +217,14 @@ def interrupted(
 
 
 def _wait_until(done, run: subprocess.Popen, err: Path, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not done():
+    """``done()`` while ``run`` still runs (else its stderr says why not)."""
+    from tests.workers import wait_for
+
+    def running_and_done() -> bool:
         assert run.poll() is None, err.read_text()
-        assert time.monotonic() < deadline, f"waited 60 s for {what}"
-        time.sleep(0.05)
+        return done()
+
+    wait_for(running_and_done, timeout=60, interval=0.05, what=what)
 
 
 def on_store_events(storage, event: str, handler) -> None:
