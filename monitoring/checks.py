@@ -3,7 +3,8 @@
 The database (``SELECT 1``), the storage artifacts and packs are written to
 (a file saved, read back and deleted), and, when a broker is configured
 (``REDIS_URL``), Redis (a ``PING``) and the Celery workers (a broadcast ping
-every running worker answers: their heartbeat). The embedded default has no
+that the first worker to answer within ``READYZ_WORKER_TIMEOUT`` ends, then
+the queues that worker consumes: the default queue must be among them). The embedded default has no
 broker: its tasks run in the web process, so there is no worker to ask.
 """
 
@@ -29,6 +30,14 @@ def readiness_checks() -> list[Any]:
     if settings.REDIS_URL:
         checks.append((Redis, {"client_factory": _redis_client}))
         checks.append(
-            (Ping, {"timeout": datetime.timedelta(seconds=settings.READYZ_WORKER_TIMEOUT)})
+            (
+                Ping,
+                {
+                    "timeout": datetime.timedelta(seconds=settings.READYZ_WORKER_TIMEOUT),
+                    # The first worker to answer ends the wait; without a
+                    # limit every probe took the whole timeout.
+                    "limit": 1,
+                },
+            )
         )
     return checks
