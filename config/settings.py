@@ -700,6 +700,13 @@ WEBHOOKS_DELIVER_SECONDS = env_int("WEBHOOKS_DELIVER_SECONDS", 30)
 # duplicated beat costs a little work and sends or generates nothing twice.
 DASHBOARD_TALLY_COMPACT_SECONDS = env_int("DASHBOARD_TALLY_COMPACT_SECONDS", 600)
 NOTIFICATIONS_SWEEP_MINUTES = env_int("NOTIFICATIONS_SWEEP_MINUTES", 15)
+# The sweep runs at the minutes of the hour it divides (crontab */N): 7 would
+# run at :56 and again four minutes later, at :00.
+if NOTIFICATIONS_SWEEP_MINUTES < 1 or 60 % NOTIFICATIONS_SWEEP_MINUTES:
+    raise ImproperlyConfigured(
+        "NOTIFICATIONS_SWEEP_MINUTES must divide an hour: "
+        "1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60"
+    )
 NOTIFICATIONS_DELIVER_SECONDS = env_int("NOTIFICATIONS_DELIVER_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
     # The audit chain's head, written outside the database (core/audit.py).

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 
@@ -52,6 +53,20 @@ def test_the_schedule_follows_the_environment():
     deliver, sweep_minutes = json.loads(result.stdout)
     assert deliver == 30.0
     assert sweep_minutes == list(range(0, 60, 5))
+
+
+@pytest.mark.parametrize("minutes", ["7", "0", "90"])
+def test_a_sweep_interval_that_does_not_divide_an_hour_is_refused_at_start(minutes):
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={**os.environ, "NOTIFICATIONS_SWEEP_MINUTES": minutes},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "NOTIFICATIONS_SWEEP_MINUTES must divide an hour: 1, 2, 3" in result.stderr
 
 
 def test_tasks_acknowledge_late_and_back_off_below_the_visibility_timeout():
