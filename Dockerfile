@@ -41,8 +41,10 @@ COPY requirements.lock /tmp/requirements.lock
 RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels -r /tmp/requirements.lock
 
+# /data/audit is created here, owned by the application's user, so that a
+# named volume mounted on it (docker-compose.yml) starts out writable by it.
 RUN useradd --create-home --uid 1000 stagegate \
-    && mkdir -p /app/var /data/media \
+    && mkdir -p /app/var /data/media /data/audit \
     && chown -R stagegate:stagegate /app /data
 WORKDIR /app
 COPY --chown=stagegate:stagegate . .
@@ -50,9 +52,11 @@ COPY --from=messages --chown=stagegate:stagegate /mo/ ./
 USER stagegate
 
 # Collected at build time so every container (the worker renders PDF packs
-# with the same static files) has them; SECRET_KEY here is for this step only.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0
+# with the same static files) has them. With DEBUG off the settings require
+# both keys; these are for this step only and sign nothing.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only AUDIT_KEY=collectstatic-only \
+    python manage.py collectstatic --noinput -v 0
 
-VOLUME ["/data/media"]
+VOLUME ["/data/media", "/data/audit"]
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from core import events, tasks
+        from core import checks, events, tasks  # noqa: F401 (checks registers itself)
         from core.converters import IdConverter
 
         # Every URL names its rows with <id:...> (core/converters.py).
