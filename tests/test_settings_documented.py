@@ -1,5 +1,7 @@
-"""Every environment variable config/settings.py reads is in the README's
-Configuration table, so the table cannot fall behind the settings."""
+"""Every environment variable the application reads (config/settings.py, and
+the few a module reads itself, such as prometheus_client's multiprocess
+directory) is in the README's Configuration table, so the table cannot fall
+behind the settings."""
 
 from __future__ import annotations
 
@@ -10,6 +12,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "config" / "settings.py"
 README = ROOT / "README.md"
+# Not the application: its tests, the development scripts, installed packages.
+NOT_APPLICATION = {"tests", "scripts", "var", "static", "templates", "locale", "deploy"}
+
+
+def application_modules() -> list[Path]:
+    modules = []
+    for top in sorted(ROOT.iterdir()):
+        if top.is_dir() and not top.name.startswith(".") and top.name not in NOT_APPLICATION:
+            modules.extend(sorted(top.rglob("*.py")))
+    return modules
 
 
 def _is_environ(node: ast.AST) -> bool:
@@ -29,9 +41,16 @@ def _first_string(args: list[ast.expr]) -> str | None:
 
 def variables_read_by_settings() -> set[str]:
     """The names passed as a literal to env_*(...), os.environ.get(...),
-    os.getenv(...) and os.environ[...]."""
+    os.getenv(...) and os.environ[...] in the application's modules."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(SETTINGS.read_text(), filename=str(SETTINGS))):
+    for path in application_modules():
+        names |= _variables_read_by(path)
+    return names
+
+
+def _variables_read_by(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Call):
             func = node.func
             reads = (
@@ -72,6 +91,9 @@ def test_the_parser_finds_what_the_settings_read():
     assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_CONN_MAX_AGE"} <= found
     assert "NOTIFICATIONS_CONDITION_OVERDUE_EVERY_DAYS" in found
     assert "name" not in found
+    # Read by a module itself, not through the settings.
+    assert "PROMETHEUS_MULTIPROC_DIR" in found
+    assert SETTINGS in application_modules()
 
 
 def test_every_variable_the_settings_read_is_documented():
