@@ -178,3 +178,68 @@ def test_the_compose_web_processes_share_one_cache_and_plain_http_keeps_its_cook
     # Mail goes where EMAIL_HOST says, with STARTTLS unless told otherwise.
     mail = _settings(tmp_path, {**DOT_ENV, "EMAIL_HOST": "smtp.example.org"})["mail"]
     assert (mail["host"], mail["port"], mail["use_tls"]) == ("smtp.example.org", 587, True)
+
+
+def _dockerignore_excludes(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves ``path`` (relative to the build context) out of
+    the context: the last pattern matching it or one of its parent
+    directories decides (``!`` re-includes); ``**`` spans directories."""
+
+    def regex(pattern: str) -> re.Pattern:
+        out = ""
+        for part in re.split(r"(\*\*/|\*\*|\*|\?)", pattern.strip("/")):
+            out += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
+                part, re.escape(part)
+            )
+        return re.compile(out + r"\Z")
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        if any(regex(pattern.removeprefix("!")).match(prefix) for prefix in prefixes):
+            excluded = not negate
+    return excluded
+
+
+def test_the_build_context_holds_what_git_tracks_and_nothing_git_ignores():
+    """What ``make run`` and ``make test`` leave in a clone (the keys in
+    var/, the virtualenv, the test provider's node_modules, caches) stays
+    out of the image; the application's files go in."""
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    git = ["git", "-C", str(ROOT), "ls-files"]
+    tracked = subprocess.run(git, capture_output=True, text=True, check=True).stdout.split()
+    left_out = {path for path in tracked if _dockerignore_excludes(path, patterns)}
+    # Only what builds or runs the containers from outside.
+    assert left_out <= {".dockerignore", ".gitignore", "Dockerfile", "docker-compose.yml"} | {
+        path for path in tracked if path.startswith(".ci/")
+    }
+    assert "manage.py" not in left_out and "config/settings.py" not in left_out
+    ignored = [
+        "var/secret-key",
+        "var/audit-key",
+        "var/db.sqlite3",
+        ".env",
+        ".venv/bin/python",
+        "tests/identity/provider/node_modules/oidc-provider/package.json",
+        "gates/__pycache__/models.cpython-313.pyc",
+        ".hypothesis/constants/x",
+        ".import_linter_cache/core.meta.json",
+        ".pytest_cache/v/cache/nodeids",
+        ".ruff_cache/CACHEDIR.TAG",
+    ]
+    present = subprocess.run(
+        [*git, "--others", "--ignored", "--exclude-standard", "--directory"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    # The compiled catalogues are built again in the image (its messages stage).
+    ignored += [path for path in present if not path.endswith(".mo")]
+    sent = [path for path in ignored if not _dockerignore_excludes(path.rstrip("/"), patterns)]
+    assert not sent, f"the build context would carry {sent}"
