@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
 from django.utils.translation import gettext, gettext_noop
@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.cache import REDIS_UNAVAILABLE
 from core.errors import DomainError
 from core.storage import is_storage_unavailable
 
@@ -81,7 +82,8 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
 
 
 # A service the request needed did not answer (the database restarting or
-# failing over, the object store unreachable): the request can be retried, so
+# failing over, the object store unreachable, Redis when the cache is there):
+# the request can be retried, so
 # it is a 503 with Retry-After, never a 500. The same answer for the API
 # (here), for the site's pages (core.middleware) and for an error raised
 # outside any view (config.errors.server_error).
@@ -95,6 +97,13 @@ STORAGE_UNAVAILABLE = gettext_noop(
 )
 STORAGE_UNAVAILABLE_REASON = gettext_noop(
     "The object store that keeps artifacts and packs did not answer: it may be restarting."
+)
+REDIS_UNAVAILABLE_MESSAGE = gettext_noop(
+    "A service the site needs is unavailable for a moment; try again in a few seconds."
+)
+REDIS_UNAVAILABLE_REASON = gettext_noop(
+    "Redis, which keeps the rate limits and the files a bulk import checked, did not "
+    "answer: it may be restarting."
 )
 
 
@@ -158,9 +167,17 @@ STORAGE_OUTAGE = Outage(
     "Object store",
     "object_store",
 )
+# With CACHE_IN_REDIS=1: what the cache keeps as state (core.cache).
+REDIS_OUTAGE = Outage(
+    REDIS_UNAVAILABLE_MESSAGE,
+    REDIS_UNAVAILABLE_REASON,
+    logging.getLogger("core.cache"),
+    "Redis",
+    "redis",
+)
 # Each service's count exists from the start, at 0: Prometheus' increase()
 # then counts a process's first 503s too (deploy/prometheus/alerts.yml).
-for _outage in (DATABASE_OUTAGE, STORAGE_OUTAGE):
+for _outage in (DATABASE_OUTAGE, STORAGE_OUTAGE, REDIS_OUTAGE):
     UNAVAILABLE_ANSWERS.labels(service=_outage.service)
 
 
@@ -170,14 +187,26 @@ def cause_of(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# PostgreSQL's "cannot execute ... in a read-only transaction": after a
+# failover, a connection that reached a standby not yet promoted.
+READ_ONLY_SQL_TRANSACTION = "25006"
+
+
 def outage_of(exc: BaseException | None) -> Outage | None:
     """The service ``exc`` says did not answer, if it says so."""
     # OperationalError also covers SQLite's "database is locked" and
     # PostgreSQL's serialization failures: worth a retry too.
     if isinstance(exc, OperationalError | InterfaceError):
         return DATABASE_OUTAGE
+    if (
+        isinstance(exc, InternalError)
+        and getattr(exc.__cause__, "pgcode", None) == READ_ONLY_SQL_TRANSACTION
+    ):
+        return DATABASE_OUTAGE
     if is_storage_unavailable(exc):
         return STORAGE_OUTAGE
+    if isinstance(exc, REDIS_UNAVAILABLE):
+        return REDIS_OUTAGE
     return None
 
 

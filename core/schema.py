@@ -9,8 +9,9 @@ each as the ``Error`` component (the one shape ``core.api_errors`` answers):
 - 401 and 403 unless every permission of the view is ``AllowAny``;
 - 404 where the path names a row, or a page number can run past the end;
 - 429, with ``Retry-After``, where the view throttles the method;
-- 503, with ``Retry-After``, everywhere: the database did not answer
-  (``core.api_errors``), the request may be sent again;
+- 503, with ``Retry-After``, everywhere: a service the request needed did
+  not answer (the database; the object store; Redis where the cache is;
+  ``core.api_errors``), the request may be sent again;
 - any other error a view declares itself (409 where its service refuses a
   transition), with the view's description.
 
@@ -38,7 +39,9 @@ ERROR_DESCRIPTIONS = {
     409: "Refused in the current state: `detail` and the `reasons`.",
     415: "The body is in a content type this operation does not read.",
     429: "Too many requests: wait the seconds `Retry-After` names.",
-    503: "The database did not answer: send the request again after `Retry-After` seconds.",
+    503: "A service the request needs did not answer (the database; the object store, for "
+    "files; Redis, where the cache is kept): send the request again after `Retry-After` "
+    "seconds; nothing was changed.",
 }
 RETRY_AFTER_CODES = {429, 503}
 

@@ -55,7 +55,6 @@ EMAIL_BACKLOG_STATUSES = (
     EmailStatus.FAILED,
 )
 CELERY_QUEUE = "celery"
-REDIS_UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -98,11 +97,11 @@ class StageGateCollector(Collector):
                 # line at each scrape (the alert is StageGateDatabaseUnreadable,
                 # deploy/prometheus); anything else is a bug, with its traceback.
                 outage = outage_of(error)
-                if outage is not None or isinstance(error, REDIS_UNAVAILABLE):
+                if outage is not None:
                     logger.warning(
                         "metrics: %s could not be read: %s unavailable: %s",
                         gather.__name__,
-                        outage.name if outage else "Redis",
+                        outage.name,
                         cause_of(error),
                     )
                 else:

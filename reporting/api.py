@@ -5,7 +5,10 @@ Invisible use case → 404; visible but not allowed → 403; download before the
 pack is ready → 409. Requesting answers 202 once a new pack row exists, even
 with the task queue down (the row stays queued and is handed over later), and
 200 with the existing pack when one of the same content is ready or being
-generated. Past ``THROTTLE_PACK_REQUESTS`` a person's requests are 429.
+generated. Past ``THROTTLE_PACK_REQUESTS`` a person's requests are 429. The
+rate is counted in Django's cache: where that is the broker's Redis
+(``CACHE_IN_REDIS=1``) and Redis does not answer, the request is a 503 that
+makes no pack (``core.cache``).
 """
 
 from __future__ import annotations

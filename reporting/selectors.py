@@ -12,11 +12,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Count, Prefetch, Window
 from django.http import Http404
 from django.utils import timezone, translation
 
+from core.cache import read_through
 from core.models import AuditEvent
 from core.web import display_name
 from gates.models import GateReview
@@ -104,7 +104,7 @@ def current_digests(review: GateReview, languages: set[str]) -> dict[str, str]:
     )
     stamp = (newest, timezone.localdate(), timezone.get_current_timezone_name())
     return {
-        language: cache.get_or_set(
+        language: read_through(
             ":".join(map(str, ("pack-digest", review.pk, review.revision, language, *stamp))),
             lambda language=language: pack_digest(review, language),
             timeout=seconds,

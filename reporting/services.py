@@ -4,7 +4,10 @@ dashboard tally's compaction (``tally_compact``).
 A pack row is the durable record of a request: it is written (``queued``)
 in the requester's transaction and handed to Celery only after commit. If the
 broker is down, the row stays queued and ``pack_requeue_stale`` (a periodic
-task) hands it over again later; nothing is lost and the request never fails.
+task) hands it over again later; nothing is lost and the request does not
+fail for it. (The views count the request against the person's rate first,
+in Django's cache: with the cache in that same Redis, its outage is a 503
+before any row is written.)
 
 The tasks module wraps these services, so this module does not import it: the
 generation task is looked up by name in the Celery app's registry.

@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import (
     Count,
     DecimalField,
@@ -42,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.cache import forget, read_through
 from gates.models import Decision, GateReview, ReviewStatus
 from usecases import access
 from usecases.models import Stage, Status
@@ -213,11 +213,11 @@ def portfolio_value(*, user: Any) -> PortfolioValue:
     seconds = settings.VALUE_DASHBOARD_CACHE_SECONDS
     if seconds <= 0 or not access.sees_whole_portfolio(user):
         return read_portfolio_value(user=user)
-    return cache.get_or_set(CACHE_KEY, lambda: read_portfolio_value(user=user), timeout=seconds)
+    return read_through(CACHE_KEY, lambda: read_portfolio_value(user=user), timeout=seconds)
 
 
 def forget_portfolio_value() -> None:
-    cache.delete(CACHE_KEY)
+    forget(CACHE_KEY)
 
 
 def read_portfolio_value(*, user: Any) -> PortfolioValue:

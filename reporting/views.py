@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_head
+from core.cache import read_through
 from core.errors import TransitionRefused
 from core.storage import stored_file_response
 from core.throttling import ensure_not_throttled
@@ -162,11 +162,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
     seconds = settings.DASHBOARD_CACHE_SECONDS
     if seconds > 0 and access.sees_whole_portfolio(request.user):
-        key = dashboard_cache_key()
-        body = cache.get(key)
-        if body is None:
-            body = _dashboard_body(request)
-            cache.set(key, body, timeout=seconds)
+        body = read_through(dashboard_cache_key(), lambda: _dashboard_body(request), seconds)
     else:
         body = _dashboard_body(request)
     return render(request, "reporting/dashboard.html", {"body": mark_safe(body)})

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.cache import forget
 from core.errors import InvalidInput, PermissionRefused
 from core.throttling import RequestThrottled, ensure_not_throttled
 from usecases import access, imports, rules, services
@@ -126,7 +127,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         return _render(request, ImportUploadForm(), report=exc.report, digest="", status=400)
     except (InvalidInput, RequestThrottled) as exc:
         return _render(request, ImportUploadForm(), error=exc.message, status=exc.status_code)
-    cache.delete(_cache_key(request, digest))
+    # Imported: a cache that stops answering now keeps the file until it expires.
+    forget(_cache_key(request, digest))
     count = len(report.created)
     messages.success(
         request,
