@@ -26,7 +26,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, pgettext
@@ -214,7 +214,10 @@ def pack_request(*, review: GateReview, by: Any, language: str | None = None) ->
         def hand_over() -> None:
             result.published = pack_enqueue(pack.pk)
 
-        transaction.on_commit(hand_over)
+        # The request is committed: should the database go away before the
+        # hand-over's UPDATE, the pack stays queued for the periodic requeue,
+        # and the requester is not told the request failed (robust).
+        transaction.on_commit(hand_over, robust=True)
     pack.refresh_from_db()
     return result
 
@@ -289,7 +292,10 @@ def pack_render(pack: GatePack) -> tuple[pdf.RenderedPdf, str, str]:
         digest = pdf.content_hash(data)
         try:
             html = pdf.render_pack_html(pack_context(data, digest=digest, pack=pack))
-        except (OSError, MemoryError):
+        except (OSError, MemoryError, DatabaseError):
+            # The disk, the memory or the database (the context checkpoints
+            # the audit chain) briefly away: the task retries, the pack is not
+            # failed for good.
             raise
         except Exception as exc:
             raise pdf.PackRenderError(f"{type(exc).__name__}: {exc}") from exc

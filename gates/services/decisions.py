@@ -463,9 +463,13 @@ def gate_decide(
             },
         },
     )
-    # The chain's head leaves the database with every decision.
+    # The chain's head leaves the database with every decision. The decision
+    # is committed by then: a checkpoint that fails (the database gone a
+    # moment later) is logged, beat writes the next, and the answer and the
+    # events that follow are not lost to it (robust).
     transaction.on_commit(
-        lambda: audit_checkpoint(reason=f"{review.gate_label} decided on review #{review.pk}")
+        lambda: audit_checkpoint(reason=f"{review.gate_label} decided on review #{review.pk}"),
+        robust=True,
     )
     emit_on_commit(
         events.GATE_DECIDED, review_id=review.pk, condition_ids=[c.pk for c in created_conditions]
