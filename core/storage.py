@@ -33,6 +33,7 @@ from django.core.files.storage import FileSystemStorage, Storage, default_storag
 from django.db import models
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from s3transfer.exceptions import RetriesExceededError
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ def is_storage_unavailable(exc: BaseException | None) -> bool:
     retry, and never a 500. Another 4xx (a request the store finds wrong) is
     a fault of the application's, reported as one."""
     if isinstance(exc, StoreConnectionError | HTTPClientError | IncompleteReadError):
+        return True
+    if isinstance(exc, RetriesExceededError):
+        # A download whose body stopped coming, after s3transfer's own tries.
         return True
     if isinstance(exc, ClientError):
         return store_answer(exc)[1] >= 500 or is_storage_refusal(exc)

@@ -129,6 +129,8 @@ print(json.dumps({
     "ssl_redirect": s.SECURE_SSL_REDIRECT,
     "storage": s.STORAGES["default"]["BACKEND"],
     "mail": s.MAILERS["default"]["OPTIONS"],
+    "store_call_seconds": (s.S3_CONNECT_TIMEOUT_SECONDS + s.S3_READ_TIMEOUT_SECONDS)
+    * s.S3_MAX_ATTEMPTS,
 }))
 """
 
@@ -175,6 +177,10 @@ def test_the_compose_web_processes_share_one_cache_and_plain_http_keeps_its_cook
     assert behind_tls["ssl_redirect"] is True
     assert behind_tls["session_cookie_secure"] is True
     assert behind_tls["csrf_cookie_secure"] is True
+    # A store that does not answer: an upload's two calls end in the 503
+    # before gunicorn would kill the worker without an answer.
+    timeout = int(re.search(r"--timeout (\d+)", web).group(1))
+    assert timeout > 2 * plain["store_call_seconds"] == 150
     # Mail goes where EMAIL_HOST says, with STARTTLS unless told otherwise.
     mail = _settings(tmp_path, {**DOT_ENV, "EMAIL_HOST": "smtp.example.org"})["mail"]
     assert (mail["host"], mail["port"], mail["use_tls"]) == ("smtp.example.org", 587, True)

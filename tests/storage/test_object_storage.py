@@ -17,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 from django.test import Client
+from s3transfer.exceptions import RetriesExceededError
 
 from core.api_errors import STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE_REASON
 from core.models import AuditEvent
@@ -131,6 +132,15 @@ def test_which_answers_of_the_store_are_an_outage(code, status, outage):
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
     assert is_storage_unavailable(ClientError(answer, "GetObject")) is outage
+
+
+def test_a_download_whose_body_stopped_coming_is_an_outage():
+    """s3transfer reads an object's body in a loop of its own tries; when the
+    body stops coming it raises its own error, around botocore's."""
+    stalled = ReadTimeoutError(endpoint_url="http://store/bucket/key")
+    assert is_storage_unavailable(stalled)
+    assert is_storage_unavailable(RetriesExceededError(stalled))
+    assert not is_storage_unavailable(ValueError("a fault of the application's"))
 
 
 @pytest.mark.parametrize("handed", [False, True], ids=["streamed", "handed to the store"])
