@@ -473,7 +473,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Retry countdowns stay well below the visibility timeout, or Redis would
 # redeliver a task that is only waiting for its retry.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+# A Redis that takes the connection and never answers (a half-open connection
+# after a partition) fails a read after socket_timeout, where a publish after
+# a commit waited for ever; above the workers' 1 s BRPOP.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
 # A worker keeps its database connection between tasks as a web process does

@@ -1,0 +1,85 @@
+"""A broker that takes the connection and never answers (a half-open
+connection after a network partition, a Redis stuck in a slow command): the
+request that committed work and then hands it to Celery must still answer,
+within the broker's socket timeout, and leave the work where the periodic
+tasks find it. Without a socket timeout the hand-over waited for ever after
+the commit, until gunicorn killed the worker."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from reporting.models import GatePack, PackStatus
+
+# The request runs in a thread of its own (on a connection of its own), so
+# that a request that hangs fails the test instead of holding it.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class SilentServer:
+    """Accepts every connection on a loopback port, reads nothing, answers nothing."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                held, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(held)
+
+    def close(self) -> None:
+        self.listener.close()
+        for held in self.held:
+            held.close()
+
+
+@pytest.fixture
+def silent_server():
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+def test_a_pack_request_answers_and_stays_queued_when_the_broker_never_answers(
+    silent_server, broker, api_as, lead, decided_review, settings
+):
+    broker(silent_server.url)
+    answers = []
+
+    def request() -> None:
+        try:
+            answers.append(api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/"))
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    thread = threading.Thread(target=request, daemon=True)
+    thread.start()
+    thread.join(timeout=90)
+    assert not thread.is_alive(), "the request is still waiting for the broker"
+    # Each try waits the socket timeout; a publish tries three times, and the
+    # request hands over two things (the outbox's delivery and the pack).
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["socket_timeout"]
+    took = time.monotonic() - started
+    assert took < 2 * 3 * timeout + 15, took
+    assert silent_server.held, "the request never reached the broker"
+    assert answers[0].status_code == 202
+    pack = GatePack.objects.get()
+    assert pack.status == PackStatus.QUEUED
+    assert pack.enqueued_at is None  # for the periodic requeue to hand over
