@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from usecases import access, custom_fields
 from usecases.models import BusinessUnit, CustomField, CustomFieldKind, Stage, Status, UseCase
+from usecases.people import PersonField
 
 # Every ordering ends on the primary key so pages never overlap or skip rows.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -119,6 +120,22 @@ class UseCaseFilterSet(django_filters.FilterSet):
         return queryset
 
 
+class _FilterPersonField(PersonField):
+    """The filter form sends itself at every change, the search box's too: a
+    search typed with no one chosen yet filters on nobody, and says nothing."""
+
+    def refuse_a_bare_search(self, value: Any) -> None:
+        return None
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    """A person, chosen with the people picker (a search, then the matches):
+    the filter lists no one until asked, where a select of every active
+    person read them all for each person field, into every portfolio page."""
+
+    field_class = _FilterPersonField
+
+
 def custom_filter(field: CustomField) -> django_filters.Filter | None:
     """The portfolio filter of a custom field (``cf_<key>``): choice, multiple
     choice and person fields by value, text fields by a part of the text;
@@ -144,7 +161,7 @@ def custom_filter(field: CustomField) -> django_filters.Filter | None:
             empty_label=_("Any"),
         )
     if field.kind == CustomFieldKind.PERSON:
-        return django_filters.ModelChoiceFilter(
+        return PersonFilter(
             queryset=get_user_model()
             .objects.filter(is_active=True)
             .order_by("first_name", "last_name", "username"),

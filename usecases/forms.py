@@ -82,9 +82,18 @@ class UseCaseForm(forms.ModelForm):
         self.custom_fields = custom_fields.active_fields()
         values = self.instance.custom_values or {}
         stage = self.instance.stage or Stage.DISCOVERY
+        # The people the person fields name, read together: each picker then
+        # shows its person without reading them again.
+        people = User.objects.in_bulk(
+            [
+                values[field.key]
+                for field in self.custom_fields
+                if field.kind == CustomFieldKind.PERSON and isinstance(values.get(field.key), int)
+            ]
+        )
         for field in self.custom_fields:
             form_field = custom_form_field(field, stage)
-            form_field.initial = _initial(field, values.get(field.key))
+            form_field.initial = _initial(field, values.get(field.key), people)
             self.fields[custom_field_name(field)] = form_field
 
     def show_refusal(self, error: Any) -> None:
@@ -152,11 +161,13 @@ def custom_form_field(field: CustomField, stage: str) -> forms.Field:
     return forms.CharField(max_length=custom_fields.TEXT_MAX_LENGTH, **common)
 
 
-def _initial(field: CustomField, value: Any) -> Any:
+def _initial(field: CustomField, value: Any, people: dict[int, Any]) -> Any:
     if value is None:
         return None
     if field.kind == CustomFieldKind.NUMBER:
         return custom_fields.format_value(field, value)
+    if field.kind == CustomFieldKind.PERSON:
+        return people.get(value, value)
     return value
 
 

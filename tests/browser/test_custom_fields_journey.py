@@ -1,6 +1,7 @@
 """A sponsor fills the custom fields an administrator defined on the edit
 form (a select, a person, a date) and reads them in the use case page's
-Details."""
+Details; the portfolio finds the use case by the person, chosen with the
+same picker."""
 
 from __future__ import annotations
 
@@ -58,3 +59,16 @@ def test_a_sponsor_sets_custom_fields_and_sees_them_on_the_page(page: Page, live
     use_case = UseCase.objects.get(pk=use_case.pk)
     assert use_case.custom_values["region"] == "US East"
     assert use_case.custom_values["go_live"] == "2026-03-31"
+
+    # The portfolio's filter on the person field: a search, then a choice.
+    other = UseCaseFactory(
+        title="Fraud alert ranking", business_unit=use_case.business_unit, sponsor=sponsor
+    )
+    page.goto(f"{live_server.url}/portfolio/")
+    expect(page.locator("#results")).to_contain_text(other.title)
+    expect(page.locator("#id_cf_data_owner option")).to_have_count(1)  # "Anyone" alone
+    page.locator("#id_cf_data_owner__search").fill("nguyen")
+    expect(page.locator("#id_cf_data_owner optgroup")).to_have_count(1)
+    page.locator("#id_cf_data_owner").select_option(label="Tara Nguyen (tara)")
+    expect(page.locator("#results")).not_to_contain_text(other.title)
+    expect(page.locator("#results")).to_contain_text("Claims triage assistant")
