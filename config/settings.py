@@ -488,9 +488,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # config/celery.py); Celery's own default opens a new one for every task.
 CELERY_DB_REUSE_MAX = 1_000_000
 
+# Bounded as the broker's are: a Redis that takes the connection and never
+# answers fails a read (core.cache), where it held the request for ever.
+CACHE_REDIS_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": CACHE_REDIS_OPTIONS,
+        }
         if REDIS_URL and env_bool("CACHE_IN_REDIS", False)
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.cache import REDIS_UNAVAILABLE
+from core.cache import is_redis_unavailable
 from core.errors import DomainError
 from core.storage import is_storage_unavailable
 
@@ -83,10 +83,9 @@ def validation_error_body(errors: Any) -> dict[str, Any]:
 
 # A service the request needed did not answer (the database restarting or
 # failing over, the object store unreachable, Redis when the cache is there):
-# the request can be retried, so
-# it is a 503 with Retry-After, never a 500. The same answer for the API
-# (here), for the site's pages (core.middleware) and for an error raised
-# outside any view (config.errors.server_error).
+# the request can be retried, so it is a 503 with Retry-After, never a 500.
+# The same answer for the API (here), for the site's pages (core.middleware)
+# and for an error raised outside any view (config.errors.server_error).
 DATABASE_UNAVAILABLE = gettext_noop(
     "The database is unavailable for a moment; try again in a few seconds."
 )
@@ -205,7 +204,7 @@ def outage_of(exc: BaseException | None) -> Outage | None:
         return DATABASE_OUTAGE
     if is_storage_unavailable(exc):
         return STORAGE_OUTAGE
-    if isinstance(exc, REDIS_UNAVAILABLE):
+    if is_redis_unavailable(exc):
         return REDIS_OUTAGE
     return None
 

@@ -41,7 +41,7 @@ ERROR_DESCRIPTIONS = {
     429: "Too many requests: wait the seconds `Retry-After` names.",
     503: "A service the request needs did not answer (the database; the object store, for "
     "files; Redis, where the cache is kept): send the request again after `Retry-After` "
-    "seconds; nothing was changed.",
+    "seconds.",
 }
 RETRY_AFTER_CODES = {429, 503}
 

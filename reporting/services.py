@@ -212,13 +212,18 @@ def pack_request(*, review: GateReview, by: Any, language: str | None = None) ->
         result = PackRequest(pack=pack)
 
         def hand_over() -> None:
+            # The request is committed: should the database go away before
+            # the hand-over's UPDATE, the pack stays queued for the periodic
+            # requeue, and the requester is told it waits for the queue.
+            result.published = False
             result.published = pack_enqueue(pack.pk)
 
-        # The request is committed: should the database go away before the
-        # hand-over's UPDATE, the pack stays queued for the periodic requeue,
-        # and the requester is not told the request failed (robust).
         transaction.on_commit(hand_over, robust=True)
-    pack.refresh_from_db()
+    try:
+        pack.refresh_from_db()
+    except DatabaseError:
+        # Committed, and answered as it was written (queued), not as a 503.
+        logger.warning("pack %s: requested; its state could not be read back", pack.pk)
     return result
 
 

@@ -58,6 +58,7 @@ def test_a_write_refused_by_a_read_only_database_is_a_503_that_changes_nothing(
         )
         assert page.status_code == 503
         assert UNAVAILABLE in page.content.decode()
+        seat.refresh_from_db()
         assert seat.decision == ApprovalDecision.PENDING
     # Once writes are taken again, the same approval is recorded.
     response = api_as(sponsor).post(

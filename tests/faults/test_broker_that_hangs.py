@@ -1,15 +1,19 @@
-"""A broker that takes the connection and never answers (a half-open
-connection after a network partition, a Redis stuck in a slow command): the
-request that committed work and then hands it to Celery must still answer,
-within the broker's socket timeout, and leave the work where the periodic
-tasks find it. Without a socket timeout the hand-over waited for ever after
-the commit, until gunicorn killed the worker."""
+"""A Redis that takes the connection and never answers (a half-open
+connection after a network partition, a Redis stuck in a slow command).
+As the broker: the request that committed work and then hands it to Celery
+must still answer, within the broker's socket timeout, and leave the work
+where the periodic tasks find it. As the cache (CACHE_IN_REDIS=1): pages the
+cache speeds up answer from the database, a request it must count is a 503.
+Without socket timeouts each waited for ever, until gunicorn killed the
+worker."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -44,7 +48,10 @@ class SilentServer:
             self.held.append(held)
 
     def close(self) -> None:
+        # shutdown() wakes the thread waiting in accept(); close() alone does not.
+        self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        self.thread.join(timeout=5)
         for held in self.held:
             held.close()
 
@@ -83,3 +90,44 @@ def test_a_pack_request_answers_and_stays_queued_when_the_broker_never_answers(
     pack = GatePack.objects.get()
     assert pack.status == PackStatus.QUEUED
     assert pack.enqueued_at is None  # for the periodic requeue to hand over
+
+
+def _within(seconds: float, request: Callable[[], Any]) -> Any:
+    """``request()`` in a thread of its own, which must be done in ``seconds``."""
+    answers = []
+
+    def run() -> None:
+        try:
+            answers.append(request())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=90)
+    assert not thread.is_alive(), "the request is still waiting for Redis"
+    return answers[0]
+
+
+def test_with_the_cache_in_a_redis_that_never_answers_requests_still_answer(
+    silent_server, settings, client_as, api_as, executive, lead, decided_review
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": silent_server.url,
+            "OPTIONS": settings.CACHE_REDIS_OPTIONS,
+        }
+    }
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    # A read, then the write the computed page would keep: two timeouts.
+    timeout = settings.CACHE_REDIS_OPTIONS["socket_timeout"]
+    started = time.monotonic()
+    dashboard = _within(90, lambda: client_as(executive).get("/dashboard/"))
+    assert dashboard.status_code == 200
+    assert 'id="funnel"' in dashboard.content.decode()
+    assert time.monotonic() - started < 2 * timeout + 15
+    assert silent_server.held, "the cache never reached the server"
+    pack = _within(90, lambda: api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/"))
+    assert pack.status_code == 503
+    assert not GatePack.objects.exists()

@@ -13,6 +13,7 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 
+from core import cache as core_cache
 from reporting.models import GatePack
 from tests.usecases.import_files import HEADER, csv_file
 from usecases.models import UseCase
@@ -32,13 +33,19 @@ def cache_in_redis(settings, redis_server):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": redis_server.url,
+            "OPTIONS": settings.CACHE_REDIS_OPTIONS,
         }
     }
+    core_cache.warnings.reset()
     # What the cache speeds up, kept (the test settings turn the dashboard's off).
     settings.DASHBOARD_CACHE_SECONDS = 60
     settings.VALUE_DASHBOARD_CACHE_SECONDS = 60
     settings.PACK_STALENESS_CACHE_SECONDS = 60
     return redis_server
+
+
+def _cache_failures() -> float:
+    return REGISTRY.get_sample_value("stagegate_cache_unavailable_total")
 
 
 def _redis_503s() -> float:
@@ -53,6 +60,7 @@ def test_what_the_cache_only_speeds_up_is_read_from_the_database_while_redis_is_
     # A pack, so that the review page reads its digest through the cache.
     assert api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/").status_code == 202
     assert client_as(executive).get("/dashboard/").status_code == 200
+    before = _cache_failures()
     cache_in_redis.stop()
     with caplog.at_level(logging.WARNING, logger="core.cache"):
         dashboard = client_as(executive).get("/dashboard/")
@@ -65,9 +73,12 @@ def test_what_the_cache_only_speeds_up_is_read_from_the_database_while_redis_is_
     assert decided_review.use_case.title in review.content.decode()
     assert value.status_code == 200 and "currency" in value.json()
     assert packs.status_code == 200 and len(packs.json()) == 1
-    computed = [r.getMessage() for r in caplog.records if "computed" in r.getMessage()]
-    assert computed and all(m.startswith("Redis unavailable, computed ") for m in computed)
-    assert any(m.startswith("Redis unavailable, computed dashboard:") for m in computed)
+    # One line for the outage, however many reads it cost; each is counted.
+    lines = [r.getMessage() for r in caplog.records if r.name == "core.cache"]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Redis unavailable, computed dashboard:")
+    assert "without the cache (1 time(s) since the last such line)" in lines[0]
+    assert _cache_failures() >= before + 4
 
 
 def test_a_pack_request_is_a_503_that_makes_no_pack_while_the_rate_count_is_unreachable(
@@ -126,3 +137,27 @@ def test_a_checked_import_waits_for_redis_and_imports_once_it_is_back(
     response = browser.post("/use-cases/import/", {"confirm": digest}, follow=True)
     assert response.redirect_chain[-1][0] == "/portfolio/"
     assert list(UseCase.objects.values_list("title", flat=True)) == ["Claims intake bot"]
+
+
+def test_a_redis_out_of_memory_serves_the_pages_and_refuses_a_counted_request(
+    cache_in_redis, client_as, api_as, executive, lead, decided_review
+):
+    """A Redis that answers but takes no write (maxmemory reached with
+    noeviction: "OOM command not allowed"; a failed save answers MISCONF
+    the same way): what the cache speeds up is read without keeping it, a
+    request it must count is a 503."""
+    import redis
+
+    client = redis.Redis.from_url(cache_in_redis.url)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)
+    try:
+        assert client_as(executive).get("/dashboard/").status_code == 200
+        response = api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/")
+        assert response.status_code == 503
+        assert response.json()["reasons"] == [REASON]
+        assert not GatePack.objects.exists()
+    finally:
+        client.config_set("maxmemory", 0)
+        client.close()
+    assert api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/").status_code == 202

@@ -51,6 +51,7 @@ def test_readyz_asks_redis_and_the_workers_and_tells_when_no_worker_answers(
     assert _readyz()[0] == 200
     assert time.monotonic() - started < 10
 
+    settings.READYZ_WORKER_TIMEOUT = 1  # no answer is waited for this long
     celery_worker.kill()
     status, body = _readyz()
     assert status == 503
