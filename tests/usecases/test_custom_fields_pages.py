@@ -128,6 +128,26 @@ def test_the_portfolio_filters_on_choice_person_and_text_fields(client_as, lead,
     assert titles(cf_cost_centre="cc-77") == ["Phone bot"]
 
 
+def test_a_person_filter_the_form_refuses_says_so_in_the_results_htmx_swaps(
+    client_as, lead, business_unit, outsider
+):
+    """The filter form swaps only the results: a person it refuses (one no
+    longer active, from a bookmark) is said there, not left in the form."""
+    define_the_usual()
+    outsider.is_active = False
+    outsider.save(update_fields=["is_active"])
+    response = client_as(lead).get(
+        PORTFOLIO,
+        {"cf_data_owner": outsider.pk},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="results">')
+    assert 'id="filter-errors"' in page
+    assert "Data owner: Select a valid choice." in page
+
+
 def _count(client, url, params=None) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(url, params or {}).status_code == 200
