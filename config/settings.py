@@ -473,14 +473,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Retry countdowns stay well below the visibility timeout, or Redis would
 # redeliver a task that is only waiting for its retry.
-# A Redis that takes the connection and never answers (a half-open connection
-# after a partition) fails a read after socket_timeout, where a publish after
-# a commit waited for ever; above the workers' 1 s BRPOP.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
-    "socket_connect_timeout": 3,
-    "socket_timeout": 5,
-}
+# The broker's and the cache's Redis connections: one that takes the
+# connection and never answers (a half-open connection after a partition)
+# fails a read after socket_timeout, where a publish after a commit, or a
+# request reading the cache, waited for ever; above the workers' 1 s BRPOP.
+REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, **REDIS_SOCKET_OPTIONS}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = TIME_ZONE
 # A worker keeps its database connection between tasks as a web process does
@@ -488,15 +486,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # config/celery.py); Celery's own default opens a new one for every task.
 CELERY_DB_REUSE_MAX = 1_000_000
 
-# Bounded as the broker's are: a Redis that takes the connection and never
-# answers fails a read (core.cache), where it held the request for ever.
-CACHE_REDIS_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": CACHE_REDIS_OPTIONS,
+            "OPTIONS": REDIS_SOCKET_OPTIONS,
         }
         if REDIS_URL and env_bool("CACHE_IN_REDIS", False)
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

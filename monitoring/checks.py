@@ -4,8 +4,9 @@ The database (``SELECT 1``), the storage artifacts and packs are written to
 (a file saved, read back and deleted), and, when a broker is configured
 (``REDIS_URL``), Redis (a ``PING``) and the Celery workers (a broadcast ping
 that the first worker to answer within ``READYZ_WORKER_TIMEOUT`` ends, then
-the queues that worker consumes: the default queue must be among them). The embedded default has no
-broker: its tasks run in the web process, so there is no worker to ask.
+the queues that worker consumes: the default queue must be among them). The
+embedded default has no broker: its tasks run in the web process, so there
+is no worker to ask.
 """
 
 from __future__ import annotations

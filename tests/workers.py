@@ -89,6 +89,20 @@ def redis_url_for_worker() -> str | None:
     return urlunsplit(parts._replace(path=f"/{base + xdist_worker_index()}"))
 
 
+def redis_cache(url: str) -> dict[str, Any]:
+    """``CACHES`` with the default cache in the Redis at ``url``, as
+    ``CACHE_IN_REDIS=1`` configures it (its socket bounds included)."""
+    from django.conf import settings
+
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": settings.REDIS_SOCKET_OPTIONS,
+        }
+    }
+
+
 def database_url() -> str:
     """The URL of the database the test process uses (the test database),
     for a subprocess that must see the same rows."""

@@ -15,14 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from usecases import access, custom_fields
 from usecases.models import BusinessUnit, CustomField, CustomFieldKind, Stage, Status, UseCase
-from usecases.people import PersonField
+from usecases.people import PersonField, active_users
 
 # Every ordering ends on the primary key so pages never overlap or skip rows.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -162,9 +161,7 @@ def custom_filter(field: CustomField) -> django_filters.Filter | None:
         )
     if field.kind == CustomFieldKind.PERSON:
         return PersonFilter(
-            queryset=get_user_model()
-            .objects.filter(is_active=True)
-            .order_by("first_name", "last_name", "username"),
+            queryset=active_users(),
             method=method,
             label=label,
             empty_label=_("Anyone"),

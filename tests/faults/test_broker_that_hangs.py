@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 
 from reporting.models import GatePack, PackStatus
+from tests.workers import redis_cache
 
 # The request runs in a thread of its own (on a connection of its own), so
 # that a request that hangs fails the test instead of holding it.
@@ -112,16 +113,10 @@ def _within(seconds: float, request: Callable[[], Any]) -> Any:
 def test_with_the_cache_in_a_redis_that_never_answers_requests_still_answer(
     silent_server, settings, client_as, api_as, executive, lead, decided_review
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": silent_server.url,
-            "OPTIONS": settings.CACHE_REDIS_OPTIONS,
-        }
-    }
+    settings.CACHES = redis_cache(silent_server.url)
     settings.DASHBOARD_CACHE_SECONDS = 60
     # A read, then the write the computed page would keep: two timeouts.
-    timeout = settings.CACHE_REDIS_OPTIONS["socket_timeout"]
+    timeout = settings.REDIS_SOCKET_OPTIONS["socket_timeout"]
     started = time.monotonic()
     dashboard = _within(90, lambda: client_as(executive).get("/dashboard/"))
     assert dashboard.status_code == 200

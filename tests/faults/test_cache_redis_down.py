@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from core import cache as core_cache
 from reporting.models import GatePack
 from tests.usecases.import_files import HEADER, csv_file
+from tests.workers import redis_cache
 from usecases.models import UseCase
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,7 @@ REASON = (
 
 @pytest.fixture
 def cache_in_redis(settings, redis_server):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": settings.CACHE_REDIS_OPTIONS,
-        }
-    }
+    settings.CACHES = redis_cache(redis_server.url)
     core_cache.warnings.reset()
     # What the cache speeds up, kept (the test settings turn the dashboard's off).
     settings.DASHBOARD_CACHE_SECONDS = 60

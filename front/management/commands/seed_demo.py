@@ -8,19 +8,18 @@ the named people. Running the command twice changes nothing.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core import events
+from core.locks import advisory_session_lock
 from front.demo.history import CaseHistory, Step
 from front.demo.portfolio import (
     ACCOUNTS,
@@ -41,36 +40,18 @@ User = get_user_model()
 HISTORY_DELIVERY_SECONDS = 120
 
 
-# A PostgreSQL advisory lock key of its own (bigint).
+# One seed at a time (a PostgreSQL advisory lock key of its own, bigint): two
+# at once would play the history twice, and one would put e-mail back while
+# the other plays. Held by the database session, so a seed killed part-way
+# lets the next one run (and put back the e-mail it paused).
 SEED_LOCK_KEY = 0x5347_0002_0000_0000
-
-
-@contextmanager
-def one_seed_at_a_time() -> Iterator[bool]:
-    """True for the one seed that runs: two at once would play the history
-    twice, and one would put e-mail back while the other plays. Held by the
-    database session, so a seed killed part-way lets the next one run (and
-    put back the e-mail it paused). SQLite, the embedded default's, has one
-    writer at a time anyway."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEED_LOCK_KEY])
-        (alone,) = cursor.fetchone()
-    try:
-        yield alone
-    finally:
-        if alone:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [SEED_LOCK_KEY])
 
 
 class Command(BaseCommand):
     help = "Create the demo accounts and a realistic demo portfolio (idempotent)."
 
     def handle(self, *args, **options) -> None:
-        with one_seed_at_a_time() as alone:
+        with advisory_session_lock(SEED_LOCK_KEY) as alone:
             if not alone:
                 self.stderr.write("Another seed_demo is running; this one does nothing.")
                 return
