@@ -86,12 +86,16 @@ def store_answers(
         yield
     except KeyboardInterrupt:
         so_far(INTERRUPTED)
+        # Out now, to a file or a pipe too: the process still waits for the
+        # files on their way before Python flushes what it buffered, and a
+        # second Ctrl-C (below) ends it in that wait.
+        command.stdout.flush()
         if getattr(command, "_called_from_command_line", False):
             # The process still waits for the files on their way as it
             # exits: a second Ctrl-C ends it there and then, as the
             # terminal's default does, not with Python's message from inside
-            # its threads' join (what was said is out by then, to a file or
-            # a pipe too). A write cut short stores nothing: an object is
+            # its threads' join (what was said is out by then, flushed
+            # above). A write cut short stores nothing: an object is
             # stored whole or not at all. (Run from Python, call_command, the
             # caller's own Ctrl-C is left as it was.)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
