@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.management.base import DATABASE_STOPPED, database_error, is_database_outage
 from core.storage import (
     JOBS_DEFAULT,
     JOBS_MAX,
@@ -80,8 +81,9 @@ def store_answers(
     """A store that does not answer, or refuses, ends the command with what
     it said, not a traceback, after ``so_far`` has written what was done and
     found until then (a copy keeps what it copied, and a rerun goes on from
-    there); so does the operator's Ctrl-C. ``so_far`` is told why:
-    ``STORE_STOPPED`` or ``INTERRUPTED``."""
+    there); so do a database that stops answering and the operator's Ctrl-C.
+    ``so_far`` is told why: ``STORE_STOPPED``, ``DATABASE_STOPPED`` or
+    ``INTERRUPTED``."""
     try:
         yield
     except KeyboardInterrupt:
@@ -101,6 +103,9 @@ def store_answers(
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         raise CommandError("Interrupted.", returncode=130) from None
     except Exception as error:
+        if is_database_outage(error):
+            so_far(DATABASE_STOPPED)
+            raise database_error(error) from error
         if not is_storage_unavailable(error):
             raise
         so_far(STORE_STOPPED)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import pytest
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
@@ -389,3 +391,63 @@ def test_ctrl_c_in_a_run_from_python_leaves_the_callers_ctrl_c_as_it_was(
     assert stopped.value.returncode == 130
     assert "before it was interrupted." in out.getvalue()
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+@pytest.mark.postgres("a connection ended by the server (pg_terminate_backend)")
+def test_a_run_the_database_stopped_says_how_to_go_on(
+    transactional_db, on_object_store, decided_review
+):
+    """The database stops answering part-way (its server ended the
+    command's connection, as a restart does): the count so far and the
+    ``--after`` to go on with once it answers, not a traceback."""
+    artifacts = list(Artifact.objects.order_by("pk"))
+    assert len(artifacts) >= 9
+    backend = connection.connection.get_backend_pid()
+    asked: list[str] = []
+
+    def database_stops(**kwargs):
+        asked.append("GetObject")
+        if len(asked) == 4:
+            db = connection.settings_dict
+            other = psycopg2.connect(
+                host=db["HOST"],
+                port=db["PORT"],
+                user=db["USER"],
+                password=db["PASSWORD"],
+                dbname=db["NAME"],
+            )
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+            finally:
+                other.close()
+
+    on_store_events(storages["default"], "before-call.s3.GetObject", database_stops)
+    out = io.StringIO()
+    try:
+        with pytest.raises(CommandError) as refused:
+            call_command("verify_stored_files", "--jobs", "1", stdout=out)
+    finally:
+        connection.close()  # the test's next query opens a new one
+    assert str(refused.value).startswith("The database did not answer: ")
+    assert str(refused.value).endswith(
+        "Check DATABASE_URL and that the database server is running, then run the command again."
+    )
+    said = out.getvalue().splitlines()[1:]
+    # The fourth file was asked for before the connection ended: those before
+    # it were checked, and the run ended when it next asked for rows.
+    count = re.fullmatch(
+        r"Checked (\d+) files \(.*\) against their recorded sha256 and the audit trail "
+        r"before the database stopped answering\.",
+        said[0],
+    )
+    checked = int(count[1])
+    assert 3 <= checked < len(artifacts)
+    assert said[1:] == [
+        "To go on from there once the database answers: manage.py verify_stored_files "
+        f"--after gates.artifact:{artifacts[checked - 1].pk}"
+    ]
+    # Going on from there checks the files left, on a new connection.
+    going_on = verify("--after", f"gates.artifact:{artifacts[checked - 1].pk}")
+    left = len(artifacts) - checked
+    assert f"Checked {left} file{'' if left == 1 else 's'} (" in going_on

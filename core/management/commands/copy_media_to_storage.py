@@ -4,9 +4,10 @@ from functools import partial
 from pathlib import Path
 
 from django.core.files.storage import FileSystemStorage, storages
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
+from core.management.base import OperatorCommand
 from core.management.storage import (
     Problem,
     add_jobs_argument,
@@ -19,7 +20,7 @@ from core.management.storage import (
 from core.storage import CopyReport, copy_stored_files, storage_described
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Copy the artifacts and packs the database refers to from a media directory (the "
         "local disk of one machine: MEDIA_ROOT) into the storage the settings choose (the "
@@ -77,7 +78,7 @@ class Command(BaseCommand):
 
     def write_done(self, report: CopyReport, *, dry_run: bool, stopped: str = "") -> list[Problem]:
         """The count copied; when the copy ``stopped`` before the end (the
-        store, Ctrl-C), the problems found until then too (at the end, the
+        store, the database, Ctrl-C), the problems found until then too (at the end, the
         command's error names them)."""
         verb = "Would copy" if dry_run else "Copied"
         until = f" before {stopped}" if stopped else ""

@@ -3,12 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from core.audit import Checkpoint, audit_verify, check_against, read_checkpoints
+from core.management.base import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Verify the audit trail: its keyed hash chain, then the checkpoints of its head kept "
         "outside the database (the checkpoint file, and any --head SEQ:HASH printed in a gate "

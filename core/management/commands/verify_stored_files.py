@@ -3,9 +3,10 @@ from __future__ import annotations
 from argparse import ArgumentTypeError
 
 from django.core.files.storage import storages
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.template.defaultfilters import filesizeformat
 
+from core.management.base import DATABASE_STOPPED, OperatorCommand
 from core.management.storage import (
     STORE_STOPPED,
     Problem,
@@ -19,7 +20,7 @@ from core.management.storage import (
 from core.storage import VerifyReport, storage_described, stored_models, verify_stored_files
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Read every artifact and pack the database refers to from the storage the settings "
         "choose (the object store with S3_BUCKET set, else MEDIA_ROOT) and check each against "
@@ -85,7 +86,7 @@ class Command(BaseCommand):
 
     def write_found(self, report: VerifyReport, *, stopped: str = "") -> list[Problem]:
         """The count checked; when the run ``stopped`` before the end (the
-        store, Ctrl-C), the problems found until then too and how to go on
+        store, the database, Ctrl-C), the problems found until then too and how to go on
         (at the end, the command's error names them)."""
         self.stdout.write(
             f"Checked {files_counted(report.checked)} "
@@ -103,7 +104,10 @@ class Command(BaseCommand):
         if stopped and problems:
             self.stdout.write(problem_lines(problems))
         if stopped and report.last_checked and not report.rows_done:
-            when = " once the store answers" if stopped == STORE_STOPPED else ""
+            when = {
+                STORE_STOPPED: " once the store answers",
+                DATABASE_STOPPED: " once the database answers",
+            }.get(stopped, "")
             self.stdout.write(
                 f"To go on from there{when}: manage.py verify_stored_files "
                 f"--after {report.last_checked}"

@@ -13,13 +13,13 @@ from typing import Any
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core import events
 from core.locks import advisory_session_lock
+from core.management.base import OperatorCommand
 from front.demo.history import CaseHistory, Step
 from front.demo.portfolio import (
     ACCOUNTS,
@@ -47,7 +47,7 @@ HISTORY_DELIVERY_SECONDS = 120
 SEED_LOCK_KEY = 0x5347_0002_0000_0000
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create the demo accounts and a realistic demo portfolio (idempotent)."
 
     def handle(self, *args, **options) -> None:
