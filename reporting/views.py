@@ -5,6 +5,7 @@ the selectors and services."""
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
@@ -191,6 +192,12 @@ def portfolio_export(request: HttpRequest) -> StreamingHttpResponse:
     # One column per active custom field, after the fixed ones.
     fields = custom_fields.active_fields()
     rows = selectors.portfolio_export_rows(user=request.user, fields=fields)
+    # The export's query runs here, before the response starts: a database
+    # that does not answer it is the 503 to retry, not a 200 whose file
+    # stops after its header. (Part-way through, the server can only end the
+    # transfer unfinished: the browser says the download failed.)
+    first = next(rows, None)
+    rows = itertools.chain(() if first is None else (first,), rows)
     response = StreamingHttpResponse(
         _csv_lines(rows, selectors.export_columns(fields)), content_type="text/csv; charset=utf-8"
     )

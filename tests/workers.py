@@ -115,6 +115,25 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def end_backend(backend_pid: int) -> None:
+    """What a database restart does to one connection: the server ends it
+    (pg_terminate_backend, from a connection of its own), and its next query
+    fails as the connection's user sees it then. Call ``connection.close()``
+    after, so the test's next query opens a new one."""
+    import psycopg2
+    from django.db import connection
+
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    finally:
+        other.close()
+
+
 def app_environment(broker_url: str, extra: dict[str, str]) -> dict[str, str]:
     """The environment of an application process on the test database and
     ``broker_url``, with the test process's media root and keys unless

@@ -6,9 +6,11 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 
 from reporting.views import csv_safe
 from tests.factories import UseCaseFactory
+from tests.workers import end_backend
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +61,32 @@ def test_csv_safe_leaves_plain_values_alone():
 
 def test_a_sponsor_cannot_export(client_as, sponsor, use_case):
     assert client_as(sponsor).get("/dashboard/portfolio.csv").status_code == 403
+
+
+@pytest.mark.postgres("a connection ended by the server (pg_terminate_backend)")
+@pytest.mark.django_db(transaction=True)
+def test_an_export_the_database_stops_answering_is_a_503_to_retry_not_a_file_cut_short(
+    client_as, executive, use_case
+):
+    """The database ends the connection as the export asks for its rows (a
+    restart, a statement cancelled): the page says to try again, rather than
+    a 200 whose file stops after its header. The retry exports the portfolio."""
+    client = client_as(executive)
+
+    def ended_as_the_rows_are_asked_for(execute, sql, params, many, context):
+        if context["cursor"].cursor.name:  # the rows, read in chunks by a named cursor
+            end_backend(connection.connection.get_backend_pid())
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(ended_as_the_rows_are_asked_for):
+            response = client.get("/dashboard/portfolio.csv")
+    finally:
+        connection.close()  # the next request opens a new one
+    assert response.status_code == 503
+    assert not response.streaming
+    assert response["Retry-After"] == "5"
+    assert "The database is unavailable for a moment" in response.content.decode()
+
+    header, *rows = _rows(client.get("/dashboard/portfolio.csv"))
+    assert [dict(zip(header, row, strict=True))["title"] for row in rows] == [use_case.title]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
@@ -24,6 +23,7 @@ from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
 from gates.models import Artifact
+from tests.workers import end_backend
 from tests.storage.conftest import (
     interrupted,
     on_store_events,
@@ -408,19 +408,7 @@ def test_a_run_the_database_stopped_says_how_to_go_on(
     def database_stops(**kwargs):
         asked.append("GetObject")
         if len(asked) == 4:
-            db = connection.settings_dict
-            other = psycopg2.connect(
-                host=db["HOST"],
-                port=db["PORT"],
-                user=db["USER"],
-                password=db["PASSWORD"],
-                dbname=db["NAME"],
-            )
-            try:
-                with other.cursor() as cursor:
-                    cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
-            finally:
-                other.close()
+            end_backend(backend)
 
     on_store_events(storages["default"], "before-call.s3.GetObject", database_stops)
     out = io.StringIO()
