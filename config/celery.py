@@ -2,14 +2,51 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("stagegate")
+# The header django-guid carries the request id in (DJANGO_GUID's
+# GUID_HEADER_NAME), on a task's request as on an HTTP request.
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class RequestTask(Task):
+    """A task run eagerly (no REDIS_URL: in the request that queues it)
+    leaves the request its id: django-guid's handlers clear the id at the
+    task's end, which would leave the rest of the request, and the
+    X-Request-ID it answers, without one."""
+
+    def apply(self, *args, **kwargs):
+        from django_guid import get_guid, set_guid
+
+        request_id = get_guid()
+        try:
+            return super().apply(*args, **kwargs)
+        finally:
+            if request_id:
+                set_guid(request_id)
+
+
+app = Celery("stagegate", task_cls=RequestTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _eager_task_logs_under_the_request_id(task=None, **_) -> None:
+    """A task run eagerly logs under the id of the request that runs it, as
+    a worker's task does under the id of the request that queued it. (Its
+    request carries no message headers: django-guid, whose handler runs
+    after this one, would make a new id.)"""
+    if task is None or not getattr(task.request, "is_eager", False):
+        return
+    from django_guid import get_guid
+
+    request_id = get_guid()
+    if request_id:
+        setattr(task.request, REQUEST_ID_HEADER, request_id)
 
 
 @task_prerun.connect

@@ -3,10 +3,12 @@ Prometheus scraper use them (no session, no sign-in)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
 from django.test import Client
+from django_guid.log_filters import CorrelationId
 
 from core.models import OutboxEvent
 from notifications.models import EmailStatus, Kind, Notification
@@ -152,3 +154,37 @@ def test_every_response_carries_a_request_id_and_keeps_the_callers():
     assert len(made) == 32 and int(made, 16) >= 0
     given = "7b3c0f0e2f5e4a8c9d1e2f3a4b5c6d7e"
     assert Client().get("/healthz", HTTP_X_REQUEST_ID=given)["X-Request-ID"] == given
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_run_in_the_request_logs_under_its_id_and_leaves_it_the_id(
+    settings, decided_review, lead, api_as
+):
+    """With no REDIS_URL (the embedded default) a task runs eagerly, in the
+    request that queues it: the pack's rendering logs under the request's
+    id, and the request still answers with it."""
+    assert settings.CELERY_TASK_ALWAYS_EAGER
+    given = "5f0c2a9e8b7d4c3e9a1b2c3d4e5f6a7b"
+    seen: list[tuple[str, str]] = []
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append((record.getMessage(), record.correlation_id))
+
+    handler = Seen()
+    handler.addFilter(CorrelationId())
+    logging.getLogger().addHandler(handler)
+    try:
+        response = api_as(lead).post(
+            f"/api/v1/reviews/{decided_review.pk}/packs/", HTTP_X_REQUEST_ID=given
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert response.status_code == 202, response.content
+    assert response["X-Request-ID"] == given
+    pack = GatePack.objects.get(review=decided_review)
+    assert pack.status == PackStatus.READY
+    rendered = [ids for message, ids in seen if "reporting.generate_gate_pack[" in message]
+    assert rendered and set(rendered) == {given}
+    # Nothing the request logged ran without its id.
+    assert {ids for _, ids in seen} == {given}
