@@ -3,11 +3,21 @@
 Both answer JSON (``?format=text`` for people) and are never cached. A
 failing readiness probe is a 503 naming the failing check, never a 500.
 Neither needs a session or a signed-in user, and neither reveals more than
-each check's name and its OK or error."""
+each check's name and its OK or the kind of its failure ("Unavailable"): what
+failed, with hosts and ports, goes to the log (django-health-check's warning,
+under the request id).
+
+A probe answers within its checks' budgets (each check's timeout and one
+second), whatever a service does: a check still waiting on a service that
+took the connection and never answers is left to its client's own timeout
+in the background, not waited for."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpResponse, JsonResponse
@@ -16,7 +26,23 @@ from health_check.views import HealthCheckView
 from monitoring.checks import readiness_checks
 
 
+def _said(result: Any) -> str:
+    """What the answer says of one check: OK, or its failure's kind."""
+    return "OK" if not result.error else result.error.message_type
+
+
 class _Probe(HealthCheckView):
+    @contextmanager
+    def get_executor(self) -> Iterator[ThreadPoolExecutor]:
+        """The threads of the checks that block: once every check has its
+        result (or its timeout), the probe answers without waiting for a
+        thread still blocked on a service that does not answer."""
+        executor = ThreadPoolExecutor(thread_name_prefix="readyz")
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+
     async def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         with self.get_executor() as executor:
             self.results = await asyncio.gather(
@@ -24,17 +50,15 @@ class _Probe(HealthCheckView):
             )
         healthy = not any(result.error for result in self.results)
         status = 200 if healthy else 503
+        checks = {result.check.labels["check"]: _said(result) for result in self.results}
         if request.GET.get("format") == "text":
-            return self.render_to_response_text(status)
+            return HttpResponse(
+                "".join(f"{name}: {said}\n" for name, said in checks.items()),
+                content_type="text/plain; charset=utf-8",
+                status=status,
+            )
         return JsonResponse(
-            {
-                "status": "ok" if healthy else "unavailable",
-                "checks": {
-                    result.check.labels["check"]: "OK" if not result.error else str(result.error)
-                    for result in self.results
-                },
-            },
-            status=status,
+            {"status": "ok" if healthy else "unavailable", "checks": checks}, status=status
         )
 
 

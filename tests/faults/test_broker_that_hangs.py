@@ -106,7 +106,7 @@ def _within(seconds: float, request: Callable[[], Any]) -> Any:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     thread.join(timeout=90)
-    assert not thread.is_alive(), "the request is still waiting for Redis"
+    assert not thread.is_alive(), "the request is still waiting for the silent server"
     return answers[0]
 
 
@@ -126,3 +126,58 @@ def test_with_the_cache_in_a_redis_that_never_answers_requests_still_answer(
     pack = _within(90, lambda: api_as(lead).post(f"/api/v1/reviews/{decided_review.pk}/packs/"))
     assert pack.status_code == 503
     assert not GatePack.objects.exists()
+
+
+def test_readyz_answers_within_its_budget_when_redis_never_answers(silent_server, settings):
+    """The orchestrator's probe gets its 503 within the checks' budget (the
+    worker ping's READYZ_WORKER_TIMEOUT and a second), not once every client
+    has given up on the silent server; and the answer names the checks, not
+    the hosts and ports (those are in the log)."""
+    from django.test import Client
+
+    settings.REDIS_URL = silent_server.url
+    started = time.monotonic()
+    response = _within(90, lambda: Client().get("/readyz"))
+    took = time.monotonic() - started
+    assert took < settings.READYZ_WORKER_TIMEOUT + 1 + 1.5, took
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {
+            "Database": "OK",
+            "Storage": "OK",
+            "Redis": "Unavailable",
+            "Ping": "Unavailable",
+        },
+    }
+    assert silent_server.held, "the probe never reached the server"
+
+
+def test_readyz_answers_within_its_budget_when_the_object_store_never_answers(
+    silent_server, settings
+):
+    """An object store that takes the connection and never answers: the
+    storage check gives up at its timeout (5 s) and the probe answers then,
+    not after the store client's own timeouts and retries (a minute)."""
+    from django.test import Client
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "core.object_storage.ObjectStorage",
+            "OPTIONS": {
+                "bucket_name": "stagegate",
+                "endpoint_url": f"http://127.0.0.1:{silent_server.port}",
+                "region_name": "us-east-1",
+                "access_key": "probe",
+                "secret_key": "probe-secret",
+            },
+        },
+    }
+    started = time.monotonic()
+    response = _within(120, lambda: Client().get("/readyz"))
+    took = time.monotonic() - started
+    assert silent_server.held, "the probe never reached the store"
+    assert took < 5 + 1 + 2, took
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"Database": "OK", "Storage": "Unavailable"}

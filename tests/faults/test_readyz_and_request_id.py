@@ -30,7 +30,7 @@ def test_readyz_asks_redis_and_the_workers_and_tells_when_no_worker_answers(
     status, body = _readyz()
     assert status == 503
     assert body["checks"]["Redis"] == "OK"
-    assert body["checks"]["Ping"] == "Unavailable: Celery workers unavailable"
+    assert body["checks"]["Ping"] == "Unavailable"
 
     celery_worker.start()
     status, body = wait_for(
@@ -55,7 +55,7 @@ def test_readyz_asks_redis_and_the_workers_and_tells_when_no_worker_answers(
     celery_worker.kill()
     status, body = _readyz()
     assert status == 503
-    assert body["checks"]["Ping"] == "Unavailable: Celery workers unavailable"
+    assert body["checks"]["Ping"] == "Unavailable"
 
 
 def test_the_request_id_reaches_the_workers_json_log_lines(

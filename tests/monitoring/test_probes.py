@@ -44,13 +44,13 @@ def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(se
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["Database"] == "OK"
-    assert body["checks"]["Storage"] == "OK"
-    assert body["checks"]["Redis"] != "OK"
-    assert body["checks"]["Ping"] != "OK"
+    # Each check and the kind of its failure; what failed, with the host and
+    # port, is in the log, not in an answer anyone can ask for.
+    checks = {"Database": "OK", "Storage": "OK", "Redis": "Unavailable", "Ping": "Unavailable"}
+    assert body["checks"] == checks
     text = Client().get("/readyz?format=text")
     assert text.status_code == 503
-    assert "Database" in text.content.decode()
+    assert text.content.decode() == "".join(f"{name}: {said}\n" for name, said in checks.items())
 
 
 def _scrape(**headers: str) -> str:
