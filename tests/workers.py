@@ -125,7 +125,11 @@ def end_backend(backend_pid: int) -> None:
 
     db = connection.settings_dict
     other = psycopg2.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+        host=db["HOST"],
+        port=db["PORT"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
     )
     try:
         with other.cursor() as cursor:
@@ -260,7 +264,8 @@ class WebServer:
     port: the test database, ``broker_url`` for the tasks it queues, the test
     process's keys (so both sign the same audit trail), and ``env`` on top (a
     media root of its own, the object store's settings). ``workers`` sync
-    worker processes; in a process group of its own, logging to ``log_dir``."""
+    worker processes, ``args`` more of gunicorn's options; in a process group
+    of its own, logging to ``log_dir``."""
 
     def __init__(
         self,
@@ -270,8 +275,10 @@ class WebServer:
         env: dict[str, str] | None = None,
         workers: int = 1,
         name: str = "web",
+        args: tuple[str, ...] = (),
     ):
         self.broker_url = broker_url
+        self.args = list(args)
         self.log = Path(log_dir) / f"{name}.log"
         self.env = dict(env or {})
         self.workers = workers
@@ -301,7 +308,7 @@ class WebServer:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi"]
                 + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
-                + ["--worker-class", "sync", "--timeout", "60"],
+                + ["--worker-class", "sync", "--timeout", "60", *self.args],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

@@ -1,0 +1,73 @@
+"""gunicorn's settings wherever it serves the site from this directory (the
+image, docker-compose.yml, ``make run``, the tests' and the load test's
+servers): gunicorn reads ./gunicorn.conf.py unless told otherwise.
+
+Its own lines (starting, workers booted and timed out, and, where
+``--access-logfile`` asks for them, each request's access line) go to
+standard error in the application's format: JSON objects with
+LOG_FORMAT=json, else text, as config/settings.py writes the application's.
+An access line carries the request id the response answered with
+(X-Request-ID), as ``correlation_id`` beside the application's lines of the
+same request."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+# Combined log format, and how long the request took, and its request id.
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
+)
+
+
+class _AccessRequestId(logging.Filter):
+    """The request id of an access line (its X-Request-ID response header,
+    one of the atoms gunicorn formats it from); none on gunicorn's other lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args if record.name == "gunicorn.access" else None
+        request_id = atoms["{x-request-id}o"] if atoms else "-"
+        record.correlation_id = None if request_id == "-" else request_id
+        return True
+
+
+_format = os.environ.get("LOG_FORMAT", "text")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": _AccessRequestId}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "asctime": "time"},
+            "static_fields": {"service": "stagegate"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id"],
+            "formatter": "json" if _format == "json" else "text",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        # Their levels stay gunicorn's: --log-level, and on_starting below.
+        "gunicorn.error": {"handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "propagate": False},
+    },
+}
+
+
+def on_starting(server) -> None:
+    """Access lines only where --access-logfile asks for them (the image
+    does; the load test's server does not spend its time on them)."""
+    wanted = logging.INFO if server.cfg.accesslog else logging.WARNING
+    logging.getLogger("gunicorn.access").setLevel(wanted)
+
+
+on_reload = on_starting
