@@ -16,6 +16,16 @@ imports every such module::
         review = ...  # get or create the review once
         client = ctx.client_for(ctx.dataset.lead)
         return lambda: client.get(f"/reviews/{review.pk}/")
+
+A scenario whose preparation measures something with a target of its own
+(the notification sweep's first run) records it with ``ctx.check``; the
+figure and its verdict are written with the scenario's result, and the
+scenario fails when it is missed. ``ctx.note`` records figures without a
+target.
+
+The query count of a request is every query it ran: on the measuring
+thread's connection, and on the connections other threads open while it
+runs (the sweep's statements run side by side on connections of their own).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import gc
 import math
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,9 +52,42 @@ Request = Callable[[], "HttpResponse"]
 
 
 @dataclass
+class Check:
+    """A target a scenario measures in its preparation: ``value`` at most
+    ``at_most`` (in ``unit``)."""
+
+    name: str
+    value: float
+    at_most: float
+    unit: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.value <= self.at_most
+
+    def describe(self) -> str:
+        sign = "<=" if self.passed else ">"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.name} {self.value:g}{unit} {sign} {self.at_most:g}{unit}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "at_most": self.at_most,
+            "unit": self.unit,
+            "passed": self.passed,
+        }
+
+
+@dataclass
 class BenchContext:
     dataset: Dataset
     _clients: dict[int, Client] = field(default_factory=dict)
+    # Where ``check`` and ``note`` write: the result of the scenario being
+    # prepared (``measure`` sets them).
+    _checks: list[Check] = field(default_factory=list)
+    _figures: dict[str, Any] = field(default_factory=dict)
 
     def client_for(self, user: Any) -> Client:
         """A test client signed in as ``user`` (one per user, reused)."""
@@ -58,6 +102,61 @@ class BenchContext:
     def user(self, name: str) -> Any:
         """A named person of the data set: ``lead``, ``executive``, ``sponsor``."""
         return getattr(self.dataset, name)
+
+    def check(self, name: str, value: float, *, at_most: float, unit: str = "") -> Check:
+        """Record a target measured in the scenario's preparation: written with
+        its result, which fails when ``value`` is over ``at_most``."""
+        found = Check(name, value, at_most, unit)
+        self._checks.append(found)
+        return found
+
+    def note(self, **figures: Any) -> None:
+        """Record figures of the scenario's preparation, written with its result."""
+        self._figures.update(figures)
+
+
+class QueriesElsewhere:
+    """Counts the queries run on the connections other threads open while it
+    is active: Django's connections are per thread, so a query the measuring
+    thread's ``CaptureQueriesContext`` cannot see. Each connection opened in
+    another thread (``connection_created``) gets an execute wrapper that adds
+    to ``count``; a thread that closes its connection and opens another is
+    counted on both."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._active = False
+        self._lock = threading.Lock()
+        self._thread = threading.current_thread()
+
+    def __enter__(self) -> QueriesElsewhere:
+        from django.db.backends.signals import connection_created
+
+        self._active = True
+        connection_created.connect(self._opened, weak=False, dispatch_uid=self._uid)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(dispatch_uid=self._uid)
+        self._active = False
+
+    @property
+    def _uid(self) -> str:
+        return f"bench-queries-elsewhere-{id(self)}"
+
+    def _opened(self, sender: object, connection: Any, **kwargs: Any) -> None:
+        if threading.current_thread() is self._thread:
+            return
+        if self._counted not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self._counted)
+
+    def _counted(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self._active:
+            with self._lock:
+                self.count += 1
+        return execute(sql, params, many, context)
 
 
 @dataclass(frozen=True)
@@ -125,6 +224,8 @@ class Result:
     target_queries: int = DEFAULT_MAX_QUERIES
     target_p95_ms: float = DEFAULT_P95_MS
     error: str | None = None
+    checks: list[Check] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -134,9 +235,15 @@ class Result:
             and self.p95_ms is not None
             and self.queries <= self.target_queries
             and self.p95_ms <= self.target_p95_ms
+            and all(check.passed for check in self.checks)
         )
 
     def as_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.checks:
+            extra["checks"] = [check.as_dict() for check in self.checks]
+        if self.figures:
+            extra["figures"] = self.figures
         return {
             "name": self.name,
             "requests": self.requests,
@@ -149,6 +256,7 @@ class Result:
             "target_p95_ms": self.target_p95_ms,
             "passed": self.passed,
             "error": self.error,
+            **extra,
         }
 
 
@@ -160,13 +268,15 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def measure(item: Scenario, ctx: BenchContext, *, requests: int, warmups: int) -> Result:
     """Time ``requests`` calls after ``warmups``; the query count is the largest
-    seen, so a page whose count drifts between requests cannot hide it."""
+    seen, so a page whose count drifts between requests cannot hide it, and
+    counts the queries of every connection the request used."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from reporting.services import tally_compact
 
     result = Result(item.name, requests, target_queries=item.max_queries, target_p95_ms=item.p95_ms)
+    ctx._checks, ctx._figures = result.checks, result.figures
     try:
         request = item.prepare(ctx)
         # What beat does every DASHBOARD_TALLY_COMPACT_SECONDS in a running
@@ -186,16 +296,18 @@ def measure(item: Scenario, ctx: BenchContext, *, requests: int, warmups: int) -
                 return result
         timings: list[float] = []
         query_counts: list[int] = []
-        for _ in range(requests):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = request()
-                timings.append((time.perf_counter() - started) * 1000)
-            query_counts.append(len(captured.captured_queries))
-            if response.status_code != item.expected_status:
-                result.status = response.status_code
-                result.error = f"HTTP {response.status_code}, expected {item.expected_status}"
-                return result
+        with QueriesElsewhere() as elsewhere:
+            for _ in range(requests):
+                before = elsewhere.count
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = request()
+                    timings.append((time.perf_counter() - started) * 1000)
+                query_counts.append(len(captured.captured_queries) + elsewhere.count - before)
+                if response.status_code != item.expected_status:
+                    result.status = response.status_code
+                    result.error = f"HTTP {response.status_code}, expected {item.expected_status}"
+                    return result
     except Exception as exc:  # a benchmark reports a broken page, it does not stop
         result.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         return result
@@ -212,8 +324,10 @@ def format_table(results: list[Result]) -> str:
     rows = []
     for r in results:
         target = f"<= {r.target_queries} q, p95 <= {r.target_p95_ms:g} ms"
+        checks = "; ".join(check.describe() for check in r.checks)
         if r.error:
-            rows.append([r.name, str(r.status or "-"), "-", "-", "-", target, f"FAIL ({r.error})"])
+            why = "; ".join(filter(None, [r.error, checks]))
+            rows.append([r.name, str(r.status or "-"), "-", "-", "-", target, f"FAIL ({why})"])
             continue
         rows.append(
             [
@@ -223,7 +337,7 @@ def format_table(results: list[Result]) -> str:
                 f"{r.median_ms:.1f}",
                 f"{r.p95_ms:.1f}",
                 target,
-                "PASS" if r.passed else "FAIL",
+                ("PASS" if r.passed else "FAIL") + (f" ({checks})" if checks else ""),
             ]
         )
     widths = [

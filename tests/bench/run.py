@@ -4,7 +4,9 @@ Uses its own PostgreSQL database (``stagegate_bench``, created and migrated
 when missing; the data set is kept between runs), signs in with Django's test
 client, times every registered scenario and prints a table. Targets are
 reported as PASS or FAIL; the exit code is 0 either way, because benchmarks
-inform rather than gate. Results go to ``var/bench.json``.
+inform rather than gate. Results go to ``var/bench.json``, the baseline the
+other sizes are compared with: a run of some of its scenarios (``--only``)
+replaces theirs there and keeps the others.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ BASELINE_SCALE = 10_000
 # At another size, p95 may grow to this multiple of the baseline's, and the
 # number of queries not at all.
 SCALE_P95_FACTOR = 1.5
+# The last run at BASELINE_SCALE, every scenario's latest result.
+BASELINE_FILE = ROOT / "var" / "bench.json"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -119,44 +123,111 @@ def git_commit() -> str | None:
         return None
 
 
-def compare_with_baseline(results: list[dict]) -> list[dict]:
-    """Each scenario against its last run at the baseline size (var/bench.json):
-    the same number of queries, and p95 within SCALE_P95_FACTOR of it. Prints
-    the table and returns its rows."""
-    path = ROOT / "var" / "bench.json"
-    if not path.exists():
-        print("bench: no var/bench.json to compare with: run `make bench` at 10,000 first")
-        return []
-    before = {r["name"]: r for r in json.loads(path.read_text())["results"]}
-    rows = []
-    print(f"\nagainst the {BASELINE_SCALE:,}-use-case run of {path.name}:")
+def compare_with_baseline(results: list[dict], baseline: Path = BASELINE_FILE) -> dict:
+    """Each scenario against its last run at the baseline size: the same
+    number of queries or fewer, and p95 within SCALE_P95_FACTOR of it. A
+    scenario the baseline lacks, or without figures in either run (an error,
+    an unexpected status), fails with its reason. The comparison passes when
+    it compared at least one scenario and every one passed. Prints the table
+    and returns the verdict with its rows."""
+    at = f"{BASELINE_SCALE:,}"
+    try:
+        before = {r["name"]: r for r in json.loads(baseline.read_text())["results"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = f"no {at}-use-case baseline in {baseline} ({type(exc).__name__}): run `make bench`"
+        print(f"bench: FAIL: {reason}")
+        return {"baseline": str(baseline), "passed": False, "reason": reason, "rows": []}
+    rows = [compare_one(result, before.get(result["name"])) for result in results]
+    print(f"\nagainst the {at}-use-case run of {baseline.name}:")
     print(f"{'scenario':<62} {'queries':>11} {'p95 ms':>15} {'ratio':>6}  result")
-    for result in results:
-        base = before.get(result["name"])
-        if base is None or base["p95_ms"] is None or result["p95_ms"] is None:
-            continue
-        ratio = result["p95_ms"] / base["p95_ms"] if base["p95_ms"] else float("inf")
-        same_queries = result["queries"] <= base["queries"]
-        passed = same_queries and ratio <= SCALE_P95_FACTOR
-        rows.append(
-            {
-                "name": result["name"],
-                "queries": [base["queries"], result["queries"]],
-                "p95_ms": [base["p95_ms"], result["p95_ms"]],
-                "ratio": round(ratio, 2),
-                "passed": passed,
-            }
-        )
-        print(
-            f"{result['name'][:62]:<62} {base['queries']:>5} → {result['queries']:<4}"
-            f"{base['p95_ms']:>7.1f} → {result['p95_ms']:<6.1f}{ratio:>6.2f}  "
-            f"{'PASS' if passed else 'FAIL'}"
-        )
+    for row in rows:
+        print(format_comparison(row))
+    passed = sum(row["passed"] for row in rows)
+    verdict = {"baseline": str(baseline), "passed": bool(rows) and passed == len(rows)}
+    if not rows:
+        verdict["reason"] = "no scenario was compared"
     print(
-        f"{sum(r['passed'] for r in rows)} of {len(rows)} scenarios keep their queries and "
-        f"p95 within {SCALE_P95_FACTOR}x"
+        f"{passed} of {len(rows)} scenarios keep their queries and p95 within "
+        f"{SCALE_P95_FACTOR}x: {'PASS' if verdict['passed'] else 'FAIL'}"
+        + (f" ({verdict['reason']})" if not rows else "")
     )
-    return rows
+    return {**verdict, "rows": rows}
+
+
+def compare_one(result: dict, base: dict | None) -> dict:
+    """One scenario's row of the comparison: its figures at both sizes, the
+    ratio of its p95s and the verdict, with the reasons it failed."""
+    reasons = []
+    if base is None:
+        reasons.append(f"not in the {BASELINE_SCALE:,} baseline")
+    elif base.get("error") or base.get("p95_ms") is None or base.get("queries") is None:
+        reasons.append(f"no figures at {BASELINE_SCALE:,}: {base.get('error') or 'no timing'}")
+    if result.get("error") or result.get("p95_ms") is None or result.get("queries") is None:
+        reasons.append(f"no figures at this size: {result.get('error') or 'no timing'}")
+    queries = [None if base is None else base.get("queries"), result.get("queries")]
+    p95_ms = [None if base is None else base.get("p95_ms"), result.get("p95_ms")]
+    ratio = None
+    if not reasons:
+        ratio = p95_ms[1] / p95_ms[0] if p95_ms[0] else float("inf")
+        if queries[1] > queries[0]:
+            reasons.append(f"{queries[1]} queries where {queries[0]}")
+        if ratio > SCALE_P95_FACTOR:
+            reasons.append(f"p95 {ratio:.2f}x, over {SCALE_P95_FACTOR}x")
+    return {
+        "name": result["name"],
+        "queries": queries,
+        "p95_ms": p95_ms,
+        "ratio": None if ratio is None else round(ratio, 2),
+        "passed": not reasons,
+        "reasons": reasons,
+    }
+
+
+def format_comparison(row: dict) -> str:
+    def figure(value: float | int | None, align: str, width: int, kind: str = "") -> str:
+        text = "-" if value is None else format(value, kind)
+        return format(text, f"{align}{width}")
+
+    (q0, q1), (p0, p1) = row["queries"], row["p95_ms"]
+    verdict = "PASS" if row["passed"] else f"FAIL ({'; '.join(row['reasons'])})"
+    return (
+        f"{row['name'][:62]:<62} {figure(q0, '>', 5)} → {figure(q1, '<', 4)}"
+        f"{figure(p0, '>', 7, '.1f')} → {figure(p1, '<', 6, '.1f')}"
+        f"{figure(row['ratio'], '>', 6, '.2f')}  {verdict}"
+    )
+
+
+def write_report(report: dict, output: Path, *, merge: bool = False) -> None:
+    """Write the run's report to ``output``. With ``merge`` (a run of some of
+    the baseline's scenarios), the results already there stay, the ones run
+    replace theirs, and each result names the run that measured it
+    (``generated_at``, ``git_commit``); ``partial`` lists the scenarios this
+    run measured."""
+    if merge and output.exists():
+        try:
+            report = merge_results(json.loads(output.read_text()), report)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"bench: {output} unreadable ({type(exc).__name__}), written anew")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"bench: wrote {output}")
+
+
+def merge_results(stored: dict, report: dict) -> dict:
+    """The report of a partial run, with the stored results it did not
+    re-run, in the stored order (new scenarios last)."""
+
+    def measured_by(result: dict, run: dict) -> dict:
+        return {
+            **result,
+            "generated_at": result.get("generated_at", run.get("generated_at")),
+            "git_commit": result.get("git_commit", run.get("git_commit")),
+        }
+
+    new = {r["name"]: measured_by(r, report) for r in report["results"]}
+    results = [new.pop(r["name"], None) or measured_by(r, stored) for r in stored["results"]]
+    results.extend(new.values())
+    return {**report, "partial": [r["name"] for r in report["results"]], "results": results}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,8 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     default_url = DEFAULT_DATABASE_URL if baseline else f"{DEFAULT_DATABASE_URL}_{args.scale}"
     url = os.environ.get("BENCH_DATABASE_URL", default_url)
     if args.output is None:
-        name = "bench.json" if baseline else f"bench-{args.scale}.json"
-        args.output = ROOT / "var" / name
+        args.output = BASELINE_FILE if baseline else ROOT / "var" / f"bench-{args.scale}.json"
     # The benchmark never touches the development or test databases.
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -229,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     passed = sum(r.passed for r in results)
     print(f"\n{passed} of {len(results)} scenarios within targets (benchmarks inform; exit 0)")
 
+    partial = len(selected) < len(SCENARIOS)
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
@@ -242,10 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         "results": [r.as_dict() for r in results],
     }
     if not baseline:
-        report["against_baseline"] = compare_with_baseline(report["results"])
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"bench: wrote {args.output}")
+        report["against_baseline"] = compare_with_baseline(report["results"], BASELINE_FILE)
+    merge = baseline and partial and args.output.resolve() == BASELINE_FILE.resolve()
+    write_report(report, args.output, merge=merge)
     return 0
 
 
