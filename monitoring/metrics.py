@@ -89,7 +89,16 @@ class StageGateCollector(Collector):
         return []
 
     def collect(self) -> Iterator[Metric]:
+        # Once a service has not answered, the scrape asks it nothing more: a
+        # database that takes the connection and never answers costs one
+        # connect timeout, not one per figure, and the scrape answers within
+        # Prometheus' scrape_timeout (deploy/prometheus/prometheus.yml), so
+        # that StageGateDatabaseUnreadable, not StageGateDown, says it.
+        silent: set[str] = set()
         for gather in (self._queue, self._outbox, self._emails, self._packs):
+            service = "redis" if gather == self._queue else "database"
+            if service in silent:
+                continue
             try:
                 yield from gather()
             except Exception as error:  # noqa: BLE001 - a scrape reports what it can
@@ -98,6 +107,7 @@ class StageGateCollector(Collector):
                 # deploy/prometheus); anything else is a bug, with its traceback.
                 outage = outage_of(error)
                 if outage is not None:
+                    silent.add(service)
                     logger.warning(
                         "metrics: %s could not be read: %s unavailable: %s",
                         gather.__name__,

@@ -340,6 +340,37 @@ class WebServer:
             self.process.wait(timeout=10)
 
 
+class SilentServer:
+    """Accepts every connection on a loopback port, reads nothing, answers nothing."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                held, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(held)
+
+    def close(self) -> None:
+        # shutdown() wakes the thread waiting in accept(); close() alone does not.
+        self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(timeout=5)
+        for held in self.held:
+            held.close()
+
+
 class RedisServer:
     """A redis-server of its own on a free loopback port, without persistence.
     ``stop()`` and ``start()`` keep the port, so clients configured with

@@ -9,7 +9,6 @@ worker."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,42 +18,11 @@ import pytest
 from django.db import connection
 
 from reporting.models import GatePack, PackStatus
-from tests.workers import redis_cache
+from tests.workers import SilentServer, redis_cache
 
 # The request runs in a thread of its own (on a connection of its own), so
 # that a request that hangs fails the test instead of holding it.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class SilentServer:
-    """Accepts every connection on a loopback port, reads nothing, answers nothing."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.held: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                held, _ = self.listener.accept()
-            except OSError:
-                return
-            self.held.append(held)
-
-    def close(self) -> None:
-        # shutdown() wakes the thread waiting in accept(); close() alone does not.
-        self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        self.thread.join(timeout=5)
-        for held in self.held:
-            held.close()
 
 
 @pytest.fixture
