@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from celery import Celery, Task
+from celery.beat import PersistentScheduler
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -30,6 +32,20 @@ class RequestTask(Task):
 
 
 app = Celery("stagegate", task_cls=RequestTask)
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Beat's scheduler (CELERY_BEAT_SCHEDULER): at every tick, at least
+    every ``max_interval`` (300 s), it touches ``<schedule file>.heartbeat``.
+    docker-compose.yml's health check asks that the file be recent, so a
+    beat that hangs (a broker that never answers its publish) is unhealthy,
+    not only one whose process is gone."""
+
+    def tick(self, *args, **kwargs):
+        Path(f"{self.schedule_filename}.heartbeat").touch()
+        return super().tick(*args, **kwargs)
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -717,6 +717,9 @@ if NOTIFICATIONS_SWEEP_MINUTES < 1 or 60 % NOTIFICATIONS_SWEEP_MINUTES:
         "1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60"
     )
 NOTIFICATIONS_DELIVER_SECONDS = env_int("NOTIFICATIONS_DELIVER_SECONDS", 60)
+# Beat's scheduler: the default one, which also touches
+# "<schedule file>.heartbeat" at every tick, for the container's health check.
+CELERY_BEAT_SCHEDULER = "config.celery:HeartbeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     # The audit chain's head, written outside the database (core/audit.py).
     # Events a crashed process committed but never handed over (core/events.py).

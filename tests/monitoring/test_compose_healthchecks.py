@@ -1,19 +1,21 @@
 """docker-compose.yml as an operator runs it: the web container's health
 check asks /readyz of a real gunicorn and fails when a service it needs
-does not answer; beat's fails once its process is gone; artifacts and packs
+does not answer; beat's fails while beat hangs and once it is gone; artifacts and packs
 go to the MinIO service; the web processes' metrics are added up."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.workers import WebServer, free_port
+from tests.workers import RedisServer, WebServer, app_environment, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -68,17 +70,42 @@ def test_the_web_health_check_passes_when_readyz_does_and_fails_when_it_does_not
     assert gone.returncode != 0
 
 
-def test_the_beat_health_check_fails_once_beat_is_gone(tmp_path):
-    pid_file = tmp_path / "celerybeat.pid"
-    check = _python_check("beat").replace("/tmp/celerybeat.pid", str(pid_file))
-    assert "/tmp/celerybeat.pid" in " ".join(SERVICES["beat"]["command"])
-    beat = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_path):
+    """A real beat on a real Redis, ticking every second (``--max-interval
+    1``, where the container's ticks at least every 300 s): the check as
+    written, its heartbeat's path and its bound scaled to the test (3 s for
+    600 s), passes while beat ticks, fails while beat is stopped (SIGSTOP: a
+    hung process, still there), passes once it goes on, fails once it is gone."""
+    schedule = tmp_path / "celerybeat-schedule"
+    heartbeat = "/tmp/celerybeat-schedule.heartbeat"
+    assert "--schedule /tmp/celerybeat-schedule" in " ".join(SERVICES["beat"]["command"])
+    check = _python_check("beat")
+    assert heartbeat in check and "< 600" in check
+    check = check.replace(heartbeat, f"{schedule}.heartbeat").replace("< 600", "< 3")
+    redis = RedisServer(tmp_path / "redis").start()
+    log = (tmp_path / "beat.log").open("wb")
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
+        + ["--schedule", str(schedule), "--max-interval", "1"],
+        cwd=ROOT,
+        env=app_environment(redis.url, {}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        pid_file.write_text(str(beat.pid))
-        assert _run(check, {}).returncode == 0
+        wait_for(lambda: _run(check, {}).returncode == 0, timeout=60, what="beat's heartbeat")
+        beat.send_signal(signal.SIGSTOP)
+        time.sleep(4)
+        assert _run(check, {}).returncode != 0
+        beat.send_signal(signal.SIGCONT)
+        wait_for(lambda: _run(check, {}).returncode == 0, timeout=30, what="beat to go on")
     finally:
+        beat.send_signal(signal.SIGCONT)
         beat.kill()
         beat.wait()
+        log.close()
+        redis.stop()
+    time.sleep(4)
     assert _run(check, {}).returncode != 0
 
 
