@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -311,7 +312,41 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+
+def storage_url(value: str) -> dict[str, str]:
+    """STORAGE_URL: where artifacts and packs go, in one setting, for the
+    settings it stands for: an object store's bucket and prefix
+    (s3://stagegate/media: S3_BUCKET and S3_PREFIX; its endpoint, region and
+    keys stay S3_*), or a directory (file:///srv/media: MEDIA_ROOT, and no
+    object store). Empty: nothing, each setting its own variable."""
+    if not value:
+        return {}
+    parts = urlsplit(value)
+    if parts.scheme == "s3" and parts.netloc and not (parts.query or parts.fragment):
+        return {"S3_BUCKET": parts.netloc, "S3_PREFIX": unquote(parts.path).strip("/")}
+    if parts.scheme == "file" and parts.path.startswith("/") and not parts.netloc:
+        return {"MEDIA_ROOT": unquote(parts.path), "S3_BUCKET": ""}
+    raise ImproperlyConfigured(
+        f"STORAGE_URL={value!r}: an object store's bucket and prefix (s3://stagegate/media; "
+        "its endpoint, region and keys in S3_ENDPOINT_URL, S3_REGION, S3_ACCESS_KEY_ID and "
+        "S3_SECRET_ACCESS_KEY) or a directory (file:///srv/stagegate/media)"
+    )
+
+
+_storage_url = storage_url(env_str("STORAGE_URL"))
+if _clash := [name for name in _storage_url if env_str(name)]:
+    raise ImproperlyConfigured(
+        f"STORAGE_URL and {' and '.join(_clash)} both say where the files go: give one"
+    )
+
+
+def env_storage(name: str, default: str = "") -> str:
+    """A setting STORAGE_URL stands for when given, else its own variable."""
+    return _storage_url[name] if name in _storage_url else env_str(name, default)
+
+
+MEDIA_ROOT = Path(env_storage("MEDIA_ROOT", str(VAR_DIR / "media")))
 # No MEDIA_URL route is served: artifacts and packs leave only through
 # permission-checked views.
 MEDIA_URL = "/media-not-served/"
@@ -321,7 +356,7 @@ MEDIA_URL = "/media-not-served/"
 # Downloads still pass the permission-checked views, which stream the object
 # or, with S3_DOWNLOAD_URL_SECONDS, redirect to it signed for that long
 # (core.storage).
-S3_BUCKET = env_str("S3_BUCKET")
+S3_BUCKET = env_storage("S3_BUCKET")
 S3_DOWNLOAD_URL_SECONDS = env_int("S3_DOWNLOAD_URL_SECONDS", 0)
 if not 0 <= S3_DOWNLOAD_URL_SECONDS <= 3600:
     raise ImproperlyConfigured(
@@ -367,7 +402,7 @@ if S3_BUCKET:
             # Empty keys: boto3's own chain (instance role, AWS_* variables).
             "access_key": env_str("S3_ACCESS_KEY_ID") or None,
             "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-            "location": env_str("S3_PREFIX"),
+            "location": env_storage("S3_PREFIX"),
             "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
             "default_acl": None,
             "file_overwrite": False,
