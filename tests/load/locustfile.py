@@ -1,7 +1,8 @@
 """The personas of ``make loadtest`` (tests/load/run.py writes their
 sessions, tokens and ids to the file named by LOADTEST_FIXTURES).
 
-- ``Ceiling``: a trivial Django view (/healthz), for the server's ceiling.
+- ``Ceiling``: a trivial synchronous Django view (``/load/plain``, on the
+  load test's server only: tests/load/urls.py), for the server's ceiling.
 - ``PortfolioReader``: a program lead paging and filtering the portfolio and
   opening use cases.
 - ``ReviewReader``: an approver reading review pages and the review API.
@@ -10,6 +11,16 @@ sessions, tokens and ids to the file named by LOADTEST_FIXTURES).
 - ``Uploader``: a sponsor uploading evidence to an open review (API).
 - ``PackRequester``: an executive asking for gate packs (API) and polling.
 - ``Executive``: the dashboard.
+
+A phase ends when its time runs out (locust's ``-t``) or at
+LOADTEST_MAX_REQUESTS requests, whichever comes first: every request is
+counted as it completes, and the runner stops at the cap. At the end the
+phase's figures are written to the file named by LOADTEST_RESULT_FILE:
+which of the two bounds ended it, the requests counted and the seconds from
+the start to the stop, and the final statistics (requests, errors,
+requests per second, p50, p95 and p99 per request name and in all, the
+failures and the personas' exceptions). The CSV files of ``--csv`` are
+rewritten once a second, so they leave out the phase's last second.
 """
 
 from __future__ import annotations
@@ -19,11 +30,18 @@ import json
 import os
 import random
 import threading
+import time
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
 from locust.clients import HttpSession
+from locust.stats import StatsError
+
+from tests.load import CEILING_PATH
 
 FIXTURES = json.loads(open(os.environ["LOADTEST_FIXTURES"]).read())  # noqa: SIM115
+MAX_REQUESTS = int(os.environ.get("LOADTEST_MAX_REQUESTS") or 0)
+_phase = {"environment": None, "requests": 0, "at_cap": False, "started": None, "stopped": None}
 _lock = threading.Lock()
 _approvals = iter(FIXTURES["approvals"])
 _uploads = itertools.cycle(FIXTURES["upload_targets"])
@@ -33,6 +51,79 @@ _packs = itertools.cycle(FIXTURES["pack_reviews"])
 def _next(source):
     with _lock:
         return next(source, None)
+
+
+@events.init.add_listener
+def _keep_environment(environment, **_) -> None:
+    _phase["environment"] = environment
+
+
+@events.test_start.add_listener
+def _started(**_) -> None:
+    _phase["started"] = time.monotonic()
+
+
+@events.request.add_listener
+def _count(**_) -> None:
+    """Every request, answered or failed; at the cap the runner quits, from
+    a greenlet of its own (quitting kills the users' greenlets, this one's
+    caller among them)."""
+    _phase["requests"] += 1
+    if MAX_REQUESTS and _phase["requests"] == MAX_REQUESTS:
+        _phase["at_cap"] = True
+        _phase["stopped"] = time.monotonic()
+        gevent.spawn(_phase["environment"].runner.quit)
+
+
+@events.test_stop.add_listener
+def _stopped(**_) -> None:
+    if _phase["stopped"] is None:
+        _phase["stopped"] = time.monotonic()
+
+
+def _figures(entry) -> dict:
+    answered = entry.num_requests > 0
+    return {
+        "requests": entry.num_requests,
+        "errors": entry.num_failures,
+        "rps": entry.total_rps,
+        **{
+            f"p{round(p * 100)}_ms": float(entry.get_response_time_percentile(p) if answered else 0)
+            for p in (0.5, 0.95, 0.99)
+        },
+    }
+
+
+@events.quitting.add_listener
+def _write_result(environment, **_) -> None:
+    path = os.environ.get("LOADTEST_RESULT_FILE")
+    if not path:
+        return
+    started, stopped = _phase["started"], _phase["stopped"] or time.monotonic()
+    stats = environment.stats
+    result = {
+        "at_cap": _phase["at_cap"],
+        "requests_counted": _phase["requests"],
+        "seconds": round(stopped - started, 1) if started else None,
+        "total": _figures(stats.total),
+        "requests": {entry.name: _figures(entry) for entry in stats.entries.values()},
+        "failures": [
+            {
+                "method": error.method,
+                "name": error.name,
+                "error": StatsError.parse_error(error.error),
+                "occurrences": error.occurrences,
+            }
+            for error in stats.errors.values()
+        ],
+        # A persona's task that raised made no request at all: an error as well.
+        "exceptions": [
+            {"count": row["count"], "message": row["msg"]}
+            for row in environment.runner.exceptions.values()
+        ],
+    }
+    with open(path, "w") as file:
+        json.dump(result, file)
 
 
 class _Signed(HttpUser):
@@ -63,8 +154,8 @@ class Ceiling(HttpUser):
     wait_time = between(0, 0)
 
     @task
-    def healthz(self) -> None:
-        self.client.get("/healthz", name="/healthz")
+    def plain(self) -> None:
+        self.client.get(CEILING_PATH, name=CEILING_PATH)
 
 
 class PortfolioReader(_Signed):

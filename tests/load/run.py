@@ -1,13 +1,22 @@
 """The load test: ``make loadtest`` or ``python -m tests.load.run``.
 
 On loopback only: gunicorn (``--web-workers`` processes) serving the
-10,000-use-case portfolio from its own PostgreSQL database
-(``stagegate_load``, built like the benchmark's and kept between runs),
-Redis (database 12) and two Celery workers. The workers first deliver the
-outbox's waiting events (the fixtures'), as beat would. Then, with locust
-headless, bounded in time:
+10,000-use-case portfolio from its own PostgreSQL database, Redis (database
+12) and two Celery workers. Every run starts from the same data set: the
+base (``stagegate_load_base``: the benchmark's 10,000 use cases, built by
+``tests/load/base.py`` when missing and migrated at each run) is copied
+into ``stagegate_load`` (``CREATE DATABASE ... TEMPLATE``, the previous
+run's copy dropped first), and the run's own fixtures are made in the copy.
+The server and the workers run with ``tests.load.settings``: the
+application's settings, with a URL configuration that adds the trivial view
+of the ceiling. The workers first deliver the outbox's waiting events (the
+fixtures'), as beat would. Then, with locust headless, each phase bounded
+in time (``--seconds``) and in requests (``--max-requests``: the phase
+stops at the cap):
 
-1. the ceiling: a trivial Django view (/healthz) as fast as the server goes;
+1. the ceiling: a trivial synchronous Django view (``/load/plain``, a short
+   plain-text answer through the whole middleware stack) as fast as the
+   server goes;
 2. the mixed workload: the personas of ``locustfile.py`` (portfolio, review
    pages, approvals, uploads, pack requests, dashboard);
 3. the ceiling again, once the workers are idle: the machine's speed drifts
@@ -19,8 +28,9 @@ headless, bounded in time:
    workers' phases is compared with the mean of the single-worker phases
    around them.
 
-It prints and writes (``var/loadtest.json``) requests per second, p50, p95,
-p99 and errors per phase; where each phase's CPU went (gunicorn, the Celery
+It prints and writes (``var/loadtest.json``) the data set's size; requests
+per second, p50, p95, p99 and errors per phase, and whether each phase ended
+on time or at the cap; where each phase's CPU went (gunicorn, the Celery
 workers, PostgreSQL, Redis, locust) and the machine's CPU per request; the
 web processes' CPU per request of each route in the mixed workload (from
 ``/metrics``: gunicorn runs with ``PROMETHEUS_MULTIPROC_DIR``); how
@@ -33,7 +43,6 @@ worker's rate or more. The exit code is 0 either way: load figures inform.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -48,12 +57,15 @@ from pathlib import Path
 
 import psutil
 
-from tests.bench.run import ensure_database, git_commit
+from tests.bench.run import git_commit
+from tests.load import CEILING_PATH
 from tests.workers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "load"
 DATABASE_URL = "postgres://stagegate:stagegate@127.0.0.1:5432/stagegate_load"
+# The data set every run starts from, copied into DATABASE_URL's database.
+BASE_DATABASE_URL = "postgres://stagegate:stagegate@127.0.0.1:5432/stagegate_load_base"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 APPROVALS = 150
 PACK_REVIEWS = 12
@@ -68,6 +80,13 @@ PHASE_PACKS = 24
 # worker count are averaged.
 PACK_PHASES = (1, 2, 1, 2, 1)
 WARMUPS = sum(PACK_PHASES)
+# The default request cap of a locust phase, per second of it: about three
+# times the fastest phase so far (the ceiling on /healthz, 802 requests/s on
+# 2026-12-05: 35,328 requests in 45 s). The trivial view costs this 2-core
+# machine 2.0 to 2.3 ms of CPU a request, locust's included, so it serves at
+# most about 1,000 a second: here a phase ends on time, and the cap bounds a
+# run on a much faster machine, or one gone wrong.
+MAX_REQUESTS_PER_SECOND = 2_500
 METRICS_DIR = VAR / "prometheus"
 
 
@@ -75,6 +94,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.load.run", description=__doc__)
     parser.add_argument("--users", type=int, default=16, help="concurrent locust users")
     parser.add_argument("--seconds", type=int, default=45, help="length of each locust phase")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help=(
+            "requests after which a locust phase stops, if its time has not run out "
+            f"(default: {MAX_REQUESTS_PER_SECOND:,} per second of --seconds)"
+        ),
+    )
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument(
         "--packs", type=int, default=PHASE_PACKS, help="packs per worker-count phase"
@@ -92,7 +120,8 @@ def worker_name(n: int) -> str:
 def server_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        # The application's settings and the ceiling's trivial view.
+        DJANGO_SETTINGS_MODULE="tests.load.settings",
         DATABASE_URL=DATABASE_URL,
         REDIS_URL=REDIS_URL,
         DEBUG="0",
@@ -117,11 +146,91 @@ def server_environment() -> dict[str, str]:
     return env
 
 
-def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
+def _postgres():
+    """A connection to the server's ``postgres`` database, in autocommit: a
+    database is created and dropped from outside it."""
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(DATABASE_URL)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config["PASSWORD"],
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        connect_timeout=5,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def ensure_base(out=print) -> None:
+    """The base database, created when missing, then migrated and, when it
+    holds fewer than 10,000 use cases, loaded (``tests/load/base.py``, in a
+    process of its own, whose connections end with it: PostgreSQL copies a
+    database only while no one is connected to it)."""
+    from psycopg2 import sql
+
+    name = _database_name(BASE_DATABASE_URL)
+    connection = _postgres()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                out(f"load: creating database {name} (the base data set; kept between runs)")
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+    subprocess.run(
+        [sys.executable, "-m", "tests.load.base"],
+        cwd=ROOT,
+        env={**server_environment(), "DATABASE_URL": BASE_DATABASE_URL},
+        check=True,
+    )
+
+
+def copy_base(out=print) -> None:
+    """This run's database, a fresh copy of the base. The previous run's copy
+    is dropped first, with any connection still open to it (a process an
+    interrupted run left behind), and any connection to the base is ended:
+    PostgreSQL refuses to copy a database someone is connected to."""
+    from psycopg2 import sql
+
+    base, name = _database_name(BASE_DATABASE_URL), _database_name(DATABASE_URL)
+    started = time.monotonic()
+    connection = _postgres()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [base],
+            )
+            cursor.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(base)
+                )
+            )
+    finally:
+        connection.close()
+    out(f"load: {name} copied from {base} in {time.monotonic() - started:.1f} s")
+
+
+def prepare(out=print, phase_packs: int = PHASE_PACKS) -> tuple[dict, dict]:
     """The data set, and what the personas use: signed-in sessions, API
-    tokens, reviews waiting for an approval, reviews to pack."""
+    tokens, reviews waiting for an approval, reviews to pack. Returns them
+    and the data set's size: the base's use cases and the run's own."""
     os.environ.update(server_environment())
-    ensure_database(DATABASE_URL, fresh=False)
+    ensure_base(out)
+    copy_base(out)
     import django
 
     django.setup()
@@ -136,10 +245,12 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
     from tests.gates.helpers import make_open_review, make_submitted_review
     from usecases.models import UseCase
 
-    call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    # The copy holds the base's migrations and use cases: this finds the
+    # named people and loads nothing.
     dataset = ensure_dataset(out=out)
     lead, executive = dataset.lead, dataset.executive
+    base_use_cases = dataset.use_cases
 
     def signed_in(user) -> dict:
         session = SessionStore()
@@ -151,19 +262,16 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
         session.create()
         return {"session": session.session_key, "token": AuthToken.objects.create(user)[1]}
 
-    # Fresh work for every run: use cases of the sponsor with a submitted
-    # Gate 1 review each (the sponsor is a named approver), open reviews to
-    # upload to, and reviews to pack.
+    # The run's own work, in its copy of the base: use cases of the sponsor
+    # with a submitted Gate 1 review each (the sponsor is a named approver),
+    # open reviews to upload to, and reviews to pack.
     started = time.monotonic()
     unit = dataset.business_units[0]
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    # A sponsor of this run's own: the approvals and packs of earlier runs
-    # stay in the database, and would pile up on one person's My work.
-    sponsor = UserFactory(username=f"load-sponsor-{stamp}", last_name=f"Sponsor {stamp}")
+    sponsor = UserFactory(username="load-sponsor", last_name="Sponsor")
 
     def new_use_case(n: int, kind: str):
         # Risk-classified through the real services, as Gate 1 needs.
-        return UseCaseFactory(title=f"Load {kind} {stamp}-{n}", business_unit=unit, sponsor=sponsor)
+        return UseCaseFactory(title=f"Load {kind} {n + 1}", business_unit=unit, sponsor=sponsor)
 
     approvals = [
         make_submitted_review(new_use_case(n, "approval"), lead, sponsor).pk
@@ -182,9 +290,8 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
     ]
     out(f"load: fixtures made in {time.monotonic() - started:.0f} s")
     # What beat does every DASHBOARD_TALLY_COMPACT_SECONDS in a deployment
-    # (the load test runs no beat): the changes of the fixtures and of earlier
-    # runs folded into the dashboard tally's rows, which the portfolio's count
-    # per stage sums.
+    # (the load test runs no beat): the changes of the fixtures folded into
+    # the dashboard tally's rows, which the portfolio's count per stage sums.
     from reporting.services import tally_compact
 
     before, after = tally_compact()
@@ -211,10 +318,22 @@ def prepare(out=print, phase_packs: int = PHASE_PACKS) -> dict:
         "pack_phase_reviews": pack_reviews[PACK_REVIEWS:-WARMUPS],
         "pack_warmup_reviews": pack_reviews[-WARMUPS:],
     }
+    use_cases = UseCase.objects.count()
+    data_set = {
+        "use_cases": use_cases,
+        "base_use_cases": base_use_cases,
+        "run_use_cases": use_cases - base_use_cases,
+        "database": _database_name(DATABASE_URL),
+        "base_database": _database_name(BASE_DATABASE_URL),
+    }
+    out(
+        f"load: data set of {use_cases:,} use cases ({base_use_cases:,} of the base, "
+        f"{use_cases - base_use_cases} this run's)"
+    )
     from django.db import connections
 
     connections.close_all()
-    return fixtures
+    return fixtures, data_set
 
 
 class Services:
@@ -261,12 +380,18 @@ class Services:
             env={"PROMETHEUS_MULTIPROC_DIR": str(METRICS_DIR)},
         )
         deadline = time.monotonic() + 60
+        import urllib.error
         import urllib.request
 
+        # Ready when the ceiling's view answers: a server without the load
+        # test's URLs (another settings module) answers it 404.
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                url = f"http://127.0.0.1:{self.port}{CEILING_PATH}"
+                with urllib.request.urlopen(url, timeout=2):
                     return
+            except urllib.error.HTTPError as error:
+                raise RuntimeError(f"load: {CEILING_PATH} answered {error.code}") from None
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError((VAR / "gunicorn.log").read_text()) from None
@@ -541,10 +666,26 @@ class CpuMeter:
 
 
 def locust(
-    host: str, classes: list[str], *, users: int, seconds: int, prefix: str, fixtures: Path
+    host: str,
+    classes: list[str],
+    *,
+    users: int,
+    seconds: int,
+    max_requests: int,
+    prefix: str,
+    fixtures: Path,
 ) -> dict:
-    """One headless locust phase; its aggregated figures from the CSV."""
-    env = {**os.environ, "LOADTEST_FIXTURES": str(fixtures)}
+    """One headless locust phase, ended by its time (``-t``) or at
+    ``max_requests`` requests (the locustfile stops it); its final figures,
+    in all and per request name, and which bound ended it."""
+    result_file = VAR / f"{prefix}.json"
+    result_file.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "LOADTEST_FIXTURES": str(fixtures),
+        "LOADTEST_MAX_REQUESTS": str(max_requests),
+        "LOADTEST_RESULT_FILE": str(result_file),
+    }
     subprocess.run(
         [
             sys.executable,
@@ -561,6 +702,8 @@ def locust(
             str(users),
             "-t",
             f"{seconds}s",
+            # Kept for a look over the phase (its _stats_history.csv); the
+            # figures are the locustfile's, read at the end.
             "--csv",
             str(VAR / prefix),
             "--only-summary",
@@ -574,29 +717,19 @@ def locust(
         check=True,
         cwd=ROOT,
     )
-    rows = list(csv.DictReader((VAR / f"{prefix}_stats.csv").open()))
-    by_name = {}
-    for row in rows:
-        figures = {
-            "requests": int(row["Request Count"]),
-            "errors": int(row["Failure Count"]),
-            "rps": float(row["Requests/s"]),
-            "p50_ms": float(row["50%"] or 0),
-            "p95_ms": float(row["95%"] or 0),
-            "p99_ms": float(row["99%"] or 0),
-        }
-        by_name[row["Name"] if row["Type"] else "Aggregated"] = figures
-    failures = list(csv.DictReader((VAR / f"{prefix}_failures.csv").open()))
-    # A persona's task that raised made no request at all: an error as well.
-    exceptions = [
-        {"count": int(row["Count"]), "message": row["Message"]}
-        for row in csv.DictReader((VAR / f"{prefix}_exceptions.csv").open())
-    ]
+    result = json.loads(result_file.read_text())
     return {
-        "total": by_name.pop("Aggregated"),
-        "requests": by_name,
-        "failures": failures,
-        "exceptions": exceptions,
+        "total": result["total"],
+        "requests": result["requests"],
+        "failures": result["failures"],
+        "exceptions": result["exceptions"],
+        "bound": {
+            "ended": "cap" if result["at_cap"] else "time",
+            "requests_counted": result["requests_counted"],
+            "max_requests": max_requests,
+            "seconds_limit": seconds,
+            "seconds": result["seconds"],
+        },
     }
 
 
@@ -701,7 +834,8 @@ def main(argv: list[str] | None = None) -> int:
     METRICS_DIR.mkdir()
     for log in VAR.glob("*.log"):
         log.unlink()
-    fixtures = prepare(phase_packs=args.packs)
+    max_requests = args.max_requests or MAX_REQUESTS_PER_SECOND * args.seconds
+    fixtures, data_set = prepare(phase_packs=args.packs)
     fixtures_path = VAR / "fixtures.json"
     fixtures_path.write_text(json.dumps(fixtures))
     subprocess.run(
@@ -719,7 +853,10 @@ def main(argv: list[str] | None = None) -> int:
         services.wait_for_workers(1, 2)
         services.deliver_backlog()
         host = f"http://127.0.0.1:{services.port}"
-        print(f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers")
+        print(
+            f"load: gunicorn with {args.web_workers} workers on {host}, 2 Celery workers; "
+            f"each locust phase {args.seconds} s or {max_requests:,} requests"
+        )
 
         def locust_phase(prefix: str, classes: list[str]) -> dict:
             """One locust phase with the CPU each part used during it."""
@@ -729,6 +866,7 @@ def main(argv: list[str] | None = None) -> int:
                     classes,
                     users=args.users,
                     seconds=args.seconds,
+                    max_requests=max_requests,
                     prefix=prefix,
                     fixtures=fixtures_path,
                 )
@@ -794,24 +932,34 @@ def main(argv: list[str] | None = None) -> int:
     }
     print()
     print(
-        f"{'phase':<42} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6}"
+        f"data set: {data_set['use_cases']:,} use cases ({data_set['base_use_cases']:,} of the "
+        f"base {data_set['base_database']}, {data_set['run_use_cases']} this run's)"
+    )
+    print(
+        f"{'phase':<42} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50':>6} {'p95':>6} "
+        f"{'p99':>6}  ended"
     )
     for label, phase in (
-        ("ceiling: GET /healthz", ceiling),
+        (f"ceiling: GET {CEILING_PATH}", ceiling),
         ("mixed workload", mixed),
         ("ceiling again, after the mix", ceiling_after),
     ):
-        t = phase["total"]
+        t, bound = phase["total"], phase["bound"]
+        ended = (
+            f"at the cap, {bound['requests_counted']:,} requests in {bound['seconds']} s"
+            if bound["ended"] == "cap"
+            else f"on time, {bound['seconds']} s of {bound['seconds_limit']}"
+        )
         print(
             f"{label:<42} {t['requests']:>8} {t['errors']:>6} {t['rps']:>7.1f} "
-            f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}"
+            f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}  {ended}"
         )
     for name, t in sorted(mixed["requests"].items()):
         print(
             f"  {name:<40} {t['requests']:>8} {t['errors']:>6} {t['rps']:>7.1f} "
             f"{t['p50_ms']:>6.0f} {t['p95_ms']:>6.0f} {t['p99_ms']:>6.0f}"
         )
-    print(f"ceiling, the mean of the two: {ceiling_rps:.1f} requests/s")
+    print(f"ceiling ({CEILING_PATH}), the mean of the two: {ceiling_rps:.1f} requests/s")
     for label, phase in (
         ("ceiling", ceiling),
         ("mixed workload", mixed),
@@ -871,9 +1019,13 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "users": args.users,
             "seconds": args.seconds,
+            "max_requests": max_requests,
             "web_workers": args.web_workers,
             "celery_workers": 2,
         },
+        "data_set": data_set,
+        # The trivial view the two ceiling phases requested (tests/load/urls.py).
+        "ceiling_path": CEILING_PATH,
         "ceiling": ceiling,
         "ceiling_after": ceiling_after,
         "ceiling_rps": round(ceiling_rps, 1),
