@@ -1,9 +1,11 @@
 """The object store: django-storages' S3 backend, imported only where the
-settings choose it (``S3_BUCKET``), able to sign a download for the address
-browsers reach the store at (``core.storage.stored_file_response``)."""
+settings choose it (``S3_BUCKET``), able to stream an object from one GET
+and to sign a download for the address browsers reach the store at
+(``core.storage.stored_file_response``)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +23,28 @@ from core.storage import MISSING_OBJECT_CODES, store_answer
 # under this lock. (Once made, a connection's objects still use the
 # session's resource factory from every thread; that only reads.)
 _CONNECTING = threading.Lock()
+
+# How much of an object is read from the store at a time: a download sends
+# it on in pieces this size, a check hashes it in pieces this size.
+CHUNK_BYTES = 1024 * 1024
+
+
+class ObjectStream:
+    """An object's content as one GET answers it: ``size`` is known before
+    the first byte, the bytes come ``chunk_size`` at a time as they are
+    iterated, and ``close`` lets the connection go (a download its client
+    left half-way)."""
+
+    def __init__(self, answer: dict[str, Any], chunk_size: int) -> None:
+        self.size: int = answer["ContentLength"]
+        self._body = answer["Body"]
+        self._chunk_size = chunk_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._body.iter_chunks(self._chunk_size)
+
+    def close(self) -> None:
+        self._body.close()
 
 
 def _made_once(kept: threading.local, make: Callable[[], Any]) -> Any:
@@ -60,6 +84,12 @@ class ObjectStorage(S3Storage):
             bounds["retries"] = {"mode": "standard", "total_max_attempts": self.max_attempts}
         if bounds:
             self.client_config = self.client_config.merge(Config(**bounds))
+        # A file read through ``open`` comes through s3transfer, which tries
+        # a GET that timed out or was cut short five times, each time with
+        # the client's own tries (``max_attempts``): here it tries once, so
+        # such a read waits no longer than any other call to the store.
+        self.transfer_config = copy.copy(self.transfer_config)
+        self.transfer_config.num_download_attempts = 1
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -153,11 +183,12 @@ class ObjectStorage(S3Storage):
             for entry in page.get("Contents", ()):
                 yield entry["Key"].removeprefix(prefix)
 
-    def read_chunks(self, name: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+    def stream(self, name: str, chunk_size: int = CHUNK_BYTES) -> ObjectStream:
         """The object's content, streamed from one GET (``open`` asks the
-        store about the object first, then fetches it whole into a temporary
+        store about the object twice, then fetches it whole into a temporary
         file). A missing object raises ``FileNotFoundError`` here, before
-        the first chunk."""
+        the first chunk; a store that does not answer, or refuses, raises
+        its error here too."""
         try:
             answer = self.connection.meta.client.get_object(
                 Bucket=self.bucket_name, Key=self._key(name)
@@ -166,7 +197,11 @@ class ObjectStorage(S3Storage):
             if store_answer(error)[0] in MISSING_OBJECT_CODES:
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
-        return answer["Body"].iter_chunks(chunk_size)
+        return ObjectStream(answer, chunk_size)
+
+    def read_chunks(self, name: str, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        """The object's content in chunks, from one GET (``stream``)."""
+        return iter(self.stream(name, chunk_size))
 
     def confirm_missing(self, name: str) -> None:
         """Ask for ``name`` again in a way whose refusal has a body: a HEAD

@@ -1,21 +1,22 @@
 """Where artifacts and packs are kept, and how a download leaves.
 
 ``stored_file_response`` answers a download the caller has already checked
-permission for: the web process streams the file or, with
-``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store
-(``core.object_storage``), redirects to the object signed for that many
-seconds, so a large file or a slow client does not hold a web process for
-the whole transfer. ``copy_stored_files``
-(``manage.py copy_media_to_storage``) moves the files one machine kept on
-its disk into the store; ``verify_stored_files`` (``manage.py
-verify_stored_files``) checks every stored file against the sha256 recorded
-when it was stored.
+permission for: the web process streams the file (from the object store,
+``core.object_storage``, a chunk at a time as one GET brings it) or, with
+``S3_DOWNLOAD_URL_SECONDS`` set and the file in the object store, redirects
+to the object signed for that many seconds, so a large file or a slow
+client does not hold a web process for the whole transfer.
+``copy_stored_files`` (``manage.py copy_media_to_storage``) moves the files
+one machine kept on its disk into the store; ``verify_stored_files``
+(``manage.py verify_stored_files``) checks every stored file against the
+sha256 recorded when it was stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
+from botocore.exceptions import (
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    IncompleteReadError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 from botocore.exceptions import ConnectionError as StoreConnectionError
 from django.apps import apps
 from django.conf import settings
@@ -32,7 +40,14 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import models
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
 from s3transfer.exceptions import RetriesExceededError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +75,11 @@ REFUSAL_CODES = frozenset(
         "301",
     }
 )
+# No credentials to ask the store with: no keys in the settings and none
+# from boto3's own chain (instance role, AWS_* variables, ~/.aws), a key
+# without its secret there, or a source in the chain that failed to give
+# them. Only the operator can mend these too.
+CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
 
 
 def store_answer(exc: ClientError) -> tuple[str, int]:
@@ -73,23 +93,27 @@ def store_answer(exc: ClientError) -> tuple[str, int]:
 def is_storage_unavailable(exc: BaseException | None) -> bool:
     """The object store did not answer (refused, timed out, cut off, a
     download cut short), answered that it cannot now (a 5xx: SlowDown,
-    InternalError), or refused the application (``REFUSAL_CODES``: the
-    bucket gone, the credentials refused, until the operator mends them): a
-    503 (core.api_errors) whose warning names the store's answer, worth a
-    retry, and never a 500. Another 4xx (a request the store finds wrong) is
-    a fault of the application's, reported as one."""
+    InternalError), or refused the application (``is_storage_refusal``: the
+    bucket gone, the credentials refused or not there to send, until the
+    operator mends them): a 503 (core.api_errors) whose warning names the
+    store's answer, worth a retry, and never a 500. Another 4xx (a request
+    the store finds wrong) is a fault of the application's, reported as
+    one."""
     if isinstance(exc, StoreConnectionError | HTTPClientError | IncompleteReadError):
         return True
     if isinstance(exc, RetriesExceededError):
-        # A download whose body stopped coming, after s3transfer's own tries.
+        # A file read through ``open`` whose body did not come (s3transfer's).
         return True
     if isinstance(exc, ClientError):
         return store_answer(exc)[1] >= 500 or is_storage_refusal(exc)
-    return False
+    return exc is not None and is_storage_refusal(exc)
 
 
 def is_storage_refusal(exc: BaseException) -> bool:
-    """The store answered, and refused the application (``REFUSAL_CODES``)."""
+    """The store refused the application (``REFUSAL_CODES``), or could not
+    be asked for want of credentials (``CREDENTIAL_ERRORS``)."""
+    if isinstance(exc, CREDENTIAL_ERRORS):
+        return True
     return isinstance(exc, ClientError) and store_answer(exc)[0] in REFUSAL_CODES
 
 
@@ -108,27 +132,48 @@ def storage_described(storage: Storage) -> str:
 
 def stored_file_response(
     file: File, *, filename: str, content_type: str, label: str
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """The stored ``file`` as an attachment under ``filename``: streamed, or
     a redirect to the object store (see the module). A file missing from the
-    storage is a 404 with a message, logged with ``label``."""
+    storage is a 404 with a message, logged with ``label``; a store that
+    does not answer, or refuses, is the 503 (``is_storage_unavailable``).
+    Both are known before the response starts: the one request a streamed
+    object takes is made here."""
     storage = file.storage
     seconds = settings.S3_DOWNLOAD_URL_SECONDS
-    # Only the object store signs links (core.object_storage.ObjectStorage).
+    # Only the object store signs links and streams from one GET
+    # (core.object_storage.ObjectStorage).
     download_url = getattr(storage, "download_url", None)
+    stream = getattr(storage, "stream", None)
     try:
         if seconds > 0 and download_url is not None:
             if not storage.exists(file.name):
                 raise FileNotFoundError(file.name)
-            response: HttpResponse = HttpResponseRedirect(
+            response: HttpResponse | StreamingHttpResponse = HttpResponseRedirect(
                 download_url(
                     file.name, filename=filename, content_type=content_type, expire=seconds
                 )
             )
         else:
-            response = FileResponse(
-                file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
-            )
+            if stream is not None:
+                # Sent on as it comes, its length the store's: the web process
+                # never holds the whole object (``open`` would fetch it whole
+                # before the first byte).
+                content = stream(file.name)
+                response = StreamingHttpResponse(content, content_type=content_type)
+                response["Content-Length"] = str(content.size)
+                # As FileResponse names it: the name's last part, quoted for
+                # a browser (non-ASCII names as RFC 6266's filename*).
+                response["Content-Disposition"] = content_disposition_header(
+                    True, os.path.basename(filename)
+                )
+            else:
+                response = FileResponse(
+                    file.open("rb"),
+                    as_attachment=True,
+                    filename=filename,
+                    content_type=content_type,
+                )
             # The type was recorded from the content itself: a browser must not
             # second-guess it.
             response["X-Content-Type-Options"] = "nosniff"

@@ -134,10 +134,15 @@ class DelayingProxy:
     """A TCP proxy on a free loopback port to ``port`` that holds each chunk
     a client sends for ``delay_s`` before passing it on (the answers pass
     straight back): a store further away, or a slow one. ``sent`` counts the
-    chunks passed on: a request each, for requests without a body."""
+    chunks passed on: a request each, for requests without a body.
 
-    def __init__(self, port: int, delay_s: float):
+    With ``only`` (b"GET "), only the chunks that begin with it are held, the
+    rest pass at once: a store that answers a HEAD and takes a GET without
+    answering it. ``held`` counts the chunks that were held: a try each."""
+
+    def __init__(self, port: int, delay_s: float, *, only: bytes = b""):
         self.sent = 0
+        self.held = 0
         bound: list[int] = []
         loop = asyncio.new_event_loop()
 
@@ -145,7 +150,9 @@ class DelayingProxy:
             try:
                 while data := await reader.read(65536):
                     if to_store:
-                        await asyncio.sleep(delay_s)
+                        if data.startswith(only):
+                            self.held += 1
+                            await asyncio.sleep(delay_s)
                         self.sent += 1
                     writer.write(data)
                     await writer.drain()

@@ -23,13 +23,13 @@ from django.template.defaultfilters import filesizeformat
 
 from core import storage as core_storage
 from gates.models import Artifact
-from tests.workers import end_backend
 from tests.storage.conftest import (
     interrupted,
     on_store_events,
     sent_together,
     store_requests,
 )
+from tests.workers import end_backend
 
 
 def verify(*args: str) -> str:
