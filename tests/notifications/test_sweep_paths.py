@@ -230,7 +230,8 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         in_one = sweep()
     one_after_the_other = snapshot()
-    assert one_after_the_other and _inserts(queries) == 5  # the reminders in two parts
+    # The reminders in two parts, the timeliness notices in two.
+    assert one_after_the_other and _inserts(queries) == 6
 
     Notification.objects.all().delete()
     connections_before = _backends()
@@ -251,7 +252,7 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     Notification.objects.all().delete()
     with CaptureQueriesContext(connection) as queries:
         assert sweep() == in_one
-    assert _inserts(queries) == 5 and snapshot() == one_after_the_other
+    assert _inserts(queries) == 6 and snapshot() == one_after_the_other
 
 
 def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
