@@ -6,6 +6,7 @@ and to sign a download for the address browsers reach the store at
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +17,10 @@ from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
-from core.storage import MISSING_OBJECT_CODES, store_answer
+from core.storage import MISSING_OBJECT_CODES, is_storage_unavailable, store_answer
+
+# The logger of the store's outages (core.api_errors.STORAGE_OUTAGE).
+logger = logging.getLogger("core.storage")
 
 # boto3 sessions are not to be used from two threads at once to make
 # clients: each thread's connection is made from the storage's one session
@@ -33,15 +37,36 @@ class ObjectStream:
     """An object's content as one GET answers it: ``size`` is known before
     the first byte, the bytes come ``chunk_size`` at a time as they are
     iterated, and ``close`` lets the connection go (a download its client
-    left half-way)."""
+    left half-way).
 
-    def __init__(self, answer: dict[str, Any], chunk_size: int) -> None:
+    A store that stops answering part-way through the body (after
+    S3_READ_TIMEOUT_SECONDS) is one warning naming the object and the bytes
+    sent; its error goes on, so that the server ends the connection and the
+    client sees a download short of its Content-Length, not a complete one."""
+
+    def __init__(self, answer: dict[str, Any], chunk_size: int, name: str = "") -> None:
         self.size: int = answer["ContentLength"]
+        self.name = name
         self._body = answer["Body"]
         self._chunk_size = chunk_size
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._body.iter_chunks(self._chunk_size)
+        sent = 0
+        try:
+            for chunk in self._body.iter_chunks(self._chunk_size):
+                sent += len(chunk)
+                yield chunk
+        except Exception as error:
+            if is_storage_unavailable(error):
+                logger.warning(
+                    "Object store stopped answering part-way through %s, after %d of %d "
+                    "bytes: %s; the download ends short",
+                    self.name,
+                    sent,
+                    self.size,
+                    error,
+                )
+            raise
 
     def close(self) -> None:
         self._body.close()
@@ -197,7 +222,7 @@ class ObjectStorage(S3Storage):
             if store_answer(error)[0] in MISSING_OBJECT_CODES:
                 raise FileNotFoundError(f"File does not exist: {name}") from error
             raise
-        return ObjectStream(answer, chunk_size)
+        return ObjectStream(answer, chunk_size, name)
 
     def read_chunks(self, name: str, chunk_size: int = CHUNK_BYTES) -> Iterator[bytes]:
         """The object's content in chunks, from one GET (``stream``)."""

@@ -66,8 +66,10 @@ embedded_environment() {
     if [ -s "$VAR_DIR/audit-previous-keys" ]; then
         previous=$(paste -sd, "$VAR_DIR/audit-previous-keys")
     fi
-    # Everything lives in $VAR_DIR: no outside database, broker or mail server.
-    unset DATABASE_URL REDIS_URL CACHE_IN_REDIS MEDIA_ROOT AUDIT_CHECKPOINT_FILE EMAIL_HOST
+    # Everything lives in $VAR_DIR: no outside database, broker, object store
+    # or mail server.
+    unset DATABASE_URL REDIS_URL CACHE_IN_REDIS MEDIA_ROOT STORAGE_URL S3_BUCKET \
+        AUDIT_CHECKPOINT_FILE EMAIL_HOST
     export VAR_DIR
     export DEBUG=0
     SECRET_KEY=$(<"$VAR_DIR/secret-key")

@@ -1,6 +1,6 @@
-"""A database that takes the connection and never answers (a half-open
-connection after a network partition, a server stuck before it says hello),
-as Prometheus scrapes /metrics: the scrape answers after one connect timeout,
+"""A database that takes a new connection and never answers (a server stuck
+before it says hello, a firewall that swallows the handshake), as
+Prometheus scrapes /metrics: the scrape answers after one connect timeout,
 without the figures read from the database, so StageGateDatabaseUnreadable
 says what is wrong. Asking for each figure in turn took three timeouts, past
 Prometheus' scrape timeout: the scrape failed and StageGateDown blamed the

@@ -83,9 +83,10 @@ WARMUPS = sum(PACK_PHASES)
 # The default request cap of a locust phase, per second of it: about three
 # times the fastest phase so far (the ceiling on /healthz, 802 requests/s on
 # 2026-12-05: 35,328 requests in 45 s). The trivial view costs this 2-core
-# machine 2.0 to 2.3 ms of CPU a request, locust's included, so it serves at
-# most about 1,000 a second: here a phase ends on time, and the cap bounds a
-# run on a much faster machine, or one gone wrong.
+# machine 1.4 to 2.3 ms of CPU a request, locust's included, so it serves at
+# most about 1,250 a second (1,236 at 08:51 on 2026-12-05): here a phase ends
+# on time, and the cap bounds a run on a much faster machine, or one gone
+# wrong.
 MAX_REQUESTS_PER_SECOND = 2_500
 METRICS_DIR = VAR / "prometheus"
 

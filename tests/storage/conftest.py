@@ -138,15 +138,22 @@ class DelayingProxy:
 
     With ``only`` (b"GET "), only the chunks that begin with it are held, the
     rest pass at once: a store that answers a HEAD and takes a GET without
-    answering it. ``held`` counts the chunks that were held: a try each."""
+    answering it. ``held`` counts the chunks that were held: a try each.
 
-    def __init__(self, port: int, delay_s: float, *, only: bytes = b""):
+    With ``answers_after`` (bytes), a connection's answers stop once that
+    many have passed back (the rest is dropped), the connection left open: a
+    store that stops answering part-way through a large body."""
+
+    def __init__(
+        self, port: int, delay_s: float, *, only: bytes = b"", answers_after: int | None = None
+    ):
         self.sent = 0
         self.held = 0
         bound: list[int] = []
         loop = asyncio.new_event_loop()
 
         async def pipe(reader, writer, to_store: bool) -> None:
+            answered = 0
             try:
                 while data := await reader.read(65536):
                     if to_store:
@@ -154,6 +161,11 @@ class DelayingProxy:
                             self.held += 1
                             await asyncio.sleep(delay_s)
                         self.sent += 1
+                    elif answers_after is not None:
+                        if answered >= answers_after:
+                            continue
+                        data = data[: answers_after - answered]
+                        answered += len(data)
                     writer.write(data)
                     await writer.drain()
             except ConnectionError:

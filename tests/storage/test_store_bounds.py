@@ -96,6 +96,50 @@ def test_a_download_the_store_takes_and_does_not_answer_is_a_503_within_the_boun
     assert proxy.held == BOUNDS["max_attempts"]
 
 
+def test_a_download_the_store_stops_part_way_ends_short_with_one_warning(
+    on_object_store, settings, open_review, sponsor, api_as, client_as, caplog
+):
+    """The store sends the headers and the first megabyte, then nothing: the
+    download has begun (a 200 and its Content-Length), so it ends short,
+    after one read timeout, its error going on so that the server ends the
+    connection; one warning names the file and how far it got."""
+    content = notes(3 * CHUNK_BYTES)
+    kind = open_review.artifact_requirements.first().artifact_type
+    upload = api_as(sponsor).post(
+        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
+        {
+            "artifact_type": kind.pk,
+            "file": SimpleUploadedFile("evidence.md", content, content_type="text/markdown"),
+        },
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.content
+    artifact = Artifact.objects.get(pk=upload.json()["id"])
+    proxy = DelayingProxy(on_object_store.port, 0, answers_after=CHUNK_BYTES + 64 * 1024)
+    on_object_store.use_with(settings, endpoint_url=proxy.url, **BOUNDS)
+
+    response = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(content))
+    received = []
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="core.storage"), pytest.raises(Exception) as cut:  # noqa: PT011
+        for chunk in response.streaming_content:
+            received.append(chunk)
+    elapsed = time.monotonic() - started
+    assert is_storage_unavailable(cut.value), repr(cut.value)
+    assert elapsed <= BOUND_S + MARGIN_S
+    got = b"".join(received)
+    assert 0 < len(got) < len(content) and content.startswith(got)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "core.storage"]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(
+        f"Object store stopped answering part-way through {artifact.file.name}, after "
+        f"{len(got)} of {len(content)} bytes: "
+    )
+    assert warnings[0].endswith("; the download ends short")
+
+
 def test_a_file_read_through_the_storage_from_a_store_that_holds_it_gives_up_within_the_bound(
     on_object_store, settings
 ):

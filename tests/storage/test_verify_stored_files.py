@@ -188,8 +188,8 @@ def test_a_storage_that_holds_none_of_the_files_is_said_to_be_the_wrong_one(
         verify()
     where = f"s3://{on_object_store.bucket}/elsewhere/ at {on_object_store.url}"
     assert str(refused.value).endswith(
-        f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or MEDIA_ROOT) name "
-        "where they were stored?"
+        f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or STORAGE_URL, or "
+        "MEDIA_ROOT) name where they were stored?"
     )
 
 

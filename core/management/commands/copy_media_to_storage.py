@@ -24,9 +24,10 @@ class Command(OperatorCommand):
     help = (
         "Copy the artifacts and packs the database refers to from a media directory (the "
         "local disk of one machine: MEDIA_ROOT) into the storage the settings choose (the "
-        "object store, with S3_BUCKET set), under the same names. Files already there are "
-        "left as they are, so it can run again; a file that no longer matches its recorded "
-        "sha256, or is missing, is named and not copied, and the command exits non-zero."
+        "object store, with S3_BUCKET or an s3:// STORAGE_URL set), under the same names. "
+        "Files already there are left as they are, so it can run again; a file that no "
+        "longer matches its recorded sha256, or is missing, is named and not copied, and the "
+        "command exits non-zero."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,8 +50,8 @@ class Command(OperatorCommand):
         target = storages["default"]
         if isinstance(target, FileSystemStorage) and Path(target.location).resolve() == source_dir:
             raise CommandError(
-                f"--from {source_dir} is the storage the settings choose: set S3_BUCKET (or "
-                "MEDIA_ROOT) to where the files should go."
+                f"--from {source_dir} is the storage the settings choose: set S3_BUCKET, "
+                "STORAGE_URL or MEDIA_ROOT to where the files should go."
             )
         where = storage_described(target)
         self.stdout.write(f"From {source_dir} into {where}.")

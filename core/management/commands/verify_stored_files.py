@@ -23,7 +23,8 @@ from core.storage import VerifyReport, storage_described, stored_models, verify_
 class Command(OperatorCommand):
     help = (
         "Read every artifact and pack the database refers to from the storage the settings "
-        "choose (the object store with S3_BUCKET set, else MEDIA_ROOT) and check each against "
+        "choose (the object store with S3_BUCKET or an s3:// STORAGE_URL set, else MEDIA_ROOT) "
+        "and check each against "
         "the sha256 recorded when it was uploaded or rendered, and that sha256 against the one "
         "the audit trail recorded then. A file missing or changed, or a recorded sha256 the "
         "trail does not hold, is named, and the command exits non-zero. Nothing is written "
@@ -77,8 +78,8 @@ class Command(OperatorCommand):
                 self.stdout.write(f"- {name}")
         if problems:
             hint = (
-                f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or MEDIA_ROOT) "
-                "name where they were stored?"
+                f"None of the files is in {where}: do S3_BUCKET and S3_PREFIX (or STORAGE_URL, "
+                "or MEDIA_ROOT) name where they were stored?"
                 if report.missing and not report.checked
                 else ""
             )
