@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 
+from config.logs import LOG_FORMATTERS
+
 # Combined log format, and how long the request took, and its request id.
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
@@ -37,15 +39,7 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": _AccessRequestId}},
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger", "asctime": "time"},
-            "static_fields": {"service": "stagegate"},
-        },
-    },
+    "formatters": LOG_FORMATTERS,
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

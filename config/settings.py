@@ -20,6 +20,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django_guid.integrations import CeleryIntegration
 
+from config.logs import LOG_FORMATTERS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -615,17 +617,7 @@ LOGGING = {
         "request_id": {"()": "django_guid.log_filters.CorrelationId"},
         "task": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
     },
-    "formatters": {
-        "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s",
-        },
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger", "asctime": "time"},
-            "static_fields": {"service": "stagegate"},
-        },
-    },
+    "formatters": LOG_FORMATTERS,
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -115,22 +115,32 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def postgres_connection(url: str | None = None, *, dbname: str | None = None):
+    """A psycopg2 connection of its own, in autocommit, to the PostgreSQL
+    server of ``url`` (the test database's by default): to its database, or
+    to ``dbname`` (``postgres``, to create and drop others)."""
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(url or database_url())
+    other = psycopg2.connect(
+        dbname=dbname or config["NAME"],
+        user=config["USER"],
+        password=config["PASSWORD"],
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        connect_timeout=5,
+    )
+    other.autocommit = True
+    return other
+
+
 def end_backend(backend_pid: int) -> None:
     """What a database restart does to one connection: the server ends it
     (pg_terminate_backend, from a connection of its own), and its next query
     fails as the connection's user sees it then. Call ``connection.close()``
     after, so the test's next query opens a new one."""
-    import psycopg2
-    from django.db import connection
-
-    db = connection.settings_dict
-    other = psycopg2.connect(
-        host=db["HOST"],
-        port=db["PORT"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname=db["NAME"],
-    )
+    other = postgres_connection()
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])

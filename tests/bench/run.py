@@ -69,22 +69,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def ensure_database(url: str, *, fresh: bool) -> None:
     """Create the benchmark database when it does not exist yet."""
     import dj_database_url
-    import psycopg2
     from psycopg2 import sql
+
+    from tests.workers import postgres_connection
 
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         sys.exit(f"bench: BENCH_DATABASE_URL must point at PostgreSQL, not {config['ENGINE']}")
     name = config["NAME"]
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"],
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        connect_timeout=5,
-    )
-    connection.autocommit = True
+    connection = postgres_connection(url, dbname="postgres")
     try:
         with connection.cursor() as cursor:
             if fresh:

@@ -150,20 +150,9 @@ def server_environment() -> dict[str, str]:
 def _postgres():
     """A connection to the server's ``postgres`` database, in autocommit: a
     database is created and dropped from outside it."""
-    import dj_database_url
-    import psycopg2
+    from tests.workers import postgres_connection
 
-    config = dj_database_url.parse(DATABASE_URL)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"],
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        connect_timeout=5,
-    )
-    connection.autocommit = True
-    return connection
+    return postgres_connection(DATABASE_URL, dbname="postgres")
 
 
 def _database_name(url: str) -> str:

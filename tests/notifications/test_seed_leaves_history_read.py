@@ -7,12 +7,10 @@ import io
 import subprocess
 import sys
 
-import psycopg2
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import F
 from rest_framework.test import APIClient
 
@@ -36,7 +34,7 @@ from notifications.services import (
     preferences_update,
 )
 from tests.factories import UserFactory
-from tests.workers import ROOT, app_environment, wait_for
+from tests.workers import ROOT, app_environment, postgres_connection, wait_for
 from usecases.models import OrgRole, UseCase
 
 pytestmark = pytest.mark.django_db
@@ -193,14 +191,7 @@ def test_a_second_pause_is_refused_while_one_is_in_force(lead, sponsor):
 def test_a_seed_while_another_runs_does_nothing():
     """Two at once would play the history twice, and one would put e-mail
     back while the other plays."""
-    db = connection.settings_dict
-    other = psycopg2.connect(
-        host=db["HOST"],
-        port=db["PORT"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname=db["NAME"],
-    )
+    other = postgres_connection()
     try:
         with other.cursor() as cursor:  # the running seed's session
             cursor.execute("SELECT pg_advisory_lock(%s)", [SEED_LOCK_KEY])

@@ -42,23 +42,29 @@ def notes(size: int) -> bytes:
     return b"".join(lines)[:size]
 
 
+def upload_notes_of(api, review, filename: str, content: bytes) -> Artifact:
+    """``content`` uploaded through the API as ``filename``, evidence of the
+    review's first required artifact type."""
+    kind = review.artifact_requirements.first().artifact_type
+    upload = api.post(
+        f"/api/v1/use-cases/{review.use_case_id}/artifacts/",
+        {
+            "artifact_type": kind.pk,
+            "file": SimpleUploadedFile(filename, content, content_type="text/markdown"),
+        },
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.content
+    return Artifact.objects.get(pk=upload.json()["id"])
+
+
 def test_a_download_starts_after_one_get_and_brings_back_the_upload(
     on_object_store, open_review, sponsor, api_as, client_as
 ):
     """The view asks the store once for the object and sends it on a chunk
     at a time, not after holding all of it."""
     content = notes(2 * CHUNK_BYTES + 12_345)
-    kind = open_review.artifact_requirements.first().artifact_type
-    upload = api_as(sponsor).post(
-        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
-        {
-            "artifact_type": kind.pk,
-            "file": SimpleUploadedFile("Prüfbericht.md", content, content_type="text/markdown"),
-        },
-        format="multipart",
-    )
-    assert upload.status_code == 201, upload.content
-    artifact = Artifact.objects.get(pk=upload.json()["id"])
+    artifact = upload_notes_of(api_as(sponsor), open_review, "Prüfbericht.md", content)
 
     sent = store_requests(default_storage)
     response = client_as(sponsor).get(f"/artifacts/{artifact.pk}/download/")
@@ -104,17 +110,7 @@ def test_a_download_the_store_stops_part_way_ends_short_with_one_warning(
     after one read timeout, its error going on so that the server ends the
     connection; one warning names the file and how far it got."""
     content = notes(3 * CHUNK_BYTES)
-    kind = open_review.artifact_requirements.first().artifact_type
-    upload = api_as(sponsor).post(
-        f"/api/v1/use-cases/{open_review.use_case_id}/artifacts/",
-        {
-            "artifact_type": kind.pk,
-            "file": SimpleUploadedFile("evidence.md", content, content_type="text/markdown"),
-        },
-        format="multipart",
-    )
-    assert upload.status_code == 201, upload.content
-    artifact = Artifact.objects.get(pk=upload.json()["id"])
+    artifact = upload_notes_of(api_as(sponsor), open_review, "evidence.md", content)
     proxy = DelayingProxy(on_object_store.port, 0, answers_after=CHUNK_BYTES + 64 * 1024)
     on_object_store.use_with(settings, endpoint_url=proxy.url, **BOUNDS)
 
