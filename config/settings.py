@@ -523,14 +523,20 @@ CELERY_TIMEZONE = TIME_ZONE
 # config/celery.py); Celery's own default opens a new one for every task.
 CELERY_DB_REUSE_MAX = 1_000_000
 
+# The cache's Redis, with CACHE_IN_REDIS=1: REDIS_URL's unless given.
+# Another database of the same server (redis://redis:6379/1, as
+# docker-compose.yml has it) keeps a cache.clear() (FLUSHDB) from emptying
+# the broker's queue; another server lets the cache evict what it keeps
+# (maxmemory-policy allkeys-lru) where the broker must keep everything.
+CACHE_REDIS_URL = env_str("CACHE_REDIS_URL") or REDIS_URL
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "OPTIONS": REDIS_SOCKET_OPTIONS,
         }
-        if REDIS_URL and env_bool("CACHE_IN_REDIS", False)
+        if CACHE_REDIS_URL and env_bool("CACHE_IN_REDIS", False)
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }

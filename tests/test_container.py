@@ -124,6 +124,7 @@ print(json.dumps({
     "debug": s.DEBUG,
     "cache": s.CACHES["default"]["BACKEND"],
     "cache_location": s.CACHES["default"].get("LOCATION"),
+    "broker": s.CELERY_BROKER_URL,
     "session_cookie_secure": s.SESSION_COOKIE_SECURE,
     "csrf_cookie_secure": s.CSRF_COOKIE_SECURE,
     "ssl_redirect": s.SECURE_SSL_REDIRECT,
@@ -167,7 +168,9 @@ def test_the_compose_web_processes_share_one_cache_and_plain_http_keeps_its_cook
     assert plain["debug"] is False
     # Rate limits and the bulk import's checked file, whichever process answers.
     assert plain["cache"] == "django.core.cache.backends.redis.RedisCache"
-    assert plain["cache_location"] == "redis://redis:6379/0"
+    # The cache in a Redis database of its own: clearing it leaves the queue.
+    assert plain["cache_location"] == "redis://redis:6379/1"
+    assert plain["broker"] == "redis://redis:6379/0"
     assert plain["storage"] == "core.object_storage.ObjectStorage"
     # Plain http on 127.0.0.1: cookies a browser keeps over http.
     assert (plain["ssl_redirect"], plain["session_cookie_secure"]) == (False, False)
