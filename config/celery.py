@@ -9,10 +9,6 @@ from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-# The header django-guid carries the request id in (DJANGO_GUID's
-# GUID_HEADER_NAME), on a task's request as on an HTTP request.
-REQUEST_ID_HEADER = "X-Request-ID"
-
 
 class RequestTask(Task):
     """A task run eagerly (no REDIS_URL: in the request that queues it)
@@ -59,10 +55,12 @@ def _eager_task_logs_under_the_request_id(task=None, **_) -> None:
     if task is None or not getattr(task.request, "is_eager", False):
         return
     from django_guid import get_guid
+    from django_guid.config import settings as guid_settings
 
     request_id = get_guid()
     if request_id:
-        setattr(task.request, REQUEST_ID_HEADER, request_id)
+        # Where django-guid reads a task's id: the header it carries it in.
+        setattr(task.request, guid_settings.guid_header_name, request_id)
 
 
 @task_prerun.connect

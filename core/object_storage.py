@@ -44,7 +44,7 @@ class ObjectStream:
     sent; its error goes on, so that the server ends the connection and the
     client sees a download short of its Content-Length, not a complete one."""
 
-    def __init__(self, answer: dict[str, Any], chunk_size: int, name: str = "") -> None:
+    def __init__(self, answer: dict[str, Any], chunk_size: int, name: str) -> None:
         self.size: int = answer["ContentLength"]
         self.name = name
         self._body = answer["Body"]

@@ -95,8 +95,12 @@ class StageGateCollector(Collector):
         # Prometheus' scrape_timeout (deploy/prometheus/prometheus.yml), so
         # that StageGateDatabaseUnreadable, not StageGateDown, says it.
         silent: set[str] = set()
-        for gather in (self._queue, self._outbox, self._emails, self._packs):
-            service = "redis" if gather == self._queue else "database"
+        for gather, service in (
+            (self._queue, "redis"),
+            (self._outbox, "database"),
+            (self._emails, "database"),
+            (self._packs, "database"),
+        ):
             if service in silent:
                 continue
             try:

@@ -6,9 +6,6 @@ ask PostgreSQL for its version) or part-way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.core.management.base import BaseCommand, CommandError
 
 from core.api_errors import DATABASE_OUTAGE, cause_of, outage_of
@@ -28,17 +25,11 @@ def database_error(error: BaseException) -> CommandError:
     )
 
 
-@contextmanager
-def database_answers() -> Iterator[None]:
-    try:
-        yield
-    except Exception as error:
-        if not is_database_outage(error):
-            raise
-        raise database_error(error) from error
-
-
 class OperatorCommand(BaseCommand):
     def execute(self, *args, **options):
-        with database_answers():
+        try:
             return super().execute(*args, **options)
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            raise database_error(error) from error

@@ -1,8 +1,9 @@
 """Services a test takes away and brings back: a private redis-server, a real
-Celery worker against it (SIGKILLed and started again), an SMTP server.
+Celery worker against it (SIGKILLed and started again), an SMTP server; and
+a server that takes connections and never answers.
 
-Every test here carries ``tests.workers.WORKER_TEST``: transactional (the
-worker reads committed rows over its own connection), on PostgreSQL."""
+Every test with a worker carries ``tests.workers.WORKER_TEST``: transactional
+(the worker reads committed rows over its own connection), on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import shutil
 
 import pytest
 
-from tests.workers import CeleryWorker, RedisServer, SmtpServer
+from tests.workers import CeleryWorker, RedisServer, SilentServer, SmtpServer
 
 
 @pytest.fixture
@@ -44,3 +45,12 @@ def smtp_server():
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def silent_server():
+    """A loopback server that takes every connection and answers nothing
+    (``url`` as a Redis URL, ``port`` for any other client)."""
+    server = SilentServer()
+    yield server
+    server.close()

@@ -18,18 +18,11 @@ import pytest
 from django.db import connection
 
 from reporting.models import GatePack, PackStatus
-from tests.workers import SilentServer, redis_cache
+from tests.workers import redis_cache
 
 # The request runs in a thread of its own (on a connection of its own), so
 # that a request that hangs fails the test instead of holding it.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def silent_server():
-    server = SilentServer()
-    yield server
-    server.close()
 
 
 def test_a_pack_request_answers_and_stays_queued_when_the_broker_never_answers(

@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
-from tests.workers import SilentServer, WebServer
-
-
-@pytest.fixture
-def silent_server():
-    server = SilentServer()
-    yield server
-    server.close()
+from tests.workers import WebServer
 
 
 def test_a_scrape_asks_a_silent_database_once_and_answers_without_its_figures(
