@@ -622,6 +622,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "django_guid.log_filters.CorrelationId"},
         "task": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+        "failure_in_line": {"()": "config.logs.FailureInLine"},
     },
     "formatters": LOG_FORMATTERS,
     "handlers": {
@@ -636,8 +637,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # django-axes logs every sign-in at INFO; lockouts are WARNING (and audited).
         "axes": {"level": "WARNING"},
-        # Each probe that fails is in /readyz's answer; a warning per probe is noise.
-        "health_check": {"level": "ERROR"},
+        # A check that fails: /readyz's answer names it and the kind of its
+        # failure only; the log says what failed, with the host and port, in
+        # a line (no traceback at every probe).
+        "health_check": {"level": "WARNING", "filters": ["failure_in_line"]},
         "django_guid": {"level": "WARNING"},
     },
 }

@@ -5,7 +5,7 @@ failing readiness probe is a 503 naming the failing check, never a 500.
 Neither needs a session or a signed-in user, and neither reveals more than
 each check's name and its OK or the kind of its failure ("Unavailable"): what
 failed, with hosts and ports, goes to the log (django-health-check's warning,
-under the request id).
+one line under the request id: ``config.logs.FailureInLine``).
 
 A probe answers within its checks' budgets (each check's timeout and one
 second), whatever a service does: a check still waiting on a service that

@@ -6,9 +6,11 @@ configuration and fires an alert from what the application reports."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,27 @@ def test_the_rules_read_only_metrics_the_application_reports(db, settings):
         named.update(re.findall(r"\b(stagegate_[a-z_]+)", rule["expr"]))
     assert named, "the rules name no metric"
     assert named <= reported, named - reported
+
+
+def test_each_services_503_count_is_there_at_0_before_any_503():
+    """StageGateServiceUnavailable reads increase() of each service's 503
+    count: a series that only appeared at a process's first 503 would not
+    count that one. In a process of its own, as a web process starts."""
+    code = (
+        "import django; django.setup(); import core.api_errors;"
+        "from prometheus_client import REGISTRY, generate_latest;"
+        "print(generate_latest(REGISTRY).decode())"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    for service in ("database", "object_store", "redis"):
+        line = f'stagegate_service_unavailable_responses_total{{service="{service}"}} 0.0'
+        assert line in lines, service
 
 
 class Prometheus:

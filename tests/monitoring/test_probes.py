@@ -38,8 +38,9 @@ def test_readyz_checks_the_database_and_the_storage_of_the_embedded_default():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(settings, caplog):
+    port = _closed_port()
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     response = Client().get("/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -48,6 +49,15 @@ def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(se
     # port, is in the log, not in an answer anyone can ask for.
     checks = {"Database": "OK", "Storage": "OK", "Redis": "Unavailable", "Ping": "Unavailable"}
     assert body["checks"] == checks
+    assert str(port) not in response.content.decode()
+    # The operator's side: a line per failing check, saying what failed and
+    # where, without a traceback at every probe.
+    failed = [r for r in caplog.records if r.name == "health_check"]
+    assert [r.levelname for r in failed] == ["WARNING", "WARNING"], failed
+    redis_line = next(r.getMessage() for r in failed if "Redis(" in r.getMessage())
+    assert "Unable to connect to Redis" in redis_line
+    assert f"127.0.0.1:{port}" in redis_line
+    assert all(r.exc_info is None for r in failed)
     text = Client().get("/readyz?format=text")
     assert text.status_code == 503
     assert text.content.decode() == "".join(f"{name}: {said}\n" for name, said in checks.items())
