@@ -175,7 +175,8 @@ class CeleryWorker:
     database, in a process group of its own so that ``kill()`` takes every
     process it started (a SIGKILL, as the kernel's OOM killer would send).
     ``start()`` again after ``kill()`` or ``stop()`` starts a new worker;
-    each start logs to a file of its own in ``log_dir``."""
+    each start logs to a file of its own in ``log_dir``; ``args``, more of
+    the worker's options (``("-Q", "other")``)."""
 
     def __init__(
         self,
@@ -184,11 +185,13 @@ class CeleryWorker:
         log_dir: Path,
         env: dict[str, str] | None = None,
         name: str = "test",
+        args: tuple[str, ...] = (),
     ):
         self.broker_url = broker_url
         self.log_dir = Path(log_dir)
         self.env = dict(env or {})
         self.name = name
+        self.args = list(args)
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.log: Path | None = None
@@ -226,6 +229,7 @@ class CeleryWorker:
                     "--without-heartbeat",
                     "-n",
                     f"{self.name}{self.starts}@%h",
+                    *self.args,
                 ],
                 cwd=ROOT,
                 env=self._environment(extra_env),

@@ -58,6 +58,38 @@ def test_readyz_asks_redis_and_the_workers_and_tells_when_no_worker_answers(
     assert body["checks"]["Ping"] == "Unavailable"
 
 
+def test_readyz_is_a_503_while_the_only_worker_consumes_another_queue(
+    celery_worker, redis_server, settings, caplog
+):
+    """A worker that answers the ping but takes nothing from the queue the
+    tasks are sent to would leave every pack queued: not ready, and the log
+    says which queue has no worker."""
+    from config.celery import app
+
+    settings.REDIS_URL = redis_server.url
+    settings.READYZ_WORKER_TIMEOUT = 1
+    celery_worker.args = ["-Q", "elsewhere"]
+    celery_worker.start()
+    wait_for(
+        lambda: app.control.ping(timeout=0.5),
+        timeout=TIMEOUT_S,
+        interval=0.5,
+        what="the worker to answer a ping",
+        details=celery_worker.log_text,
+    )
+    status, body = _readyz()
+    assert status == 503
+    assert body["checks"] == {
+        "Database": "OK",
+        "Storage": "OK",
+        "Redis": "OK",
+        "Ping": "Unavailable",
+    }
+    said = [r.getMessage() for r in caplog.records if r.name == "health_check"]
+    queue = app.conf.task_default_queue
+    assert any(f"No worker for Celery task queue {queue}" in line for line in said), said
+
+
 def test_the_request_id_reaches_the_workers_json_log_lines(
     celery_worker, decided_review, lead, api_as
 ):

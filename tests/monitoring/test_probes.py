@@ -164,6 +164,11 @@ def test_every_response_carries_a_request_id_and_keeps_the_callers():
     assert len(made) == 32 and int(made, 16) >= 0
     given = "7b3c0f0e2f5e4a8c9d1e2f3a4b5c6d7e"
     assert Client().get("/healthz", HTTP_X_REQUEST_ID=given)["X-Request-ID"] == given
+    hyphens = "7b3c0f0e-2f5e-4a8c-9d1e-2f3a4b5c6d7e"
+    assert Client().get("/healthz", HTTP_X_REQUEST_ID=hyphens)["X-Request-ID"] == hyphens
+    # Anything else is not written to the logs as an id: a new one is made.
+    replaced = Client().get("/healthz", HTTP_X_REQUEST_ID='x" level=ERROR')["X-Request-ID"]
+    assert len(replaced) == 32 and int(replaced, 16) >= 0
 
 
 @pytest.mark.django_db(transaction=True)
