@@ -188,9 +188,15 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable host fails fast, as a 503, instead of holding the worker
     # until the web server's timeout. A connect_timeout in DATABASE_URL wins.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
-    )
+    # It bounds opening a connection only: one already open to a database
+    # that goes silent waits for TCP to give up.
+    connect_timeout = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    if connect_timeout < 1:
+        # libpq reads 0 as "wait forever".
+        raise ImproperlyConfigured(
+            f"DATABASE_CONNECT_TIMEOUT must be 1 second or more, not {connect_timeout}"
+        )
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
     planner = []
     if not env_bool("DATABASE_JIT", False):
         # PostgreSQL's JIT compiles any statement its planner costs above
@@ -210,7 +216,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             ) from exc
         planner.append(f"-c random_page_cost={cost}")
     if planner:
-        DATABASES["default"]["OPTIONS"].setdefault("options", " ".join(planner))
+        # Before the options DATABASE_URL gives, if any: those come later and
+        # win where they set the same parameter.
+        given = DATABASES["default"]["OPTIONS"].get("options", "")
+        DATABASES["default"]["OPTIONS"]["options"] = " ".join([*planner, given]).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -609,6 +618,11 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be text or json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
     "VALIDATE_GUID": True,
@@ -632,7 +646,7 @@ LOGGING = {
             "formatter": LOG_FORMAT,
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # django-axes logs every sign-in at INFO; lockouts are WARNING (and audited).
@@ -705,6 +719,10 @@ NOTIFICATIONS_CONDITION_OVERDUE_EVERY_DAYS = env_int(
     "NOTIFICATIONS_CONDITION_OVERDUE_EVERY_DAYS", 7
 )
 NOTIFICATIONS_DIGEST_HOUR = env_int("NOTIFICATIONS_DIGEST_HOUR", 7)
+if not 0 <= NOTIFICATIONS_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"NOTIFICATIONS_DIGEST_HOUR must be an hour from 0 to 23, not {NOTIFICATIONS_DIGEST_HOUR}"
+    )
 NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", 8)
 NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS", 60)
 NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS", 3600)
@@ -714,6 +732,10 @@ NOTIFICATIONS_EMAIL_SENDING_TIMEOUT_MINUTES = env_int(
 # The sweep's set-based statements run this many at a time, each on a
 # database connection of its own (1: one after the other).
 NOTIFICATIONS_SWEEP_CONNECTIONS = env_int("NOTIFICATIONS_SWEEP_CONNECTIONS", 2)
+if NOTIFICATIONS_SWEEP_CONNECTIONS < 1:
+    raise ImproperlyConfigured(
+        f"NOTIFICATIONS_SWEEP_CONNECTIONS must be 1 or more, not {NOTIFICATIONS_SWEEP_CONNECTIONS}"
+    )
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 1000)
 NOTIFICATIONS_INBOX_PAGE_SIZE = env_int("NOTIFICATIONS_INBOX_PAGE_SIZE", 25)
 
@@ -807,6 +829,18 @@ CELERY_BEAT_SCHEDULE = {
 # so they share one count): gate pack requests, and KPI CSV imports.
 THROTTLE_PACK_REQUESTS = env_str("THROTTLE_PACK_REQUESTS", "30/hour")
 THROTTLE_IMPORTS = env_str("THROTTLE_IMPORTS", "60/hour")
+for _name, _rate in (
+    ("THROTTLE_PACK_REQUESTS", THROTTLE_PACK_REQUESTS),
+    ("THROTTLE_IMPORTS", THROTTLE_IMPORTS),
+):
+    # As DRF reads a rate (the period's first letter), checked here: a rate it
+    # cannot read would fail the first throttled request instead.
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and _period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(
+            f"{_name} must be a rate such as 30/hour (N/second, N/minute, N/hour "
+            f"or N/day), not {_rate!r}"
+        )
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "pack_requests": THROTTLE_PACK_REQUESTS,
     "imports": THROTTLE_IMPORTS,

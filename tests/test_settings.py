@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -88,3 +90,49 @@ def test_it_refuses_a_random_page_cost_that_is_not_a_number():
     )
     assert result.returncode != 0
     assert "DATABASE_RANDOM_PAGE_COST must be a number, not 'cheap'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+        ("NOTIFICATIONS_SWEEP_CONNECTIONS", "0", "SWEEP_CONNECTIONS must be 1 or more"),
+        ("NOTIFICATIONS_DIGEST_HOUR", "24", "DIGEST_HOUR must be an hour from 0 to 23"),
+        ("THROTTLE_PACK_REQUESTS", "30/fortnight", "THROTTLE_PACK_REQUESTS must be a rate"),
+        ("THROTTLE_IMPORTS", "many/hour", "THROTTLE_IMPORTS must be a rate"),
+        ("DATABASE_CONNECT_TIMEOUT", "0", "DATABASE_CONNECT_TIMEOUT must be 1 second or more"),
+    ],
+)
+def test_it_refuses_at_start_a_setting_it_could_not_use(name, value, said):
+    result = run_manage(
+        "check",
+        DATABASE_URL="postgres://stagegate:stagegate@127.0.0.1:5432/stagegate",
+        **{name: value},
+    )
+    assert result.returncode != 0
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr.split(said)[-1]
+
+
+def test_a_log_level_in_lower_case_is_read(db):
+    result = run_manage("check", LOG_LEVEL="warning")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_planner_settings_come_before_the_database_urls_own_options(db):
+    """Options in DATABASE_URL are kept, and win where they set the same
+    parameter; the site's planner settings still apply to the rest."""
+    code = (
+        "from django.db import connection; c = connection.cursor();"
+        "print([c.execute(f'SHOW {p}') or c.fetchone()[0]"
+        " for p in ('jit', 'random_page_cost', 'statement_timeout')])"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DATABASE_URL="postgres://stagegate:stagegate@127.0.0.1:5432/stagegate"
+        "?options=-c%20statement_timeout%3D7000%20-c%20random_page_cost%3D2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['off', '2', '7s']"
