@@ -390,7 +390,7 @@ def env_url(name: str) -> str | None:
 # A store that takes connections and does not answer holds a web thread or a
 # task this long at most (to connect, and for each read), for S3_MAX_ATTEMPTS
 # tries in all; then the upload or download is the 503 to retry, the pack
-# task's retry. boto3's own: 60 s each, 5 tries.
+# task's retry. boto3's own: 60 s each, 3 tries (standard mode).
 S3_CONNECT_TIMEOUT_SECONDS = env_int("S3_CONNECT_TIMEOUT_SECONDS", 5)
 S3_READ_TIMEOUT_SECONDS = env_int("S3_READ_TIMEOUT_SECONDS", 20)
 S3_MAX_ATTEMPTS = env_int("S3_MAX_ATTEMPTS", 3)

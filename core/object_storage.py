@@ -92,7 +92,7 @@ class ObjectStorage(S3Storage):
         return {
             **super().get_default_settings(),
             "public_endpoint_url": None,
-            # boto3's own unless given: 60 s to connect, 60 s a read, 5 tries.
+            # boto3's own unless given: 60 s to connect, 60 s a read, 3 tries (standard mode).
             "connect_timeout": None,
             "read_timeout": None,
             "max_attempts": None,

@@ -13,7 +13,7 @@ name, the path on other databases): the same
 delivery keys, links and e-mail routing, and ``params`` instead of texts
 (``texts.render`` writes them when the row is read, in the reader's
 language). An anti-join on the delivery key's index skips what exists, so a
-rerun reads and writes nothing. Two sweeps at once take turns per statement (a
+rerun finds nothing to insert and writes nothing. Two sweeps at once take turns per statement (a
 transaction-level advisory lock, ``lock_rule``), so the second finds
 everything the first wrote; should a row appear from outside the lock
 anyway, the statement runs again with ``ON CONFLICT DO NOTHING`` and the
@@ -431,13 +431,15 @@ SQL_RULES: dict[str, Callable[..., int]] = {
 # connections share by recipient; the timeliness notices, which grow with
 # the portfolio (269,000 rows at 100,000 use cases), by use case. Always split,
 # whether the parts run side by side or one after the other, so that every
-# sweep takes the same advisory locks (``lock_rule``).
+# set-based sweep takes the same advisory locks (``lock_rule``; the Python
+# drafts, ``sweep(set_based=False)``, lock the rule's own name, and a row
+# both write is left to the UNIQUE key).
 PARTS = {"approval_reminders": 2, "usecase_timeliness": 2}
 
 
 def statements() -> list[tuple[str, int, int]]:
-    """(rule, part, parts) of every statement of the set-based rules,
-    the longest first (``SQL_RULES``)."""
+    """(rule, part, parts) of every statement of the set-based rules, in
+    ``SQL_RULES``' order (the longest first at 100,000 use cases)."""
     return [
         (name, part, PARTS.get(name, 1)) for name in SQL_RULES for part in range(PARTS.get(name, 1))
     ]
@@ -462,7 +464,7 @@ def run_rule(name: str, now: datetime.datetime, links: Link) -> int:
 def run_side_by_side(now: datetime.datetime, links: Link, *, workers: int) -> dict[str, int]:
     """Every statement of the set-based rules, each in its own transaction,
     ``workers`` at a time on connections of their own (a statement runs on
-    one core; the sweep's largest, the reminders, on two). Returns the rows
+    one core; the rules split in two, ``PARTS``, on two). Returns the rows
     inserted per rule. Only outside a transaction: the other connections
     could not see the caller's uncommitted rows."""
     if connection.in_atomic_block:

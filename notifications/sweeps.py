@@ -1,14 +1,16 @@
 """The scheduled sweeps: who is reminded of what is waiting or due.
 
 Each rule builds ``Draft`` rows and hands them to
-``services.notifications_create``. The sweeps read their candidates with one
-query per rule (joins and annotations, no query per row) and derive each
+``services.notifications_create``. The sweeps read their candidates with a
+few queries per rule (joins and annotations, no query per row) and derive each
 delivery key's *period* from the clock so that a rerun within the same period
 maps to the same key:
 
 - approval reminder: ``reminder-<n>``, n = 1 + (days pending - AFTER) // EVERY
-  (AFTER=2, EVERY=2: day 2 → 1, day 4 → 2, day 6 → 3 ...);
-- approval escalation (to the chair): once per review, from ESCALATE_AFTER days;
+  (AFTER=2, EVERY=2: day 2 → 1, day 4 → 2, day 6 → 3 ...); after a review
+  returned for rework, ``round-<r>-reminder-<n>``;
+- approval escalation (to the chair): once per review and round, from
+  ESCALATE_AFTER days (``escalation``, then ``round-<r>-escalation``);
 - condition due soon: once; condition overdue: ``overdue-<n>``,
   n = 1 + (days overdue - 1) // OVERDUE_EVERY (re-announced weekly by default);
 - use case overdue in its stage: once per stage stint (the stage and when it
@@ -465,11 +467,13 @@ def sweep(*, now: datetime.datetime | None = None, set_based: bool = True) -> di
     """Run every scheduled rule once. Idempotent: rerunning it in the same
     periods inserts nothing and announces nothing. Returns the rows offered
     per rule. On PostgreSQL the rules of ``bulk.SQL_RULES`` run as one
-    INSERT ... SELECT each (the reminders as two, ``bulk.PARTS``;
+    INSERT ... SELECT each (the reminders and the timeliness notices as two
+    each, ``bulk.PARTS``;
     ``set_based=False``: their Python drafts, as on other databases). Called
     outside a transaction (the sweep's task), those statements run
-    ``NOTIFICATIONS_SWEEP_CONNECTIONS`` at a time, each on a connection and
-    in a transaction of its own; inside one, one after the other in it."""
+    ``NOTIFICATIONS_SWEEP_CONNECTIONS`` (2 or more) at a time, each on a
+    connection and in a transaction of its own; with 1, one after the other,
+    a transaction per rule; inside a transaction, one after the other in it."""
     now = now or timezone.now()
     links = _Links()
     counts: dict[str, int] = {}
