@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -270,9 +271,24 @@ def retry_delay(attempts: int) -> datetime.timedelta:
 
 
 def _lease() -> datetime.timedelta:
-    # Longer than a request can take, so a live worker's row is never
-    # claimed by another; short enough that a dead worker's comes back soon.
-    return datetime.timedelta(seconds=conf.timeout_seconds() + 60)
+    # Longer than one request can take (``_post``: the timeout to connect and
+    # to each read, the answer read until the timeout has passed once more),
+    # so a live worker's row is never claimed by another; short enough that a
+    # dead worker's comes back soon. Renewed as each row of a batch is sent.
+    return datetime.timedelta(seconds=3 * conf.timeout_seconds() + 60)
+
+
+def _renew(row: WebhookDelivery) -> bool:
+    """Extend the lease of a claimed row just before it is sent: the rows of
+    a batch are sent one after the other, and the last would otherwise be
+    sent after its lease, by this worker and by another that claimed it.
+    False when the row is no longer this worker's (its lease ran out and
+    another worker took it): it is not sent."""
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
+        ).update(next_attempt_at=timezone.now() + _lease())
+    )
 
 
 @dataclass
@@ -312,20 +328,76 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         timestamp=timestamp,
         body=body,
     )
+    timeout = conf.timeout_seconds()
     try:
-        response = requests.post(
+        # Streamed: a 2xx answer's body is never read, an error's only its
+        # first bytes, until the timeout has passed since the answer began
+        # (``requests``' timeout bounds each read, not the whole answer: a
+        # receiver that sends a byte at a time would hold the worker).
+        with requests.post(
             endpoint.url,
             data=body,
             headers=headers,
-            timeout=conf.timeout_seconds(),
+            timeout=timeout,
             allow_redirects=False,
-        )
+            stream=True,
+        ) as response:
+            if 200 <= response.status_code < 300:
+                return response.status_code, ""
+            excerpt = _first_bytes(response, ERROR_EXCERPT_BYTES, time.monotonic() + timeout)
     except requests.RequestException as error:
         return None, f"{type(error).__name__}: {error}"[:2000]
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    excerpt = " ".join(response.text[:300].split())
-    return response.status_code, f"HTTP {response.status_code}: {excerpt}".strip()[:2000]
+    text = " ".join(excerpt.decode(response.encoding or "utf-8", errors="replace").split())
+    return response.status_code, f"HTTP {response.status_code}: {text}".strip()[:2000]
+
+
+# The part of an error answer kept on the delivery (``last_error``).
+ERROR_EXCERPT_BYTES = 300
+
+
+def _first_bytes(response: requests.Response, size: int, deadline: float) -> bytes:
+    """Up to ``size`` bytes of the answer's body, read until ``deadline``."""
+    got = b""
+    while len(got) < size and time.monotonic() < deadline:
+        chunk = response.raw.read1(size - len(got))
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
+def _send(rows: list[WebhookDelivery], report: SendReport) -> None:
+    """Send the rows this worker claimed, one after the other, each while it
+    is still this worker's (``_renew``)."""
+    for row in rows:
+        if not _renew(row):
+            continue
+        status, error = _post(row)
+        now = timezone.now()
+        update: dict[str, Any] = {"response_status": status, "updated_at": now}
+        if not error:
+            update |= {
+                "status": DeliveryStatus.DELIVERED,
+                "delivered_at": now,
+                "next_attempt_at": None,
+            }
+            report.delivered += 1
+        elif row.attempts >= conf.max_attempts():
+            update |= {
+                "status": DeliveryStatus.FAILED,
+                "last_error": error,
+                "next_attempt_at": None,
+            }
+            report.failed += 1
+        else:
+            update |= {"last_error": error, "next_attempt_at": now + retry_delay(row.attempts)}
+            report.retrying += 1
+        # Conditional on the claim: a worker whose lease ran out and whose
+        # row another worker took since writes nothing.
+        WebhookDelivery.objects.filter(
+            pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
+        ).update(**update)
+        report.ids.append(row.pk)
 
 
 def deliveries_send_due(*, batch: int = SEND_BATCH) -> SendReport:
@@ -336,32 +408,6 @@ def deliveries_send_due(*, batch: int = SEND_BATCH) -> SendReport:
     report = SendReport()
     while True:
         rows = _claim(timezone.now(), batch)
-        for row in rows:
-            status, error = _post(row)
-            now = timezone.now()
-            update: dict[str, Any] = {"response_status": status, "updated_at": now}
-            if not error:
-                update |= {
-                    "status": DeliveryStatus.DELIVERED,
-                    "delivered_at": now,
-                    "next_attempt_at": None,
-                }
-                report.delivered += 1
-            elif row.attempts >= conf.max_attempts():
-                update |= {
-                    "status": DeliveryStatus.FAILED,
-                    "last_error": error,
-                    "next_attempt_at": None,
-                }
-                report.failed += 1
-            else:
-                update |= {"last_error": error, "next_attempt_at": now + retry_delay(row.attempts)}
-                report.retrying += 1
-            # Conditional on the claim: a worker whose lease ran out and whose
-            # row another worker took since writes nothing.
-            WebhookDelivery.objects.filter(
-                pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
-            ).update(**update)
-            report.ids.append(row.pk)
+        _send(rows, report)
         if len(rows) < batch:
             return report

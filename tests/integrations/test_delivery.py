@@ -1,10 +1,14 @@
 """Sending: the signature, retries with backoff against a receiver that fails
-and recovers, one that never recovers, a worker that died mid-request, and
-an event heard twice."""
+and recovers, one that never recovers, a worker that died mid-request, a
+batch whose lease another worker took, a receiver that answers a byte at a
+time, and an event heard twice."""
 
 from __future__ import annotations
 
 import datetime
+import socket
+import threading
+import time
 
 import pytest
 from django.urls import reverse
@@ -122,12 +126,98 @@ def test_a_delivery_left_by_a_dead_worker_is_sent_after_its_lease(
     [claimed] = services._claim(T0, 10)
     assert claimed.pk == delivery.pk
     assert services.deliveries_send_due().ids == []  # leased: not sent twice meanwhile
-    clock(2 + 60)  # the timeout (2 s) and the margin have passed
+    clock(3 * 2 + 60)  # three timeouts (2 s) and the margin have passed
     services.deliveries_send_due()
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
     assert delivery.attempts == 2  # the dead worker's claim counted
     assert len(httpserver.log) == 1
+
+
+def test_a_row_whose_lease_another_worker_took_is_left_to_it(httpserver, register, admin, clock):
+    """A worker sends its batch one row after the other; should a row's lease
+    run out before its turn and another worker claim it, the first leaves it:
+    each delivery reaches the receiver once."""
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    first = _ping(register, admin, httpserver)[1]
+    second = services.endpoint_test(by=admin, endpoint=first.endpoint)
+    worker_a = services._claim(T0, 10)
+    assert {row.pk for row in worker_a} == {first.pk, second.pk}
+    now = clock(3 * 2 + 60 + 1)  # worker A has not got to them within the lease
+    [taken] = services._claim(now, 1)  # worker B claims one of them
+
+    report = services.SendReport()
+    services._send(worker_a, report)
+    [left] = [row for row in worker_a if row.pk != taken.pk]
+    assert report.ids == [left.pk]
+    services._send([taken], services.SendReport())
+
+    assert len(httpserver.log) == 2
+    sent = [request.headers["X-StageGate-Delivery"] for request, _ in httpserver.log]
+    assert sorted(sent) == sorted(str(d.delivery_id) for d in (first, second))
+    for delivery in (first, second):
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.DELIVERED
+
+
+class TricklingReceiver:
+    """A receiver on loopback that answers at once with ``status`` and then
+    sends its body one byte every 0.2 s, for a minute."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            connection, _ = self.listener.accept()
+        except OSError:
+            return
+        with connection:
+            connection.recv(65536)
+            connection.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 300\r\n\r\n".encode())
+            for _ in range(300):
+                if self.stop.wait(0.2):
+                    return
+                try:
+                    connection.sendall(b"x")
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("status", "delivered"), [("200 OK", True), ("500 Internal Server Error", False)]
+)
+def test_a_receiver_that_answers_a_byte_at_a_time_does_not_hold_the_worker(
+    register, admin, status, delivered
+):
+    receiver = TricklingReceiver(status)
+    try:
+        endpoint = register(receiver.url)
+        delivery = services.endpoint_test(by=admin, endpoint=endpoint)
+        started = time.monotonic()
+        services.deliveries_send_due()
+        took = time.monotonic() - started
+    finally:
+        receiver.close()
+    # Its 300 bytes would take a minute; the timeout is 2 s.
+    assert took < 2 * 2 + 1.5, took
+    delivery.refresh_from_db()
+    if delivered:
+        assert delivery.status == DeliveryStatus.DELIVERED
+    else:
+        assert delivery.status == DeliveryStatus.PENDING
+        assert delivery.response_status == 500
+        assert delivery.last_error.startswith("HTTP 500: x")
 
 
 def test_an_event_heard_twice_is_delivered_once(httpserver, register, decided_review):
