@@ -8,7 +8,8 @@ standard error in the application's format: JSON objects with
 LOG_FORMAT=json, else text, as config/settings.py writes the application's.
 An access line carries the request id the response answered with
 (X-Request-ID), as ``correlation_id`` beside the application's lines of the
-same request."""
+same request. With PROMETHEUS_MULTIPROC_DIR, a server starts from no counts
+(``on_starting``)."""
 
 from __future__ import annotations
 
@@ -57,11 +58,22 @@ logconfig_dict = {
 }
 
 
-def on_starting(server) -> None:
+def _access_lines(server) -> None:
     """Access lines only where --access-logfile asks for them (the image
     does; the load test's server does not spend its time on them)."""
     wanted = logging.INFO if server.cfg.accesslog else logging.WARNING
     logging.getLogger("gunicorn.access").setLevel(wanted)
 
 
-on_reload = on_starting
+def on_starting(server) -> None:
+    _access_lines(server)
+    # With PROMETHEUS_MULTIPROC_DIR, the processes' counts are files there:
+    # a server starts from none, not from the counts of its last run.
+    if shared := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(shared, exist_ok=True)
+        for name in os.listdir(shared):
+            if name.endswith(".db"):
+                os.remove(os.path.join(shared, name))
+
+
+on_reload = _access_lines

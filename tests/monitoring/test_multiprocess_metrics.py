@@ -71,3 +71,33 @@ def test_metrics_add_up_across_the_processes_of_one_web_server(tmp_path):
         assert 0 < healthz["cpu_ms_per_request"] <= healthz["ms_per_request"]
     finally:
         web.stop()
+
+
+def test_a_server_started_again_counts_from_nothing(tmp_path):
+    """The counts of the server's last run are files in the shared directory:
+    a server that starts over them counts afresh, as Prometheus expects of a
+    restarted process, instead of adding to them."""
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    web = WebServer(broker_url="", log_dir=tmp_path, env={"PROMETHEUS_MULTIPROC_DIR": str(shared)})
+
+    def served() -> float:
+        text = requests.get(f"{web.url}/metrics", timeout=30).text
+        line = next((row for row in text.splitlines() if row.startswith(SERVED + " ")), None)
+        return 0.0 if line is None else float(line.rsplit(" ", 1)[1])
+
+    try:
+        web.start()  # its readiness polls are requests too
+        for _ in range(20):
+            assert requests.get(f"{web.url}/healthz", timeout=30).status_code == 200
+        first_run = served()
+        assert first_run >= 20
+    finally:
+        web.stop()
+    assert list(shared.glob("*.db")), "the run left no counts to start over"
+    try:
+        web.start()
+        assert requests.get(f"{web.url}/healthz", timeout=30).status_code == 200
+        assert 1 <= served() < first_run
+    finally:
+        web.stop()
