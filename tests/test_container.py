@@ -132,6 +132,9 @@ print(json.dumps({
     "mail": s.MAILERS["default"]["OPTIONS"],
     "store_call_seconds": (s.S3_CONNECT_TIMEOUT_SECONDS + s.S3_READ_TIMEOUT_SECONDS)
     * s.S3_MAX_ATTEMPTS,
+    "site_url": s.SITE_URL,
+    "audit_previous_keys": s.AUDIT_PREVIOUS_KEYS,
+    "artifact_max_bytes": s.ARTIFACT_MAX_BYTES,
 }))
 """
 
@@ -159,6 +162,28 @@ def test_the_compose_containers_pass_the_deploy_checks_with_the_env_file_of_its_
     assert alone.returncode == 0, alone.stderr[-2000:]
     assert "(stagegate.W001) Django's cache is in each process's memory" in alone.stderr
     assert "set CACHE_IN_REDIS=1" in alone.stderr
+
+
+def test_what_the_header_says_to_set_in_the_env_file_reaches_the_containers(tmp_path):
+    """The production steps of docker-compose.yml's header and the README's
+    key rotation name settings an operator puts in .env: each must reach the
+    application, not only the ones compose sets itself."""
+    defaults = _settings(tmp_path, DOT_ENV)
+    assert defaults["site_url"] == "http://127.0.0.1:8000"
+    assert defaults["audit_previous_keys"] == []
+    assert defaults["artifact_max_bytes"] == 25 * 1024 * 1024
+    given = _settings(
+        tmp_path,
+        {
+            **DOT_ENV,
+            "SITE_URL": "https://gates.example.com",
+            "AUDIT_PREVIOUS_KEYS": "o" * 50,
+            "ARTIFACT_MAX_BYTES": "1048576",
+        },
+    )
+    assert given["site_url"] == "https://gates.example.com"
+    assert given["audit_previous_keys"] == ["o" * 50]
+    assert given["artifact_max_bytes"] == 1048576
 
 
 def test_the_compose_web_processes_share_one_cache_and_plain_http_keeps_its_cookies(tmp_path):
