@@ -278,17 +278,21 @@ def _lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=3 * conf.timeout_seconds() + 60)
 
 
+def _still_ours(row: WebhookDelivery):
+    """The claimed row, as long as no other worker has claimed it since (a
+    claim counts an attempt)."""
+    return WebhookDelivery.objects.filter(
+        pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
+    )
+
+
 def _renew(row: WebhookDelivery) -> bool:
     """Extend the lease of a claimed row just before it is sent: the rows of
     a batch are sent one after the other, and the last would otherwise be
     sent after its lease, by this worker and by another that claimed it.
     False when the row is no longer this worker's (its lease ran out and
     another worker took it): it is not sent."""
-    return bool(
-        WebhookDelivery.objects.filter(
-            pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
-        ).update(next_attempt_at=timezone.now() + _lease())
-    )
+    return bool(_still_ours(row).update(next_attempt_at=timezone.now() + _lease()))
 
 
 @dataclass
@@ -359,7 +363,8 @@ def _first_bytes(response: requests.Response, size: int, deadline: float) -> byt
     """Up to ``size`` bytes of the answer's body, read until ``deadline``."""
     got = b""
     while len(got) < size and time.monotonic() < deadline:
-        chunk = response.raw.read1(size - len(got))
+        # Decoded as ``response.text`` would be (a gzip answer's text).
+        chunk = response.raw.read1(size - len(got), decode_content=True)
         if not chunk:
             break
         got += chunk
@@ -394,9 +399,7 @@ def _send(rows: list[WebhookDelivery], report: SendReport) -> None:
             report.retrying += 1
         # Conditional on the claim: a worker whose lease ran out and whose
         # row another worker took since writes nothing.
-        WebhookDelivery.objects.filter(
-            pk=row.pk, attempts=row.attempts, status=DeliveryStatus.PENDING
-        ).update(**update)
+        _still_ours(row).update(**update)
         report.ids.append(row.pk)
 
 
