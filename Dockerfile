@@ -41,10 +41,11 @@ COPY requirements.lock /tmp/requirements.lock
 RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels -r /tmp/requirements.lock
 
-# /data/audit is created here, owned by the application's user, so that a
-# named volume mounted on it (docker-compose.yml) starts out writable by it.
+# /data/audit and /data/beat (beat's schedule) are created here, owned by the
+# application's user, so that a named volume mounted on one
+# (docker-compose.yml) starts out writable by it.
 RUN useradd --create-home --uid 1000 stagegate \
-    && mkdir -p /app/var /data/media /data/audit \
+    && mkdir -p /app/var /data/media /data/audit /data/beat \
     && chown -R stagegate:stagegate /app /data
 WORKDIR /app
 COPY --chown=stagegate:stagegate . .

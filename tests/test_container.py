@@ -103,14 +103,21 @@ def test_the_image_build_runs_its_django_commands_with_only_the_image_environmen
 def test_every_volume_of_the_application_is_a_directory_its_user_owns_in_the_image():
     """A named volume starts as a copy of the image's directory, owner
     included: one the image lacks is root's, and the application (uid 1000)
-    could not write its audit checkpoints there."""
+    could not write its audit checkpoints or beat its schedule there."""
     stage = _final_stage()
     user = next(args for instruction, args in stage if instruction == "USER")
     setup = " ".join(args for instruction, args in stage if instruction == "RUN")
     created = set(re.search(r"mkdir -p ([^&]+)", setup).group(1).split())
     owned = re.search(rf"chown -R {user}:{user} ([^&;]+)", setup).group(1).split()
-    mounts = [volume.split(":")[1] for volume in COMPOSE["x-app"]["volumes"]]
-    assert "/data/audit" in mounts
+    services = COMPOSE["services"].values()
+    app_services = [service for service in services if service.get("image") == "stagegate:latest"]
+    assert len(app_services) == 4, "migrate, web, worker and beat run the image"
+    mounts = {
+        volume.split(":")[1]
+        for service in app_services
+        for volume in service.get("volumes", COMPOSE["x-app"]["volumes"])
+    }
+    assert {"/data/audit", "/data/beat"} <= mounts
     for mount in mounts:
         assert mount in created, f"the image does not create {mount}"
         assert any(mount == top or mount.startswith(top + "/") for top in owned), mount

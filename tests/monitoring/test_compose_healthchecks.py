@@ -6,6 +6,7 @@ go to the MinIO service; the web processes' metrics are added up."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 # Where the web container's check asks, inside the container.
 IN_CONTAINER = "http://127.0.0.1:8000"
+# Beat's schedule file in its container, as its command names it.
+BEAT_SCHEDULE = re.search(r"--schedule (\S+)", " ".join(SERVICES["beat"]["command"])).group(1)
 
 
 def _python_check(service: str) -> str:
@@ -77,8 +80,7 @@ def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_pa
     600 s), passes while beat ticks, fails while beat is stopped (SIGSTOP: a
     hung process, still there), passes once it goes on, fails once it is gone."""
     schedule = tmp_path / "celerybeat-schedule"
-    heartbeat = "/tmp/celerybeat-schedule.heartbeat"
-    assert "--schedule /tmp/celerybeat-schedule" in " ".join(SERVICES["beat"]["command"])
+    heartbeat = f"{BEAT_SCHEDULE}.heartbeat"
     check = _python_check("beat")
     assert heartbeat in check and "< 600" in check
     check = check.replace(heartbeat, f"{schedule}.heartbeat").replace("< 600", "< 3")
@@ -107,6 +109,82 @@ def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_pa
         redis.stop()
     time.sleep(4)
     assert _run(check, {}).returncode != 0
+
+
+def _beat(schedule: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
+        + ["--schedule", str(schedule), "--max-interval", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _seconds_from_start_to_checkpoint(beat: subprocess.Popen, log: Path, within: float) -> float:
+    """Seconds between beat's start and its sending the audit checkpoint, or
+    ``inf`` when it has not sent it ``within`` seconds of its start."""
+    started = sent = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sent is None:
+        text = log.read_text(errors="replace")
+        if started is None and "beat: Starting..." in text:
+            started = time.monotonic()
+            deadline = started + within
+        if started is not None and "Sending due task core-audit-checkpoint" in text:
+            sent = time.monotonic()
+        time.sleep(0.05)
+    assert started is not None, log.read_text(errors="replace")[-2000:]
+    beat.terminate()
+    assert beat.wait(timeout=30) == 0, log.read_text(errors="replace")[-2000:]
+    return float("inf") if sent is None else sent - started
+
+
+def test_beats_schedule_is_on_a_volume_so_a_new_beat_sends_at_once_what_fell_due(tmp_path):
+    """The schedule file records when each periodic task last ran. On the
+    beat service's own volume it outlives a recreated container: a real beat
+    started again on the file sends at once the audit checkpoint that fell
+    due while it was away (its period scaled to the test: 8 s for an hour),
+    where a beat on a new file waits a whole period from its start."""
+    directory = BEAT_SCHEDULE.rsplit("/", 1)[0]
+    volumes = dict(reversed(v.split(":")[:2]) for v in SERVICES["beat"]["volumes"])
+    assert directory in volumes, f"{BEAT_SCHEDULE} is in the container, not on a volume"
+    assert volumes[directory] in COMPOSE["volumes"], "a named volume, kept between containers"
+
+    redis = RedisServer(tmp_path / "redis").start()
+    env = app_environment(redis.url, {"AUDIT_CHECKPOINT_SECONDS": "8"})
+    kept = tmp_path / "volume" / "celerybeat-schedule"
+    kept.parent.mkdir()
+    try:
+        first = _beat(kept, env, tmp_path / "first.log")
+        # Stopped before the period ends: nothing sent, its start recorded.
+        assert _seconds_from_start_to_checkpoint(first, tmp_path / "first.log", 2) == float("inf")
+        time.sleep(8)
+        again = _beat(kept, env, tmp_path / "again.log")
+        assert _seconds_from_start_to_checkpoint(again, tmp_path / "again.log", 4) < 3
+        new = _beat(tmp_path / "celerybeat-schedule", env, tmp_path / "new.log")
+        assert _seconds_from_start_to_checkpoint(new, tmp_path / "new.log", 4) == float("inf")
+    finally:
+        redis.stop()
+
+
+def test_the_database_is_migrated_once_before_any_web_worker_or_beat_starts():
+    """A one-shot ``migrate`` service: web, worker and beat wait for it to
+    finish, so the worker's and beat's first tasks never meet a database
+    without its tables, and a failed migration keeps them all from starting.
+    It is not restarted once it is done, and no other service migrates."""
+    migrate = SERVICES["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert migrate["environment"]["DATABASE_URL"] == COMPOSE["x-app"]["environment"]["DATABASE_URL"]
+    for service in ("web", "worker", "beat"):
+        depends = SERVICES[service]["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", service
+    for name, service in SERVICES.items():
+        if name != "migrate":
+            assert "migrate" not in str(service.get("command", "")), name
 
 
 def test_artifacts_and_packs_go_to_minio_and_the_web_metrics_are_added_up():
