@@ -52,7 +52,7 @@ test: venv services ## Lint, import contracts, migration, system and translation
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(MANAGE) check
 	scripts/check-messages.sh
-	$(TEST_ENV) $(PY) -m pytest $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS)) $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n $(TEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 
 lint: venv ## ruff check and format check, import contracts between apps
 	$(PY) -m ruff check .
