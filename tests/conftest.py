@@ -15,6 +15,31 @@ from tests.gates.helpers import make_open_review, make_submitted_review, upload_
 from tests.reporting.helpers import make_decided_review
 from usecases.models import OrgRole
 
+# Modules whose one fixture is slow to build, run whole by one xdist worker,
+# which builds it once: the embedded default's server takes a minute or more
+# to start, and each worker that got one of its tests started its own.
+ONE_WORKER_MODULES = frozenset({"tests/test_embedded_default.py"})
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup``, as ``make test`` runs the suite: every test a unit
+    of work of its own, as with ``--dist load``, but each module of
+    ONE_WORKER_MODULES one unit. (xdist 3.8 names a test's group by rewriting
+    its node id, which pytest 9 no longer reads: its own ``xdist_group``
+    marker would leave every test a unit of its own.) Units go out in the
+    order ``_run_order`` sorted them, the larger units first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return OneWorkerModules(config, log)
+
 
 def _run_order(item: pytest.Item) -> int:
     if item.get_closest_marker("browser"):

@@ -33,12 +33,6 @@ SCRIPT = ROOT / "scripts" / "embedded.sh"
 # an idle machine, minutes on a loaded one.
 STARTUP_SECONDS = 420
 
-# The server is the module's one fixture and takes a minute or more to start:
-# with `make test`'s `--dist loadgroup`, one xdist worker runs the whole
-# module and starts it once, where each worker that got one of its tests
-# started its own.
-pytestmark = pytest.mark.xdist_group("embedded-server")
-
 # What Django's technical pages (DEBUG on) show and the project's never do.
 TECHNICAL = ("Traceback", "settings", "URLconf", "DEBUG = True", "Django tried these URL patterns")
 
