@@ -73,6 +73,20 @@ def test_the_web_health_check_passes_when_readyz_does_and_fails_when_it_does_not
     assert gone.returncode != 0
 
 
+def _beat(schedule: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A real beat on ``schedule``, ticking every second (``--max-interval
+    1``, where the container's ticks at least every 300 s), writing to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
+            + ["--schedule", str(schedule), "--max-interval", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_path):
     """A real beat on a real Redis, ticking every second (``--max-interval
     1``, where the container's ticks at least every 300 s): the check as
@@ -85,15 +99,7 @@ def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_pa
     assert heartbeat in check and "< 600" in check
     check = check.replace(heartbeat, f"{schedule}.heartbeat").replace("< 600", "< 3")
     redis = RedisServer(tmp_path / "redis").start()
-    log = (tmp_path / "beat.log").open("wb")
-    beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
-        + ["--schedule", str(schedule), "--max-interval", "1"],
-        cwd=ROOT,
-        env=app_environment(redis.url, {}),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    beat = _beat(schedule, app_environment(redis.url, {}), tmp_path / "beat.log")
     try:
         wait_for(lambda: _run(check, {}).returncode == 0, timeout=60, what="beat's heartbeat")
         beat.send_signal(signal.SIGSTOP)
@@ -105,21 +111,9 @@ def test_the_beat_health_check_fails_while_beat_hangs_and_once_it_is_gone(tmp_pa
         beat.send_signal(signal.SIGCONT)
         beat.kill()
         beat.wait()
-        log.close()
         redis.stop()
     time.sleep(4)
     assert _run(check, {}).returncode != 0
-
-
-def _beat(schedule: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"]
-        + ["--schedule", str(schedule), "--max-interval", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 def _seconds_from_start_to_checkpoint(beat: subprocess.Popen, log: Path, within: float) -> float:
