@@ -82,10 +82,26 @@ def _insert_select(
     column of the existing rows (the timeliness notices' ``object_id``): the
     existing rows the candidates are checked against are the part's only, not
     every part's (half the hash of 269,000 rows at 100,000 use cases; the
-    reminders' parts, by recipient, were slower with it)."""
+    reminders' parts, by recipient, were slower with it).
+
+    The candidates without a row yet (``fresh``, materialized) are found
+    before the recipients' accounts and preferences are joined: a rerun then
+    joins the few new rows, not every candidate (at 100,000 use cases a sort
+    of 134,000 timeliness candidates by recipient and two joins over them,
+    about a tenth of the rerun)."""
     notification = _table(Notification)
     sql = f"""
-        WITH c AS ({candidates})
+        WITH c AS ({candidates}),
+        fresh AS MATERIALIZED (
+            SELECT * FROM c
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {notification} AS n
+                WHERE n.kind = ANY(%s::text[]) AND n.object_type = %s
+                  AND n.kind = c.kind AND n.object_id = c.object_id
+                  AND n.recipient_id = c.recipient_id AND n.period = c.period
+                  {f"AND n.{part_of[0]} %% %s = %s" if part_of else ""}
+            )
+        )
         INSERT INTO {notification} (
             recipient_id, kind, object_type, object_id, period, subject, body, link, params,
             created_at, email_status, email_in_digest, email_last_error, email_attempts
@@ -97,7 +113,7 @@ def _insert_select(
                CASE route.code WHEN 'off' THEN %s WHEN 'kind' THEN %s WHEN 'address' THEN %s
                     ELSE '' END,
                0
-        FROM c
+        FROM fresh AS c
         JOIN {_table(get_user_model())} AS u ON u.id = c.recipient_id AND u.is_active
         LEFT JOIN {_table(NotificationPreference)} AS p ON p.user_id = c.recipient_id
         CROSS JOIN LATERAL (
@@ -109,16 +125,12 @@ def _insert_select(
                 ELSE 'pending'
             END AS code
         ) AS route
-        WHERE NOT EXISTS (
-            SELECT 1 FROM {notification} AS n
-            WHERE n.kind = ANY(%s::text[]) AND n.object_type = %s
-              AND n.kind = c.kind AND n.object_id = c.object_id
-              AND n.recipient_id = c.recipient_id AND n.period = c.period
-              {f"AND n.{part_of[0]} %% %s = %s" if part_of else ""}
-        )
     """
     values = [
         *params,
+        kinds,
+        object_type,
+        *((part_of[2], part_of[1]) if part_of else ()),
         object_type,
         link[0],
         link[1],
@@ -131,9 +143,6 @@ def _insert_select(
         SKIP_NO_ADDRESS,
         EmailMode.OFF,
         EmailMode.DIGEST,
-        kinds,
-        object_type,
-        *((part_of[2], part_of[1]) if part_of else ()),
     ]
     with connection.cursor() as cursor:
         # For this statement's transaction only: hash joins, since on an
