@@ -255,6 +255,68 @@ def test_side_by_side_the_statements_write_what_they_write_one_after_the_other(
     assert _inserts(queries) == 6 and snapshot() == one_after_the_other
 
 
+def test_a_row_another_writer_commits_while_the_insert_waits_on_it_is_left_to_the_key(
+    transactional_db, clock, varied_reviews
+):
+    """A writer outside the rules' locks inserts a row the sweep is about to
+    write and commits while the sweep's INSERT waits on it: the INSERT fails
+    on the delivery key, runs again with ON CONFLICT DO NOTHING, and the
+    sweep ends with every row written once, that one by the other writer."""
+    import threading
+
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    clock(6)
+    Notification.objects.all().delete()
+    with transaction.atomic():
+        alone = sweep()
+    expected = snapshot()
+    held = Notification.objects.filter(
+        kind=Kind.APPROVAL_REMINDER, recipient__username="sponsor"
+    ).values()[0]
+    del held["id"]
+    Notification.objects.all().delete()
+
+    inserted, waited = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        try:
+            with transaction.atomic():
+                Notification.objects.create(**held)
+                inserted.set()
+                # Commit once the sweep's INSERT waits for this transaction.
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                            " AND locktype = 'transactionid'"
+                            " AND transactionid = xid(pg_current_xact_id())"
+                        )
+                        if cursor.fetchone()[0]:
+                            waited.set()
+                            break
+                    time.sleep(0.02)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    assert inserted.wait(10)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        counts = sweep()
+    writer.join(10)
+
+    assert waited.is_set(), "the sweep's INSERT never waited on the other writer's row"
+    assert any(q["sql"].rstrip().endswith("ON CONFLICT DO NOTHING") for q in queries)
+    assert snapshot() == expected
+    assert counts["approval_reminders"] == alone["approval_reminders"] - 1
+    assert {rule: counts[rule] for rule in BULK_RULES if rule != "approval_reminders"} == {
+        rule: alone[rule] for rule in BULK_RULES if rule != "approval_reminders"
+    }
+
+
 def test_texts_are_written_in_the_readers_language_when_shown_and_mailed(
     clock, varied_reviews, sponsor, lead
 ):
