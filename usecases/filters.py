@@ -38,6 +38,13 @@ TIMING_CHOICES = [
 DEFAULT_SORT = "updated"
 
 
+def search_text_matches(term: str) -> Q:
+    """The condition on ``search_text`` (of a use case or of its search copy,
+    ``UseCaseSearch``) of a one-line search term: upper-cased by the database
+    on both sides, as icontains does."""
+    return Q(search_text__contains=Upper(Value(term)))
+
+
 class UseCaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label=_("Search"), max_length=200)
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label=_("Any stage"))
@@ -88,8 +95,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
             # The stored text joins title and summary with a line break, so a
             # term spanning lines is matched against each, as it was typed.
             return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
-        # Upper-cased by the database on both sides, as icontains does.
-        return queryset.filter(search_text__contains=Upper(Value(value)))
+        return queryset.filter(search_text_matches(value))
 
     def filter_timing(self, queryset: QuerySet[UseCase], name: str, value: str) -> QuerySet:
         if value == "overdue":
