@@ -4,8 +4,9 @@
 triggers that keep it: statement triggers with transition tables, so a
 ``bulk_create`` of 100,000 use cases adds one INSERT ... SELECT, and an
 update that changes neither the stage nor the title or summary writes
-nothing. Then the copy of what is already there. Other databases keep no
-copy: the search reads the use cases there."""
+nothing. A TRUNCATE of the use cases needs CASCADE (the copy's foreign
+key), which empties the copy with them. Then the copy of what is already
+there. Other databases keep no copy: the search reads the use cases there."""
 
 import django.db.models.deletion
 from django.db import migrations, models
