@@ -11,6 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api_fields import MethodTextField, represent_each
 from core.web import display_name
 from gates.crosswalk import PendingKind
 from gates.models import (
@@ -50,7 +51,7 @@ def stage_field(**kwargs: Any) -> serializers.ChoiceField:
 
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
-    username = serializers.CharField(source="get_username")
+    username = MethodTextField("get_username")
     name = serializers.SerializerMethodField()
 
     def get_name(self, user: Any) -> str:
@@ -94,7 +95,7 @@ class ApplicabilityRuleSerializer(serializers.Serializer):
 
 
 class ControlSerializer(serializers.ModelSerializer):
-    framework_label = serializers.CharField(source="get_framework_display")
+    framework_label = MethodTextField("get_framework_display")
 
     class Meta:
         model = Control
@@ -130,7 +131,7 @@ class ArtifactTypeSerializer(serializers.ModelSerializer):
 
 
 class GateApproverRoleSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="get_role_display")
+    label = MethodTextField("get_role_display")
 
     class Meta:
         model = GateApproverRole
@@ -263,7 +264,7 @@ class ReviewCriterionSerializer(serializers.ModelSerializer):
         cited = getattr(criterion, "cited_controls", None)
         if cited is None:
             cited = list(criterion.controls.all())
-        return ControlSerializer(cited, many=True).data
+        return represent_each(self, ControlSerializer, cited)
 
     def get_carried_from_review(self, criterion: ReviewCriterion) -> int | None:
         # carried_from comes with the criterion (select_related): no query.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api_fields import MethodTextField
 from gates.serializers import ConditionSerializer, DelegationSerializer, UserRefSerializer
 
 
@@ -20,7 +21,7 @@ class QueueReviewSerializer(serializers.Serializer):
     use_case_id = serializers.IntegerField()
     use_case_title = serializers.CharField(source="use_case.title")
     planned_date = serializers.DateField(allow_null=True)
-    url = serializers.CharField(source="get_absolute_url")
+    url = MethodTextField("get_absolute_url")
 
 
 class QueueRowSerializer(serializers.Serializer):

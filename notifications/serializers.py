@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api_fields import MethodTextField
 from notifications.models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_display = MethodTextField("get_kind_display")
     is_read = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api_fields import represent_each
 from gates.models import AssessmentStatus, ReviewStatus
 from gates.serializers import UserRefSerializer
 from readiness import services
@@ -234,7 +235,7 @@ class KpiSerializer(serializers.Serializer):
     @extend_schema_field(KpiPointSerializer(many=True))
     def get_points(self, line: Any) -> list[dict[str, Any]]:
         points = [{"measured_at": date, "value": value} for date, value in line.points]
-        return KpiPointSerializer(points, many=True).data
+        return represent_each(self, KpiPointSerializer, points)
 
 
 class ReadinessKpisSerializer(serializers.Serializer):
@@ -354,7 +355,7 @@ class PrioritizationSerializer(serializers.Serializer):
             }
             for dimension in PriorityDimension
         ]
-        return PriorityDimensionScoreSerializer(rows, many=True).data
+        return represent_each(self, PriorityDimensionScoreSerializer, rows)
 
 
 class ScorecardItemScoreSerializer(serializers.Serializer):
@@ -427,7 +428,7 @@ class ChecklistSerializer(serializers.Serializer):
     @extend_schema_field(ChecklistItemSerializer(many=True))
     def get_items(self, checklist: Any) -> list[dict[str, Any]]:
         lines = [line for group in checklist.groups for line in group.lines]
-        return ChecklistItemSerializer(lines, many=True).data
+        return represent_each(self, ChecklistItemSerializer, lines)
 
 
 class KpiListSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_fields import MethodTextField, represent_each
 from core.web import display_name, get_or_404
 from usecases import access, rules, selectors, services
 from usecases.api_custom_fields import CustomValuesField, CustomValuesInput
@@ -52,7 +53,7 @@ GATE_OWNED_FIELDS = {
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField(source="get_username")
+    username = MethodTextField("get_username")
     name = serializers.SerializerMethodField()
 
     def get_name(self, obj: Any) -> str:
@@ -103,7 +104,7 @@ class BusinessUnitRefSerializer(serializers.ModelSerializer):
 class TeamMemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
     name = serializers.SerializerMethodField()
-    role_display = serializers.CharField(source="get_role_display")
+    role_display = MethodTextField("get_role_display")
 
     class Meta:
         model = UseCaseMember
@@ -124,8 +125,8 @@ class UseCaseSerializer(serializers.ModelSerializer):
     ``selectors.usecases_for_api`` (team and open review prefetched)."""
 
     business_unit = BusinessUnitRefSerializer()
-    stage_display = serializers.CharField(source="get_stage_display")
-    status_display = serializers.CharField(source="get_status_display")
+    stage_display = MethodTextField("get_stage_display")
+    status_display = MethodTextField("get_status_display")
     days_in_stage = serializers.SerializerMethodField()
     regulatory_constraints = serializers.ListField(
         child=serializers.ChoiceField(choices=RegulatoryConstraint.choices)
@@ -168,7 +169,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TeamMemberSerializer(many=True))
     def get_team(self, obj: UseCase) -> list[dict]:
-        return TeamMemberSerializer(selectors.usecase_team(obj), many=True).data
+        return represent_each(self, TeamMemberSerializer, selectors.usecase_team(obj))
 
     @extend_schema_field(OpenReviewSerializer(allow_null=True))
     def get_open_review(self, obj: UseCase) -> dict | None:

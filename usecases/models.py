@@ -282,7 +282,8 @@ class UseCaseSearch(models.Model):
     use_case = models.OneToOneField(
         UseCase, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
     )
-    stage = models.CharField(max_length=20, choices=Stage.choices)
+    # The use case's stage code, as the triggers copy it (no labels: it is counted, not shown).
+    stage = models.CharField(max_length=20)
     search_text = models.TextField()
 
     def __str__(self) -> str:

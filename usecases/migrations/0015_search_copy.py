@@ -93,16 +93,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "stage",
-                    models.CharField(
-                        choices=[
-                            ("discovery", "Discovery"),
-                            ("poc", "POC"),
-                            ("pilot", "Pilot"),
-                            ("production", "Production"),
-                            ("scale", "Scale"),
-                        ],
-                        max_length=20,
-                    ),
+                    models.CharField(max_length=20),
                 ),
                 ("search_text", models.TextField()),
             ],
