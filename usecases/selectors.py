@@ -112,8 +112,14 @@ def whole_portfolio_stage_counts() -> dict[str, int]:
     for counter in WHOLE_PORTFOLIO_COUNTERS:
         if (counted := counter()) is not None:
             return {stage: counted.get(stage, 0) for stage in Stage.values}
-    rows = dict(UseCase.objects.order_by().values_list("stage").annotate(n=Count("*")))
-    return {stage: rows.get(stage, 0) for stage in Stage.values}
+    return _grouped_stage_counts(UseCase.objects.all())
+
+
+def _grouped_stage_counts(rows: QuerySet) -> dict[str, int]:
+    """Every stage's count of ``rows`` (use cases or their search copies),
+    zeros included, from one GROUP BY on the stage."""
+    counted = dict(rows.order_by().values_list("stage").annotate(n=Count("*")))
+    return {stage: counted.get(stage, 0) for stage in Stage.values}
 
 
 def _narrowed(filterset: UseCaseFilterSet, *ignored: str) -> bool:
@@ -175,13 +181,7 @@ def _search_counts(filterset: UseCaseFilterSet) -> dict[str, int] | None:
         return None
     if _narrowed(filterset, "stage", "sort", "q"):
         return None
-    rows = dict(
-        UseCaseSearch.objects.filter(search_text_matches(term))
-        .order_by()
-        .values_list("stage")
-        .annotate(n=Count("*"))
-    )
-    return {stage: rows.get(stage, 0) for stage in Stage.values}
+    return _grouped_stage_counts(UseCaseSearch.objects.filter(search_text_matches(term)))
 
 
 def _counts_apart(user: Any, filterset: UseCaseFilterSet) -> dict[str, int] | None:

@@ -42,7 +42,6 @@ TRIGGERS = {
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         f"CREATE INDEX usecase_search_copy_trgm ON {TABLE} USING gin (search_text gin_trgm_ops)"
     )
