@@ -203,17 +203,34 @@ def register() -> None:
         _registered = True
 
 
+# Headers a proxy adds to what it passes on: a request bearing one came
+# from wherever the proxy's client is, whatever address it arrives from.
+PROXY_HEADERS = (
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Real-IP",
+)
+
+
 def _allowed(request: HttpRequest) -> bool:
+    """With ``METRICS_TOKEN``: the token. Without: a scraper on this machine
+    itself, asking directly: from loopback, and not through a proxy on this
+    machine (behind which every client's request arrives from loopback)."""
     token = settings.METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(given.encode(), token.encode())
+    if any(header in request.headers for header in PROXY_HEADERS):
+        return False
     return request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The metrics in Prometheus' text format: with ``METRICS_TOKEN`` set, to a
-    scraper sending it as a bearer token; without, to loopback only."""
+    scraper sending it as a bearer token; without, to loopback only, and not
+    through a proxy (``_allowed``)."""
     if not _allowed(request):
         return HttpResponse(
             "Metrics need the bearer token set in METRICS_TOKEN.\n",

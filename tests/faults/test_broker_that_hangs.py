@@ -89,7 +89,18 @@ def test_with_the_cache_in_a_redis_that_never_answers_requests_still_answer(
     assert not GatePack.objects.exists()
 
 
-def test_readyz_answers_within_its_budget_when_redis_never_answers(silent_server, settings):
+def _probe_lines(caplog) -> dict[str, str]:
+    """The readiness log's line of each failed check, by the check's name."""
+    return {
+        r.getMessage().split("(")[0].removeprefix("Health check "): r.getMessage()
+        for r in caplog.records
+        if r.name == "health_check"
+    }
+
+
+def test_readyz_answers_within_its_budget_when_redis_never_answers(
+    silent_server, settings, broker, caplog
+):
     """The orchestrator's probe gets its 503 within the checks' budget (the
     worker ping's READYZ_WORKER_TIMEOUT and a second), not once every client
     has given up on the silent server; and the answer names the checks, not
@@ -97,6 +108,7 @@ def test_readyz_answers_within_its_budget_when_redis_never_answers(silent_server
     from django.test import Client
 
     settings.REDIS_URL = silent_server.url
+    broker(silent_server.url)
     started = time.monotonic()
     response = _within(90, lambda: Client().get("/readyz"))
     took = time.monotonic() - started
@@ -112,10 +124,19 @@ def test_readyz_answers_within_its_budget_when_redis_never_answers(silent_server
         },
     }
     assert silent_server.held, "the probe never reached the server"
+    # The log says which server did not answer, and that it did not.
+    lines = _probe_lines(caplog)
+    assert f"127.0.0.1:{silent_server.port}" in lines["Redis"], lines
+    assert "Timeout" in lines["Redis"], lines
+    budget = settings.READYZ_WORKER_TIMEOUT + 1
+    assert lines["Ping"] == (
+        f"Health check Ping(the workers of {silent_server.url}) "
+        f"failed: no answer within {budget:g} s"
+    ), lines
 
 
 def test_readyz_answers_within_its_budget_when_the_object_store_never_answers(
-    silent_server, settings
+    silent_server, settings, caplog
 ):
     """An object store that takes the connection and never answers: the
     storage check gives up at its timeout (5 s) and the probe answers then,
@@ -142,3 +163,7 @@ def test_readyz_answers_within_its_budget_when_the_object_store_never_answers(
     assert took < 5 + 1 + 2, took
     assert response.status_code == 503
     assert response.json()["checks"] == {"Database": "OK", "Storage": "Unavailable"}
+    assert _probe_lines(caplog)["Storage"] == (
+        f"Health check Storage(s3://stagegate/ at http://127.0.0.1:{silent_server.port}) "
+        "failed: no answer within 6 s"
+    )

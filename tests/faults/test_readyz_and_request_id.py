@@ -4,8 +4,10 @@ queued, as JSON."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
+import urllib.parse
 
 from django.test import Client
 
@@ -88,6 +90,9 @@ def test_readyz_is_a_503_while_the_only_worker_consumes_another_queue(
     said = [r.getMessage() for r in caplog.records if r.name == "health_check"]
     queue = app.conf.task_default_queue
     assert any(f"No worker for Celery task queue {queue}" in line for line in said), said
+    broker = urllib.parse.urlsplit(app.conf.broker_url)
+    where = f"Ping(the workers of redis://{broker.hostname}:{broker.port}{broker.path})"
+    assert any(where in line for line in said), said
 
 
 def test_the_request_id_reaches_the_workers_json_log_lines(
@@ -124,3 +129,8 @@ def test_the_request_id_reaches_the_workers_json_log_lines(
     )
     assert any("audit checkpoint" in record["message"] for record in carried), carried
     assert all({"time", "level", "logger", "message"} <= record.keys() for record in carried)
+    # The time in ISO 8601, in UTC and saying so.
+    assert all(
+        datetime.datetime.fromisoformat(record["time"]).utcoffset() == datetime.timedelta(0)
+        for record in carried
+    ), carried

@@ -57,10 +57,44 @@ def test_readyz_is_a_503_naming_redis_and_the_workers_when_the_broker_is_down(se
     redis_line = next(r.getMessage() for r in failed if "Redis(" in r.getMessage())
     assert "Unable to connect to Redis" in redis_line
     assert f"127.0.0.1:{port}" in redis_line
+    assert f"Redis(redis://127.0.0.1:{port}/0)" in redis_line
+    ping_line = next(r.getMessage() for r in failed if "Ping(" in r.getMessage())
+    assert "Ping(the workers of " in ping_line
+    assert ping_line.endswith("Unavailable: Celery workers unavailable")
     assert all(r.exc_info is None for r in failed)
+    # The 503 is a warning naming what is down, not an error of Django's.
+    [answer] = [r for r in caplog.records if r.name == "monitoring.views"]
+    assert answer.levelname == "WARNING"
+    assert answer.getMessage() == "Not ready, answered 503 to /readyz: Redis, Ping"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     text = Client().get("/readyz?format=text")
     assert text.status_code == 503
     assert text.content.decode() == "".join(f"{name}: {said}\n" for name, said in checks.items())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_is_a_503_naming_the_storage_when_its_disk_refuses(settings, tmp_path, caplog):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a directory")
+    settings.MEDIA_ROOT = str(in_the_way / "media")
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"Database": "OK", "Storage": "Unavailable"},
+    }
+    assert str(tmp_path) not in response.content.decode()
+    [line] = [r for r in caplog.records if r.name == "health_check"]
+    assert line.levelname == "WARNING"
+    assert line.exc_info is None
+    said = line.getMessage()
+    assert f"Storage({in_the_way / 'media'})" in said
+    assert "Storage unavailable (" in said and "a-file" in said
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    # Nothing was left behind, and the check is OK again once the disk is.
+    in_the_way.unlink()
+    assert Client().get("/readyz").status_code == 200
+    assert list((in_the_way / "media").rglob("*.txt")) == []
 
 
 def _scrape(**headers: str) -> str:
@@ -149,6 +183,11 @@ def test_metrics_count_the_cpu_each_route_took_no_more_than_its_time(lead, clien
 @pytest.mark.django_db
 def test_metrics_need_the_token_when_one_is_set_and_loopback_otherwise(settings):
     assert Client().get("/metrics", REMOTE_ADDR="10.0.0.8").status_code == 403
+    # Loopback, but through a proxy on the same machine: any client's request.
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED"):
+        proxied = Client().get("/metrics", **{header: "203.0.113.9"})
+        assert proxied.status_code == 403, header
+    assert Client().get("/metrics", HTTP_X_FORWARDED_PROTO="https").status_code == 403
     settings.METRICS_TOKEN = "scrape-secret"
     refused = Client().get("/metrics")
     assert refused.status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -229,14 +230,26 @@ def test_threads_write_at_once_each_on_a_connection_of_its_own(on_object_store):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readyz_checks_the_object_store(on_object_store):
+def test_readyz_checks_the_object_store(on_object_store, caplog):
     response = Client().get("/readyz")
     assert response.status_code == 200, response.content
     assert response.json()["checks"]["Storage"] == "OK"
     on_object_store.stop()
+    caplog.clear()
     down = Client().get("/readyz")
     assert down.status_code == 503
-    assert down.json()["checks"]["Storage"] != "OK"
+    assert down.json()["checks"]["Storage"] == "Unavailable"
+    assert on_object_store.url not in down.content.decode()
+    # The operator's side: one line naming the store and why, no traceback,
+    # and the 503 a warning, as an outage the pages answer 503 to is.
+    [line] = [r for r in caplog.records if r.name == "health_check"]
+    assert line.levelname == "WARNING"
+    assert line.exc_info is None
+    said = line.getMessage()
+    assert f"Storage(s3://{on_object_store.bucket}/" in said
+    assert f"at {on_object_store.url})" in said
+    assert "Storage unavailable (EndpointConnectionError" in said
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 class TestTwoProcesses:
