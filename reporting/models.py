@@ -99,6 +99,10 @@ class GatePack(ChoiceLabels, models.Model):
     )
     page_count = models.PositiveIntegerField(null=True, blank=True)
     failure_reason = models.TextField(blank=True, max_length=2000)
+    # The id of the request that asked for the pack (X-Request-ID): every
+    # hand-over to the workers carries it, the requeue's too, so its
+    # rendering logs under the click's id. Empty when asked outside a request.
+    request_id = models.CharField(max_length=64, blank=True)
 
     objects = GatePackQuerySet.as_manager()
 

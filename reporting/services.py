@@ -30,6 +30,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy, pgettext
+from django_guid import clear_guid, get_guid, set_guid
 from kombu.exceptions import KombuError, OperationalError
 
 from core import events
@@ -49,6 +50,8 @@ from usecases.models import UseCase
 logger = logging.getLogger(__name__)
 
 QUEUED_MESSAGE = gettext_lazy("queued; the pack is being generated")
+RUNNING_MESSAGE = gettext_lazy("the pack is being generated")
+READY_MESSAGE = gettext_lazy("pack #%(id)s is generated and ready to download")
 BROKER_DOWN_MESSAGE = gettext_lazy("queued; it will be generated when the task queue is back")
 CURRENT_MESSAGE = gettext_lazy(
     "pack #%(id)s is current: nothing in the review has changed since it was generated"
@@ -104,22 +107,31 @@ class PackRequest:
             return str(message) % {"id": self.pack.pk}
         if self.published is False:
             return str(BROKER_DOWN_MESSAGE)
+        # As the pack stands when the answer is written: a worker may have
+        # taken it already, and without a broker it was rendered in the request.
+        if self.pack.is_ready:
+            return str(READY_MESSAGE) % {"id": self.pack.pk}
+        if self.pack.status == PackStatus.RUNNING:
+            return str(RUNNING_MESSAGE)
         return str(QUEUED_MESSAGE)
 
 
 # --- Enqueuing -------------------------------------------------------------------
 
 
-def pack_enqueue(pack_id: int) -> bool:
+def pack_enqueue(pack_id: int, request_id: str = "") -> bool:
     """Hand the pack's task to the broker. Never raises: with the broker down
     the pack stays queued and the periodic requeue tries again.
 
     The task comes from the app's registry (``reporting.tasks`` registers it
     when ``ReportingConfig.ready`` imports it); ``apply_async`` on it still
-    runs it in-process when CELERY_TASK_ALWAYS_EAGER is on."""
+    runs it in-process when CELERY_TASK_ALWAYS_EAGER is on. It carries
+    ``request_id`` (the pack's: the click that asked for it), when given,
+    instead of the id of whatever hands it over (the requeue's task)."""
     GatePack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(enqueued_at=timezone.now())
     try:
-        current_app.tasks[GENERATE_TASK].apply_async(args=[pack_id], retry=True)
+        with _under_request_id(request_id):
+            current_app.tasks[GENERATE_TASK].apply_async(args=[pack_id], retry=True)
     except (OperationalError, KombuError, ConnectionError, OSError, TimeoutError) as exc:
         logger.warning("pack %s: could not reach the task queue (%s); left queued", pack_id, exc)
         _unmark_enqueued(pack_id)
@@ -131,6 +143,24 @@ def pack_enqueue(pack_id: int) -> bool:
         _unmark_enqueued(pack_id)
         return False
     return True
+
+
+@contextlib.contextmanager
+def _under_request_id(request_id: str) -> Iterator[None]:
+    """The tasks published meanwhile carry ``request_id``: django-guid puts
+    the current id in a task's headers as it is published."""
+    if not request_id:
+        yield
+        return
+    previous = get_guid()
+    set_guid(request_id)
+    try:
+        yield
+    finally:
+        if previous:
+            set_guid(previous)
+        else:
+            clear_guid()
 
 
 def _unmark_enqueued(pack_id: int) -> None:
@@ -195,6 +225,7 @@ def pack_request(*, review: GateReview, by: Any, language: str | None = None) ->
             requested_by=by,
             content_hash=digest,
             language=language,
+            request_id=get_guid() or "",
         )
         pack.review = review
         audit_record(
@@ -216,7 +247,7 @@ def pack_request(*, review: GateReview, by: Any, language: str | None = None) ->
             # the hand-over's UPDATE, the pack stays queued for the periodic
             # requeue, and the requester is told it waits for the queue.
             result.published = False
-            result.published = pack_enqueue(pack.pk)
+            result.published = pack_enqueue(pack.pk, pack.request_id)
 
         transaction.on_commit(hand_over, robust=True)
     try:
@@ -524,14 +555,15 @@ def pack_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
         | Q(enqueued_at__isnull=True, requested_at__lt=cutoff)
     )
     requeued = []
-    for pack_id, attempts in list(stale.order_by("requested_at").values_list("pk", "attempts")):
+    handed_over = stale.order_by("requested_at").values_list("pk", "attempts", "request_id")
+    for pack_id, attempts, request_id in list(handed_over):
         if attempts >= max_attempts():
             pack_fail(
                 pack_id=pack_id,
                 reason=f"Gave up after {attempts} attempts: the pack never finished generating.",
             )
             continue
-        if pack_enqueue(pack_id):
+        if pack_enqueue(pack_id, request_id):
             requeued.append(pack_id)
     return requeued
 

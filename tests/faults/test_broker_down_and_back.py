@@ -6,6 +6,7 @@ every notification exists once and the pack is generated once."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 
 from core import events
@@ -25,7 +26,9 @@ pytestmark = WORKER_TEST
 TIMEOUT_S = 60
 # The requeue hands over a pack that never reached the broker as soon as beat
 # runs it (10 minutes in production, so a hand-over in flight is not doubled).
-WORKER_ENV = {"REPORTING_REQUEUE_AFTER_MINUTES": "0"}
+WORKER_ENV = {"REPORTING_REQUEUE_AFTER_MINUTES": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+# The id of the click that asks for the pack while the broker is down.
+REQUEST_ID = "0f5e7c2a9b8d4e3f8a7b6c5d4e3f2a1b"
 
 
 def test_actions_answer_while_redis_is_down_and_take_effect_once_when_it_is_back(
@@ -61,7 +64,9 @@ def test_actions_answer_while_redis_is_down_and_take_effect_once_when_it_is_back
     )
     assert response.status_code == 200, response.content
     assert (response.json()["status"], response.json()["decision"]) == ("decided", "go")
-    response = api_as(lead).post(f"/api/v1/reviews/{review.pk}/packs/")
+    response = api_as(lead).post(
+        f"/api/v1/reviews/{review.pk}/packs/", HTTP_X_REQUEST_ID=REQUEST_ID
+    )
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "queued"
     assert response.json()["message"] == "queued; it will be generated when the task queue is back"
@@ -103,6 +108,18 @@ def test_actions_answer_while_redis_is_down_and_take_effect_once_when_it_is_back
         what="the events to be delivered and the pack generated",
         details=celery_worker.log_text,
     )
+
+    # The requeue handed the pack over under the id of the click that asked
+    # for it: its rendering logs under that id, not under the requeue's.
+    rendering = [
+        record
+        for line in celery_worker.log_text().splitlines()
+        if line.startswith("{") and (record := json.loads(line)).get("correlation_id") == REQUEST_ID
+    ]
+    assert any(
+        "reporting.generate_gate_pack" in r["message"] and "succeeded" in r["message"]
+        for r in rendering
+    ), rendering
 
     # Every event delivered, each on its first and only attempt.
     delivered = OutboxEvent.objects.exclude(pk__in=earlier_events)

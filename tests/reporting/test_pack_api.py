@@ -27,6 +27,22 @@ def test_it_answers_202_queued_and_generates_the_pack(
     assert pack.status == PackStatus.READY
 
 
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_it_answers_with_the_pack_rendered_in_the_request_and_says_so(
+    api_as, decided_review, sponsor
+):
+    """The embedded default has no broker: the pack is rendered as the
+    request commits, and the answer says what it is, not that it is queued."""
+    response = api_as(sponsor).post(f"/api/v1/reviews/{decided_review.pk}/packs/")
+    assert response.status_code == 202
+    body = response.json()
+    assert body == {
+        "id": body["id"],
+        "status": "ready",
+        "message": f"pack #{body['id']} is generated and ready to download",
+    }
+
+
 def test_it_shows_the_status_with_the_download_url(api_as, ready_pack_row, lead):
     response = api_as(lead).get(f"/api/v1/packs/{ready_pack_row.pk}/")
     assert response.status_code == 200
