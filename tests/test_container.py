@@ -168,6 +168,45 @@ def test_the_compose_containers_pass_the_deploy_checks_with_the_env_file_of_its_
     assert "set CACHE_IN_REDIS=1" in alone.stderr
 
 
+def _readme_recipe() -> tuple[dict[str, str], list[list[str]]]:
+    """The README's full-stack recipe: the variables it exports, and its
+    commands (each as its words)."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("\n## The full stack\n", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [
+        shlex.split(line, comments=True) for line in block.replace("\\\n", " ").splitlines()
+    ]
+    export, *rest = commands
+    assert export[0] == "export", export
+    return dict(word.split("=", 1) for word in export[1:]), rest
+
+
+@pytest.mark.django_db
+def test_the_readme_full_stack_recipe_passes_the_deploy_checks_as_written(tmp_path):
+    """What an operator copies from the README: with its elided secrets
+    filled in and the test database for its host, ``check --deploy`` has
+    nothing to say (a shared cache: no stagegate.W001), and gunicorn's
+    timeout outlasts a request waiting on the object store (155 s)."""
+    recipe, commands = _readme_recipe()
+    (tmp_path / "prometheus").mkdir()
+    secrets = {name: name.lower() * 8 for name, value in recipe.items() if value == "..."}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        **recipe,
+        **secrets,
+        "DATABASE_URL": database_url(),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
+    }
+    done = _run(["manage.py", "check", "--deploy"], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "System check identified no issues" in done.stdout, done.stdout + done.stderr
+    [gunicorn] = [words for words in commands if "gunicorn" in words[0]]
+    assert int(gunicorn[gunicorn.index("--timeout") + 1]) > 155, gunicorn
+    assert "--access-logfile" in gunicorn
+
+
 def test_what_the_header_says_to_set_in_the_env_file_reaches_the_containers(tmp_path):
     """The production steps of docker-compose.yml's header and the README's
     key rotation name settings an operator puts in .env: each must reach the
