@@ -13,7 +13,8 @@ class GatePackAdmin(admin.ModelAdmin):
     list_display = ["id", "review", "status", "requested_by", "requested_at", "page_count"]
     list_filter = ["status"]
     list_select_related = ["review", "review__use_case", "requested_by"]
-    search_fields = ["review__use_case__title", "sha256", "content_hash"]
+    # request_id: the pack a log line's id names.
+    search_fields = ["review__use_case__title", "sha256", "content_hash", "request_id"]
     readonly_fields = [f.name for f in GatePack._meta.fields]
 
     def has_add_permission(self, request) -> bool:

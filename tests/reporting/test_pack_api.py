@@ -116,3 +116,23 @@ def test_the_schema_documents_the_pack_endpoints(api_as, lead):
     assert response.status_code == 200
     assert "/api/v1/reviews/{id}/packs/" in text
     assert "/api/v1/packs/{id}/download/" in text
+
+
+def test_the_pack_keeps_the_request_id_of_the_click_and_the_admin_finds_it_by_it(
+    api_as, client, decided_review, sponsor, django_capture_on_commit_callbacks
+):
+    from tests.factories import UserFactory
+
+    request_id = "3c2b1a0f9e8d4c7b8a6f5e4d3c2b1a0f"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(sponsor).post(
+            f"/api/v1/reviews/{decided_review.pk}/packs/", HTTP_X_REQUEST_ID=request_id
+        )
+    assert response.status_code == 202
+    pack = GatePack.objects.get(pk=response.json()["id"])
+    assert pack.request_id == request_id
+    # An operator with a log line's id finds the pack it names.
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    found = client.get("/admin/reporting/gatepack/", {"q": request_id})
+    assert found.status_code == 200
+    assert list(found.context["cl"].result_list) == [pack]
