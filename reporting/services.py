@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 QUEUED_MESSAGE = gettext_lazy("queued; the pack is being generated")
 RUNNING_MESSAGE = gettext_lazy("the pack is being generated")
 READY_MESSAGE = gettext_lazy("pack #%(id)s is generated and ready to download")
+FAILED_MESSAGE = gettext_lazy("pack #%(id)s could not be generated; its status tells why")
 BROKER_DOWN_MESSAGE = gettext_lazy("queued; it will be generated when the task queue is back")
 CURRENT_MESSAGE = gettext_lazy(
     "pack #%(id)s is current: nothing in the review has changed since it was generated"
@@ -111,6 +112,8 @@ class PackRequest:
         # taken it already, and without a broker it was rendered in the request.
         if self.pack.is_ready:
             return str(READY_MESSAGE) % {"id": self.pack.pk}
+        if self.pack.status == PackStatus.FAILED:
+            return str(FAILED_MESSAGE) % {"id": self.pack.pk}
         if self.pack.status == PackStatus.RUNNING:
             return str(RUNNING_MESSAGE)
         return str(QUEUED_MESSAGE)

@@ -71,7 +71,8 @@ def test_it_audits_the_request_and_the_result_and_tells_the_requester(
     assert actions == ["pack.requested", "pack.ready"]
     assert ("pack.ready", {"pack_id": pack.pk, "requested_by_id": lead.pk}) in events
     assert result.published is True
-    assert result.message.startswith("queued")
+    # Rendered as the request committed (no broker): the answer says so.
+    assert result.message == f"pack #{pack.pk} is generated and ready to download"
 
 
 def test_a_failing_render_ends_failed_with_its_reason(
@@ -90,6 +91,8 @@ def test_a_failing_render_ends_failed_with_its_reason(
 
     pack = GatePack.objects.get(pk=result.pack.pk)
     assert pack.status == PackStatus.FAILED
+    result.pack.refresh_from_db()
+    assert result.message == f"pack #{pack.pk} could not be generated; its status tells why"
     assert "TemplateSyntaxError" in pack.failure_reason
     assert "endsection" in pack.failure_reason
     assert not pack.file
