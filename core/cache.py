@@ -5,9 +5,14 @@ Where the cache only saves work (the dashboard's rendering, a review's pack
 digest, the value panel), a cache that does not answer, or answers with an
 error, is a miss: the work is done again (``read_through``, ``forget``),
 counted in ``stagegate_cache_unavailable_total`` and logged at most once a
-minute per process. Where it holds state (the rate limits' counts, the file a
-bulk import checked), a Redis that cannot serve is an outage like the
-database's: a 503 that changes nothing (``core.api_errors.REDIS_OUTAGE``)."""
+minute per process. A Redis that takes the connection and does not answer
+costs each call its socket timeout (5 s), so after one timed out these calls
+do without the cache in this process for ``SKIP_AFTER_TIMEOUT_SECONDS``,
+each a miss counted as the others, before the cache is asked again.
+
+Where it holds state (the rate limits' counts, the file a bulk import
+checked), a Redis that cannot serve is an outage like the database's: a 503
+that changes nothing (``core.api_errors.REDIS_OUTAGE``)."""
 
 from __future__ import annotations
 
@@ -41,6 +46,8 @@ UNAVAILABLE = Counter(
     "Reads and writes of the cache that Redis could not serve, done without it",
 )
 LOG_EVERY_SECONDS = 60
+SKIP_AFTER_TIMEOUT_SECONDS = 15
+SKIPPED = f"skipped: the cache timed out in the last {SKIP_AFTER_TIMEOUT_SECONDS} s"
 
 _MISSING = object()
 
@@ -54,7 +61,8 @@ def is_redis_unavailable(exc: BaseException | None) -> bool:
 
 class _Warnings:
     """One warning a minute per process while the cache fails, with how many
-    failures it stands for: an outage on a busy site is a line, not a flood."""
+    failures it stands for: an outage on a busy site is a line, not a flood.
+    And after a timeout, until when the cache is not asked (``skipping``)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -63,8 +71,14 @@ class _Warnings:
     def reset(self) -> None:
         self.last = float("-inf")
         self.unsaid = 0
+        self.skip_until = float("-inf")
 
-    def failed(self, what: str, key: str, error: BaseException) -> None:
+    def skipping(self) -> bool:
+        return time.monotonic() < self.skip_until
+
+    def failed(self, what: str, key: str, error: BaseException | str) -> None:
+        if isinstance(error, redis.TimeoutError):
+            self.skip_until = time.monotonic() + SKIP_AFTER_TIMEOUT_SECONDS
         UNAVAILABLE.inc()
         with self.lock:
             self.unsaid += 1
@@ -87,6 +101,9 @@ warnings = _Warnings()
 def read_through[T](key: str, compute: Callable[[], T], timeout: int) -> T:
     """The value kept under ``key``, else ``compute()``, kept for ``timeout``
     seconds; computed afresh, and not kept, while Redis cannot serve."""
+    if warnings.skipping():
+        warnings.failed("computed", key, SKIPPED)
+        return compute()
     try:
         value: Any = cache.get(key, _MISSING)
     except redis.RedisError as error:
@@ -94,6 +111,8 @@ def read_through[T](key: str, compute: Callable[[], T], timeout: int) -> T:
         return compute()
     if value is _MISSING:
         value = compute()
+        if warnings.skipping():  # another request found it timing out meanwhile
+            return value
         try:
             cache.set(key, value, timeout=timeout)
         except redis.RedisError as error:
@@ -104,6 +123,9 @@ def read_through[T](key: str, compute: Callable[[], T], timeout: int) -> T:
 def forget(key: str) -> None:
     """Drop what is kept under ``key``. While Redis cannot serve, it stays
     until it expires, and a warning says so."""
+    if warnings.skipping():
+        warnings.failed("could not drop", key, SKIPPED)
+        return
     try:
         cache.delete(key)
     except redis.RedisError as error:

@@ -135,6 +135,15 @@ def _reference_data_after_flush(request) -> None:
 
 
 @pytest.fixture(autouse=True)
+def cache_asked_again():
+    """Each test starts with the cache asked (core.cache skips it for a while
+    after a timeout) and its warnings due."""
+    from core import cache as core_cache
+
+    core_cache.warnings.reset()
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     # Uploaded artifacts and generated packs never land in var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
