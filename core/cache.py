@@ -111,8 +111,6 @@ def read_through[T](key: str, compute: Callable[[], T], timeout: int) -> T:
         return compute()
     if value is _MISSING:
         value = compute()
-        if warnings.skipping():  # another request found it timing out meanwhile
-            return value
         try:
             cache.set(key, value, timeout=timeout)
         except redis.RedisError as error:

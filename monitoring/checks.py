@@ -17,6 +17,7 @@ as the others do, not as an unknown error with a traceback at every probe.
 
 from __future__ import annotations
 
+import abc
 import datetime
 from contextlib import suppress
 from typing import Any
@@ -42,11 +43,12 @@ def url_described(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
-class _Named:
+class _Named(abc.ABC):
     """A check's name in the log: its class and where its service is."""
 
+    @abc.abstractmethod
     def where(self) -> str:
-        raise NotImplementedError
+        """Where the check's service is, without credentials."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.where()})"

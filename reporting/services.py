@@ -60,6 +60,12 @@ CURRENT_MESSAGE = gettext_lazy(
 IN_PROGRESS_MESSAGE = gettext_lazy(
     "pack #%(id)s of the review as it stands is already being generated"
 )
+# What a new pack's request answers, by the pack's status then (queued otherwise).
+STATUS_MESSAGES = {
+    PackStatus.RUNNING: RUNNING_MESSAGE,
+    PackStatus.READY: READY_MESSAGE,
+    PackStatus.FAILED: FAILED_MESSAGE,
+}
 FAILURE_REASON_MAX = 2000
 GENERATE_TASK = "reporting.generate_gate_pack"
 
@@ -110,13 +116,8 @@ class PackRequest:
             return str(BROKER_DOWN_MESSAGE)
         # As the pack stands when the answer is written: a worker may have
         # taken it already, and without a broker it was rendered in the request.
-        if self.pack.is_ready:
-            return str(READY_MESSAGE) % {"id": self.pack.pk}
-        if self.pack.status == PackStatus.FAILED:
-            return str(FAILED_MESSAGE) % {"id": self.pack.pk}
-        if self.pack.status == PackStatus.RUNNING:
-            return str(RUNNING_MESSAGE)
-        return str(QUEUED_MESSAGE)
+        message = STATUS_MESSAGES.get(self.pack.status, QUEUED_MESSAGE)
+        return str(message) % {"id": self.pack.pk}
 
 
 # --- Enqueuing -------------------------------------------------------------------

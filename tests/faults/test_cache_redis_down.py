@@ -13,7 +13,6 @@ import logging
 import pytest
 from prometheus_client import REGISTRY
 
-from core import cache as core_cache
 from reporting.models import GatePack
 from tests.usecases.import_files import HEADER, csv_file
 from tests.workers import redis_cache
@@ -31,7 +30,6 @@ REASON = (
 @pytest.fixture
 def cache_in_redis(settings, redis_server):
     settings.CACHES = redis_cache(redis_server.url)
-    core_cache.warnings.reset()
     # What the cache speeds up, kept (the test settings turn the dashboard's off).
     settings.DASHBOARD_CACHE_SECONDS = 60
     settings.VALUE_DASHBOARD_CACHE_SECONDS = 60
